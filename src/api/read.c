@@ -1,0 +1,160 @@
+/*
+ * read.c — the read API: graph, genres, bands, search, health.
+ *
+ * Every handler answers from the published snapshot: it takes a reference,
+ * hands the pre-serialized bytes to the response (the reference is dropped
+ * when the response has been written) and never touches the database.
+ */
+#include "api/app.h"
+
+#include "core/buf.h"
+#include "core/text.h"
+#include "graph/snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_TYPE "application/json; charset=utf-8"
+#define SEARCH_QUERY_MAX 100
+#define SEARCH_LIMIT_DEFAULT 20
+#define SEARCH_LIMIT_MAX 50
+
+static void release_snapshot(void *s)
+{
+    graph_release(s);
+}
+
+/* Takes the current snapshot or answers 503 (only before the first build). */
+static graph_snapshot *snapshot_or_503(http_request *r)
+{
+    graph_snapshot *s = graph_acquire();
+    if (!s)
+        http_problem(r, 503, "Service Unavailable", "The map is not loaded yet.", NULL);
+    return s;
+}
+
+static void send_blob(http_request *r, graph_snapshot *s, const graph_blob *b)
+{
+    http_body body = {b->data, b->len, b->gz, b->gzlen, b->etag};
+    http_respond_body(r, 200, JSON_TYPE, HTTP_CACHE_REVALIDATE, &body, s, release_snapshot);
+}
+
+static int get_graph(http_request *r, void *ctx)
+{
+    (void)ctx;
+    graph_snapshot *s = snapshot_or_503(r);
+    if (s)
+        send_blob(r, s, graph_doc_graph(s));
+    return 0;
+}
+
+static int get_genres(http_request *r, void *ctx)
+{
+    (void)ctx;
+    graph_snapshot *s = snapshot_or_503(r);
+    if (s)
+        send_blob(r, s, graph_doc_genres(s));
+    return 0;
+}
+
+static int get_bands(http_request *r, void *ctx)
+{
+    (void)ctx;
+    graph_snapshot *s = snapshot_or_503(r);
+    if (s)
+        send_blob(r, s, graph_doc_bands(s));
+    return 0;
+}
+
+static int get_genre(http_request *r, void *ctx)
+{
+    (void)ctx;
+    graph_snapshot *s = snapshot_or_503(r);
+    size_t i;
+    if (!s)
+        return 0;
+    if (!graph_find_genre(s, r->params[0], &i)) {
+        graph_release(s);
+        http_problem(r, 404, "Not Found", "There is no genre with this id.", NULL);
+        return 0;
+    }
+    send_blob(r, s, graph_doc_genre(s, i));
+    return 0;
+}
+
+static int get_band(http_request *r, void *ctx)
+{
+    (void)ctx;
+    graph_snapshot *s = snapshot_or_503(r);
+    size_t i;
+    if (!s)
+        return 0;
+    if (!graph_find_band(s, r->params[0], &i)) {
+        graph_release(s);
+        http_problem(r, 404, "Not Found", "There is no band with this id.", NULL);
+        return 0;
+    }
+    send_blob(r, s, graph_doc_band(s, i));
+    return 0;
+}
+
+static int get_search(http_request *r, void *ctx)
+{
+    (void)ctx;
+    int bad = 0, bad_limit = 0;
+    const char *q = http_query(r, "q", &bad);
+    const char *limit_text = http_query(r, "limit", &bad_limit);
+    if (bad || bad_limit) {
+        http_problem(r, 400, "Bad Request", "The query string is malformed (bad percent-escape or invalid UTF-8).",
+                     NULL);
+        return 0;
+    }
+    if (!q) {
+        http_problem(r, 400, "Bad Request", "The search text is missing.",
+                     "[{\"field\":\"q\",\"message\":\"is required\"}]");
+        return 0;
+    }
+    if (text_utf8_length(q) > SEARCH_QUERY_MAX) {
+        http_problem(r, 400, "Bad Request", "The search text is too long.",
+                     "[{\"field\":\"q\",\"message\":\"must be at most 100 characters\"}]");
+        return 0;
+    }
+    long limit = SEARCH_LIMIT_DEFAULT;
+    if (limit_text) {
+        char *end;
+        limit = strtol(limit_text, &end, 10);
+        if (*end || end == limit_text || limit < 1 || limit > SEARCH_LIMIT_MAX) {
+            http_problem(r, 400, "Bad Request", "The limit must be a number from 1 to 50.",
+                         "[{\"field\":\"limit\",\"message\":\"must be a number from 1 to 50\"}]");
+            return 0;
+        }
+    }
+    graph_snapshot *s = snapshot_or_503(r);
+    if (!s)
+        return 0;
+    buf out = BUF_INIT;
+    graph_search(s, q, (size_t)limit, &out);
+    graph_release(s);
+    http_respond(r, 200, JSON_TYPE, buf_cstr(&out), out.len);
+    buf_free(&out);
+    return 0;
+}
+
+static int get_healthz(http_request *r, void *ctx)
+{
+    (void)ctx;
+    static const char body[] = "{\"status\":\"ok\"}";
+    http_respond(r, 200, JSON_TYPE, body, sizeof body - 1);
+    return 0;
+}
+
+void api_register_read(http_router *rt, app *a)
+{
+    http_route(rt, "GET", "/api/v1/graph", get_graph, a);
+    http_route(rt, "GET", "/api/v1/genres", get_genres, a);
+    http_route(rt, "GET", "/api/v1/genres/{id}", get_genre, a);
+    http_route(rt, "GET", "/api/v1/bands", get_bands, a);
+    http_route(rt, "GET", "/api/v1/bands/{id}", get_band, a);
+    http_route(rt, "GET", "/api/v1/search", get_search, a);
+    http_route(rt, "GET", "/healthz", get_healthz, a);
+}

@@ -1,0 +1,314 @@
+/*
+ * config.c — settings table and the layered loader (see config.h).
+ */
+#include "core/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SETTING(field, env, flag, def, secret, help) {#field, env, flag, def, secret, help, offsetof(config, field)}
+
+const config_setting config_settings[] = {
+    SETTING(listen, "MUSICGRAPH_LISTEN", "--listen", "127.0.0.1:8080", 0, "address and port to listen on"),
+    SETTING(state_dir, "MUSICGRAPH_STATE_DIR", "--state-dir", NULL, 0,
+            "directory for the database, backups and generated secrets (default: $STATE_DIRECTORY, else ./var)"),
+    SETTING(database_url, "MUSICGRAPH_DATABASE_URL", "--database-url", NULL, 1,
+            "sqlite:///path or postgresql://… (default: sqlite in the state directory; DATABASE_URL also accepted)"),
+    SETTING(env, "MUSICGRAPH_ENV", "--env", "development", 0, "development, staging or production"),
+    SETTING(log_format, "MUSICGRAPH_LOG_FORMAT", "--log-format", "text", 0, "text or json"),
+    SETTING(log_level, "MUSICGRAPH_LOG_LEVEL", "--log-level", "info", 0, "debug, info, warn or error"),
+    SETTING(threads, "MUSICGRAPH_THREADS", "--threads", "0", 0, "worker threads (0: one per core)"),
+    SETTING(seed, "MUSICGRAPH_SEED", NULL, "1", 0, "1: load the bundled dataset into an empty database at start (--no-seed: 0)"),
+    SETTING(max_body, "MUSICGRAPH_MAX_BODY_BYTES", "--max-body-bytes", "1048576", 0, "largest accepted request body"),
+    SETTING(shutdown_timeout, "MUSICGRAPH_SHUTDOWN_TIMEOUT", "--shutdown-timeout", "10", 0,
+            "seconds to let in-flight requests finish on SIGTERM"),
+    {NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
+
+static const config_setting *find_setting(const char *field)
+{
+    const config_setting *s;
+    for (s = config_settings; s->field; s++)
+        if (strcmp(s->field, field) == 0)
+            break;
+    return s;
+}
+
+static char **field_ptr(config *cfg, const config_setting *s)
+{
+    return (char **)((char *)cfg + s->offset);
+}
+
+static void set_field(config *cfg, const config_setting *s, const char *value)
+{
+    char **slot = field_ptr(cfg, s);
+    free(*slot);
+    *slot = strdup(value);
+}
+
+/* Reads a secret from FILE: first line, without the trailing newline. */
+static int read_secret_file(const char *path, char **out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    if (!fgets(line, sizeof line, f))
+        line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    *out = strdup(line);
+    return 0;
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    size_t lead = strspn(s, " \t");
+    memmove(s, s + lead, n - lead + 1);
+}
+
+/* The file layer: KEY=VALUE lines using the environment variable names. */
+static int load_file(config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        trim(line);
+        if (line[0] == '\0' || line[0] == '#')
+            continue;
+        char *eq = strchr(line, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected KEY=VALUE", path, lineno);
+            fclose(f);
+            return -1;
+        }
+        *eq = '\0';
+        char *key = line, *value = eq + 1;
+        trim(key);
+        trim(value);
+        size_t vlen = strlen(value);
+        if (vlen >= 2 && (value[0] == '"' || value[0] == '\'') && value[vlen - 1] == value[0]) {
+            value[vlen - 1] = '\0';
+            value++;
+        }
+        const config_setting *s;
+        for (s = config_settings; s->field; s++)
+            if (strcmp(key, s->env) == 0)
+                break;
+        if (!s->field) {
+            snprintf(err, errlen, "%s:%d: unknown setting %s", path, lineno, key);
+            fclose(f);
+            return -1;
+        }
+        set_field(cfg, s, value);
+    }
+    fclose(f);
+    return 0;
+}
+
+static int load_env(config *cfg, char *err, size_t errlen)
+{
+    for (const config_setting *s = config_settings; s->field; s++) {
+        const char *v = getenv(s->env);
+        if (!v && strcmp(s->field, "database_url") == 0)
+            v = getenv("DATABASE_URL");
+        if (v) {
+            set_field(cfg, s, v);
+            continue;
+        }
+        if (s->secret) {
+            char name[128];
+            snprintf(name, sizeof name, "%s_FILE", s->env);
+            const char *path = getenv(name);
+            char *secret;
+            if (path) {
+                if (read_secret_file(path, &secret, err, errlen) != 0)
+                    return -1;
+                char **slot = field_ptr(cfg, s);
+                free(*slot);
+                *slot = secret;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Finds the value of flag in argv (--flag VALUE or --flag=VALUE), removing it. */
+static int take_flag(int *argc, char **argv, const char *flag, char **value, char *err, size_t errlen)
+{
+    size_t flen = strlen(flag);
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        int consumed = 0;
+        if (strcmp(argv[i], flag) == 0) {
+            if (i + 1 >= *argc) {
+                snprintf(err, errlen, "%s needs a value", flag);
+                return -1;
+            }
+            *value = argv[i + 1];
+            consumed = 2;
+        } else if (strncmp(argv[i], flag, flen) == 0 && argv[i][flen] == '=') {
+            *value = argv[i] + flen + 1;
+            consumed = 1;
+        }
+        if (consumed) {
+            memmove(&argv[i], &argv[i + consumed], (size_t)(*argc - i - consumed + 1) * sizeof(char *));
+            *argc -= consumed;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int take_switch(int *argc, char **argv, const char *flag)
+{
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], flag) == 0) {
+            memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i) * sizeof(char *));
+            (*argc)--;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (const config_setting *s = config_settings; s->field; s++)
+        if (s->def)
+            set_field(cfg, s, s->def);
+
+    char *config_path = NULL;
+    int r = take_flag(argc, argv, "--config", &config_path, err, errlen);
+    if (r < 0)
+        return -1;
+    if (!config_path)
+        config_path = getenv("MUSICGRAPH_CONFIG");
+    if (config_path) {
+        if (load_file(cfg, config_path, err, errlen) != 0)
+            return -1;
+        cfg->config_file = strdup(config_path);
+    }
+    if (load_env(cfg, err, errlen) != 0)
+        return -1;
+    for (const config_setting *s = config_settings; s->field; s++) {
+        char *value = NULL;
+        if (!s->flag)
+            continue;
+        if (take_flag(argc, argv, s->flag, &value, err, errlen) < 0)
+            return -1;
+        if (value)
+            set_field(cfg, s, value);
+    }
+    if (take_switch(argc, argv, "--no-seed"))
+        set_field(cfg, find_setting("seed"), "0");
+
+    if (!cfg->state_dir) {
+        const char *sd = getenv("STATE_DIRECTORY"); /* set by systemd's StateDirectory= */
+        cfg->state_dir = strdup(sd && *sd ? sd : "./var");
+    }
+    if (!cfg->database_url || !*cfg->database_url) {
+        free(cfg->database_url);
+        size_t n = strlen(cfg->state_dir) + 64;
+        cfg->database_url = malloc(n);
+        snprintf(cfg->database_url, n, "sqlite://%s/musicgraph.db", cfg->state_dir);
+    }
+    if (strcmp(cfg->env, "development") && strcmp(cfg->env, "staging") && strcmp(cfg->env, "production")) {
+        snprintf(err, errlen, "MUSICGRAPH_ENV must be development, staging or production, not '%s'", cfg->env);
+        return -1;
+    }
+    if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json")) {
+        snprintf(err, errlen, "MUSICGRAPH_LOG_FORMAT must be text or json, not '%s'", cfg->log_format);
+        return -1;
+    }
+    if (config_long(cfg->threads, -1) < 0 || config_long(cfg->threads, -1) > 256) {
+        snprintf(err, errlen, "MUSICGRAPH_THREADS must be a number from 0 to 256, not '%s'", cfg->threads);
+        return -1;
+    }
+    if (config_long(cfg->max_body, -1) < 1024) {
+        snprintf(err, errlen, "MUSICGRAPH_MAX_BODY_BYTES must be a number of at least 1024, not '%s'", cfg->max_body);
+        return -1;
+    }
+    if (config_long(cfg->shutdown_timeout, -1) < 0) {
+        snprintf(err, errlen, "MUSICGRAPH_SHUTDOWN_TIMEOUT must be a number of seconds, not '%s'", cfg->shutdown_timeout);
+        return -1;
+    }
+    if (strncmp(cfg->database_url, "sqlite:", 7) != 0 && strncmp(cfg->database_url, "postgres", 8) != 0) {
+        snprintf(err, errlen, "database URL must start with sqlite: or postgresql:");
+        return -1;
+    }
+    return 0;
+}
+
+void config_free(config *cfg)
+{
+    for (const config_setting *s = config_settings; s->field; s++) {
+        char **slot = field_ptr(cfg, s);
+        free(*slot);
+        *slot = NULL;
+    }
+    free(cfg->config_file);
+    cfg->config_file = NULL;
+}
+
+const char *config_sqlite_path(const config *cfg)
+{
+    const char *url = cfg->database_url;
+    if (strncmp(url, "sqlite:", 7) != 0)
+        return NULL;
+    url += 7;
+    if (strncmp(url, "//", 2) == 0)
+        url += 2;
+    return url;
+}
+
+long config_long(const char *value, long fallback)
+{
+    if (!value || !*value)
+        return fallback;
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || *end)
+        return fallback;
+    return v;
+}
+
+int config_threads(const config *cfg)
+{
+    long n = config_long(cfg->threads, 0);
+    if (n <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 0 ? cores : 1;
+    }
+    return (int)n;
+}
+
+const char *config_common_help(void)
+{
+    return "Common options (each also an environment variable):\n"
+           "  --state-dir DIR        MUSICGRAPH_STATE_DIR: data directory (default ./var)\n"
+           "  --database-url URL     MUSICGRAPH_DATABASE_URL: sqlite:///path or postgresql://…\n"
+           "  --config FILE          MUSICGRAPH_CONFIG: KEY=VALUE file of these variables\n"
+           "  --env NAME             MUSICGRAPH_ENV: development, staging or production\n"
+           "  --log-format FMT       MUSICGRAPH_LOG_FORMAT: text or json\n"
+           "  --log-level LEVEL      MUSICGRAPH_LOG_LEVEL: debug, info, warn, error\n";
+}

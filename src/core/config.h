@@ -1,0 +1,53 @@
+/*
+ * config.h — the program's settings: flags > environment > config file > defaults.
+ *
+ * Every setting is described once, in the table in config.c, with its
+ * environment variable, its flag, its default and whether it is a secret.
+ * Every subcommand reads the same table, so an operator's command and the
+ * running server see the same data. Secrets also have a _FILE form.
+ */
+#ifndef MG_CONFIG_H
+#define MG_CONFIG_H
+
+#include <stddef.h>
+
+typedef struct config {
+    char *listen;        /* ADDR:PORT */
+    char *state_dir;     /* database, backups, generated secrets */
+    char *database_url;  /* sqlite:///path or postgresql://… */
+    char *env;           /* development | staging | production */
+    char *log_format;    /* text | json */
+    char *log_level;     /* debug | info | warn | error */
+    char *threads;       /* worker threads; 0 = one per core */
+    char *seed;          /* 1: seed the bundled dataset into an empty database */
+    char *max_body;      /* request body limit in bytes */
+    char *shutdown_timeout; /* seconds to finish in-flight requests on stop */
+    char *config_file;   /* where the file layer came from, if any */
+} config;
+
+typedef struct config_setting {
+    const char *field; /* name in struct config */
+    const char *env;   /* environment variable */
+    const char *flag;  /* command-line flag (without value) */
+    const char *def;   /* default; NULL = derived or unset */
+    int secret;        /* redacted when printed; _FILE form accepted */
+    const char *help;
+    size_t offset;
+} config_setting;
+
+extern const config_setting config_settings[];
+
+/* Fills cfg from defaults, the config file (MUSICGRAPH_CONFIG or --config),
+ * the environment and the flags found in argv. Recognised flags are removed
+ * from argv (argc updated) so the subcommand parses only its own. */
+int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen);
+void config_free(config *cfg);
+/* Path of the SQLite file if database_url is sqlite, else NULL (not owned). */
+const char *config_sqlite_path(const config *cfg);
+/* Helpers for the derived values. */
+int config_threads(const config *cfg);
+long config_long(const char *value, long fallback);
+/* Usage text of the common flags, for --help. */
+const char *config_common_help(void);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * embedded.h — files compiled into the binary by tools/embed.c.
+ *
+ * Each table ends with an entry whose name is NULL. The bytes are followed by
+ * a NUL so text files can be used as C strings.
+ */
+#ifndef MG_EMBEDDED_H
+#define MG_EMBEDDED_H
+
+#include <stddef.h>
+
+struct embedded_file {
+    const char *name;
+    const unsigned char *data;
+    size_t len;
+};
+
+/* SQL migrations for SQLite, sorted by name (NNNN_name.sql). */
+extern const struct embedded_file embedded_sqlite_migrations[];
+/* Web assets: index.html template, app.js, style.css, graph libraries. */
+extern const struct embedded_file embedded_web[];
+/* The bundled dataset (data/musicgraph.json). */
+extern const struct embedded_file embedded_dataset[];
+
+const struct embedded_file *embedded_find(const struct embedded_file *table, const char *name);
+
+#endif

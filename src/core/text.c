@@ -1,0 +1,184 @@
+/*
+ * text.c — UTF-8 checks, search folding, HTML escaping (see text.h).
+ */
+#include "core/text.h"
+
+#include <string.h>
+
+/* Decodes one code point; returns its byte length, or 0 if malformed. */
+static size_t utf8_decode(const unsigned char *s, size_t avail, unsigned int *cp_out)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned int cp;
+    if (c < 0x80) {
+        *cp_out = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (avail < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    *cp_out = cp;
+    return n;
+}
+
+int text_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned int cp;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_decode(p + i, len - i, &cp);
+        if (n == 0)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+int text_has_control(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    unsigned int cp;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_decode(p + i, len - i, &cp);
+        if (n == 0)
+            return 1;
+        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
+            return 1;
+        i += n;
+    }
+    return 0;
+}
+
+size_t text_utf8_length(const char *s)
+{
+    size_t count = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xC0) != 0x80)
+            count++;
+    return count;
+}
+
+/* Latin-1 Supplement letters U+00C0..U+00FF, by offset. */
+static const char *const latin1_fold[64] = {
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", "th", "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", "th", "y"};
+
+/* Latin Extended-A U+0100..U+017F as ranges sharing one base letter. */
+static const struct {
+    unsigned int first, last;
+    const char *base;
+} latin_ext_fold[] = {
+    {0x100, 0x105, "a"}, {0x106, 0x10D, "c"}, {0x10E, 0x111, "d"}, {0x112, 0x11B, "e"},
+    {0x11C, 0x123, "g"}, {0x124, 0x127, "h"}, {0x128, 0x131, "i"}, {0x132, 0x133, "ij"},
+    {0x134, 0x135, "j"}, {0x136, 0x138, "k"}, {0x139, 0x142, "l"}, {0x143, 0x14B, "n"},
+    {0x14C, 0x151, "o"}, {0x152, 0x153, "oe"}, {0x154, 0x159, "r"}, {0x15A, 0x161, "s"},
+    {0x162, 0x167, "t"}, {0x168, 0x173, "u"}, {0x174, 0x175, "w"}, {0x176, 0x178, "y"},
+    {0x179, 0x17E, "z"}, {0x17F, 0x17F, "s"},
+};
+
+static const char *fold_code_point(unsigned int cp)
+{
+    if (cp >= 0xC0 && cp <= 0xFF)
+        return latin1_fold[cp - 0xC0];
+    for (size_t i = 0; i < sizeof latin_ext_fold / sizeof latin_ext_fold[0]; i++)
+        if (cp >= latin_ext_fold[i].first && cp <= latin_ext_fold[i].last)
+            return latin_ext_fold[i].base;
+    return NULL;
+}
+
+void text_fold(const char *s, buf *out)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    unsigned int cp;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_decode(p + i, len - i, &cp);
+        if (n == 0) {
+            i++;
+            continue;
+        }
+        if (cp < 0x80) {
+            char c = (char)cp;
+            buf_putc(out, (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c);
+        } else {
+            const char *base = fold_code_point(cp);
+            if (base)
+                buf_puts(out, base);
+            else
+                buf_append(out, p + i, n);
+        }
+        i += n;
+    }
+}
+
+void text_html_escape(buf *out, const char *s)
+{
+    const char *run = s;
+    for (; *s; s++) {
+        const char *esc;
+        switch (*s) {
+        case '&': esc = "&amp;"; break;
+        case '<': esc = "&lt;"; break;
+        case '>': esc = "&gt;"; break;
+        case '"': esc = "&quot;"; break;
+        case '\'': esc = "&#39;"; break;
+        default: continue;
+        }
+        buf_append(out, run, (size_t)(s - run));
+        buf_puts(out, esc);
+        run = s + 1;
+    }
+    buf_append(out, run, (size_t)(s - run));
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+long text_url_decode(char *s, size_t len, int plus_is_space)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%') {
+            if (i + 2 >= len)
+                return -1;
+            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            s[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (s[i] == '+' && plus_is_space) {
+            s[o++] = ' ';
+        } else {
+            s[o++] = s[i];
+        }
+    }
+    if (o < len)
+        s[o] = '\0';
+    return (long)o;
+}

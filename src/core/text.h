@@ -1,0 +1,30 @@
+/*
+ * text.h — UTF-8 checks, search folding and HTML escaping.
+ *
+ * Names come from curators and imports; they are checked here once (valid
+ * UTF-8, no control characters) so that every later writer can trust them.
+ * Folding maps a name to its search key: lower case with Latin accents
+ * removed, so "motorhead" finds "Motörhead" and "BJORK" finds "Björk".
+ */
+#ifndef MG_TEXT_H
+#define MG_TEXT_H
+
+#include "core/buf.h"
+
+#include <stddef.h>
+
+/* 1 if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
+int text_utf8_valid(const char *s, size_t len);
+/* 1 if s contains a C0/C1 control character or DEL. s must be valid UTF-8. */
+int text_has_control(const char *s);
+/* Number of code points in valid UTF-8 s. */
+size_t text_utf8_length(const char *s);
+/* Appends the search key of s to out (see above). Invalid bytes are dropped. */
+void text_fold(const char *s, buf *out);
+/* Appends s with &, <, >, ", ' escaped for HTML text and attribute values. */
+void text_html_escape(buf *out, const char *s);
+/* Decodes %XX and '+' (when plus_is_space) in place; returns the new length,
+ * or -1 on a malformed escape. */
+long text_url_decode(char *s, size_t len, int plus_is_space);
+
+#endif

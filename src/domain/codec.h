@@ -1,0 +1,32 @@
+/*
+ * codec.h — the dataset's JSON form: reading (jansson) and writing (json.h).
+ *
+ * One format for the bundled dataset, seeds, imports and backups:
+ *   {"format":"musicgraph-dataset","format_version":1,"genres":[…],"bands":[…]}
+ * with the entity shapes of DESIGN §5. Reading reports structural problems
+ * (wrong JSON types, unknown type names) as domain errors naming the entry;
+ * the data rules are checked separately by rules.h.
+ */
+#ifndef MG_CODEC_H
+#define MG_CODEC_H
+
+#include "core/buf.h"
+#include "domain/model.h"
+#include "domain/rules.h"
+
+#include <jansson.h>
+
+#define DATASET_FORMAT "musicgraph-dataset"
+#define DATASET_FORMAT_VERSION 1
+
+/* Parses a whole dataset document. Returns 0, or -1 with errors added. */
+int codec_parse_dataset(const char *json, size_t len, dataset *out, domain_errors *errs);
+/* Reads one genre or band object (request bodies use the same shapes).
+ * Unknown keys are errors, so a typo in a field name is not silently lost. */
+int codec_genre_from_json(const json_t *obj, genre *out, const char *entry, domain_errors *errs);
+int codec_band_from_json(const json_t *obj, band *out, const char *entry, domain_errors *errs);
+
+/* Writes the dataset document. */
+void codec_write_dataset(const dataset *d, buf *out);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * model.h — genres, bands and the dataset that holds them.
+ *
+ * Plain data shared by every layer: the store loads it, the rules check it,
+ * the snapshot indexes it, the JSON codec reads and writes it. A dataset owns
+ * every string and array inside it; dataset_free releases them all.
+ */
+#ifndef MG_MODEL_H
+#define MG_MODEL_H
+
+#include <stddef.h>
+
+typedef enum genre_type { GENRE_ROOT, GENRE_INTERMEDIATE, GENRE_LEAF, GENRE_TYPE_INVALID } genre_type;
+
+typedef struct genre_link {
+    char *to;   /* genre id this genre influenced */
+    char *kind; /* "influence" */
+} genre_link;
+
+typedef struct genre {
+    char *id;
+    char *name;
+    genre_type type;
+    char *parent;   /* primary parent id, NULL for a root */
+    char **parents; /* all parent ids, primary included */
+    size_t nparents;
+    char *description; /* may be NULL */
+    int origin_year;   /* 0 when unknown */
+    genre_link *links;
+    size_t nlinks;
+} genre;
+
+typedef struct band {
+    char *id;
+    char *name;
+    char *primary_genre;
+    char **genres; /* primary included */
+    size_t ngenres;
+} band;
+
+typedef struct dataset {
+    genre *genres;
+    size_t ngenres;
+    band *bands;
+    size_t nbands;
+} dataset;
+
+const char *genre_type_name(genre_type t);
+/* GENRE_TYPE_INVALID for anything but "root", "intermediate", "leaf". */
+genre_type genre_type_parse(const char *s);
+
+void genre_clear(genre *g);
+void band_clear(band *b);
+void dataset_free(dataset *d);
+/* Appends a zeroed entry and returns it, or NULL on allocation failure. */
+genre *dataset_add_genre(dataset *d);
+band *dataset_add_band(dataset *d);
+/* Deep copies; return 0 or -1 on allocation failure. */
+int genre_copy(genre *dst, const genre *src);
+int band_copy(band *dst, const band *src);
+int dataset_copy(dataset *dst, const dataset *src);
+/* Linear lookups (for small edits; the snapshot has indexes). */
+genre *dataset_find_genre(const dataset *d, const char *id);
+band *dataset_find_band(const dataset *d, const char *id);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * http.h — the HTTP server, its router and response helpers.
+ *
+ * Built on h2o (libh2o-evloop): one event loop per worker thread, each
+ * accepting from the same listening socket; HTTP/1.1 with keep-alive, the
+ * h2c upgrade off; a memory pool per request that is freed when the request
+ * ends. This layer knows routes, headers and status codes, nothing about
+ * genres: handlers are registered by src/api/.
+ *
+ * Every response carries X-Request-Id and the security headers; errors are
+ * application/problem+json (RFC 9457).
+ */
+#ifndef MG_HTTP_H
+#define MG_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct st_h2o_req_t;
+
+#define HTTP_MAX_PARAMS 4
+
+typedef struct http_request {
+    struct st_h2o_req_t *req;
+    const char *params[HTTP_MAX_PARAMS]; /* decoded {name} segments, in pattern order */
+    size_t nparams;
+    const char *route;                   /* matched pattern, for logs; "-" if none */
+    char request_id[33];
+    uint64_t started_ns;
+    int status;                          /* set when the response starts */
+} http_request;
+
+typedef int (*http_handler_fn)(http_request *r, void *ctx);
+
+/* ---- router ---- */
+typedef struct http_router http_router;
+http_router *http_router_new(void);
+void http_router_free(http_router *rt);
+/* pattern: literal segments and {name} for one non-empty segment, e.g.
+ * "/api/v1/genres/{id}". method "GET" also answers HEAD. */
+int http_route(http_router *rt, const char *method, const char *pattern, http_handler_fn fn, void *ctx);
+
+/* ---- server ---- */
+typedef struct http_server_config {
+    const char *listen; /* "127.0.0.1:8080", "[::1]:8080", ":8080" */
+    int threads;
+    size_t max_body;
+    int shutdown_timeout_s;
+    /* Called on the main thread about every 250 ms while serving. */
+    void (*on_tick)(void *ctx);
+    void *ctx;
+} http_server_config;
+
+/* Listens (or takes the socket systemd passed), serves until SIGTERM or
+ * SIGINT, then stops accepting, lets in-flight requests finish (bounded by
+ * the shutdown timeout) and returns 0. -1 with err if it cannot start. */
+int http_server_run(const http_server_config *cfg, http_router *rt, char *err, size_t errlen);
+/* Asks a running server to stop (as SIGTERM does). */
+void http_server_stop(void);
+/* Parses "host:port"; fills a sockaddr_storage. */
+int http_parse_listen(const char *listen, void *sockaddr_storage, unsigned *socklen, char *err, size_t errlen);
+
+/* ---- request ---- */
+const char *http_method(http_request *r);
+/* Query parameter value, percent-decoded, allocated in the request pool.
+ * Returns NULL if absent; sets *bad when the query is malformed. */
+const char *http_query(http_request *r, const char *name, int *bad);
+/* Request header value copied into the pool as a C string, or NULL. */
+const char *http_header(http_request *r, const char *lowercase_name);
+int http_accepts_gzip(http_request *r);
+
+/* ---- response ---- */
+/* Bytes that outlive the request (e.g. held by a snapshot). */
+typedef struct http_body {
+    const char *data;
+    size_t len;
+    const char *gz; /* gzip form or NULL */
+    size_t gzlen;
+    const char *etag; /* strong ETag with quotes, or NULL */
+} http_body;
+
+#define HTTP_CACHE_NONE "no-store"
+#define HTTP_CACHE_REVALIDATE "no-cache"
+#define HTTP_CACHE_IMMUTABLE "public, max-age=31536000, immutable"
+
+/* Sends a copy of body. */
+void http_respond(http_request *r, int status, const char *content_type, const char *body, size_t len);
+/* Sends body without copying: owner is released (release(owner)) when the
+ * request's memory is freed. Answers 304 when If-None-Match matches the
+ * ETag and picks the gzip form when the client accepts it. */
+void http_respond_body(http_request *r, int status, const char *content_type, const char *cache_control,
+                       const http_body *body, void *owner, void (*release)(void *owner));
+/* problem+json: {"type":"about:blank","title","status","detail"}; errors_json,
+ * when not NULL, is a serialized array inserted as "errors". */
+void http_problem(http_request *r, int status, const char *title, const char *detail, const char *errors_json);
+void http_redirect(http_request *r, int status, const char *location);
+/* Adds a response header (copied). */
+void http_add_header(http_request *r, const char *name, const char *value);
+
+/* Per-process counters, for logs and later /metrics. */
+uint64_t http_requests_served(void);
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * server.c — listening, worker threads, request lifecycle, graceful stop.
+ *
+ * Every worker thread runs its own h2o event loop and accepts from the same
+ * listening socket (its own dup of it), so there is no hand-off between
+ * threads. The listening socket comes from systemd when it passes one
+ * (socket activation), otherwise it is created here. Signals are taken by
+ * the main thread only: SIGTERM/SIGINT set a flag the workers see within
+ * 100 ms; they stop accepting, let open requests finish, and return.
+ */
+#include "http/internal.h"
+
+#include "core/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <h2o.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct worker {
+    pthread_t thread;
+    int index;
+    int fd;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t *listener;
+} worker;
+
+static h2o_globalconf_t globalconf;
+static http_router *router;
+static atomic_int stopping;
+static atomic_uint_fast64_t requests_served;
+static int shutdown_timeout_ms;
+
+uint64_t http_requests_served(void)
+{
+    return atomic_load(&requests_served);
+}
+
+void http_server_stop(void)
+{
+    atomic_store(&stopping, 1);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* What the access log needs, kept outside the request so it can be written
+ * when h2o disposes of the request (after the last byte went out). */
+typedef struct request_record {
+    http_request r;
+    char method[12];
+    char path[256];
+    char client[64];
+} request_record;
+
+void http_log_request(http_request *r, size_t bytes)
+{
+    request_record *rec = (request_record *)r;
+    char status[8], size[24], ms[24];
+    snprintf(status, sizeof status, "%d", r->status);
+    snprintf(size, sizeof size, "%zu", bytes);
+    snprintf(ms, sizeof ms, "%.3f", (double)(now_ns() - r->started_ns) / 1e6);
+    const char *kv[] = {"method", rec->method, "path",   rec->path, "route", r->route, "status", status,
+                        "bytes",  size,        "ms",     ms,        "id",    r->request_id, "client", rec->client,
+                        NULL};
+    log_fields(LOG_INFO, "request", kv);
+}
+
+static void on_request_done(void *p)
+{
+    request_record *rec = p;
+    atomic_fetch_add_explicit(&requests_served, 1, memory_order_relaxed);
+    if (log_enabled(LOG_INFO))
+        http_log_request(&rec->r, rec->r.req ? rec->r.req->bytes_sent : 0);
+}
+
+/* Accepts a client-supplied request id only if it is short and plain. */
+static int request_id_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > 32)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static void client_address(h2o_req_t *req, char *out, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    out[0] = '\0';
+    if (sl == 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
+    else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)len);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    request_record *rec = h2o_mem_alloc_shared(&req->pool, sizeof *rec, on_request_done);
+    memset(rec, 0, sizeof *rec);
+    http_request *r = &rec->r;
+    r->req = req;
+    r->started_ns = now_ns();
+    snprintf(rec->method, sizeof rec->method, "%.*s", (int)req->method.len, req->method.base);
+    snprintf(rec->path, sizeof rec->path, "%.*s", (int)(req->path.len < 255 ? req->path.len : 255), req->path.base);
+    if (log_enabled(LOG_INFO))
+        client_address(req, rec->client, sizeof rec->client);
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
+    if (i >= 0 && request_id_ok(req->headers.entries[i].value.base, req->headers.entries[i].value.len)) {
+        memcpy(r->request_id, req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+    } else {
+        unsigned char raw[8];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2hex(r->request_id, sizeof r->request_id, raw, sizeof raw);
+    }
+    http_dispatch(router, r);
+    /* The disposal callback may run after the request struct is gone. */
+    return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    worker *w = listener->data;
+    if (err)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock)
+        h2o_accept(&w->accept_ctx, sock);
+}
+
+int http_parse_listen(const char *listen, void *storage, unsigned *socklen, char *err, size_t errlen)
+{
+    struct sockaddr_storage *ss = storage;
+    memset(ss, 0, sizeof *ss);
+    char host[128];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon[1] == '\0') {
+        snprintf(err, errlen, "listen address '%s' must be HOST:PORT", listen);
+        return -1;
+    }
+    size_t hlen = (size_t)(colon - listen);
+    if (hlen >= sizeof host) {
+        snprintf(err, errlen, "listen address '%s' is too long", listen);
+        return -1;
+    }
+    memcpy(host, listen, hlen);
+    host[hlen] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535) {
+        snprintf(err, errlen, "listen port in '%s' must be a number from 0 to 65535", listen);
+        return -1;
+    }
+    if (host[0] == '[' && hlen >= 2 && host[hlen - 1] == ']') {
+        host[hlen - 1] = '\0';
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1) {
+            snprintf(err, errlen, "'%s' is not an IPv6 address", host + 1);
+            return -1;
+        }
+        *socklen = sizeof *a6;
+        return 0;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    if (host[0] == '\0' || strcmp(host, "*") == 0 || strcmp(host, "0.0.0.0") == 0)
+        a4->sin_addr.s_addr = htonl(INADDR_ANY);
+    else if (strcmp(host, "localhost") == 0)
+        a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+        snprintf(err, errlen, "'%s' is not an IPv4 address (use [addr] for IPv6)", host);
+        return -1;
+    }
+    *socklen = sizeof *a4;
+    return 0;
+}
+
+static int open_listener(const char *address, char *err, size_t errlen)
+{
+    int n = sd_listen_fds(1);
+    if (n > 1) {
+        snprintf(err, errlen, "systemd passed %d sockets; musicgraph listens on exactly one", n);
+        return -1;
+    }
+    if (n == 1) {
+        int fd = SD_LISTEN_FDS_START;
+        if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+            snprintf(err, errlen, "the socket systemd passed is not a listening TCP socket");
+            return -1;
+        }
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        log_info("using the listening socket passed by systemd (socket activation)");
+        return fd;
+    }
+    struct sockaddr_storage ss;
+    unsigned sl;
+    if (http_parse_listen(address, &ss, &sl, err, errlen) != 0)
+        return -1;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 1024) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", address, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    return fd;
+}
+
+static int has_connections(h2o_context_t *ctx)
+{
+    return !h2o_linklist_is_empty(&ctx->http1._conns) || !h2o_linklist_is_empty(&ctx->http2._conns);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    h2o_context_init(&w->ctx, h2o_evloop_create(), &globalconf);
+    w->accept_ctx.ctx = &w->ctx;
+    w->accept_ctx.hosts = globalconf.hosts;
+    w->listener = h2o_evloop_socket_create(w->ctx.loop, w->fd, H2O_SOCKET_FLAG_DONT_READ);
+    w->listener->data = w;
+    h2o_socket_read_start(w->listener, on_accept);
+
+    while (!atomic_load(&stopping))
+        h2o_evloop_run(w->ctx.loop, 100);
+
+    /* Stop accepting first, then give open requests time to finish. */
+    h2o_socket_read_stop(w->listener);
+    h2o_socket_close(w->listener);
+    h2o_context_request_shutdown(&w->ctx);
+    uint64_t deadline = now_ns() + (uint64_t)shutdown_timeout_ms * 1000000ull;
+    while (has_connections(&w->ctx) && now_ns() < deadline)
+        h2o_evloop_run(w->ctx.loop, 50);
+    return NULL;
+}
+
+int http_server_run(const http_server_config *cfg, http_router *rt, char *err, size_t errlen)
+{
+    router = rt;
+    shutdown_timeout_ms = cfg->shutdown_timeout_s * 1000;
+    atomic_store(&stopping, 0);
+
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL); /* inherited by the workers */
+    signal(SIGPIPE, SIG_IGN);
+
+    int fd = open_listener(cfg->listen, err, errlen);
+    if (fd < 0)
+        return -1;
+
+    h2o_config_init(&globalconf);
+    globalconf.max_request_entity_size = cfg->max_body;
+    globalconf.server_name = h2o_iovec_init(H2O_STRLIT("musicgraph"));
+    globalconf.http1.upgrade_to_http2 = 0; /* HTTP/2 only as an opt-in (Debian's 2.2.5 lacks later DoS fixes) */
+    h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
+    handler->on_req = on_req;
+
+    int nworkers = cfg->threads > 0 ? cfg->threads : 1;
+    worker *workers = calloc((size_t)nworkers, sizeof *workers);
+    if (!workers) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < nworkers; i++) {
+        workers[i].index = i;
+        workers[i].fd = i == 0 ? fd : dup(fd);
+        pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+    }
+    sd_notify(0, "READY=1");
+
+    struct timespec tick = {0, 250 * 1000000L};
+    while (!atomic_load(&stopping)) {
+        int sig = sigtimedwait(&signals, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            log_info("received %s: stopping (finishing open requests, at most %d s)",
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg->shutdown_timeout_s);
+            sd_notify(0, "STOPPING=1");
+            atomic_store(&stopping, 1);
+        } else if (sig == SIGHUP) {
+            log_info("received SIGHUP: nothing to reload yet");
+        }
+        if (cfg->on_tick && !atomic_load(&stopping))
+            cfg->on_tick(cfg->ctx);
+    }
+    for (int i = 0; i < nworkers; i++)
+        pthread_join(workers[i].thread, NULL);
+    free(workers);
+    log_info("stopped after %llu requests", (unsigned long long)http_requests_served());
+    return 0;
+}

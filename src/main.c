@@ -1,0 +1,241 @@
+/*
+ * main.c — subcommand dispatch: the only place that exits.
+ *
+ * Each subcommand loads the shared configuration (flags > environment >
+ * config file > defaults), does its work through the layers below, and
+ * turns the result into an exit status: 0 on success, 1 with one clear line
+ * on stderr otherwise, 2 for a usage error.
+ */
+#include "api/app.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "mg_version.h"
+#include "ops/seed.h"
+#include "store/store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct command {
+    const char *name;
+    const char *summary;
+    const char *usage; /* shown by CMD --help */
+    int (*run)(config *cfg, int argc, char **argv);
+} command;
+
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
+
+/* Complains about anything left in argv after the command took its flags. */
+static int no_extra_args(const char *cmd, int argc, char **argv)
+{
+    if (argc > 1) {
+        fprintf(stderr, "musicgraph %s: unexpected argument '%s' (see musicgraph %s --help)\n", cmd, argv[1], cmd);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_store(config *cfg, store **s)
+{
+    char err[1024];
+    mkdir(cfg->state_dir, 0750);
+    if (store_open(cfg->database_url, s, err, sizeof err) != 0) {
+        fprintf(stderr, "musicgraph: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_serve(config *cfg, int argc, char **argv)
+{
+    if (no_extra_args("serve", argc, argv) != 0)
+        return 2;
+    char err[4096];
+    app *a;
+    if (app_start(cfg, &a, err, sizeof err) != 0) {
+        fprintf(stderr, "musicgraph serve: %s\n", err);
+        return 1;
+    }
+    http_server_config sc = {
+        .listen = cfg->listen,
+        .threads = config_threads(cfg),
+        .max_body = (size_t)config_long(cfg->max_body, 1 << 20),
+        .shutdown_timeout_s = (int)config_long(cfg->shutdown_timeout, 10),
+        .on_tick = app_tick,
+        .ctx = a,
+    };
+    log_info("musicgraph %s serving http://%s/ (%d worker threads, %s, state in %s)", MG_VERSION, cfg->listen,
+             sc.threads, cfg->env, cfg->state_dir);
+    int rc = http_server_run(&sc, app_router(a), err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "musicgraph serve: %s\n", err);
+    app_stop(a);
+    return rc == 0 ? 0 : 1;
+}
+
+static int cmd_migrate(config *cfg, int argc, char **argv)
+{
+    int status_only = 0;
+    if (argc > 1 && strcmp(argv[1], "--status") == 0) {
+        status_only = 1;
+        argc--, argv++;
+    }
+    if (no_extra_args("migrate", argc, argv) != 0)
+        return 2;
+    store *s;
+    if (open_store(cfg, &s) != 0)
+        return 1;
+    char err[1024];
+    int rc = 0;
+    if (!status_only) {
+        int applied;
+        if (store_migrate(s, &applied, err, sizeof err) != 0) {
+            fprintf(stderr, "musicgraph migrate: %s\n", err);
+            store_close(s);
+            return 1;
+        }
+        printf("applied %d migration(s)\n", applied);
+    }
+    store_migration *list;
+    size_t n, unknown;
+    if (store_migrations(s, &list, &n, &unknown, err, sizeof err) != 0) {
+        fprintf(stderr, "musicgraph migrate: %s\n", err);
+        store_close(s);
+        return 1;
+    }
+    printf("%-32s %-10s %s\n", "MIGRATION", "STATE", "APPLIED AT");
+    for (size_t i = 0; i < n; i++) {
+        const char *state = !list[i].applied ? "pending" : list[i].checksum_ok ? "applied" : "CHANGED";
+        printf("%-32s %-10s %s\n", list[i].name, state, list[i].applied_at);
+        if (list[i].applied && !list[i].checksum_ok)
+            rc = 1;
+    }
+    if (unknown) {
+        printf("%zu applied migration(s) unknown to this binary: the database is newer than this program\n", unknown);
+        rc = 1;
+    }
+    free(list);
+    store_close(s);
+    return rc;
+}
+
+static int cmd_seed(config *cfg, int argc, char **argv)
+{
+    const char *file = NULL;
+    if (argc > 2 && strcmp(argv[1], "--file") == 0) {
+        file = argv[2];
+        argc -= 2, argv += 2;
+    }
+    if (no_extra_args("seed", argc, argv) != 0)
+        return 2;
+    store *s;
+    if (open_store(cfg, &s) != 0)
+        return 1;
+    char err[8192];
+    int applied;
+    size_t genres, bands;
+    if (store_migrate(s, &applied, err, sizeof err) != 0 || seed_run(s, file, &genres, &bands, err, sizeof err) != 0) {
+        fprintf(stderr, "musicgraph seed: %s\n", err);
+        store_close(s);
+        return 1;
+    }
+    printf("seeded %zu genres and %zu bands from %s\n", genres, bands, file ? file : "the bundled dataset");
+    store_close(s);
+    return 0;
+}
+
+static int cmd_version(config *cfg, int argc, char **argv)
+{
+    (void)cfg;
+    if (no_extra_args("version", argc, argv) != 0)
+        return 2;
+    printf("musicgraph %s (commit %s)\n", MG_VERSION, MG_COMMIT);
+    return 0;
+}
+
+static const command commands[] = {
+    {"serve", "serve the map over HTTP",
+     "usage: musicgraph serve [--listen ADDR:PORT] [--threads N] [--no-seed] [options]\n\n"
+     "Opens the database (creating it in the state directory if needed), applies\n"
+     "pending migrations, seeds the bundled dataset into an empty database (unless\n"
+     "--no-seed or MUSICGRAPH_SEED=0), and serves the explorer and the API until\n"
+     "SIGTERM or SIGINT, finishing open requests before it exits.\n\n"
+     "  --listen ADDR:PORT       MUSICGRAPH_LISTEN (default 127.0.0.1:8080)\n"
+     "  --threads N              MUSICGRAPH_THREADS: worker threads (default: one per core)\n"
+     "  --no-seed                MUSICGRAPH_SEED=0: start with an empty map\n"
+     "  --max-body-bytes N       MUSICGRAPH_MAX_BODY_BYTES (default 1048576)\n"
+     "  --shutdown-timeout SECS  MUSICGRAPH_SHUTDOWN_TIMEOUT (default 10)\n",
+     cmd_serve},
+    {"migrate", "apply pending database migrations, or list them",
+     "usage: musicgraph migrate [--status] [options]\n\n"
+     "Applies the migrations embedded in this binary that the database lacks, each\n"
+     "in its own transaction, then lists every migration with its state. With\n"
+     "--status it only lists. Exits 1 if the database was changed by another\n"
+     "version (a checksum differs, or it has migrations this binary does not know).\n",
+     cmd_migrate},
+    {"seed", "load a dataset file into an empty database",
+     "usage: musicgraph seed [--file FILE] [options]\n\n"
+     "Checks every entry of FILE (default: the bundled dataset) against the data\n"
+     "rules and loads it in one transaction. Refuses a non-empty database and a\n"
+     "dataset that breaks a rule, naming the entry and the rule.\n",
+     cmd_seed},
+    {"version", "print the version", "usage: musicgraph version\n", cmd_version},
+    {NULL, NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: musicgraph COMMAND [options]\n\nmusicgraph serves an interactive map of music genres and "
+                 "bands.\n\nCommands:\n");
+    for (const command *c = commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out, "\nRun 'musicgraph COMMAND --help' for a command's options.\n\n%s", config_common_help());
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        argv[1] = "version";
+    const command *cmd = NULL;
+    for (const command *c = commands; c->name; c++)
+        if (strcmp(argv[1], c->name) == 0)
+            cmd = c;
+    if (!cmd) {
+        fprintf(stderr, "musicgraph: unknown command '%s' (see musicgraph --help)\n", argv[1]);
+        return 2;
+    }
+    int sub_argc = argc - 1;
+    char **sub_argv = argv + 1;
+    if (wants_help(sub_argc, sub_argv)) {
+        printf("%s\n%s", cmd->usage, config_common_help());
+        return 0;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "musicgraph: cannot initialise libsodium\n");
+        return 1;
+    }
+    config cfg;
+    char err[1024];
+    if (config_load(&cfg, &sub_argc, sub_argv, err, sizeof err) != 0) {
+        fprintf(stderr, "musicgraph %s: %s\n", cmd->name, err);
+        config_free(&cfg);
+        return 2;
+    }
+    log_configure(cfg.log_format, cfg.log_level);
+    int rc = cmd->run(&cfg, sub_argc, sub_argv);
+    config_free(&cfg);
+    return rc;
+}

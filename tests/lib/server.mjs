@@ -1,0 +1,91 @@
+// Starts the real musicgraph binary for black-box and browser tests.
+//
+// Each call gets a fresh state directory and a free loopback port, waits
+// until /healthz answers, and returns { url, port, stateDir, logs(), stop() }.
+// stop() sends SIGTERM and resolves with the exit code, so a test can assert
+// a clean shutdown. The binary is $MUSICGRAPH_BIN (tests/run points it at the
+// sanitizer build) or build/musicgraph.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const binary = process.env.MUSICGRAPH_BIN || join(repoRoot, 'build', 'musicgraph');
+
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+// Runs a musicgraph subcommand to completion: { code, stdout, stderr }.
+export function runCli(args, { env = {}, input } = {}) {
+  return new Promise((ok) => {
+    const child = spawn(binary, args, { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+    child.on('close', (code) => ok({ code, stdout, stderr }));
+  });
+}
+
+export async function startServer({ args = [], env = {}, stateDir, seed = true, timeoutMs = 15000 } = {}) {
+  const port = await freePort();
+  const dir = stateDir || mkdtempSync(join(tmpdir(), 'musicgraph-test-'));
+  const fullArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--state-dir', dir, '--threads', '2', ...args];
+  if (!seed) fullArgs.push('--no-seed');
+  const child = spawn(binary, fullArgs, {
+    env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((ok) => child.on('exit', (code, signal) => ok(code ?? signal)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  let ready = false;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) {
+        ready = true;
+        break;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(`musicgraph did not become ready on ${url}:\n${output}`);
+  }
+  return {
+    url,
+    port,
+    stateDir: dir,
+    pid: child.pid,
+    logs: () => output,
+    exited,
+    async stop({ keepState = false } = {}) {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const code = await exited;
+      if (!keepState && !stateDir) rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
