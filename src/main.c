@@ -7,6 +7,8 @@
  * on stderr otherwise, 2 for a usage error.
  */
 #include "api/app.h"
+#include "api/auth.h"
+#include "domain/user.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "mg_version.h"
@@ -18,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 typedef struct command {
     const char *name;
@@ -153,6 +157,175 @@ static int cmd_seed(config *cfg, int argc, char **argv)
     return 0;
 }
 
+/* Reads a password: from --password-file, from the terminal (twice, without
+ * echo), or none (the caller generates one) when stdin is not a terminal. */
+static int read_password(const char *file, char *out, size_t len, int *generated)
+{
+    *generated = 0;
+    if (file) {
+        FILE *f = fopen(file, "r");
+        if (!f || !fgets(out, (int)len, f)) {
+            fprintf(stderr, "musicgraph user: cannot read the password file %s\n", file);
+            if (f)
+                fclose(f);
+            return -1;
+        }
+        fclose(f);
+        out[strcspn(out, "\r\n")] = '\0';
+        return 0;
+    }
+    if (!isatty(STDIN_FILENO)) {
+        auth_generate_password(out, len < 21 ? len : 21);
+        *generated = 1;
+        return 0;
+    }
+    struct termios old, quiet;
+    tcgetattr(STDIN_FILENO, &old);
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    char again[USER_PASSWORD_MAX + 2];
+    fprintf(stderr, "Password: ");
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    int ok = fgets(out, (int)len, stdin) != NULL;
+    fprintf(stderr, "\nAgain: ");
+    ok = ok && fgets(again, sizeof again, stdin) != NULL;
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    fprintf(stderr, "\n");
+    if (!ok)
+        return -1;
+    out[strcspn(out, "\r\n")] = '\0';
+    again[strcspn(again, "\r\n")] = '\0';
+    if (strcmp(out, again) != 0) {
+        fprintf(stderr, "musicgraph user: the passwords differ\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int user_fail(const char *what, const char *err)
+{
+    fprintf(stderr, "musicgraph user %s: %s\n", what, err);
+    return 1;
+}
+
+static int cmd_user(config *cfg, int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "musicgraph user: which action? (create, passwd, promote, demote, list; see --help)\n");
+        return 2;
+    }
+    const char *action = argv[1];
+    const char *name = NULL, *email = NULL, *password_file = NULL;
+    int admin = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--email") == 0 && i + 1 < argc)
+            email = argv[++i];
+        else if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc)
+            password_file = argv[++i];
+        else if (strcmp(argv[i], "--admin") == 0)
+            admin = 1;
+        else if (argv[i][0] != '-' && !name)
+            name = argv[i];
+        else {
+            fprintf(stderr, "musicgraph user: unexpected argument '%s' (see musicgraph user --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    int is_list = strcmp(action, "list") == 0;
+    if (!is_list && !name) {
+        fprintf(stderr, "musicgraph user %s: give a username\n", action);
+        return 2;
+    }
+    store *s;
+    if (open_store(cfg, &s) != 0)
+        return 1;
+    char err[1024];
+    int applied, rc = 0;
+    if (store_migrate(s, &applied, err, sizeof err) != 0) {
+        store_close(s);
+        return user_fail(action, err);
+    }
+    if (is_list) {
+        store_user *users;
+        size_t n;
+        if (store_user_list(s, &users, &n, err, sizeof err) != 0) {
+            store_close(s);
+            return user_fail(action, err);
+        }
+        printf("%-24s %-32s %-6s %-9s %s\n", "USERNAME", "EMAIL", "ADMIN", "DISABLED", "LAST LOGIN");
+        for (size_t i = 0; i < n; i++)
+            printf("%-24s %-32s %-6s %-9s %s\n", users[i].username, users[i].email, users[i].is_admin ? "yes" : "no",
+                   users[i].disabled ? "yes" : "no", users[i].last_login_at[0] ? users[i].last_login_at : "never");
+        free(users);
+        store_close(s);
+        return 0;
+    }
+    domain_errors errs = {0};
+    store_user u;
+    int found = 0;
+    char password[USER_PASSWORD_MAX + 2];
+    int generated = 0;
+    if (strcmp(action, "create") == 0) {
+        user_check_username(name, &errs);
+        user_check_email(email, &errs);
+        if (errs.count == 0 && read_password(password_file, password, sizeof password, &generated) != 0)
+            rc = 1;
+        else if (errs.count == 0)
+            user_check_password(password, &errs);
+        if (errs.count == 0 && rc == 0) {
+            memset(&u, 0, sizeof u);
+            snprintf(u.username, sizeof u.username, "%s", name);
+            snprintf(u.email, sizeof u.email, "%s", email);
+            u.is_admin = admin;
+            if (auth_hash_password(password, u.password_hash, sizeof u.password_hash) != 0 ||
+                store_user_create(s, &u, err, sizeof err) != 0)
+                rc = user_fail(action, err);
+            else if (generated)
+                printf("created %s%s; password (shown once): %s\n", name, admin ? " (admin)" : "", password);
+            else
+                printf("created %s%s\n", name, admin ? " (admin)" : "");
+        }
+    } else if (strcmp(action, "passwd") == 0 || strcmp(action, "promote") == 0 || strcmp(action, "demote") == 0) {
+        if (store_user_by_name(s, name, &u, &found, err, sizeof err) != 0)
+            rc = user_fail(action, err);
+        else if (!found)
+            rc = user_fail(action, "no such user");
+        else if (action[0] == 'p' && action[1] == 'a') {
+            if (read_password(password_file, password, sizeof password, &generated) != 0)
+                rc = 1;
+            else
+                user_check_password(password, &errs);
+            if (rc == 0 && errs.count == 0) {
+                if (auth_hash_password(password, u.password_hash, sizeof u.password_hash) != 0 ||
+                    store_user_update(s, &u, err, sizeof err) != 0 ||
+                    store_sessions_delete_user(s, u.id, err, sizeof err) != 0)
+                    rc = user_fail(action, err);
+                else if (generated)
+                    printf("new password for %s (shown once): %s\n", name, password);
+                else
+                    printf("password changed for %s; their sessions were ended\n", name);
+            }
+        } else {
+            u.is_admin = strcmp(action, "promote") == 0;
+            if (store_user_update(s, &u, err, sizeof err) != 0)
+                rc = user_fail(action, err);
+            else
+                printf("%s is %s an admin\n", name, u.is_admin ? "now" : "no longer");
+        }
+    } else {
+        fprintf(stderr, "musicgraph user: unknown action '%s' (create, passwd, promote, demote, list)\n", action);
+        rc = 2;
+    }
+    if (errs.count) {
+        fprintf(stderr, "musicgraph user %s: %s %s\n", action, errs.items[0].field, errs.items[0].message);
+        rc = 1;
+    }
+    sodium_memzero(password, sizeof password);
+    domain_errors_free(&errs);
+    store_close(s);
+    return rc;
+}
+
 static int cmd_version(config *cfg, int argc, char **argv)
 {
     (void)cfg;
@@ -188,6 +361,15 @@ static const command commands[] = {
      "rules and loads it in one transaction. Refuses a non-empty database and a\n"
      "dataset that breaks a rule, naming the entry and the rule.\n",
      cmd_seed},
+    {"user", "create and manage curator accounts",
+     "usage: musicgraph user create NAME --email EMAIL [--admin] [--password-file FILE]\n"
+     "       musicgraph user passwd NAME [--password-file FILE]\n"
+     "       musicgraph user promote NAME | demote NAME\n"
+     "       musicgraph user list\n\n"
+     "Passwords (at least 10 characters) come from FILE, from a prompt when run in a\n"
+     "terminal, or are generated and printed once. There is no default password.\n"
+     "Changing a password ends the user's sessions. The last admin cannot be demoted.\n",
+     cmd_user},
     {"version", "print the version", "usage: musicgraph version\n", cmd_version},
     {NULL, NULL, NULL, NULL},
 };

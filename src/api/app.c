@@ -6,8 +6,11 @@
 #include "core/log.h"
 #include "graph/snapshot.h"
 #include "ops/seed.h"
+#include "api/auth.h"
+#include "domain/user.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +21,24 @@ struct app {
     const config *cfg;
     store *store; /* the main thread's connection: migrations, rebuilds */
     http_router *router;
-    int64_t last_failed_version; /* do not retry a broken rebuild every tick */
+    pthread_mutex_t rebuild_lock; /* one rebuild at a time */
+    int64_t last_failed_version;  /* do not retry a broken rebuild every tick */
 };
+
+/* Each worker thread keeps its own connection, as SQLite wants. */
+static __thread store *thread_store;
+
+store *app_store(app *a, char *err, size_t errlen)
+{
+    if (!thread_store && store_open(a->cfg->database_url, &thread_store, err, errlen) != 0)
+        return NULL;
+    return thread_store;
+}
+
+const config *app_config(app *a)
+{
+    return a->cfg;
+}
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -28,13 +47,13 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-int app_rebuild(app *a, char *err, size_t errlen)
+/* Loads the map and publishes a snapshot of it; the caller holds rebuild_lock. */
+static int rebuild_locked(store *st, int64_t version, char *err, size_t errlen)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int64_t version;
     dataset d;
-    if (store_data_version(a->store, &version, err, errlen) != 0 || store_load(a->store, &d, err, errlen) != 0)
+    if (store_load(st, &d, err, errlen) != 0)
         return -1;
     graph_snapshot *s = graph_build(&d, version, err, errlen);
     if (!s) {
@@ -51,6 +70,27 @@ int app_rebuild(app *a, char *err, size_t errlen)
     log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms", (long long)version, genres,
              bands, bytes / 1024, seconds_since(&t0) * 1000);
     return 0;
+}
+
+int app_refresh(app *a, store *st, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&a->rebuild_lock);
+    int64_t version;
+    int rc = store_data_version(st, &version, err, errlen);
+    if (rc == 0) {
+        graph_snapshot *s = graph_acquire();
+        int64_t current = s ? graph_version(s) : -1;
+        graph_release(s);
+        /* The version can be read before the load: a write in between only
+         * makes the snapshot newer than its label, and the next refresh fixes it. */
+        if (version != current && version != a->last_failed_version) {
+            rc = rebuild_locked(st, version, err, errlen);
+            if (rc != 0)
+                a->last_failed_version = version;
+        }
+    }
+    pthread_mutex_unlock(&a->rebuild_lock);
+    return rc;
 }
 
 static int ensure_dir(const char *path, char *err, size_t errlen)
@@ -74,6 +114,58 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* No default password anywhere: when there is no admin, the first one is
+ * created with MUSICGRAPH_ADMIN_PASSWORD or a random password shown once. */
+static int ensure_admin(app *a, char *err, size_t errlen)
+{
+    int64_t admins;
+    if (store_admin_count(a->store, &admins, err, errlen) != 0)
+        return -1;
+    if (admins > 0)
+        return 0;
+    char generated[21] = "";
+    const char *password = a->cfg->admin_password;
+    if (password && *password) {
+        domain_errors errs = {0};
+        user_check_password(password, &errs);
+        if (errs.count) {
+            snprintf(err, errlen, "MUSICGRAPH_ADMIN_PASSWORD %s", errs.items[0].message);
+            domain_errors_free(&errs);
+            return -1;
+        }
+    } else {
+        auth_generate_password(generated, sizeof generated);
+        password = generated;
+    }
+    store_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.username, sizeof u.username, "admin");
+    snprintf(u.email, sizeof u.email, "admin@localhost");
+    u.is_admin = 1;
+    if (auth_hash_password(password, u.password_hash, sizeof u.password_hash) != 0) {
+        snprintf(err, errlen, "cannot hash the admin password (out of memory?)");
+        return -1;
+    }
+    int rc = store_user_create(a->store, &u, err, errlen);
+    if (rc == STORE_CONFLICT) {
+        snprintf(err, errlen, "there is no active admin and the name 'admin' is taken: "
+                              "run 'musicgraph user promote NAME' for an existing user");
+        return -1;
+    }
+    if (rc != 0)
+        return -1;
+    log_info("created the first admin account 'admin'");
+    if (generated[0]) {
+        /* Printed once on the console, never through the logger. */
+        printf("\n  musicgraph: first start, an admin account was created.\n"
+               "    username: admin\n    password: %s\n"
+               "  It is shown only now; change it with 'musicgraph user passwd admin'.\n\n",
+               generated);
+        fflush(stdout);
+    }
+    return 0;
+}
+
 int app_start(const config *cfg, app **out, char *err, size_t errlen)
 {
     app *a = calloc(1, sizeof *a);
@@ -83,6 +175,7 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     }
     a->cfg = cfg;
     a->last_failed_version = -1;
+    pthread_mutex_init(&a->rebuild_lock, NULL);
     if (ensure_dir(cfg->state_dir, err, errlen) != 0 || pages_init(err, errlen) != 0 ||
         store_open(cfg->database_url, &a->store, err, errlen) != 0)
         goto fail;
@@ -100,7 +193,7 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
             goto fail;
         log_info("seeded the bundled dataset: %zu genres, %zu bands", genres, bands);
     }
-    if (app_rebuild(a, err, errlen) != 0)
+    if (ensure_admin(a, err, errlen) != 0 || app_refresh(a, a->store, err, errlen) != 0)
         goto fail;
     a->router = http_router_new();
     if (!a->router) {
@@ -109,6 +202,9 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     }
     api_register_read(a->router, a);
     api_register_pages(a->router, a);
+    api_register_session(a->router, a);
+    api_register_edit(a->router, a);
+    api_register_users(a->router, a);
     *out = a;
     return 0;
 fail:
@@ -125,21 +221,8 @@ void app_tick(void *arg)
 {
     app *a = arg;
     char err[512];
-    int64_t version;
-    if (store_data_version(a->store, &version, err, sizeof err) != 0) {
-        log_warn("cannot read the data version: %s", err);
-        return;
-    }
-    graph_snapshot *s = graph_acquire();
-    int64_t current = s ? graph_version(s) : -1;
-    graph_release(s);
-    if (version == current || version == a->last_failed_version)
-        return;
-    if (app_rebuild(a, err, sizeof err) != 0) {
-        log_error("rebuilding the snapshot for data version %lld failed, still serving %lld: %s", (long long)version,
-                  (long long)current, err);
-        a->last_failed_version = version;
-    }
+    if (app_refresh(a, a->store, err, sizeof err) != 0)
+        log_error("refreshing the snapshot failed, still serving the previous one: %s", err);
 }
 
 void app_stop(app *a)

@@ -69,8 +69,8 @@ int pages_init(char *err, size_t errlen)
     }
     for (size_t i = 0; i < n; i++) {
         const struct embedded_file *f = &embedded_web[i];
-        if (f == page_template)
-            continue;
+        if (strstr(f->name, ".html"))
+            continue; /* templates, rendered per page */
         asset *a = &assets[nassets++];
         a->file = f;
         a->content_type = type_for(f->name);
@@ -111,11 +111,12 @@ static void genre_list(const graph_snapshot *s, buf *out)
     }
 }
 
-/* Fills the template: @@ASSET:name@@, @@TITLE@@, @@DESCRIPTION@@, @@GENRE_LIST@@. */
-static void render(const graph_snapshot *s, const char *title, const char *description, buf *out)
+/* Fills a template: @@ASSET:name@@ with hashed URLs, @@GENRE_LIST@@ with the
+ * genre index (when s is given), and @@KEY@@ with the escaped value from kv. */
+static void render_file(const struct embedded_file *tpl, const graph_snapshot *s, const char *const *kv, buf *out)
 {
-    const char *t = (const char *)page_template->data;
-    const char *end = t + page_template->len;
+    const char *t = (const char *)tpl->data;
+    const char *end = t + tpl->len;
     while (t < end) {
         const char *at = strstr(t, "@@");
         if (!at) {
@@ -130,11 +131,13 @@ static void render(const graph_snapshot *s, const char *title, const char *descr
         }
         const char *name = at + 2;
         size_t nlen = (size_t)(close - name);
-        if (nlen == 5 && memcmp(name, "TITLE", 5) == 0) {
-            text_html_escape(out, title);
-        } else if (nlen == 11 && memcmp(name, "DESCRIPTION", 11) == 0) {
-            text_html_escape(out, description);
-        } else if (nlen == 10 && memcmp(name, "GENRE_LIST", 10) == 0) {
+        const char *value = NULL;
+        for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
+            if (strlen(kv[i]) == nlen && memcmp(kv[i], name, nlen) == 0)
+                value = kv[i + 1];
+        if (value) {
+            text_html_escape(out, value);
+        } else if (s && nlen == 10 && memcmp(name, "GENRE_LIST", 10) == 0) {
             genre_list(s, out);
         } else if (nlen > 6 && memcmp(name, "ASSET:", 6) == 0) {
             const asset *a = asset_named(name + 6, nlen - 6);
@@ -144,6 +147,19 @@ static void render(const graph_snapshot *s, const char *title, const char *descr
         }
         t = close + 2;
     }
+}
+
+static void render(const graph_snapshot *s, const char *title, const char *description, buf *out)
+{
+    const char *kv[] = {"TITLE", title, "DESCRIPTION", description, NULL};
+    render_file(page_template, s, kv, out);
+}
+
+void pages_render_template(const char *name, const char *const *kv, buf *out)
+{
+    const struct embedded_file *f = embedded_find(embedded_web, name);
+    if (f)
+        render_file(f, NULL, kv, out);
 }
 
 int pages_attach(graph_snapshot *s)

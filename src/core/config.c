@@ -25,6 +25,10 @@ const config_setting config_settings[] = {
     SETTING(max_body, "MUSICGRAPH_MAX_BODY_BYTES", "--max-body-bytes", "1048576", 0, "largest accepted request body"),
     SETTING(shutdown_timeout, "MUSICGRAPH_SHUTDOWN_TIMEOUT", "--shutdown-timeout", "10", 0,
             "seconds to let in-flight requests finish on SIGTERM"),
+    SETTING(session_idle, "MUSICGRAPH_SESSION_IDLE_SECONDS", NULL, "7200", 0, "a session ends after this many seconds without a request"),
+    SETTING(session_max, "MUSICGRAPH_SESSION_MAX_SECONDS", NULL, "604800", 0, "a session ends this many seconds after login"),
+    SETTING(admin_password, "MUSICGRAPH_ADMIN_PASSWORD", NULL, NULL, 1,
+            "password for the first admin (user 'admin'), created at start when no admin exists; random if unset"),
     {NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 
@@ -245,6 +249,10 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
     }
     if (config_long(cfg->max_body, -1) < 1024) {
         snprintf(err, errlen, "MUSICGRAPH_MAX_BODY_BYTES must be a number of at least 1024, not '%s'", cfg->max_body);
+        return -1;
+    }
+    if (config_long(cfg->session_idle, -1) < 1 || config_long(cfg->session_max, -1) < 1) {
+        snprintf(err, errlen, "session lifetimes must be positive numbers of seconds");
         return -1;
     }
     if (config_long(cfg->shutdown_timeout, -1) < 0) {

@@ -22,6 +22,9 @@ typedef struct config {
     char *seed;          /* 1: seed the bundled dataset into an empty database */
     char *max_body;      /* request body limit in bytes */
     char *shutdown_timeout; /* seconds to finish in-flight requests on stop */
+    char *session_idle;  /* seconds of inactivity that end a session */
+    char *session_max;   /* seconds after which a session ends regardless */
+    char *admin_password; /* password of the first admin, created when there is none */
     char *config_file;   /* where the file layer came from, if any */
 } config;
 

@@ -20,7 +20,7 @@ static void before_value(json_writer *w)
         w->after_key = 0;
         return;
     }
-    if (w->depth > 0) {
+    if (w->depth > 0 && w->depth <= JSON_MAX_DEPTH) {
         if (w->need_comma[w->depth - 1])
             buf_putc(w->out, ',');
         w->need_comma[w->depth - 1] = 1;
@@ -33,6 +33,8 @@ static void open_scope(json_writer *w, char c)
     buf_putc(w->out, c);
     if (w->depth < JSON_MAX_DEPTH)
         w->need_comma[w->depth] = 0;
+    else
+        w->out->failed = 1; /* commas are no longer tracked: the document would be wrong */
     w->depth++;
 }
 

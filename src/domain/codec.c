@@ -182,6 +182,7 @@ static void entry_label(char *out, size_t len, const char *kind, size_t index, c
 
 int codec_parse_dataset(const char *text, size_t len, dataset *out, domain_errors *errs)
 {
+    static const char *const top_keys[] = {"format", "format_version", "genres", "bands", NULL};
     memset(out, 0, sizeof *out);
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -203,6 +204,8 @@ int codec_parse_dataset(const char *text, size_t len, dataset *out, domain_error
         domain_errors_add(errs, "dataset", "format_version", "must be %d (this program's format)", DATASET_FORMAT_VERSION);
     } else if (!json_is_array(genres) || (bands && !json_is_array(bands))) {
         domain_errors_add(errs, "dataset", "genres", "genres and bands must be arrays");
+    } else if (check_keys(root, top_keys, "dataset", errs) != 0) {
+        /* A misspelt "bands" would otherwise import a map without bands. */
     } else {
         char entry[80];
         for (size_t i = 0; i < json_array_size(genres); i++) {
@@ -236,6 +239,56 @@ static void write_ids(json_writer *w, char *const *ids, size_t n)
     jw_array_end(w);
 }
 
+/* Missing strings are written as null: whatever codec_parse_dataset accepted
+ * (an entry without an id, say, before the rules refuse it) can be written. */
+void codec_genre_json(json_writer *w, const genre *g)
+{
+    jw_object_begin(w);
+    jw_key(w, "id");
+    jw_string_or_null(w, g->id);
+    jw_key(w, "name");
+    jw_string_or_null(w, g->name);
+    jw_key(w, "type");
+    jw_string(w, genre_type_name(g->type));
+    jw_key(w, "parent");
+    jw_string_or_null(w, g->parent);
+    jw_key(w, "parents");
+    write_ids(w, g->parents, g->nparents);
+    jw_key(w, "description");
+    jw_string_or_null(w, g->description);
+    jw_key(w, "origin_year");
+    if (g->origin_year)
+        jw_int(w, g->origin_year);
+    else
+        jw_null(w);
+    jw_key(w, "links");
+    jw_array_begin(w);
+    for (size_t j = 0; j < g->nlinks; j++) {
+        jw_object_begin(w);
+        jw_key(w, "to");
+        jw_string_or_null(w, g->links[j].to);
+        jw_key(w, "kind");
+        jw_string_or_null(w, g->links[j].kind);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
+void codec_band_json(json_writer *w, const band *b)
+{
+    jw_object_begin(w);
+    jw_key(w, "id");
+    jw_string_or_null(w, b->id);
+    jw_key(w, "name");
+    jw_string_or_null(w, b->name);
+    jw_key(w, "primary_genre");
+    jw_string_or_null(w, b->primary_genre);
+    jw_key(w, "genres");
+    write_ids(w, b->genres, b->ngenres);
+    jw_object_end(w);
+}
+
 void codec_write_dataset(const dataset *d, buf *out)
 {
     json_writer w;
@@ -247,57 +300,13 @@ void codec_write_dataset(const dataset *d, buf *out)
     jw_int(&w, DATASET_FORMAT_VERSION);
     jw_key(&w, "genres");
     jw_array_begin(&w);
-    for (size_t i = 0; i < d->ngenres; i++) {
-        const genre *g = &d->genres[i];
-        buf_putc(out, '\n');
-        jw_object_begin(&w);
-        jw_key(&w, "id");
-        jw_string(&w, g->id);
-        jw_key(&w, "name");
-        jw_string(&w, g->name);
-        jw_key(&w, "type");
-        jw_string(&w, genre_type_name(g->type));
-        jw_key(&w, "parent");
-        jw_string_or_null(&w, g->parent);
-        jw_key(&w, "parents");
-        write_ids(&w, g->parents, g->nparents);
-        jw_key(&w, "description");
-        jw_string_or_null(&w, g->description);
-        jw_key(&w, "origin_year");
-        if (g->origin_year)
-            jw_int(&w, g->origin_year);
-        else
-            jw_null(&w);
-        jw_key(&w, "links");
-        jw_array_begin(&w);
-        for (size_t j = 0; j < g->nlinks; j++) {
-            jw_object_begin(&w);
-            jw_key(&w, "to");
-            jw_string(&w, g->links[j].to);
-            jw_key(&w, "kind");
-            jw_string(&w, g->links[j].kind);
-            jw_object_end(&w);
-        }
-        jw_array_end(&w);
-        jw_object_end(&w);
-    }
+    for (size_t i = 0; i < d->ngenres; i++)
+        codec_genre_json(&w, &d->genres[i]);
     jw_array_end(&w);
     jw_key(&w, "bands");
     jw_array_begin(&w);
-    for (size_t i = 0; i < d->nbands; i++) {
-        const band *b = &d->bands[i];
-        buf_putc(out, '\n');
-        jw_object_begin(&w);
-        jw_key(&w, "id");
-        jw_string(&w, b->id);
-        jw_key(&w, "name");
-        jw_string(&w, b->name);
-        jw_key(&w, "primary_genre");
-        jw_string(&w, b->primary_genre);
-        jw_key(&w, "genres");
-        write_ids(&w, b->genres, b->ngenres);
-        jw_object_end(&w);
-    }
+    for (size_t i = 0; i < d->nbands; i++)
+        codec_band_json(&w, &d->bands[i]);
     jw_array_end(&w);
     jw_object_end(&w);
     buf_putc(out, '\n');

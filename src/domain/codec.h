@@ -11,6 +11,7 @@
 #define MG_CODEC_H
 
 #include "core/buf.h"
+#include "core/json.h"
 #include "domain/model.h"
 #include "domain/rules.h"
 
@@ -26,6 +27,9 @@ int codec_parse_dataset(const char *json, size_t len, dataset *out, domain_error
 int codec_genre_from_json(const json_t *obj, genre *out, const char *entry, domain_errors *errs);
 int codec_band_from_json(const json_t *obj, band *out, const char *entry, domain_errors *errs);
 
+/* Writes one genre or band object in the shared shape. */
+void codec_genre_json(json_writer *w, const genre *g);
+void codec_band_json(json_writer *w, const band *b);
 /* Writes the dataset document. */
 void codec_write_dataset(const dataset *d, buf *out);
 

@@ -62,12 +62,25 @@ int http_parse_listen(const char *listen, void *sockaddr_storage, unsigned *sock
 
 /* ---- request ---- */
 const char *http_method(http_request *r);
+/* The request path without the query, as sent (pool-allocated). */
+const char *http_path(http_request *r);
 /* Query parameter value, percent-decoded, allocated in the request pool.
  * Returns NULL if absent; sets *bad when the query is malformed. */
 const char *http_query(http_request *r, const char *name, int *bad);
 /* Request header value copied into the pool as a C string, or NULL. */
 const char *http_header(http_request *r, const char *lowercase_name);
 int http_accepts_gzip(http_request *r);
+/* The client's address as text (the TCP peer). */
+const char *http_client_address(http_request *r);
+/* 1 when the request came over TLS. */
+int http_is_secure(http_request *r);
+/* The request body (h2o has read it whole, within the size limit). */
+const char *http_body_bytes(http_request *r, size_t *len);
+/* Value of a named cookie, allocated in the request pool, or NULL. */
+const char *http_cookie(http_request *r, const char *name);
+/* Value of a field in an application/x-www-form-urlencoded body (decoded,
+ * pool-allocated), or NULL when absent or malformed. */
+const char *http_form_field(http_request *r, const char *name);
 
 /* ---- response ---- */
 /* Bytes that outlive the request (e.g. held by a snapshot). */

@@ -11,6 +11,7 @@
 #include "core/json.h"
 #include "core/text.h"
 
+#include <arpa/inet.h>
 #include <h2o.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,4 +309,79 @@ void http_redirect(http_request *r, int status, const char *location)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, loc.base, loc.len);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT(HTTP_CACHE_NONE));
     send_final(r, status, NULL, 0);
+}
+
+const char *http_client_address(http_request *r)
+{
+    struct sockaddr_storage ss;
+    char text[INET6_ADDRSTRLEN] = "";
+    socklen_t sl = r->req->conn->callbacks->get_peername(r->req->conn, (struct sockaddr *)&ss);
+    if (sl > 0 && ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, text, sizeof text);
+    else if (sl > 0 && ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, text, sizeof text);
+    return h2o_strdup(&r->req->pool, text, strlen(text)).base;
+}
+
+int http_is_secure(http_request *r)
+{
+    return r->req->scheme == &H2O_URL_SCHEME_HTTPS;
+}
+
+const char *http_body_bytes(http_request *r, size_t *len)
+{
+    *len = r->req->entity.base ? r->req->entity.len : 0;
+    return r->req->entity.base ? r->req->entity.base : "";
+}
+
+const char *http_cookie(http_request *r, const char *name)
+{
+    size_t nlen = strlen(name);
+    for (ssize_t i = -1; (i = h2o_find_header(&r->req->headers, H2O_TOKEN_COOKIE, i)) >= 0;) {
+        h2o_iovec_t v = r->req->headers.entries[i].value;
+        const char *p = v.base, *end = v.base + v.len;
+        while (p < end) {
+            while (p < end && (*p == ' ' || *p == ';'))
+                p++;
+            const char *semi = memchr(p, ';', (size_t)(end - p));
+            const char *stop = semi ? semi : end;
+            if ((size_t)(stop - p) > nlen && memcmp(p, name, nlen) == 0 && p[nlen] == '=')
+                return h2o_strdup(&r->req->pool, p + nlen + 1, (size_t)(stop - p - (ptrdiff_t)nlen - 1)).base;
+            p = stop;
+        }
+    }
+    return NULL;
+}
+
+const char *http_form_field(http_request *r, const char *name)
+{
+    size_t len;
+    const char *body = http_body_bytes(r, &len);
+    size_t nlen = strlen(name);
+    const char *p = body, *end = body + len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        if (eq && (size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0) {
+            size_t vlen = (size_t)(stop - eq - 1);
+            char *value = h2o_mem_alloc_pool(&r->req->pool, vlen + 1);
+            memcpy(value, eq + 1, vlen);
+            value[vlen] = '\0';
+            long n = text_url_decode(value, vlen, 1);
+            if (n < 0 || strlen(value) != (size_t)n || !text_utf8_valid(value, (size_t)n))
+                return NULL;
+            value[n] = '\0';
+            return value;
+        }
+        p = stop + 1;
+    }
+    return NULL;
+}
+
+const char *http_path(http_request *r)
+{
+    h2o_req_t *req = r->req;
+    size_t len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    return h2o_strdup(&req->pool, req->path.base, len).base;
 }

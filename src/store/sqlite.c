@@ -6,34 +6,24 @@
  * the server can share the file. Writes take the write lock up front
  * (BEGIN IMMEDIATE) so a transaction never fails half way on a lock upgrade.
  */
-#include "store/backend.h"
+#include "store/sqlite_internal.h"
 
 #include "core/embedded.h"
 #include "core/strmap.h"
 
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct sqlite_store {
-    struct store base;
-    sqlite3 *db;
-} sqlite_store;
-
-static sqlite3 *db_of(store *s)
+int sq_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
 {
-    return ((sqlite_store *)s)->db;
-}
-
-static int fail(sqlite3 *db, const char *what, char *err, size_t errlen)
-{
+    int code = sqlite3_extended_errcode(db);
     snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
-    return -1;
+    return (code & 0xff) == SQLITE_CONSTRAINT ? STORE_CONFLICT : -1;
 }
 
-static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+int sq_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -44,14 +34,14 @@ static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
     return 0;
 }
 
-static void rollback(sqlite3 *db)
+void sq_rollback(sqlite3 *db)
 {
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static void sqlite_close(store *s)
 {
-    sqlite3_close(db_of(s));
+    sqlite3_close(sq_db(s));
     free(s);
 }
 
@@ -84,20 +74,20 @@ static int table_exists(sqlite3 *db, const char *name, int *exists, char *err, s
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &st, NULL) !=
         SQLITE_OK)
-        return fail(db, "reading the schema", err, errlen);
+        return sq_fail(db, "reading the schema", err, errlen);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     *exists = rc == SQLITE_ROW;
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return fail(db, "reading the schema", err, errlen);
+        return sq_fail(db, "reading the schema", err, errlen);
     return 0;
 }
 
 static int sqlite_migrations(store *s, store_migration **list, size_t *count, size_t *unknown, char *err,
                              size_t errlen)
 {
-    sqlite3 *db = db_of(s);
+    sqlite3 *db = sq_db(s);
     size_t n = migration_count();
     store_migration *m = calloc(n ? n : 1, sizeof *m);
     if (!m) {
@@ -107,7 +97,7 @@ static int sqlite_migrations(store *s, store_migration **list, size_t *count, si
     for (size_t i = 0; i < n; i++)
         migration_name(embedded_sqlite_migrations[i].name, m[i].name, sizeof m[i].name);
     *unknown = 0;
-    int exists;
+    int exists = 0;
     if (table_exists(db, "schema_migrations", &exists, err, errlen) != 0) {
         free(m);
         return -1;
@@ -117,7 +107,7 @@ static int sqlite_migrations(store *s, store_migration **list, size_t *count, si
         if (sqlite3_prepare_v2(db, "SELECT name, checksum, applied_at FROM schema_migrations ORDER BY name", -1, &st,
                                NULL) != SQLITE_OK) {
             free(m);
-            return fail(db, "reading schema_migrations", err, errlen);
+            return sq_fail(db, "reading schema_migrations", err, errlen);
         }
         while (sqlite3_step(st) == SQLITE_ROW) {
             const char *name = (const char *)sqlite3_column_text(st, 0);
@@ -146,9 +136,9 @@ static int sqlite_migrations(store *s, store_migration **list, size_t *count, si
 
 static int sqlite_migrate(store *s, int *applied, char *err, size_t errlen)
 {
-    sqlite3 *db = db_of(s);
+    sqlite3 *db = sq_db(s);
     *applied = 0;
-    if (exec(db,
+    if (sq_exec(db,
              "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, checksum TEXT NOT NULL, "
              "applied_at TEXT NOT NULL)",
              err, errlen) != 0)
@@ -179,14 +169,14 @@ static int sqlite_migrate(store *s, int *applied, char *err, size_t errlen)
         const struct embedded_file *f = &embedded_sqlite_migrations[i];
         char sum[65];
         checksum_hex(f->data, f->len, sum);
-        if (exec(db, "BEGIN IMMEDIATE", err, errlen) != 0) {
+        if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0) {
             rc = -1;
             break;
         }
         char what[200];
-        if (exec(db, (const char *)f->data, what, sizeof what) != 0) {
+        if (sq_exec(db, (const char *)f->data, what, sizeof what) != 0) {
             snprintf(err, errlen, "migration %s failed: %s", list[i].name, what);
-            rollback(db);
+            sq_rollback(db);
             rc = -1;
             break;
         }
@@ -195,18 +185,18 @@ static int sqlite_migrate(store *s, int *applied, char *err, size_t errlen)
                                "INSERT INTO schema_migrations (name, checksum, applied_at) "
                                "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
                                -1, &st, NULL) != SQLITE_OK) {
-            rc = fail(db, "recording the migration", err, errlen);
-            rollback(db);
+            rc = sq_fail(db, "recording the migration", err, errlen);
+            sq_rollback(db);
             break;
         }
         sqlite3_bind_text(st, 1, list[i].name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, sum, -1, SQLITE_STATIC);
         int step = sqlite3_step(st);
         sqlite3_finalize(st);
-        if (step != SQLITE_DONE || exec(db, "COMMIT", err, errlen) != 0) {
+        if (step != SQLITE_DONE || sq_exec(db, "COMMIT", err, errlen) != 0) {
             if (step != SQLITE_DONE)
-                fail(db, "recording the migration", err, errlen);
-            rollback(db);
+                sq_fail(db, "recording the migration", err, errlen);
+            sq_rollback(db);
             rc = -1;
             break;
         }
@@ -216,10 +206,26 @@ static int sqlite_migrate(store *s, int *applied, char *err, size_t errlen)
     return rc;
 }
 
-static char *column_dup(sqlite3_stmt *st, int col)
+char *sq_column_dup(sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     return t ? strdup((const char *)t) : NULL;
+}
+
+void sq_column_copy(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
+int sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, size_t errlen)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        sq_fail(db, "preparing a query", err, errlen);
+        return -1;
+    }
+    return 0;
 }
 
 /* Appends s to a string array grown one at a time (lists are short). */
@@ -249,11 +255,11 @@ static int load_rows(sqlite3 *db, dataset *d, char *err, size_t errlen)
         genre *g = dataset_add_genre(d);
         if (!g)
             goto oom;
-        g->id = column_dup(st, 0);
-        g->name = column_dup(st, 1);
+        g->id = sq_column_dup(st, 0);
+        g->name = sq_column_dup(st, 1);
         g->type = genre_type_parse((const char *)sqlite3_column_text(st, 2));
-        g->parent = column_dup(st, 3);
-        g->description = column_dup(st, 4);
+        g->parent = sq_column_dup(st, 3);
+        g->description = sq_column_dup(st, 4);
         g->origin_year = sqlite3_column_int(st, 5);
     }
     sqlite3_finalize(st);
@@ -272,7 +278,7 @@ static int load_rows(sqlite3 *db, dataset *d, char *err, size_t errlen)
         if (!strmap_get(&gindex, (const char *)sqlite3_column_text(st, 0), &gi))
             continue;
         genre *g = &d->genres[gi];
-        if (push_string(&g->parents, &g->nparents, column_dup(st, 1)) != 0)
+        if (push_string(&g->parents, &g->nparents, sq_column_dup(st, 1)) != 0)
             goto oom;
     }
     sqlite3_finalize(st);
@@ -290,8 +296,8 @@ static int load_rows(sqlite3 *db, dataset *d, char *err, size_t errlen)
         if (!links)
             goto oom;
         g->links = links;
-        g->links[g->nlinks].to = column_dup(st, 1);
-        g->links[g->nlinks].kind = column_dup(st, 2);
+        g->links[g->nlinks].to = sq_column_dup(st, 1);
+        g->links[g->nlinks].kind = sq_column_dup(st, 2);
         g->nlinks++;
     }
     sqlite3_finalize(st);
@@ -303,9 +309,9 @@ static int load_rows(sqlite3 *db, dataset *d, char *err, size_t errlen)
         band *b = dataset_add_band(d);
         if (!b)
             goto oom;
-        b->id = column_dup(st, 0);
-        b->name = column_dup(st, 1);
-        b->primary_genre = column_dup(st, 2);
+        b->id = sq_column_dup(st, 0);
+        b->name = sq_column_dup(st, 1);
+        b->primary_genre = sq_column_dup(st, 2);
     }
     sqlite3_finalize(st);
     st = NULL;
@@ -323,13 +329,13 @@ static int load_rows(sqlite3 *db, dataset *d, char *err, size_t errlen)
         if (!strmap_get(&bindex, (const char *)sqlite3_column_text(st, 0), &bi))
             continue;
         band *b = &d->bands[bi];
-        if (push_string(&b->genres, &b->ngenres, column_dup(st, 1)) != 0)
+        if (push_string(&b->genres, &b->ngenres, sq_column_dup(st, 1)) != 0)
             goto oom;
     }
     rc = 0;
     goto done;
 sqlfail:
-    fail(db, "reading the map", err, errlen);
+    sq_fail(db, "reading the map", err, errlen);
     goto done;
 oom:
     snprintf(err, errlen, "out of memory while reading the map");
@@ -342,13 +348,13 @@ done:
 
 static int sqlite_load(store *s, dataset *out, char *err, size_t errlen)
 {
-    sqlite3 *db = db_of(s);
+    sqlite3 *db = sq_db(s);
     memset(out, 0, sizeof *out);
     /* One read transaction: every table is read at the same instant. */
-    if (exec(db, "BEGIN", err, errlen) != 0)
+    if (sq_exec(db, "BEGIN", err, errlen) != 0)
         return -1;
     int rc = load_rows(db, out, err, errlen);
-    exec(db, "COMMIT", err, rc == 0 ? errlen : 0);
+    sq_exec(db, "COMMIT", err, rc == 0 ? errlen : 0);
     if (rc != 0)
         dataset_free(out);
     return rc;
@@ -356,125 +362,345 @@ static int sqlite_load(store *s, dataset *out, char *err, size_t errlen)
 
 static int sqlite_is_empty(store *s, int *empty, char *err, size_t errlen)
 {
-    sqlite3 *db = db_of(s);
+    sqlite3 *db = sq_db(s);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM genres) + (SELECT count(*) FROM bands)", -1, &st,
                            NULL) != SQLITE_OK)
-        return fail(db, "counting rows", err, errlen);
+        return sq_fail(db, "counting rows", err, errlen);
     int rc = sqlite3_step(st);
     *empty = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0;
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : fail(db, "counting rows", err, errlen);
+    return rc == SQLITE_ROW ? 0 : sq_fail(db, "counting rows", err, errlen);
 }
 
-/* Runs a prepared insert; binds text values (NULL allowed) in order. */
-static int insert_row(sqlite3_stmt *st, const char *const *values, int n, int64_t last_int, int has_int)
+/*
+ * Row writer: prepared statements for every row kind, shared by
+ * replace_all (delete everything, insert everything) and edit (write only
+ * what differs between the current map and the edited one).
+ */
+enum {
+    W_GENRE_INSERT,
+    W_GENRE_UPDATE,
+    W_GENRE_DELETE,
+    W_PARENT_INSERT,
+    W_PARENTS_DELETE,
+    W_LINK_INSERT,
+    W_LINKS_DELETE,
+    W_BAND_INSERT,
+    W_BAND_UPDATE,
+    W_BAND_DELETE,
+    W_BAND_GENRE_INSERT,
+    W_BAND_GENRES_DELETE,
+    W_COUNT
+};
+
+static const char *const writer_sql[W_COUNT] = {
+    "INSERT INTO genres (id, name, type, parent_id, description, origin_year) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "UPDATE genres SET name = ?2, type = ?3, parent_id = ?4, description = ?5, origin_year = ?6, "
+    "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+    "DELETE FROM genres WHERE id = ?1",
+    "INSERT INTO genre_parents (genre_id, parent_id, position) VALUES (?1, ?2, ?3)",
+    "DELETE FROM genre_parents WHERE genre_id = ?1",
+    "INSERT INTO genre_links (from_id, to_id, kind, position) VALUES (?1, ?2, ?3, ?4)",
+    "DELETE FROM genre_links WHERE from_id = ?1",
+    "INSERT INTO bands (id, name, primary_genre) VALUES (?1, ?2, ?3)",
+    "UPDATE bands SET name = ?2, primary_genre = ?3, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+    "WHERE id = ?1",
+    "DELETE FROM bands WHERE id = ?1",
+    "INSERT INTO band_genres (band_id, genre_id, position) VALUES (?1, ?2, ?3)",
+    "DELETE FROM band_genres WHERE band_id = ?1",
+};
+
+typedef struct writer {
+    sqlite3 *db;
+    sqlite3_stmt *st[W_COUNT];
+    char what[160]; /* the row being written, for error messages */
+} writer;
+
+static int writer_open(writer *w, sqlite3 *db, char *err, size_t errlen)
 {
+    memset(w, 0, sizeof *w);
+    w->db = db;
+    for (int i = 0; i < W_COUNT; i++)
+        if (sq_prepare(db, writer_sql[i], &w->st[i], err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+static void writer_close(writer *w)
+{
+    for (int i = 0; i < W_COUNT; i++)
+        sqlite3_finalize(w->st[i]);
+}
+
+/* Runs statement k with text parameters (NULL binds NULL), then an optional
+ * integer parameter after them (has_int; int_null binds NULL instead). */
+static int run(writer *w, int k, const char *const *text, int ntext, int64_t num, int has_int, int int_null)
+{
+    sqlite3_stmt *st = w->st[k];
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    for (int i = 0; i < n; i++)
-        sqlite3_bind_text(st, i + 1, values[i], -1, SQLITE_STATIC);
+    for (int i = 0; i < ntext; i++)
+        sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
     if (has_int) {
-        if (last_int == 0 && has_int == 2)
-            sqlite3_bind_null(st, n + 1);
+        if (int_null)
+            sqlite3_bind_null(st, ntext + 1);
         else
-            sqlite3_bind_int64(st, n + 1, last_int);
+            sqlite3_bind_int64(st, ntext + 1, num);
     }
     return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
-static int replace_rows(sqlite3 *db, const dataset *d, char *err, size_t errlen)
+static int write_genre(writer *w, const genre *g, int update)
 {
-    static const char *const sql[] = {
-        "INSERT INTO genres (id, name, type, parent_id, description, origin_year) VALUES (?, ?, ?, ?, ?, ?)",
-        "INSERT INTO genre_parents (genre_id, parent_id, position) VALUES (?, ?, ?)",
-        "INSERT INTO genre_links (from_id, to_id, kind, position) VALUES (?, ?, ?, ?)",
-        "INSERT INTO bands (id, name, primary_genre) VALUES (?, ?, ?)",
-        "INSERT INTO band_genres (band_id, genre_id, position) VALUES (?, ?, ?)",
-    };
-    sqlite3_stmt *st[5] = {0};
-    int rc = -1;
-    char what[160] = "";
-    if (exec(db, "DELETE FROM band_genres; DELETE FROM bands; DELETE FROM genre_links; DELETE FROM genre_parents; "
-                 "DELETE FROM genres;",
-             err, errlen) != 0)
+    snprintf(w->what, sizeof w->what, "genre %s", g->id);
+    const char *row[] = {g->id, g->name, genre_type_name(g->type), g->parent, g->description};
+    if (run(w, update ? W_GENRE_UPDATE : W_GENRE_INSERT, row, 5, g->origin_year, 1, g->origin_year == 0) != 0)
         return -1;
-    for (int i = 0; i < 5; i++)
-        if (sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL) != SQLITE_OK) {
-            fail(db, "preparing inserts", err, errlen);
+    if (update && (run(w, W_PARENTS_DELETE, row, 1, 0, 0, 0) != 0 || run(w, W_LINKS_DELETE, row, 1, 0, 0, 0) != 0))
+        return -1;
+    for (size_t j = 0; j < g->nparents; j++) {
+        const char *p[] = {g->id, g->parents[j]};
+        if (run(w, W_PARENT_INSERT, p, 2, (int64_t)j, 1, 0) != 0)
+            return -1;
+    }
+    for (size_t j = 0; j < g->nlinks; j++) {
+        const char *l[] = {g->id, g->links[j].to, g->links[j].kind};
+        if (run(w, W_LINK_INSERT, l, 3, (int64_t)j, 1, 0) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_band(writer *w, const band *b, int update)
+{
+    snprintf(w->what, sizeof w->what, "band %s", b->id);
+    const char *row[] = {b->id, b->name, b->primary_genre};
+    /* Genres first on update: the new primary must be linked when the row changes. */
+    if (update && run(w, W_BAND_GENRES_DELETE, row, 1, 0, 0, 0) != 0)
+        return -1;
+    if (run(w, update ? W_BAND_UPDATE : W_BAND_INSERT, row, 3, 0, 0, 0) != 0)
+        return -1;
+    for (size_t j = 0; j < b->ngenres; j++) {
+        const char *p[] = {b->id, b->genres[j]};
+        if (run(w, W_BAND_GENRE_INSERT, p, 2, (int64_t)j, 1, 0) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int delete_row(writer *w, int k, const char *kind, const char *id)
+{
+    snprintf(w->what, sizeof w->what, "deleting %s %s", kind, id);
+    const char *row[] = {id};
+    return run(w, k, row, 1, 0, 0, 0);
+}
+
+static int same_string(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int same_strings(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (!same_string(a[i], b[i]))
+            return 0;
+    return 1;
+}
+
+static int genre_same(const genre *a, const genre *b)
+{
+    if (!same_string(a->name, b->name) || a->type != b->type || !same_string(a->parent, b->parent) ||
+        !same_string(a->description, b->description) || a->origin_year != b->origin_year ||
+        !same_strings(a->parents, a->nparents, b->parents, b->nparents) || a->nlinks != b->nlinks)
+        return 0;
+    for (size_t i = 0; i < a->nlinks; i++)
+        if (!same_string(a->links[i].to, b->links[i].to) || !same_string(a->links[i].kind, b->links[i].kind))
+            return 0;
+    return 1;
+}
+
+static int band_same(const band *a, const band *b)
+{
+    return same_string(a->name, b->name) && same_string(a->primary_genre, b->primary_genre) &&
+           same_strings(a->genres, a->ngenres, b->genres, b->ngenres);
+}
+
+/* Writes the difference from old to new: removed bands and genres, then
+ * genres (parents before children do not matter: foreign keys are deferred),
+ * then bands, whose triggers need their genres in place. */
+static int write_diff(writer *w, const dataset *old, const dataset *new)
+{
+    strmap oldg = {0}, oldb = {0}, newg = {0}, newb = {0};
+    int rc = -1;
+    if (strmap_init(&oldg, old->ngenres) || strmap_init(&oldb, old->nbands) || strmap_init(&newg, new->ngenres) ||
+        strmap_init(&newb, new->nbands))
+        goto done;
+    for (size_t i = 0; i < old->ngenres; i++)
+        strmap_put(&oldg, old->genres[i].id, i);
+    for (size_t i = 0; i < old->nbands; i++)
+        strmap_put(&oldb, old->bands[i].id, i);
+    for (size_t i = 0; i < new->ngenres; i++)
+        strmap_put(&newg, new->genres[i].id, i);
+    for (size_t i = 0; i < new->nbands; i++)
+        strmap_put(&newb, new->bands[i].id, i);
+    size_t k;
+    for (size_t i = 0; i < old->nbands; i++)
+        if (!strmap_get(&newb, old->bands[i].id, NULL) && delete_row(w, W_BAND_DELETE, "band", old->bands[i].id))
             goto done;
-        }
-    for (size_t i = 0; i < d->ngenres; i++) {
-        const genre *g = &d->genres[i];
-        const char *v[] = {g->id, g->name, genre_type_name(g->type), g->parent, g->description};
-        snprintf(what, sizeof what, "genre %s", g->id);
-        if (insert_row(st[0], v, 5, g->origin_year, 2) != 0)
-            goto sqlfail;
-        for (size_t j = 0; j < g->nparents; j++) {
-            const char *p[] = {g->id, g->parents[j]};
-            if (insert_row(st[1], p, 2, (int64_t)j, 1) != 0)
-                goto sqlfail;
-        }
-        for (size_t j = 0; j < g->nlinks; j++) {
-            const char *l[] = {g->id, g->links[j].to, g->links[j].kind};
-            if (insert_row(st[2], l, 3, (int64_t)j, 1) != 0)
-                goto sqlfail;
-        }
+    for (size_t i = 0; i < old->ngenres; i++)
+        if (!strmap_get(&newg, old->genres[i].id, NULL) && delete_row(w, W_GENRE_DELETE, "genre", old->genres[i].id))
+            goto done;
+    for (size_t i = 0; i < new->ngenres; i++) {
+        const genre *g = &new->genres[i];
+        int exists = strmap_get(&oldg, g->id, &k);
+        if (exists && genre_same(g, &old->genres[k]))
+            continue;
+        if (write_genre(w, g, exists) != 0)
+            goto done;
     }
-    for (size_t i = 0; i < d->nbands; i++) {
-        const band *b = &d->bands[i];
-        const char *v[] = {b->id, b->name, b->primary_genre};
-        snprintf(what, sizeof what, "band %s", b->id);
-        if (insert_row(st[3], v, 3, 0, 0) != 0)
-            goto sqlfail;
-        for (size_t j = 0; j < b->ngenres; j++) {
-            const char *p[] = {b->id, b->genres[j]};
-            if (insert_row(st[4], p, 2, (int64_t)j, 1) != 0)
-                goto sqlfail;
-        }
+    for (size_t i = 0; i < new->nbands; i++) {
+        const band *b = &new->bands[i];
+        int exists = strmap_get(&oldb, b->id, &k);
+        if (exists && band_same(b, &old->bands[k]))
+            continue;
+        if (write_band(w, b, exists) != 0)
+            goto done;
     }
-    rc = exec(db, "UPDATE data_version SET version = version + 1 WHERE id = 1", err, errlen);
-    goto done;
-sqlfail:
-    fail(db, what, err, errlen);
+    rc = 0;
 done:
-    for (int i = 0; i < 5; i++)
-        sqlite3_finalize(st[i]);
+    strmap_free(&oldg), strmap_free(&oldb), strmap_free(&newg), strmap_free(&newb);
+    return rc;
+}
+
+static int bump_version(sqlite3 *db, char *err, size_t errlen)
+{
+    return sq_exec(db, "UPDATE data_version SET version = version + 1 WHERE id = 1", err, errlen);
+}
+
+/* Commits, turning a deferred foreign key failure into a conflict. */
+static int commit(sqlite3 *db, char *err, size_t errlen)
+{
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    int rc = sq_fail(db, "the database refused the change", err, errlen);
+    sq_rollback(db);
     return rc;
 }
 
 static int sqlite_replace_all(store *s, const dataset *d, char *err, size_t errlen)
 {
-    sqlite3 *db = db_of(s);
-    if (exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
+    sqlite3 *db = sq_db(s);
+    writer w;
+    if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
         return -1;
-    if (replace_rows(db, d, err, errlen) != 0) {
-        rollback(db);
+    int rc = writer_open(&w, db, err, errlen);
+    if (rc == 0)
+        rc = sq_exec(db,
+                     "DELETE FROM band_genres; DELETE FROM bands; DELETE FROM genre_links; "
+                     "DELETE FROM genre_parents; DELETE FROM genres;",
+                     err, errlen);
+    for (size_t i = 0; rc == 0 && i < d->ngenres; i++)
+        if (write_genre(&w, &d->genres[i], 0) != 0)
+            rc = sq_fail(db, w.what, err, errlen);
+    for (size_t i = 0; rc == 0 && i < d->nbands; i++)
+        if (write_band(&w, &d->bands[i], 0) != 0)
+            rc = sq_fail(db, w.what, err, errlen);
+    writer_close(&w);
+    if (rc == 0)
+        rc = bump_version(db, err, errlen);
+    if (rc != 0) {
+        sq_rollback(db);
+        return rc;
+    }
+    return commit(db, err, errlen);
+}
+
+static int sqlite_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    dataset current, next;
+    store_audit audit;
+    memset(&audit, 0, sizeof audit);
+    /* The write lock first: the map fn sees stays current until commit. */
+    if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    memset(&current, 0, sizeof current);
+    if (load_rows(db, &current, err, errlen) != 0) {
+        dataset_free(&current);
+        sq_rollback(db);
         return -1;
     }
-    /* Deferred foreign keys are checked here; a violation aborts it all. */
-    if (exec(db, "COMMIT", err, errlen) != 0) {
-        rollback(db);
+    if (dataset_copy(&next, &current) != 0) {
+        dataset_free(&current);
+        sq_rollback(db);
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    return 0;
+    int rc = fn(&current, &next, &audit, ctx);
+    if (rc != 0) {
+        rc = STORE_DECLINED;
+    } else {
+        writer w;
+        rc = writer_open(&w, db, err, errlen);
+        if (rc == 0 && write_diff(&w, &current, &next) != 0)
+            rc = sq_fail(db, w.what, err, errlen);
+        writer_close(&w);
+        if (rc == 0 && audit.action[0])
+            rc = sq_audit_insert(db, &audit, err, errlen);
+        if (rc == 0)
+            rc = bump_version(db, err, errlen);
+    }
+    dataset_free(&current);
+    dataset_free(&next);
+    store_audit_clear(&audit);
+    if (rc != 0) {
+        sq_rollback(db);
+        return rc;
+    }
+    return commit(db, err, errlen);
 }
 
 static int sqlite_data_version(store *s, int64_t *version, char *err, size_t errlen)
 {
-    sqlite3 *db = db_of(s);
+    sqlite3 *db = sq_db(s);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "SELECT version FROM data_version WHERE id = 1", -1, &st, NULL) != SQLITE_OK)
-        return fail(db, "reading the data version", err, errlen);
+        return sq_fail(db, "reading the data version", err, errlen);
     int rc = sqlite3_step(st);
     *version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : fail(db, "reading the data version", err, errlen);
+    return rc == SQLITE_ROW ? 0 : sq_fail(db, "reading the data version", err, errlen);
 }
 
 static const struct store_ops sqlite_ops = {
-    "sqlite",       sqlite_close,     sqlite_migrations,    sqlite_migrate,
-    sqlite_load,    sqlite_is_empty,  sqlite_replace_all,   sqlite_data_version,
+    .name = "sqlite",
+    .close = sqlite_close,
+    .migrations = sqlite_migrations,
+    .migrate = sqlite_migrate,
+    .load = sqlite_load,
+    .is_empty = sqlite_is_empty,
+    .replace_all = sqlite_replace_all,
+    .data_version = sqlite_data_version,
+    .edit = sqlite_edit,
+    .audit_list = sq_audit_list,
+    .audit_add = sq_audit_add,
+    .user_create = sq_user_create,
+    .user_by_name = sq_user_by_name,
+    .user_by_id = sq_user_by_id,
+    .user_list = sq_user_list,
+    .user_update = sq_user_update,
+    .user_logged_in = sq_user_logged_in,
+    .admin_count = sq_admin_count,
+    .session_create = sq_session_create,
+    .session_get = sq_session_get,
+    .session_touch = sq_session_touch,
+    .session_delete = sq_session_delete,
+    .sessions_delete_user = sq_sessions_delete_user,
+    .attempt = sq_attempt,
 };
 
 int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)
@@ -488,7 +714,7 @@ int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)
     }
     sqlite3_busy_timeout(db, 5000);
     char what[200];
-    if (exec(db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", what,
+    if (sq_exec(db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", what,
              sizeof what) != 0) {
         snprintf(err, errlen, "cannot use SQLite database %s: %s", path, what);
         sqlite3_close(db);

@@ -44,8 +44,94 @@ int store_load(store *s, dataset *out, char *err, size_t errlen);
 int store_is_empty(store *s, int *empty, char *err, size_t errlen);
 /* Replaces every genre and band with d in one transaction (seed, restore). */
 int store_replace_all(store *s, const dataset *d, char *err, size_t errlen);
+/* Result of a write that the database refused for a reason the caller can
+ * explain to a user (duplicate key, last admin, a constraint). */
+#define STORE_CONFLICT 2
+/* Result of store_edit when the caller's function declined to commit. */
+#define STORE_DECLINED 1
+
 /* Counter bumped by every committed data change; readers compare it to know
  * whether their snapshot is current (also across processes). */
 int store_data_version(store *s, int64_t *version, char *err, size_t errlen);
+
+
+/* ---- editing the map ---- */
+
+/* One audit log entry; before/after are JSON documents or NULL. */
+typedef struct store_audit {
+    int64_t id;
+    char at[40];
+    char *actor; /* username, NULL when unknown or anonymized */
+    char action[16];     /* create | update | delete */
+    char entity_type[16]; /* genre | band | user */
+    char *entity_id;
+    char *before_json;
+    char *after_json;
+} store_audit;
+
+void store_audit_clear(store_audit *a);
+
+/* Called inside the write transaction with the current map and a copy to
+ * change. Returns 0 to commit next (and fills audit), non-zero to roll back. */
+typedef int (*store_edit_fn)(const dataset *current, dataset *next, store_audit *audit, void *ctx);
+
+/* Runs fn in one write transaction (taken before reading, so no other write
+ * can interleave), writes the difference between current and next, the audit
+ * entry, and bumps the data version. Returns 0, STORE_DECLINED when fn
+ * declined, STORE_CONFLICT when the database refused, -1 on error. */
+int store_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Newest first; *entries is malloc'd (free with store_audit_clear each). */
+int store_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,
+                     char *err, size_t errlen);
+/* Appends an audit entry on its own (user changes). */
+int store_audit_add(store *s, const store_audit *a, char *err, size_t errlen);
+
+/* ---- accounts ---- */
+
+typedef struct store_user {
+    int64_t id;
+    char username[96];
+    char email[256];
+    char password_hash[256];
+    int is_admin;
+    int disabled;
+    char created_at[32];
+    char last_login_at[32]; /* "" when never */
+} store_user;
+
+/* STORE_CONFLICT when the username or email is taken. */
+int store_user_create(store *s, store_user *u, char *err, size_t errlen);
+/* *found = 0 when there is no such user. */
+int store_user_by_name(store *s, const char *username, store_user *out, int *found, char *err, size_t errlen);
+int store_user_by_id(store *s, int64_t id, store_user *out, int *found, char *err, size_t errlen);
+int store_user_list(store *s, store_user **users, size_t *count, char *err, size_t errlen);
+/* Saves email, password_hash, is_admin and disabled. STORE_CONFLICT when it
+ * would leave no active admin, or the email is taken. */
+int store_user_update(store *s, const store_user *u, char *err, size_t errlen);
+int store_user_logged_in(store *s, int64_t id, char *err, size_t errlen);
+int store_admin_count(store *s, int64_t *count, char *err, size_t errlen);
+
+typedef struct store_session {
+    int64_t user_id;
+    char csrf_token[96];
+    int64_t created_at, last_seen_at, expires_at;
+    store_user user;
+} store_session;
+
+int store_session_create(store *s, const char *token_hash, int64_t user_id, const char *csrf_token, int64_t now,
+                         int64_t expires_at, char *err, size_t errlen);
+int store_session_get(store *s, const char *token_hash, store_session *out, int *found, char *err, size_t errlen);
+int store_session_touch(store *s, const char *token_hash, int64_t now, char *err, size_t errlen);
+int store_session_delete(store *s, const char *token_hash, char *err, size_t errlen);
+/* Removes every session of a user (disabled, password changed). */
+int store_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errlen);
+
+/* Counts attempts per key within [now - window, now]; when every key is
+ * under max, records one attempt for each and sets *allowed. Otherwise sets
+ * *retry_after_ms until the oldest counted attempt leaves the window. One
+ * transaction, so concurrent servers cannot both slip under the limit. */
+int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
+                  int *allowed, int64_t *retry_after_ms, char *err, size_t errlen);
 
 #endif

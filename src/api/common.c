@@ -1,0 +1,81 @@
+/*
+ * common.c — shared handler helpers (see common.h).
+ */
+#include "api/common.h"
+
+#include "core/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int api_content_type_is(http_request *r, const char *media_type)
+{
+    const char *ct = http_header(r, "content-type");
+    if (!ct)
+        return 0;
+    size_t n = strlen(media_type);
+    return strncasecmp(ct, media_type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+json_t *api_json_body(http_request *r)
+{
+    if (!api_content_type_is(r, "application/json")) {
+        http_problem(r, 400, "Bad Request", "Send the body as JSON with Content-Type: application/json.", NULL);
+        return NULL;
+    }
+    size_t len;
+    const char *body = http_body_bytes(r, &len);
+    json_error_t jerr;
+    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v) {
+        buf msg = BUF_INIT;
+        buf_printf(&msg, "The body is not valid JSON (line %d, column %d): %s", jerr.line, jerr.column, jerr.text);
+        http_problem(r, 400, "Bad Request", buf_cstr(&msg), NULL);
+        buf_free(&msg);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        http_problem(r, 400, "Bad Request", "The body must be a JSON object.", NULL);
+        return NULL;
+    }
+    return v;
+}
+
+void api_problem_fields(http_request *r, int status, const char *title, const domain_errors *errs)
+{
+    buf out = BUF_INIT;
+    json_writer w;
+    jw_init(&w, &out);
+    jw_array_begin(&w);
+    for (size_t i = 0; i < errs->count; i++) {
+        jw_object_begin(&w);
+        jw_key(&w, "field");
+        jw_string(&w, errs->items[i].field);
+        jw_key(&w, "message");
+        jw_string(&w, errs->items[i].message);
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+    const char *detail = errs->count == 1 ? errs->items[0].message : "Some fields are not valid; see errors.";
+    char first[600];
+    if (errs->count == 1) {
+        snprintf(first, sizeof first, "%s %s", errs->items[0].field, errs->items[0].message);
+        detail = first;
+    }
+    http_problem(r, status, title, detail, buf_cstr(&out));
+    buf_free(&out);
+}
+
+void api_send_json(http_request *r, int status, json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(v);
+    if (!text) {
+        http_problem(r, 500, "Internal Server Error", "Could not serialize the response.", NULL);
+        return;
+    }
+    http_respond(r, status, API_JSON, text, strlen(text));
+    free(text);
+}

@@ -1,0 +1,26 @@
+/*
+ * common.h — helpers the API handlers share: JSON bodies in, problem
+ * documents with per-field errors out.
+ */
+#ifndef MG_API_COMMON_H
+#define MG_API_COMMON_H
+
+#include "core/buf.h"
+#include "domain/rules.h"
+#include "http/http.h"
+
+#include <jansson.h>
+
+#define API_JSON "application/json; charset=utf-8"
+
+/* Parses the request body as a JSON object. Answers 400 (wrong content
+ * type, malformed JSON, invalid UTF-8, not an object) and returns NULL. */
+json_t *api_json_body(http_request *r);
+/* 400 (or status) problem listing errs as [{"field","message"}]. */
+void api_problem_fields(http_request *r, int status, const char *title, const domain_errors *errs);
+/* Sends a json_t (jansson's serializer, for small documents). Steals v. */
+void api_send_json(http_request *r, int status, json_t *v);
+/* 1 if the request's Content-Type is that media type (parameters ignored). */
+int api_content_type_is(http_request *r, const char *media_type);
+
+#endif

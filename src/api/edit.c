@@ -1,0 +1,396 @@
+/*
+ * edit.c — the admin-only write API for genres and bands.
+ *
+ * Every write runs inside store_edit's transaction: the handler's function
+ * gets the current map, applies the change to a copy, runs every data rule
+ * on the result and either declines (with per-field errors, or the entries
+ * that block a deletion) or commits with an audit entry. After the commit
+ * the snapshot is refreshed before answering, so the response and every
+ * later read already show the change.
+ */
+#include "api/app.h"
+#include "api/auth.h"
+#include "api/common.h"
+
+#include "core/json.h"
+#include "core/log.h"
+#include "domain/codec.h"
+#include "domain/rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum edit_kind { EDIT_GENRE, EDIT_BAND } edit_kind;
+typedef enum edit_op { EDIT_CREATE, EDIT_UPDATE, EDIT_DELETE } edit_op;
+
+typedef struct edit_ctx {
+    edit_kind kind;
+    edit_op op;
+    const char *id;      /* target id (create: the new id) */
+    const char *actor;   /* username */
+    genre g;             /* input for genre create/update */
+    band b;              /* input for band create/update */
+    int status;          /* response status when declined: 400, 404, 409 */
+    domain_errors errs;  /* why it was declined */
+    buf blockers;        /* 409 on delete: {"genres":[…],"bands":[…]} */
+    buf unlinked;        /* delete: {"genres":[…],"bands":[…]} */
+} edit_ctx;
+
+static char *entity_json(edit_kind kind, const void *entity)
+{
+    buf out = BUF_INIT;
+    json_writer w;
+    jw_init(&w, &out);
+    if (kind == EDIT_GENRE)
+        codec_genre_json(&w, entity);
+    else
+        codec_band_json(&w, entity);
+    return buf_steal(&out, NULL);
+}
+
+static void fill_audit(store_audit *audit, const edit_ctx *c, const void *before, const void *after)
+{
+    static const char *const actions[] = {"create", "update", "delete"};
+    snprintf(audit->action, sizeof audit->action, "%s", actions[c->op]);
+    snprintf(audit->entity_type, sizeof audit->entity_type, "%s", c->kind == EDIT_GENRE ? "genre" : "band");
+    audit->actor = strdup(c->actor);
+    audit->entity_id = strdup(c->id);
+    audit->before_json = before ? entity_json(c->kind, before) : NULL;
+    audit->after_json = after ? entity_json(c->kind, after) : NULL;
+}
+
+/* Keeps the errors that concern the edited entity under their own field;
+ * errors about other entries name that entry in the message. */
+static int check_rules(edit_ctx *c, const dataset *next)
+{
+    domain_errors all = {0};
+    if (domain_check_dataset(next, &all) == 0)
+        return 0;
+    char self[80];
+    snprintf(self, sizeof self, "%s %s", c->kind == EDIT_GENRE ? "genre" : "band", c->id);
+    for (size_t i = 0; i < all.count; i++) {
+        const domain_error *e = &all.items[i];
+        if (strcmp(e->entry, self) == 0)
+            domain_errors_add(&c->errs, self, e->field, "%s", e->message);
+        else
+            domain_errors_add(&c->errs, self, c->kind == EDIT_GENRE ? "parents" : "genres", "%s: %s", e->entry,
+                              e->message);
+    }
+    domain_errors_free(&all);
+    c->status = 400;
+    return 1;
+}
+
+/* Removes value from a string array, returning 1 if it was there. */
+static int remove_string(char **v, size_t *n, const char *value)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(v[i], value) == 0) {
+            free(v[i]);
+            memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof *v);
+            (*n)--;
+            return 1;
+        }
+    return 0;
+}
+
+static void refs_json(json_writer *w, const dataset *d, const char *const *ids, size_t n, int genres)
+{
+    jw_array_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = genres ? dataset_find_genre(d, ids[i])->name : dataset_find_band(d, ids[i])->name;
+        jw_object_begin(w);
+        jw_key(w, "id");
+        jw_string(w, ids[i]);
+        jw_key(w, "name");
+        jw_string(w, name);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}
+
+static int delete_genre(edit_ctx *c, const dataset *cur, dataset *next, store_audit *audit)
+{
+    const char **bg, **bb;
+    size_t nbg, nbb;
+    if (domain_genre_delete_blockers(cur, c->id, &bg, &nbg, &bb, &nbb) != 0)
+        return 1;
+    if (nbg || nbb) {
+        json_writer w;
+        jw_init(&w, &c->blockers);
+        jw_object_begin(&w);
+        jw_key(&w, "genres");
+        refs_json(&w, cur, bg, nbg, 1);
+        jw_key(&w, "bands");
+        refs_json(&w, cur, bb, nbb, 0);
+        jw_object_end(&w);
+        free(bg), free(bb);
+        c->status = 409;
+        return 1;
+    }
+    free(bg), free(bb);
+    /* Secondary links to the genre go with it; the response lists them. */
+    json_writer w;
+    jw_init(&w, &c->unlinked);
+    jw_object_begin(&w);
+    jw_key(&w, "genres");
+    jw_array_begin(&w);
+    for (size_t i = 0; i < next->ngenres; i++) {
+        genre *g = &next->genres[i];
+        int unlinked = remove_string(g->parents, &g->nparents, c->id);
+        for (size_t j = 0; j < g->nlinks;) {
+            if (strcmp(g->links[j].to, c->id) == 0) {
+                free(g->links[j].to);
+                free(g->links[j].kind);
+                memmove(&g->links[j], &g->links[j + 1], (g->nlinks - j - 1) * sizeof *g->links);
+                g->nlinks--;
+                unlinked = 1;
+            } else {
+                j++;
+            }
+        }
+        if (unlinked && strcmp(g->id, c->id) != 0)
+            jw_string(&w, g->id);
+    }
+    jw_array_end(&w);
+    jw_key(&w, "bands");
+    jw_array_begin(&w);
+    for (size_t i = 0; i < next->nbands; i++)
+        if (remove_string(next->bands[i].genres, &next->bands[i].ngenres, c->id))
+            jw_string(&w, next->bands[i].id);
+    jw_array_end(&w);
+    jw_object_end(&w);
+    genre *victim = dataset_find_genre(next, c->id);
+    fill_audit(audit, c, victim, NULL);
+    genre_clear(victim);
+    size_t at = (size_t)(victim - next->genres);
+    memmove(victim, victim + 1, (next->ngenres - at - 1) * sizeof *victim);
+    next->ngenres--;
+    return check_rules(c, next);
+}
+
+static int delete_band(edit_ctx *c, dataset *next, store_audit *audit)
+{
+    band *victim = dataset_find_band(next, c->id);
+    fill_audit(audit, c, victim, NULL);
+    band_clear(victim);
+    size_t at = (size_t)(victim - next->bands);
+    memmove(victim, victim + 1, (next->nbands - at - 1) * sizeof *victim);
+    next->nbands--;
+    return 0;
+}
+
+/* Runs inside the write transaction (store_edit_fn). */
+static int apply_edit(const dataset *cur, dataset *next, store_audit *audit, void *arg)
+{
+    edit_ctx *c = arg;
+    int is_genre = c->kind == EDIT_GENRE;
+    const void *existing = is_genre ? (void *)dataset_find_genre(cur, c->id) : (void *)dataset_find_band(cur, c->id);
+    if (c->op == EDIT_CREATE && existing) {
+        domain_errors_add(&c->errs, "", "id", "the id '%s' is already used by another %s", c->id,
+                          is_genre ? "genre" : "band");
+        c->status = 409;
+        return 1;
+    }
+    if (c->op != EDIT_CREATE && !existing) {
+        c->status = 404;
+        return 1;
+    }
+    if (c->op == EDIT_DELETE)
+        return is_genre ? delete_genre(c, cur, next, audit) : delete_band(c, next, audit);
+    if (is_genre) {
+        genre *slot = c->op == EDIT_CREATE ? dataset_add_genre(next) : dataset_find_genre(next, c->id);
+        if (!slot)
+            return 1;
+        if (c->op == EDIT_UPDATE)
+            genre_clear(slot);
+        if (genre_copy(slot, &c->g) != 0)
+            return 1;
+        fill_audit(audit, c, existing, slot);
+    } else {
+        band *slot = c->op == EDIT_CREATE ? dataset_add_band(next) : dataset_find_band(next, c->id);
+        if (!slot)
+            return 1;
+        if (c->op == EDIT_UPDATE)
+            band_clear(slot);
+        if (band_copy(slot, &c->b) != 0)
+            return 1;
+        fill_audit(audit, c, existing, slot);
+    }
+    return check_rules(c, next);
+}
+
+static void release_snapshot(void *s)
+{
+    graph_release(s);
+}
+
+/* Answers with the entity's detail document from the refreshed snapshot. */
+static void send_entity(http_request *r, int status, edit_kind kind, const char *id)
+{
+    graph_snapshot *s = graph_acquire();
+    size_t i;
+    int found = s && (kind == EDIT_GENRE ? graph_find_genre(s, id, &i) : graph_find_band(s, id, &i));
+    if (!found) {
+        graph_release(s);
+        http_problem(r, 500, "Internal Server Error", "The change was saved but the map could not be refreshed.",
+                     NULL);
+        return;
+    }
+    const graph_blob *b = kind == EDIT_GENRE ? graph_doc_genre(s, i) : graph_doc_band(s, i);
+    char location[128];
+    snprintf(location, sizeof location, "/api/v1/%s/%s", kind == EDIT_GENRE ? "genres" : "bands", id);
+    if (status == 201)
+        http_add_header(r, "location", location);
+    http_body body = {b->data, b->len, NULL, 0, NULL};
+    http_respond_body(r, status, API_JSON, HTTP_CACHE_NONE, &body, s, release_snapshot);
+}
+
+static void run_edit(app *a, http_request *r, edit_ctx *c, const auth_ctx *auth)
+{
+    char err[512];
+    store *s = app_store(a, err, sizeof err);
+    c->actor = auth->session.user.username;
+    int rc = s ? store_edit(s, apply_edit, c, err, sizeof err) : -1;
+    if (rc == 0) {
+        if (app_refresh(a, s, err, sizeof err) != 0)
+            log_error("refreshing the snapshot after a write failed: %s", err);
+        if (c->op == EDIT_DELETE) {
+            buf out = BUF_INIT;
+            json_writer w;
+            jw_init(&w, &out);
+            jw_object_begin(&w);
+            jw_key(&w, "deleted");
+            jw_string(&w, c->id);
+            if (c->unlinked.len) {
+                jw_key(&w, "unlinked");
+                jw_raw(&w, c->unlinked.data, c->unlinked.len);
+            }
+            jw_object_end(&w);
+            http_respond(r, 200, API_JSON, buf_cstr(&out), out.len);
+            buf_free(&out);
+        } else {
+            send_entity(r, c->op == EDIT_CREATE ? 201 : 200, c->kind, c->id);
+        }
+        return;
+    }
+    if (rc == STORE_DECLINED && c->status == 404) {
+        http_problem(r, 404, "Not Found", c->kind == EDIT_GENRE ? "There is no genre with this id."
+                                                                : "There is no band with this id.", NULL);
+    } else if (rc == STORE_DECLINED && c->status == 409 && c->blockers.len) {
+        buf detail = BUF_INIT;
+        buf_printf(&detail, "The genre '%s' cannot be deleted: it is the primary parent of other genres or the "
+                            "primary genre of bands (see blockers). Change those first.", c->id);
+        buf out = BUF_INIT;
+        json_writer w;
+        jw_init(&w, &out);
+        jw_object_begin(&w);
+        jw_key(&w, "type");
+        jw_string(&w, "about:blank");
+        jw_key(&w, "title");
+        jw_string(&w, "Conflict");
+        jw_key(&w, "status");
+        jw_int(&w, 409);
+        jw_key(&w, "detail");
+        jw_string(&w, buf_cstr(&detail));
+        jw_key(&w, "blockers");
+        jw_raw(&w, c->blockers.data, c->blockers.len);
+        jw_key(&w, "request_id");
+        jw_string(&w, r->request_id);
+        jw_object_end(&w);
+        http_respond(r, 409, "application/problem+json", buf_cstr(&out), out.len);
+        buf_free(&out);
+        buf_free(&detail);
+    } else if (rc == STORE_DECLINED && c->errs.count) {
+        api_problem_fields(r, c->status ? c->status : 400, c->status == 409 ? "Conflict" : "Bad Request", &c->errs);
+    } else if (rc == STORE_CONFLICT) {
+        http_problem(r, 409, "Conflict", err, NULL);
+    } else {
+        log_error("a write failed: %s", rc == STORE_DECLINED ? "out of memory" : err);
+        http_problem(r, 503, "Service Unavailable", "The change could not be saved; nothing was changed.", NULL);
+    }
+}
+
+static void edit_ctx_free(edit_ctx *c)
+{
+    genre_clear(&c->g);
+    band_clear(&c->b);
+    domain_errors_free(&c->errs);
+    buf_free(&c->blockers);
+    buf_free(&c->unlinked);
+}
+
+/* Reads and checks the body of a create or update; answers 400 itself. */
+static int read_entity(http_request *r, edit_ctx *c, const char *path_id)
+{
+    json_t *body = api_json_body(r);
+    if (!body)
+        return -1;
+    char entry[80];
+    snprintf(entry, sizeof entry, "%s", c->kind == EDIT_GENRE ? "genre" : "band");
+    int rc = c->kind == EDIT_GENRE ? codec_genre_from_json(body, &c->g, entry, &c->errs)
+                                   : codec_band_from_json(body, &c->b, entry, &c->errs);
+    json_decref(body);
+    char **id = c->kind == EDIT_GENRE ? &c->g.id : &c->b.id;
+    const char *name = c->kind == EDIT_GENRE ? c->g.name : c->b.name;
+    if (rc == 0 && path_id) {
+        if (*id && strcmp(*id, path_id) != 0)
+            domain_errors_add(&c->errs, entry, "id", "cannot be changed (delete and create instead)");
+        free(*id);
+        *id = strdup(path_id);
+    } else if (rc == 0 && (!*id || !**id) && name) {
+        char slug[DOMAIN_ID_MAX + 1];
+        domain_slugify(name, slug, sizeof slug);
+        free(*id);
+        *id = slug[0] ? strdup(slug) : NULL;
+        if (!*id)
+            domain_errors_add(&c->errs, entry, "id", "cannot be derived from this name; give an id");
+    }
+    if (rc == 0 && c->errs.count == 0) {
+        if (c->kind == EDIT_GENRE)
+            domain_check_genre(&c->g, &c->errs);
+        else
+            domain_check_band(&c->b, &c->errs);
+    }
+    if (c->errs.count) {
+        api_problem_fields(r, 400, "Bad Request", &c->errs);
+        return -1;
+    }
+    c->id = *id;
+    return 0;
+}
+
+static int handle(http_request *r, app *a, edit_kind kind, edit_op op)
+{
+    auth_ctx auth;
+    if (auth_require(a, r, &auth, 1, NULL) != 0)
+        return 0;
+    edit_ctx c;
+    memset(&c, 0, sizeof c);
+    c.kind = kind;
+    c.op = op;
+    if (op == EDIT_DELETE)
+        c.id = r->params[0];
+    if (op == EDIT_DELETE || read_entity(r, &c, op == EDIT_UPDATE ? r->params[0] : NULL) == 0)
+        run_edit(a, r, &c, &auth);
+    edit_ctx_free(&c);
+    return 0;
+}
+
+static int post_genre(http_request *r, void *a) { return handle(r, a, EDIT_GENRE, EDIT_CREATE); }
+static int put_genre(http_request *r, void *a) { return handle(r, a, EDIT_GENRE, EDIT_UPDATE); }
+static int delete_genre_route(http_request *r, void *a) { return handle(r, a, EDIT_GENRE, EDIT_DELETE); }
+static int post_band(http_request *r, void *a) { return handle(r, a, EDIT_BAND, EDIT_CREATE); }
+static int put_band(http_request *r, void *a) { return handle(r, a, EDIT_BAND, EDIT_UPDATE); }
+static int delete_band_route(http_request *r, void *a) { return handle(r, a, EDIT_BAND, EDIT_DELETE); }
+
+void api_register_edit(http_router *rt, app *a)
+{
+    http_route(rt, "POST", "/api/v1/genres", post_genre, a);
+    http_route(rt, "PUT", "/api/v1/genres/{id}", put_genre, a);
+    http_route(rt, "DELETE", "/api/v1/genres/{id}", delete_genre_route, a);
+    http_route(rt, "POST", "/api/v1/bands", post_band, a);
+    http_route(rt, "PUT", "/api/v1/bands/{id}", put_band, a);
+    http_route(rt, "DELETE", "/api/v1/bands/{id}", delete_band_route, a);
+}

@@ -1,0 +1,1064 @@
+/*
+ * layout.c — force-directed positions for the map (see layout.h).
+ *
+ * The model is ForceAtlas2's: every pair of nodes repels with
+ * kr * m_i * m_j / d, every edge pulls with w * d, and every node is pulled
+ * towards the centre with kg * m_i, where a node's mass is (1 + degree)
+ * times its caller-given size, so hubs push harder and keep room for their
+ * children. These forces are the gradient of one energy, which buys two
+ * things: FA2's adaptive step converges on it, and its scale can be solved
+ * in closed form (the virial condition, see fit_scale), which is how both
+ * the initial guess and a previous layout are put at the right size before
+ * the first iteration instead of spending iterations growing or shrinking.
+ *
+ * One iteration:
+ *   1. Morton codes of the positions are radix-sorted, and a compressed
+ *      quadtree is built over the sorted bodies in a pre-allocated pool
+ *      (every inner cell has two or more children, so fewer than 2n cells).
+ *      Leaves hold up to LEAF_MAX bodies.
+ *   2. Repulsion, per leaf: one walk of the tree collects the cells far
+ *      enough from the whole leaf (cell size < theta * distance from the
+ *      leaf's bounding box to the cell's centre of mass) and the bodies of
+ *      the cells that are not; every body of the leaf then sums that list
+ *      plus its leaf-mates exactly. Walking once per leaf instead of once
+ *      per body is what makes 22k nodes affordable. Leaves are shared
+ *      between threads in fixed contiguous ranges; each body's sum is
+ *      computed by one thread in one order, so threads change the time and
+ *      never the bits.
+ *   3. Attraction along edges and gravity, in input order.
+ *   4. FA2's step: global speed from total "swing" (a node's force changing
+ *      direction) against "traction" (force persisting), damped per node by
+ *      its own swing; no node jumps more than MAX_STEP of the map.
+ *
+ * The start decides most of the quality for a fixed budget. With no
+ * previous positions the nodes are placed as a radial tree (BFS forest from
+ * the heaviest nodes; each subtree gets an angular wedge in proportion to
+ * its size and each depth a ring of proportional area), which separates
+ * families before the physics starts. With previous positions the known
+ * nodes stay, new ones are put by their placed neighbours or on a spiral
+ * outside the map, and in refine mode the known nodes move with
+ * REFINE_DAMP of their step, in the caller's frame, so that the output is
+ * stable under small edits.
+ *
+ * Coincident points are separated deterministically (sorted scan plus a
+ * hashed nudge) before the run and after normalization, and coincident
+ * leaf-mates push apart along a hashed direction during it; distances are
+ * softened by a tiny epsilon so no force is infinite; a non-finite
+ * coordinate never leaves this file.
+ */
+#include "graph/layout.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    LEAF_MAX = 8,     /* bodies per quadtree leaf: summed exactly */
+    MAX_THREADS = 16, /* upper bound on params.threads */
+};
+#define NONE UINT32_MAX
+#define TWO_PI 6.283185307179586
+#define GOLDEN_ANGLE 2.399963229728653
+#define MAX_STEP 0.05    /* largest step of one node, as a share of the map's side */
+#define REFINE_DAMP 0.25 /* step share of previously placed nodes in refine mode */
+
+typedef struct cell {
+    double cx, cy, m;    /* centre of mass, mass */
+    double open2;        /* accepted whole when squared distance > open2 */
+    uint32_t skip;       /* preorder index just after this subtree */
+    uint32_t lo, hi;     /* its bodies, [lo, hi) in Morton order */
+    uint32_t leaf;
+} cell;
+
+typedef struct bbox {
+    double x0, y0, x1, y1;
+} bbox;
+
+struct ws;
+
+typedef struct worker {
+    struct ws *w;
+    double *lx, *ly, *lm; /* interaction list of the leaf being summed */
+    size_t body_lo, body_hi; /* share of the bodies, cut at leaf boundaries */
+    pthread_t thread;
+    int started;
+} worker;
+
+/* Everything one run uses, carved from a single allocation. */
+typedef struct ws {
+    size_t n, ne;
+    double kr, kg, theta2, eps2, jitter_tolerance;
+    double *x, *y;              /* the caller's arrays, worked in place */
+    double *m;                  /* repulsion mass */
+    uint32_t *ea, *eb;          /* valid edges */
+    double *ew;
+    double *fx, *fy, *ofx, *ofy;  /* force now and at the previous iteration */
+    double *sx, *sy, *sm;       /* bodies in Morton order */
+    double *sfx, *sfy;          /* their repulsion */
+    uint64_t *code, *code2;
+    uint32_t *perm, *perm2;     /* Morton rank -> node */
+    cell *cells;
+    bbox *boxes;
+    uint32_t ncells, max_cells;
+    /* placement scratch */
+    uint32_t *off, *adj, *queue, *parent, *depth;
+    unsigned char *flag;
+    double *wsub, *wa0, *wa1;
+    worker wk[MAX_THREADS];
+    int nthreads;
+} ws;
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* A reproducible number in [0, 1) for (seed, a, b). */
+static double hash_unit(uint64_t seed, uint64_t a, uint64_t b)
+{
+    uint64_t h = mix64(seed ^ mix64(a * 0x100000001b3ull ^ mix64(b + 0x51ed270b27ull)));
+    return (double)(h >> 11) * 0x1.0p-53;
+}
+
+static double clampd(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Carves aligned arrays out of one block; with base NULL it only measures. */
+typedef struct carver {
+    char *base;
+    size_t used;
+    int overflow;
+} carver;
+
+static void *carve(carver *c, size_t count, size_t size)
+{
+    if (c->overflow)
+        return NULL;
+    size_t off = c->used + 63;
+    if (off < c->used) {
+        c->overflow = 1;
+        return NULL;
+    }
+    off &= ~(size_t)63;
+    if (size && count > (SIZE_MAX - off) / size) {
+        c->overflow = 1;
+        return NULL;
+    }
+    c->used = off + count * size;
+    return c->base ? c->base + off : NULL;
+}
+
+static int clamp_threads(int t)
+{
+    return t < 1 ? 1 : t > MAX_THREADS ? MAX_THREADS : t;
+}
+
+static void plan(carver *c, ws *w, size_t n, size_t ne, int threads)
+{
+    size_t nn = n ? n : 1, cells = 2 * nn;
+    if (nn > SIZE_MAX / 4) {
+        c->overflow = 1;
+        return;
+    }
+    w->m = carve(c, nn, sizeof(double));
+    w->ea = carve(c, ne, sizeof(uint32_t));
+    w->eb = carve(c, ne, sizeof(uint32_t));
+    w->ew = carve(c, ne, sizeof(double));
+    w->fx = carve(c, nn, sizeof(double));
+    w->fy = carve(c, nn, sizeof(double));
+    w->ofx = carve(c, nn, sizeof(double));
+    w->ofy = carve(c, nn, sizeof(double));
+    w->sx = carve(c, nn, sizeof(double));
+    w->sy = carve(c, nn, sizeof(double));
+    w->sm = carve(c, nn, sizeof(double));
+    w->sfx = carve(c, nn, sizeof(double));
+    w->sfy = carve(c, nn, sizeof(double));
+    w->code = carve(c, nn, sizeof(uint64_t));
+    w->code2 = carve(c, nn, sizeof(uint64_t));
+    w->perm = carve(c, nn, sizeof(uint32_t));
+    w->perm2 = carve(c, nn, sizeof(uint32_t));
+    w->cells = carve(c, cells, sizeof(cell));
+    w->boxes = carve(c, cells, sizeof(bbox));
+    w->off = carve(c, nn + 1, sizeof(uint32_t));
+    w->adj = carve(c, ne, 2 * sizeof(uint32_t));
+    w->queue = carve(c, nn, sizeof(uint32_t));
+    w->parent = carve(c, nn, sizeof(uint32_t));
+    w->depth = carve(c, nn, sizeof(uint32_t));
+    w->flag = carve(c, nn, 1);
+    w->wsub = carve(c, nn, sizeof(double));
+    w->wa0 = carve(c, nn, sizeof(double));
+    w->wa1 = carve(c, nn, sizeof(double));
+    /* An interaction list never holds more than every cell plus every body. */
+    for (int t = 0; t < threads; t++) {
+        w->wk[t].lx = carve(c, cells + nn, sizeof(double));
+        w->wk[t].ly = carve(c, cells + nn, sizeof(double));
+        w->wk[t].lm = carve(c, cells + nn, sizeof(double));
+    }
+    w->max_cells = (uint32_t)(cells < UINT32_MAX ? cells : UINT32_MAX);
+}
+
+size_t layout_workspace_bytes(size_t n, size_t nedges, int threads)
+{
+    carver c = {0};
+    ws w;
+    if (n >= UINT32_MAX || nedges > SIZE_MAX / 16)
+        return SIZE_MAX;
+    plan(&c, &w, n, nedges, clamp_threads(threads));
+    return c.overflow ? SIZE_MAX : c.used + 64;
+}
+
+void layout_default_params(layout_params *p)
+{
+    *p = (layout_params){
+        .iterations = 0,
+        .refine_iterations = 0,
+        .theta = 1.0,
+        .gravity = 1.0,
+        .scaling = 2.0,
+        .box = 1000.0,
+        .refine_share = 0.5,
+        .seed = 0x6d75736963ull, /* "music" */
+        .threads = 1,
+    };
+}
+
+/* Budgets measured on this project's bench (docs/layout.md): the cost of an
+ * iteration grows as n log n, so large graphs get fewer iterations; small
+ * ones get enough to settle. */
+static int auto_iterations(size_t n, int refine)
+{
+    double work = (double)n * log2((double)n + 2.0);
+    double full = 1.2e7 / work, fine = 1.6e6 / work;
+    if (refine)
+        return (int)clampd(fine, 12, 150);
+    return (int)clampd(full, 60, 800);
+}
+
+/* ---- coincident points ----------------------------------------------------- */
+
+typedef struct xyi {
+    double x, y;
+    uint32_t i;
+} xyi;
+
+static int by_xyi(const void *pa, const void *pb)
+{
+    const xyi *a = pa, *b = pb;
+    if (a->x != b->x)
+        return a->x < b->x ? -1 : 1;
+    if (a->y != b->y)
+        return a->y < b->y ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* Moves every node that shares its point with a lower-numbered node by
+ * about delta, in a hashed direction, towards the centre when limit > 0
+ * would otherwise be crossed. Repeats until all points differ. */
+static void separate(ws *w, double delta, double limit, uint64_t seed)
+{
+    xyi *s = (xyi *)(void *)w->cells; /* the cell pool is idle here, and large enough */
+    size_t n = w->n;
+    for (int round = 0; round < 64; round++) {
+        for (size_t i = 0; i < n; i++)
+            s[i] = (xyi){w->x[i], w->y[i], (uint32_t)i};
+        qsort(s, n, sizeof *s, by_xyi);
+        int moved = 0;
+        for (size_t k = 1; k < n; k++) {
+            if (s[k].x != s[k - 1].x || s[k].y != s[k - 1].y)
+                continue;
+            uint32_t i = s[k].i;
+            double a = TWO_PI * hash_unit(seed, i, (uint64_t)round + 7);
+            double d = delta * (1.0 + round);
+            double nx = w->x[i] + d * cos(a), ny = w->y[i] + d * sin(a);
+            if (limit > 0 && (fabs(nx) > limit || fabs(ny) > limit)) {
+                nx = w->x[i] - copysign(d, w->x[i]);
+                ny = w->y[i] - copysign(d * 0.5, w->y[i]);
+            }
+            w->x[i] = nx;
+            w->y[i] = ny;
+            moved = 1;
+        }
+        if (!moved)
+            return;
+    }
+}
+
+/* ---- energy scale ------------------------------------------------------------ */
+
+/* The factor s that minimizes the energy of the layout scaled by s about the
+ * origin: attraction sum w d^2 / 2 grows as s^2, gravity kg m |p| as s,
+ * repulsion -kr m_i m_j log d falls as log s. d/ds = 0 gives
+ * A s^2 + G s - R = 0 with A = sum w d^2, G = kg sum m |p|,
+ * R = kr sum_{i<j} m_i m_j. A layout at equilibrium has s = 1. */
+static double fit_scale(const ws *w)
+{
+    double A = 0, G = 0, sm = 0, sm2 = 0;
+    for (size_t e = 0; e < w->ne; e++) {
+        double dx = w->x[w->ea[e]] - w->x[w->eb[e]], dy = w->y[w->ea[e]] - w->y[w->eb[e]];
+        A += w->ew[e] * (dx * dx + dy * dy);
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        G += w->m[i] * hypot(w->x[i], w->y[i]);
+        sm += w->m[i];
+        sm2 += w->m[i] * w->m[i];
+    }
+    G *= w->kg;
+    double R = w->kr * 0.5 * (sm * sm - sm2);
+    double s = 2.0 * R / (G + sqrt(G * G + 4.0 * A * R));
+    return isfinite(s) && s > 0 ? s : 1.0;
+}
+
+/* ---- initial placement --------------------------------------------------------- */
+
+static void build_adjacency(ws *w)
+{
+    size_t n = w->n;
+    memset(w->off, 0, (n + 1) * sizeof *w->off);
+    for (size_t e = 0; e < w->ne; e++) {
+        w->off[w->ea[e] + 1]++;
+        w->off[w->eb[e] + 1]++;
+    }
+    for (size_t i = 0; i < n; i++)
+        w->off[i + 1] += w->off[i];
+    uint32_t *fill = w->queue; /* free until the BFS */
+    memcpy(fill, w->off, n * sizeof *fill);
+    for (size_t e = 0; e < w->ne; e++) {
+        w->adj[fill[w->ea[e]]++] = w->eb[e];
+        w->adj[fill[w->eb[e]]++] = w->ea[e];
+    }
+}
+
+typedef struct mass_rank {
+    double m;
+    uint32_t i;
+} mass_rank;
+
+static int by_mass_desc(const void *pa, const void *pb)
+{
+    const mass_rank *a = pa, *b = pb;
+    if (a->m != b->m)
+        return a->m > b->m ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* Node indexes by decreasing mass into perm2: where BFS trees start. */
+static void rank_by_mass(ws *w)
+{
+    mass_rank *r = (mass_rank *)(void *)w->cells;
+    for (size_t i = 0; i < w->n; i++)
+        r[i] = (mass_rank){w->m[i], (uint32_t)i};
+    qsort(r, w->n, sizeof *r, by_mass_desc);
+    for (size_t i = 0; i < w->n; i++)
+        w->perm2[i] = r[i].i;
+}
+
+/* BFS from node s (already flagged) appending to the queue; returns new length. */
+static size_t bfs_from(ws *w, size_t head, size_t nq)
+{
+    while (head < nq) {
+        uint32_t u = w->queue[head++];
+        for (uint32_t k = w->off[u]; k < w->off[u + 1]; k++) {
+            uint32_t v = w->adj[k];
+            if (w->flag[v])
+                continue;
+            w->flag[v] = 1;
+            w->parent[v] = u;
+            w->depth[v] = w->depth[u] + 1;
+            w->queue[nq++] = v;
+        }
+    }
+    return nq;
+}
+
+/* No previous positions: a radial drawing of a BFS forest. */
+static void place_radial(ws *w, uint64_t seed)
+{
+    size_t n = w->n, nq = 0, ncomp = 0;
+    memset(w->flag, 0, n);
+    for (size_t r = 0; r < n; r++) {
+        uint32_t s = w->perm2[r];
+        if (w->flag[s])
+            continue;
+        w->flag[s] = 1;
+        w->parent[s] = NONE;
+        w->depth[s] = 0;
+        w->queue[nq] = s;
+        nq = bfs_from(w, nq, nq + 1);
+        ncomp++;
+    }
+    for (size_t i = 0; i < n; i++)
+        w->wsub[i] = 1;
+    for (size_t k = n; k-- > 0;) {
+        uint32_t v = w->queue[k];
+        if (w->parent[v] != NONE)
+            w->wsub[w->parent[v]] += w->wsub[v];
+    }
+    /* Wedges: BFS puts a node's children next to each other, in order. */
+    double root_cursor = 0;
+    double *cursor = w->sfx; /* idle until the first iteration */
+    for (size_t k = 0; k < n; k++) {
+        uint32_t v = w->queue[k], p = w->parent[v];
+        double span;
+        if (p == NONE) {
+            span = TWO_PI * w->wsub[v] / (double)n;
+            w->wa0[v] = root_cursor;
+            root_cursor += span;
+        } else {
+            span = (w->wa1[p] - w->wa0[p]) * w->wsub[v] / (w->wsub[p] - 1.0);
+            w->wa0[v] = cursor[p];
+            cursor[p] += span;
+        }
+        w->wa1[v] = w->wa0[v] + span;
+        cursor[v] = w->wa0[v];
+    }
+    /* Rings of equal density: a ring's area is in proportion to its nodes. */
+    uint32_t shift = ncomp > 1 ? 1 : 0, *count = w->off; /* adjacency no longer needed */
+    memset(count, 0, (n + 1) * sizeof *count);
+    for (size_t i = 0; i < n; i++)
+        count[w->depth[i] + shift]++;
+    double *below = w->sfy, acc = 0; /* levels stay below n: shift needs 2 components */
+    for (size_t d = 0; d < n; d++) {
+        below[d] = acc;
+        acc += count[d];
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t d = w->depth[i] + shift;
+        double r = sqrt(below[d] + hash_unit(seed, i, 1) * count[d]);
+        double a = 0.5 * (w->wa0[i] + w->wa1[i]);
+        w->x[i] = r * cos(a);
+        w->y[i] = r * sin(a);
+    }
+}
+
+/* Some previous positions: new nodes go by their placed neighbours, the
+ * others on a spiral round the map. On entry depth[i] = placed[i] and
+ * parent[i] = NONE; depth then marks "has a position". */
+static void place_incremental(ws *w, const unsigned char *placed, uint64_t seed)
+{
+    size_t n = w->n, nq = 0;
+    double len = 0, cx = 0, cy = 0, x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    size_t nlen = 0, npos = 0;
+    for (size_t e = 0; e < w->ne; e++)
+        if (placed[w->ea[e]] && placed[w->eb[e]]) {
+            len += hypot(w->x[w->ea[e]] - w->x[w->eb[e]], w->y[w->ea[e]] - w->y[w->eb[e]]);
+            nlen++;
+        }
+    for (size_t i = 0; i < n; i++)
+        if (placed[i]) {
+            x0 = fmin(x0, w->x[i]), x1 = fmax(x1, w->x[i]);
+            y0 = fmin(y0, w->y[i]), y1 = fmax(y1, w->y[i]);
+            npos++;
+        }
+    cx = 0.5 * (x0 + x1);
+    cy = 0.5 * (y0 + y1);
+    double side = fmax(x1 - x0, y1 - y0);
+    double edge = nlen ? len / (double)nlen : 0;
+    if (!(edge > 0))
+        edge = side > 0 ? side / sqrt((double)npos) : 1.0;
+    double radius = 0;
+    for (size_t i = 0; i < n; i++)
+        if (placed[i])
+            radius = fmax(radius, hypot(w->x[i] - cx, w->y[i] - cy));
+
+    memset(w->flag, 0, n);
+    for (size_t i = 0; i < n; i++)
+        if (placed[i]) {
+            w->flag[i] = 1;
+            w->queue[nq++] = (uint32_t)i;
+        }
+    size_t head = 0, spiral = 0;
+    for (size_t r = 0;; r++) {
+        while (head < nq) {
+            uint32_t u = w->queue[head++];
+            if (!placed[u] && w->parent[u] != NONE) {
+                /* Mean of the neighbours placed so far, plus a little jitter. */
+                double sx = 0, sy = 0;
+                size_t c = 0;
+                for (uint32_t k = w->off[u]; k < w->off[u + 1]; k++) {
+                    uint32_t v = w->adj[k];
+                    if (w->depth[v] == 1) {
+                        sx += w->x[v], sy += w->y[v];
+                        c++;
+                    }
+                }
+                double a = TWO_PI * hash_unit(seed, u, 2);
+                double j = 0.5 * edge * (0.5 + 0.5 * hash_unit(seed, u, 3));
+                w->x[u] = sx / (double)c + j * cos(a);
+                w->y[u] = sy / (double)c + j * sin(a);
+            }
+            w->depth[u] = 1; /* here: "has a position" */
+            for (uint32_t k = w->off[u]; k < w->off[u + 1]; k++) {
+                uint32_t v = w->adj[k];
+                if (!w->flag[v]) {
+                    w->flag[v] = 1;
+                    w->parent[v] = u;
+                    w->queue[nq++] = v;
+                }
+            }
+        }
+        /* A node no placed node reaches starts a new group on the spiral. */
+        while (r < n && w->flag[w->perm2[r]])
+            r++;
+        if (r >= n)
+            break;
+        uint32_t s = w->perm2[r];
+        double a = GOLDEN_ANGLE * (double)spiral + TWO_PI * hash_unit(seed, 0, 4);
+        double rad = radius + edge * (1.0 + sqrt((double)spiral));
+        spiral++;
+        w->x[s] = cx + rad * cos(a);
+        w->y[s] = cy + rad * sin(a);
+        w->flag[s] = 1;
+        w->parent[s] = NONE;
+        w->depth[s] = 1;
+        w->queue[nq++] = s;
+    }
+}
+
+/* The point minimizing sum m_i |p_i - c| over the nodes flagged in has:
+ * where gravity pulled in the run that produced them (Weiszfeld). */
+static void weighted_median(const ws *w, const unsigned char *has, double *ox, double *oy)
+{
+    double cx = 0, cy = 0, tm = 0;
+    for (size_t i = 0; i < w->n; i++)
+        if (has[i]) {
+            cx += w->m[i] * w->x[i], cy += w->m[i] * w->y[i];
+            tm += w->m[i];
+        }
+    if (!(tm > 0)) {
+        *ox = *oy = 0;
+        return;
+    }
+    cx /= tm, cy /= tm;
+    for (int it = 0; it < 60; it++) {
+        double nx = 0, ny = 0, den = 0;
+        for (size_t i = 0; i < w->n; i++) {
+            if (!has[i])
+                continue;
+            double d = hypot(w->x[i] - cx, w->y[i] - cy);
+            if (d < 1e-12)
+                continue;
+            double k = w->m[i] / d;
+            nx += k * w->x[i], ny += k * w->y[i];
+            den += k;
+        }
+        if (!(den > 0))
+            break;
+        nx /= den, ny /= den;
+        double moved = hypot(nx - cx, ny - cy);
+        cx = nx, cy = ny;
+        if (moved < 1e-9 * (1.0 + fabs(cx) + fabs(cy)))
+            break;
+    }
+    *ox = cx, *oy = cy;
+}
+
+/* ---- quadtree ---------------------------------------------------------------- */
+
+static uint64_t spread32(uint32_t v)
+{
+    uint64_t x = v;
+    x = (x | (x << 16)) & 0x0000FFFF0000FFFFull;
+    x = (x | (x << 8)) & 0x00FF00FF00FF00FFull;
+    x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0Full;
+    x = (x | (x << 2)) & 0x3333333333333333ull;
+    x = (x | (x << 1)) & 0x5555555555555555ull;
+    return x;
+}
+
+/* Stable LSD radix sort of (code, perm) by bytes, skipping constant bytes. */
+static void radix_sort(ws *w)
+{
+    size_t n = w->n;
+    static const size_t B = 256;
+    size_t hist[8][256];
+    memset(hist, 0, sizeof hist);
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 8; b++)
+            hist[b][(w->code[i] >> (8 * b)) & 0xff]++;
+    uint64_t *src = w->code, *dst = w->code2;
+    uint32_t *psrc = w->perm, *pdst = w->perm2;
+    for (int b = 0; b < 8; b++) {
+        size_t *h = hist[b], sum = 0;
+        if (h[(src[0] >> (8 * b)) & 0xff] == n)
+            continue;
+        for (size_t k = 0; k < B; k++) {
+            size_t c = h[k];
+            h[k] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t at = h[(src[i] >> (8 * b)) & 0xff]++;
+            dst[at] = src[i];
+            pdst[at] = psrc[i];
+        }
+        uint64_t *t = src;
+        src = dst, dst = t;
+        uint32_t *pt = psrc;
+        psrc = pdst, pdst = pt;
+    }
+    if (src != w->code) {
+        memcpy(w->code, src, n * sizeof *src);
+        memcpy(w->perm, psrc, n * sizeof *psrc);
+    }
+}
+
+static uint32_t build_cell(ws *w, uint32_t lo, uint32_t hi)
+{
+    uint32_t k = w->ncells++;
+    cell *c = &w->cells[k];
+    bbox *b = &w->boxes[k];
+    uint64_t clo = w->code[lo], chi = w->code[hi - 1];
+    double m = 0, mx = 0, my = 0;
+    *b = (bbox){INFINITY, INFINITY, -INFINITY, -INFINITY};
+    if (hi - lo <= LEAF_MAX || clo == chi) {
+        for (uint32_t i = lo; i < hi; i++) {
+            m += w->sm[i];
+            mx += w->sm[i] * w->sx[i];
+            my += w->sm[i] * w->sy[i];
+            b->x0 = fmin(b->x0, w->sx[i]), b->x1 = fmax(b->x1, w->sx[i]);
+            b->y0 = fmin(b->y0, w->sy[i]), b->y1 = fmax(b->y1, w->sy[i]);
+        }
+        c->leaf = 1;
+    } else {
+        /* The range shares its top bits; split on the first differing pair. */
+        int shift = 62 - 2 * (__builtin_clzll(clo ^ chi) / 2);
+        uint32_t s = lo;
+        for (uint64_t d = 0; d < 4 && s < hi; d++) {
+            uint32_t a = s, z = hi; /* first index whose digit exceeds d */
+            while (a < z) {
+                uint32_t mid = a + (z - a) / 2;
+                if (((w->code[mid] >> shift) & 3) <= d)
+                    a = mid + 1;
+                else
+                    z = mid;
+            }
+            if (a == s)
+                continue;
+            uint32_t ch = build_cell(w, s, a);
+            const cell *cc = &w->cells[ch];
+            const bbox *cb = &w->boxes[ch];
+            m += cc->m;
+            mx += cc->m * cc->cx;
+            my += cc->m * cc->cy;
+            b->x0 = fmin(b->x0, cb->x0), b->x1 = fmax(b->x1, cb->x1);
+            b->y0 = fmin(b->y0, cb->y0), b->y1 = fmax(b->y1, cb->y1);
+            s = a;
+        }
+        c->leaf = 0;
+    }
+    double size = fmax(b->x1 - b->x0, b->y1 - b->y0);
+    c->m = m;
+    c->cx = mx / m;
+    c->cy = my / m;
+    c->open2 = size * size / w->theta2;
+    c->lo = lo;
+    c->hi = hi;
+    c->skip = w->ncells;
+    return k;
+}
+
+/* Returns the side of the square holding every node. */
+static double build_tree(ws *w)
+{
+    size_t n = w->n;
+    double x0 = w->x[0], x1 = x0, y0 = w->y[0], y1 = y0;
+    for (size_t i = 1; i < n; i++) {
+        x0 = fmin(x0, w->x[i]), x1 = fmax(x1, w->x[i]);
+        y0 = fmin(y0, w->y[i]), y1 = fmax(y1, w->y[i]);
+    }
+    double side = fmax(x1 - x0, y1 - y0);
+    if (!(side > 0))
+        side = 1;
+    double q = 4294967295.0 / side;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t qx = (uint32_t)clampd((w->x[i] - x0) * q, 0, 4294967295.0);
+        uint32_t qy = (uint32_t)clampd((w->y[i] - y0) * q, 0, 4294967295.0);
+        w->code[i] = spread32(qx) << 1 | spread32(qy);
+        w->perm[i] = (uint32_t)i;
+    }
+    radix_sort(w);
+    for (size_t k = 0; k < n; k++) {
+        uint32_t i = w->perm[k];
+        w->sx[k] = w->x[i];
+        w->sy[k] = w->y[i];
+        w->sm[k] = w->m[i];
+    }
+    w->ncells = 0;
+    build_cell(w, 0, (uint32_t)n);
+    return side;
+}
+
+/* ---- repulsion ----------------------------------------------------------------- */
+
+static void repel_leaf(ws *w, worker *t, uint32_t l)
+{
+    const cell *cells = w->cells, *L = &cells[l];
+    const bbox B = w->boxes[l];
+    double *lx = t->lx, *ly = t->ly, *lm = t->lm;
+    size_t nl = 0;
+    uint32_t k = 0, end = w->ncells;
+    while (k < end) {
+        const cell *c = &cells[k];
+        if (k == l) {
+            k = c->skip;
+            continue;
+        }
+        if (k < l && l < c->skip) { /* an ancestor always opens */
+            k++;
+            continue;
+        }
+        double dx = fmax(fmax(B.x0 - c->cx, c->cx - B.x1), 0);
+        double dy = fmax(fmax(B.y0 - c->cy, c->cy - B.y1), 0);
+        if (dx * dx + dy * dy > c->open2) {
+            lx[nl] = c->cx, ly[nl] = c->cy, lm[nl] = c->m;
+            nl++;
+            k = c->skip;
+        } else if (c->leaf) {
+            for (uint32_t j = c->lo; j < c->hi; j++) {
+                lx[nl] = w->sx[j], ly[nl] = w->sy[j], lm[nl] = w->sm[j];
+                nl++;
+            }
+            k = c->skip;
+        } else {
+            k++;
+        }
+    }
+    const double eps2 = w->eps2, eps = sqrt(eps2);
+    for (uint32_t i = L->lo; i < L->hi; i++) {
+        const double xi = w->sx[i], yi = w->sy[i];
+        double fx = 0, fy = 0;
+        for (size_t j = 0; j < nl; j++) {
+            double dx = xi - lx[j], dy = yi - ly[j];
+            double d2 = fmax(dx * dx + dy * dy, eps2);
+            double f = lm[j] / d2;
+            fx += f * dx;
+            fy += f * dy;
+        }
+        for (uint32_t j = L->lo; j < L->hi; j++) {
+            if (j == i)
+                continue;
+            double dx = xi - w->sx[j], dy = yi - w->sy[j];
+            double d2 = dx * dx + dy * dy;
+            if (d2 == 0) { /* same point: part along a direction fixed by the pair */
+                uint32_t a = w->perm[i], b = w->perm[j];
+                double ang = TWO_PI * hash_unit(0, a < b ? a : b, a < b ? b : a);
+                double sgn = a < b ? 1.0 : -1.0;
+                dx = sgn * eps * cos(ang), dy = sgn * eps * sin(ang);
+            }
+            d2 = fmax(d2, eps2);
+            double f = w->sm[j] / d2;
+            fx += f * dx;
+            fy += f * dy;
+        }
+        double k2 = w->kr * w->sm[i];
+        w->sfx[i] = k2 * fx;
+        w->sfy[i] = k2 * fy;
+    }
+}
+
+static void repel_share(worker *t)
+{
+    ws *w = t->w;
+    /* Leaves are visited in preorder, which is Morton order of their bodies. */
+    for (uint32_t k = 0; k < w->ncells; k = k + 1) {
+        const cell *c = &w->cells[k];
+        if (!c->leaf)
+            continue;
+        if (c->lo >= t->body_hi)
+            break;
+        if (c->lo >= t->body_lo)
+            repel_leaf(w, t, k);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    repel_share(arg);
+    return NULL;
+}
+
+/* Threads are started per iteration: tens of microseconds against the
+ * milliseconds of a pass, and no barrier to unwind when one cannot start
+ * (its share then runs on the calling thread, with the same result). */
+static void repel_all(ws *w)
+{
+    size_t n = w->n;
+    int nt = w->nthreads;
+    for (int t = 0; t < nt; t++) {
+        w->wk[t].w = w;
+        w->wk[t].body_lo = n * (size_t)t / (size_t)nt;
+        w->wk[t].body_hi = n * (size_t)(t + 1) / (size_t)nt;
+        w->wk[t].started = 0;
+    }
+    for (int t = 1; t < nt; t++)
+        w->wk[t].started = pthread_create(&w->wk[t].thread, NULL, worker_main, &w->wk[t]) == 0;
+    repel_share(&w->wk[0]);
+    for (int t = 1; t < nt; t++) {
+        if (w->wk[t].started)
+            pthread_join(w->wk[t].thread, NULL);
+        else
+            repel_share(&w->wk[t]);
+    }
+}
+
+/* ---- iterations ------------------------------------------------------------------ */
+
+typedef struct stepper {
+    double speed, efficiency;
+} stepper;
+
+static void iterate(ws *w, stepper *sp, const unsigned char *damped, double damp)
+{
+    size_t n = w->n;
+    double side = build_tree(w);
+    w->eps2 = 1e-6 * side * side / (double)n;
+    repel_all(w);
+    for (size_t k = 0; k < n; k++) {
+        uint32_t i = w->perm[k];
+        w->fx[i] = w->sfx[k];
+        w->fy[i] = w->sfy[k];
+    }
+    for (size_t e = 0; e < w->ne; e++) {
+        uint32_t a = w->ea[e], b = w->eb[e];
+        double dx = (w->x[a] - w->x[b]) * w->ew[e], dy = (w->y[a] - w->y[b]) * w->ew[e];
+        w->fx[a] -= dx, w->fy[a] -= dy;
+        w->fx[b] += dx, w->fy[b] += dy;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double d = hypot(w->x[i], w->y[i]);
+        if (d > 0) {
+            double g = w->kg * w->m[i] / d;
+            w->fx[i] -= g * w->x[i];
+            w->fy[i] -= g * w->y[i];
+        }
+    }
+
+    /* FA2's adaptive speed (Jacomy et al. 2014, as in Gephi). */
+    double swinging = 0, traction = 0;
+    for (size_t i = 0; i < n; i++) {
+        swinging += w->m[i] * hypot(w->ofx[i] - w->fx[i], w->ofy[i] - w->fy[i]);
+        traction += 0.5 * w->m[i] * hypot(w->ofx[i] + w->fx[i], w->ofy[i] + w->fy[i]);
+    }
+    double nn = (double)n, estimated = 0.05 * sqrt(nn);
+    double jt = w->jitter_tolerance *
+                fmax(sqrt(estimated), fmin(10.0, estimated * traction / (nn * nn)));
+    if (traction > 0 && swinging / traction > 2.0) {
+        if (sp->efficiency > 0.05)
+            sp->efficiency *= 0.5;
+        jt = fmax(jt, w->jitter_tolerance);
+    }
+    if (swinging > 0 && traction > 0) {
+        double target = jt * sp->efficiency * traction / swinging;
+        if (swinging > jt * traction) {
+            if (sp->efficiency > 0.05)
+                sp->efficiency *= 0.7;
+        } else if (sp->speed < 1000) {
+            sp->efficiency *= 1.3;
+        }
+        sp->speed += fmin(target - sp->speed, 0.5 * sp->speed);
+    }
+
+    double max_step = MAX_STEP * side;
+    for (size_t i = 0; i < n; i++) {
+        double fx = w->fx[i], fy = w->fy[i];
+        if (!isfinite(fx) || !isfinite(fy))
+            fx = fy = 0;
+        double swing = w->m[i] * hypot(w->ofx[i] - fx, w->ofy[i] - fy);
+        double factor = sp->speed / (1.0 + sqrt(sp->speed * swing));
+        if (damped && damped[i])
+            factor *= damp;
+        double dx = fx * factor, dy = fy * factor, step = hypot(dx, dy);
+        if (step > max_step) {
+            dx *= max_step / step;
+            dy *= max_step / step;
+        }
+        if (isfinite(dx) && isfinite(dy)) {
+            w->x[i] += dx;
+            w->y[i] += dy;
+        }
+        w->ofx[i] = fx;
+        w->ofy[i] = fy;
+    }
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+static void bounds(const ws *w, double *x0, double *y0, double *x1, double *y1)
+{
+    *x0 = *y0 = INFINITY;
+    *x1 = *y1 = -INFINITY;
+    for (size_t i = 0; i < w->n; i++) {
+        *x0 = fmin(*x0, w->x[i]), *x1 = fmax(*x1, w->x[i]);
+        *y0 = fmin(*y0, w->y[i]), *y1 = fmax(*y1, w->y[i]);
+    }
+}
+
+/* Fits the layout into [-box, box]^2, centred, keeping its aspect. */
+static void normalize(ws *w, double box)
+{
+    double x0, y0, x1, y1;
+    bounds(w, &x0, &y0, &x1, &y1);
+    double cx = 0.5 * (x0 + x1), cy = 0.5 * (y0 + y1);
+    double half = 0.5 * fmax(x1 - x0, y1 - y0);
+    double k = half > 0 ? box / half : 0;
+    for (size_t i = 0; i < w->n; i++) {
+        w->x[i] = clampd((w->x[i] - cx) * k, -box, box);
+        w->y[i] = clampd((w->y[i] - cy) * k, -box, box);
+    }
+}
+
+int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *mass,
+               const unsigned char *has_pos, double *x, double *y, const layout_params *p,
+               layout_stats *st)
+{
+    layout_params defaults;
+    if (!p) {
+        layout_default_params(&defaults);
+        p = &defaults;
+    }
+    if (st)
+        *st = (layout_stats){0};
+    if (n == 0)
+        return 0;
+    if (!x || !y || (nedges && !edges) || n >= UINT32_MAX)
+        return -1;
+    for (size_t e = 0; e < nedges; e++)
+        if (edges[e].a >= n || edges[e].b >= n)
+            return -1;
+    double box = isfinite(p->box) && p->box > 0 ? p->box : 1000.0;
+
+    size_t npos = 0;
+    if (has_pos)
+        for (size_t i = 0; i < n; i++)
+            npos += has_pos[i] && isfinite(x[i]) && isfinite(y[i]);
+    if (n == 1) {
+        if (!npos)
+            x[0] = y[0] = 0;
+        x[0] = clampd(x[0], -box, box);
+        y[0] = clampd(y[0], -box, box);
+        if (st)
+            *st = (layout_stats){0, npos > 0, npos, 1, 0};
+        return 0;
+    }
+
+    int threads = clamp_threads(p->threads);
+    carver c = {0};
+    ws w;
+    memset(&w, 0, sizeof w);
+    plan(&c, &w, n, nedges, threads);
+    if (c.overflow)
+        return -1;
+    void *block = malloc(c.used + 64);
+    if (!block)
+        return -1;
+    c = (carver){.base = (char *)(((uintptr_t)block + 63) & ~(uintptr_t)63)};
+    memset(&w, 0, sizeof w);
+    plan(&c, &w, n, nedges, threads);
+    size_t bytes = c.used + 64;
+
+    w.n = n;
+    w.x = x;
+    w.y = y;
+    w.kr = isfinite(p->scaling) && p->scaling > 0 ? p->scaling : 2.0;
+    w.kg = isfinite(p->gravity) && p->gravity >= 0 ? p->gravity : 1.0;
+    double theta = isfinite(p->theta) && p->theta > 0 ? p->theta : 1.0;
+    w.theta2 = theta * theta;
+    w.jitter_tolerance = n >= 50000 ? 10.0 : n >= 5000 ? 1.0 : 0.1;
+
+    /* Valid edges, degrees and masses. */
+    uint32_t *deg = w.depth;
+    memset(deg, 0, n * sizeof *deg);
+    for (size_t e = 0; e < nedges; e++) {
+        const layout_edge *E = &edges[e];
+        if (E->a == E->b || !(E->weight > 0) || !isfinite(E->weight))
+            continue;
+        w.ea[w.ne] = E->a;
+        w.eb[w.ne] = E->b;
+        w.ew[w.ne] = E->weight;
+        w.ne++;
+        deg[E->a]++, deg[E->b]++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double s = mass && isfinite(mass[i]) && mass[i] > 0 ? mass[i] : 1.0;
+        w.m[i] = (1.0 + deg[i]) * s;
+    }
+
+    /* Start positions, in an internal frame centred on the gravity point. */
+    unsigned char *placed = (unsigned char *)w.code2; /* idle until the first sort */
+    for (size_t i = 0; i < n; i++)
+        placed[i] = has_pos && has_pos[i] && isfinite(x[i]) && isfinite(y[i]);
+    int refine = npos > 0 && (double)npos >= p->refine_share * (double)n;
+    double ox = 0, oy = 0, scale = 1;
+    build_adjacency(&w);
+    rank_by_mass(&w);
+    if (npos == 0) {
+        place_radial(&w, p->seed);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            w.depth[i] = placed[i], w.parent[i] = NONE;
+        place_incremental(&w, placed, p->seed);
+        weighted_median(&w, placed, &ox, &oy);
+        for (size_t i = 0; i < n; i++)
+            x[i] -= ox, y[i] -= oy;
+    }
+    {
+        double x0, y0, x1, y1;
+        bounds(&w, &x0, &y0, &x1, &y1);
+        double side = fmax(fmax(x1 - x0, y1 - y0), 1e-300);
+        separate(&w, side * 1e-7, 0, p->seed);
+    }
+    scale = fit_scale(&w);
+    for (size_t i = 0; i < n; i++)
+        x[i] *= scale, y[i] *= scale;
+    /* "placed" lived in code2, which the sort now needs: keep it in flag. */
+    memcpy(w.flag, placed, n);
+
+    int iters = refine ? p->refine_iterations : p->iterations;
+    if (iters <= 0)
+        iters = auto_iterations(n, refine);
+    memset(w.ofx, 0, n * sizeof *w.ofx);
+    memset(w.ofy, 0, n * sizeof *w.ofy);
+    stepper sp = {1.0, 1.0};
+    size_t max_cells = 0;
+    w.nthreads = threads;
+    for (int it = 0; it < iters; it++) {
+        iterate(&w, &sp, refine ? w.flag : NULL, REFINE_DAMP);
+        if (w.ncells > max_cells)
+            max_cells = w.ncells;
+    }
+
+    if (refine) {
+        /* Back into the caller's frame; shrink only if the map outgrew the box. */
+        double x0, y0, x1, y1, big = 0;
+        for (size_t i = 0; i < n; i++) {
+            x[i] = x[i] / scale + ox;
+            y[i] = y[i] / scale + oy;
+        }
+        bounds(&w, &x0, &y0, &x1, &y1);
+        big = fmax(fmax(fabs(x0), fabs(x1)), fmax(fabs(y0), fabs(y1)));
+        if (big > box) {
+            for (size_t i = 0; i < n; i++)
+                x[i] *= box / big, y[i] *= box / big;
+        } else if (big < 0.5 * box) {
+            normalize(&w, box);
+        }
+        for (size_t i = 0; i < n; i++)
+            x[i] = clampd(x[i], -box, box), y[i] = clampd(y[i], -box, box);
+    } else {
+        normalize(&w, box);
+    }
+    separate(&w, box * 1e-9, box, p->seed);
+
+    if (st)
+        *st = (layout_stats){iters, refine, npos, max_cells, bytes};
+    free(block);
+    return 0;
+}

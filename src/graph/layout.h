@@ -1,0 +1,82 @@
+/*
+ * layout.h — positions for the genre map, computed once per snapshot.
+ *
+ * The explorer draws the map with its physics off, so the server computes
+ * where every node goes: a force-directed layout in the manner of
+ * ForceAtlas2 (repulsion between all nodes, linear attraction along edges,
+ * a constant pull towards the centre so components stay together, and FA2's
+ * adaptive "swing/traction" step). Repulsion is approximated with a
+ * Barnes–Hut quadtree built from Morton-sorted nodes, so an iteration costs
+ * O(n log n); the work per iteration is split over threads without any
+ * effect on the result.
+ *
+ * The run is a pure function of its input: no I/O, no globals, no clock,
+ * no rand(). The same input gives bit-identical output from the same binary
+ * whatever the thread count. Coordinates come back inside the square
+ * [-box, box], finite, and no two nodes share a point.
+ *
+ * Previous positions (has_pos) keep the map stable across edits: known nodes
+ * start where they were, new nodes start next to their placed neighbours
+ * (or on a spiral round the map when they have none), and when most nodes
+ * are known only a few refining iterations run, in the previous
+ * coordinate frame, so an edit moves its neighbourhood and not the map.
+ * docs/layout.md explains the choices and the measurements behind them.
+ */
+#ifndef MG_LAYOUT_H
+#define MG_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An undirected weighted edge between node indexes a and b. Parent links
+ * use weight 1, influence links about 0.3; a weight that is not a positive
+ * finite number, or a self-loop, is ignored. */
+typedef struct layout_edge {
+    uint32_t a, b;
+    float weight;
+} layout_edge;
+
+typedef struct layout_params {
+    int iterations;        /* full run; 0 = automatic budget from n */
+    int refine_iterations; /* run from previous positions; 0 = automatic */
+    double theta;          /* Barnes–Hut opening criterion: cell size / distance */
+    double gravity;        /* pull towards the centre, per unit of mass */
+    double scaling;        /* repulsion relative to attraction */
+    double box;            /* output half-side: coordinates within [-box, box] */
+    double refine_share;   /* refine when at least this share of nodes has a position */
+    uint64_t seed;         /* varies the deterministic jitter */
+    int threads;           /* force-pass threads (1 = calling thread only) */
+} layout_params;
+
+/* What a run did; every field is filled when layout_run returns 0. */
+typedef struct layout_stats {
+    int iterations;         /* iterations run */
+    int refined;            /* 1 when run as a refinement of previous positions */
+    size_t positioned;      /* nodes that started from a previous position */
+    size_t tree_nodes;      /* largest quadtree built (cells and leaves) */
+    size_t workspace_bytes; /* the single allocation made by the run */
+} layout_stats;
+
+void layout_default_params(layout_params *p);
+
+/* Computes positions for n nodes.
+ *   edges:   nedges edges; an endpoint >= n makes the call fail.
+ *   mass:    NULL or n sizes (roots heavier); a node's repulsion mass is
+ *            (1 + degree) * mass[i]; a non-positive or non-finite size counts 1.
+ *   has_pos: NULL or n flags; 1 means x[i], y[i] hold a previous position
+ *            (a non-finite one is treated as absent).
+ *   x, y:    n doubles each, read as described and overwritten with the result.
+ *   p:       NULL for layout_default_params.
+ *   st:      NULL or filled with what the run did.
+ * Returns 0, or -1 on invalid input (x, y or edges NULL where needed, an
+ * endpoint out of range, n above UINT32_MAX - 1) or allocation failure,
+ * in which case x and y are untouched. */
+int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *mass,
+               const unsigned char *has_pos, double *x, double *y, const layout_params *p,
+               layout_stats *st);
+
+/* Bytes layout_run allocates for this input (one block, freed before it
+ * returns); SIZE_MAX when the size would overflow. */
+size_t layout_workspace_bytes(size_t n, size_t nedges, int threads);
+
+#endif

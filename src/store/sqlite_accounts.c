@@ -1,0 +1,357 @@
+/*
+ * sqlite_accounts.c — users, sessions, login attempts and the audit log in
+ * SQLite (see store.h). Small single-statement functions; the ones that must
+ * read and write atomically (login attempts) take the write lock first.
+ */
+#include "store/sqlite_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define USER_COLUMNS "id, username, email, password_hash, is_admin, disabled, created_at, coalesce(last_login_at, '')"
+
+static void read_user(sqlite3_stmt *st, int col, store_user *u)
+{
+    memset(u, 0, sizeof *u);
+    u->id = sqlite3_column_int64(st, col);
+    sq_column_copy(st, col + 1, u->username, sizeof u->username);
+    sq_column_copy(st, col + 2, u->email, sizeof u->email);
+    sq_column_copy(st, col + 3, u->password_hash, sizeof u->password_hash);
+    u->is_admin = sqlite3_column_int(st, col + 4);
+    u->disabled = sqlite3_column_int(st, col + 5);
+    sq_column_copy(st, col + 6, u->created_at, sizeof u->created_at);
+    sq_column_copy(st, col + 7, u->last_login_at, sizeof u->last_login_at);
+}
+
+/* Steps a statement that changes rows; maps constraint failures to conflicts. */
+static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sq_fail(db, what, err, errlen);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sq_user_create(store *s, store_user *u, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *st;
+    if (sq_prepare(db,
+                   "INSERT INTO users (username, email, password_hash, is_admin, disabled) VALUES (?, ?, ?, ?, ?)",
+                   &st, err, errlen) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, u->username, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, u->email, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, u->password_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, u->is_admin ? 1 : 0);
+    sqlite3_bind_int(st, 5, u->disabled ? 1 : 0);
+    int rc = step_done(db, st, "creating the user", err, errlen);
+    if (rc == STORE_CONFLICT)
+        snprintf(err, errlen, "the username or email is already taken");
+    if (rc == 0)
+        u->id = sqlite3_last_insert_rowid(db);
+    return rc;
+}
+
+static int user_where(store *s, const char *where, const char *text, int64_t num, store_user *out, int *found,
+                      char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *st;
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT " USER_COLUMNS " FROM users WHERE %s", where);
+    if (sq_prepare(db, sql, &st, err, errlen) != 0)
+        return -1;
+    if (text)
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 1, num);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (*found)
+        read_user(st, 0, out);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(db, "reading the user", err, errlen);
+}
+
+int sq_user_by_name(store *s, const char *username, store_user *out, int *found, char *err, size_t errlen)
+{
+    return user_where(s, "username = ?", username, 0, out, found, err, errlen);
+}
+
+int sq_user_by_id(store *s, int64_t id, store_user *out, int *found, char *err, size_t errlen)
+{
+    return user_where(s, "id = ?", NULL, id, out, found, err, errlen);
+}
+
+int sq_user_list(store *s, store_user **users, size_t *count, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *st;
+    *users = NULL;
+    *count = 0;
+    if (sq_prepare(db, "SELECT " USER_COLUMNS " FROM users ORDER BY username", &st, err, errlen) != 0)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_user *grown = realloc(*users, (*count + 1) * sizeof *grown);
+        if (!grown) {
+            sqlite3_finalize(st);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        *users = grown;
+        read_user(st, 0, &(*users)[(*count)++]);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(db, "listing users", err, errlen);
+}
+
+int sq_user_update(store *s, const store_user *u, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *st;
+    if (sq_prepare(db, "UPDATE users SET email = ?, password_hash = ?, is_admin = ?, disabled = ? WHERE id = ?", &st,
+                   err, errlen) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, u->email, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, u->password_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, u->is_admin ? 1 : 0);
+    sqlite3_bind_int(st, 4, u->disabled ? 1 : 0);
+    sqlite3_bind_int64(st, 5, u->id);
+    int rc = step_done(db, st, "updating the user", err, errlen);
+    if (rc == STORE_CONFLICT && strstr(err, "last admin"))
+        snprintf(err, errlen, "the last admin cannot be demoted or disabled");
+    else if (rc == STORE_CONFLICT)
+        snprintf(err, errlen, "the email is already taken");
+    return rc;
+}
+
+int sq_user_logged_in(store *s, int64_t id, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *st;
+    if (sq_prepare(db, "UPDATE users SET last_login_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?", &st,
+                   err, errlen) != 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    return step_done(db, st, "recording the login", err, errlen);
+}
+
+int sq_admin_count(store *s, int64_t *count, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *st;
+    if (sq_prepare(db, "SELECT count(*) FROM users WHERE is_admin = 1 AND disabled = 0", &st, err, errlen) != 0)
+        return -1;
+    int rc = sqlite3_step(st);
+    *count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : sq_fail(db, "counting admins", err, errlen);
+}
+
+int sq_session_create(store *s, const char *token_hash, int64_t user_id, const char *csrf_token, int64_t now,
+                      int64_t expires_at, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *st;
+    /* Expired sessions are swept here, when somebody logs in, not on a timer. */
+    sqlite3_stmt *sweep;
+    if (sq_prepare(db, "DELETE FROM sessions WHERE expires_at < ?", &sweep, err, errlen) == 0) {
+        sqlite3_bind_int64(sweep, 1, now);
+        sqlite3_step(sweep);
+        sqlite3_finalize(sweep);
+    }
+    if (sq_prepare(db,
+                   "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   &st, err, errlen) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_text(st, 3, csrf_token, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    sqlite3_bind_int64(st, 5, now);
+    sqlite3_bind_int64(st, 6, expires_at);
+    return step_done(db, st, "creating the session", err, errlen);
+}
+
+int sq_session_get(store *s, const char *token_hash, store_session *out, int *found, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *st;
+    if (sq_prepare(db,
+                   "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, "
+                   "u.id, u.username, u.email, u.password_hash, u.is_admin, u.disabled, u.created_at, "
+                   "coalesce(u.last_login_at, '') FROM sessions s JOIN users u ON u.id = s.user_id "
+                   "WHERE s.token_hash = ?",
+                   &st, err, errlen) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (*found) {
+        memset(out, 0, sizeof *out);
+        out->user_id = sqlite3_column_int64(st, 0);
+        sq_column_copy(st, 1, out->csrf_token, sizeof out->csrf_token);
+        out->created_at = sqlite3_column_int64(st, 2);
+        out->last_seen_at = sqlite3_column_int64(st, 3);
+        out->expires_at = sqlite3_column_int64(st, 4);
+        read_user(st, 5, &out->user);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(db, "reading the session", err, errlen);
+}
+
+static int session_statement(store *s, const char *sql, const char *token_hash, int64_t num, int has_num,
+                             char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *st;
+    if (sq_prepare(db, sql, &st, err, errlen) != 0)
+        return -1;
+    int i = 1;
+    if (has_num)
+        sqlite3_bind_int64(st, i++, num);
+    if (token_hash)
+        sqlite3_bind_text(st, i, token_hash, -1, SQLITE_STATIC);
+    return step_done(db, st, "updating sessions", err, errlen);
+}
+
+int sq_session_touch(store *s, const char *token_hash, int64_t now, char *err, size_t errlen)
+{
+    return session_statement(s, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", token_hash, now, 1, err,
+                             errlen);
+}
+
+int sq_session_delete(store *s, const char *token_hash, char *err, size_t errlen)
+{
+    return session_statement(s, "DELETE FROM sessions WHERE token_hash = ?", token_hash, 0, 0, err, errlen);
+}
+
+int sq_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errlen)
+{
+    return session_statement(s, "DELETE FROM sessions WHERE user_id = ?", NULL, user_id, 1, err, errlen);
+}
+
+int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
+               int *allowed, int64_t *retry_after_ms, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *count = NULL, *insert = NULL, *sweep = NULL;
+    *allowed = 1;
+    *retry_after_ms = 0;
+    if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    int rc = -1;
+    if (sq_prepare(db, "SELECT count(*), min(at) FROM login_attempts WHERE key = ? AND at > ?", &count, err,
+                   errlen) != 0 ||
+        sq_prepare(db, "INSERT INTO login_attempts (key, at) VALUES (?, ?)", &insert, err, errlen) != 0 ||
+        sq_prepare(db, "DELETE FROM login_attempts WHERE at <= ?", &sweep, err, errlen) != 0)
+        goto done;
+    sqlite3_bind_int64(sweep, 1, now_ms - window_ms);
+    sqlite3_step(sweep);
+    for (size_t i = 0; i < nkeys; i++) {
+        sqlite3_reset(count);
+        sqlite3_bind_text(count, 1, keys[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(count, 2, now_ms - window_ms);
+        if (sqlite3_step(count) != SQLITE_ROW) {
+            sq_fail(db, "counting login attempts", err, errlen);
+            goto done;
+        }
+        if (sqlite3_column_int(count, 0) >= max) {
+            *allowed = 0;
+            int64_t wait = sqlite3_column_int64(count, 1) + window_ms - now_ms;
+            if (wait > *retry_after_ms)
+                *retry_after_ms = wait;
+        }
+    }
+    for (size_t i = 0; *allowed && i < nkeys; i++) {
+        sqlite3_reset(insert);
+        sqlite3_bind_text(insert, 1, keys[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(insert, 2, now_ms);
+        if (sqlite3_step(insert) != SQLITE_DONE) {
+            sq_fail(db, "recording the login attempt", err, errlen);
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    sqlite3_finalize(count);
+    sqlite3_finalize(insert);
+    sqlite3_finalize(sweep);
+    if (rc == 0)
+        rc = sq_exec(db, "COMMIT", err, errlen);
+    if (rc != 0)
+        sq_rollback(db);
+    return rc;
+}
+
+int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sq_prepare(db,
+                   "INSERT INTO audit_log (actor, action, entity_type, entity_id, before_json, after_json) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   &st, err, errlen) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, a->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->entity_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->entity_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, a->before_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, a->after_json, -1, SQLITE_STATIC);
+    return step_done(db, st, "writing the audit log", err, errlen);
+}
+
+int sq_audit_add(store *s, const store_audit *a, char *err, size_t errlen)
+{
+    return sq_audit_insert(sq_db(s), a, err, errlen);
+}
+
+int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,
+                  char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *st;
+    *entries = NULL;
+    *count = 0;
+    *total = 0;
+    if (sq_exec(db, "BEGIN", err, errlen) != 0)
+        return -1;
+    int rc = -1;
+    if (sq_prepare(db, "SELECT count(*) FROM audit_log", &st, err, errlen) != 0)
+        goto done;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (sq_prepare(db,
+                   "SELECT id, at, actor, action, entity_type, entity_id, before_json, after_json FROM audit_log "
+                   "ORDER BY id DESC LIMIT ? OFFSET ?",
+                   &st, err, errlen) != 0)
+        goto done;
+    sqlite3_bind_int64(st, 1, limit);
+    sqlite3_bind_int64(st, 2, offset);
+    int step = SQLITE_DONE;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        store_audit *grown = realloc(*entries, (*count + 1) * sizeof *grown);
+        if (!grown)
+            break;
+        *entries = grown;
+        store_audit *a = &(*entries)[(*count)++];
+        memset(a, 0, sizeof *a);
+        a->id = sqlite3_column_int64(st, 0);
+        sq_column_copy(st, 1, a->at, sizeof a->at);
+        a->actor = sq_column_dup(st, 2);
+        sq_column_copy(st, 3, a->action, sizeof a->action);
+        sq_column_copy(st, 4, a->entity_type, sizeof a->entity_type);
+        a->entity_id = sq_column_dup(st, 5);
+        a->before_json = sq_column_dup(st, 6);
+        a->after_json = sq_column_dup(st, 7);
+    }
+    sqlite3_finalize(st);
+    rc = step == SQLITE_DONE ? 0 : sq_fail(db, "reading the audit log", err, errlen);
+done:
+    sq_exec(db, "COMMIT", err, rc == 0 ? errlen : 0);
+    return rc;
+}
