@@ -23,6 +23,7 @@ struct app {
     http_router *router;
     pthread_mutex_t rebuild_lock; /* one rebuild at a time */
     int64_t last_failed_version;  /* do not retry a broken rebuild every tick */
+    _Atomic double last_build_seconds; /* for /metrics */
 };
 
 /* Each worker thread keeps its own connection, as SQLite wants. */
@@ -48,7 +49,7 @@ static double seconds_since(const struct timespec *t0)
 }
 
 /* Loads the map and publishes a snapshot of it; the caller holds rebuild_lock. */
-static int rebuild_locked(store *st, int64_t version, char *err, size_t errlen)
+static int rebuild_locked(app *a, store *st, int64_t version, char *err, size_t errlen)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -67,6 +68,7 @@ static int rebuild_locked(store *st, int64_t version, char *err, size_t errlen)
     }
     size_t genres = graph_dataset(s)->ngenres, bands = graph_dataset(s)->nbands, bytes = graph_bytes(s);
     graph_publish(s);
+    a->last_build_seconds = seconds_since(&t0);
     log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms", (long long)version, genres,
              bands, bytes / 1024, seconds_since(&t0) * 1000);
     return 0;
@@ -84,7 +86,7 @@ int app_refresh(app *a, store *st, char *err, size_t errlen)
         /* The version can be read before the load: a write in between only
          * makes the snapshot newer than its label, and the next refresh fixes it. */
         if (version != current && version != a->last_failed_version) {
-            rc = rebuild_locked(st, version, err, errlen);
+            rc = rebuild_locked(a, st, version, err, errlen);
             if (rc != 0)
                 a->last_failed_version = version;
         }
@@ -205,6 +207,7 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     api_register_session(a->router, a);
     api_register_edit(a->router, a);
     api_register_users(a->router, a);
+    api_register_ops(a->router, a);
     *out = a;
     return 0;
 fail:
@@ -233,4 +236,9 @@ void app_stop(app *a)
     store_close(a->store);
     graph_publish(NULL);
     free(a);
+}
+
+double app_last_build_seconds(app *a)
+{
+    return a->last_build_seconds;
 }

@@ -28,7 +28,11 @@ store *app_store(app *a, char *err, size_t errlen);
 /* Rebuilds and publishes the snapshot if the database moved past it. */
 int app_refresh(app *a, store *s, char *err, size_t errlen);
 
+/* Seconds the last snapshot took to build. */
+double app_last_build_seconds(app *a);
+
 /* Route registration, one function per handler file. */
+void api_register_ops(http_router *rt, app *a);
 void api_register_read(http_router *rt, app *a);
 void api_register_pages(http_router *rt, app *a);
 void api_register_session(http_router *rt, app *a);

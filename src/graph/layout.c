@@ -126,6 +126,23 @@ static double hash_unit(uint64_t seed, uint64_t a, uint64_t b)
     return (double)(h >> 11) * 0x1.0p-53;
 }
 
+/* fmax/fmin/hypot are library calls with NaN and overflow care that the
+ * hot loops do not need (their inputs are finite): these inline. */
+static inline double maxd(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+static inline double mind(double a, double b)
+{
+    return a < b ? a : b;
+}
+
+static inline double len2d(double dx, double dy)
+{
+    return sqrt(dx * dx + dy * dy);
+}
+
 static double clampd(double v, double lo, double hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
@@ -306,7 +323,7 @@ static double fit_scale(const ws *w)
         A += w->ew[e] * (dx * dx + dy * dy);
     }
     for (size_t i = 0; i < w->n; i++) {
-        G += w->m[i] * hypot(w->x[i], w->y[i]);
+        G += w->m[i] * len2d(w->x[i], w->y[i]);
         sm += w->m[i];
         sm2 += w->m[i] * w->m[i];
     }
@@ -448,25 +465,25 @@ static void place_incremental(ws *w, const unsigned char *placed, uint64_t seed)
     size_t nlen = 0, npos = 0;
     for (size_t e = 0; e < w->ne; e++)
         if (placed[w->ea[e]] && placed[w->eb[e]]) {
-            len += hypot(w->x[w->ea[e]] - w->x[w->eb[e]], w->y[w->ea[e]] - w->y[w->eb[e]]);
+            len += len2d(w->x[w->ea[e]] - w->x[w->eb[e]], w->y[w->ea[e]] - w->y[w->eb[e]]);
             nlen++;
         }
     for (size_t i = 0; i < n; i++)
         if (placed[i]) {
-            x0 = fmin(x0, w->x[i]), x1 = fmax(x1, w->x[i]);
-            y0 = fmin(y0, w->y[i]), y1 = fmax(y1, w->y[i]);
+            x0 = mind(x0, w->x[i]), x1 = maxd(x1, w->x[i]);
+            y0 = mind(y0, w->y[i]), y1 = maxd(y1, w->y[i]);
             npos++;
         }
     cx = 0.5 * (x0 + x1);
     cy = 0.5 * (y0 + y1);
-    double side = fmax(x1 - x0, y1 - y0);
+    double side = maxd(x1 - x0, y1 - y0);
     double edge = nlen ? len / (double)nlen : 0;
     if (!(edge > 0))
         edge = side > 0 ? side / sqrt((double)npos) : 1.0;
     double radius = 0;
     for (size_t i = 0; i < n; i++)
         if (placed[i])
-            radius = fmax(radius, hypot(w->x[i] - cx, w->y[i] - cy));
+            radius = maxd(radius, len2d(w->x[i] - cx, w->y[i] - cy));
 
     memset(w->flag, 0, n);
     for (size_t i = 0; i < n; i++)
@@ -542,7 +559,7 @@ static void weighted_median(const ws *w, const unsigned char *has, double *ox, d
         for (size_t i = 0; i < w->n; i++) {
             if (!has[i])
                 continue;
-            double d = hypot(w->x[i] - cx, w->y[i] - cy);
+            double d = len2d(w->x[i] - cx, w->y[i] - cy);
             if (d < 1e-12)
                 continue;
             double k = w->m[i] / d;
@@ -552,7 +569,7 @@ static void weighted_median(const ws *w, const unsigned char *has, double *ox, d
         if (!(den > 0))
             break;
         nx /= den, ny /= den;
-        double moved = hypot(nx - cx, ny - cy);
+        double moved = len2d(nx - cx, ny - cy);
         cx = nx, cy = ny;
         if (moved < 1e-9 * (1.0 + fabs(cx) + fabs(cy)))
             break;
@@ -623,8 +640,8 @@ static uint32_t build_cell(ws *w, uint32_t lo, uint32_t hi)
             m += w->sm[i];
             mx += w->sm[i] * w->sx[i];
             my += w->sm[i] * w->sy[i];
-            b->x0 = fmin(b->x0, w->sx[i]), b->x1 = fmax(b->x1, w->sx[i]);
-            b->y0 = fmin(b->y0, w->sy[i]), b->y1 = fmax(b->y1, w->sy[i]);
+            b->x0 = mind(b->x0, w->sx[i]), b->x1 = maxd(b->x1, w->sx[i]);
+            b->y0 = mind(b->y0, w->sy[i]), b->y1 = maxd(b->y1, w->sy[i]);
         }
         c->leaf = 1;
     } else {
@@ -648,13 +665,13 @@ static uint32_t build_cell(ws *w, uint32_t lo, uint32_t hi)
             m += cc->m;
             mx += cc->m * cc->cx;
             my += cc->m * cc->cy;
-            b->x0 = fmin(b->x0, cb->x0), b->x1 = fmax(b->x1, cb->x1);
-            b->y0 = fmin(b->y0, cb->y0), b->y1 = fmax(b->y1, cb->y1);
+            b->x0 = mind(b->x0, cb->x0), b->x1 = maxd(b->x1, cb->x1);
+            b->y0 = mind(b->y0, cb->y0), b->y1 = maxd(b->y1, cb->y1);
             s = a;
         }
         c->leaf = 0;
     }
-    double size = fmax(b->x1 - b->x0, b->y1 - b->y0);
+    double size = maxd(b->x1 - b->x0, b->y1 - b->y0);
     c->m = m;
     c->cx = mx / m;
     c->cy = my / m;
@@ -671,10 +688,10 @@ static double build_tree(ws *w)
     size_t n = w->n;
     double x0 = w->x[0], x1 = x0, y0 = w->y[0], y1 = y0;
     for (size_t i = 1; i < n; i++) {
-        x0 = fmin(x0, w->x[i]), x1 = fmax(x1, w->x[i]);
-        y0 = fmin(y0, w->y[i]), y1 = fmax(y1, w->y[i]);
+        x0 = mind(x0, w->x[i]), x1 = maxd(x1, w->x[i]);
+        y0 = mind(y0, w->y[i]), y1 = maxd(y1, w->y[i]);
     }
-    double side = fmax(x1 - x0, y1 - y0);
+    double side = maxd(x1 - x0, y1 - y0);
     if (!(side > 0))
         side = 1;
     double q = 4294967295.0 / side;
@@ -715,8 +732,8 @@ static void repel_leaf(ws *w, worker *t, uint32_t l)
             k++;
             continue;
         }
-        double dx = fmax(fmax(B.x0 - c->cx, c->cx - B.x1), 0);
-        double dy = fmax(fmax(B.y0 - c->cy, c->cy - B.y1), 0);
+        double dx = maxd(maxd(B.x0 - c->cx, c->cx - B.x1), 0);
+        double dy = maxd(maxd(B.y0 - c->cy, c->cy - B.y1), 0);
         if (dx * dx + dy * dy > c->open2) {
             lx[nl] = c->cx, ly[nl] = c->cy, lm[nl] = c->m;
             nl++;
@@ -737,7 +754,7 @@ static void repel_leaf(ws *w, worker *t, uint32_t l)
         double fx = 0, fy = 0;
         for (size_t j = 0; j < nl; j++) {
             double dx = xi - lx[j], dy = yi - ly[j];
-            double d2 = fmax(dx * dx + dy * dy, eps2);
+            double d2 = maxd(dx * dx + dy * dy, eps2);
             double f = lm[j] / d2;
             fx += f * dx;
             fy += f * dy;
@@ -753,7 +770,7 @@ static void repel_leaf(ws *w, worker *t, uint32_t l)
                 double sgn = a < b ? 1.0 : -1.0;
                 dx = sgn * eps * cos(ang), dy = sgn * eps * sin(ang);
             }
-            d2 = fmax(d2, eps2);
+            d2 = maxd(d2, eps2);
             double f = w->sm[j] / d2;
             fx += f * dx;
             fy += f * dy;
@@ -833,7 +850,7 @@ static void iterate(ws *w, stepper *sp, const unsigned char *damped, double damp
         w->fx[b] += dx, w->fy[b] += dy;
     }
     for (size_t i = 0; i < n; i++) {
-        double d = hypot(w->x[i], w->y[i]);
+        double d = len2d(w->x[i], w->y[i]);
         if (d > 0) {
             double g = w->kg * w->m[i] / d;
             w->fx[i] -= g * w->x[i];
@@ -844,16 +861,16 @@ static void iterate(ws *w, stepper *sp, const unsigned char *damped, double damp
     /* FA2's adaptive speed (Jacomy et al. 2014, as in Gephi). */
     double swinging = 0, traction = 0;
     for (size_t i = 0; i < n; i++) {
-        swinging += w->m[i] * hypot(w->ofx[i] - w->fx[i], w->ofy[i] - w->fy[i]);
-        traction += 0.5 * w->m[i] * hypot(w->ofx[i] + w->fx[i], w->ofy[i] + w->fy[i]);
+        swinging += w->m[i] * len2d(w->ofx[i] - w->fx[i], w->ofy[i] - w->fy[i]);
+        traction += 0.5 * w->m[i] * len2d(w->ofx[i] + w->fx[i], w->ofy[i] + w->fy[i]);
     }
     double nn = (double)n, estimated = 0.05 * sqrt(nn);
     double jt = w->jitter_tolerance *
-                fmax(sqrt(estimated), fmin(10.0, estimated * traction / (nn * nn)));
+                maxd(sqrt(estimated), mind(10.0, estimated * traction / (nn * nn)));
     if (traction > 0 && swinging / traction > 2.0) {
         if (sp->efficiency > 0.05)
             sp->efficiency *= 0.5;
-        jt = fmax(jt, w->jitter_tolerance);
+        jt = maxd(jt, w->jitter_tolerance);
     }
     if (swinging > 0 && traction > 0) {
         double target = jt * sp->efficiency * traction / swinging;
@@ -863,7 +880,7 @@ static void iterate(ws *w, stepper *sp, const unsigned char *damped, double damp
         } else if (sp->speed < 1000) {
             sp->efficiency *= 1.3;
         }
-        sp->speed += fmin(target - sp->speed, 0.5 * sp->speed);
+        sp->speed += mind(target - sp->speed, 0.5 * sp->speed);
     }
 
     double max_step = MAX_STEP * side;
@@ -871,11 +888,11 @@ static void iterate(ws *w, stepper *sp, const unsigned char *damped, double damp
         double fx = w->fx[i], fy = w->fy[i];
         if (!isfinite(fx) || !isfinite(fy))
             fx = fy = 0;
-        double swing = w->m[i] * hypot(w->ofx[i] - fx, w->ofy[i] - fy);
+        double swing = w->m[i] * len2d(w->ofx[i] - fx, w->ofy[i] - fy);
         double factor = sp->speed / (1.0 + sqrt(sp->speed * swing));
         if (damped && damped[i])
             factor *= damp;
-        double dx = fx * factor, dy = fy * factor, step = hypot(dx, dy);
+        double dx = fx * factor, dy = fy * factor, step = len2d(dx, dy);
         if (step > max_step) {
             dx *= max_step / step;
             dy *= max_step / step;
@@ -896,8 +913,8 @@ static void bounds(const ws *w, double *x0, double *y0, double *x1, double *y1)
     *x0 = *y0 = INFINITY;
     *x1 = *y1 = -INFINITY;
     for (size_t i = 0; i < w->n; i++) {
-        *x0 = fmin(*x0, w->x[i]), *x1 = fmax(*x1, w->x[i]);
-        *y0 = fmin(*y0, w->y[i]), *y1 = fmax(*y1, w->y[i]);
+        *x0 = mind(*x0, w->x[i]), *x1 = maxd(*x1, w->x[i]);
+        *y0 = mind(*y0, w->y[i]), *y1 = maxd(*y1, w->y[i]);
     }
 }
 
@@ -907,7 +924,7 @@ static void normalize(ws *w, double box)
     double x0, y0, x1, y1;
     bounds(w, &x0, &y0, &x1, &y1);
     double cx = 0.5 * (x0 + x1), cy = 0.5 * (y0 + y1);
-    double half = 0.5 * fmax(x1 - x0, y1 - y0);
+    double half = 0.5 * maxd(x1 - x0, y1 - y0);
     double k = half > 0 ? box / half : 0;
     for (size_t i = 0; i < w->n; i++) {
         w->x[i] = clampd((w->x[i] - cx) * k, -box, box);
@@ -1012,7 +1029,7 @@ int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *
     {
         double x0, y0, x1, y1;
         bounds(&w, &x0, &y0, &x1, &y1);
-        double side = fmax(fmax(x1 - x0, y1 - y0), 1e-300);
+        double side = maxd(maxd(x1 - x0, y1 - y0), 1e-300);
         separate(&w, side * 1e-7, 0, p->seed);
     }
     scale = fit_scale(&w);
@@ -1043,7 +1060,7 @@ int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *
             y[i] = y[i] / scale + oy;
         }
         bounds(&w, &x0, &y0, &x1, &y1);
-        big = fmax(fmax(fabs(x0), fabs(x1)), fmax(fabs(y0), fabs(y1)));
+        big = maxd(maxd(fabs(x0), fabs(x1)), maxd(fabs(y0), fabs(y1)));
         if (big > box) {
             for (size_t i = 0; i < n; i++)
                 x[i] *= box / big, y[i] *= box / big;

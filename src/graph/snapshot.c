@@ -22,7 +22,7 @@ static int gzip_bytes(const char *data, size_t len, char **out, size_t *outlen)
     z_stream z;
     memset(&z, 0, sizeof z);
     /* windowBits 15 + 16: a gzip wrapper, which is what Content-Encoding: gzip means. */
-    if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -1;
     size_t cap = deflateBound(&z, len) + 32;
     char *gz = malloc(cap);

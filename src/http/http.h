@@ -25,6 +25,7 @@ typedef struct http_request {
     const char *params[HTTP_MAX_PARAMS]; /* decoded {name} segments, in pattern order */
     size_t nparams;
     const char *route;                   /* matched pattern, for logs; "-" if none */
+    int route_index;                     /* index of the matched route, -1 if none */
     char request_id[33];
     uint64_t started_ns;
     int status;                          /* set when the response starts */
@@ -39,6 +40,9 @@ void http_router_free(http_router *rt);
 /* pattern: literal segments and {name} for one non-empty segment, e.g.
  * "/api/v1/genres/{id}". method "GET" also answers HEAD. */
 int http_route(http_router *rt, const char *method, const char *pattern, http_handler_fn fn, void *ctx);
+size_t http_router_count(const http_router *rt);
+const char *http_router_pattern(const http_router *rt, size_t i);
+const char *http_router_method(const http_router *rt, size_t i);
 
 /* ---- server ---- */
 typedef struct http_server_config {
@@ -110,7 +114,14 @@ void http_redirect(http_request *r, int status, const char *location);
 /* Adds a response header (copied). */
 void http_add_header(http_request *r, const char *name, const char *value);
 
-/* Per-process counters, for logs and later /metrics. */
+/* ---- metrics ---- */
 uint64_t http_requests_served(void);
+/* Appends the server's metrics in Prometheus text format: requests by route
+ * and status, a latency histogram per route, in-flight requests and open
+ * connections. */
+struct buf;
+void http_metrics_write(struct buf *out);
+/* 1 once SIGTERM was received: /readyz reports it so balancers drain. */
+int http_server_stopping(void);
 
 #endif

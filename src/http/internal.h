@@ -11,6 +11,11 @@
 void http_dispatch(http_router *rt, http_request *r);
 /* Adds X-Request-Id and the security headers to the response being built. */
 void http_common_headers(http_request *r);
+/* Metrics hooks called by server.c. */
+int http_metrics_init(const http_router *rt);
+void http_metrics_begin(void);
+void http_metrics_end(int route_index, int status, double seconds);
+void http_metrics_connections(int worker, int count);
 /* Writes the access log line for a finished request. */
 void http_log_request(http_request *r, size_t bytes);
 

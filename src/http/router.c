@@ -122,6 +122,7 @@ void http_dispatch(http_router *rt, http_request *r)
     h2o_iovec_t segs[MAX_SEGMENTS];
     size_t nsegs;
     r->route = "-";
+    r->route_index = -1;
     if (split_path(&req->pool, req->path_normalized.base, req->path_normalized.len, segs, &nsegs) != 0) {
         http_problem(r, 404, "Not Found", "No such page.", NULL);
         return;
@@ -142,6 +143,7 @@ void http_dispatch(http_router *rt, http_request *r)
             continue;
         }
         r->route = candidate->pattern;
+        r->route_index = (int)i;
         r->nparams = 0;
         for (size_t j = 0; j < nsegs; j++) {
             if (candidate->segments[j][0] != '{' || r->nparams == HTTP_MAX_PARAMS)
@@ -165,4 +167,19 @@ void http_dispatch(http_router *rt, http_request *r)
         return;
     }
     http_problem(r, 404, "Not Found", "No such page.", NULL);
+}
+
+size_t http_router_count(const http_router *rt)
+{
+    return rt->count;
+}
+
+const char *http_router_pattern(const http_router *rt, size_t i)
+{
+    return rt->routes[i].pattern;
+}
+
+const char *http_router_method(const http_router *rt, size_t i)
+{
+    return rt->routes[i].method;
 }

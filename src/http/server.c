@@ -55,6 +55,11 @@ void http_server_stop(void)
     atomic_store(&stopping, 1);
 }
 
+int http_server_stopping(void)
+{
+    return atomic_load(&stopping);
+}
+
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -88,6 +93,7 @@ static void on_request_done(void *p)
 {
     request_record *rec = p;
     atomic_fetch_add_explicit(&requests_served, 1, memory_order_relaxed);
+    http_metrics_end(rec->r.route_index, rec->r.status, (double)(now_ns() - rec->r.started_ns) / 1e9);
     if (log_enabled(LOG_INFO))
         http_log_request(&rec->r, rec->r.req ? rec->r.req->bytes_sent : 0);
 }
@@ -126,7 +132,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     memset(rec, 0, sizeof *rec);
     http_request *r = &rec->r;
     r->req = req;
+    r->route_index = -1;
     r->started_ns = now_ns();
+    http_metrics_begin();
     snprintf(rec->method, sizeof rec->method, "%.*s", (int)req->method.len, req->method.base);
     snprintf(rec->path, sizeof rec->path, "%.*s", (int)(req->path.len < 255 ? req->path.len : 255), req->path.base);
     if (log_enabled(LOG_INFO))
@@ -243,6 +251,16 @@ static int has_connections(h2o_context_t *ctx)
     return !h2o_linklist_is_empty(&ctx->http1._conns) || !h2o_linklist_is_empty(&ctx->http2._conns);
 }
 
+static int count_connections(h2o_context_t *ctx)
+{
+    int n = 0;
+    for (h2o_linklist_t *l = ctx->http1._conns.next; l != &ctx->http1._conns; l = l->next)
+        n++;
+    for (h2o_linklist_t *l = ctx->http2._conns.next; l != &ctx->http2._conns; l = l->next)
+        n++;
+    return n;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -253,8 +271,10 @@ static void *worker_main(void *arg)
     w->listener->data = w;
     h2o_socket_read_start(w->listener, on_accept);
 
-    while (!atomic_load(&stopping))
+    while (!atomic_load(&stopping)) {
         h2o_evloop_run(w->ctx.loop, 100);
+        http_metrics_connections(w->index, count_connections(&w->ctx));
+    }
 
     /* Stop accepting first, then give open requests time to finish. */
     h2o_socket_read_stop(w->listener);
@@ -293,6 +313,11 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
     handler->on_req = on_req;
 
+    if (http_metrics_init(rt) != 0) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     int nworkers = cfg->threads > 0 ? cfg->threads : 1;
     worker *workers = calloc((size_t)nworkers, sizeof *workers);
     if (!workers) {

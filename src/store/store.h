@@ -134,4 +134,8 @@ int store_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errl
 int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
                   int *allowed, int64_t *retry_after_ms, char *err, size_t errlen);
 
+/* Appends the database metrics in Prometheus text format. */
+struct buf;
+void store_metrics_write(struct buf *out);
+
 #endif

@@ -1,0 +1,103 @@
+/*
+ * ops.c — endpoints for operators and their tools: /readyz and /metrics.
+ * (/healthz, which must not touch the database, lives with the read API.)
+ */
+#include "api/app.h"
+#include "api/common.h"
+
+#include "core/buf.h"
+#include "mg_version.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Ready = database reachable, schema current, snapshot loaded, not stopping. */
+static int get_readyz(http_request *r, void *arg)
+{
+    app *a = arg;
+    char err[256];
+    const char *database = "ok", *migrations = "ok", *snapshot = "ok", *server = "ok";
+    store *s = app_store(a, err, sizeof err);
+    int64_t version;
+    if (!s || store_data_version(s, &version, err, sizeof err) != 0) {
+        database = "unreachable";
+        migrations = "unknown";
+    } else {
+        store_migration *list;
+        size_t n, unknown;
+        if (store_migrations(s, &list, &n, &unknown, err, sizeof err) != 0) {
+            migrations = "unknown";
+        } else {
+            for (size_t i = 0; i < n; i++)
+                if (!list[i].applied || !list[i].checksum_ok)
+                    migrations = "pending or changed";
+            if (unknown)
+                migrations = "database is newer than this binary";
+            free(list);
+        }
+    }
+    graph_snapshot *g = graph_acquire();
+    if (!g)
+        snapshot = "not loaded";
+    graph_release(g);
+    if (http_server_stopping())
+        server = "shutting down";
+    int ready = !strcmp(database, "ok") && !strcmp(migrations, "ok") && !strcmp(snapshot, "ok") && !strcmp(server, "ok");
+    api_send_json(r, ready ? 200 : 503,
+                  json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "status", ready ? "ready" : "unavailable", "checks",
+                            "database", database, "migrations", migrations, "snapshot", snapshot, "server", server));
+    return 0;
+}
+
+static long resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+static int get_metrics(http_request *r, void *arg)
+{
+    app *a = arg;
+    buf out = BUF_INIT;
+    http_metrics_write(&out);
+    store_metrics_write(&out);
+    graph_snapshot *g = graph_acquire();
+    if (g) {
+        buf_printf(&out,
+                   "# HELP musicgraph_snapshot_version Data version of the map being served.\n"
+                   "# TYPE musicgraph_snapshot_version gauge\nmusicgraph_snapshot_version %lld\n"
+                   "# HELP musicgraph_snapshot_bytes Bytes of serialized documents in the snapshot.\n"
+                   "# TYPE musicgraph_snapshot_bytes gauge\nmusicgraph_snapshot_bytes %zu\n"
+                   "# HELP musicgraph_snapshot_genres Genres in the snapshot.\n"
+                   "# TYPE musicgraph_snapshot_genres gauge\nmusicgraph_snapshot_genres %zu\n"
+                   "# HELP musicgraph_snapshot_bands Bands in the snapshot.\n"
+                   "# TYPE musicgraph_snapshot_bands gauge\nmusicgraph_snapshot_bands %zu\n",
+                   (long long)graph_version(g), graph_bytes(g), graph_dataset(g)->ngenres, graph_dataset(g)->nbands);
+        graph_release(g);
+    }
+    buf_printf(&out,
+               "# HELP musicgraph_snapshot_build_seconds Time the last snapshot took to build.\n"
+               "# TYPE musicgraph_snapshot_build_seconds gauge\nmusicgraph_snapshot_build_seconds %.6f\n"
+               "# HELP musicgraph_process_resident_memory_bytes Resident memory of the process.\n"
+               "# TYPE musicgraph_process_resident_memory_bytes gauge\nmusicgraph_process_resident_memory_bytes %ld\n"
+               "# HELP musicgraph_build_info Version and commit of the running binary.\n"
+               "# TYPE musicgraph_build_info gauge\nmusicgraph_build_info{version=\"%s\",commit=\"%s\"} 1\n",
+               app_last_build_seconds(a), resident_bytes(), MG_VERSION, MG_COMMIT);
+    http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf_cstr(&out), out.len);
+    buf_free(&out);
+    return 0;
+}
+
+void api_register_ops(http_router *rt, app *a)
+{
+    http_route(rt, "GET", "/readyz", get_readyz, a);
+    http_route(rt, "GET", "/metrics", get_metrics, a);
+}
