@@ -11,6 +11,7 @@
 #include "core/text.h"
 #include "graph/snapshot.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +141,86 @@ static int get_search(http_request *r, void *ctx)
     return 0;
 }
 
+/* Reads an optional limit parameter (1..max); answers 400 and returns -1 when bad. */
+static int read_limit(http_request *r, long *limit, long max)
+{
+    int bad = 0;
+    const char *text = http_query(r, "limit", &bad);
+    if (!text && !bad)
+        return 0;
+    char *end = NULL;
+    long v = text ? strtol(text, &end, 10) : -1;
+    if (bad || !end || *end || end == text || v < 1 || v > max) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "[{\"field\":\"limit\",\"message\":\"must be a number from 1 to %ld\"}]", max);
+        http_problem(r, 400, "Bad Request", "The limit is not valid.", msg);
+        return -1;
+    }
+    *limit = v;
+    return 0;
+}
+
+static int get_path(http_request *r, void *ctx)
+{
+    (void)ctx;
+    int bad_from = 0, bad_to = 0;
+    const char *from = http_query(r, "from", &bad_from), *to = http_query(r, "to", &bad_to);
+    if (bad_from || bad_to || !from || !to || !*from || !*to) {
+        http_problem(r, 400, "Bad Request", "Give two genre ids: ?from=GENRE&to=GENRE.",
+                     "[{\"field\":\"from\",\"message\":\"is required\"},{\"field\":\"to\",\"message\":\"is required\"}]");
+        return 0;
+    }
+    graph_snapshot *s = snapshot_or_503(r);
+    if (!s)
+        return 0;
+    buf out = BUF_INIT;
+    if (graph_path(s, from, to, &out) != 0)
+        http_problem(r, 404, "Not Found", "There is no genre with that id.", NULL);
+    else
+        http_respond(r, 200, JSON_TYPE, buf_cstr(&out), out.len);
+    graph_release(s);
+    buf_free(&out);
+    return 0;
+}
+
+static int get_related(http_request *r, void *ctx)
+{
+    (void)ctx;
+    long limit = 20;
+    if (read_limit(r, &limit, 100) != 0)
+        return 0;
+    graph_snapshot *s = snapshot_or_503(r);
+    if (!s)
+        return 0;
+    buf out = BUF_INIT;
+    if (graph_related(s, r->params[0], (size_t)limit, &out) != 0)
+        http_problem(r, 404, "Not Found", "There is no genre with this id.", NULL);
+    else
+        http_respond(r, 200, JSON_TYPE, buf_cstr(&out), out.len);
+    graph_release(s);
+    buf_free(&out);
+    return 0;
+}
+
+static int get_similar(http_request *r, void *ctx)
+{
+    (void)ctx;
+    long limit = 20;
+    if (read_limit(r, &limit, 100) != 0)
+        return 0;
+    graph_snapshot *s = snapshot_or_503(r);
+    if (!s)
+        return 0;
+    buf out = BUF_INIT;
+    if (graph_similar(s, r->params[0], (size_t)limit, &out) != 0)
+        http_problem(r, 404, "Not Found", "There is no band with this id.", NULL);
+    else
+        http_respond(r, 200, JSON_TYPE, buf_cstr(&out), out.len);
+    graph_release(s);
+    buf_free(&out);
+    return 0;
+}
+
 static int get_healthz(http_request *r, void *ctx)
 {
     (void)ctx;
@@ -156,5 +237,8 @@ void api_register_read(http_router *rt, app *a)
     http_route(rt, "GET", "/api/v1/bands", get_bands, a);
     http_route(rt, "GET", "/api/v1/bands/{id}", get_band, a);
     http_route(rt, "GET", "/api/v1/search", get_search, a);
+    http_route(rt, "GET", "/api/v1/path", get_path, a);
+    http_route(rt, "GET", "/api/v1/genres/{id}/related", get_related, a);
+    http_route(rt, "GET", "/api/v1/bands/{id}/similar", get_similar, a);
     http_route(rt, "GET", "/healthz", get_healthz, a);
 }

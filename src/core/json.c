@@ -166,7 +166,7 @@ void jw_double(json_writer *w, double v)
     if (!isfinite(v))
         buf_puts(w->out, "null");
     else
-        buf_printf(w->out, "%.17g", v);
+        buf_printf(w->out, "%.12g", v);
 }
 
 void jw_bool(json_writer *w, int v)

@@ -11,6 +11,13 @@
 
 enum search_kind { SEARCH_GENRE, SEARCH_BAND };
 
+/* A neighbour of a genre, and how it is related. */
+typedef enum graph_relation { REL_PARENT, REL_CHILD, REL_INFLUENCED, REL_INFLUENCED_BY } graph_relation;
+typedef struct graph_adjacent {
+    size_t genre;
+    graph_relation relation;
+} graph_adjacent;
+
 typedef struct search_entry {
     char *key; /* folded name */
     unsigned kind;
@@ -32,9 +39,14 @@ struct graph_snapshot {
     graph_blob extra[GRAPH_EXTRA_SLOTS];
     search_entry *search;
     size_t nsearch;
+    size_t *adj_off;      /* CSR: genre neighbours over parent and influence links */
+    graph_adjacent *adj;
+    double *genre_weight; /* per genre: how rare it is among bands (for similarity) */
 };
 
 int graph_build_search(graph_snapshot *s);
 void graph_free_search(graph_snapshot *s);
+int graph_build_explore(graph_snapshot *s);
+void graph_free_explore(graph_snapshot *s);
 
 #endif

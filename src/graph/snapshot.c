@@ -382,7 +382,7 @@ graph_snapshot *graph_build(dataset *d, int64_t version, char *err, size_t errle
     s->version = version;
     s->data = *d;
     memset(d, 0, sizeof *d);
-    if (build_indexes(s) != 0 || build_docs(s) != 0 || graph_build_search(s) != 0) {
+    if (build_indexes(s) != 0 || build_docs(s) != 0 || graph_build_search(s) != 0 || graph_build_explore(s) != 0) {
         snprintf(err, errlen, "out of memory building the snapshot");
         graph_release(s);
         return NULL;
@@ -411,6 +411,7 @@ void graph_release(graph_snapshot *s)
     for (int i = 0; i < GRAPH_EXTRA_SLOTS; i++)
         graph_blob_free(&s->extra[i]);
     graph_free_search(s);
+    graph_free_explore(s);
     strmap_free(&s->genre_index);
     strmap_free(&s->band_index);
     free(s->family);

@@ -64,6 +64,18 @@ const graph_blob *graph_extra(const graph_snapshot *s, int slot);
  * exact name, then prefix, then word prefix, then substring matches. */
 void graph_search(const graph_snapshot *s, const char *q, size_t limit, buf *out);
 
+/* Exploration (explore.c). Each writes a JSON document to out and returns
+ * 0, or -1 when an id is unknown (nothing written). */
+/* {"from","to","found","steps":[{"from":{id,name},"to":{id,name},"relation"}]}:
+ * a shortest path over parent and influence links, ties broken by name. */
+int graph_path(const graph_snapshot *s, const char *from, const char *to, buf *out);
+/* {"id","related":[{"id","name","relations":[…],"score"}]}: parents, children,
+ * siblings and influence neighbours, best first. */
+int graph_related(const graph_snapshot *s, const char *id, size_t limit, buf *out);
+/* {"id","similar":[{"id","name","score","shared":[genre ids]}]}: bands that
+ * share genres, a shared rare genre counting more than a shared broad one. */
+int graph_similar(const graph_snapshot *s, const char *id, size_t limit, buf *out);
+
 /* Fills blob from data (taken): ETag, and gzip when len >= 1 KiB. */
 int graph_blob_init(graph_blob *b, char *data, size_t len);
 void graph_blob_free(graph_blob *b);
