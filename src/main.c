@@ -59,6 +59,31 @@ static int open_store(config *cfg, store **s)
     return 0;
 }
 
+/* The command line as started, for SIGUSR2 re-execution and SIGHUP reloads. */
+static int original_argc;
+static char **original_argv;
+static char exec_path[4096];
+
+/* SIGHUP: read the configuration again (flags, environment, file) and apply
+ * what can change without a restart: the log level and format. */
+static void reload(void *ctx)
+{
+    (void)ctx;
+    int argc = original_argc - 1;
+    char **argv = calloc((size_t)original_argc + 1, sizeof *argv);
+    if (!argv)
+        return;
+    memcpy(argv, original_argv + 1, (size_t)argc * sizeof *argv);
+    config fresh;
+    char err[1024];
+    if (config_load(&fresh, &argc, argv, err, sizeof err) != 0)
+        log_error("reload: the configuration is not valid, keeping the current one: %s", err);
+    else if (log_configure(fresh.log_format, fresh.log_level) == 0)
+        log_info("reload: log level %s, format %s", fresh.log_level, fresh.log_format);
+    config_free(&fresh);
+    free(argv);
+}
+
 static int cmd_serve(config *cfg, int argc, char **argv)
 {
     if (no_extra_args("serve", argc, argv) != 0)
@@ -74,7 +99,12 @@ static int cmd_serve(config *cfg, int argc, char **argv)
         .threads = config_threads(cfg),
         .max_body = (size_t)config_long(cfg->max_body, 1 << 20),
         .shutdown_timeout_s = (int)config_long(cfg->shutdown_timeout, 10),
+        .request_timeout_s = (int)config_long(cfg->request_timeout, 10),
+        .max_connections = (int)config_long(cfg->max_connections, 4096),
         .on_tick = app_tick,
+        .on_reload = reload,
+        .exec_path = exec_path[0] ? exec_path : NULL,
+        .argv = original_argv,
         .ctx = a,
     };
     log_info("musicgraph %s serving http://%s/ (%d worker threads, %s, state in %s)", MG_VERSION, cfg->listen,
@@ -385,6 +415,12 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    original_argc = argc;
+    original_argv = calloc((size_t)argc + 1, sizeof *original_argv);
+    for (int i = 0; original_argv && i < argc; i++)
+        original_argv[i] = argv[i];
+    ssize_t n = readlink("/proc/self/exe", exec_path, sizeof exec_path - 1);
+    exec_path[n > 0 ? n : 0] = '\0';
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

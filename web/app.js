@@ -64,9 +64,16 @@
     expanded: null, // genre id whose bands are in the graph
     selected: null, // {kind, id}
     hovered: null, // node key
+    small: false, // phone-sized map
+    sizeScale: 1,
+    unit: 1, // typical distance between neighbouring genres, in graph units
+    focusRatio: 0.3, // camera ratio used when focusing a node
     focus: null, // Set of node keys kept bright, or null
     pending: null, // route to apply once the graph is ready
     detailSeq: 0,
+    path: null, // {from, to, doc, nodes: [keys], edges: Set} while a path is shown
+    pathSeq: 0,
+    hiEdges: null, // edges to highlight instead of the focus node's own
     cameraSeq: 0,
     baseTitle: document.title,
   };
@@ -403,7 +410,6 @@
     // Anything unreached (cannot happen with valid data) goes to the centre.
     for (const g of genres) if (!pos.has(g.id)) pos.set(g.id, { x: 0, y: 0 });
     relax(pos, (id) => NODE_SIZE[state.genres.get(id).type] * 2.2);
-
     // sigma's y axis points up; flip so the picture matches the math above.
     for (const p of pos.values()) p.y = -p.y;
     return pos;
@@ -705,6 +711,12 @@
       if (b) for (const gid of b.genres) focus.add(genreKey(gid));
       if (state.expanded) focus.add(genreKey(state.expanded));
     }
+    state.hiEdges = null;
+    const path = state.path;
+    if (!state.hovered && path && sel && sel.kind === 'genre' && sel.id === path.from) {
+      focus = new Set(path.nodes);
+      state.hiEdges = path.edges;
+    }
     state.focus = focus;
     if (state.renderer) state.renderer.refresh({ skipIndexation: true });
   }
@@ -738,7 +750,8 @@
     const t = graph.target(key);
     const sel = state.selected;
     const centre = state.hovered || (sel ? (sel.kind === 'genre' ? genreKey(sel.id) : bandKey(sel.id)) : null);
-    if ((s === centre || t === centre) && state.focus.has(s) && state.focus.has(t)) {
+    const hi = state.hiEdges ? state.hiEdges.has(key) : (s === centre || t === centre) && state.focus.has(s) && state.focus.has(t);
+    if (hi) {
       attr.zIndex = 5;
       attr.size = (attr.size || 1) + 0.6;
       attr.color = attr.hiColor || attr.color;
@@ -850,13 +863,35 @@
   }
 
   function focusCamera(key, opts) {
-    const renderer = state.renderer;
+    if (!state.renderer || !state.graph.hasNode(key)) return Promise.resolve();
+    const ratio = Math.min(state.renderer.getCamera().getState().ratio, state.focusRatio);
+    return moveCamera(focusPoint(key), ratio, opts);
+  }
+
+  // Frames a set of nodes (a path) in the visible part of the map.
+  function fitCamera(keys, opts) {
     const graph = state.graph;
-    if (!renderer || !graph.hasNode(key)) return Promise.resolve();
-    const attr = focusPoint(key);
+    const pts = keys.filter((k) => graph.hasNode(k)).map((k) => graph.getNodeAttributes(k));
+    if (!state.renderer || !pts.length) return Promise.resolve();
+    const xs = pts.map((p) => p.x);
+    const ys = pts.map((p) => p.y);
+    const x0 = Math.min(...xs);
+    const x1 = Math.max(...xs);
+    const y0 = Math.min(...ys);
+    const y1 = Math.max(...ys);
+    const ppu1 = pxPerUnit(1);
+    const cover = panelCover();
+    const need = Math.max(((x1 - x0) * ppu1) / Math.max(cover.width - 160, 80), ((y1 - y0) * ppu1) / Math.max(cover.height - 100, 80));
+    const ratio = Math.min(1.2, Math.max(need, state.focusRatio));
+    return moveCamera({ x: (x0 + x1) / 2, y: (y0 + y1) / 2 }, ratio, opts);
+  }
+
+  // Animates the camera so that a graph point sits in the middle of the
+  // visible part of the map, at the given zoom ratio.
+  function moveCamera(attr, ratio, opts) {
+    const renderer = state.renderer;
     const camera = renderer.getCamera();
     const current = camera.getState();
-    const ratio = Math.min(current.ratio, state.focusRatio);
     const framed = renderer.viewportToFramedGraph(renderer.graphToViewport({ x: attr.x, y: attr.y }));
     const dims = renderer.getDimensions();
     const off = visibleCentreOffset();
@@ -901,21 +936,27 @@
     }
     state.selected = { kind, id };
     state.hovered = null;
+    state.path = null;
+    state.pathSeq++;
+    delete el.panel.dataset.path;
     const name = nameOf(kind, id);
     document.title = name + ' — musicgraph';
     if (opts.push) {
       const path = pathFor(kind, id);
-      if (location.pathname !== path) history.pushState({ kind, id }, '', path);
+      if (location.pathname + location.search !== path) history.pushState({ kind, id }, '', path);
     }
     renderPanel(kind, id);
     recomputeFocus();
-    focusCamera(kind === 'genre' ? genreKey(id) : bandKey(id), { instant: opts.instant });
+    if (kind === 'genre' && opts.pathTo) showPath(id, opts.pathTo, { instant: opts.instant });
+    else focusCamera(kind === 'genre' ? genreKey(id) : bandKey(id), { instant: opts.instant });
   }
 
   function closeSelection(opts) {
     opts = opts || {};
     const had = state.selected || state.expanded;
     state.selected = null;
+    state.path = null;
+    state.pathSeq++;
     collapse();
     hidePanel();
     recomputeFocus();
@@ -931,9 +972,14 @@
     showStatus('No ' + kind + ' with the id “' + id + '”.', { error: true, timeout: 6000 });
   }
 
+  function pathParam() {
+    const to = new URLSearchParams(location.search).get('path');
+    return to && /^[a-z0-9-]{1,50}$/.test(to) ? to : null;
+  }
+
   function applyLocation(instant) {
     const route = parseRoute(location.pathname);
-    if (route) select(route.kind, route.id, { instant });
+    if (route) select(route.kind, route.id, { instant, pathTo: route.kind === 'genre' ? pathParam() : null });
     else closeSelection({});
   }
 
@@ -967,6 +1013,7 @@
   }
 
   function showPanel(kind, id) {
+    if (el.panel.dataset.kind !== kind || el.panel.dataset.id !== id) delete el.panel.dataset.path;
     el.panel.hidden = false;
     el.panel.dataset.kind = kind;
     el.panel.dataset.id = id;
@@ -978,6 +1025,7 @@
     delete el.panel.dataset.kind;
     delete el.panel.dataset.id;
     delete el.panel.dataset.loaded;
+    delete el.panel.dataset.path;
     document.body.classList.remove('panel-open');
   }
 
@@ -986,14 +1034,28 @@
     const seq = ++state.detailSeq;
     el.panelBody.replaceChildren();
     delete el.panel.dataset.loaded;
-    if (kind === 'genre') renderGenrePanel(state.genres.get(id), null);
-    else renderBandPanel(state.bands.get(id), null);
-    const url = '/api/v1/' + (kind === 'genre' ? 'genres/' : 'bands/') + encodeURIComponent(id);
-    fetchJSON(url)
+    // Parts that outlive the second render (when the details arrive): the
+    // path finder keeps what is typed, the related list fills in on its own.
+    const extras = {
+      related: h('section', { className: 'panel-section related', hidden: true }),
+      path: kind === 'genre' ? pathFinder(state.genres.get(id)) : null,
+    };
+    const render = (detail) => {
+      if (kind === 'genre') renderGenrePanel(state.genres.get(id), detail, extras);
+      else renderBandPanel(state.bands.get(id), detail, extras);
+    };
+    render(null);
+    const base = '/api/v1/' + (kind === 'genre' ? 'genres/' : 'bands/') + encodeURIComponent(id);
+    fetchJSON(base + (kind === 'genre' ? '/related?limit=8' : '/similar?limit=8'))
+      .then((doc) => {
+        if (seq !== state.detailSeq) return;
+        fillRelated(kind, doc, extras.related);
+      })
+      .catch(() => {}); // an optional extra: the section just stays hidden
+    fetchJSON(base)
       .then((detail) => {
         if (seq !== state.detailSeq) return;
-        if (kind === 'genre') renderGenrePanel(state.genres.get(id), detail);
-        else renderBandPanel(state.bands.get(id), detail);
+        render(detail);
         el.panel.dataset.loaded = '1';
       })
       .catch((err) => {
@@ -1007,7 +1069,132 @@
       });
   }
 
-  function renderGenrePanel(g, detail) {
+  function fillRelated(kind, doc, section) {
+    const items = (kind === 'genre' ? doc.related : doc.similar) || [];
+    const usable = items.filter((it) => it && typeof it.id === 'string' && (kind === 'genre' ? state.genres.has(it.id) : state.bands.has(it.id)));
+    if (!usable.length) return;
+    const ul = h('ul', { className: 'link-list' });
+    for (const it of usable) {
+      const a = linkTo(kind, it.id, typeof it.name === 'string' ? it.name : undefined);
+      if (kind === 'genre' && Array.isArray(it.relations)) a.title = it.relations.map((r) => RELATION_TEXT[r] || r).join(', ');
+      if (kind === 'band' && Array.isArray(it.shared)) a.title = 'Shares ' + it.shared.map((gid) => nameOf('genre', gid)).join(', ');
+      ul.appendChild(h('li', null, [a]));
+    }
+    section.replaceChildren(h('h3', { text: kind === 'genre' ? 'Related genres' : 'Similar bands' }), ul);
+    section.hidden = false;
+  }
+
+  const RELATION_TEXT = {
+    parent: 'parent genre',
+    child: 'sub-genre',
+    sibling: 'sibling',
+    influenced: 'influenced',
+    influenced_by: 'influenced by',
+  };
+
+  /* ---------- path between two genres ---------- */
+
+  function pathFinder(g) {
+    const wrap = h('section', { className: 'panel-section path-finder' });
+    const label = h('label', { for: 'path-input', id: 'path-label', text: 'Path to another genre' });
+    const input = h('input', {
+      id: 'path-input',
+      type: 'search',
+      placeholder: 'Type a genre…',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      role: 'combobox',
+      'aria-autocomplete': 'list',
+      'aria-expanded': 'false',
+      'aria-controls': 'path-results',
+    });
+    const list = h('ul', { id: 'path-results', className: 'path-results', role: 'listbox', 'aria-labelledby': 'path-label', hidden: true });
+    const out = h('div', { className: 'path-result', id: 'path-result', 'aria-live': 'polite' });
+    combobox({
+      input,
+      list,
+      idPrefix: 'path-option-',
+      emptyText: 'No genre matches.',
+      accept: (r) => r.kind === 'genre' && r.id !== g.id,
+      onChoose: (r) => {
+        input.value = typeof r.name === 'string' ? r.name : r.id;
+        showPath(g.id, r.id, { push: true });
+      },
+    });
+    wrap.append(label, input, list, out);
+    return wrap;
+  }
+
+  // Fetches the shortest path and shows it in the panel and on the map.
+  function showPath(from, to, opts) {
+    opts = opts || {};
+    const seq = ++state.pathSeq;
+    const out = document.getElementById('path-result');
+    if (out) out.replaceChildren(h('p', { className: 'empty', text: 'Looking for a path…' }));
+    const url = '/api/v1/path?from=' + encodeURIComponent(from) + '&to=' + encodeURIComponent(to);
+    return fetchJSON(url)
+      .then((doc) => {
+        const sel = state.selected;
+        if (seq !== state.pathSeq || !sel || sel.kind !== 'genre' || sel.id !== from) return;
+        const steps = Array.isArray(doc.steps) ? doc.steps : [];
+        const ids = [from].concat(steps.map((st) => st && st.to && st.to.id));
+        const nodes = ids.filter((id) => typeof id === 'string' && state.genres.has(id)).map(genreKey);
+        const edges = new Set();
+        for (let i = 1; i < nodes.length; i++) {
+          const e = state.graph.edge(nodes[i - 1], nodes[i]) || state.graph.edge(nodes[i], nodes[i - 1]);
+          if (e) edges.add(e);
+        }
+        state.path = { from, to, found: !!doc.found && steps.length > 0, steps, nodes, edges };
+        if (opts.push) {
+          const path = pathFor('genre', from) + '?path=' + encodeURIComponent(to);
+          if (location.pathname + location.search !== path) history.pushState({ kind: 'genre', id: from, path: to }, '', path);
+        }
+        const input = document.getElementById('path-input');
+        if (input && !input.value) input.value = nameOf('genre', to);
+        renderPathResult();
+        recomputeFocus();
+        fitCamera(nodes.concat(genreKey(to)), { instant: opts.instant });
+        el.panel.dataset.path = to;
+      })
+      .catch((err) => {
+        if (seq !== state.pathSeq) return;
+        const box = document.getElementById('path-result');
+        const text = err && err.status === 404 ? 'No genre with the id “' + to + '”.' : 'The path could not be loaded.';
+        if (box) box.replaceChildren(h('p', { className: 'description error', text }));
+      });
+  }
+
+  function renderPathResult() {
+    const out = document.getElementById('path-result');
+    const path = state.path;
+    if (!out || !path) return;
+    if (!path.found) {
+      out.replaceChildren(h('p', { className: 'empty', text: 'No chain of parents or influences links ' + nameOf('genre', path.from) + ' and ' + nameOf('genre', path.to) + '.' }));
+      return;
+    }
+    const ol = h('ol', { className: 'path-steps' });
+    ol.appendChild(h('li', null, [linkTo('genre', path.from)]));
+    for (const st of path.steps) {
+      if (!st || !st.to || typeof st.to.id !== 'string') continue;
+      ol.appendChild(h('li', null, [h('span', { className: 'relation', text: RELATION_TEXT[st.relation] || String(st.relation || '') }), linkTo('genre', st.to.id, st.to.name)]));
+    }
+    const clear = h('button', { type: 'button', className: 'text-button', text: 'Clear path' });
+    clear.addEventListener('click', () => {
+      const from = path.from;
+      state.path = null;
+      state.pathSeq++;
+      delete el.panel.dataset.path;
+      out.replaceChildren();
+      const input = document.getElementById('path-input');
+      if (input) input.value = '';
+      recomputeFocus();
+      if (location.search) history.pushState({ kind: 'genre', id: from }, '', pathFor('genre', from));
+      focusCamera(genreKey(from));
+    });
+    out.replaceChildren(h('p', { className: 'path-summary', text: path.steps.length + (path.steps.length === 1 ? ' step' : ' steps') }), ol, clear);
+  }
+
+  function renderGenrePanel(g, detail, extras) {
     const d = detail || {};
     const color = colorOfGenre(g.id);
     el.panelKind.replaceChildren(
@@ -1047,15 +1234,18 @@
     const influencedBy = (state.influencedBy.get(g.id) || []).map((gid) => ({ id: gid, name: nameOf('genre', gid) }));
 
     const body = [facts, desc];
+    if (extras && extras.path) body.push(extras.path);
     body.push(section('Parents', linkList('genre', parents, 'None — this is a root genre.'), parents.length));
     body.push(section('Children', linkList('genre', children, 'No sub-genres.'), children.length));
     if (influenced.length) body.push(section('Influenced', linkList('genre', influenced, ''), influenced.length));
     if (influencedBy.length) body.push(section('Influenced by', linkList('genre', influencedBy, ''), influencedBy.length));
+    if (extras) body.push(extras.related);
     body.push(section('Bands', linkList('band', bands, 'No bands listed yet.'), bands.length));
     el.panelBody.replaceChildren(...body);
+    if (state.path && state.path.from === g.id) renderPathResult();
   }
 
-  function renderBandPanel(b, detail) {
+  function renderBandPanel(b, detail, extras) {
     const d = detail || {};
     const primary = d.primary_genre || b.primary_genre;
     el.panelKind.replaceChildren(h('span', { className: 'kind', text: 'Band' }));
@@ -1065,152 +1255,177 @@
     facts.append(...fact('Primary genre', primary ? linkTo('genre', primary) : 'unknown'));
     const genres = (Array.isArray(d.genres) ? d.genres : b.genres).map((gid) => ({ id: gid, name: nameOf('genre', gid) }));
     const body = [facts, section('Genres', linkList('genre', genres, 'No genres.'), genres.length)];
+    if (extras) body.push(extras.related);
     if (d.description) body.splice(1, 0, h('p', { className: 'description', text: d.description }));
     el.panelBody.replaceChildren(...body);
   }
 
-  /* ---------- search ---------- */
+  /* ---------- search boxes ---------- */
 
-  const search = { timer: 0, controller: null, items: [], active: -1, seq: 0, query: null, chooseFirst: -1 };
+  /*
+   * A combobox over /api/v1/search: debounced fetch (stale answers dropped,
+   * in-flight requests aborted), arrows + Enter + Escape, mouse clicks, and
+   * the ARIA listbox pattern (aria-expanded, aria-activedescendant,
+   * aria-selected). Used by the main search and by the path finder, which
+   * only wants genres.
+   */
+  function combobox(opts) {
+    const { input, list, idPrefix, accept, onChoose } = opts;
+    const st = { timer: 0, controller: null, items: [], active: -1, seq: 0, query: null, chooseFirst: -1 };
 
-  function setExpanded(open) {
-    el.results.hidden = !open;
-    el.input.setAttribute('aria-expanded', open ? 'true' : 'false');
-    if (!open) {
-      el.input.removeAttribute('aria-activedescendant');
-      search.active = -1;
-    }
-  }
-
-  function runSearch() {
-    const q = el.input.value.trim();
-    if (search.controller) search.controller.abort();
-    if (!q) {
-      search.items = [];
-      el.results.replaceChildren();
-      setExpanded(false);
-      return;
-    }
-    const seq = ++search.seq;
-    search.controller = 'AbortController' in window ? new AbortController() : null;
-    fetchJSON('/api/v1/search?q=' + encodeURIComponent(q), search.controller ? { signal: search.controller.signal } : undefined)
-      .then((res) => {
-        if (seq !== search.seq) return;
-        search.query = q;
-        renderResults(Array.isArray(res.results) ? res.results : []);
-        if (search.chooseFirst === seq && search.items.length) choose(0);
-      })
-      .catch((err) => {
-        if (err && err.name === 'AbortError') return;
-        if (seq !== search.seq) return;
-        search.items = [];
-        el.results.replaceChildren(h('li', { className: 'search-empty', role: 'option', 'aria-disabled': 'true', text: 'Search is unavailable right now.' }));
-        setExpanded(true);
-      });
-  }
-
-  function renderResults(results) {
-    search.items = results.filter((r) => r && (r.kind === 'genre' || r.kind === 'band') && typeof r.id === 'string');
-    search.active = -1;
-    el.input.removeAttribute('aria-activedescendant');
-    if (!search.items.length) {
-      el.results.replaceChildren(h('li', { className: 'search-empty', role: 'option', 'aria-disabled': 'true', text: 'No genre or band matches.' }));
-      setExpanded(true);
-      return;
-    }
-    const nodes = search.items.map((r, i) => {
-      let color = '#9aa5b5';
-      let meta = r.kind === 'genre' ? 'Genre' : 'Band';
-      if (r.kind === 'genre' && state.genres.has(r.id)) {
-        color = colorOfGenre(r.id);
-        meta = 'Genre · ' + state.genres.get(r.id).type;
-      } else if (r.kind === 'band' && state.bands.has(r.id)) {
-        const b = state.bands.get(r.id);
-        color = colorOfGenre(b.primary_genre);
-        if (b.primary_genre) meta = 'Band · ' + nameOf('genre', b.primary_genre);
+    function setOpen(open) {
+      list.hidden = !open;
+      input.setAttribute('aria-expanded', open ? 'true' : 'false');
+      if (!open) {
+        input.removeAttribute('aria-activedescendant');
+        st.active = -1;
       }
-      const dot = h('span', { className: 'swatch', 'aria-hidden': 'true' });
-      dot.style.backgroundColor = color;
-      const li = h('li', { id: 'search-option-' + i, role: 'option', 'aria-selected': 'false', 'data-index': i, 'data-kind': r.kind, 'data-id': r.id }, [
-        dot,
-        h('span', { className: 'option-name', text: typeof r.name === 'string' ? r.name : r.id }),
-        h('span', { className: 'option-meta', text: meta }),
-      ]);
-      return li;
+    }
+
+    function message(text) {
+      st.items = [];
+      list.replaceChildren(h('li', { className: 'search-empty', role: 'option', 'aria-disabled': 'true', text }));
+      setOpen(true);
+    }
+
+    function run() {
+      st.timer = 0;
+      const q = input.value.trim();
+      if (st.controller) st.controller.abort();
+      if (!q) {
+        st.items = [];
+        st.query = null;
+        list.replaceChildren();
+        setOpen(false);
+        return;
+      }
+      const seq = ++st.seq;
+      st.controller = typeof AbortController === 'function' ? new AbortController() : null;
+      fetchJSON('/api/v1/search?q=' + encodeURIComponent(q), st.controller ? { signal: st.controller.signal } : undefined)
+        .then((res) => {
+          if (seq !== st.seq) return;
+          st.query = q;
+          render(Array.isArray(res.results) ? res.results : []);
+          if (st.chooseFirst === seq && st.items.length) choose(0);
+        })
+        .catch((err) => {
+          if ((err && err.name === 'AbortError') || seq !== st.seq) return;
+          message('Search is unavailable right now.');
+        });
+    }
+
+    function render(results) {
+      st.items = results.filter((r) => r && (r.kind === 'genre' || r.kind === 'band') && typeof r.id === 'string' && accept(r));
+      st.active = -1;
+      input.removeAttribute('aria-activedescendant');
+      if (!st.items.length) return message(opts.emptyText || 'No genre or band matches.');
+      const nodes = st.items.map((r, i) => {
+        let color = '#9aa5b5';
+        let meta = r.kind === 'genre' ? 'Genre' : 'Band';
+        if (r.kind === 'genre' && state.genres.has(r.id)) {
+          color = colorOfGenre(r.id);
+          meta = 'Genre · ' + state.genres.get(r.id).type;
+        } else if (r.kind === 'band' && state.bands.has(r.id)) {
+          const b = state.bands.get(r.id);
+          color = colorOfGenre(b.primary_genre);
+          if (b.primary_genre) meta = 'Band · ' + nameOf('genre', b.primary_genre);
+        }
+        const dot = h('span', { className: 'swatch', 'aria-hidden': 'true' });
+        dot.style.backgroundColor = color;
+        return h('li', { id: idPrefix + i, role: 'option', 'aria-selected': 'false', 'data-index': i, 'data-kind': r.kind, 'data-id': r.id }, [
+          dot,
+          h('span', { className: 'option-name', text: typeof r.name === 'string' ? r.name : r.id }),
+          h('span', { className: 'option-meta', text: meta }),
+        ]);
+      });
+      list.replaceChildren(...nodes);
+      setOpen(true);
+    }
+
+    function setActive(i) {
+      const options = list.querySelectorAll('[role="option"][data-index]');
+      if (!options.length) return;
+      st.active = (i + options.length) % options.length;
+      options.forEach((o, j) => o.setAttribute('aria-selected', j === st.active ? 'true' : 'false'));
+      const cur = options[st.active];
+      input.setAttribute('aria-activedescendant', cur.id);
+      cur.scrollIntoView({ block: 'nearest' });
+    }
+
+    function choose(i) {
+      const r = st.items[i];
+      if (!r) return;
+      setOpen(false);
+      onChoose(r);
+    }
+
+    input.addEventListener('input', () => {
+      clearTimeout(st.timer);
+      st.timer = setTimeout(run, SEARCH_DEBOUNCE_MS);
     });
-    el.results.replaceChildren(...nodes);
-    setExpanded(true);
-  }
-
-  function setActive(i) {
-    const opts = el.results.querySelectorAll('[role="option"][data-index]');
-    if (!opts.length) return;
-    search.active = (i + opts.length) % opts.length;
-    opts.forEach((o, j) => o.setAttribute('aria-selected', j === search.active ? 'true' : 'false'));
-    const cur = opts[search.active];
-    el.input.setAttribute('aria-activedescendant', cur.id);
-    cur.scrollIntoView({ block: 'nearest' });
-  }
-
-  function choose(i) {
-    const r = search.items[i];
-    if (!r) return;
-    el.input.value = typeof r.name === 'string' ? r.name : r.id;
-    setExpanded(false);
-    select(r.kind, r.id, { push: true });
-    if (window.matchMedia && window.matchMedia('(max-width: 640px)').matches) el.input.blur();
-  }
-
-  function bindSearch() {
-    el.input.addEventListener('input', () => {
-      clearTimeout(search.timer);
-      search.timer = setTimeout(runSearch, SEARCH_DEBOUNCE_MS);
-    });
-    el.input.addEventListener('keydown', (e) => {
-      const open = !el.results.hidden;
+    input.addEventListener('keydown', (e) => {
+      const open = !list.hidden;
       if (e.key === 'ArrowDown') {
         e.preventDefault();
-        if (!open && search.items.length) setExpanded(true);
-        setActive(search.active + 1);
+        if (!open && st.items.length) setOpen(true);
+        setActive(st.active + 1);
       } else if (e.key === 'ArrowUp') {
         e.preventDefault();
-        setActive(search.active < 0 ? -1 : search.active - 1);
+        setActive(st.active < 0 ? -1 : st.active - 1);
       } else if (e.key === 'Enter') {
         e.preventDefault();
-        const q = el.input.value.trim();
+        const q = input.value.trim();
         if (!q) return;
-        if (open && search.items.length && search.query === q) {
-          choose(search.active >= 0 ? search.active : 0);
+        if (open && st.items.length && st.query === q && !st.timer) {
+          choose(st.active >= 0 ? st.active : 0);
         } else {
-          // Enter before the debounced search answered: search now and take the top hit.
-          clearTimeout(search.timer);
-          runSearch();
-          search.chooseFirst = search.seq;
+          // Enter before the debounced search answered: search now, take the top hit.
+          clearTimeout(st.timer);
+          run();
+          st.chooseFirst = st.seq;
         }
       } else if (e.key === 'Escape') {
         if (open) {
           e.preventDefault();
-          setExpanded(false);
-        } else if (el.input.value) {
-          el.input.value = '';
+          e.stopPropagation();
+          setOpen(false);
+        } else if (input.value) {
+          e.stopPropagation();
+          input.value = '';
         }
       }
     });
-    el.input.addEventListener('focus', () => {
-      if (search.items.length && el.input.value.trim()) setExpanded(true);
+    input.addEventListener('focus', () => {
+      if (st.items.length && input.value.trim()) setOpen(true);
     });
-    el.input.addEventListener('blur', () => {
+    input.addEventListener('blur', () => {
       // Let a click on an option land first.
       setTimeout(() => {
-        if (document.activeElement !== el.input) setExpanded(false);
-      }, 120);
+        if (document.activeElement !== input) setOpen(false);
+      }, 150);
     });
-    el.results.addEventListener('mousedown', (e) => e.preventDefault());
-    el.results.addEventListener('click', (e) => {
+    list.addEventListener('mousedown', (e) => e.preventDefault());
+    list.addEventListener('click', (e) => {
       const li = e.target.closest('[role="option"][data-index]');
       if (li) choose(Number(li.dataset.index));
     });
+    return { close: () => setOpen(false) };
   }
+
+  function bindSearch() {
+    combobox({
+      input: el.input,
+      list: el.results,
+      idPrefix: 'search-option-',
+      accept: () => true,
+      onChoose: (r) => {
+        el.input.value = typeof r.name === 'string' ? r.name : r.id;
+        select(r.kind, r.id, { push: true });
+        if (window.matchMedia && window.matchMedia('(max-width: 640px)').matches) el.input.blur();
+      },
+    });
+  }
+
 
   /* ---------- links, keys, history ---------- */
 
@@ -1233,6 +1448,16 @@
       select(route.kind, route.id, { push: true });
     });
     el.panelClose.addEventListener('click', () => closeSelection({ push: true }));
+    // The index and the legend share the left edge: one open at a time.
+    const legendDetails = document.getElementById('legend-details');
+    el.indexDetails.addEventListener('toggle', () => {
+      if (el.indexDetails.open && legendDetails) legendDetails.open = false;
+    });
+    if (legendDetails) {
+      legendDetails.addEventListener('toggle', () => {
+        if (legendDetails.open) el.indexDetails.open = false;
+      });
+    }
     document.addEventListener('keydown', (e) => {
       const typing = e.target instanceof HTMLElement && (e.target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName));
       if (e.key === 'Escape' && !typing && !el.panel.hidden) {
@@ -1281,6 +1506,9 @@
       labelRenderedSizeThreshold: 7,
       defaultDrawNodeLabel: drawLabel,
       defaultDrawNodeHover: drawHover,
+      // Discs grow when zooming in, but at most twice: on big maps the
+      // focus zoom is deep and band lists need their rows.
+      zoomToSizeRatioFunction: (r) => Math.max(0.5, Math.sqrt(r)),
       minCameraRatio: 0.02,
       maxCameraRatio: 3,
       stagePadding: 40,
@@ -1346,8 +1574,7 @@
     const pending = state.pending;
     state.pending = null;
     if (route) {
-      if (location.pathname !== pathFor(route.kind, route.id)) history.replaceState(null, '', pathFor(route.kind, route.id));
-      select(route.kind, route.id, { instant: true });
+      select(route.kind, route.id, { instant: true, pathTo: route.kind === 'genre' ? pathParam() : null });
     }
     if (pending) select(pending.kind, pending.id, { push: true });
     requestAnimationFrame(() => {

@@ -27,8 +27,21 @@ const config_setting config_settings[] = {
             "seconds to let in-flight requests finish on SIGTERM"),
     SETTING(session_idle, "MUSICGRAPH_SESSION_IDLE_SECONDS", NULL, "7200", 0, "a session ends after this many seconds without a request"),
     SETTING(session_max, "MUSICGRAPH_SESSION_MAX_SECONDS", NULL, "604800", 0, "a session ends this many seconds after login"),
+    SETTING(request_timeout, "MUSICGRAPH_REQUEST_TIMEOUT", NULL, "10", 0,
+            "seconds a client has to send its request headers; idle keep-alive connections close after it"),
+    SETTING(max_connections, "MUSICGRAPH_MAX_CONNECTIONS", NULL, "4096", 0,
+            "open connections beyond which new ones are closed at once"),
     SETTING(admin_password, "MUSICGRAPH_ADMIN_PASSWORD", NULL, NULL, 1,
             "password for the first admin (user 'admin'), created at start when no admin exists; random if unset"),
+    SETTING(backup_dir, "MUSICGRAPH_BACKUP_DIR", NULL, NULL, 0,
+            "directory of local backups (default: STATE_DIR/backups)"),
+    SETTING(backup_offsite, "MUSICGRAPH_BACKUP_OFFSITE", NULL, NULL, 0,
+            "s3://BUCKET/PREFIX: every backup is also uploaded there; prune and backups include it"),
+    SETTING(s3_endpoint, "MUSICGRAPH_S3_ENDPOINT", NULL, NULL, 0,
+            "S3-compatible endpoint URL, path-style (default: https://s3.REGION.amazonaws.com)"),
+    SETTING(s3_region, "MUSICGRAPH_S3_REGION", NULL, "us-east-1", 0, "S3 region used in request signatures"),
+    SETTING(s3_access_key, "MUSICGRAPH_S3_ACCESS_KEY_ID", NULL, NULL, 1, "S3 access key id"),
+    SETTING(s3_secret_key, "MUSICGRAPH_S3_SECRET_ACCESS_KEY", NULL, NULL, 1, "S3 secret access key"),
     {NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 
@@ -249,6 +262,10 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
     }
     if (config_long(cfg->max_body, -1) < 1024) {
         snprintf(err, errlen, "MUSICGRAPH_MAX_BODY_BYTES must be a number of at least 1024, not '%s'", cfg->max_body);
+        return -1;
+    }
+    if (config_long(cfg->request_timeout, -1) < 1 || config_long(cfg->max_connections, -1) < 1) {
+        snprintf(err, errlen, "MUSICGRAPH_REQUEST_TIMEOUT and MUSICGRAPH_MAX_CONNECTIONS must be positive numbers");
         return -1;
     }
     if (config_long(cfg->session_idle, -1) < 1 || config_long(cfg->session_max, -1) < 1) {

@@ -25,7 +25,15 @@ typedef struct config {
     char *session_idle;  /* seconds of inactivity that end a session */
     char *session_max;   /* seconds after which a session ends regardless */
     char *admin_password; /* password of the first admin, created when there is none */
+    char *request_timeout; /* seconds a client has to send a request (slow clients are cut off) */
+    char *max_connections; /* open connections beyond which new ones are refused */
     char *config_file;   /* where the file layer came from, if any */
+    char *backup_dir;     /* local backups; NULL = STATE_DIR/backups */
+    char *backup_offsite; /* s3://BUCKET/PREFIX copy of every backup, or NULL */
+    char *s3_endpoint;    /* http(s)://host[:port], path-style requests */
+    char *s3_region;
+    char *s3_access_key;
+    char *s3_secret_key;
 } config;
 
 typedef struct config_setting {

@@ -19,7 +19,7 @@ typedef struct graph_adjacent {
 } graph_adjacent;
 
 typedef struct search_entry {
-    char *key; /* folded name */
+    const char *key; /* folded name, inside search_keys */
     unsigned kind;
     size_t index;
 } search_entry;
@@ -37,8 +37,11 @@ struct graph_snapshot {
     graph_blob graph_doc, genres_doc, bands_doc;
     graph_blob *genre_docs, *band_docs;
     graph_blob extra[GRAPH_EXTRA_SLOTS];
-    search_entry *search;
+    search_entry *search;  /* in key order: genres, then bands */
     size_t nsearch;
+    char *search_keys;     /* every folded name, NUL-terminated, one after the other */
+    size_t search_keys_len;
+    size_t *search_sorted; /* entries sorted by key, for prefix lookups */
     size_t *adj_off;      /* CSR: genre neighbours over parent and influence links */
     graph_adjacent *adj;
     double *genre_weight; /* per genre: how rare it is among bands (for similarity) */

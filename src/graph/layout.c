@@ -3,7 +3,8 @@
  *
  * The model is ForceAtlas2's: every pair of nodes repels with
  * kr * m_i * m_j / d, every edge pulls with w * d, and every node is pulled
- * towards the centre with kg * m_i, where a node's mass is (1 + degree)
+ * towards the centre with kg * m_i (more for stragglers, see tail_radius),
+ * where a node's mass is (1 + degree)
  * times its caller-given size, so hubs push harder and keep room for their
  * children. These forces are the gradient of one energy, which buys two
  * things: FA2's adaptive step converges on it, and its scale can be solved
@@ -61,7 +62,10 @@ enum {
 #define TWO_PI 6.283185307179586
 #define GOLDEN_ANGLE 2.399963229728653
 #define MAX_STEP 0.05    /* largest step of one node, as a share of the map's side */
-#define REFINE_DAMP 0.25 /* step share of previously placed nodes in refine mode */
+#define ANCHOR 0.5 /* refine mode: anchor stiffness per unit of mass (see anchor) */
+#define STRAIN 8.0 /* refine mode: force per mass, over the median, that releases a node */
+#define FILL 0.9 /* a full run fills this share of the box: room to grow in refine mode */
+#define TAIL_RADIUS 1.5  /* stragglers are pulled in beyond this many RMS radii */
 
 typedef struct cell {
     double cx, cy, m;    /* centre of mass, mass */
@@ -103,7 +107,10 @@ typedef struct ws {
     uint32_t ncells, max_cells;
     /* placement scratch */
     uint32_t *off, *adj, *queue, *parent, *depth;
+    double *adjw;
+    double *ax, *ay; /* refine mode: anchored positions */
     unsigned char *flag;
+    unsigned char *anchored; /* refine mode: had a position and is held near it */
     double *wsub, *wa0, *wa1;
     worker wk[MAX_THREADS];
     int nthreads;
@@ -206,10 +213,14 @@ static void plan(carver *c, ws *w, size_t n, size_t ne, int threads)
     w->boxes = carve(c, cells, sizeof(bbox));
     w->off = carve(c, nn + 1, sizeof(uint32_t));
     w->adj = carve(c, ne, 2 * sizeof(uint32_t));
+    w->adjw = carve(c, ne, 2 * sizeof(double));
+    w->ax = carve(c, nn, sizeof(double));
+    w->ay = carve(c, nn, sizeof(double));
     w->queue = carve(c, nn, sizeof(uint32_t));
     w->parent = carve(c, nn, sizeof(uint32_t));
     w->depth = carve(c, nn, sizeof(uint32_t));
     w->flag = carve(c, nn, 1);
+    w->anchored = carve(c, nn, 1);
     w->wsub = carve(c, nn, sizeof(double));
     w->wa0 = carve(c, nn, sizeof(double));
     w->wa1 = carve(c, nn, sizeof(double));
@@ -247,16 +258,30 @@ void layout_default_params(layout_params *p)
     };
 }
 
-/* Budgets measured on this project's bench (docs/layout.md): the cost of an
- * iteration grows as n log n, so large graphs get fewer iterations; small
- * ones get enough to settle. */
-static int auto_iterations(size_t n, int refine)
+/* Iteration budgets, measured on this project's bench (docs/layout.md). An
+ * iteration costs about n log n, so large graphs get fewer; small ones get
+ * enough to settle. */
+enum iter_kind {
+    ITER_FULL,     /* a single level from a rough start */
+    ITER_COARSEST, /* the coarsest level of several */
+    ITER_LEVEL,    /* a finer level, started from the coarser one */
+    ITER_REFINE,   /* previous positions */
+};
+
+static int auto_iterations(size_t n, enum iter_kind kind)
 {
     double work = (double)n * log2((double)n + 2.0);
-    double full = 1.2e7 / work, fine = 1.6e6 / work;
-    if (refine)
-        return (int)clampd(fine, 12, 150);
-    return (int)clampd(full, 60, 800);
+    switch (kind) {
+    case ITER_FULL:
+        return (int)clampd(1.2e7 / work, 60, 800);
+    case ITER_COARSEST:
+        return (int)clampd(1.2e7 / work, 100, 1000);
+    case ITER_LEVEL:
+        return (int)clampd(4e6 / work, 30, 300);
+    case ITER_REFINE:
+        break;
+    }
+    return (int)clampd(1.6e6 / work, 12, 150);
 }
 
 /* ---- coincident points ----------------------------------------------------- */
@@ -310,6 +335,27 @@ static void separate(ws *w, double delta, double limit, uint64_t seed)
 
 /* ---- energy scale ------------------------------------------------------------ */
 
+/* Stragglers. FA2's gravity, kg * m whatever the distance, is weak next to
+ * the repulsion of the whole map (kr m M / d for total mass M), so a family
+ * hanging on one weak link floats far off and the box, fitted round it,
+ * squeezes everything else into a corner. Beyond rho = TAIL_RADIUS times
+ * the layout's mass-weighted RMS radius a node is also pulled in by
+ * kr M m / rho * (u^2 - 1), u = d / rho: zero at rho, and equal to the
+ * map's repulsion at u ~ 1.32, where stragglers settle. The bulk of the map
+ * feels plain FA2. Its energy, kr M m rho ((u^3 - 1) / 3 - (u - 1)), does
+ * not change when the layout is scaled (rho scales with it), so it does not
+ * enter fit_scale. */
+static double tail_radius(const ws *w)
+{
+    double sm = 0, sd = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        sm += w->m[i];
+        sd += w->m[i] * (w->x[i] * w->x[i] + w->y[i] * w->y[i]);
+    }
+    double r = TAIL_RADIUS * sqrt(sd / sm);
+    return r > 0 ? r : 1e-300;
+}
+
 /* The factor s that minimizes the energy of the layout scaled by s about the
  * origin: attraction sum w d^2 / 2 grows as s^2, gravity kg m |p| as s,
  * repulsion -kr m_i m_j log d falls as log s. d/ds = 0 gives
@@ -348,8 +394,11 @@ static void build_adjacency(ws *w)
     uint32_t *fill = w->queue; /* free until the BFS */
     memcpy(fill, w->off, n * sizeof *fill);
     for (size_t e = 0; e < w->ne; e++) {
-        w->adj[fill[w->ea[e]]++] = w->eb[e];
-        w->adj[fill[w->eb[e]]++] = w->ea[e];
+        uint32_t a = w->ea[e], b = w->eb[e];
+        w->adjw[fill[a]] = w->ew[e];
+        w->adj[fill[a]++] = b;
+        w->adjw[fill[b]] = w->ew[e];
+        w->adj[fill[b]++] = a;
     }
 }
 
@@ -832,7 +881,8 @@ typedef struct stepper {
     double speed, efficiency;
 } stepper;
 
-static void iterate(ws *w, stepper *sp, const unsigned char *damped, double damp)
+/* Computes every node's force into fx, fy; returns the map's side. */
+static double forces(ws *w)
 {
     size_t n = w->n;
     double side = build_tree(w);
@@ -849,13 +899,77 @@ static void iterate(ws *w, stepper *sp, const unsigned char *damped, double damp
         w->fx[a] -= dx, w->fy[a] -= dy;
         w->fx[b] += dx, w->fy[b] += dy;
     }
+    double rho = tail_radius(w), total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += w->m[i];
+    double tail = w->kr * total / rho;
     for (size_t i = 0; i < n; i++) {
         double d = len2d(w->x[i], w->y[i]);
         if (d > 0) {
-            double g = w->kg * w->m[i] / d;
+            double u = d / rho, pull = w->kg + (u > 1 ? tail * (u * u - 1.0) : 0.0);
+            double g = pull * w->m[i] / d;
             w->fx[i] -= g * w->x[i];
             w->fy[i] -= g * w->y[i];
         }
+    }
+    return side;
+}
+
+/* Refine mode's memory of the previous map: anchored nodes are held to
+ * where they started by a spring of stiffness k * m (an edge's is its
+ * weight), so that the slow drift every force-directed layout keeps up
+ * (subtrees turning about their hub, families sliding past each other) does
+ * not reshuffle the map at each edit. A node under strain when the run
+ * starts (its force per unit mass above STRAIN times the median) is where
+ * the edit happened (a new or lost link, a new or deleted neighbour): it
+ * is released to move freely. */
+typedef struct anchor {
+    const double *x, *y; /* anchored positions */
+    unsigned char *on;   /* 1: anchored */
+    double k;
+    size_t released;     /* nodes released for strain */
+    int checked;
+} anchor;
+
+static int by_double(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+static void release_strained(ws *w, anchor *an)
+{
+    double *r = w->sfx; /* idle once forces are scattered */
+    size_t c = 0;
+    for (size_t i = 0; i < w->n; i++)
+        if (an->on[i])
+            r[c++] = len2d(w->fx[i], w->fy[i]) / w->m[i];
+    if (c == 0)
+        return;
+    qsort(r, c, sizeof *r, by_double);
+    double limit = STRAIN * r[c / 2];
+    for (size_t i = 0; i < w->n; i++)
+        if (an->on[i] && len2d(w->fx[i], w->fy[i]) / w->m[i] > limit) {
+            an->on[i] = 0;
+            an->released++;
+        }
+}
+
+static void iterate(ws *w, stepper *sp, anchor *an)
+{
+    size_t n = w->n;
+    double side = forces(w);
+    if (an) {
+        if (!an->checked) {
+            release_strained(w, an);
+            an->checked = 1;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (an->on[i]) {
+                double k = an->k * w->m[i];
+                w->fx[i] -= k * (w->x[i] - an->x[i]);
+                w->fy[i] -= k * (w->y[i] - an->y[i]);
+            }
     }
 
     /* FA2's adaptive speed (Jacomy et al. 2014, as in Gephi). */
@@ -890,8 +1004,6 @@ static void iterate(ws *w, stepper *sp, const unsigned char *damped, double damp
             fx = fy = 0;
         double swing = w->m[i] * len2d(w->ofx[i] - fx, w->ofy[i] - fy);
         double factor = sp->speed / (1.0 + sqrt(sp->speed * swing));
-        if (damped && damped[i])
-            factor *= damp;
         double dx = fx * factor, dy = fy * factor, step = len2d(dx, dy);
         if (step > max_step) {
             dx *= max_step / step;
@@ -903,6 +1015,208 @@ static void iterate(ws *w, stepper *sp, const unsigned char *damped, double damp
         }
         w->ofx[i] = fx;
         w->ofy[i] = fy;
+    }
+}
+
+/* ---- multilevel start ------------------------------------------------------------ */
+
+/* A force-directed run untangles locally fast and globally slowly, so with
+ * no previous positions the graph is first made small: a "satellite" is a
+ * node of degree 1 to SATELLITE_DEGREE whose neighbours all rank above it
+ * (by degree, then a hash), so satellites are never adjacent. Removing them
+ * gives the next coarser level; each satellite's mass is shared among its
+ * neighbours and its edges are replaced by edges between its neighbours
+ * with weight w_i w_j / sum w (the exact energy of the satellite sitting at
+ * its neighbours' weighted mean). The coarsest level is laid out with many
+ * cheap iterations; each finer level starts from it, its satellites at the
+ * weighted mean of their neighbours, and needs few. For this project's data
+ * the bands are the satellites of the genres and leaf genres those of the
+ * families' skeleton. */
+enum { MAX_LEVELS = 12, SATELLITE_DEGREE = 3, COARSEST = 48 };
+#define MIN_SHRINK 0.85 /* a coarser level keeps fewer than this share of nodes */
+
+typedef struct level {
+    size_t n, ne;
+    double *x, *y, *m, *ew;
+    uint32_t *ea, *eb;
+    uint32_t *from_finer; /* finer level's node -> node here; NONE for a satellite */
+    void *block;
+    size_t bytes;
+} level;
+
+static void use_level(ws *w, const level *L)
+{
+    w->n = L->n;
+    w->ne = L->ne;
+    w->x = L->x;
+    w->y = L->y;
+    w->m = L->m;
+    w->ea = L->ea;
+    w->eb = L->eb;
+    w->ew = L->ew;
+    w->jitter_tolerance = L->n >= 50000 ? 10.0 : L->n >= 5000 ? 1.0 : 0.1;
+}
+
+typedef struct kedge {
+    uint32_t a, b, order;
+    double w;
+} kedge;
+
+static int by_kedge(const void *pa, const void *pb)
+{
+    const kedge *a = pa, *b = pb;
+    if (a->a != b->a)
+        return a->a < b->a ? -1 : 1;
+    if (a->b != b->b)
+        return a->b < b->b ? -1 : 1;
+    return (a->order > b->order) - (a->order < b->order);
+}
+
+/* Does u rank above v? */
+static int ranks_above(const ws *w, const double *key, uint32_t u, uint32_t v)
+{
+    uint32_t du = w->off[u + 1] - w->off[u], dv = w->off[v + 1] - w->off[v];
+    if (du != dv)
+        return du > dv;
+    if (key[u] != key[v])
+        return key[u] > key[v];
+    return u > v;
+}
+
+/* Builds the next coarser level from the one in w (adjacency built).
+ * Returns 1 when built, 0 when the graph is small or does not shrink
+ * enough, -1 when out of memory. */
+static int coarsen(ws *w, level *out, uint64_t seed, size_t max_edges)
+{
+    size_t n = w->n, kept = 0, bound = 0;
+    if (n <= COARSEST)
+        return 0;
+    unsigned char *sat = w->flag;
+    double *key = w->wsub;
+    for (size_t v = 0; v < n; v++)
+        key[v] = hash_unit(seed, v, 11);
+    for (uint32_t v = 0; v < n; v++) {
+        uint32_t deg = w->off[v + 1] - w->off[v];
+        int s = deg >= 1 && deg <= SATELLITE_DEGREE;
+        for (uint32_t k = w->off[v]; s && k < w->off[v + 1]; k++)
+            s = ranks_above(w, key, w->adj[k], v);
+        sat[v] = (unsigned char)s;
+        if (s)
+            bound += (size_t)deg * (deg - 1) / 2;
+        else
+            kept++;
+    }
+    if (kept < 2 || (double)kept >= MIN_SHRINK * (double)n)
+        return 0;
+    for (size_t e = 0; e < w->ne; e++)
+        bound += !sat[w->ea[e]] && !sat[w->eb[e]];
+    if (bound > max_edges) /* keeps every level's edges within the first level's arrays */
+        return 0;
+
+    carver c = {0};
+    for (int pass = 0; pass < 2; pass++) {
+        out->from_finer = carve(&c, n, sizeof(uint32_t));
+        out->x = carve(&c, kept, sizeof(double));
+        out->y = carve(&c, kept, sizeof(double));
+        out->m = carve(&c, kept, sizeof(double));
+        out->ea = carve(&c, bound, sizeof(uint32_t));
+        out->eb = carve(&c, bound, sizeof(uint32_t));
+        out->ew = carve(&c, bound, sizeof(double));
+        kedge *ke = carve(&c, bound, sizeof(kedge));
+        if (pass == 1) {
+            size_t at = 0;
+            for (size_t v = 0; v < n; v++)
+                out->from_finer[v] = sat[v] ? NONE : (uint32_t)at++;
+            for (size_t v = 0; v < n; v++)
+                if (!sat[v])
+                    out->m[out->from_finer[v]] = w->m[v];
+            size_t ne = 0;
+            for (size_t e = 0; e < w->ne; e++) {
+                uint32_t a = w->ea[e], b = w->eb[e];
+                if (!sat[a] && !sat[b])
+                    ke[ne++] = (kedge){out->from_finer[a], out->from_finer[b], (uint32_t)ne, w->ew[e]};
+            }
+            for (uint32_t v = 0; v < n; v++) {
+                if (!sat[v])
+                    continue;
+                double W = 0;
+                for (uint32_t k = w->off[v]; k < w->off[v + 1]; k++)
+                    W += w->adjw[k];
+                for (uint32_t k = w->off[v]; k < w->off[v + 1]; k++) {
+                    uint32_t a = out->from_finer[w->adj[k]];
+                    out->m[a] += w->m[v] * w->adjw[k] / W;
+                    for (uint32_t j = k + 1; j < w->off[v + 1]; j++) {
+                        uint32_t b = out->from_finer[w->adj[j]];
+                        if (a != b)
+                            ke[ne++] = (kedge){a, b, (uint32_t)ne, w->adjw[k] * w->adjw[j] / W};
+                    }
+                }
+            }
+            for (size_t e = 0; e < ne; e++)
+                if (ke[e].a > ke[e].b) {
+                    uint32_t t = ke[e].a;
+                    ke[e].a = ke[e].b, ke[e].b = t;
+                }
+            qsort(ke, ne, sizeof *ke, by_kedge);
+            size_t merged = 0;
+            for (size_t e = 0; e < ne; e++) {
+                if (merged && out->ea[merged - 1] == ke[e].a && out->eb[merged - 1] == ke[e].b) {
+                    out->ew[merged - 1] += ke[e].w;
+                    continue;
+                }
+                out->ea[merged] = ke[e].a;
+                out->eb[merged] = ke[e].b;
+                out->ew[merged] = ke[e].w;
+                merged++;
+            }
+            out->n = kept;
+            out->ne = merged;
+            return 1;
+        }
+        if (c.overflow)
+            return -1;
+        out->bytes = c.used + 64;
+        out->block = malloc(out->bytes);
+        if (!out->block)
+            return -1;
+        c = (carver){.base = (char *)(((uintptr_t)out->block + 63) & ~(uintptr_t)63)};
+    }
+    return -1;
+}
+
+/* Positions for the level in w (adjacency built) from the coarser one:
+ * kept nodes where their coarse node is, satellites at the weighted mean
+ * of their neighbours, a little apart. */
+static void prolong(ws *w, const level *coarse, double kr, uint64_t seed)
+{
+    const uint32_t *up = coarse->from_finer;
+    double len = 0;
+    for (size_t e = 0; e < coarse->ne; e++)
+        len += len2d(coarse->x[coarse->ea[e]] - coarse->x[coarse->eb[e]],
+                     coarse->y[coarse->ea[e]] - coarse->y[coarse->eb[e]]);
+    len = coarse->ne ? len / (double)coarse->ne : 1.0;
+    for (size_t v = 0; v < w->n; v++)
+        if (up[v] != NONE) {
+            w->x[v] = coarse->x[up[v]];
+            w->y[v] = coarse->y[up[v]];
+        }
+    for (uint32_t v = 0; v < w->n; v++) {
+        if (up[v] != NONE)
+            continue;
+        double sx = 0, sy = 0, W = 0, mm = 0;
+        for (uint32_t k = w->off[v]; k < w->off[v + 1]; k++) {
+            uint32_t u = w->adj[k];
+            sx += w->adjw[k] * w->x[u];
+            sy += w->adjw[k] * w->y[u];
+            mm += w->adjw[k] * w->m[u];
+            W += w->adjw[k];
+        }
+        /* About where one edge would balance the pair's repulsion. */
+        double r = mind(0.5 * len, sqrt(kr * w->m[v] * (mm / W) / W));
+        double a = TWO_PI * hash_unit(seed, v, 12);
+        r *= 0.5 + 0.5 * hash_unit(seed, v, 13);
+        w->x[v] = sx / W + r * cos(a);
+        w->y[v] = sy / W + r * sin(a);
     }
 }
 
@@ -929,6 +1243,30 @@ static void normalize(ws *w, double box)
     for (size_t i = 0; i < w->n; i++) {
         w->x[i] = clampd((w->x[i] - cx) * k, -box, box);
         w->y[i] = clampd((w->y[i] - cy) * k, -box, box);
+    }
+}
+
+/* Separates coincident points and puts the layout at its energy's scale. */
+static double settle_start(ws *w, uint64_t seed)
+{
+    double x0, y0, x1, y1;
+    bounds(w, &x0, &y0, &x1, &y1);
+    separate(w, maxd(maxd(x1 - x0, y1 - y0), 1e-300) * 1e-7, 0, seed);
+    double s = fit_scale(w);
+    for (size_t i = 0; i < w->n; i++)
+        w->x[i] *= s, w->y[i] *= s;
+    return s;
+}
+
+static void run_iterations(ws *w, int iters, anchor *an, size_t *max_cells)
+{
+    memset(w->ofx, 0, w->n * sizeof *w->ofx);
+    memset(w->ofy, 0, w->n * sizeof *w->ofy);
+    stepper sp = {1.0, 1.0};
+    for (int it = 0; it < iters; it++) {
+        iterate(w, &sp, an);
+        if (w->ncells > *max_cells)
+            *max_cells = w->ncells;
     }
 }
 
@@ -962,7 +1300,7 @@ int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *
         x[0] = clampd(x[0], -box, box);
         y[0] = clampd(y[0], -box, box);
         if (st)
-            *st = (layout_stats){0, npos > 0, npos, 1, 0};
+            *st = (layout_stats){.refined = npos > 0, .positioned = npos, .levels = 1};
         return 0;
     }
 
@@ -981,75 +1319,97 @@ int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *
     plan(&c, &w, n, nedges, threads);
     size_t bytes = c.used + 64;
 
-    w.n = n;
-    w.x = x;
-    w.y = y;
+    w.nthreads = threads;
     w.kr = isfinite(p->scaling) && p->scaling > 0 ? p->scaling : 2.0;
     w.kg = isfinite(p->gravity) && p->gravity >= 0 ? p->gravity : 1.0;
     double theta = isfinite(p->theta) && p->theta > 0 ? p->theta : 1.0;
     w.theta2 = theta * theta;
-    w.jitter_tolerance = n >= 50000 ? 10.0 : n >= 5000 ? 1.0 : 0.1;
 
-    /* Valid edges, degrees and masses. */
+    /* Level 0: the caller's graph, valid edges only, FA2 masses. */
+    level lv[MAX_LEVELS];
+    memset(lv, 0, sizeof lv);
+    lv[0] = (level){.n = n, .x = x, .y = y, .m = w.m, .ea = w.ea, .eb = w.eb, .ew = w.ew};
     uint32_t *deg = w.depth;
     memset(deg, 0, n * sizeof *deg);
     for (size_t e = 0; e < nedges; e++) {
         const layout_edge *E = &edges[e];
         if (E->a == E->b || !(E->weight > 0) || !isfinite(E->weight))
             continue;
-        w.ea[w.ne] = E->a;
-        w.eb[w.ne] = E->b;
-        w.ew[w.ne] = E->weight;
-        w.ne++;
+        w.ea[lv[0].ne] = E->a;
+        w.eb[lv[0].ne] = E->b;
+        w.ew[lv[0].ne] = E->weight;
+        lv[0].ne++;
         deg[E->a]++, deg[E->b]++;
     }
     for (size_t i = 0; i < n; i++) {
         double s = mass && isfinite(mass[i]) && mass[i] > 0 ? mass[i] : 1.0;
         w.m[i] = (1.0 + deg[i]) * s;
     }
+    use_level(&w, &lv[0]);
 
-    /* Start positions, in an internal frame centred on the gravity point. */
-    unsigned char *placed = (unsigned char *)w.code2; /* idle until the first sort */
-    for (size_t i = 0; i < n; i++)
-        placed[i] = has_pos && has_pos[i] && isfinite(x[i]) && isfinite(y[i]);
     int refine = npos > 0 && (double)npos >= p->refine_share * (double)n;
+    int nlev = 1, iters;
+    size_t max_cells = 0, released = 0;
     double ox = 0, oy = 0, scale = 1;
-    build_adjacency(&w);
-    rank_by_mass(&w);
     if (npos == 0) {
+        /* Coarsen first (the only step that can fail), then lay out from the
+         * coarsest level down. x and y are untouched until this succeeds. */
+        for (; nlev < MAX_LEVELS; nlev++) {
+            build_adjacency(&w);
+            int r = coarsen(&w, &lv[nlev], p->seed + (uint64_t)nlev, lv[0].ne);
+            if (r < 0) {
+                for (int l = 1; l <= nlev; l++)
+                    free(lv[l].block);
+                free(block);
+                return -1;
+            }
+            if (r == 0)
+                break;
+            use_level(&w, &lv[nlev]);
+            bytes += lv[nlev].bytes;
+        }
+        build_adjacency(&w);
+        rank_by_mass(&w);
         place_radial(&w, p->seed);
+        settle_start(&w, p->seed);
+        iters = nlev > 1 ? auto_iterations(w.n, ITER_COARSEST)
+                         : p->iterations > 0 ? p->iterations : auto_iterations(n, ITER_FULL);
+        run_iterations(&w, iters, NULL, &max_cells);
+        for (int l = nlev - 2; l >= 0; l--) {
+            use_level(&w, &lv[l]);
+            build_adjacency(&w);
+            prolong(&w, &lv[l + 1], w.kr, p->seed);
+            settle_start(&w, p->seed);
+            iters = l > 0 ? auto_iterations(w.n, ITER_LEVEL)
+                          : p->iterations > 0 ? p->iterations : auto_iterations(n, ITER_LEVEL);
+            run_iterations(&w, iters, NULL, &max_cells);
+        }
+        for (int l = 1; l < nlev; l++)
+            free(lv[l].block);
     } else {
-        for (size_t i = 0; i < n; i++)
-            w.depth[i] = placed[i], w.parent[i] = NONE;
+        /* Start from the previous positions, in a frame centred on where
+         * gravity pulled the run that made them, at their energy's scale. */
+        unsigned char *placed = w.anchored;
+        for (size_t i = 0; i < n; i++) {
+            placed[i] = has_pos[i] && isfinite(x[i]) && isfinite(y[i]);
+            w.depth[i] = placed[i];
+            w.parent[i] = NONE;
+        }
+        build_adjacency(&w);
+        rank_by_mass(&w);
         place_incremental(&w, placed, p->seed);
         weighted_median(&w, placed, &ox, &oy);
         for (size_t i = 0; i < n; i++)
             x[i] -= ox, y[i] -= oy;
-    }
-    {
-        double x0, y0, x1, y1;
-        bounds(&w, &x0, &y0, &x1, &y1);
-        double side = maxd(maxd(x1 - x0, y1 - y0), 1e-300);
-        separate(&w, side * 1e-7, 0, p->seed);
-    }
-    scale = fit_scale(&w);
-    for (size_t i = 0; i < n; i++)
-        x[i] *= scale, y[i] *= scale;
-    /* "placed" lived in code2, which the sort now needs: keep it in flag. */
-    memcpy(w.flag, placed, n);
-
-    int iters = refine ? p->refine_iterations : p->iterations;
-    if (iters <= 0)
-        iters = auto_iterations(n, refine);
-    memset(w.ofx, 0, n * sizeof *w.ofx);
-    memset(w.ofy, 0, n * sizeof *w.ofy);
-    stepper sp = {1.0, 1.0};
-    size_t max_cells = 0;
-    w.nthreads = threads;
-    for (int it = 0; it < iters; it++) {
-        iterate(&w, &sp, refine ? w.flag : NULL, REFINE_DAMP);
-        if (w.ncells > max_cells)
-            max_cells = w.ncells;
+        scale = settle_start(&w, p->seed);
+        iters = refine ? p->refine_iterations : p->iterations;
+        if (iters <= 0)
+            iters = auto_iterations(n, refine ? ITER_REFINE : ITER_FULL);
+        for (size_t i = 0; i < n; i++)
+            w.ax[i] = x[i], w.ay[i] = y[i];
+        anchor an = {w.ax, w.ay, placed, ANCHOR, 0, 0};
+        run_iterations(&w, iters, refine ? &an : NULL, &max_cells);
+        released = an.released;
     }
 
     if (refine) {
@@ -1065,17 +1425,17 @@ int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *
             for (size_t i = 0; i < n; i++)
                 x[i] *= box / big, y[i] *= box / big;
         } else if (big < 0.5 * box) {
-            normalize(&w, box);
+            normalize(&w, FILL * box);
         }
         for (size_t i = 0; i < n; i++)
             x[i] = clampd(x[i], -box, box), y[i] = clampd(y[i], -box, box);
     } else {
-        normalize(&w, box);
+        normalize(&w, FILL * box);
     }
     separate(&w, box * 1e-9, box, p->seed);
 
     if (st)
-        *st = (layout_stats){iters, refine, npos, max_cells, bytes};
+        *st = (layout_stats){iters, refine, npos, released, (size_t)nlev, max_cells, bytes};
     free(block);
     return 0;
 }

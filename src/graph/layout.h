@@ -37,7 +37,7 @@ typedef struct layout_edge {
 } layout_edge;
 
 typedef struct layout_params {
-    int iterations;        /* full run; 0 = automatic budget from n */
+    int iterations;        /* on the full graph without previous positions; 0 = automatic */
     int refine_iterations; /* run from previous positions; 0 = automatic */
     double theta;          /* Barnes–Hut opening criterion: cell size / distance */
     double gravity;        /* pull towards the centre, per unit of mass */
@@ -50,9 +50,11 @@ typedef struct layout_params {
 
 /* What a run did; every field is filled when layout_run returns 0. */
 typedef struct layout_stats {
-    int iterations;         /* iterations run */
+    int iterations;         /* iterations run on the full graph */
     int refined;            /* 1 when run as a refinement of previous positions */
     size_t positioned;      /* nodes that started from a previous position */
+    size_t released;        /* of those, refine mode let these move freely */
+    size_t levels;          /* graph levels laid out (1 = no coarsening) */
     size_t tree_nodes;      /* largest quadtree built (cells and leaves) */
     size_t workspace_bytes; /* the single allocation made by the run */
 } layout_stats;
@@ -75,8 +77,9 @@ int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *
                const unsigned char *has_pos, double *x, double *y, const layout_params *p,
                layout_stats *st);
 
-/* Bytes layout_run allocates for this input (one block, freed before it
- * returns); SIZE_MAX when the size would overflow. */
+/* Bytes of the block layout_run allocates for this input (freed before it
+ * returns; coarser levels add blocks no larger in total, reported in
+ * layout_stats.workspace_bytes); SIZE_MAX when the size would overflow. */
 size_t layout_workspace_bytes(size_t n, size_t nedges, int threads);
 
 #endif

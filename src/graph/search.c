@@ -2,10 +2,15 @@
  * search.c — name search over genres and bands (see snapshot.h).
  *
  * Every name is folded once when the snapshot is built (lower case, Latin
- * accents removed). A query is folded the same way and compared with every
- * key: with tens of thousands of short keys a linear scan costs well under a
- * millisecond and finds substrings, which a sorted index alone would not.
- * The best `limit` matches are kept in a small sorted array as the scan goes.
+ * accents removed) and stored in one block of NUL-terminated keys, plus an index
+ * of the entries sorted by key. A query is folded the same way, then:
+ *  1. prefix matches come from a binary search in the sorted index; they
+ *     outrank every other kind of match, so when they fill the limit the
+ *     search is over;
+ *  2. otherwise one memmem pass over the block finds word-prefix and
+ *     substring matches (glibc's memmem is fast enough to scan the names of
+ *     tens of thousands of entries in tens of microseconds).
+ * The best `limit` matches are kept in a small sorted array as they come.
  */
 #include "graph/internal.h"
 
@@ -17,44 +22,78 @@
 
 enum match_rank { MATCH_EXACT, MATCH_PREFIX, MATCH_WORD_PREFIX, MATCH_SUBSTRING, MATCH_NONE };
 
+static int by_key(const void *a, const void *b, void *ctx)
+{
+    const search_entry *e = ctx;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(e[x].key, e[y].key);
+    return c ? c : (x > y) - (x < y);
+}
+
 int graph_build_search(graph_snapshot *s)
 {
     size_t n = s->data.ngenres + s->data.nbands;
+    buf keys = BUF_INIT;
+    size_t *offsets = malloc((n ? n : 1) * sizeof *offsets);
     s->search = calloc(n ? n : 1, sizeof *s->search);
-    if (!s->search)
+    s->search_sorted = malloc((n ? n : 1) * sizeof *s->search_sorted);
+    if (!offsets || !s->search || !s->search_sorted) {
+        free(offsets);
         return -1;
-    for (size_t i = 0; i < s->data.ngenres; i++) {
-        buf k = BUF_INIT;
-        text_fold(s->data.genres[i].name, &k);
-        s->search[s->nsearch++] = (search_entry){buf_steal(&k, NULL), SEARCH_GENRE, i};
     }
-    for (size_t i = 0; i < s->data.nbands; i++) {
-        buf k = BUF_INIT;
-        text_fold(s->data.bands[i].name, &k);
-        s->search[s->nsearch++] = (search_entry){buf_steal(&k, NULL), SEARCH_BAND, i};
+    for (size_t i = 0; i < n; i++) {
+        int is_genre = i < s->data.ngenres;
+        size_t index = is_genre ? i : i - s->data.ngenres;
+        offsets[i] = keys.len;
+        text_fold(is_genre ? s->data.genres[index].name : s->data.bands[index].name, &keys);
+        buf_append(&keys, "", 1); /* NUL: ends the key, and no query can match across it */
+        s->search[i] = (search_entry){NULL, is_genre ? SEARCH_GENRE : SEARCH_BAND, index};
     }
+    if (buf_failed(&keys)) {
+        buf_free(&keys);
+        free(offsets);
+        return -1;
+    }
+    s->search_keys = buf_steal(&keys, &s->search_keys_len);
+    for (size_t i = 0; i < n; i++) {
+        s->search[i].key = s->search_keys + offsets[i];
+        s->search_sorted[i] = i;
+    }
+    s->nsearch = n;
+    free(offsets);
+    qsort_r(s->search_sorted, n, sizeof *s->search_sorted, by_key, s->search);
     return 0;
 }
 
 void graph_free_search(graph_snapshot *s)
 {
-    for (size_t i = 0; i < s->nsearch; i++)
-        free(s->search[i].key);
+    free(s->search_keys);
     free(s->search);
+    free(s->search_sorted);
+    s->search_keys = NULL;
     s->search = NULL;
+    s->search_sorted = NULL;
     s->nsearch = 0;
 }
 
-static enum match_rank rank_of(const char *key, const char *q, size_t qlen)
+static size_t key_len(const char *key)
 {
-    const char *hit = strstr(key, q);
-    if (!hit)
-        return MATCH_NONE;
-    if (hit == key)
-        return key[qlen] == '\0' ? MATCH_EXACT : MATCH_PREFIX;
-    /* A later occurrence may start a word even if the first one does not. */
-    for (; hit; hit = strstr(hit + 1, q)) {
-        char before = hit[-1];
+    return strlen(key);
+}
+
+static int key_has_prefix(const char *key, const char *q, size_t qlen)
+{
+    return key_len(key) >= qlen && memcmp(key, q, qlen) == 0;
+}
+
+static enum match_rank rank_of(const char *key, size_t klen, const char *q, size_t qlen)
+{
+    if (klen >= qlen && memcmp(key, q, qlen) == 0)
+        return klen == qlen ? MATCH_EXACT : MATCH_PREFIX;
+    for (size_t at = 1; at + qlen <= klen; at++) {
+        if (memcmp(key + at, q, qlen) != 0)
+            continue;
+        char before = key[at - 1];
         if (before == ' ' || before == '-' || before == '/' || before == '(' || before == '&')
             return MATCH_WORD_PREFIX;
     }
@@ -64,6 +103,7 @@ static enum match_rank rank_of(const char *key, const char *q, size_t qlen)
 typedef struct candidate {
     enum match_rank rank;
     const search_entry *entry;
+    size_t klen;
 } candidate;
 
 /* Better: lower rank, then genres before bands, then shorter, then alphabetical. */
@@ -73,10 +113,86 @@ static int better(const candidate *a, const candidate *b)
         return a->rank < b->rank;
     if (a->entry->kind != b->entry->kind)
         return a->entry->kind == SEARCH_GENRE;
-    size_t la = strlen(a->entry->key), lb = strlen(b->entry->key);
-    if (la != lb)
-        return la < lb;
-    return strcmp(a->entry->key, b->entry->key) < 0;
+    if (a->klen != b->klen)
+        return a->klen < b->klen;
+    return memcmp(a->entry->key, b->entry->key, a->klen) < 0;
+}
+
+typedef struct top {
+    candidate *best;
+    size_t n, limit;
+} top;
+
+static void offer(top *t, candidate c)
+{
+    if (t->n == t->limit && !better(&c, &t->best[t->n - 1]))
+        return;
+    size_t at = t->n < t->limit ? t->n++ : t->n - 1;
+    while (at > 0 && better(&c, &t->best[at - 1])) {
+        t->best[at] = t->best[at - 1];
+        at--;
+    }
+    t->best[at] = c;
+}
+
+/* First position in the sorted index whose key is >= q. */
+static size_t lower_bound(const graph_snapshot *s, const char *q, size_t qlen)
+{
+    size_t lo = 0, hi = s->nsearch;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *key = s->search[s->search_sorted[mid]].key;
+        size_t klen = key_len(key);
+        int c = memcmp(key, q, klen < qlen ? klen : qlen);
+        if (c < 0 || (c == 0 && klen < qlen))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The entry whose key contains block offset pos (entries are in block order). */
+static size_t entry_at(const graph_snapshot *s, size_t pos)
+{
+    size_t lo = 0, hi = s->nsearch;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((size_t)(s->search[mid].key - s->search_keys) <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void collect(const graph_snapshot *s, const char *q, size_t qlen, top *t)
+{
+    size_t prefix_matches = 0;
+    for (size_t k = lower_bound(s, q, qlen); k < s->nsearch; k++) {
+        const search_entry *e = &s->search[s->search_sorted[k]];
+        if (!key_has_prefix(e->key, q, qlen))
+            break;
+        size_t klen = key_len(e->key);
+        offer(t, (candidate){klen == qlen ? MATCH_EXACT : MATCH_PREFIX, e, klen});
+        prefix_matches++;
+    }
+    if (prefix_matches >= t->limit)
+        return;
+    const char *block = s->search_keys, *end = block + s->search_keys_len;
+    size_t last = (size_t)-1;
+    for (const char *hit = memmem(block, s->search_keys_len, q, qlen); hit;
+         hit = memmem(hit + 1, (size_t)(end - hit - 1), q, qlen)) {
+        size_t i = entry_at(s, (size_t)(hit - block));
+        if (i == last)
+            continue;
+        last = i;
+        const search_entry *e = &s->search[i];
+        if (hit == e->key)
+            continue; /* a prefix match, already offered */
+        size_t klen = key_len(e->key);
+        offer(t, (candidate){rank_of(e->key, klen, q, qlen), e, klen});
+    }
 }
 
 void graph_search(const graph_snapshot *s, const char *q, size_t limit, buf *out)
@@ -91,21 +207,9 @@ void graph_search(const graph_snapshot *s, const char *q, size_t limit, buf *out
     while (qlen > 0 && fq[qlen - 1] == ' ')
         fq[--qlen] = '\0';
 
-    candidate *best = calloc(limit ? limit : 1, sizeof *best);
-    size_t nbest = 0;
-    for (size_t i = 0; best && limit > 0 && qlen > 0 && i < s->nsearch; i++) {
-        candidate c = {rank_of(s->search[i].key, fq, qlen), &s->search[i]};
-        if (c.rank == MATCH_NONE)
-            continue;
-        if (nbest == limit && !better(&c, &best[nbest - 1]))
-            continue;
-        size_t at = nbest < limit ? nbest++ : nbest - 1;
-        while (at > 0 && better(&c, &best[at - 1])) {
-            best[at] = best[at - 1];
-            at--;
-        }
-        best[at] = c;
-    }
+    top t = {calloc(limit ? limit : 1, sizeof(candidate)), 0, limit};
+    if (t.best && limit > 0 && qlen > 0)
+        collect(s, fq, qlen, &t);
 
     json_writer w;
     jw_init(&w, out);
@@ -114,8 +218,8 @@ void graph_search(const graph_snapshot *s, const char *q, size_t limit, buf *out
     jw_string(&w, q);
     jw_key(&w, "results");
     jw_array_begin(&w);
-    for (size_t i = 0; i < nbest; i++) {
-        const search_entry *e = best[i].entry;
+    for (size_t i = 0; i < t.n; i++) {
+        const search_entry *e = t.best[i].entry;
         int is_genre = e->kind == SEARCH_GENRE;
         jw_object_begin(&w);
         jw_key(&w, "kind");
@@ -128,6 +232,6 @@ void graph_search(const graph_snapshot *s, const char *q, size_t limit, buf *out
     }
     jw_array_end(&w);
     jw_object_end(&w);
-    free(best);
+    free(t.best);
     buf_free(&folded);
 }

@@ -50,8 +50,15 @@ typedef struct http_server_config {
     int threads;
     size_t max_body;
     int shutdown_timeout_s;
+    int request_timeout_s;
+    int max_connections;
     /* Called on the main thread about every 250 ms while serving. */
     void (*on_tick)(void *ctx);
+    /* Called on the main thread on SIGHUP. */
+    void (*on_reload)(void *ctx);
+    /* For SIGUSR2 upgrades: the binary to start and its arguments. */
+    const char *exec_path;
+    char **argv;
     void *ctx;
 } http_server_config;
 

@@ -383,5 +383,14 @@ const char *http_path(http_request *r)
 {
     h2o_req_t *req = r->req;
     size_t len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    return h2o_strdup(&req->pool, req->path.base, len).base;
+    const char *p = req->path.base;
+    if (len > 0 && p[0] != '/') { /* absolute form: drop scheme and authority */
+        const char *scheme_end = memmem(p, len, "://", 3);
+        const char *slash = scheme_end ? memchr(scheme_end + 3, '/', len - (size_t)(scheme_end + 3 - p)) : NULL;
+        if (!slash)
+            return "/";
+        len -= (size_t)(slash - p);
+        p = slash;
+    }
+    return h2o_strdup(&req->pool, p, len).base;
 }

@@ -123,7 +123,16 @@ void http_dispatch(http_router *rt, http_request *r)
     size_t nsegs;
     r->route = "-";
     r->route_index = -1;
-    if (split_path(&req->pool, req->path_normalized.base, req->path_normalized.len, segs, &nsegs) != 0) {
+    /* An absolute-form target (GET http://host/path) routes by its path. */
+    h2o_iovec_t path = req->path_normalized;
+    const char *scheme_end = path.len > 0 && req->path.len > 0 && req->path.base[0] != '/'
+                                 ? memmem(path.base, path.len, "://", 3)
+                                 : NULL;
+    if (scheme_end) {
+        const char *slash = memchr(scheme_end + 3, '/', path.len - (size_t)(scheme_end + 3 - path.base));
+        path = slash ? h2o_iovec_init(slash, path.len - (size_t)(slash - path.base)) : h2o_iovec_init("/", 1);
+    }
+    if (split_path(&req->pool, path.base, path.len, segs, &nsegs) != 0) {
         http_problem(r, 404, "Not Found", "No such page.", NULL);
         return;
     }

@@ -25,7 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +38,7 @@ typedef struct worker {
     pthread_t thread;
     int index;
     int fd;
+    int connections; /* counted after each loop iteration */
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
@@ -44,6 +49,7 @@ static http_router *router;
 static atomic_int stopping;
 static atomic_uint_fast64_t requests_served;
 static int shutdown_timeout_ms;
+static int max_connections_per_worker;
 
 uint64_t http_requests_served(void)
 {
@@ -147,6 +153,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         randombytes_buf(raw, sizeof raw);
         sodium_bin2hex(r->request_id, sizeof r->request_id, raw, sizeof raw);
     }
+    /* While stopping, every response closes its connection, so clients move
+     * to the next server between two requests, never in the middle of one. */
+    if (atomic_load_explicit(&stopping, memory_order_relaxed))
+        req->http1_is_persistent = 0;
     http_dispatch(router, r);
     /* The disposal callback may run after the request struct is gone. */
     return 0;
@@ -158,8 +168,16 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     if (err)
         return;
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (sock)
-        h2o_accept(&w->accept_ctx, sock);
+    if (!sock)
+        return;
+    /* Over the limit, a new connection is closed at once: established
+     * clients keep being served rather than everyone slowing down. */
+    if (w->connections >= max_connections_per_worker) {
+        h2o_socket_close(sock);
+        return;
+    }
+    w->connections++;
+    h2o_accept(&w->accept_ctx, sock);
 }
 
 int http_parse_listen(const char *listen, void *storage, unsigned *socklen, char *err, size_t errlen)
@@ -226,7 +244,7 @@ static int open_listener(const char *address, char *err, size_t errlen)
             return -1;
         }
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        log_info("using the listening socket passed by systemd (socket activation)");
+        log_info("using the listening socket passed by systemd or a previous process (LISTEN_FDS)");
         return fd;
     }
     struct sockaddr_storage ss;
@@ -273,17 +291,109 @@ static void *worker_main(void *arg)
 
     while (!atomic_load(&stopping)) {
         h2o_evloop_run(w->ctx.loop, 100);
-        http_metrics_connections(w->index, count_connections(&w->ctx));
+        w->connections = count_connections(&w->ctx);
+        http_metrics_connections(w->index, w->connections);
     }
 
-    /* Stop accepting first, then give open requests time to finish. */
+    /* Stop accepting first, then give open requests time to finish. Idle
+     * keep-alive connections are closed after a short grace period (clients
+     * retry an idempotent request on a closed idle connection); busy ones get
+     * "Connection: close" on their response (see on_req). */
     h2o_socket_read_stop(w->listener);
     h2o_socket_close(w->listener);
-    h2o_context_request_shutdown(&w->ctx);
+    w->ctx.http1.req_timeout.timeout = 100;
     uint64_t deadline = now_ns() + (uint64_t)shutdown_timeout_ms * 1000000ull;
     while (has_connections(&w->ctx) && now_ns() < deadline)
         h2o_evloop_run(w->ctx.loop, 50);
     return NULL;
+}
+
+/*
+ * Built-in upgrade without systemd (SIGUSR2): start the binary again (the
+ * file on disk, so a replaced binary is the one that starts) with the
+ * listening socket as fd 3 and LISTEN_FDS=1, exactly as systemd would pass
+ * it; wait until it reports READY=1 on a notification socket of ours; then
+ * stop accepting and drain. Until it is ready we keep serving, and if it
+ * fails we simply go on.
+ */
+static pid_t start_successor(const http_server_config *cfg, int listen_fd, int notify_fd, const char *notify_name)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    /* Child: only async-signal-safe calls until exec. */
+    if (listen_fd == SD_LISTEN_FDS_START) {
+        int flags = fcntl(listen_fd, F_GETFD);
+        fcntl(listen_fd, F_SETFD, flags & ~FD_CLOEXEC);
+    } else if (dup2(listen_fd, SD_LISTEN_FDS_START) < 0) {
+        _exit(127);
+    }
+    close(notify_fd);
+    char pidbuf[24];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
+    setenv("LISTEN_FDS", "1", 1);
+    setenv("LISTEN_PID", pidbuf, 1);
+    setenv("NOTIFY_SOCKET", notify_name, 1);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(cfg->exec_path, cfg->argv);
+    _exit(127);
+}
+
+/* Returns 1 when the successor said READY=1 within timeout_ms, 0 if not. */
+static int wait_ready(int notify_fd, pid_t child, int timeout_ms)
+{
+    uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+    while (now_ns() < deadline) {
+        struct pollfd p = {notify_fd, POLLIN, 0};
+        if (poll(&p, 1, 100) > 0) {
+            char msg[256];
+            ssize_t n = recv(notify_fd, msg, sizeof msg - 1, 0);
+            if (n > 0) {
+                msg[n] = '\0';
+                if (strstr(msg, "READY=1"))
+                    return 1;
+            }
+        }
+        int status;
+        if (waitpid(child, &status, WNOHANG) == child)
+            return 0;
+    }
+    return 0;
+}
+
+static int upgrade(const http_server_config *cfg, int listen_fd)
+{
+    if (!cfg->exec_path || !cfg->argv) {
+        log_warn("SIGUSR2: this server cannot re-execute itself");
+        return 0;
+    }
+    char name[108];
+    snprintf(name, sizeof name, "@musicgraph-upgrade-%d-%lld", (int)getpid(), (long long)now_ns());
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    size_t nlen = strlen(name);
+    memcpy(addr.sun_path, name, nlen);
+    addr.sun_path[0] = '\0'; /* abstract namespace: nothing on disk to clean up */
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + nlen)) != 0) {
+        log_error("SIGUSR2: cannot create the readiness socket: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    log_info("SIGUSR2: starting %s with the listening socket", cfg->exec_path);
+    pid_t child = start_successor(cfg, listen_fd, fd, name);
+    int ready = child > 0 && wait_ready(fd, child, 60000);
+    close(fd);
+    if (!ready) {
+        log_error("SIGUSR2: the new process did not become ready; still serving");
+        if (child > 0)
+            kill(child, SIGTERM);
+        return 0;
+    }
+    log_info("SIGUSR2: process %d is ready; handing over and draining", (int)child);
+    return 1;
 }
 
 int http_server_run(const http_server_config *cfg, http_router *rt, char *err, size_t errlen)
@@ -297,6 +407,7 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &signals, NULL); /* inherited by the workers */
     signal(SIGPIPE, SIG_IGN);
 
@@ -307,7 +418,8 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     h2o_config_init(&globalconf);
     globalconf.max_request_entity_size = cfg->max_body;
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("musicgraph"));
-    globalconf.http1.upgrade_to_http2 = 0; /* HTTP/2 only as an opt-in (Debian's 2.2.5 lacks later DoS fixes) */
+    globalconf.http1.upgrade_to_http2 = 0;
+    globalconf.http1.req_timeout = (uint64_t)(cfg->request_timeout_s > 0 ? cfg->request_timeout_s : 10) * 1000; /* HTTP/2 only as an opt-in (Debian's 2.2.5 lacks later DoS fixes) */
     h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
@@ -319,6 +431,7 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
         return -1;
     }
     int nworkers = cfg->threads > 0 ? cfg->threads : 1;
+    max_connections_per_worker = (cfg->max_connections > 0 ? cfg->max_connections : 4096) / nworkers + 1;
     worker *workers = calloc((size_t)nworkers, sizeof *workers);
     if (!workers) {
         close(fd);
@@ -327,7 +440,7 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     }
     for (int i = 0; i < nworkers; i++) {
         workers[i].index = i;
-        workers[i].fd = i == 0 ? fd : dup(fd);
+        workers[i].fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
         pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
     }
     sd_notify(0, "READY=1");
@@ -341,7 +454,11 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
             sd_notify(0, "STOPPING=1");
             atomic_store(&stopping, 1);
         } else if (sig == SIGHUP) {
-            log_info("received SIGHUP: nothing to reload yet");
+            log_info("received SIGHUP: reloading");
+            if (cfg->on_reload)
+                cfg->on_reload(cfg->ctx);
+        } else if (sig == SIGUSR2 && upgrade(cfg, fd)) {
+            atomic_store(&stopping, 1);
         }
         if (cfg->on_tick && !atomic_load(&stopping))
             cfg->on_tick(cfg->ctx);
@@ -349,6 +466,7 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     for (int i = 0; i < nworkers; i++)
         pthread_join(workers[i].thread, NULL);
     free(workers);
+    close(fd);
     log_info("stopped after %llu requests", (unsigned long long)http_requests_served());
     return 0;
 }

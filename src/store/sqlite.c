@@ -701,6 +701,8 @@ static const struct store_ops sqlite_ops = {
     .session_delete = sq_session_delete,
     .sessions_delete_user = sq_sessions_delete_user,
     .attempt = sq_attempt,
+    .dump = sq_dump,
+    .restore = sq_restore,
 };
 
 int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)

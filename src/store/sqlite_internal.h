@@ -49,4 +49,9 @@ int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries
 int sq_audit_add(store *s, const store_audit *a, char *err, size_t errlen);
 int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen);
 
+/* Whole-database copies (sqlite_dump.c). */
+int sq_dump(store *s, store_dump_t *out, char *err, size_t errlen);
+int sq_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, int64_t *users_added,
+               char *err, size_t errlen);
+
 #endif

@@ -234,3 +234,26 @@ int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_m
     uint64_t t0 = now_us();
     return observe(t0, s->ops->attempt(s, keys, nkeys, now_ms, window_ms, max, allowed, retry_after_ms, err, errlen));
 }
+
+int store_dump(store *s, store_dump_t *out, char *err, size_t errlen)
+{
+    uint64_t t0 = now_us();
+    return observe(t0, s->ops->dump(s, out, err, errlen));
+}
+
+int store_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, int64_t *users_added,
+                  char *err, size_t errlen)
+{
+    uint64_t t0 = now_us();
+    return observe(t0, s->ops->restore(s, d, what, expected_version, users_added, err, errlen));
+}
+
+void store_dump_free(store_dump_t *d)
+{
+    dataset_free(&d->map);
+    free(d->users);
+    for (size_t i = 0; i < d->naudit; i++)
+        store_audit_clear(&d->audit[i]);
+    free(d->audit);
+    memset(d, 0, sizeof *d);
+}

@@ -138,4 +138,50 @@ int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_m
 struct buf;
 void store_metrics_write(struct buf *out);
 
+/* ---- whole-database copies: backup, restore, export, import ---- */
+
+/* Rows per table, as counted by the database. */
+typedef struct store_counts {
+    int64_t genres, genre_parents, genre_links, bands, band_genres, users, audit_log;
+} store_counts;
+
+/* Everything a backup holds: the map, the accounts (with password hashes)
+ * and the audit log, read at one instant. Sessions and login attempts are
+ * not part of it: they are short-lived and belong to one installation. */
+typedef struct store_dump_t {
+    dataset map;
+    store_user *users; /* by id */
+    size_t nusers;
+    store_audit *audit; /* oldest first */
+    size_t naudit;
+    char schema_version[128]; /* latest applied migration ("0002_accounts"), "" when none */
+    int64_t data_version;
+    store_counts counts;
+    int has_users; /* 0 when the schema had no accounts tables yet */
+    int has_audit;
+} store_dump_t;
+
+void store_dump_free(store_dump_t *d);
+
+/* Reads everything in one read transaction: a consistent picture even while
+ * other connections write. */
+int store_dump(store *s, store_dump_t *out, char *err, size_t errlen);
+
+/* What store_restore replaces. */
+#define STORE_RESTORE_MAP 1u       /* every genre and band */
+#define STORE_RESTORE_USERS 2u     /* every user (ids kept); sessions and login attempts are cleared */
+#define STORE_RESTORE_AUDIT 4u     /* the audit log (ids and times kept) */
+#define STORE_RESTORE_ADD_USERS 8u /* import: users whose username and email are free are added, new ids */
+#define STORE_RESTORE_ALL (STORE_RESTORE_MAP | STORE_RESTORE_USERS | STORE_RESTORE_AUDIT)
+
+/* Replaces the parts named by what with d's in ONE write transaction and
+ * bumps the data version, so a running server switches to the new data at
+ * once: afterwards the database holds exactly d's parts, or on any failure
+ * exactly what it held before. The caller has checked every rule; the
+ * database constraints are the second line. expected_version >= 0 makes it
+ * refuse (STORE_CONFLICT) when the data changed since the caller read it.
+ * *users_added (may be NULL) counts users added by STORE_RESTORE_ADD_USERS. */
+int store_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, int64_t *users_added,
+                  char *err, size_t errlen);
+
 #endif

@@ -7,13 +7,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Minimum sizes: raise these as the dataset grows.
-const GENRES_MIN = 70;
-const BANDS_MIN = 160;
+const GENRES_MIN = 600;
+const BANDS_MIN = 3000;
 // Root genres ("families") that must exist.
 const REQUIRED_ROOTS = [
   'rock', 'metal', 'punk', 'pop', 'electronic', 'hip-hop', 'jazz', 'blues',
   'rhythm-and-blues', 'country', 'folk', 'classical', 'caribbean', 'latin',
-  'african', 'asian', 'experimental',
+  'african', 'asian', 'middle-eastern', 'european', 'gospel', 'easy-listening', 'experimental',
 ];
 // Ids that other parts of the project rely on.
 const REQUIRED_GENRES = ['rock', 'metal', 'heavy-metal', 'death-metal', 'thrash-metal', 'groove-metal',
@@ -34,6 +34,9 @@ const bands = data.bands;
 const gById = new Map(genres.map(g => [g.id, g]));
 
 const ID_RE = /^[a-z0-9-]{1,50}$/;
+// The C loader accepts origin years in this range only (earlier origins are recorded as null).
+const YEAR_MIN = 1000;
+const YEAR_MAX = 2100;
 const TYPES = new Set(['root', 'intermediate', 'leaf']);
 const GENRE_KEYS = ['id', 'name', 'type', 'parent', 'parents', 'description', 'origin_year', 'links'].sort();
 const BAND_KEYS = ['id', 'name', 'primary_genre', 'genres'].sort();
@@ -79,7 +82,7 @@ test('genre fields', () => {
     assert.ok(g.description.trim().length >= 10 && g.description.length <= 500, `${w}: description length`);
     assert.ok(g.description.isWellFormed() && !/\p{Cc}/u.test(g.description), `${w}: bad description text`);
     assert.ok(g.origin_year === null || (Number.isInteger(g.origin_year) && g.origin_year % 10 === 0
-      && g.origin_year >= 0 && g.origin_year <= 2030), `${w}: origin_year must be a decade start year or null`);
+      && g.origin_year >= YEAR_MIN && g.origin_year <= YEAR_MAX), `${w}: origin_year must be a decade start year in ${YEAR_MIN}..${YEAR_MAX} or null`);
   }
 });
 

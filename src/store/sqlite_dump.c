@@ -1,0 +1,491 @@
+/*
+ * sqlite_dump.c — whole-database copies for backup, restore and import
+ * (see store.h: store_dump, store_restore).
+ *
+ * A dump is one read transaction: in WAL mode every SELECT inside it sees
+ * the database as it was at the first one, so a dump taken while the server
+ * writes is a picture of one instant, never half of a write. A restore is one
+ * write transaction taken up front (BEGIN IMMEDIATE): it deletes the parts it
+ * replaces, inserts the new rows with their original ids and times, clears
+ * sessions when accounts change, and bumps the data version that every server
+ * polls; a failure anywhere rolls all of it back. The foreign keys between
+ * genres and bands are deferred, so they are checked once, at COMMIT.
+ *
+ * The dump reads tables that older schemas may not have (accounts arrived in
+ * 0002), so that the automatic backup taken before a migration works on the
+ * old schema too.
+ */
+#include "store/sqlite_internal.h"
+
+#include "core/strmap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int has_table(sqlite3 *db, const char *name, int *exists, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sq_prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", &st, err, errlen) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *exists = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sq_fail(db, "reading the schema", err, errlen);
+    return 0;
+}
+
+/* Runs a query returning one integer (or NULL, read as 0). */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sq_prepare(db, sql, &st, err, errlen) != 0)
+        return -1;
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(db, sql, err, errlen);
+}
+
+static int append_string(char ***v, size_t *n, char *s)
+{
+    if (!s)
+        return -1;
+    char **grown = realloc(*v, (*n + 1) * sizeof **v);
+    if (!grown) {
+        free(s);
+        return -1;
+    }
+    *v = grown;
+    (*v)[(*n)++] = s;
+    return 0;
+}
+
+/* The map, in the same order as store_load: genres and bands by id, parents,
+ * links and band genres by position. */
+static int dump_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    strmap gi = {0}, bi = {0};
+    int rc = -1;
+    size_t k;
+    if (sq_prepare(db, "SELECT id, name, type, parent_id, description, origin_year FROM genres ORDER BY id", &st, err,
+                   errlen) != 0)
+        goto done;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        genre *g = dataset_add_genre(d);
+        if (!g)
+            goto oom;
+        g->id = sq_column_dup(st, 0);
+        g->name = sq_column_dup(st, 1);
+        g->type = genre_type_parse((const char *)sqlite3_column_text(st, 2));
+        g->parent = sq_column_dup(st, 3);
+        g->description = sq_column_dup(st, 4);
+        g->origin_year = sqlite3_column_int(st, 5);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (strmap_init(&gi, d->ngenres) != 0)
+        goto oom;
+    for (size_t i = 0; i < d->ngenres; i++)
+        if (strmap_put(&gi, d->genres[i].id, i) != 0)
+            goto oom;
+    if (sq_prepare(db, "SELECT genre_id, parent_id FROM genre_parents ORDER BY genre_id, position", &st, err,
+                   errlen) != 0)
+        goto done;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (!strmap_get(&gi, (const char *)sqlite3_column_text(st, 0), &k))
+            continue;
+        if (append_string(&d->genres[k].parents, &d->genres[k].nparents, sq_column_dup(st, 1)) != 0)
+            goto oom;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sq_prepare(db, "SELECT from_id, to_id, kind FROM genre_links ORDER BY from_id, position", &st, err,
+                   errlen) != 0)
+        goto done;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (!strmap_get(&gi, (const char *)sqlite3_column_text(st, 0), &k))
+            continue;
+        genre *g = &d->genres[k];
+        genre_link *links = realloc(g->links, (g->nlinks + 1) * sizeof *links);
+        if (!links)
+            goto oom;
+        g->links = links;
+        g->links[g->nlinks].to = sq_column_dup(st, 1);
+        g->links[g->nlinks].kind = sq_column_dup(st, 2);
+        g->nlinks++;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sq_prepare(db, "SELECT id, name, primary_genre FROM bands ORDER BY id", &st, err, errlen) != 0)
+        goto done;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        band *b = dataset_add_band(d);
+        if (!b)
+            goto oom;
+        b->id = sq_column_dup(st, 0);
+        b->name = sq_column_dup(st, 1);
+        b->primary_genre = sq_column_dup(st, 2);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (strmap_init(&bi, d->nbands) != 0)
+        goto oom;
+    for (size_t i = 0; i < d->nbands; i++)
+        if (strmap_put(&bi, d->bands[i].id, i) != 0)
+            goto oom;
+    if (sq_prepare(db, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", &st, err, errlen) != 0)
+        goto done;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (!strmap_get(&bi, (const char *)sqlite3_column_text(st, 0), &k))
+            continue;
+        if (append_string(&d->bands[k].genres, &d->bands[k].ngenres, sq_column_dup(st, 1)) != 0)
+            goto oom;
+    }
+    rc = 0;
+    goto done;
+oom:
+    snprintf(err, errlen, "out of memory while reading the map");
+done:
+    sqlite3_finalize(st);
+    strmap_free(&gi);
+    strmap_free(&bi);
+    return rc;
+}
+
+static int dump_users(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sq_prepare(db,
+                   "SELECT id, username, email, password_hash, is_admin, disabled, created_at, "
+                   "coalesce(last_login_at, '') FROM users ORDER BY id",
+                   &st, err, errlen) != 0)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_user *grown = realloc(out->users, (out->nusers + 1) * sizeof *grown);
+        if (!grown) {
+            sqlite3_finalize(st);
+            snprintf(err, errlen, "out of memory while reading users");
+            return -1;
+        }
+        out->users = grown;
+        store_user *u = &out->users[out->nusers++];
+        memset(u, 0, sizeof *u);
+        u->id = sqlite3_column_int64(st, 0);
+        sq_column_copy(st, 1, u->username, sizeof u->username);
+        sq_column_copy(st, 2, u->email, sizeof u->email);
+        sq_column_copy(st, 3, u->password_hash, sizeof u->password_hash);
+        u->is_admin = sqlite3_column_int(st, 4);
+        u->disabled = sqlite3_column_int(st, 5);
+        sq_column_copy(st, 6, u->created_at, sizeof u->created_at);
+        sq_column_copy(st, 7, u->last_login_at, sizeof u->last_login_at);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(db, "reading users", err, errlen);
+}
+
+static int dump_audit(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sq_prepare(db,
+                   "SELECT id, at, actor, action, entity_type, entity_id, before_json, after_json FROM audit_log "
+                   "ORDER BY id",
+                   &st, err, errlen) != 0)
+        return -1;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->naudit == cap) {
+            cap = cap ? cap * 2 : 64;
+            store_audit *grown = realloc(out->audit, cap * sizeof *grown);
+            if (!grown) {
+                sqlite3_finalize(st);
+                snprintf(err, errlen, "out of memory while reading the audit log");
+                return -1;
+            }
+            out->audit = grown;
+        }
+        store_audit *a = &out->audit[out->naudit++];
+        memset(a, 0, sizeof *a);
+        a->id = sqlite3_column_int64(st, 0);
+        sq_column_copy(st, 1, a->at, sizeof a->at);
+        a->actor = sq_column_dup(st, 2);
+        sq_column_copy(st, 3, a->action, sizeof a->action);
+        sq_column_copy(st, 4, a->entity_type, sizeof a->entity_type);
+        a->entity_id = sq_column_dup(st, 5);
+        a->before_json = sq_column_dup(st, 6);
+        a->after_json = sq_column_dup(st, 7);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(db, "reading the audit log", err, errlen);
+}
+
+static int dump_all(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
+{
+    int exists;
+    if (has_table(db, "schema_migrations", &exists, err, errlen) != 0)
+        return -1;
+    if (exists) {
+        sqlite3_stmt *st;
+        if (sq_prepare(db, "SELECT max(name) FROM schema_migrations", &st, err, errlen) != 0)
+            return -1;
+        if (sqlite3_step(st) == SQLITE_ROW)
+            sq_column_copy(st, 0, out->schema_version, sizeof out->schema_version);
+        sqlite3_finalize(st);
+    }
+    if (has_table(db, "genres", &exists, err, errlen) != 0)
+        return -1;
+    if (exists) {
+        if (dump_map(db, &out->map, err, errlen) != 0 ||
+            query_int(db, "SELECT version FROM data_version WHERE id = 1", &out->data_version, err, errlen) != 0 ||
+            query_int(db, "SELECT count(*) FROM genres", &out->counts.genres, err, errlen) != 0 ||
+            query_int(db, "SELECT count(*) FROM genre_parents", &out->counts.genre_parents, err, errlen) != 0 ||
+            query_int(db, "SELECT count(*) FROM genre_links", &out->counts.genre_links, err, errlen) != 0 ||
+            query_int(db, "SELECT count(*) FROM bands", &out->counts.bands, err, errlen) != 0 ||
+            query_int(db, "SELECT count(*) FROM band_genres", &out->counts.band_genres, err, errlen) != 0)
+            return -1;
+    }
+    if (has_table(db, "users", &out->has_users, err, errlen) != 0)
+        return -1;
+    if (out->has_users && (dump_users(db, out, err, errlen) != 0 ||
+                           query_int(db, "SELECT count(*) FROM users", &out->counts.users, err, errlen) != 0))
+        return -1;
+    if (has_table(db, "audit_log", &out->has_audit, err, errlen) != 0)
+        return -1;
+    if (out->has_audit && (dump_audit(db, out, err, errlen) != 0 ||
+                           query_int(db, "SELECT count(*) FROM audit_log", &out->counts.audit_log, err, errlen) != 0))
+        return -1;
+    return 0;
+}
+
+int sq_dump(store *s, store_dump_t *out, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    memset(out, 0, sizeof *out);
+    if (sq_exec(db, "BEGIN", err, errlen) != 0)
+        return -1;
+    int rc = dump_all(db, out, err, errlen);
+    if (rc == 0)
+        rc = sq_exec(db, "COMMIT", err, errlen);
+    else
+        sq_rollback(db);
+    if (rc != 0)
+        store_dump_free(out);
+    return rc;
+}
+
+/* ---- restore ---- */
+
+enum {
+    R_GENRE,
+    R_PARENT,
+    R_LINK,
+    R_BAND,
+    R_BAND_GENRE,
+    R_USER,
+    R_USER_ADD,
+    R_AUDIT,
+    R_COUNT
+};
+
+static const char *const restore_sql[R_COUNT] = {
+    "INSERT INTO genres (id, name, type, parent_id, description, origin_year) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "INSERT INTO genre_parents (genre_id, parent_id, position) VALUES (?1, ?2, ?3)",
+    "INSERT INTO genre_links (from_id, to_id, kind, position) VALUES (?1, ?2, ?3, ?4)",
+    "INSERT INTO bands (id, name, primary_genre) VALUES (?1, ?2, ?3)",
+    "INSERT INTO band_genres (band_id, genre_id, position) VALUES (?1, ?2, ?3)",
+    "INSERT INTO users (id, username, email, password_hash, is_admin, disabled, created_at, last_login_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, ''))",
+    "INSERT INTO users (username, email, password_hash, is_admin, disabled, created_at, last_login_at) "
+    "SELECT ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, '') WHERE NOT EXISTS "
+    "(SELECT 1 FROM users WHERE username = ?2 OR email = ?3)",
+    "INSERT INTO audit_log (id, at, actor, action, entity_type, entity_id, before_json, after_json) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+};
+
+typedef struct restorer {
+    sqlite3 *db;
+    sqlite3_stmt *st[R_COUNT];
+    char what[160]; /* the row being written, for the error message */
+} restorer;
+
+static int step(restorer *r, int k)
+{
+    int rc = sqlite3_step(r->st[k]);
+    sqlite3_reset(r->st[k]);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void bind_text(restorer *r, int k, int i, const char *s)
+{
+    sqlite3_bind_text(r->st[k], i, s, -1, SQLITE_STATIC);
+}
+
+static int put_genre(restorer *r, const genre *g)
+{
+    snprintf(r->what, sizeof r->what, "restoring genre %.60s", g->id ? g->id : "?");
+    sqlite3_stmt *st = r->st[R_GENRE];
+    sqlite3_clear_bindings(st);
+    bind_text(r, R_GENRE, 1, g->id);
+    bind_text(r, R_GENRE, 2, g->name);
+    bind_text(r, R_GENRE, 3, genre_type_name(g->type));
+    bind_text(r, R_GENRE, 4, g->parent);
+    bind_text(r, R_GENRE, 5, g->description);
+    if (g->origin_year)
+        sqlite3_bind_int(st, 6, g->origin_year);
+    if (step(r, R_GENRE) != 0)
+        return -1;
+    for (size_t j = 0; j < g->nparents; j++) {
+        bind_text(r, R_PARENT, 1, g->id);
+        bind_text(r, R_PARENT, 2, g->parents[j]);
+        sqlite3_bind_int64(r->st[R_PARENT], 3, (int64_t)j);
+        if (step(r, R_PARENT) != 0)
+            return -1;
+    }
+    for (size_t j = 0; j < g->nlinks; j++) {
+        bind_text(r, R_LINK, 1, g->id);
+        bind_text(r, R_LINK, 2, g->links[j].to);
+        bind_text(r, R_LINK, 3, g->links[j].kind);
+        sqlite3_bind_int64(r->st[R_LINK], 4, (int64_t)j);
+        if (step(r, R_LINK) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int put_band(restorer *r, const band *b)
+{
+    snprintf(r->what, sizeof r->what, "restoring band %.60s", b->id ? b->id : "?");
+    bind_text(r, R_BAND, 1, b->id);
+    bind_text(r, R_BAND, 2, b->name);
+    bind_text(r, R_BAND, 3, b->primary_genre);
+    if (step(r, R_BAND) != 0)
+        return -1;
+    for (size_t j = 0; j < b->ngenres; j++) {
+        bind_text(r, R_BAND_GENRE, 1, b->id);
+        bind_text(r, R_BAND_GENRE, 2, b->genres[j]);
+        sqlite3_bind_int64(r->st[R_BAND_GENRE], 3, (int64_t)j);
+        if (step(r, R_BAND_GENRE) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int put_user(restorer *r, int k, const store_user *u)
+{
+    snprintf(r->what, sizeof r->what, "restoring user %.80s", u->username);
+    sqlite3_stmt *st = r->st[k];
+    sqlite3_bind_int64(st, 1, u->id);
+    bind_text(r, k, 2, u->username);
+    bind_text(r, k, 3, u->email);
+    bind_text(r, k, 4, u->password_hash);
+    sqlite3_bind_int(st, 5, u->is_admin ? 1 : 0);
+    sqlite3_bind_int(st, 6, u->disabled ? 1 : 0);
+    bind_text(r, k, 7, u->created_at);
+    bind_text(r, k, 8, u->last_login_at);
+    return step(r, k);
+}
+
+static int put_audit(restorer *r, const store_audit *a)
+{
+    snprintf(r->what, sizeof r->what, "restoring audit entry %lld", (long long)a->id);
+    sqlite3_stmt *st = r->st[R_AUDIT];
+    sqlite3_bind_int64(st, 1, a->id);
+    bind_text(r, R_AUDIT, 2, a->at);
+    bind_text(r, R_AUDIT, 3, a->actor);
+    bind_text(r, R_AUDIT, 4, a->action);
+    bind_text(r, R_AUDIT, 5, a->entity_type);
+    bind_text(r, R_AUDIT, 6, a->entity_id);
+    bind_text(r, R_AUDIT, 7, a->before_json);
+    bind_text(r, R_AUDIT, 8, a->after_json);
+    return step(r, R_AUDIT);
+}
+
+static int restore_rows(restorer *r, const store_dump_t *d, unsigned what, int64_t expected_version,
+                        int64_t *users_added, char *err, size_t errlen)
+{
+    sqlite3 *db = r->db;
+    if (expected_version >= 0) {
+        int64_t now;
+        if (query_int(db, "SELECT version FROM data_version WHERE id = 1", &now, err, errlen) != 0)
+            return -1;
+        if (now != expected_version) {
+            snprintf(err, errlen,
+                     "the data changed while this command ran (version %lld, expected %lld): nothing was written; "
+                     "run it again",
+                     (long long)now, (long long)expected_version);
+            return STORE_CONFLICT;
+        }
+    }
+    for (int i = 0; i < R_COUNT; i++)
+        if (sq_prepare(db, restore_sql[i], &r->st[i], err, errlen) != 0)
+            return -1;
+    if (what & STORE_RESTORE_MAP) {
+        snprintf(r->what, sizeof r->what, "removing the current map");
+        if (sq_exec(db,
+                    "DELETE FROM band_genres; DELETE FROM bands; DELETE FROM genre_links; "
+                    "DELETE FROM genre_parents; DELETE FROM genres;",
+                    err, errlen) != 0)
+            return -1;
+        for (size_t i = 0; i < d->map.ngenres; i++)
+            if (put_genre(r, &d->map.genres[i]) != 0)
+                return sq_fail(db, r->what, err, errlen);
+        for (size_t i = 0; i < d->map.nbands; i++)
+            if (put_band(r, &d->map.bands[i]) != 0)
+                return sq_fail(db, r->what, err, errlen);
+    }
+    if (what & STORE_RESTORE_USERS) {
+        /* Sessions point at user ids that may now name somebody else. */
+        if (sq_exec(db, "DELETE FROM sessions; DELETE FROM login_attempts; DELETE FROM users;", err, errlen) != 0)
+            return -1;
+        for (size_t i = 0; i < d->nusers; i++)
+            if (put_user(r, R_USER, &d->users[i]) != 0)
+                return sq_fail(db, r->what, err, errlen);
+    }
+    if (what & STORE_RESTORE_ADD_USERS) {
+        for (size_t i = 0; i < d->nusers; i++) {
+            if (put_user(r, R_USER_ADD, &d->users[i]) != 0)
+                return sq_fail(db, r->what, err, errlen);
+            if (users_added)
+                *users_added += sqlite3_changes(db);
+        }
+    }
+    if (what & STORE_RESTORE_AUDIT) {
+        if (sq_exec(db, "DELETE FROM audit_log", err, errlen) != 0)
+            return -1;
+        for (size_t i = 0; i < d->naudit; i++)
+            if (put_audit(r, &d->audit[i]) != 0)
+                return sq_fail(db, r->what, err, errlen);
+    }
+    return sq_exec(db, "UPDATE data_version SET version = version + 1 WHERE id = 1", err, errlen);
+}
+
+int sq_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, int64_t *users_added,
+               char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    if (users_added)
+        *users_added = 0;
+    if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    restorer r;
+    memset(&r, 0, sizeof r);
+    r.db = db;
+    int rc = restore_rows(&r, d, what, expected_version, users_added, err, errlen);
+    for (int i = 0; i < R_COUNT; i++)
+        sqlite3_finalize(r.st[i]);
+    if (rc != 0) {
+        sq_rollback(db);
+        return rc;
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = sq_fail(db, "the database refused the restored data", err, errlen);
+        sq_rollback(db);
+        return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,794 @@
+/*
+ * test_graph.c — unit tests of src/graph: building a snapshot, its indexes
+ * and documents, name search, exploration (paths, related genres, similar
+ * bands) and publishing with reference counts.
+ *
+ * The documents are parsed back with jansson and checked the way a client
+ * would read them: families, children and bands in name order (accents
+ * ignored), the gzip copy inflating to the identity bytes, ETags that follow
+ * the content. Search is checked for its ranking (exact, prefix, word
+ * prefix, substring), accent folding, limits and empty queries. Reference
+ * counts are read from the snapshot's internals (graph/internal.h) so a leak
+ * or an early free shows up as a wrong number, not only under ASan.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "domain/model.h"
+#include "graph/internal.h"
+#include "graph/snapshot.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* ---------------------------------------------------------------- helpers */
+
+static void set_str(char **slot, const char *v)
+{
+    free(*slot);
+    *slot = v ? strdup(v) : NULL;
+}
+
+static char **split_ids(const char *csv, size_t *n)
+{
+    *n = 0;
+    if (!csv || !*csv)
+        return NULL;
+    char **v = calloc(strlen(csv) + 1, sizeof *v);
+    char *copy = strdup(csv), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        v[(*n)++] = strdup(t);
+    free(copy);
+    return v;
+}
+
+static genre *add_genre(dataset *d, const char *id, const char *name, genre_type type, const char *parents)
+{
+    genre *g = dataset_add_genre(d);
+    assert_non_null(g);
+    g->id = strdup(id);
+    g->name = strdup(name);
+    g->type = type;
+    g->parents = split_ids(parents, &g->nparents);
+    g->parent = g->nparents ? strdup(g->parents[0]) : NULL;
+    return g;
+}
+
+static band *add_band(dataset *d, const char *id, const char *name, const char *genres)
+{
+    band *b = dataset_add_band(d);
+    assert_non_null(b);
+    b->id = strdup(id);
+    b->name = strdup(name);
+    b->genres = split_ids(genres, &b->ngenres);
+    b->primary_genre = b->ngenres ? strdup(b->genres[0]) : NULL;
+    return b;
+}
+
+/*
+ * rock ── hard-rock ── heavy-metal ── thrash-metal ── crossover-thrash
+ *  │                   (also metal)
+ *  ├── zydeco-rock, arger-rock ("Ärger rock"), grunge, hard-rock: children in
+ *  │   an order that differs from their names' order
+ * metal ── doom-metal
+ */
+static void small_dataset(dataset *d)
+{
+    memset(d, 0, sizeof *d);
+    add_genre(d, "rock", "Rock", GENRE_ROOT, "");
+    add_genre(d, "metal", "Metal", GENRE_ROOT, "");
+    add_genre(d, "zydeco-rock", "Zydeco rock", GENRE_LEAF, "rock");
+    add_genre(d, "hard-rock", "hard rock", GENRE_INTERMEDIATE, "rock");
+    add_genre(d, "grunge", "Grunge", GENRE_LEAF, "rock");
+    add_genre(d, "arger-rock", "\xc3\x84rger rock", GENRE_LEAF, "rock");
+    add_genre(d, "heavy-metal", "Heavy metal", GENRE_INTERMEDIATE, "hard-rock,metal");
+    add_genre(d, "thrash-metal", "Thrash metal", GENRE_INTERMEDIATE, "heavy-metal");
+    add_genre(d, "crossover-thrash", "Crossover thrash", GENRE_LEAF, "thrash-metal");
+    add_genre(d, "doom-metal", "Doom metal", GENRE_LEAF, "metal");
+    add_band(d, "nirvana", "Nirvana", "grunge");
+    add_band(d, "oelhead", "\xc3\x96lhead", "grunge");
+    add_band(d, "alice-in-chains", "Alice in Chains", "grunge,doom-metal");
+    add_band(d, "melvins", "melvins", "doom-metal,grunge"); /* lists grunge as a secondary genre */
+    add_band(d, "dri", "D.R.I.", "crossover-thrash");
+}
+
+static graph_snapshot *build(dataset *d, int64_t version)
+{
+    char err[256] = "";
+    graph_snapshot *s = graph_build(d, version, err, sizeof err);
+    if (!s)
+        fail_msg("graph_build: %s", err);
+    return s;
+}
+
+static graph_snapshot *build_small(void)
+{
+    dataset d;
+    small_dataset(&d);
+    return build(&d, 7);
+}
+
+static json_t *parse_blob(const graph_blob *b)
+{
+    assert_non_null(b);
+    assert_non_null(b->data);
+    json_error_t jerr;
+    json_t *v = json_loadb(b->data, b->len, 0, &jerr);
+    if (!v)
+        fail_msg("document does not parse: %s: %.*s", jerr.text, (int)(b->len > 200 ? 200 : b->len), b->data);
+    return v;
+}
+
+static size_t genre_index(const graph_snapshot *s, const char *id)
+{
+    size_t i;
+    if (!graph_find_genre(s, id, &i))
+        fail_msg("genre %s not found", id);
+    return i;
+}
+
+static json_t *genre_doc(const graph_snapshot *s, const char *id)
+{
+    return parse_blob(graph_doc_genre(s, genre_index(s, id)));
+}
+
+/* Asserts that arr (of {"id":…}) holds exactly the ids in csv, in order. */
+static void assert_ids(const json_t *arr, const char *csv)
+{
+    size_t n;
+    char **ids = split_ids(csv, &n);
+    assert_true(json_is_array(arr));
+    if (json_array_size(arr) != n)
+        fail_msg("expected %zu entries (%s), got %zu", n, csv, json_array_size(arr));
+    for (size_t i = 0; i < n; i++) {
+        const json_t *item = json_array_get(arr, i);
+        const char *id = json_is_string(item) ? json_string_value(item) : json_string_value(json_object_get(item, "id"));
+        assert_non_null(id);
+        if (strcmp(id, ids[i]) != 0)
+            fail_msg("entry %zu: expected %s, got %s (want %s)", i, ids[i], id, csv);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+static json_t *search(const graph_snapshot *s, const char *q, size_t limit)
+{
+    buf out = BUF_INIT;
+    graph_search(s, q, limit, &out);
+    assert_false(buf_failed(&out));
+    json_error_t jerr;
+    json_t *v = json_loadb(out.data, out.len, 0, &jerr);
+    if (!v)
+        fail_msg("search output does not parse: %s", jerr.text);
+    buf_free(&out);
+    assert_string_equal(json_string_value(json_object_get(v, "query")), q);
+    return v;
+}
+
+/* Inflates a gzip stream expected to hold about `expect` bytes (room for more,
+ * so a stream that inflates to too much is caught by the length check). */
+static char *gunzip(const char *gz, size_t gzlen, size_t expect, size_t *outlen)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    size_t cap = expect + 1024;
+    char *out = malloc(cap);
+    z.next_in = (unsigned char *)gz;
+    z.avail_in = (uInt)gzlen;
+    z.next_out = (unsigned char *)out;
+    z.avail_out = (uInt)cap;
+    int rc = inflate(&z, Z_FINISH);
+    *outlen = z.total_out;
+    inflateEnd(&z);
+    assert_int_equal(rc, Z_STREAM_END);
+    return out;
+}
+
+/* ---------------------------------------------------------------- building */
+
+static void test_build_takes_over_the_dataset_and_indexes_it(void **state)
+{
+    (void)state;
+    dataset d;
+    small_dataset(&d);
+    graph_snapshot *s = build(&d, 42);
+    assert_int_equal(d.ngenres, 0); /* taken over, left empty */
+    assert_null(d.genres);
+    assert_int_equal(graph_version(s), 42);
+    const dataset *sd = graph_dataset(s);
+    assert_int_equal(sd->ngenres, 10);
+    assert_int_equal(sd->nbands, 5);
+    size_t i;
+    assert_true(graph_find_genre(s, "grunge", &i));
+    assert_string_equal(sd->genres[i].name, "Grunge");
+    assert_true(graph_find_band(s, "dri", &i));
+    assert_string_equal(sd->bands[i].name, "D.R.I.");
+    assert_false(graph_find_genre(s, "nirvana", &i)); /* a band, not a genre */
+    assert_false(graph_find_band(s, "grunge", &i));
+    assert_false(graph_find_genre(s, "", &i));
+    assert_true(graph_bytes(s) > 0);
+    graph_release(s);
+}
+
+static void test_family_of_a_deep_genre_is_its_root_by_primary_parents(void **state)
+{
+    (void)state;
+    graph_snapshot *s = build_small();
+    assert_string_equal(graph_family(s, genre_index(s, "crossover-thrash")), "rock");
+    assert_string_equal(graph_family(s, genre_index(s, "heavy-metal")), "rock"); /* primary is hard-rock */
+    assert_string_equal(graph_family(s, genre_index(s, "doom-metal")), "metal");
+    assert_string_equal(graph_family(s, genre_index(s, "rock")), "rock");
+    assert_string_equal(graph_family(s, genre_index(s, "metal")), "metal");
+    json_t *doc = genre_doc(s, "crossover-thrash");
+    assert_string_equal(json_string_value(json_object_get(doc, "family")), "rock");
+    json_decref(doc);
+    graph_release(s);
+}
+
+static void test_genre_doc_has_fields_children_and_bands_sorted_by_name(void **state)
+{
+    (void)state;
+    graph_snapshot *s = build_small();
+    json_t *doc = genre_doc(s, "rock");
+    assert_string_equal(json_string_value(json_object_get(doc, "id")), "rock");
+    assert_string_equal(json_string_value(json_object_get(doc, "type")), "root");
+    assert_true(json_is_null(json_object_get(doc, "parent")));
+    assert_int_equal(json_array_size(json_object_get(doc, "parents")), 0);
+    /* "Ärger rock" sorts as "arger rock", "hard rock" regardless of case. */
+    assert_ids(json_object_get(doc, "children"), "arger-rock,grunge,hard-rock,zydeco-rock");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(doc, "children"), 0), "name")),
+                        "\xc3\x84rger rock");
+    assert_ids(json_object_get(doc, "bands"), "");
+    json_decref(doc);
+
+    doc = genre_doc(s, "grunge");
+    assert_string_equal(json_string_value(json_object_get(doc, "parent")), "rock");
+    assert_string_equal(json_string_value(json_object_get(doc, "family")), "rock");
+    assert_ids(json_object_get(doc, "children"), "");
+    /* Every band listing the genre, primary or not, by folded name. */
+    assert_ids(json_object_get(doc, "bands"), "alice-in-chains,melvins,nirvana,oelhead");
+    json_decref(doc);
+
+    /* A genre with two parents is a child of both. */
+    doc = genre_doc(s, "metal");
+    assert_ids(json_object_get(doc, "children"), "doom-metal,heavy-metal");
+    json_decref(doc);
+    doc = genre_doc(s, "heavy-metal");
+    assert_ids(json_object_get(doc, "parents"), "hard-rock,metal");
+    assert_string_equal(json_string_value(json_object_get(doc, "parent")), "hard-rock");
+    json_decref(doc);
+    graph_release(s);
+}
+
+static void test_list_docs_are_sorted_by_name_and_counted(void **state)
+{
+    (void)state;
+    graph_snapshot *s = build_small();
+    json_t *doc = parse_blob(graph_doc_genres(s));
+    assert_int_equal(json_integer_value(json_object_get(doc, "count")), 10);
+    assert_ids(json_object_get(doc, "genres"), "arger-rock,crossover-thrash,doom-metal,grunge,hard-rock,heavy-metal,"
+                                               "metal,rock,thrash-metal,zydeco-rock");
+    json_decref(doc);
+
+    const size_t *order = graph_genres_by_name(s);
+    assert_string_equal(graph_dataset(s)->genres[order[0]].id, "arger-rock");
+    assert_string_equal(graph_dataset(s)->genres[order[9]].id, "zydeco-rock");
+
+    doc = parse_blob(graph_doc_bands(s));
+    assert_int_equal(json_integer_value(json_object_get(doc, "count")), 5);
+    assert_ids(json_object_get(doc, "bands"), "alice-in-chains,dri,melvins,nirvana,oelhead");
+    json_t *alice = json_array_get(json_object_get(doc, "bands"), 0);
+    assert_string_equal(json_string_value(json_object_get(alice, "primary_genre")), "grunge");
+    assert_ids(json_object_get(alice, "genres"), "grunge,doom-metal");
+    json_decref(doc);
+
+    doc = parse_blob(graph_doc_graph(s));
+    assert_int_equal(json_integer_value(json_object_get(doc, "version")), 7);
+    assert_int_equal(json_array_size(json_object_get(doc, "genres")), 10);
+    assert_int_equal(json_array_size(json_object_get(doc, "bands")), 5);
+    json_decref(doc);
+
+    size_t bi;
+    assert_true(graph_find_band(s, "oelhead", &bi));
+    doc = parse_blob(graph_doc_band(s, bi));
+    assert_string_equal(json_string_value(json_object_get(doc, "name")), "\xc3\x96lhead");
+    json_decref(doc);
+    graph_release(s);
+}
+
+static void test_names_with_html_are_escaped_in_documents(void **state)
+{
+    (void)state;
+    dataset d;
+    small_dataset(&d);
+    set_str(&d.bands[0].name, "</script><img src=x onerror=alert(1)>");
+    graph_snapshot *s = build(&d, 1);
+    const graph_blob *b = graph_doc_graph(s);
+    assert_null(memmem(b->data, b->len, "</script>", 9));
+    assert_null(memmem(b->data, b->len, "<img", 4));
+    json_t *doc = parse_blob(b);
+    json_decref(doc);
+    size_t bi;
+    assert_true(graph_find_band(s, "nirvana", &bi));
+    doc = parse_blob(graph_doc_band(s, bi));
+    assert_string_equal(json_string_value(json_object_get(doc, "name")), "</script><img src=x onerror=alert(1)>");
+    json_decref(doc);
+    graph_release(s);
+}
+
+static void test_empty_dataset_builds_empty_documents(void **state)
+{
+    (void)state;
+    dataset d = {0};
+    graph_snapshot *s = build(&d, 0);
+    json_t *doc = parse_blob(graph_doc_genres(s));
+    assert_int_equal(json_integer_value(json_object_get(doc, "count")), 0);
+    json_decref(doc);
+    doc = parse_blob(graph_doc_graph(s));
+    assert_int_equal(json_array_size(json_object_get(doc, "genres")), 0);
+    json_decref(doc);
+    json_t *r = search(s, "rock", 10);
+    assert_int_equal(json_array_size(json_object_get(r, "results")), 0);
+    json_decref(r);
+    graph_release(s);
+}
+
+static void test_cycle_that_slipped_past_the_rules_still_builds(void **state)
+{
+    (void)state;
+    /* The build must terminate even on data the rules would refuse. */
+    dataset d = {0};
+    add_genre(&d, "a", "A", GENRE_INTERMEDIATE, "b");
+    add_genre(&d, "b", "B", GENRE_INTERMEDIATE, "a");
+    graph_snapshot *s = build(&d, 1);
+    const char *f = graph_family(s, genre_index(s, "a"));
+    assert_true(strcmp(f, "a") == 0 || strcmp(f, "b") == 0);
+    graph_release(s);
+}
+
+/* ---------------------------------------------------------------- blobs */
+
+static void big_dataset(dataset *d, const char *suffix)
+{
+    memset(d, 0, sizeof *d);
+    add_genre(d, "root", "Root", GENRE_ROOT, "");
+    for (int i = 0; i < 200; i++) {
+        char id[32], name[64];
+        snprintf(id, sizeof id, "leaf-%d", i);
+        snprintf(name, sizeof name, "Leaf genre number %d%s", i, suffix);
+        add_genre(d, id, name, GENRE_LEAF, "root");
+    }
+}
+
+static void test_large_docs_have_gzip_that_inflates_to_the_identity_bytes(void **state)
+{
+    (void)state;
+    dataset d;
+    big_dataset(&d, "");
+    graph_snapshot *s = build(&d, 1);
+    const graph_blob *b = graph_doc_graph(s);
+    assert_true(b->len >= 1024);
+    assert_non_null(b->gz);
+    assert_true(b->gzlen < b->len);
+    assert_int_equal((unsigned char)b->gz[0], 0x1f); /* gzip magic: what Content-Encoding: gzip means */
+    assert_int_equal((unsigned char)b->gz[1], 0x8b);
+    size_t n;
+    char *plain = gunzip(b->gz, b->gzlen, b->len, &n);
+    assert_int_equal(n, b->len);
+    assert_memory_equal(plain, b->data, n);
+    free(plain);
+
+    const graph_blob *g = graph_doc_genres(s);
+    assert_non_null(g->gz);
+    plain = gunzip(g->gz, g->gzlen, g->len, &n);
+    assert_int_equal(n, g->len);
+    assert_memory_equal(plain, g->data, n);
+    free(plain);
+
+    /* A small document is not worth compressing. */
+    const graph_blob *one = graph_doc_genre(s, genre_index(s, "leaf-3"));
+    assert_true(one->len < 1024);
+    assert_null(one->gz);
+    assert_int_equal(one->gzlen, 0);
+    graph_release(s);
+}
+
+static void test_etag_is_stable_for_same_data_and_changes_with_it(void **state)
+{
+    (void)state;
+    dataset a, b, c;
+    big_dataset(&a, "");
+    big_dataset(&b, "");
+    big_dataset(&c, "");
+    set_str(&c.genres[150].name, "Leaf genre number 149 (renamed)");
+    graph_snapshot *sa = build(&a, 1), *sb = build(&b, 1), *sc = build(&c, 1);
+
+    const char *ea = graph_doc_genres(sa)->etag;
+    assert_int_equal(strlen(ea), 18);
+    assert_int_equal(ea[0], '"');
+    assert_int_equal(ea[17], '"');
+    assert_string_equal(ea, graph_doc_genres(sb)->etag);
+    assert_string_equal(graph_doc_graph(sa)->etag, graph_doc_graph(sb)->etag);
+    assert_string_not_equal(ea, graph_doc_genres(sc)->etag);
+    assert_string_not_equal(graph_doc_graph(sa)->etag, graph_doc_graph(sc)->etag);
+    /* Documents of untouched genres keep their ETag. */
+    assert_string_equal(graph_doc_genre(sa, 3)->etag, graph_doc_genre(sc, 3)->etag);
+    assert_string_not_equal(graph_doc_genre(sa, 150)->etag, graph_doc_genre(sc, 150)->etag);
+    /* The graph document carries the version, so a new version is a new ETag. */
+    dataset d;
+    big_dataset(&d, "");
+    graph_snapshot *sd = build(&d, 2);
+    assert_string_not_equal(graph_doc_graph(sa)->etag, graph_doc_graph(sd)->etag);
+    graph_release(sa);
+    graph_release(sb);
+    graph_release(sc);
+    graph_release(sd);
+}
+
+static void test_blob_init_and_attached_extra_documents(void **state)
+{
+    (void)state;
+    graph_blob b;
+    assert_int_equal(graph_blob_init(&b, strdup("{}"), 2), 0);
+    assert_int_equal(b.len, 2);
+    assert_null(b.gz);
+    assert_int_equal(strlen(b.etag), 18);
+    graph_blob_free(&b);
+    assert_null(b.data);
+
+    graph_snapshot *s = build_small();
+    assert_null(graph_extra(s, 0));
+    assert_int_equal(graph_attach(s, 0, strdup("<html>page</html>"), 17), 0);
+    const graph_blob *e = graph_extra(s, 0);
+    assert_non_null(e);
+    assert_memory_equal(e->data, "<html>page</html>", 17);
+    /* Attaching again replaces (and frees) the old document. */
+    assert_int_equal(graph_attach(s, 0, strdup("second"), 6), 0);
+    assert_memory_equal(graph_extra(s, 0)->data, "second", 6);
+    assert_int_equal(graph_attach(s, GRAPH_EXTRA_SLOTS, strdup("x"), 1), -1);
+    assert_int_equal(graph_attach(s, -1, strdup("x"), 1), -1);
+    assert_null(graph_extra(s, GRAPH_EXTRA_SLOTS));
+    assert_null(graph_extra(s, -1));
+    graph_release(s);
+}
+
+/* ---------------------------------------------------------------- search */
+
+static void search_dataset(dataset *d)
+{
+    memset(d, 0, sizeof *d);
+    add_genre(d, "heavy-metal", "Heavy metal", GENRE_ROOT, "");
+    add_genre(d, "metalcore", "Metalcore", GENRE_ROOT, "");
+    add_genre(d, "nu-metal", "Nu-metal", GENRE_ROOT, "");
+    add_genre(d, "metal", "Metal", GENRE_ROOT, "");
+    add_genre(d, "death-metal", "Death metal", GENRE_ROOT, "");
+    add_genre(d, "rock", "Rock", GENRE_ROOT, "");
+    add_band(d, "gunmetal-grey", "Gunmetal Grey", "rock");
+    add_band(d, "metallica", "Metallica", "rock");
+    add_band(d, "motorhead", "Mot\xc3\xb6rhead", "rock");
+    add_band(d, "bjork", "Bj\xc3\xb6rk", "rock");
+    add_band(d, "sigur-ros", "Sigur R\xc3\xb3s", "rock");
+}
+
+static void assert_result(const json_t *results, size_t i, const char *kind, const char *id)
+{
+    const json_t *r = json_array_get(results, i);
+    if (!r)
+        fail_msg("no result %zu (expected %s %s)", i, kind, id);
+    const char *k = json_string_value(json_object_get(r, "kind"));
+    const char *got = json_string_value(json_object_get(r, "id"));
+    if (!k || !got || strcmp(k, kind) != 0 || strcmp(got, id) != 0)
+        fail_msg("result %zu: expected %s %s, got %s %s", i, kind, id, k ? k : "?", got ? got : "?");
+}
+
+static void test_search_ranks_exact_prefix_word_prefix_then_substring(void **state)
+{
+    (void)state;
+    dataset d;
+    search_dataset(&d);
+    graph_snapshot *s = build(&d, 1);
+    json_t *v = search(s, "metal", 20);
+    json_t *r = json_object_get(v, "results");
+    assert_int_equal(json_array_size(r), 7);
+    assert_result(r, 0, "genre", "metal");       /* exact */
+    assert_result(r, 1, "genre", "metalcore");   /* prefix, genres before bands */
+    assert_result(r, 2, "band", "metallica");    /* prefix */
+    assert_result(r, 3, "genre", "nu-metal");    /* word prefix (after '-'), shortest first */
+    assert_result(r, 4, "genre", "death-metal"); /* word prefix, then alphabetical */
+    assert_result(r, 5, "genre", "heavy-metal");
+    assert_result(r, 6, "band", "gunmetal-grey"); /* substring */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "name")), "Metal");
+    json_decref(v);
+    graph_release(s);
+}
+
+static void test_search_ignores_accents_and_case(void **state)
+{
+    (void)state;
+    dataset d;
+    search_dataset(&d);
+    graph_snapshot *s = build(&d, 1);
+    const char *queries[] = {"motorhead", "MOTORHEAD", "Mot\xc3\xb6rhead", "mot\xc3\xb6r", "  motorhead  "};
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        json_t *v = search(s, queries[i], 10);
+        json_t *r = json_object_get(v, "results");
+        if (json_array_size(r) != 1)
+            fail_msg("'%s' gave %zu results", queries[i], json_array_size(r));
+        assert_result(r, 0, "band", "motorhead");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "name")), "Mot\xc3\xb6rhead");
+        json_decref(v);
+    }
+    json_t *v = search(s, "bjork", 10);
+    assert_result(json_object_get(v, "results"), 0, "band", "bjork");
+    json_decref(v);
+    v = search(s, "sigur ros", 10);
+    assert_result(json_object_get(v, "results"), 0, "band", "sigur-ros");
+    json_decref(v);
+    graph_release(s);
+}
+
+static void test_search_respects_the_limit(void **state)
+{
+    (void)state;
+    dataset d;
+    search_dataset(&d);
+    graph_snapshot *s = build(&d, 1);
+    json_t *v = search(s, "metal", 2);
+    json_t *r = json_object_get(v, "results");
+    assert_int_equal(json_array_size(r), 2);
+    assert_result(r, 0, "genre", "metal"); /* the best two, not the first two found */
+    assert_result(r, 1, "genre", "metalcore");
+    json_decref(v);
+    v = search(s, "metal", 1);
+    assert_int_equal(json_array_size(json_object_get(v, "results")), 1);
+    assert_result(json_object_get(v, "results"), 0, "genre", "metal");
+    json_decref(v);
+    v = search(s, "metal", 0);
+    assert_int_equal(json_array_size(json_object_get(v, "results")), 0);
+    json_decref(v);
+    graph_release(s);
+}
+
+static void test_search_empty_or_unmatched_query_gives_no_results(void **state)
+{
+    (void)state;
+    dataset d;
+    search_dataset(&d);
+    graph_snapshot *s = build(&d, 1);
+    const char *queries[] = {"", "   ", "zzz", "metal!", "\xff\xfe"};
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        buf out = BUF_INIT;
+        graph_search(s, queries[i], 10, &out);
+        json_error_t jerr;
+        json_t *v = json_loadb(out.data, out.len, 0, &jerr);
+        assert_non_null(v);
+        if (json_array_size(json_object_get(v, "results")) != 0)
+            fail_msg("query %zu found something", i);
+        json_decref(v);
+        buf_free(&out);
+    }
+    graph_release(s);
+}
+
+static void test_search_echoes_a_hostile_query_safely(void **state)
+{
+    (void)state;
+    dataset d;
+    search_dataset(&d);
+    graph_snapshot *s = build(&d, 1);
+    buf out = BUF_INIT;
+    graph_search(s, "</script>\"\\", 5, &out);
+    assert_null(strstr(buf_cstr(&out), "</script>"));
+    json_error_t jerr;
+    json_t *v = json_loads(buf_cstr(&out), 0, &jerr);
+    assert_non_null(v);
+    assert_string_equal(json_string_value(json_object_get(v, "query")), "</script>\"\\");
+    json_decref(v);
+    buf_free(&out);
+    graph_release(s);
+}
+
+/* ---------------------------------------------------------------- exploration */
+
+static json_t *explore_doc(int rc, buf *out)
+{
+    assert_int_equal(rc, 0);
+    assert_false(buf_failed(out));
+    json_error_t jerr;
+    json_t *v = json_loadb(out->data, out->len, 0, &jerr);
+    if (!v)
+        fail_msg("exploration output does not parse: %s", jerr.text);
+    buf_free(out);
+    return v;
+}
+
+static void test_path_follows_parent_links_both_ways(void **state)
+{
+    (void)state;
+    dataset d;
+    small_dataset(&d);
+    add_genre(&d, "jazz", "Jazz", GENRE_ROOT, "");
+    graph_snapshot *s = build(&d, 1);
+    buf out = BUF_INIT;
+    json_t *v = explore_doc(graph_path(s, "crossover-thrash", "doom-metal", &out), &out);
+    assert_true(json_is_true(json_object_get(v, "found")));
+    json_t *steps = json_object_get(v, "steps");
+    /* up to thrash, heavy, metal, then down to doom: the only shortest way */
+    assert_int_equal(json_array_size(steps), 4);
+    const char *want[][3] = {{"crossover-thrash", "thrash-metal", "parent"},
+                             {"thrash-metal", "heavy-metal", "parent"},
+                             {"heavy-metal", "metal", "parent"},
+                             {"metal", "doom-metal", "child"}};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *st = json_array_get(steps, i);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(st, "from"), "id")), want[i][0]);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(st, "to"), "id")), want[i][1]);
+        assert_string_equal(json_string_value(json_object_get(st, "relation")), want[i][2]);
+    }
+    json_decref(v);
+
+    v = explore_doc(graph_path(s, "rock", "jazz", &out), &out);
+    assert_true(json_is_false(json_object_get(v, "found")));
+    assert_int_equal(json_array_size(json_object_get(v, "steps")), 0);
+    json_decref(v);
+
+    v = explore_doc(graph_path(s, "grunge", "grunge", &out), &out);
+    assert_true(json_is_true(json_object_get(v, "found")));
+    assert_int_equal(json_array_size(json_object_get(v, "steps")), 0);
+    json_decref(v);
+
+    assert_int_equal(graph_path(s, "grunge", "nope", &out), -1);
+    assert_int_equal(graph_path(s, "nope", "grunge", &out), -1);
+    assert_int_equal(out.len, 0); /* nothing written */
+    buf_free(&out);
+    graph_release(s);
+}
+
+static void test_related_lists_neighbours_without_itself(void **state)
+{
+    (void)state;
+    graph_snapshot *s = build_small();
+    buf out = BUF_INIT;
+    json_t *v = explore_doc(graph_related(s, "grunge", 10, &out), &out);
+    json_t *r = json_object_get(v, "related");
+    assert_true(json_array_size(r) >= 1);
+    /* The primary parent ranks first. */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "id")), "rock");
+    int siblings = 0;
+    for (size_t i = 0; i < json_array_size(r); i++) {
+        const char *id = json_string_value(json_object_get(json_array_get(r, i), "id"));
+        assert_string_not_equal(id, "grunge");
+        if (strcmp(id, "zydeco-rock") == 0 || strcmp(id, "arger-rock") == 0 || strcmp(id, "hard-rock") == 0)
+            siblings++;
+        if (i > 0)
+            assert_true(json_number_value(json_object_get(json_array_get(r, i - 1), "score")) >=
+                        json_number_value(json_object_get(json_array_get(r, i), "score")));
+    }
+    assert_int_equal(siblings, 3);
+    json_decref(v);
+
+    v = explore_doc(graph_related(s, "grunge", 1, &out), &out);
+    assert_int_equal(json_array_size(json_object_get(v, "related")), 1);
+    json_decref(v);
+    v = explore_doc(graph_related(s, "grunge", 0, &out), &out);
+    assert_int_equal(json_array_size(json_object_get(v, "related")), 0);
+    json_decref(v);
+    assert_int_equal(graph_related(s, "nirvana", 5, &out), -1); /* a band id */
+    buf_free(&out);
+    graph_release(s);
+}
+
+static void test_similar_bands_share_genres(void **state)
+{
+    (void)state;
+    graph_snapshot *s = build_small();
+    buf out = BUF_INIT;
+    json_t *v = explore_doc(graph_similar(s, "nirvana", 10, &out), &out);
+    json_t *r = json_object_get(v, "similar");
+    /* Everyone listing grunge, never nirvana itself, never D.R.I. */
+    assert_int_equal(json_array_size(r), 3);
+    for (size_t i = 0; i < json_array_size(r); i++) {
+        json_t *e = json_array_get(r, i);
+        const char *id = json_string_value(json_object_get(e, "id"));
+        assert_string_not_equal(id, "nirvana");
+        assert_string_not_equal(id, "dri");
+        assert_ids(json_object_get(e, "shared"), "grunge");
+    }
+    json_decref(v);
+    v = explore_doc(graph_similar(s, "dri", 10, &out), &out);
+    assert_int_equal(json_array_size(json_object_get(v, "similar")), 0);
+    json_decref(v);
+    v = explore_doc(graph_similar(s, "nirvana", 2, &out), &out);
+    assert_int_equal(json_array_size(json_object_get(v, "similar")), 2);
+    json_decref(v);
+    assert_int_equal(graph_similar(s, "grunge", 5, &out), -1); /* a genre id */
+    buf_free(&out);
+    graph_release(s);
+}
+
+/* ---------------------------------------------------------------- publishing */
+
+static int refs(graph_snapshot *s)
+{
+    return atomic_load(&s->refs);
+}
+
+static void test_publish_acquire_release_reference_counts(void **state)
+{
+    (void)state;
+    assert_null(graph_acquire()); /* nothing published yet */
+
+    graph_snapshot *first = build_small();
+    assert_int_equal(refs(first), 1);
+    graph_publish(first); /* takes over the builder's reference */
+    assert_int_equal(refs(first), 1);
+
+    graph_snapshot *reader = graph_acquire();
+    assert_ptr_equal(reader, first);
+    assert_int_equal(refs(first), 2);
+
+    dataset d;
+    search_dataset(&d);
+    graph_snapshot *second = build(&d, 8);
+    graph_publish(second);
+    /* The reader that acquired before the publish still holds the old one. */
+    assert_int_equal(refs(first), 1);
+    assert_int_equal(graph_version(reader), 7);
+    json_t *doc = genre_doc(reader, "grunge");
+    assert_string_equal(json_string_value(json_object_get(doc, "name")), "Grunge");
+    json_decref(doc);
+
+    graph_snapshot *later = graph_acquire();
+    assert_ptr_equal(later, second);
+    assert_int_equal(graph_version(later), 8);
+    assert_int_equal(refs(second), 2);
+
+    graph_retain(later);
+    assert_int_equal(refs(second), 3);
+    graph_release(later);
+    assert_int_equal(refs(second), 2);
+
+    graph_release(reader); /* the last reference: frees the first snapshot */
+    graph_release(later);
+    assert_int_equal(refs(second), 1);
+
+    graph_publish(NULL); /* drops the published reference: frees the second */
+    assert_null(graph_acquire());
+    graph_release(NULL); /* harmless */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_publish_acquire_release_reference_counts),
+        cmocka_unit_test(test_build_takes_over_the_dataset_and_indexes_it),
+        cmocka_unit_test(test_family_of_a_deep_genre_is_its_root_by_primary_parents),
+        cmocka_unit_test(test_genre_doc_has_fields_children_and_bands_sorted_by_name),
+        cmocka_unit_test(test_list_docs_are_sorted_by_name_and_counted),
+        cmocka_unit_test(test_names_with_html_are_escaped_in_documents),
+        cmocka_unit_test(test_empty_dataset_builds_empty_documents),
+        cmocka_unit_test(test_cycle_that_slipped_past_the_rules_still_builds),
+        cmocka_unit_test(test_large_docs_have_gzip_that_inflates_to_the_identity_bytes),
+        cmocka_unit_test(test_etag_is_stable_for_same_data_and_changes_with_it),
+        cmocka_unit_test(test_blob_init_and_attached_extra_documents),
+        cmocka_unit_test(test_search_ranks_exact_prefix_word_prefix_then_substring),
+        cmocka_unit_test(test_search_ignores_accents_and_case),
+        cmocka_unit_test(test_search_respects_the_limit),
+        cmocka_unit_test(test_search_empty_or_unmatched_query_gives_no_results),
+        cmocka_unit_test(test_search_echoes_a_hostile_query_safely),
+        cmocka_unit_test(test_path_follows_parent_links_both_ways),
+        cmocka_unit_test(test_related_lists_neighbours_without_itself),
+        cmocka_unit_test(test_similar_bands_share_genres),
+    };
+    return cmocka_run_group_tests_name("graph", tests, NULL, NULL) ? 1 : 0;
+}
