@@ -89,6 +89,10 @@ static int cmd_serve(config *cfg, int argc, char **argv)
     if (no_extra_args("serve", argc, argv) != 0)
         return 2;
     char err[4096];
+    if (http_set_trusted_proxies(cfg->trusted_proxies, err, sizeof err) != 0) {
+        fprintf(stderr, "musicgraph serve: %s\n", err);
+        return 2;
+    }
     app *a;
     if (app_start(cfg, &a, err, sizeof err) != 0) {
         fprintf(stderr, "musicgraph serve: %s\n", err);

@@ -10,6 +10,9 @@
 #include "domain/user.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@ struct app {
     pthread_mutex_t rebuild_lock; /* one rebuild at a time */
     int64_t last_failed_version;  /* do not retry a broken rebuild every tick */
     _Atomic double last_build_seconds; /* for /metrics */
+    unsigned char session_key[32]; /* derived from the secret key */
 };
 
 /* Each worker thread keeps its own connection, as SQLite wants. */
@@ -56,6 +60,7 @@ static int rebuild_locked(app *a, store *st, int64_t version, char *err, size_t 
     dataset d;
     if (store_load(st, &d, err, errlen) != 0)
         return -1;
+    double load_seconds = seconds_since(&t0);
     graph_snapshot *s = graph_build(&d, version, err, errlen);
     if (!s) {
         dataset_free(&d);
@@ -69,8 +74,8 @@ static int rebuild_locked(app *a, store *st, int64_t version, char *err, size_t 
     size_t genres = graph_dataset(s)->ngenres, bands = graph_dataset(s)->nbands, bytes = graph_bytes(s);
     graph_publish(s);
     a->last_build_seconds = seconds_since(&t0);
-    log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms", (long long)version, genres,
-             bands, bytes / 1024, seconds_since(&t0) * 1000);
+    log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms (%.0f ms reading the database)",
+             (long long)version, genres, bands, bytes / 1024, seconds_since(&t0) * 1000, load_seconds * 1000);
     return 0;
 }
 
@@ -114,6 +119,55 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* The secret keys the session token hashes. Production refuses to start
+ * without a strong one; elsewhere one is generated once into the state
+ * directory (mode 0600) so development needs no setup. */
+static int load_secret(app *a, char *err, size_t errlen)
+{
+    const config *cfg = a->cfg;
+    char why[256], generated[65];
+    const char *secret = cfg->secret_key;
+    if (config_is_production(cfg)) {
+        if (config_secret_strength(secret, why, sizeof why) != 0) {
+            snprintf(err, errlen, "refusing to start in production: %s", why);
+            return -1;
+        }
+    } else if (!secret || !*secret) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/secret_key", cfg->state_dir);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(generated, sizeof generated, f))
+                generated[0] = '\0';
+            fclose(f);
+            generated[strcspn(generated, "\r\n")] = '\0';
+        }
+        if (!f || strlen(generated) < 32) {
+            unsigned char raw[32];
+            randombytes_buf(raw, sizeof raw);
+            sodium_bin2hex(generated, sizeof generated, raw, sizeof raw);
+            int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (fd < 0 || write(fd, generated, strlen(generated)) != (ssize_t)strlen(generated) || fsync(fd) != 0) {
+                snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+                if (fd >= 0)
+                    close(fd);
+                return -1;
+            }
+            close(fd);
+            log_info("generated a secret key in %s (set MUSICGRAPH_SECRET_KEY to choose one)", path);
+        }
+        secret = generated;
+    }
+    crypto_generichash(a->session_key, sizeof a->session_key, (const unsigned char *)secret, strlen(secret), NULL, 0);
+    sodium_memzero(generated, sizeof generated);
+    return 0;
+}
+
+const unsigned char *app_session_key(app *a)
+{
+    return a->session_key;
 }
 
 /* No default password anywhere: when there is no admin, the first one is
@@ -178,7 +232,7 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     a->cfg = cfg;
     a->last_failed_version = -1;
     pthread_mutex_init(&a->rebuild_lock, NULL);
-    if (ensure_dir(cfg->state_dir, err, errlen) != 0 || pages_init(err, errlen) != 0 ||
+    if (ensure_dir(cfg->state_dir, err, errlen) != 0 || load_secret(a, err, errlen) != 0 || pages_init(err, errlen) != 0 ||
         store_open(cfg->database_url, &a->store, err, errlen) != 0)
         goto fail;
     int applied;

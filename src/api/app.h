@@ -28,6 +28,8 @@ store *app_store(app *a, char *err, size_t errlen);
 /* Rebuilds and publishes the snapshot if the database moved past it. */
 int app_refresh(app *a, store *s, char *err, size_t errlen);
 
+/* 32-byte key for hashing session tokens (from MUSICGRAPH_SECRET_KEY). */
+const unsigned char *app_session_key(app *a);
 /* Seconds the last snapshot took to build. */
 double app_last_build_seconds(app *a);
 

@@ -40,10 +40,11 @@ static void random_token(char *out, size_t outlen)
     sodium_bin2base64(out, outlen, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-static void token_hash(const char *token, char out[AUTH_HASH_CHARS])
+/* Keyed with the secret: the stored hashes are useless without it. */
+static void token_hash(app *a, const char *token, char out[AUTH_HASH_CHARS])
 {
     unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, (const unsigned char *)token, strlen(token), NULL, 0);
+    crypto_generichash(digest, sizeof digest, (const unsigned char *)token, strlen(token), app_session_key(a), 32);
     sodium_bin2hex(out, AUTH_HASH_CHARS, digest, sizeof digest);
 }
 
@@ -52,12 +53,14 @@ static int64_t now_seconds(void)
     return (int64_t)time(NULL);
 }
 
+/* Secure over TLS, behind a trusted proxy that says https, and always in
+ * production (where plain HTTP is never the real entry point). */
 static void set_cookie(app *a, http_request *r, const char *token, int64_t max_age)
 {
     char cookie[256];
-    (void)a;
+    int secure = http_is_secure(r) || config_is_production(app_config(a));
     snprintf(cookie, sizeof cookie, AUTH_COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s", token,
-             (long long)max_age, http_is_secure(r) ? "; Secure" : "");
+             (long long)max_age, secure ? "; Secure" : "");
     http_add_header(r, "set-cookie", cookie);
 }
 
@@ -70,7 +73,7 @@ int auth_resolve(app *a, http_request *r, auth_ctx *ctx)
     char err[256];
     store *s = app_store(a, err, sizeof err);
     int found = 0;
-    token_hash(token, ctx->token_hash);
+    token_hash(a, token, ctx->token_hash);
     if (!s || store_session_get(s, ctx->token_hash, &ctx->session, &found, err, sizeof err) != 0) {
         log_error("reading a session failed: %s", err);
         http_problem(r, 503, "Service Unavailable", "The database is not reachable.", NULL);
@@ -193,7 +196,7 @@ auth_login_result auth_login(app *a, http_request *r, const char *username, cons
 
     char token[AUTH_TOKEN_CHARS];
     random_token(token, sizeof token);
-    token_hash(token, ctx->token_hash);
+    token_hash(a, token, ctx->token_hash);
     char csrf[AUTH_TOKEN_CHARS];
     random_token(csrf, sizeof csrf);
     int64_t now = now_seconds();

@@ -18,7 +18,8 @@ const config_setting config_settings[] = {
     SETTING(database_url, "MUSICGRAPH_DATABASE_URL", "--database-url", NULL, 1,
             "sqlite:///path or postgresql://… (default: sqlite in the state directory; DATABASE_URL also accepted)"),
     SETTING(env, "MUSICGRAPH_ENV", "--env", "development", 0, "development, staging or production"),
-    SETTING(log_format, "MUSICGRAPH_LOG_FORMAT", "--log-format", "text", 0, "text or json"),
+    SETTING(log_format, "MUSICGRAPH_LOG_FORMAT", "--log-format", NULL, 0,
+            "text or json (default: json in staging and production, text in development)"),
     SETTING(log_level, "MUSICGRAPH_LOG_LEVEL", "--log-level", "info", 0, "debug, info, warn or error"),
     SETTING(threads, "MUSICGRAPH_THREADS", "--threads", "0", 0, "worker threads (0: one per core)"),
     SETTING(seed, "MUSICGRAPH_SEED", NULL, "1", 0, "1: load the bundled dataset into an empty database at start (--no-seed: 0)"),
@@ -27,6 +28,10 @@ const config_setting config_settings[] = {
             "seconds to let in-flight requests finish on SIGTERM"),
     SETTING(session_idle, "MUSICGRAPH_SESSION_IDLE_SECONDS", NULL, "7200", 0, "a session ends after this many seconds without a request"),
     SETTING(session_max, "MUSICGRAPH_SESSION_MAX_SECONDS", NULL, "604800", 0, "a session ends this many seconds after login"),
+    SETTING(secret_key, "MUSICGRAPH_SECRET_KEY", NULL, NULL, 1,
+            "at least 32 characters; keys session token hashes (default outside production: generated in the state directory)"),
+    SETTING(trusted_proxies, "MUSICGRAPH_TRUSTED_PROXIES", NULL, "", 0,
+            "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are trusted"),
     SETTING(request_timeout, "MUSICGRAPH_REQUEST_TIMEOUT", NULL, "10", 0,
             "seconds a client has to send its request headers; idle keep-alive connections close after it"),
     SETTING(max_connections, "MUSICGRAPH_MAX_CONNECTIONS", NULL, "4096", 0,
@@ -252,6 +257,8 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "MUSICGRAPH_ENV must be development, staging or production, not '%s'", cfg->env);
         return -1;
     }
+    if (!cfg->log_format)
+        cfg->log_format = strdup(strcmp(cfg->env, "development") == 0 ? "text" : "json");
     if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json")) {
         snprintf(err, errlen, "MUSICGRAPH_LOG_FORMAT must be text or json, not '%s'", cfg->log_format);
         return -1;
@@ -336,4 +343,32 @@ const char *config_common_help(void)
            "  --env NAME             MUSICGRAPH_ENV: development, staging or production\n"
            "  --log-format FMT       MUSICGRAPH_LOG_FORMAT: text or json\n"
            "  --log-level LEVEL      MUSICGRAPH_LOG_LEVEL: debug, info, warn, error\n";
+}
+
+int config_is_production(const config *cfg)
+{
+    return strcmp(cfg->env, "production") == 0;
+}
+
+int config_secret_strength(const char *secret, char *why, size_t whylen)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    if (n == 0) {
+        snprintf(why, whylen, "MUSICGRAPH_SECRET_KEY (or MUSICGRAPH_SECRET_KEY_FILE) is not set");
+        return -1;
+    }
+    if (n < 32) {
+        snprintf(why, whylen, "MUSICGRAPH_SECRET_KEY is %zu characters long; it needs at least 32", n);
+        return -1;
+    }
+    int seen[256] = {0}, distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!seen[(unsigned char)secret[i]]++)
+            distinct++;
+    if (distinct < 10) {
+        snprintf(why, whylen, "MUSICGRAPH_SECRET_KEY uses only %d different characters; use a random value "
+                              "(e.g. `openssl rand -base64 48`)", distinct);
+        return -1;
+    }
+    return 0;
 }

@@ -25,6 +25,8 @@ typedef struct config {
     char *session_idle;  /* seconds of inactivity that end a session */
     char *session_max;   /* seconds after which a session ends regardless */
     char *admin_password; /* password of the first admin, created when there is none */
+    char *secret_key;    /* keys the session token hashes; required and strong in production */
+    char *trusted_proxies; /* proxies whose X-Forwarded-For/-Proto are believed */
     char *request_timeout; /* seconds a client has to send a request (slow clients are cut off) */
     char *max_connections; /* open connections beyond which new ones are refused */
     char *config_file;   /* where the file layer came from, if any */
@@ -58,6 +60,10 @@ const char *config_sqlite_path(const config *cfg);
 /* Helpers for the derived values. */
 int config_threads(const config *cfg);
 long config_long(const char *value, long fallback);
+/* 1 in production (secrets enforced, cookies always Secure, terse errors). */
+int config_is_production(const config *cfg);
+/* 0 if the secret is long and varied enough for production, else -1 with why. */
+int config_secret_strength(const char *secret, char *why, size_t whylen);
 /* Usage text of the common flags, for --help. */
 const char *config_common_help(void);
 

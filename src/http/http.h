@@ -68,6 +68,9 @@ typedef struct http_server_config {
 int http_server_run(const http_server_config *cfg, http_router *rt, char *err, size_t errlen);
 /* Asks a running server to stop (as SIGTERM does). */
 void http_server_stop(void);
+/* Sets the reverse proxies whose forwarding headers are believed
+ * ("10.0.0.1, 192.168.0.0/16, ::1"). */
+int http_set_trusted_proxies(const char *list, char *err, size_t errlen);
 /* Parses "host:port"; fills a sockaddr_storage. */
 int http_parse_listen(const char *listen, void *sockaddr_storage, unsigned *socklen, char *err, size_t errlen);
 

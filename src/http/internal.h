@@ -16,6 +16,9 @@ int http_metrics_init(const http_router *rt);
 void http_metrics_begin(void);
 void http_metrics_end(int route_index, int status, double seconds);
 void http_metrics_connections(int worker, int count);
+/* The client's address, through trusted proxies (proxy.c). */
+struct st_h2o_req_t;
+void http_client_address_into(struct st_h2o_req_t *req, char *out, size_t len);
 /* Writes the access log line for a finished request. */
 void http_log_request(http_request *r, size_t bytes);
 

@@ -311,23 +311,6 @@ void http_redirect(http_request *r, int status, const char *location)
     send_final(r, status, NULL, 0);
 }
 
-const char *http_client_address(http_request *r)
-{
-    struct sockaddr_storage ss;
-    char text[INET6_ADDRSTRLEN] = "";
-    socklen_t sl = r->req->conn->callbacks->get_peername(r->req->conn, (struct sockaddr *)&ss);
-    if (sl > 0 && ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, text, sizeof text);
-    else if (sl > 0 && ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, text, sizeof text);
-    return h2o_strdup(&r->req->pool, text, strlen(text)).base;
-}
-
-int http_is_secure(http_request *r)
-{
-    return r->req->scheme == &H2O_URL_SCHEME_HTTPS;
-}
-
 const char *http_body_bytes(http_request *r, size_t *len)
 {
     *len = r->req->entity.base ? r->req->entity.len : 0;

@@ -118,19 +118,6 @@ static int request_id_ok(const char *s, size_t len)
     return 1;
 }
 
-static void client_address(h2o_req_t *req, char *out, size_t len)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    out[0] = '\0';
-    if (sl == 0)
-        return;
-    if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
-    else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)len);
-}
-
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
@@ -144,7 +131,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     snprintf(rec->method, sizeof rec->method, "%.*s", (int)req->method.len, req->method.base);
     snprintf(rec->path, sizeof rec->path, "%.*s", (int)(req->path.len < 255 ? req->path.len : 255), req->path.base);
     if (log_enabled(LOG_INFO))
-        client_address(req, rec->client, sizeof rec->client);
+        http_client_address_into(req, rec->client, sizeof rec->client);
     ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
     if (i >= 0 && request_id_ok(req->headers.entries[i].value.base, req->headers.entries[i].value.len)) {
         memcpy(r->request_id, req->headers.entries[i].value.base, req->headers.entries[i].value.len);
