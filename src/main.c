@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "mg_version.h"
+#include "ops/doctor.h"
 #include "ops/seed.h"
 #include "store/store.h"
 
@@ -360,6 +361,30 @@ static int cmd_user(config *cfg, int argc, char **argv)
     return rc;
 }
 
+static int cmd_doctor(config *cfg, int argc, char **argv)
+{
+    int json = 0, markdown = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--settings-markdown") == 0)
+            markdown = 1;
+        else {
+            fprintf(stderr, "musicgraph doctor: unexpected argument '%s' (see musicgraph doctor --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    buf out = BUF_INIT;
+    int rc = 0;
+    if (markdown)
+        doctor_settings_markdown(&out);
+    else
+        rc = (int)doctor_run(cfg, json, &out);
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    buf_free(&out);
+    return rc;
+}
+
 static int cmd_version(config *cfg, int argc, char **argv)
 {
     (void)cfg;
@@ -404,6 +429,15 @@ static const command commands[] = {
      "terminal, or are generated and printed once. There is no default password.\n"
      "Changing a password ends the user's sessions. The last admin cannot be demoted.\n",
      cmd_user},
+    {"doctor", "check the configuration, database, directories, backups, address and clock",
+     "usage: musicgraph doctor [--json] [--settings-markdown] [options]\n\n"
+     "Prints the effective configuration (secrets redacted) and checks it: the secret\n"
+     "in production, the database and its schema, the state and backup directories\n"
+     "(writable, free space), the age of the newest backup (warns past 26 hours), the\n"
+     "listening address and the clock. Exit status: 0 all ok, 1 warnings, 2 errors.\n"
+     "--json prints the same as one JSON document; --settings-markdown prints the\n"
+     "table of every setting (docs/configuration.md).\n",
+     cmd_doctor},
     {"version", "print the version", "usage: musicgraph version\n", cmd_version},
     {NULL, NULL, NULL, NULL},
 };
