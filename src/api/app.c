@@ -4,6 +4,7 @@
 #include "api/app.h"
 
 #include "core/log.h"
+#include "graph/positions.h"
 #include "graph/snapshot.h"
 #include "ops/seed.h"
 #include "api/auth.h"
@@ -20,6 +21,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+static void layout_request(app *a);
+
 struct app {
     const config *cfg;
     store *store; /* the main thread's connection: migrations, rebuilds */
@@ -28,6 +31,14 @@ struct app {
     int64_t last_failed_version;  /* do not retry a broken rebuild every tick */
     _Atomic double last_build_seconds; /* for /metrics */
     unsigned char session_key[32]; /* derived from the secret key */
+    graph_layout *saved_layout;   /* positions saved by the last run, used at start */
+    char layout_path[4096];
+    pthread_t layout_thread;
+    int layout_started;
+    pthread_mutex_t layout_lock;
+    pthread_cond_t layout_cond;
+    int layout_pending, layout_stop;
+    _Atomic double last_layout_seconds;
 };
 
 /* Each worker thread keeps its own connection, as SQLite wants. */
@@ -52,7 +63,37 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Loads the map and publishes a snapshot of it; the caller holds rebuild_lock. */
+/* Publishes a snapshot of d with the given layout (taken), logging what it did. */
+static int publish(app *a, dataset *d, int64_t version, graph_layout *layout, const struct timespec *t0,
+                   double load_seconds, char *err, size_t errlen)
+{
+    graph_snapshot *s = graph_build_laid_out(d, version, layout, err, errlen);
+    if (!s) {
+        dataset_free(d);
+        return -1;
+    }
+    if (pages_attach(s) != 0) {
+        graph_release(s);
+        snprintf(err, errlen, "out of memory rendering pages");
+        return -1;
+    }
+    const dataset *sd = graph_dataset(s);
+    int laid_out = layout && graph_layout_covers(layout, sd);
+    size_t genres = sd->ngenres, bands = sd->nbands, bytes = graph_bytes(s);
+    graph_publish(s);
+    a->last_build_seconds = seconds_since(t0);
+    log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms (%.0f ms reading the "
+             "database)%s",
+             (long long)version, genres, bands, bytes / 1024, seconds_since(t0) * 1000, load_seconds * 1000,
+             laid_out ? "" : "; laying it out in the background");
+    if (!laid_out)
+        layout_request(a);
+    return 0;
+}
+
+/* Loads the map and publishes a snapshot of it; the caller holds rebuild_lock.
+ * Nodes keep the positions they had (from the current snapshot, or at start
+ * from the saved layout); new ones are placed by the layout thread. */
 static int rebuild_locked(app *a, store *st, int64_t version, char *err, size_t errlen)
 {
     struct timespec t0;
@@ -61,23 +102,74 @@ static int rebuild_locked(app *a, store *st, int64_t version, char *err, size_t 
     if (store_load(st, &d, err, errlen) != 0)
         return -1;
     double load_seconds = seconds_since(&t0);
-    graph_snapshot *s = graph_build(&d, version, err, errlen);
-    if (!s) {
-        dataset_free(&d);
-        return -1;
-    }
-    if (pages_attach(s) != 0) {
-        graph_release(s);
-        snprintf(err, errlen, "out of memory rendering pages");
-        return -1;
-    }
-    size_t genres = graph_dataset(s)->ngenres, bands = graph_dataset(s)->nbands, bytes = graph_bytes(s);
-    graph_publish(s);
-    a->last_build_seconds = seconds_since(&t0);
-    log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms (%.0f ms reading the database)",
-             (long long)version, genres, bands, bytes / 1024, seconds_since(&t0) * 1000, load_seconds * 1000);
-    return 0;
+    graph_snapshot *current = graph_acquire();
+    const graph_layout *known = current && graph_layout_of(current) ? graph_layout_of(current) : a->saved_layout;
+    graph_layout *layout = known ? graph_layout_copy(known) : NULL;
+    graph_release(current);
+    return publish(a, &d, version, layout, &t0, load_seconds, err, errlen);
 }
+
+/* The layout thread: whenever the published snapshot has nodes without a
+ * position, it computes positions (refining the known ones), saves them, and
+ * republishes the same data with them — unless the data moved on meanwhile,
+ * in which case the newer snapshot has already asked for another round. */
+static void *layout_main(void *arg)
+{
+    app *a = arg;
+    for (;;) {
+        pthread_mutex_lock(&a->layout_lock);
+        while (!a->layout_pending && !a->layout_stop)
+            pthread_cond_wait(&a->layout_cond, &a->layout_lock);
+        int stop = a->layout_stop;
+        a->layout_pending = 0;
+        pthread_mutex_unlock(&a->layout_lock);
+        if (stop)
+            return NULL;
+        graph_snapshot *s = graph_acquire();
+        if (!s)
+            continue;
+        const graph_layout *known = graph_layout_of(s);
+        if (known && graph_layout_covers(known, graph_dataset(s))) {
+            graph_release(s);
+            continue;
+        }
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        char err[512];
+        graph_layout *layout = graph_layout_compute(s, known, err, sizeof err);
+        if (!layout) {
+            log_error("layout failed: %s", err);
+            graph_release(s);
+            continue;
+        }
+        a->last_layout_seconds = seconds_since(&t0);
+        log_info("layout of %zu genres and %zu bands computed in %.0f ms", graph_dataset(s)->ngenres,
+                 graph_dataset(s)->nbands, a->last_layout_seconds * 1000);
+        if (graph_layout_save(layout, a->layout_path, err, sizeof err) != 0)
+            log_warn("the layout is not saved (it is recomputed after a restart): %s", err);
+        pthread_mutex_lock(&a->rebuild_lock);
+        graph_snapshot *now = graph_acquire();
+        dataset d;
+        if (now == s && dataset_copy(&d, graph_dataset(s)) == 0) {
+            if (publish(a, &d, graph_version(s), layout, &t0, 0, err, sizeof err) != 0)
+                log_error("publishing the laid-out snapshot failed: %s", err);
+        } else {
+            graph_layout_free(layout);
+        }
+        graph_release(now);
+        pthread_mutex_unlock(&a->rebuild_lock);
+        graph_release(s);
+    }
+}
+
+static void layout_request(app *a)
+{
+    pthread_mutex_lock(&a->layout_lock);
+    a->layout_pending = 1;
+    pthread_cond_signal(&a->layout_cond);
+    pthread_mutex_unlock(&a->layout_lock);
+}
+
 
 int app_refresh(app *a, store *st, char *err, size_t errlen)
 {
@@ -232,6 +324,10 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     a->cfg = cfg;
     a->last_failed_version = -1;
     pthread_mutex_init(&a->rebuild_lock, NULL);
+    pthread_mutex_init(&a->layout_lock, NULL);
+    pthread_cond_init(&a->layout_cond, NULL);
+    snprintf(a->layout_path, sizeof a->layout_path, "%s/layout.tsv", cfg->state_dir);
+    a->saved_layout = graph_layout_load(a->layout_path);
     if (ensure_dir(cfg->state_dir, err, errlen) != 0 || load_secret(a, err, errlen) != 0 || pages_init(err, errlen) != 0 ||
         store_open(cfg->database_url, &a->store, err, errlen) != 0)
         goto fail;
@@ -251,6 +347,8 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     }
     if (ensure_admin(a, err, errlen) != 0 || app_refresh(a, a->store, err, errlen) != 0)
         goto fail;
+    if (pthread_create(&a->layout_thread, NULL, layout_main, a) == 0)
+        a->layout_started = 1;
     a->router = http_router_new();
     if (!a->router) {
         snprintf(err, errlen, "out of memory");
@@ -286,6 +384,14 @@ void app_stop(app *a)
 {
     if (!a)
         return;
+    if (a->layout_started) {
+        pthread_mutex_lock(&a->layout_lock);
+        a->layout_stop = 1;
+        pthread_cond_signal(&a->layout_cond);
+        pthread_mutex_unlock(&a->layout_lock);
+        pthread_join(a->layout_thread, NULL);
+    }
+    graph_layout_free(a->saved_layout);
     http_router_free(a->router);
     store_close(a->store);
     graph_publish(NULL);
@@ -295,4 +401,9 @@ void app_stop(app *a)
 double app_last_build_seconds(app *a)
 {
     return a->last_build_seconds;
+}
+
+double app_last_layout_seconds(app *a)
+{
+    return a->last_layout_seconds;
 }

@@ -32,6 +32,8 @@ int app_refresh(app *a, store *s, char *err, size_t errlen);
 const unsigned char *app_session_key(app *a);
 /* Seconds the last snapshot took to build. */
 double app_last_build_seconds(app *a);
+/* Seconds the last background layout took (0 before the first). */
+double app_last_layout_seconds(app *a);
 
 /* Route registration, one function per handler file. */
 void api_register_ops(http_router *rt, app *a);

@@ -86,11 +86,13 @@ static int get_metrics(http_request *r, void *arg)
     buf_printf(&out,
                "# HELP musicgraph_snapshot_build_seconds Time the last snapshot took to build.\n"
                "# TYPE musicgraph_snapshot_build_seconds gauge\nmusicgraph_snapshot_build_seconds %.6f\n"
+               "# HELP musicgraph_layout_seconds Time the last background layout took.\n"
+               "# TYPE musicgraph_layout_seconds gauge\nmusicgraph_layout_seconds %.6f\n"
                "# HELP musicgraph_process_resident_memory_bytes Resident memory of the process.\n"
                "# TYPE musicgraph_process_resident_memory_bytes gauge\nmusicgraph_process_resident_memory_bytes %ld\n"
                "# HELP musicgraph_build_info Version and commit of the running binary.\n"
                "# TYPE musicgraph_build_info gauge\nmusicgraph_build_info{version=\"%s\",commit=\"%s\"} 1\n",
-               app_last_build_seconds(a), resident_bytes(), MG_VERSION, MG_COMMIT);
+               app_last_build_seconds(a), app_last_layout_seconds(a), resident_bytes(), MG_VERSION, MG_COMMIT);
     http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf_cstr(&out), out.len);
     buf_free(&out);
     return 0;

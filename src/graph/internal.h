@@ -37,6 +37,7 @@ struct graph_snapshot {
     graph_blob graph_doc, genres_doc, bands_doc;
     graph_blob *genre_docs, *band_docs;
     graph_blob extra[GRAPH_EXTRA_SLOTS];
+    struct graph_layout *layout; /* positions, may be NULL or partial */
     search_entry *search;  /* in key order: genres, then bands */
     size_t nsearch;
     char *search_keys;     /* every folded name, NUL-terminated, one after the other */

@@ -5,6 +5,7 @@
 
 #include "core/json.h"
 #include "core/text.h"
+#include "graph/positions.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -192,6 +193,18 @@ static void write_genre_fields(json_writer *w, const graph_snapshot *s, size_t i
     jw_array_end(w);
 }
 
+/* "x" and "y" from the layout, when this node has a position. */
+static void write_position(json_writer *w, const graph_snapshot *s, char kind, const char *id)
+{
+    double x, y;
+    if (!graph_layout_get(s->layout, kind, id, &x, &y))
+        return;
+    jw_key(w, "x");
+    jw_double(w, x);
+    jw_key(w, "y");
+    jw_double(w, y);
+}
+
 static void write_band_fields(json_writer *w, const band *b)
 {
     jw_key(w, "id");
@@ -231,6 +244,7 @@ static int build_list_docs(graph_snapshot *s)
     for (size_t i = 0; i < d->ngenres; i++) {
         jw_object_begin(&w);
         write_genre_fields(&w, s, i, 0);
+        write_position(&w, s, 'g', d->genres[i].id);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -239,6 +253,7 @@ static int build_list_docs(graph_snapshot *s)
     for (size_t i = 0; i < d->nbands; i++) {
         jw_object_begin(&w);
         write_band_fields(&w, &d->bands[i]);
+        write_position(&w, s, 'b', d->bands[i].id);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -408,11 +423,24 @@ static int build_docs(graph_snapshot *s)
 
 graph_snapshot *graph_build(dataset *d, int64_t version, char *err, size_t errlen)
 {
+    return graph_build_laid_out(d, version, NULL, err, errlen);
+}
+
+const struct graph_layout *graph_layout_of(const graph_snapshot *s)
+{
+    return s->layout;
+}
+
+graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_layout *layout, char *err,
+                                     size_t errlen)
+{
     graph_snapshot *s = calloc(1, sizeof *s);
     if (!s) {
+        graph_layout_free(layout);
         snprintf(err, errlen, "out of memory building the snapshot");
         return NULL;
     }
+    s->layout = layout;
     atomic_init(&s->refs, 1);
     s->version = version;
     s->data = *d;
@@ -447,6 +475,7 @@ void graph_release(graph_snapshot *s)
         graph_blob_free(&s->extra[i]);
     graph_free_search(s);
     graph_free_explore(s);
+    graph_layout_free(s->layout);
     strmap_free(&s->genre_index);
     strmap_free(&s->band_index);
     free(s->family);

@@ -31,6 +31,12 @@ typedef struct graph_snapshot graph_snapshot;
 
 /* Builds a snapshot; takes ownership of *d (left empty). NULL on failure. */
 graph_snapshot *graph_build(dataset *d, int64_t version, char *err, size_t errlen);
+/* The same, with node positions (taken over; may be NULL or cover only
+ * some nodes): the graph document carries "x" and "y" where known. */
+struct graph_layout;
+graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_layout *layout, char *err,
+                                     size_t errlen);
+const struct graph_layout *graph_layout_of(const graph_snapshot *s);
 void graph_retain(graph_snapshot *s);
 void graph_release(graph_snapshot *s);
 

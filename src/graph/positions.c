@@ -1,0 +1,231 @@
+/*
+ * positions.c — layouts keyed by id: computing, copying, saving (see positions.h).
+ */
+#include "graph/positions.h"
+
+#include "core/buf.h"
+#include "core/strmap.h"
+#include "graph/internal.h"
+#include "graph/layout.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct position {
+    char *key; /* "g:id" or "b:id" */
+    double x, y;
+} position;
+
+struct graph_layout {
+    position *items;
+    size_t count, cap;
+    strmap index; /* key -> item */
+};
+
+static graph_layout *layout_new(size_t capacity)
+{
+    graph_layout *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->items = calloc(capacity ? capacity : 1, sizeof *l->items);
+    l->cap = capacity ? capacity : 1;
+    if (!l->items || strmap_init(&l->index, capacity) != 0) {
+        free(l->items);
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+static int layout_put(graph_layout *l, char kind, const char *id, double x, double y)
+{
+    size_t len = strlen(id);
+    char *key = malloc(len + 3);
+    if (!key)
+        return -1;
+    key[0] = kind;
+    key[1] = ':';
+    memcpy(key + 2, id, len + 1);
+    size_t at;
+    if (strmap_get(&l->index, key, &at)) {
+        l->items[at].x = x;
+        l->items[at].y = y;
+        free(key);
+        return 0;
+    }
+    if (l->count == l->cap) {
+        position *grown = realloc(l->items, l->cap * 2 * sizeof *grown);
+        if (!grown) {
+            free(key);
+            return -1;
+        }
+        l->items = grown;
+        l->cap *= 2;
+    }
+    l->items[l->count] = (position){key, x, y};
+    return strmap_put(&l->index, key, l->count++);
+}
+
+void graph_layout_free(graph_layout *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->count; i++)
+        free(l->items[i].key);
+    free(l->items);
+    strmap_free(&l->index);
+    free(l);
+}
+
+int graph_layout_get(const graph_layout *l, char kind, const char *id, double *x, double *y)
+{
+    if (!l)
+        return 0;
+    char key[64];
+    snprintf(key, sizeof key, "%c:%s", kind, id);
+    size_t at;
+    if (!strmap_get(&l->index, key, &at))
+        return 0;
+    *x = l->items[at].x;
+    *y = l->items[at].y;
+    return 1;
+}
+
+int graph_layout_covers(const graph_layout *l, const dataset *d)
+{
+    double x, y;
+    for (size_t i = 0; i < d->ngenres; i++)
+        if (!graph_layout_get(l, 'g', d->genres[i].id, &x, &y))
+            return 0;
+    for (size_t i = 0; i < d->nbands; i++)
+        if (!graph_layout_get(l, 'b', d->bands[i].id, &x, &y))
+            return 0;
+    return 1;
+}
+
+graph_layout *graph_layout_copy(const graph_layout *src)
+{
+    graph_layout *l = layout_new(src->count);
+    for (size_t i = 0; l && i < src->count; i++)
+        if (layout_put(l, src->items[i].key[0], src->items[i].key + 2, src->items[i].x, src->items[i].y) != 0) {
+            graph_layout_free(l);
+            return NULL;
+        }
+    return l;
+}
+
+/* Node masses: families are heavy so they spread out first. */
+static double genre_mass(genre_type t)
+{
+    return t == GENRE_ROOT ? 4.0 : t == GENRE_INTERMEDIATE ? 2.0 : 1.0;
+}
+
+graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *previous, char *err, size_t errlen)
+{
+    const dataset *d = graph_dataset(s);
+    size_t ng = d->ngenres, nb = d->nbands, n = ng + nb, nedges = 0;
+    for (size_t i = 0; i < ng; i++)
+        nedges += d->genres[i].nparents + d->genres[i].nlinks;
+    for (size_t i = 0; i < nb; i++)
+        nedges += d->bands[i].ngenres;
+    double *x = calloc(n ? n : 1, sizeof *x), *y = calloc(n ? n : 1, sizeof *y);
+    double *mass = malloc((n ? n : 1) * sizeof *mass);
+    unsigned char *has = calloc(n ? n : 1, 1);
+    layout_edge *edges = malloc((nedges ? nedges : 1) * sizeof *edges);
+    graph_layout *out = NULL;
+    if (!x || !y || !mass || !has || !edges) {
+        snprintf(err, errlen, "out of memory for the layout");
+        goto done;
+    }
+    size_t e = 0, j;
+    for (size_t i = 0; i < ng; i++) {
+        const genre *g = &d->genres[i];
+        mass[i] = genre_mass(g->type);
+        has[i] = (unsigned char)graph_layout_get(previous, 'g', g->id, &x[i], &y[i]);
+        for (size_t p = 0; p < g->nparents; p++)
+            if (graph_find_genre(s, g->parents[p], &j))
+                edges[e++] = (layout_edge){(uint32_t)i, (uint32_t)j, 1.0f};
+        for (size_t l = 0; l < g->nlinks; l++)
+            if (graph_find_genre(s, g->links[l].to, &j))
+                edges[e++] = (layout_edge){(uint32_t)i, (uint32_t)j, 0.3f};
+    }
+    for (size_t i = 0; i < nb; i++) {
+        const band *b = &d->bands[i];
+        mass[ng + i] = 0.5;
+        has[ng + i] = (unsigned char)graph_layout_get(previous, 'b', b->id, &x[ng + i], &y[ng + i]);
+        for (size_t k = 0; k < b->ngenres; k++)
+            if (graph_find_genre(s, b->genres[k], &j))
+                edges[e++] = (layout_edge){(uint32_t)(ng + i), (uint32_t)j,
+                                           strcmp(b->genres[k], b->primary_genre) == 0 ? 1.0f : 0.3f};
+    }
+    layout_params params;
+    layout_default_params(&params);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    params.threads = cores > 0 ? (int)(cores < 8 ? cores : 8) : 1;
+    if (layout_run(n, edges, e, mass, has, x, y, &params, NULL) != 0) {
+        snprintf(err, errlen, "the layout failed (out of memory?)");
+        goto done;
+    }
+    out = layout_new(n);
+    for (size_t i = 0; out && i < n; i++) {
+        int is_genre = i < ng;
+        const char *id = is_genre ? d->genres[i].id : d->bands[i - ng].id;
+        /* Two decimals are plenty on a ±1000 map and keep the document small. */
+        if (layout_put(out, is_genre ? 'g' : 'b', id, round(x[i] * 100) / 100, round(y[i] * 100) / 100) != 0) {
+            graph_layout_free(out);
+            out = NULL;
+        }
+    }
+    if (!out)
+        snprintf(err, errlen, "out of memory for the layout");
+done:
+    free(x), free(y), free(mass), free(has), free(edges);
+    return out;
+}
+
+int graph_layout_save(const graph_layout *l, const char *path, char *err, size_t errlen)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "musicgraph-layout 1\n");
+    for (size_t i = 0; i < l->count; i++)
+        fprintf(f, "%c\t%s\t%.2f\t%.2f\n", l->items[i].key[0], l->items[i].key + 2, l->items[i].x, l->items[i].y);
+    int failed = ferror(f);
+    if (fclose(f) != 0 || failed || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+graph_layout *graph_layout_load(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char line[256];
+    graph_layout *l = NULL;
+    if (fgets(line, sizeof line, f) && strcmp(line, "musicgraph-layout 1\n") == 0)
+        l = layout_new(1024);
+    while (l && fgets(line, sizeof line, f)) {
+        char kind, id[128];
+        double x, y;
+        if (sscanf(line, "%c\t%127[^\t]\t%lf\t%lf", &kind, id, &x, &y) != 4 || (kind != 'g' && kind != 'b') ||
+            !isfinite(x) || !isfinite(y))
+            continue; /* a damaged line only costs that node's position */
+        if (layout_put(l, kind, id, x, y) != 0)
+            break;
+    }
+    fclose(f);
+    return l;
+}

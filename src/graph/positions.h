@@ -1,0 +1,34 @@
+/*
+ * positions.h — where each genre and band is drawn, keyed by id.
+ *
+ * A graph_layout is a set of positions computed by layout.c for one map and
+ * kept by id, so that it survives edits: a rebuilt snapshot takes the
+ * positions of the nodes it still has, and only the new nodes need placing
+ * (a short refinement from the old positions, not a new map). Layouts are
+ * also saved in the state directory so a restart draws the same map
+ * without computing it again.
+ */
+#ifndef MG_POSITIONS_H
+#define MG_POSITIONS_H
+
+#include "graph/snapshot.h"
+
+#include <stddef.h>
+
+typedef struct graph_layout graph_layout;
+
+/* Positions for every node of s: starts from previous (may be NULL) and
+ * refines, or lays out from scratch. NULL with err on failure. */
+graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *previous, char *err, size_t errlen);
+/* 1 when every genre and band of d has a position. */
+int graph_layout_covers(const graph_layout *l, const dataset *d);
+/* Position of a genre (kind 'g') or band ('b'); 0 if unknown. */
+int graph_layout_get(const graph_layout *l, char kind, const char *id, double *x, double *y);
+graph_layout *graph_layout_copy(const graph_layout *l);
+void graph_layout_free(graph_layout *l);
+/* Saves to / loads from a text file ("g<TAB>id<TAB>x<TAB>y" lines);
+ * saving writes a temporary file and renames it. */
+int graph_layout_save(const graph_layout *l, const char *path, char *err, size_t errlen);
+graph_layout *graph_layout_load(const char *path);
+
+#endif
