@@ -36,7 +36,9 @@ static graph_snapshot *snapshot_or_503(http_request *r)
 
 static void send_blob(http_request *r, graph_snapshot *s, const graph_blob *b)
 {
-    http_body body = {b->data, b->len, b->gz, b->gzlen, b->etag};
+    graph_blob_gzip(b); /* a no-op unless it is a large list fetched for the first time */
+    const char *gz = __atomic_load_n(&b->gz, __ATOMIC_ACQUIRE);
+    http_body body = {b->data, b->len, gz, gz ? b->gzlen : 0, b->etag};
     http_respond_body(r, 200, JSON_TYPE, HTTP_CACHE_REVALIDATE, &body, s, release_snapshot);
 }
 

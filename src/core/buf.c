@@ -33,6 +33,12 @@ static int buf_reserve(buf *b, size_t extra)
 
 void buf_append(buf *b, const void *data, size_t len)
 {
+    if (b->len + len < b->cap && !b->failed) { /* the common case: it fits */
+        memcpy(b->data + b->len, data, len);
+        b->len += len;
+        b->data[b->len] = '\0';
+        return;
+    }
     if (len == 0 || buf_reserve(b, len) != 0)
         return;
     memcpy(b->data + b->len, data, len);
@@ -43,11 +49,6 @@ void buf_append(buf *b, const void *data, size_t len)
 void buf_puts(buf *b, const char *s)
 {
     buf_append(b, s, strlen(s));
-}
-
-void buf_putc(buf *b, char c)
-{
-    buf_append(b, &c, 1);
 }
 
 void buf_vprintf(buf *b, const char *fmt, va_list ap)

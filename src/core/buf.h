@@ -21,9 +21,18 @@ typedef struct buf {
 
 #define BUF_INIT {0, 0, 0, 0}
 
-void buf_append(buf *b, const void *data, size_t len);
 void buf_puts(buf *b, const char *s);
-void buf_putc(buf *b, char c);
+void buf_append(buf *b, const void *data, size_t len);
+/* Inline: JSON and HTML writers call it for every punctuation character. */
+static inline void buf_putc(buf *b, char c)
+{
+    if (b->len + 1 < b->cap && !b->failed) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+    } else {
+        buf_append(b, &c, 1);
+    }
+}
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
 /* Returns the contents as a C string ("" when empty); the buffer keeps ownership. */

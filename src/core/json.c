@@ -88,12 +88,24 @@ static size_t utf8_seq_len(const unsigned char *s, size_t avail)
     return n;
 }
 
+/* 1 for the bytes that are copied as they are: printable ASCII other than
+ * the quote, the backslash and the three HTML-significant characters. */
+static const unsigned char plain_ascii[256] = {
+    [0x20] = 1, [0x21] = 1, [0x23] = 1, [0x24] = 1, [0x25] = 1, [0x27 ... 0x3b] = 1, [0x3d] = 1,
+    [0x3f ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+};
+
 void jw_escape(buf *out, const char *str, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
     size_t run = 0; /* start of the pending run of bytes that need no escaping */
     for (size_t i = 0; i < len;) {
+        /* Fast path: plain ASCII that needs nothing (most names, all ids). */
+        while (i < len && plain_ascii[s[i]])
+            i++;
+        if (i == len)
+            break;
         unsigned char c = s[i];
         const char *esc = NULL;
         char ubuf[7];
@@ -185,4 +197,33 @@ void jw_raw(json_writer *w, const char *json, size_t len)
 {
     before_value(w);
     buf_append(w->out, json, len);
+}
+
+void jw_fixed2(json_writer *w, double v)
+{
+    before_value(w);
+    if (!isfinite(v) || v > 9e15 || v < -9e15) {
+        buf_puts(w->out, "null");
+        return;
+    }
+    /* Integer arithmetic: printf's floating-point path costs more than the
+     * rest of a map document's serialization. */
+    long long hundredths = llround(v * 100);
+    char digits[32], *p = digits + sizeof digits;
+    unsigned long long u = hundredths < 0 ? (unsigned long long)(-hundredths) : (unsigned long long)hundredths;
+    int frac = (int)(u % 100);
+    u /= 100;
+    if (frac) {
+        if (frac % 10)
+            *--p = (char)('0' + frac % 10);
+        *--p = (char)('0' + frac / 10);
+        *--p = '.';
+    }
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (hundredths < 0)
+        *--p = '-';
+    buf_append(w->out, p, (size_t)(digits + sizeof digits - p));
 }

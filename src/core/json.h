@@ -35,6 +35,8 @@ void jw_string_len(json_writer *w, const char *s, size_t len);
 void jw_string_or_null(json_writer *w, const char *s);
 void jw_int(json_writer *w, int64_t v);
 void jw_double(json_writer *w, double v);
+/* A number rounded to two decimals, without trailing zeros (fast). */
+void jw_fixed2(json_writer *w, double v);
 void jw_bool(json_writer *w, int v);
 void jw_null(json_writer *w);
 /* Inserts already-serialized JSON as one value. */

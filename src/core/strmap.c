@@ -8,13 +8,21 @@
 
 uint64_t strmap_hash(const char *s, size_t len)
 {
-    /* FNV-1a: short ids, no adversarial keys that matter (ids are validated). */
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
+    /* Eight bytes per step, multiply and fold: fast on the megabytes of
+     * documents a snapshot hashes for its ETags, and well mixed for ids.
+     * Not for adversarial keys (ids are validated before they get here). */
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t word;
+        memcpy(&word, s + i, 8);
+        h = (h ^ word) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
     }
-    return h;
+    uint64_t tail = 0;
+    memcpy(&tail, s + i, len - i);
+    h = (h ^ tail) * 0xC4CEB9FE1A85EC53ULL;
+    return h ^ (h >> 29);
 }
 
 int strmap_init(strmap *m, size_t expected)

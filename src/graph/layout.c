@@ -57,6 +57,9 @@ enum {
     MAX_THREADS = 16, /* upper bound on params.threads */
 };
 #define NONE UINT32_MAX
+/* Indexes are 32-bit: cells (< 2n) and adjacency slots (2 per edge) fit. */
+#define MAX_NODES ((size_t)INT32_MAX)
+#define MAX_EDGES ((size_t)INT32_MAX)
 #define TWO_PI 6.283185307179586
 #define GOLDEN_ANGLE 2.399963229728653
 #define MAX_STEP 0.05   /* largest step of one node, as a share of the map's side */
@@ -102,7 +105,7 @@ typedef struct ws {
     uint32_t *perm, *perm2; /* Morton rank -> node */
     cell *cells;
     bbox *boxes;
-    uint32_t ncells, max_cells;
+    uint32_t ncells;
     /* placement scratch */
     uint32_t *off, *adj, *queue, *parent, *depth;
     double *adjw;
@@ -228,14 +231,13 @@ static void plan(carver *c, ws *w, size_t n, size_t ne, int threads)
         w->wk[t].ly = carve(c, cells + nn, sizeof(double));
         w->wk[t].lm = carve(c, cells + nn, sizeof(double));
     }
-    w->max_cells = (uint32_t)(cells < UINT32_MAX ? cells : UINT32_MAX);
 }
 
 size_t layout_workspace_bytes(size_t n, size_t nedges, int threads)
 {
     carver c = {0};
     ws w;
-    if (n >= UINT32_MAX || nedges > SIZE_MAX / 16)
+    if (n > MAX_NODES || nedges > MAX_EDGES)
         return SIZE_MAX;
     plan(&c, &w, n, nedges, clamp_threads(threads));
     return c.overflow ? SIZE_MAX : c.used + 64;
@@ -1328,7 +1330,7 @@ int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *
         *st = (layout_stats){0};
     if (n == 0)
         return 0;
-    if (!x || !y || (nedges && !edges) || n >= UINT32_MAX)
+    if (!x || !y || (nedges && !edges) || n > MAX_NODES || nedges > MAX_EDGES)
         return -1;
     for (size_t e = 0; e < nedges; e++)
         if (edges[e].a >= n || edges[e].b >= n)

@@ -4,29 +4,35 @@
  * The explorer draws the map with its physics off, so the server computes
  * where every node goes: a force-directed layout in the manner of
  * ForceAtlas2 (repulsion between all nodes, linear attraction along edges,
- * a constant pull towards the centre so components stay together, and FA2's
- * adaptive "swing/traction" step). Repulsion is approximated with a
- * Barnes–Hut quadtree built from Morton-sorted nodes, so an iteration costs
- * O(n log n); the work per iteration is split over threads without any
- * effect on the result.
+ * a pull towards the centre so components stay together, FA2's adaptive
+ * "swing/traction" step). Repulsion is approximated with a Barnes–Hut
+ * quadtree over Morton-sorted nodes, so an iteration costs O(n log n); a
+ * full run first lays out a coarsened graph (low-degree nodes folded into
+ * their neighbours) and refines level by level.
  *
  * The run is a pure function of its input: no I/O, no globals, no clock,
- * no rand(). The same input gives bit-identical output from the same binary
- * whatever the thread count. Coordinates come back inside the square
- * [-box, box], finite, and no two nodes share a point.
+ * no rand(); the same input gives bit-identical output from the same
+ * binary, whatever the thread count. Coordinates come back finite, inside
+ * the square [-box, box], and no two nodes share a point.
  *
  * Previous positions (has_pos) keep the map stable across edits: known nodes
- * start where they were, new nodes start next to their placed neighbours
- * (or on a spiral round the map when they have none), and when most nodes
- * are known only a few refining iterations run, in the previous
- * coordinate frame, so an edit moves its neighbourhood and not the map.
- * docs/layout.md explains the choices and the measurements behind them.
+ * start where they were, new nodes next to their placed neighbours (or on a
+ * spiral round the map when they have none), and when most nodes are known
+ * a short refinement runs in the previous frame, known nodes held near
+ * their places except where the edit strains them, so an edit moves its
+ * neighbourhood and not the map. docs/layout.md has the reasons and the
+ * measurements.
  */
 #ifndef MG_LAYOUT_H
 #define MG_LAYOUT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Changes whenever a change here changes the output. A refinement keeps
+ * whatever map it is given, so positions saved by another version should
+ * be dropped (has_pos NULL) rather than refined. */
+#define LAYOUT_VERSION 2
 
 /* An undirected weighted edge between node indexes a and b. Parent links
  * use weight 1, influence links about 0.3; a weight that is not a positive
@@ -45,7 +51,7 @@ typedef struct layout_params {
     double box;            /* output half-side: coordinates within [-box, box] */
     double refine_share;   /* refine when at least this share of nodes has a position */
     uint64_t seed;         /* varies the deterministic jitter */
-    int threads;           /* force-pass threads (1 = calling thread only) */
+    int threads;           /* repulsion threads, started per iteration (1 = caller only) */
 } layout_params;
 
 /* What a run did; every field is filled when layout_run returns 0. */
@@ -56,7 +62,7 @@ typedef struct layout_stats {
     size_t released;        /* of those, refine mode let these move freely */
     size_t levels;          /* graph levels laid out (1 = no coarsening) */
     size_t tree_nodes;      /* largest quadtree built (cells and leaves) */
-    size_t workspace_bytes; /* the single allocation made by the run */
+    size_t workspace_bytes; /* bytes allocated: the main block plus coarser levels */
 } layout_stats;
 
 void layout_default_params(layout_params *p);
@@ -65,13 +71,13 @@ void layout_default_params(layout_params *p);
  *   edges:   nedges edges; an endpoint >= n makes the call fail.
  *   mass:    NULL or n sizes (roots heavier); a node's repulsion mass is
  *            (1 + degree) * mass[i]; a non-positive or non-finite size counts 1.
- *   has_pos: NULL or n flags; 1 means x[i], y[i] hold a previous position
- *            (a non-finite one is treated as absent).
+ *   has_pos: NULL or n flags; non-zero means x[i], y[i] hold a previous
+ *            position (a non-finite one is treated as absent).
  *   x, y:    n doubles each, read as described and overwritten with the result.
  *   p:       NULL for layout_default_params.
  *   st:      NULL or filled with what the run did.
  * Returns 0, or -1 on invalid input (x, y or edges NULL where needed, an
- * endpoint out of range, n above UINT32_MAX - 1) or allocation failure,
+ * endpoint out of range, n or nedges above 2^31 - 1) or allocation failure,
  * in which case x and y are untouched. */
 int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *mass,
                const unsigned char *has_pos, double *x, double *y, const layout_params *p,

@@ -218,11 +218,15 @@ graph_layout *graph_layout_load(const char *path)
     if (fgets(line, sizeof line, f) && strcmp(line, "musicgraph-layout 1\n") == 0)
         l = layout_new(1024);
     while (l && fgets(line, sizeof line, f)) {
-        char kind, id[128];
-        double x, y;
-        if (sscanf(line, "%c\t%127[^\t]\t%lf\t%lf", &kind, id, &x, &y) != 4 || (kind != 'g' && kind != 'b') ||
-            !isfinite(x) || !isfinite(y))
-            continue; /* a damaged line only costs that node's position */
+        /* "k<TAB>id<TAB>x<TAB>y"; a damaged line only costs that node's position. */
+        char kind = line[0], *id = line + 2, *end;
+        char *tab = kind && line[1] == '\t' ? strchr(id, '\t') : NULL;
+        if (!tab || (kind != 'g' && kind != 'b'))
+            continue;
+        *tab = '\0';
+        double x = strtod(tab + 1, &end), y = *end == '\t' ? strtod(end + 1, &end) : NAN;
+        if (!isfinite(x) || !isfinite(y))
+            continue;
         if (layout_put(l, kind, id, x, y) != 0)
             break;
     }

@@ -78,6 +78,39 @@ static int blob_from_buf(graph_blob *b, buf *out)
     return graph_blob_init(b, data, len);
 }
 
+/* Like blob_from_buf, but the gzip form is made on first use. */
+static int lazy_blob_from_buf(graph_blob *b, buf *out)
+{
+    if (buf_failed(out)) {
+        buf_free(out);
+        return -1;
+    }
+    memset(b, 0, sizeof *b);
+    b->data = buf_steal(out, &b->len);
+    b->lazy = 1;
+    snprintf(b->etag, sizeof b->etag, "\"%016llx\"", (unsigned long long)strmap_hash(b->data, b->len));
+    return 0;
+}
+
+static pthread_mutex_t lazy_gzip_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void graph_blob_gzip(const graph_blob *cb)
+{
+    graph_blob *b = (graph_blob *)cb; /* the snapshot is immutable except for this cache */
+    if (!b->lazy || __atomic_load_n(&b->gz, __ATOMIC_ACQUIRE))
+        return;
+    pthread_mutex_lock(&lazy_gzip_lock);
+    if (!b->gz) {
+        char *gz;
+        size_t gzlen;
+        if (gzip_bytes(b->data, b->len, &gz, &gzlen) == 0) {
+            b->gzlen = gzlen;
+            __atomic_store_n(&b->gz, gz, __ATOMIC_RELEASE);
+        }
+    }
+    pthread_mutex_unlock(&lazy_gzip_lock);
+}
+
 /* Orders indexes by their folded names (computed once, not per comparison). */
 static int by_sort_key(const void *a, const void *b, void *ctx)
 {
@@ -200,9 +233,9 @@ static void write_position(json_writer *w, const graph_snapshot *s, char kind, c
     if (!graph_layout_get(s->layout, kind, id, &x, &y))
         return;
     jw_key(w, "x");
-    jw_double(w, x);
+    jw_fixed2(w, x);
     jw_key(w, "y");
-    jw_double(w, y);
+    jw_fixed2(w, y);
 }
 
 static void write_band_fields(json_writer *w, const band *b)
@@ -274,7 +307,7 @@ static int build_list_docs(graph_snapshot *s)
     }
     jw_array_end(&w);
     jw_object_end(&w);
-    if (blob_from_buf(&s->genres_doc, &out) != 0)
+    if (lazy_blob_from_buf(&s->genres_doc, &out) != 0)
         return -1;
 
     jw_init(&w, &out);
@@ -290,7 +323,7 @@ static int build_list_docs(graph_snapshot *s)
     }
     jw_array_end(&w);
     jw_object_end(&w);
-    return blob_from_buf(&s->bands_doc, &out);
+    return lazy_blob_from_buf(&s->bands_doc, &out);
 }
 
 /* The per-genre and per-band documents (runs on its own thread, see graph_build). */

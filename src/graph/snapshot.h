@@ -22,8 +22,9 @@
 typedef struct graph_blob {
     char *data;
     size_t len;
-    char *gz; /* NULL when not worth compressing */
+    char *gz; /* NULL when not worth compressing (or not compressed yet) */
     size_t gzlen;
+    int lazy; /* compressed on first use: see graph_blob_gzip */
     char etag[24]; /* "\"0123456789abcdef\"" */
 } graph_blob;
 
@@ -85,6 +86,11 @@ int graph_similar(const graph_snapshot *s, const char *id, size_t limit, buf *ou
 /* Fills blob from data (taken): ETag, and gzip when len >= 1 KiB. */
 int graph_blob_init(graph_blob *b, char *data, size_t len);
 void graph_blob_free(graph_blob *b);
+/* Makes sure a lazily compressed blob has its gzip form (thread-safe; the
+ * large, rarely fetched lists are compressed on their first gzip request
+ * rather than at every rebuild). */
+void graph_blob_gzip(const graph_blob *b);
+
 /* Total bytes held by the documents (reported as snapshot size). */
 size_t graph_bytes(const graph_snapshot *s);
 
