@@ -12,10 +12,13 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "mg_version.h"
+#include "ops/commands.h"
 #include "ops/doctor.h"
 #include "ops/seed.h"
 #include "store/store.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,8 +82,11 @@ static void reload(void *ctx)
     char err[1024];
     if (config_load(&fresh, &argc, argv, err, sizeof err) != 0)
         log_error("reload: the configuration is not valid, keeping the current one: %s", err);
-    else if (log_configure(fresh.log_format, fresh.log_level) == 0)
+    else {
+        /* Logged before applying, so the line is written even when the new level hides info. */
         log_info("reload: log level %s, format %s", fresh.log_level, fresh.log_format);
+        log_configure(fresh.log_format, fresh.log_level);
+    }
     config_free(&fresh);
     free(argv);
 }
@@ -89,6 +95,16 @@ static int cmd_serve(config *cfg, int argc, char **argv)
 {
     if (no_extra_args("serve", argc, argv) != 0)
         return 2;
+    /* Signals are for the main thread only: block them before any thread
+     * exists (the layout thread, the workers), so they inherit the mask and
+     * SIGTERM can never end the process from under a drain. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
     char err[4096];
     if (http_set_trusted_proxies(cfg->trusted_proxies, err, sizeof err) != 0) {
         fprintf(stderr, "musicgraph serve: %s\n", err);
@@ -429,6 +445,14 @@ static const command commands[] = {
      "terminal, or are generated and printed once. There is no default password.\n"
      "Changing a password ends the user's sessions. The last admin cannot be demoted.\n",
      cmd_user},
+    {"backup", "take a consistent backup (local, and offsite to S3)", cmd_backup_usage, cmd_backup},
+    {"restore", "restore a backup, all or nothing, with the server running", cmd_restore_usage, cmd_restore},
+    {"verify", "prove a backup restores (into a scratch database)", cmd_verify_usage, cmd_verify},
+    {"prune", "remove old backups (grandfather-father-son retention)", cmd_prune_usage, cmd_prune},
+    {"backups", "list backups, local and offsite, and whether they verified", cmd_backups_usage, cmd_backups},
+    {"export", "write the data in the portable format (optionally anonymized)", cmd_export_usage, cmd_export},
+    {"import", "load an export, a backup or a dataset file (checked, all or nothing)", cmd_import_usage,
+     cmd_import},
     {"doctor", "check the configuration, database, directories, backups, address and clock",
      "usage: musicgraph doctor [--json] [--settings-markdown] [options]\n\n"
      "Prints the effective configuration (secrets redacted) and checks it: the secret\n"

@@ -129,7 +129,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     r->started_ns = now_ns();
     http_metrics_begin();
     snprintf(rec->method, sizeof rec->method, "%.*s", (int)req->method.len, req->method.base);
-    snprintf(rec->path, sizeof rec->path, "%.*s", (int)(req->path.len < 255 ? req->path.len : 255), req->path.base);
+    /* The path without its query: a query string is where a careless client
+     * would put a token, and the log must never hold one. */
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    snprintf(rec->path, sizeof rec->path, "%.*s", (int)(plen < 255 ? plen : 255), req->path.base);
     if (log_enabled(LOG_INFO))
         http_client_address_into(req, rec->client, sizeof rec->client);
     ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);

@@ -5,11 +5,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net, { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binary, freePort, startServer } from '../lib/server.mjs';
+
+// No test may hang the run (a server that never answers, a child that never exits).
+const TEST_TIMEOUT = 30_000;
 
 // The servers here are about data, not shutdown: do not wait the default
 // 10 s for idle keep-alive connections (see the shutdown test at the end).
@@ -42,6 +45,9 @@ function cli(args, env = {}) {
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    // The binary can be missing for a moment while it is being rebuilt.
+    child.on('error', (e) => ok({ code: null, stdout, stderr: `${stderr}${e.message}\n` }));
+    child.stdin.on('error', () => {});
     child.stdin.end();
     child.on('close', (code) => ok({ code, stdout, stderr }));
   });
@@ -71,13 +77,23 @@ async function occupiedPort() {
 }
 
 after(async () => {
-  for (const s of servers) await s.stop().catch(() => {});
+  for (const s of servers) {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(s.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 15_000);
+    await s.stop().catch(() => {});
+    clearTimeout(timer);
+  }
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 // ---------------------------------------------------------------- help and usage
 
-test('--help lists the commands and exits 0', async () => {
+test('--help lists the commands and exits 0', { timeout: TEST_TIMEOUT }, async () => {
   const res = await cli(['--help']);
   assert.equal(res.code, 0);
   for (const cmd of ['serve', 'migrate', 'seed', 'version']) assert.match(res.stdout, new RegExp(`^\\s+${cmd}\\b`, 'm'), cmd);
@@ -88,7 +104,7 @@ test('--help lists the commands and exits 0', async () => {
   assert.equal(h.stdout, res.stdout);
 });
 
-test('each command has --help and exits 0', async () => {
+test('each command has --help and exits 0', { timeout: TEST_TIMEOUT }, async () => {
   for (const cmd of ['serve', 'migrate', 'seed', 'version']) {
     const res = await cli([cmd, '--help']);
     assert.equal(res.code, 0, `${cmd} --help: ${res.stderr}`);
@@ -102,7 +118,7 @@ test('each command has --help and exits 0', async () => {
   assert.match((await cli(['seed', '--help'])).stdout, /--file/);
 });
 
-test('every command listed by --help has its own --help with the common options', async () => {
+test('every command listed by --help has its own --help with the common options', { timeout: TEST_TIMEOUT }, async () => {
   const list = (await cli(['--help'])).stdout;
   const section = list.slice(list.indexOf('Commands:'), list.indexOf('\n\n', list.indexOf('Commands:')));
   const commands = [...section.matchAll(/^\s{2}([a-z][a-z-]*)\s{2,}\S/gm)].map((m) => m[1]);
@@ -116,27 +132,27 @@ test('every command listed by --help has its own --help with the common options'
   }
 });
 
-test('--help does not touch the state directory', async () => {
+test('--help does not touch the state directory', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   const res = await cli(['serve', '--help', '--state-dir', join(dir, 'sub')]);
   assert.equal(res.code, 0);
   assert.ok(!existsSync(join(dir, 'sub')), 'serve --help created the state directory');
 });
 
-test('no command: usage on stderr, exit 2', async () => {
+test('no command: usage on stderr, exit 2', { timeout: TEST_TIMEOUT }, async () => {
   const res = await cli([]);
   assert.equal(res.code, 2);
   assert.match(res.stderr, /usage: musicgraph/);
 });
 
-test('an unknown command exits 2 with one line on stderr', async () => {
+test('an unknown command exits 2 with one line on stderr', { timeout: TEST_TIMEOUT }, async () => {
   const res = await cli(['frobnicate']);
   const line = assertOneLineError(res, 2, 'unknown command');
   assert.match(line, /frobnicate/);
   assert.equal(res.stdout, '');
 });
 
-test('an unknown flag or stray argument exits 2 with one line', async () => {
+test('an unknown flag or stray argument exits 2 with one line', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   for (const args of [['serve', '--bogus'], ['migrate', 'extra'], ['seed', '--nope'], ['version', 'x'],
     ['migrate', '--state-dir']]) {
@@ -145,7 +161,7 @@ test('an unknown flag or stray argument exits 2 with one line', async () => {
   }
 });
 
-test('version prints the version', async () => {
+test('version prints the version', { timeout: TEST_TIMEOUT }, async () => {
   const res = await cli(['version']);
   assert.equal(res.code, 0);
   assert.match(res.stdout, /^musicgraph \d+\.\d+\.\d+/);
@@ -156,7 +172,7 @@ test('version prints the version', async () => {
 
 // ---------------------------------------------------------------- migrate
 
-test('migrate: status on a fresh state dir, apply, status again', async () => {
+test('migrate: status on a fresh state dir, apply, status again', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   const before = await cli(['migrate', '--status', '--state-dir', dir]);
   assert.equal(before.code, 0, before.stderr);
@@ -180,7 +196,7 @@ test('migrate: status on a fresh state dir, apply, status again', async () => {
 
 // ---------------------------------------------------------------- seed
 
-test('seed loads the bundled dataset into a fresh dir, and the server serves it', async () => {
+test('seed loads the bundled dataset into a fresh dir, and the server serves it', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   const res = await cli(['seed', '--state-dir', dir]);
   assert.equal(res.code, 0, res.stderr);
@@ -197,7 +213,7 @@ test('seed loads the bundled dataset into a fresh dir, and the server serves it'
   assert.equal(await server.stop({ keepState: true }), 0);
 });
 
-test('a second seed is refused and changes nothing', async () => {
+test('a second seed is refused and changes nothing', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   assert.equal((await cli(['seed', '--state-dir', dir])).code, 0);
   const res = await cli(['seed', '--state-dir', dir]);
@@ -251,7 +267,7 @@ function goodDatasetFile() {
   return goodFile;
 }
 
-test('seed --file loads a valid dataset and reports its counts', async () => {
+test('seed --file loads a valid dataset and reports its counts', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   const res = await cli(['seed', '--file', goodDatasetFile(), '--state-dir', dir]);
   assert.equal(res.code, 0, res.stderr);
@@ -317,7 +333,7 @@ const BAD_DATASETS = [
   ['an empty file', '', /dataset|JSON/i, /JSON|empty/i],
 ];
 
-test('seed --file refuses each bad dataset, naming the entry and the rule, and leaves the database empty', async () => {
+test('seed --file refuses each bad dataset, naming the entry and the rule, and leaves the database empty', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   for (const [what, change, entry, rule] of BAD_DATASETS) {
     let content = change;
@@ -367,7 +383,7 @@ test('seed --file refuses each bad dataset, naming the entry and the rule, and l
   assert.equal(await server.stop({ keepState: true }), 0);
 });
 
-test('a refused seed names every broken entry, not only the first', async () => {
+test('a refused seed names every broken entry, not only the first', { timeout: TEST_TIMEOUT }, async () => {
   const d = goodDataset();
   d.bands[0].primary_genre = 'heavy-metal';
   d.genres[1].parents = ['rock'];
@@ -380,7 +396,7 @@ test('a refused seed names every broken entry, not only the first', async () => 
 
 // ---------------------------------------------------------------- configuration
 
-test('--state-dir beats MUSICGRAPH_STATE_DIR', async () => {
+test('--state-dir beats MUSICGRAPH_STATE_DIR', { timeout: TEST_TIMEOUT }, async () => {
   const fromEnv = tempDir();
   const fromFlag = tempDir();
   const res = await cli(['migrate', '--state-dir', fromFlag], { MUSICGRAPH_STATE_DIR: fromEnv });
@@ -391,7 +407,7 @@ test('--state-dir beats MUSICGRAPH_STATE_DIR', async () => {
   assert.equal(migrationStates(eq.stdout)['0001_init'], 'applied', '--state-dir=DIR form');
 });
 
-test('MUSICGRAPH_STATE_DIR is used without the flag', async () => {
+test('MUSICGRAPH_STATE_DIR is used without the flag', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   const res = await cli(['seed', '--file', goodDatasetFile()], { MUSICGRAPH_STATE_DIR: dir });
   assert.equal(res.code, 0, res.stderr);
@@ -399,7 +415,7 @@ test('MUSICGRAPH_STATE_DIR is used without the flag', async () => {
   assert.equal(again.code, 1, 'the seed went somewhere else than MUSICGRAPH_STATE_DIR');
 });
 
-test('a config file via --config: file < environment < flag', async () => {
+test('a config file via --config: file < environment < flag', { timeout: TEST_TIMEOUT }, async () => {
   const fromFile = tempDir();
   const fromEnv = tempDir();
   const fromFlag = tempDir();
@@ -424,7 +440,7 @@ test('a config file via --config: file < environment < flag', async () => {
   assert.equal(await status(viaEnv), 'applied', 'MUSICGRAPH_CONFIG was not read');
 });
 
-test('a broken or missing config file exits 2 with one clear line', async () => {
+test('a broken or missing config file exits 2 with one clear line', { timeout: TEST_TIMEOUT }, async () => {
   const missing = await cli(['migrate', '--config', join(tempDir(), 'nope.conf'), '--state-dir', tempDir()]);
   assert.match(assertOneLineError(missing, 2, 'missing config'), /nope\.conf/);
   const bad = join(tempDir(), 'bad.conf');
@@ -435,7 +451,7 @@ test('a broken or missing config file exits 2 with one clear line', async () => 
   assert.match(assertOneLineError(await cli(['migrate', '--config', unknown]), 2, 'unknown key'), /MUSICGRAPH_COLOUR/);
 });
 
-test('an invalid MUSICGRAPH_ENV exits 2 with a clear message', async () => {
+test('an invalid MUSICGRAPH_ENV exits 2 with a clear message', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   for (const [args, env] of [
     [['migrate', '--state-dir', dir], { MUSICGRAPH_ENV: 'prod' }],
@@ -451,7 +467,7 @@ test('an invalid MUSICGRAPH_ENV exits 2 with a clear message', async () => {
   assert.deepEqual(readdirSync(dir), [], 'a refused configuration still touched the state dir');
 });
 
-test('other invalid settings exit 2 naming the setting', async () => {
+test('other invalid settings exit 2 naming the setting', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   for (const [env, name] of [
     [{ MUSICGRAPH_LOG_FORMAT: 'xml' }, /MUSICGRAPH_LOG_FORMAT/],
@@ -464,7 +480,7 @@ test('other invalid settings exit 2 naming the setting', async () => {
   assert.match(assertOneLineError(threads, 2, '--threads many'), /THREADS/);
 });
 
-test('--database-url and DATABASE_URL choose the database', async () => {
+test('--database-url and DATABASE_URL choose the database', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   const db = join(dir, 'elsewhere.db');
   assert.equal((await cli(['migrate', '--database-url', `sqlite://${db}`, '--state-dir', tempDir()])).code, 0);
@@ -476,7 +492,7 @@ test('--database-url and DATABASE_URL choose the database', async () => {
 
 // ---------------------------------------------------------------- serve
 
-test('serve on a port already in use exits non-zero with a clear message', async () => {
+test('serve on a port already in use exits non-zero with a clear message', { timeout: TEST_TIMEOUT }, async () => {
   const blocker = await occupiedPort();
   const { port } = blocker.address();
   try {
@@ -490,7 +506,7 @@ test('serve on a port already in use exits non-zero with a clear message', async
   }
 });
 
-test('serve with a malformed listen address exits non-zero', async () => {
+test('serve with a malformed listen address exits non-zero', { timeout: TEST_TIMEOUT }, async () => {
   const dir = tempDir();
   for (const listen of ['nonsense', '127.0.0.1:99999', '999.1.1.1:8080']) {
     const res = await cli(['serve', '--listen', listen, '--state-dir', dir, '--no-seed']);
@@ -499,7 +515,7 @@ test('serve with a malformed listen address exits non-zero', async () => {
   }
 });
 
-test('--no-seed starts with an empty map', async () => {
+test('--no-seed starts with an empty map', { timeout: TEST_TIMEOUT }, async () => {
   const server = await startServer({ seed: false, args: FAST_STOP });
   servers.push(server);
   const graph = await (await fetch(`${server.url}/api/v1/graph`)).json();
@@ -515,7 +531,7 @@ test('--no-seed starts with an empty map', async () => {
   assert.equal(await server.stop(), 0);
 });
 
-test('MUSICGRAPH_SEED=0 is the environment form of --no-seed', async () => {
+test('MUSICGRAPH_SEED=0 is the environment form of --no-seed', { timeout: TEST_TIMEOUT }, async () => {
   const server = await startServer({ env: { MUSICGRAPH_SEED: '0' }, args: FAST_STOP });
   servers.push(server);
   const graph = await (await fetch(`${server.url}/api/v1/graph`)).json();
@@ -523,7 +539,7 @@ test('MUSICGRAPH_SEED=0 is the environment form of --no-seed', async () => {
   assert.equal(await server.stop(), 0);
 });
 
-test('data seeded by the CLI while the server runs shows up without a restart', async () => {
+test('data seeded by the CLI while the server runs shows up without a restart', { timeout: TEST_TIMEOUT }, async () => {
   const server = await startServer({ seed: false, args: FAST_STOP });
   servers.push(server);
   const before = await fetch(`${server.url}/api/v1/graph`);
@@ -558,7 +574,7 @@ test('data seeded by the CLI while the server runs shows up without a restart', 
   assert.equal(await server.stop(), 0);
 });
 
-test('serve exits 0 on SIGINT as on SIGTERM', async () => {
+test('serve exits 0 on SIGINT as on SIGTERM', { timeout: TEST_TIMEOUT }, async () => {
   const server = await startServer({ seed: false, args: FAST_STOP });
   servers.push(server);
   process.kill(server.pid, 'SIGINT');
@@ -569,7 +585,7 @@ test('serve exits 0 on SIGINT as on SIGTERM', async () => {
   assert.equal(await again.stop({ keepState: true }), 0);
 });
 
-test('serve listens on the address from MUSICGRAPH_LISTEN when no flag is given', async () => {
+test('serve listens on the address from MUSICGRAPH_LISTEN when no flag is given', { timeout: TEST_TIMEOUT }, async () => {
   const port = await freePort();
   const dir = tempDir();
   const env = { ...process.env };
@@ -577,7 +593,10 @@ test('serve listens on the address from MUSICGRAPH_LISTEN when no flag is given'
   Object.assign(env, { MUSICGRAPH_LISTEN: `127.0.0.1:${port}`, MUSICGRAPH_STATE_DIR: dir, MUSICGRAPH_SEED: '0',
     MUSICGRAPH_SHUTDOWN_TIMEOUT: '1', ASAN_OPTIONS: 'detect_leaks=0' /* as startServer does */ });
   const child = spawn(binary, ['serve', '--threads', '1'], { env, stdio: 'ignore' });
-  const exited = new Promise((ok) => child.on('exit', (code, sig) => ok(code ?? sig)));
+  const exited = new Promise((ok) => {
+    child.on('exit', (code, sig) => ok(code ?? sig));
+    child.on('error', (e) => ok(e.message));
+  });
   try {
     let ok = false;
     for (let i = 0; i < 100 && !ok; i++) {
@@ -591,7 +610,25 @@ test('serve listens on the address from MUSICGRAPH_LISTEN when no flag is given'
   assert.equal(await exited, 0);
 });
 
-test('SIGTERM with an idle keep-alive client exits promptly', async () => {
+test('SIGTERM while the map is still being laid out is a clean stop', { timeout: TEST_TIMEOUT }, async () => {
+  // Right after start the bundled map is laid out in the background. A stop
+  // then must still be the graceful one (exit 0), not death by the signal.
+  const base = tempDir();
+  const seeded = await cli(['seed', '--state-dir', base]);
+  assert.equal(seeded.code, 0, seeded.stderr);
+  const codes = await Promise.all([0, 1, 2, 3, 4].map(async (i) => {
+    const dir = tempDir();
+    cpSync(base, dir, { recursive: true });
+    const server = await startServer({ stateDir: dir, seed: false, args: FAST_STOP });
+    servers.push(server);
+    await (await fetch(`${server.url}/api/v1/graph`)).arrayBuffer();
+    await new Promise((r) => setTimeout(r, i * 50));
+    return server.stop({ keepState: true });
+  }));
+  assert.deepEqual(codes, [0, 0, 0, 0, 0], 'a server died of SIGTERM instead of stopping cleanly');
+});
+
+test('SIGTERM with an idle keep-alive client exits promptly', { timeout: TEST_TIMEOUT }, async () => {
   // Graceful shutdown finishes open requests; an idle connection has none,
   // so the server must not wait out the shutdown timeout for it.
   const server = await startServer({ seed: false, args: ['--shutdown-timeout', '5'] });

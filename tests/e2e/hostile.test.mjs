@@ -12,6 +12,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startServer } from '../lib/server.mjs';
 
+// No test may hang the run (a server that never answers, a child that never exits).
+const TEST_TIMEOUT = 30_000;
+
 let server;
 
 before(async () => {
@@ -21,7 +24,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (server) await server.stop();
+  if (!server) return;
+  // A server that ignores SIGTERM must not hang the run (the last test reports it).
+  const timer = setTimeout(() => process.kill(server.pid, 'SIGKILL'), 15_000);
+  await server.stop();
+  clearTimeout(timer);
 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -95,8 +102,8 @@ async function assertAlive(what) {
   const res = await fetch(`${server.url}/healthz`);
   assert.equal(res.status, 200, `after ${what}: /healthz answered ${res.status}`);
   assert.deepEqual(await res.json(), { status: 'ok' }, `after ${what}`);
-  assert.equal(server.exited && (await Promise.race([server.exited, sleep(0).then(() => 'running')])), 'running',
-    `after ${what}: the server exited`);
+  const state = await Promise.race([server.exited.then((code) => `exited with ${code}`), sleep(0).then(() => 'running')]);
+  assert.equal(state, 'running', `after ${what}: the server process ${state}`);
 }
 
 // Either one response whose status is in allowed, or (when closeOk) the
@@ -112,7 +119,7 @@ function assertRejected(result, allowed, what, { closeOk = false } = {}) {
   return r;
 }
 
-test('very long URLs: 20 KB, 100 KB and 1 MB paths', async () => {
+test('very long URLs: 20 KB, 100 KB and 1 MB paths', { timeout: TEST_TIMEOUT }, async () => {
   for (const size of [20_000, 100_000]) {
     const r = await exchange(get(`/${'a'.repeat(size)}`));
     assertRejected(r, [400, 404, 414], `${size}-byte path`);
@@ -126,7 +133,7 @@ test('very long URLs: 20 KB, 100 KB and 1 MB paths', async () => {
   await assertAlive('1 MB path');
 });
 
-test('a very long query string and a search text far over the limit', async () => {
+test('a very long query string and a search text far over the limit', { timeout: TEST_TIMEOUT }, async () => {
   const r = await exchange(get(`/api/v1/search?q=${'x'.repeat(100_000)}`));
   const res = assertRejected(r, [400, 414], '100 KB search text');
   if (res.status === 400) assert.match(res.headers['content-type'], /problem\+json/);
@@ -136,7 +143,7 @@ test('a very long query string and a search text far over the limit', async () =
   await assertAlive('long query strings');
 });
 
-test('a genre id of 10 000 characters', async () => {
+test('a genre id of 10 000 characters', { timeout: TEST_TIMEOUT }, async () => {
   const id = 'x'.repeat(10_000);
   const api = assertRejected(await exchange(get(`/api/v1/genres/${id}`)), [400, 404, 414], 'api 10k id');
   if (api.status === 404) assert.match(api.headers['content-type'], /problem\+json/);
@@ -147,7 +154,7 @@ test('a genre id of 10 000 characters', async () => {
   await assertAlive('10k ids');
 });
 
-test('a huge header and very many headers', async () => {
+test('a huge header and very many headers', { timeout: TEST_TIMEOUT }, async () => {
   const big = await exchange(get('/healthz', `X-Big: ${'b'.repeat(64 * 1024)}\r\n`));
   assertRejected(big, [200, 400, 431], '64 KB header');
   await assertAlive('64 KB header');
@@ -166,7 +173,7 @@ test('a huge header and very many headers', async () => {
   await assertAlive('long X-Request-Id');
 });
 
-test('path traversal never reaches the file system', async () => {
+test('path traversal never reaches the file system', { timeout: TEST_TIMEOUT }, async () => {
   const targets = [
     '/assets/../../etc/passwd',
     '/assets/../../../../../../etc/passwd',
@@ -193,7 +200,7 @@ test('path traversal never reaches the file system', async () => {
   await assertAlive('path traversal');
 });
 
-test('NUL bytes in the path and the query', async () => {
+test('NUL bytes in the path and the query', { timeout: TEST_TIMEOUT }, async () => {
   for (const t of ['/api/v1/genres/rock%00', '/api/v1/genres/rock%00.json', '/api/v1/bands/%00', '/genres/rock%00x']) {
     const r = assertRejected(await exchange(get(t)), [400, 404], t);
     if (t.startsWith('/api/')) assert.match(r.headers['content-type'], /problem\+json/, t);
@@ -208,7 +215,7 @@ test('NUL bytes in the path and the query', async () => {
   await assertAlive('NUL bytes');
 });
 
-test('invalid UTF-8 in the query and the path', async () => {
+test('invalid UTF-8 in the query and the path', { timeout: TEST_TIMEOUT }, async () => {
   for (const q of ['%ff', '%C3', '%C3%28', '%ED%A0%80', '%F8%88%80%80%80', '%C0%AF', 'ok%E2%82']) {
     const r = assertRejected(await exchange(get(`/api/v1/search?q=${q}`)), [400], `q=${q}`);
     assert.match(r.headers['content-type'], /problem\+json/);
@@ -223,7 +230,7 @@ test('invalid UTF-8 in the query and the path', async () => {
   await assertAlive('invalid UTF-8');
 });
 
-test('malformed percent-escapes', async () => {
+test('malformed percent-escapes', { timeout: TEST_TIMEOUT }, async () => {
   for (const t of ['/api/v1/search?q=%', '/api/v1/search?q=%g0', '/api/v1/search?q=%%41', '/api/v1/search?%zz=1&q=a']) {
     assertRejected(await exchange(get(t)), [400], t);
   }
@@ -233,7 +240,7 @@ test('malformed percent-escapes', async () => {
   await assertAlive('malformed escapes');
 });
 
-test('pipelined requests on one socket are answered in order', async () => {
+test('pipelined requests on one socket are answered in order', { timeout: TEST_TIMEOUT }, async () => {
   const reqs = [
     'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n',
     'GET /api/v1/genres/rock HTTP/1.1\r\nHost: x\r\n\r\n',
@@ -258,7 +265,7 @@ test('pipelined requests on one socket are answered in order', async () => {
   await assertAlive('pipelining');
 });
 
-test('a request written one byte at a time', async () => {
+test('a request written one byte at a time', { timeout: TEST_TIMEOUT }, async () => {
   const bytes = [...Buffer.from('GET /api/v1/genres/death-metal HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')]
     .map((b) => Buffer.from([b]));
   const r = await exchange(bytes, { gapMs: 2, timeoutMs: 5000, expect: 1 });
@@ -268,7 +275,7 @@ test('a request written one byte at a time', async () => {
   await assertAlive('1-byte writes');
 });
 
-test('garbage instead of HTTP', async () => {
+test('garbage instead of HTTP', { timeout: TEST_TIMEOUT }, async () => {
   const garbage = [
     Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]), // a TLS ClientHello
     'hello\r\n\r\n',
@@ -290,7 +297,7 @@ test('garbage instead of HTTP', async () => {
   }
 });
 
-test('unusual but valid request forms are served', async () => {
+test('unusual but valid request forms are served', { timeout: TEST_TIMEOUT }, async () => {
   const http10 = await exchange('GET /healthz HTTP/1.0\r\n\r\n', { expect: 1 });
   assert.equal(http10.responses[0]?.status, 200, 'HTTP/1.0 without Host');
   const odd = await exchange('FOO /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
@@ -300,14 +307,14 @@ test('unusual but valid request forms are served', async () => {
   await assertAlive('unusual request forms');
 });
 
-test('an absolute-form request target is served (RFC 9112 §3.2.2: a server MUST accept it)', async () => {
+test('an absolute-form request target is served (RFC 9112 §3.2.2: a server MUST accept it)', { timeout: TEST_TIMEOUT }, async () => {
   const absolute = await exchange(`GET http://localhost:${server.port}/healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
   const r = assertRejected(absolute, [200], 'GET http://localhost:PORT/healthz');
   assert.equal(r.body, '{"status":"ok"}');
   await assertAlive('absolute-form target');
 });
 
-test('a request body on GET with a huge Content-Length: 413 or close, never a crash', async () => {
+test('a request body on GET with a huge Content-Length: 413 or close, never a crash', { timeout: TEST_TIMEOUT }, async () => {
   for (const len of ['10000000000', '5000000', '18446744073709551615', '99999999999999999999999']) {
     const r = await exchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: ${len}\r\n\r\nabc`, { timeoutMs: 2000, expect: 1 });
     assertRejected(r, [400, 413], `Content-Length ${len}`, { closeOk: true });
@@ -331,7 +338,7 @@ test('a request body on GET with a huge Content-Length: 413 or close, never a cr
   await assertAlive('request bodies');
 });
 
-test('slow clients that disconnect mid-request, and while many are open', async () => {
+test('slow clients that disconnect mid-request, and while many are open', { timeout: TEST_TIMEOUT }, async () => {
   // One client sends half a request line, waits, and hangs up.
   const half = await exchange(['GET /api/v1/gra', 'ph HTTP/1.1\r\nHo'], { gapMs: 300, timeoutMs: 700 });
   assert.equal(half.responses.length, 0);
@@ -361,7 +368,7 @@ test('slow clients that disconnect mid-request, and while many are open', async 
   await assertAlive('slow clients gone');
 });
 
-test('clients that hang up while a large response is being written', async () => {
+test('clients that hang up while a large response is being written', { timeout: TEST_TIMEOUT }, async () => {
   await Promise.all(Array.from({ length: 30 }, () => new Promise((ok) => {
     const s = net.connect(server.port, '127.0.0.1', () =>
       s.write('GET /api/v1/graph HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n'));
@@ -376,7 +383,7 @@ test('clients that hang up while a large response is being written', async () =>
   await assertAlive('hang-ups mid-response');
 });
 
-test('many concurrent clients are all answered', async () => {
+test('many concurrent clients are all answered', { timeout: TEST_TIMEOUT }, async () => {
   const paths = ['/healthz', '/api/v1/graph', '/api/v1/genres/metal', '/api/v1/search?q=me', '/', '/genres/rock'];
   const results = await Promise.all(Array.from({ length: 120 }, (_, i) =>
     fetch(`${server.url}${paths[i % paths.length]}`).then(async (r) => {
@@ -386,7 +393,7 @@ test('many concurrent clients are all answered', async () => {
   assert.ok(results.every((s) => s === 200), `statuses: ${[...new Set(results)].join(', ')}`);
 });
 
-test('the server survived everything and exits 0 on SIGTERM', async () => {
+test('the server survived everything and exits 0 on SIGTERM', { timeout: TEST_TIMEOUT }, async () => {
   await assertAlive('the whole suite');
   const code = await server.stop();
   const logs = server.logs();

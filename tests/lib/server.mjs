@@ -7,6 +7,7 @@
 // sanitizer build) or build/musicgraph.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -33,11 +34,26 @@ export function runCli(args, { env = {}, input } = {}) {
     const child = spawn(binary, args, { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
+    child.on('error', (e) => ok({ code: -1, stdout, stderr: String(e) }));
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
     child.on('close', (code) => ok({ code, stdout, stderr }));
+  });
+}
+
+// GET /healthz on a fresh connection (no keep-alive left open to delay a
+// graceful stop); resolves with the status, or 0 when nothing answers.
+function healthStatus(url) {
+  return new Promise((ok) => {
+    const req = request(`${url}/healthz`, { agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      res.on('end', () => ok(res.statusCode));
+    });
+    req.on('error', () => ok(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
   });
 }
 
@@ -53,26 +69,26 @@ export async function startServer({ args = [], env = {}, stateDir, seed = true, 
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise((ok) => child.on('exit', (code, signal) => ok(code ?? signal)));
+  let spawnError = null;
+  child.on('error', (e) => (spawnError = e));
+  const exited = new Promise((ok) => {
+    child.on('exit', (code, signal) => ok(code ?? signal));
+    child.on('error', () => ok(-1));
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   let ready = false;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) {
-        ready = true;
-        break;
-      }
-    } catch {
-      // not listening yet
+    if (child.exitCode !== null || spawnError) break;
+    if ((await healthStatus(url)) === 200) {
+      ready = true;
+      break;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   if (!ready) {
     child.kill('SIGKILL');
-    throw new Error(`musicgraph did not become ready on ${url}:\n${output}`);
+    throw new Error(`musicgraph did not become ready on ${url}: ${spawnError ? spawnError.message : ''}\n${output}`);
   }
   return {
     url,
