@@ -110,13 +110,20 @@ static int cmd_serve(config *cfg, int argc, char **argv)
         fprintf(stderr, "musicgraph serve: %s\n", err);
         return 2;
     }
+    int listen_fd = http_open_listener(cfg->listen, err, sizeof err);
+    if (listen_fd < 0) {
+        fprintf(stderr, "musicgraph serve: %s\n", err);
+        return 1;
+    }
     app *a;
     if (app_start(cfg, &a, err, sizeof err) != 0) {
         fprintf(stderr, "musicgraph serve: %s\n", err);
+        close(listen_fd);
         return 1;
     }
     http_server_config sc = {
         .listen = cfg->listen,
+        .listen_fd = listen_fd,
         .threads = config_threads(cfg),
         .max_body = (size_t)config_long(cfg->max_body, 1 << 20),
         .shutdown_timeout_s = (int)config_long(cfg->shutdown_timeout, 10),

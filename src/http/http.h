@@ -47,6 +47,7 @@ const char *http_router_method(const http_router *rt, size_t i);
 /* ---- server ---- */
 typedef struct http_server_config {
     const char *listen; /* "127.0.0.1:8080", "[::1]:8080", ":8080" */
+    int listen_fd;      /* an already open listening socket, or -1 */
     int threads;
     size_t max_body;
     int shutdown_timeout_s;
@@ -66,6 +67,9 @@ typedef struct http_server_config {
  * SIGINT, then stops accepting, lets in-flight requests finish (bounded by
  * the shutdown timeout) and returns 0. -1 with err if it cannot start. */
 int http_server_run(const http_server_config *cfg, http_router *rt, char *err, size_t errlen);
+/* Opens the listening socket (or takes the one systemd passed): done before
+ * anything else at start, so a busy port fails fast and changes nothing. */
+int http_open_listener(const char *listen, char *err, size_t errlen);
 /* Asks a running server to stop (as SIGTERM does). */
 void http_server_stop(void);
 /* Sets the reverse proxies whose forwarding headers are believed

@@ -220,7 +220,7 @@ int http_parse_listen(const char *listen, void *storage, unsigned *socklen, char
     return 0;
 }
 
-static int open_listener(const char *address, char *err, size_t errlen)
+int http_open_listener(const char *address, char *err, size_t errlen)
 {
     int n = sd_listen_fds(1);
     if (n > 1) {
@@ -401,7 +401,7 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     pthread_sigmask(SIG_BLOCK, &signals, NULL); /* inherited by the workers */
     signal(SIGPIPE, SIG_IGN);
 
-    int fd = open_listener(cfg->listen, err, errlen);
+    int fd = cfg->listen_fd >= 0 ? cfg->listen_fd : http_open_listener(cfg->listen, err, errlen);
     if (fd < 0)
         return -1;
 
