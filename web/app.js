@@ -43,7 +43,6 @@
     panelTitle: $('panel-title'),
     panelBody: $('panel-body'),
     panelClose: $('panel-close'),
-    search: $('search'),
     input: $('search-input'),
     results: $('search-results'),
     legend: $('legend'),
@@ -71,7 +70,7 @@
     focus: null, // Set of node keys kept bright, or null
     pending: null, // route to apply once the graph is ready
     detailSeq: 0,
-    path: null, // {from, to, doc, nodes: [keys], edges: Set} while a path is shown
+    path: null, // {from, to, found, steps, nodes: [keys], edges: Set} while a path is shown
     pathSeq: 0,
     hiEdges: null, // edges to highlight instead of the focus node's own
     cameraSeq: 0,
@@ -187,7 +186,7 @@
       b.genres = Array.isArray(b.genres) ? b.genres : b.primary_genre ? [b.primary_genre] : [];
       b.name = typeof b.name === 'string' ? b.name : b.id;
       state.bands.set(b.id, b);
-      for (const gid of b.genres) if (state.bandsOf.has(gid)) state.bandsOf.get(gid).push(b.id);
+      for (const gid of new Set(b.genres)) if (state.bandsOf.has(gid)) state.bandsOf.get(gid).push(b.id);
     }
     const byName = (a, b) => nameOf('genre', a).localeCompare(nameOf('genre', b));
     for (const list of state.children.values()) list.sort(byName);
@@ -281,11 +280,25 @@
 
     // Each family as a radial tree around its root: every sub-tree gets an
     // angular sector proportional to its leaves; ring radii are then chosen
-    // so that the narrowest sector on each ring still leaves SPACING.
+    // so that the narrowest sector on each ring still leaves SPACING. A
+    // crowd of sibling leaves is spread over 2 or 3 staggered lanes, which
+    // keeps big families compact instead of one huge hollow ring.
+    const LANE = SPACING * 0.85;
+    const lane = new Map(); // leaf -> lane index
+    const lanes = new Map(); // leaf -> number of lanes of its sibling group
+    for (const id of treeKids.keys()) {
+      const leaves = treeKids.get(id).filter((c) => !treeKids.get(c).length);
+      const k = leaves.length > 36 ? 3 : leaves.length > 10 ? 2 : 1;
+      leaves.forEach((c, i) => {
+        lane.set(c, i % k);
+        lanes.set(c, k);
+      });
+    }
     const local = new Map();
     const islandR = new Map();
     for (const r of roots) {
       const angle = new Map();
+      const maxLane = [];
       const depth = new Map([[r, 0]]);
       const minWidth = [];
       const queue = [[r, 0, 2 * Math.PI]];
@@ -299,22 +312,22 @@
           const d = depth.get(id) + 1;
           depth.set(c, d);
           angle.set(c, a + span / 2);
-          minWidth[d] = Math.min(minWidth[d] === undefined ? Infinity : minWidth[d], span);
+          const k = lanes.get(c) || 1;
+          minWidth[d] = Math.min(minWidth[d] === undefined ? Infinity : minWidth[d], span * k);
+          maxLane[d] = Math.max(maxLane[d] || 0, k - 1);
           queue.push([c, a, a + span]);
           a += span;
         }
       }
       const ring = [0];
       for (let d = 1; d < minWidth.length; d++) {
-        ring[d] = Math.max(ring[d - 1] + (d === 1 ? STEP * 0.75 : STEP), SPACING / (2 * Math.sin(Math.min(minWidth[d], Math.PI) / 2)));
+        const inner = ring[d - 1] + (maxLane[d - 1] || 0) * LANE + (d === 1 ? STEP * 0.75 : STEP);
+        ring[d] = Math.max(inner, SPACING / (2 * Math.sin(Math.min(minWidth[d], Math.PI) / 2)));
       }
       local.set(r, { x: 0, y: 0 });
       for (const id of members.get(r)) {
         if (id === r) continue;
-        const kids = treeKids.get(state.genres.get(id).parent) || [];
-        // Stagger crowded leaf rings so labels have room.
-        const stagger = kids.length > 10 && !treeKids.get(id).length && kids.indexOf(id) % 2 === 1 ? SPACING * 0.9 : 0;
-        const rr = ring[depth.get(id)] + stagger;
+        const rr = ring[depth.get(id)] + (lane.get(id) || 0) * LANE;
         const a = angle.get(id);
         local.set(id, { x: rr * Math.cos(a), y: rr * Math.sin(a) });
       }
@@ -490,7 +503,7 @@
       graph.addNode(genreKey(g.id), {
         x: p.x,
         y: p.y,
-        size: NODE_SIZE[g.type] * state.sizeScale,
+        size: NODE_SIZE[g.type] * (g.type === 'root' ? Math.sqrt(state.sizeScale) : state.sizeScale),
         color,
         dimColor: mix(color, BG, 0.22),
         label: g.name,
@@ -594,88 +607,114 @@
 
     const ROW = state.small ? 19 : 21;
     const maxRows = Math.max(5, Math.floor((Math.max(visible.height, 160) * 0.85) / ROW));
-    const columns = (cols) => {
-      const rows = Math.ceil(ids.length / cols);
+    // Column geometry of a list in pixels: rows per column, each column's
+    // offset from the side nearest the genre, total width.
+    const measure = (list, cols) => {
+      const rows = Math.ceil(list.length / cols);
       const colX = [];
       let w = 0;
       for (let c = 0; c < cols; c++) {
         colX.push(w);
         let widest = 0;
         for (let r = 0; r < rows; r++) {
-          const bid = ids[c * rows + r];
+          const bid = list[c * rows + r];
           if (bid) widest = Math.max(widest, textWidth(nameOf('band', bid), font));
         }
         w += NODE_SIZE.band * 2 + 6 + Math.min(widest, 220) + 22;
       }
       return { rows, colX, w };
     };
-    // As many columns as the height needs, as few as the width allows (a
-    // list taller than the screen can be panned; a cut-off column cannot
-    // be read).
-    let layout = columns(Math.ceil(ids.length / maxRows));
-    while (layout.colX.length > 1 && layout.w > visible.width * 0.75) layout = columns(layout.colX.length - 1);
-    const { rows, colX, w } = layout;
-    const blockW = w / ppu;
-    const blockH = (rows * ROW) / ppu;
     const gap = (g.size + 30) / ppu;
     // On the right the genre's own label is in the way.
-    const gapRight = (g.size + textWidth(g.label || '', labelFont(g)) + 36) / ppu;
+    const gapRight = (g.size + textWidth(g.label || '', labelFont(g)) + 44) / ppu;
+    const blocks = []; // {list, side, x0 (left edge), top, rows, colX, w}
 
-    // Candidate blocks as [left, top] in graph units (y grows upwards).
-    const cand = [
-      [g.x + gapRight, g.y + blockH / 2],
-      [g.x - gap - blockW, g.y + blockH / 2],
-      [g.x - blockW / 2, g.y - gap],
-      [g.x - blockW / 2, g.y + gap + blockH],
-    ];
-    const margin = 14 / ppu;
-    let best = cand[0];
-    let bestScore = Infinity;
-    let side = 'right';
-    cand.forEach(([x0, top], i) => {
-      let score = 0;
-      graph.forEachNode((key, a) => {
-        if (key === gk) return;
-        if (a.x > x0 - margin && a.x < x0 + blockW + margin && a.y < top + margin && a.y > top - blockH - margin) {
-          score += a.level === 'root' ? 4 : a.level === 'intermediate' ? 2 : 1;
-        }
+    if (ids.length > maxRows && visible.width >= 640) {
+      // A long list is split in two, left and right of the genre (the left
+      // half mirrored), so no edge has to cross a column of labels.
+      const half = Math.ceil(ids.length / 2);
+      const parts = [ids.slice(0, half), ids.slice(half)];
+      parts.forEach((list, i) => {
+        const m = measure(list, Math.ceil(list.length / maxRows));
+        // Wider gaps than for one list: the edges fan out instead of
+        // running almost vertically along the dots.
+        const x0 = i === 0 ? g.x - gap - 70 / ppu - m.w / ppu : g.x + gapRight + 40 / ppu;
+        blocks.push(Object.assign({ list, side: i === 0 ? 'left' : 'right', x0, top: g.y + (m.rows * ROW) / ppu / 2 }, m));
       });
-      if (score < bestScore) {
-        best = [x0, top];
-        bestScore = score;
-        side = i === 1 ? 'left' : 'right';
+    } else {
+      // As many columns as the height needs, as few as the width allows (a
+      // list taller than the screen can be panned; a cut-off column cannot
+      // be read).
+      let m = measure(ids, Math.ceil(ids.length / maxRows));
+      while (m.colX.length > 1 && m.w > visible.width * 0.75) m = measure(ids, m.colX.length - 1);
+      const blockW = m.w / ppu;
+      const blockH = (m.rows * ROW) / ppu;
+      // Candidate places as [left, top] in graph units (y grows upwards).
+      const cand = [
+        [g.x + gapRight, g.y + blockH / 2, 'right'],
+        [g.x - gap - blockW, g.y + blockH / 2, 'left'],
+        // Above and below, the first column of dots sits on the genre's
+        // axis so the edges run along the dots, not through the labels.
+        [g.x - (NODE_SIZE.band + 2) / ppu, g.y - gap, 'right'],
+        [g.x - (NODE_SIZE.band + 2) / ppu, g.y + gap + blockH, 'right'],
+      ];
+      const margin = 14 / ppu;
+      // Labels run to the right of their discs: a disc up to a label's
+      // width left of the block still collides with it.
+      const labelRoom = 110 / ppu;
+      const neighbours = new Set(graph.neighbors(gk));
+      let best = cand[0];
+      let bestScore = Infinity;
+      for (const c of cand) {
+        const [x0, top] = c;
+        let score = 0;
+        graph.forEachNode((key, a) => {
+          if (key === gk) return;
+          if (a.x > x0 - margin - labelRoom && a.x < x0 + blockW + margin && a.y < top + margin && a.y > top - blockH - margin) {
+            // Neighbours stay lit and labelled while the genre is selected.
+            const weight = (a.level === 'root' ? 4 : a.level === 'intermediate' ? 2 : 1) * (neighbours.has(key) ? 3 : 1);
+            score += a.x < x0 - margin ? weight / 2 : weight;
+          }
+        });
+        if (score < bestScore) {
+          best = c;
+          bestScore = score;
+        }
       }
-    });
+      blocks.push(Object.assign({ list: ids, side: best[2], x0: best[0], top: best[1] }, m));
+    }
 
     const edgeColor = mix(colorOfGenre(genreId), BG, 0.45);
     const edgeHi = mix(colorOfGenre(genreId), BG, 0.85);
-    ids.forEach((bid, i) => {
-      const c = Math.floor(i / rows);
-      const r = i % rows;
-      // Left of the genre the list is mirrored (labels to the left of their
-      // dots) so the edges do not run through the labels.
-      const x = side === 'left' ? best[0] + blockW - (colX[c] + NODE_SIZE.band + 2) / ppu : best[0] + (colX[c] + NODE_SIZE.band + 2) / ppu;
-      graph.addNode(bandKey(bid), {
-        x,
-        labelSide: side,
-        y: best[1] - ((r + 0.5) * ROW) / ppu,
-        size: NODE_SIZE.band,
-        color: BAND_COLOR,
-        dimColor: mix(BAND_COLOR, BG, 0.25),
-        label: nameOf('band', bid),
-        kind: 'band',
-        id: bid,
-        level: 'band',
-        zIndex: 4,
+    for (const b of blocks) {
+      b.list.forEach((bid, i) => {
+        const c = Math.floor(i / b.rows);
+        const r = i % b.rows;
+        const inset = (b.colX[c] + NODE_SIZE.band + 2) / ppu;
+        // Left of the genre the list is mirrored (labels to the left of
+        // their dots) so the edges do not run through the labels.
+        graph.addNode(bandKey(bid), {
+          x: b.side === 'left' ? b.x0 + b.w / ppu - inset : b.x0 + inset,
+          y: b.top - ((r + 0.5) * ROW) / ppu,
+          labelSide: b.side,
+          size: NODE_SIZE.band,
+          color: BAND_COLOR,
+          dimColor: mix(BAND_COLOR, BG, 0.25),
+          label: nameOf('band', bid),
+          kind: 'band',
+          id: bid,
+          level: 'band',
+          zIndex: 4,
+        });
+        graph.addEdgeWithKey('b:' + bid + '>' + genreId, bandKey(bid), gk, {
+          relation: 'band',
+          size: 0.8,
+          color: edgeColor,
+          hiColor: edgeHi,
+          zIndex: 2,
+        });
       });
-      graph.addEdgeWithKey('b:' + bid + '>' + genreId, bandKey(bid), gk, {
-        relation: 'band',
-        size: 0.8,
-        color: edgeColor,
-        hiColor: edgeHi,
-        zIndex: 2,
-      });
-    });
+    }
   }
 
   function collapse() {
@@ -1483,7 +1522,9 @@
     // Phones get smaller discs and no forced root labels: the whole map has
     // to fit in about 360 pixels.
     state.small = Math.min(el.graph.clientWidth, el.graph.clientHeight) < 600;
-    state.sizeScale = state.small ? 0.72 : 1;
+    // Big maps get smaller discs too, so the overview is not a carpet.
+    const density = Math.min(1, Math.max(0.6, Math.sqrt(250 / Math.max(1, state.genres.size))));
+    state.sizeScale = (state.small ? 0.72 : 1) * density;
     const pos = computeLayout();
     state.graph = buildGraph(pos);
     const box = bbox(pos);

@@ -282,25 +282,7 @@ static void run_edit(app *a, http_request *r, edit_ctx *c, const auth_ctx *auth)
         buf detail = BUF_INIT;
         buf_printf(&detail, "The genre '%s' cannot be deleted: it is the primary parent of other genres or the "
                             "primary genre of bands (see blockers). Change those first.", c->id);
-        buf out = BUF_INIT;
-        json_writer w;
-        jw_init(&w, &out);
-        jw_object_begin(&w);
-        jw_key(&w, "type");
-        jw_string(&w, "about:blank");
-        jw_key(&w, "title");
-        jw_string(&w, "Conflict");
-        jw_key(&w, "status");
-        jw_int(&w, 409);
-        jw_key(&w, "detail");
-        jw_string(&w, buf_cstr(&detail));
-        jw_key(&w, "blockers");
-        jw_raw(&w, c->blockers.data, c->blockers.len);
-        jw_key(&w, "request_id");
-        jw_string(&w, r->request_id);
-        jw_object_end(&w);
-        http_respond(r, 409, "application/problem+json", buf_cstr(&out), out.len);
-        buf_free(&out);
+        http_problem_with(r, 409, "Conflict", buf_cstr(&detail), "blockers", buf_cstr(&c->blockers));
         buf_free(&detail);
     } else if (rc == STORE_DECLINED && c->errs.count) {
         api_problem_fields(r, c->status ? c->status : 400, c->status == 409 ? "Conflict" : "Bad Request", &c->errs);

@@ -185,9 +185,11 @@ static int get_path(http_request *r, void *ctx)
     return 0;
 }
 
-static int get_related(http_request *r, void *ctx)
+typedef int (*neighbours_fn)(const graph_snapshot *s, const char *id, size_t limit, buf *out);
+
+/* Related genres and similar bands: same parameters, same errors. */
+static int get_neighbours(http_request *r, neighbours_fn fn, const char *unknown)
 {
-    (void)ctx;
     long limit = 20;
     if (read_limit(r, &limit, 100) != 0)
         return 0;
@@ -195,8 +197,8 @@ static int get_related(http_request *r, void *ctx)
     if (!s)
         return 0;
     buf out = BUF_INIT;
-    if (graph_related(s, r->params[0], (size_t)limit, &out) != 0)
-        http_problem(r, 404, "Not Found", "There is no genre with this id.", NULL);
+    if (fn(s, r->params[0], (size_t)limit, &out) != 0)
+        http_problem(r, 404, "Not Found", unknown, NULL);
     else
         http_respond(r, 200, JSON_TYPE, buf_cstr(&out), out.len);
     graph_release(s);
@@ -204,23 +206,16 @@ static int get_related(http_request *r, void *ctx)
     return 0;
 }
 
+static int get_related(http_request *r, void *ctx)
+{
+    (void)ctx;
+    return get_neighbours(r, graph_related, "There is no genre with this id.");
+}
+
 static int get_similar(http_request *r, void *ctx)
 {
     (void)ctx;
-    long limit = 20;
-    if (read_limit(r, &limit, 100) != 0)
-        return 0;
-    graph_snapshot *s = snapshot_or_503(r);
-    if (!s)
-        return 0;
-    buf out = BUF_INIT;
-    if (graph_similar(s, r->params[0], (size_t)limit, &out) != 0)
-        http_problem(r, 404, "Not Found", "There is no band with this id.", NULL);
-    else
-        http_respond(r, 200, JSON_TYPE, buf_cstr(&out), out.len);
-    graph_release(s);
-    buf_free(&out);
-    return 0;
+    return get_neighbours(r, graph_similar, "There is no band with this id.");
 }
 
 static int get_healthz(http_request *r, void *ctx)

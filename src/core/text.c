@@ -5,8 +5,7 @@
 
 #include <string.h>
 
-/* Decodes one code point; returns its byte length, or 0 if malformed. */
-static size_t utf8_decode(const unsigned char *s, size_t avail, unsigned int *cp_out)
+size_t text_utf8_decode(const unsigned char *s, size_t avail, unsigned int *cp_out)
 {
     unsigned char c = s[0];
     size_t n;
@@ -41,7 +40,7 @@ int text_utf8_valid(const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     unsigned int cp;
     for (size_t i = 0; i < len;) {
-        size_t n = utf8_decode(p + i, len - i, &cp);
+        size_t n = text_utf8_decode(p + i, len - i, &cp);
         if (n == 0)
             return 0;
         i += n;
@@ -55,7 +54,7 @@ int text_has_control(const char *s)
     size_t len = strlen(s);
     unsigned int cp;
     for (size_t i = 0; i < len;) {
-        size_t n = utf8_decode(p + i, len - i, &cp);
+        size_t n = text_utf8_decode(p + i, len - i, &cp);
         if (n == 0)
             return 1;
         if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
@@ -110,7 +109,7 @@ void text_fold(const char *s, buf *out)
     size_t len = strlen(s);
     unsigned int cp;
     for (size_t i = 0; i < len;) {
-        size_t n = utf8_decode(p + i, len - i, &cp);
+        size_t n = text_utf8_decode(p + i, len - i, &cp);
         if (n == 0) {
             i++;
             continue;

@@ -13,6 +13,9 @@
 
 #include <stddef.h>
 
+/* Decodes the code point at s (avail bytes left): its byte length, or 0 when
+ * the bytes are not well-formed UTF-8. */
+size_t text_utf8_decode(const unsigned char *s, size_t avail, unsigned int *cp);
 /* 1 if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 int text_utf8_valid(const char *s, size_t len);
 /* 1 if s contains a C0/C1 control character or DEL. s must be valid UTF-8. */

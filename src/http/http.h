@@ -124,6 +124,9 @@ void http_respond_body(http_request *r, int status, const char *content_type, co
 /* problem+json: {"type":"about:blank","title","status","detail"}; errors_json,
  * when not NULL, is a serialized array inserted as "errors". */
 void http_problem(http_request *r, int status, const char *title, const char *detail, const char *errors_json);
+/* The same with another member: key holds the serialized json. */
+void http_problem_with(http_request *r, int status, const char *title, const char *detail, const char *key,
+                       const char *json);
 void http_redirect(http_request *r, int status, const char *location);
 /* Adds a response header (copied). */
 void http_add_header(http_request *r, const char *name, const char *value);

@@ -277,6 +277,12 @@ void http_respond_body(http_request *r, int status, const char *content_type, co
 
 void http_problem(http_request *r, int status, const char *title, const char *detail, const char *errors_json)
 {
+    http_problem_with(r, status, title, detail, "errors", errors_json);
+}
+
+void http_problem_with(http_request *r, int status, const char *title, const char *detail, const char *key,
+                       const char *json)
+{
     buf out = BUF_INIT;
     json_writer w;
     jw_init(&w, &out);
@@ -291,9 +297,9 @@ void http_problem(http_request *r, int status, const char *title, const char *de
         jw_key(&w, "detail");
         jw_string(&w, detail);
     }
-    if (errors_json) {
-        jw_key(&w, "errors");
-        jw_raw(&w, errors_json, strlen(errors_json));
+    if (json) {
+        jw_key(&w, key);
+        jw_raw(&w, json, strlen(json));
     }
     jw_key(&w, "request_id");
     jw_string(&w, r->request_id);

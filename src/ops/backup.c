@@ -357,19 +357,6 @@ typedef struct secrets {
     size_t count;
 } secrets;
 
-static void secrets_add(secrets *s, const char *v)
-{
-    if (!v || strlen(v) < 3)
-        return;
-    char **grown = realloc(s->items, (s->count + 1) * sizeof *grown);
-    if (!grown)
-        return;
-    s->items = grown;
-    s->items[s->count] = strdup(v);
-    if (s->items[s->count])
-        s->count++;
-}
-
 static void secrets_free(secrets *s)
 {
     for (size_t i = 0; i < s->count; i++) {

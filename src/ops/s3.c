@@ -330,7 +330,10 @@ static int xml_text(const char *s, const char *end, const char *tag, char *out, 
 static void describe_failure(s3_client *c, request *r, CURLcode cc, const char *curl_msg, char *err, size_t errlen)
 {
     char what[1400];
-    snprintf(what, sizeof what, "S3 %s s3://%s/%s", r->method, r->bucket, r->key ? r->key : "");
+    if (r->key)
+        snprintf(what, sizeof what, "S3 %s s3://%s/%s", r->method, r->bucket, r->key);
+    else
+        snprintf(what, sizeof what, "S3 listing of s3://%s", r->bucket);
     if (cc != CURLE_OK && r->status == 0) {
         snprintf(err, errlen, "%s: cannot reach %s: %s (check MUSICGRAPH_S3_ENDPOINT)", what, c->scheme_host,
                  curl_msg[0] ? curl_msg : curl_easy_strerror(cc));

@@ -314,6 +314,33 @@ describe('explorer', () => {
     assertClean(problems);
   });
 
+  test('genre positions sent by the server are used as they are', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const placed = new Map();
+    await page.route('**/api/v1/graph', async (route) => {
+      const doc = await (await route.fetch()).json();
+      doc.genres.forEach((g, i) => {
+        g.x = (i % 15) * 40 - 300;
+        g.y = Math.floor(i / 15) * 40 - 250;
+        placed.set(g.id, [g.x, g.y]);
+      });
+      await route.fulfill({ json: doc });
+    });
+    await page.goto(server.url + '/');
+    await waitIdle(page);
+    const g = await graphState(page);
+    assert.equal(g.genres.length, placed.size);
+    for (const n of g.genres) assert.deepEqual([n.x, n.y], placed.get(n.id), `${n.id} kept the server's position`);
+    await clickNode(page, 'g:grindcore');
+    await waitPanel(page, 'genre', 'grindcore');
+    assert.ok((await graphState(page)).bands.length > 0, 'bands still expand');
+    assert.deepEqual(errors, []);
+  });
+
   test('clicking a genre shows its bands and opens the panel; clicking it again collapses', async (t) => {
     const { page, problems } = await openPage(t, '/');
     const detail = await api('/api/v1/genres/thrash-metal');
@@ -325,7 +352,8 @@ describe('explorer', () => {
     assert.equal(panel.title, detail.name);
     assert.equal(panel.path, '/genres/thrash-metal');
     assert.match(panel.text, new RegExp(detail.description.slice(0, 40).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-    assert.ok(panel.text.includes(`${detail.origin_year}s`), `origin decade ${detail.origin_year}s`);
+    const decade = detail.origin_year === null ? 'unknown' : `${Math.floor(detail.origin_year / 10) * 10}s`;
+    assert.ok(panel.text.includes(decade), `origin decade ${decade}`);
 
     const g = await graphState(page);
     assert.deepEqual(g.bands.map((b) => b.id).sort(), detail.bands.map((b) => b.id).sort(), 'exactly its bands are shown');
@@ -402,6 +430,7 @@ describe('explorer', () => {
 
     // Band link: focuses the band, its genre expanded.
     const otherDetail = await api('/api/v1/genres/' + other);
+    assert.ok(otherDetail.bands.length > 0, `the dataset lists bands under ${other}`);
     const band = otherDetail.bands[0];
     await page.click(`#panel a[href="/bands/${band.id}"]`);
     await waitPanel(page, 'band', band.id);

@@ -1,0 +1,861 @@
+/*
+ * commands.c — backup, restore, verify, prune, backups, export, import
+ * (see commands.h). Argument parsing, local-or-S3 dispatch and reporting;
+ * the work itself is in backup.c, prune.c and s3.c.
+ *
+ * Offsite copies: `backup --to s3://B/P` (or MUSICGRAPH_BACKUP_OFFSITE)
+ * writes the local backup as usual and uploads the same file as P/NAME,
+ * with a small P/NAME.info.json beside it (the manifest and, once verified,
+ * the verification result) so that `backups` can show counts without
+ * downloading every backup.
+ */
+#include "ops/commands.h"
+
+#include "core/buf.h"
+#include "core/json.h"
+#include "ops/backup.h"
+#include "ops/prune.h"
+#include "ops/s3.h"
+#include "store/store.h"
+#include "core/strmap.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ERRLEN 8192
+
+const char cmd_backup_usage[] =
+    "usage: musicgraph backup [--to DIR | --to s3://BUCKET/PREFIX] [--tag TAG] [options]\n\n"
+    "Takes a consistent backup (one read transaction; the server may keep serving\n"
+    "and writing) of the map, the accounts and the audit log into a gzip-compressed\n"
+    "JSON file with a manifest and a SHA-256 of its payload. The file is written\n"
+    "under a temporary name, synced and renamed: it is complete or it is not there.\n"
+    "Names sort by time: musicgraph-YYYYMMDDTHHMMSSZ[-TAG].json.gz (UTC).\n\n"
+    "  --to DIR                 write into DIR (default MUSICGRAPH_BACKUP_DIR, else\n"
+    "                           STATE_DIR/backups)\n"
+    "  --to s3://BUCKET/PREFIX  write locally as usual, then upload the file there\n"
+    "  --tag TAG                letters, digits, '.', '_', '-' (at most 64); the tag\n"
+    "                           'keep' (or keep-…) is never pruned\n\n"
+    "MUSICGRAPH_BACKUP_OFFSITE=s3://BUCKET/PREFIX uploads every backup; the S3\n"
+    "settings are MUSICGRAPH_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY.\n";
+
+const char cmd_restore_usage[] =
+    "usage: musicgraph restore FILE | s3://BUCKET/KEY [--no-safety-backup] [options]\n\n"
+    "Checks the backup first — checksum, format and schema versions, every data\n"
+    "rule — and refuses it, changing nothing, when anything is wrong. Then takes a\n"
+    "safety backup of the current data (tagged pre-restore) and replaces the map,\n"
+    "the accounts and the audit log in one transaction: afterwards the database\n"
+    "holds exactly the backup, or on any failure exactly what it held before.\n"
+    "A running server switches to the restored data within a second, without a\n"
+    "restart. Sessions end (everybody logs in again).\n\n"
+    "  --no-safety-backup       do not take the safety backup (a full disk, say)\n";
+
+const char cmd_verify_usage[] =
+    "usage: musicgraph verify FILE | s3://BUCKET/KEY | --latest [--dir DIR] [options]\n\n"
+    "Restores the backup into a scratch database in a temporary directory, reads\n"
+    "it back and compares the row counts and the payload checksum with the\n"
+    "manifest. Exits 0 only when the backup would restore. The result is recorded\n"
+    "next to the file (FILE.verified) and shown by `musicgraph backups`.\n\n"
+    "  --latest                 the newest backup in the backup directory\n"
+    "  --dir DIR                the backup directory for --latest\n";
+
+const char cmd_prune_usage[] =
+    "usage: musicgraph prune [--daily N] [--weekly N] [--monthly N] [--dry-run]\n"
+    "                        [DIR | s3://BUCKET/PREFIX] [options]\n\n"
+    "Grandfather-father-son retention: keeps the newest backup of each of the N\n"
+    "most recent days, ISO weeks and months that have backups (UTC), the newest\n"
+    "backup of all, and every backup tagged 'keep' or 'keep-…'; removes the rest.\n"
+    "Without a target: the local backup directory and MUSICGRAPH_BACKUP_OFFSITE.\n\n"
+    "  --daily N                default 7\n"
+    "  --weekly N               default 4\n"
+    "  --monthly N              default 12\n"
+    "  --dry-run                list what would be removed, remove nothing\n";
+
+const char cmd_backups_usage[] =
+    "usage: musicgraph backups [DIR | s3://BUCKET/PREFIX] [options]\n\n"
+    "Lists backups, oldest first, with their time (UTC), size, tag, row counts\n"
+    "and whether they verified; then the newest one's age. Without a target: the\n"
+    "local backup directory and MUSICGRAPH_BACKUP_OFFSITE.\n";
+
+const char cmd_export_usage[] =
+    "usage: musicgraph export [--anonymize] [FILE | -] [options]\n\n"
+    "Writes the map, the accounts and the audit log in the backup format, to FILE\n"
+    "(gzip-compressed when it ends in .gz) or to standard output (plain JSON).\n\n"
+    "  --anonymize              replace every email (user-ID@example.invalid) and\n"
+    "                           password hash (nobody can log in with them), drop\n"
+    "                           audit actors: for a development or staging copy\n";
+
+const char cmd_import_usage[] =
+    "usage: musicgraph import FILE [--replace | --merge] [options]\n\n"
+    "Loads an export or a backup (gzip or plain), or a bare dataset document like\n"
+    "data/musicgraph.json. Every rule is checked on the result before anything is\n"
+    "written, and it is written in one transaction: all of it or nothing.\n"
+    "Users in the file whose username and email are free are added; existing\n"
+    "users and the audit log are left as they are.\n\n"
+    "  --replace                the map becomes exactly the file's\n"
+    "  --merge                  the file's genres and bands are added, or replace\n"
+    "                           those with the same id; the others stay\n"
+    "One of them is required when the database already holds a map.\n";
+
+/* ---- helpers ---- */
+
+static int fail(const char *cmd, const char *err)
+{
+    fprintf(stderr, "musicgraph %s: %s\n", cmd, err);
+    return 1;
+}
+
+static int usage_error(const char *cmd, const char *what, const char *arg)
+{
+    fprintf(stderr, "musicgraph %s: %s%s%s%s (see musicgraph %s --help)\n", cmd, what, arg ? " '" : "",
+            arg ? arg : "", arg ? "'" : "", cmd);
+    return 2;
+}
+
+/* "--flag VALUE" or "--flag=VALUE" at argv[*i]: 1 taken, 0 not this flag, -1 missing value. */
+static int flag_value(int argc, char **argv, int *i, const char *flag, const char **value)
+{
+    size_t n = strlen(flag);
+    if (strcmp(argv[*i], flag) == 0) {
+        if (*i + 1 >= argc)
+            return -1;
+        *value = argv[++*i];
+        return 1;
+    }
+    if (strncmp(argv[*i], flag, n) == 0 && argv[*i][n] == '=') {
+        *value = argv[*i] + n + 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int open_store(config *cfg, store **s, char *err, size_t errlen)
+{
+    mkdir(cfg->state_dir, 0750);
+    return store_open(cfg->database_url, s, err, errlen);
+}
+
+/* Migrates like the server would at start, backing up first when needed. */
+static int migrate(store *s, const config *cfg, char *err, size_t errlen)
+{
+    int applied;
+    if (backup_before_migrate(s, cfg, err, errlen) != 0)
+        return -1;
+    return store_migrate(s, &applied, err, errlen);
+}
+
+static void human_size(int64_t bytes, char *out, size_t len)
+{
+    if (bytes < 1024)
+        snprintf(out, len, "%lld B", (long long)bytes);
+    else if (bytes < 1024 * 1024)
+        snprintf(out, len, "%.1f KiB", (double)bytes / 1024);
+    else if (bytes < 1024LL * 1024 * 1024)
+        snprintf(out, len, "%.1f MiB", (double)bytes / (1024 * 1024));
+    else
+        snprintf(out, len, "%.1f GiB", (double)bytes / (1024.0 * 1024 * 1024));
+}
+
+static void summary(const store_counts *c, char *out, size_t len)
+{
+    snprintf(out, len, "%lld genres, %lld bands, %lld users, %lld audit entries", (long long)c->genres,
+             (long long)c->bands, (long long)c->users, (long long)c->audit_log);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* s3://BUCKET/PREFIX -> bucket and "PREFIX/" ("" for the bucket's root). */
+static int s3_dir(const char *url, char *bucket, size_t blen, char *prefix, size_t plen, char *err, size_t errlen)
+{
+    char rest[1024];
+    if (s3_parse_url(url, bucket, blen, rest, sizeof rest, err, errlen) != 0)
+        return -1;
+    size_t n = strlen(rest);
+    snprintf(prefix, plen, "%s%s", rest, n && rest[n - 1] != '/' ? "/" : "");
+    return 0;
+}
+
+/* Uploads a local backup to url (s3://BUCKET/PREFIX) with its info sidecar. */
+static int upload(const config *cfg, const char *url, const char *path, const backup_manifest *m, char *where,
+                  size_t wlen, char *err, size_t errlen)
+{
+    char bucket[256], prefix[1100], key[1400];
+    if (s3_dir(url, bucket, sizeof bucket, prefix, sizeof prefix, err, errlen) != 0)
+        return -1;
+    if (strlen(prefix) + strlen(base_name(path)) >= sizeof key) {
+        snprintf(err, errlen, "the S3 key for %s would be too long", path);
+        return -1;
+    }
+    s3_client *c;
+    if (s3_open(cfg, &c, err, errlen) != 0)
+        return -1;
+    snprintf(key, sizeof key, "%s%.300s", prefix, base_name(path));
+    int rc = s3_put_file(c, bucket, key, path, err, errlen);
+    if (rc == 0) {
+        buf info = BUF_INIT;
+        buf_puts(&info, "{\"manifest\":");
+        backup_manifest_json(m, &info);
+        buf_puts(&info, ",\"verification\":null}\n");
+        char side[sizeof key + 16];
+        snprintf(side, sizeof side, "%s.info.json", key);
+        rc = s3_put_bytes(c, bucket, side, info.data, info.len, "application/json", err, errlen);
+        buf_free(&info);
+    }
+    s3_close(c);
+    if (rc == 0)
+        snprintf(where, wlen, "s3://%s/%s", bucket, key);
+    return rc;
+}
+
+/* Downloads s3://BUCKET/KEY into a new temporary directory; path gets the
+ * file, dir the directory to remove afterwards. */
+static int download(const config *cfg, const char *url, char *dir, size_t dlen, char *path, size_t plen, char *err,
+                    size_t errlen)
+{
+    char bucket[256], key[1024];
+    if (s3_parse_url(url, bucket, sizeof bucket, key, sizeof key, err, errlen) != 0)
+        return -1;
+    if (!key[0] || key[strlen(key) - 1] == '/') {
+        snprintf(err, errlen, "'%s' names no object (expected s3://BUCKET/PATH/NAME.json.gz)", url);
+        return -1;
+    }
+    s3_client *c;
+    if (s3_open(cfg, &c, err, errlen) != 0)
+        return -1;
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(dir, dlen, "%s/musicgraph-download-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(dir)) {
+        snprintf(err, errlen, "cannot create a temporary directory: %s", strerror(errno));
+        s3_close(c);
+        return -1;
+    }
+    snprintf(path, plen, "%s/%s", dir, base_name(key));
+    int missing = 0;
+    int rc = s3_get_file(c, bucket, key, path, &missing, err, errlen);
+    s3_close(c);
+    if (rc == 0 && missing) {
+        snprintf(err, errlen, "%s does not exist", url);
+        rc = -1;
+    }
+    if (rc != 0) {
+        unlink(path);
+        rmdir(dir);
+    }
+    return rc;
+}
+
+static void remove_download(const char *dir, const char *path)
+{
+    unlink(path);
+    rmdir(dir);
+}
+
+/* ---- backup ---- */
+
+int cmd_backup(config *cfg, int argc, char **argv)
+{
+    const char *to = NULL, *tag = NULL;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if ((r = flag_value(argc, argv, &i, "--to", &to)) || (r = flag_value(argc, argv, &i, "--tag", &tag))) {
+            if (r < 0)
+                return usage_error("backup", "this option needs a value:", argv[i]);
+            continue;
+        }
+        return usage_error("backup", "unexpected argument", argv[i]);
+    }
+    if (tag && !backup_tag_valid(tag))
+        return usage_error("backup", "a tag holds at most 64 letters, digits, '.', '_' or '-', not", tag);
+    char dir[4096], err[ERRLEN];
+    const char *offsite = cfg->backup_offsite && *cfg->backup_offsite ? cfg->backup_offsite : NULL;
+    if (to && s3_is_url(to)) {
+        offsite = to;
+        backup_default_dir(cfg, dir, sizeof dir);
+    } else if (to) {
+        snprintf(dir, sizeof dir, "%s", to);
+    } else {
+        backup_default_dir(cfg, dir, sizeof dir);
+    }
+    if (offsite) {
+        char bucket[256], rest[1024];
+        if (s3_parse_url(offsite, bucket, sizeof bucket, rest, sizeof rest, err, sizeof err) != 0)
+            return fail("backup", err);
+    }
+    store *s;
+    if (open_store(cfg, &s, err, sizeof err) != 0)
+        return fail("backup", err);
+    char path[4200];
+    backup_manifest m;
+    int rc = backup_write(s, dir, tag, path, sizeof path, &m, err, sizeof err);
+    store_close(s);
+    if (rc != 0)
+        return fail("backup", err);
+    struct stat st;
+    char size[32], counts[256];
+    human_size(stat(path, &st) == 0 ? (int64_t)st.st_size : 0, size, sizeof size);
+    summary(&m.counts, counts, sizeof counts);
+    printf("backup written: %s (%s; %s)\n", path, size, counts);
+    fflush(stdout);
+    if (offsite) {
+        char where[1800];
+        if (upload(cfg, offsite, path, &m, where, sizeof where, err, sizeof err) != 0) {
+            fprintf(stderr, "musicgraph backup: the local backup is complete, but the offsite copy failed: %s\n",
+                    err);
+            return 1;
+        }
+        printf("uploaded: %s\n", where);
+    }
+    return 0;
+}
+
+/* ---- restore ---- */
+
+int cmd_restore(config *cfg, int argc, char **argv)
+{
+    const char *file = NULL;
+    int safety = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--no-safety-backup") == 0)
+            safety = 0;
+        else if (argv[i][0] != '-' && !file)
+            file = argv[i];
+        else
+            return usage_error("restore", "unexpected argument", argv[i]);
+    }
+    if (!file)
+        return usage_error("restore", "which backup? give a file or an s3:// URL", NULL);
+    char err[ERRLEN], tmpdir[4096] = "", local[4200];
+    if (s3_is_url(file)) {
+        if (download(cfg, file, tmpdir, sizeof tmpdir, local, sizeof local, err, sizeof err) != 0)
+            return fail("restore", err);
+    } else {
+        snprintf(local, sizeof local, "%s", file);
+    }
+    backup_contents c;
+    int rc = backup_read(local, 0, &c, err, sizeof err);
+    if (tmpdir[0])
+        remove_download(tmpdir, local);
+    if (rc != 0)
+        return fail("restore", err);
+    store *s;
+    if (open_store(cfg, &s, err, sizeof err) != 0) {
+        backup_contents_free(&c);
+        return fail("restore", err);
+    }
+    char dir[4096], safety_path[4200] = "";
+    backup_default_dir(cfg, dir, sizeof dir);
+    rc = migrate(s, cfg, err, sizeof err);
+    if (rc == 0)
+        rc = backup_restore(s, &c, safety ? dir : NULL, safety_path, sizeof safety_path, err, sizeof err);
+    store_close(s);
+    if (rc != 0) {
+        backup_contents_free(&c);
+        return fail("restore", err);
+    }
+    char counts[256];
+    summary(&c.manifest.counts, counts, sizeof counts);
+    printf("restored %s (taken %s): %s\n", file, c.manifest.created_at, counts);
+    if (safety_path[0])
+        printf("the data it replaced is in %s\n", safety_path);
+    backup_contents_free(&c);
+    return 0;
+}
+
+/* ---- verify ---- */
+
+/* Records a verification of s3://BUCKET/KEY in KEY.info.json. */
+static void record_s3(const config *cfg, const char *url, const backup_manifest *m, int ok, const char *message)
+{
+    char bucket[256], key[1024], err[1024];
+    if (s3_parse_url(url, bucket, sizeof bucket, key, sizeof key, err, sizeof err) != 0)
+        return;
+    s3_client *c;
+    if (s3_open(cfg, &c, err, sizeof err) != 0)
+        return;
+    char at[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    buf info = BUF_INIT;
+    json_writer w;
+    jw_init(&w, &info);
+    jw_object_begin(&w);
+    jw_key(&w, "manifest");
+    if (m->payload_sha256[0]) {
+        buf mj = BUF_INIT;
+        backup_manifest_json(m, &mj);
+        jw_raw(&w, mj.data, mj.len);
+        buf_free(&mj);
+    } else {
+        jw_null(&w);
+    }
+    jw_key(&w, "verification");
+    jw_object_begin(&w);
+    jw_key(&w, "ok");
+    jw_bool(&w, ok);
+    jw_key(&w, "verified_at");
+    jw_string(&w, at);
+    jw_key(&w, "message");
+    jw_string(&w, message);
+    jw_object_end(&w);
+    jw_object_end(&w);
+    buf_putc(&info, '\n');
+    char side[1100];
+    snprintf(side, sizeof side, "%s.info.json", key);
+    s3_put_bytes(c, bucket, side, info.data, info.len, "application/json", err, sizeof err);
+    buf_free(&info);
+    s3_close(c);
+}
+
+int cmd_verify(config *cfg, int argc, char **argv)
+{
+    const char *file = NULL, *dirflag = NULL;
+    int latest = 0;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if ((r = flag_value(argc, argv, &i, "--dir", &dirflag))) {
+            if (r < 0)
+                return usage_error("verify", "this option needs a value:", argv[i]);
+        } else if (strcmp(argv[i], "--latest") == 0) {
+            latest = 1;
+        } else if (argv[i][0] != '-' && !file) {
+            file = argv[i];
+        } else {
+            return usage_error("verify", "unexpected argument", argv[i]);
+        }
+    }
+    if (!!file == latest)
+        return usage_error("verify", "give either a backup (FILE or s3:// URL) or --latest", NULL);
+    char err[ERRLEN], path[4200], tmpdir[4096] = "";
+    if (latest) {
+        char dir[4096];
+        if (dirflag)
+            snprintf(dir, sizeof dir, "%s", dirflag);
+        else
+            backup_default_dir(cfg, dir, sizeof dir);
+        backup_info b;
+        int r = backup_latest(dir, &b);
+        if (r < 0) {
+            snprintf(err, sizeof err, "cannot read the backup directory %s: %s", dir, strerror(errno));
+            return fail("verify", err);
+        }
+        if (r > 0) {
+            snprintf(err, sizeof err, "there are no backups in %s", dir);
+            return fail("verify", err);
+        }
+        snprintf(path, sizeof path, "%s", b.location);
+    } else if (s3_is_url(file)) {
+        if (download(cfg, file, tmpdir, sizeof tmpdir, path, sizeof path, err, sizeof err) != 0)
+            return fail("verify", err);
+    } else {
+        snprintf(path, sizeof path, "%s", file);
+    }
+    backup_manifest m;
+    memset(&m, 0, sizeof m);
+    int rc = backup_verify(path, &m, err, sizeof err);
+    const char *shown = file ? file : path;
+    char counts[256];
+    summary(&m.counts, counts, sizeof counts);
+    if (tmpdir[0]) {
+        remove_download(tmpdir, path);
+        record_s3(cfg, file, &m, rc == 0, rc == 0 ? counts : err);
+    } else {
+        struct stat st;
+        if (stat(path, &st) == 0 && backup_record_verification(path, rc == 0, rc == 0 ? counts : err) != 0)
+            fprintf(stderr, "musicgraph verify: note: cannot record the result next to %s\n", path);
+    }
+    if (rc != 0)
+        return fail("verify", err);
+    printf("%s: OK, it restores %s (schema %s, taken %s%s%s)\n", shown, counts,
+           m.schema_version[0] ? m.schema_version : "none", m.created_at, m.tag[0] ? ", tag " : "", m.tag);
+    return 0;
+}
+
+/* ---- prune ---- */
+
+static int parse_count(const char *v, int *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || end == v || n < 0 || n > 100000)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+int cmd_prune(config *cfg, int argc, char **argv)
+{
+    prune_policy p = {7, 4, 12};
+    int dry_run = 0;
+    const char *target = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r, *slot = NULL;
+        if ((r = flag_value(argc, argv, &i, "--daily", &v)))
+            slot = &p.daily;
+        else if ((r = flag_value(argc, argv, &i, "--weekly", &v)))
+            slot = &p.weekly;
+        else if ((r = flag_value(argc, argv, &i, "--monthly", &v)))
+            slot = &p.monthly;
+        if (slot) {
+            if (r < 0 || parse_count(v, slot) != 0)
+                return usage_error("prune", "--daily, --weekly and --monthly need a number of 0 or more, not",
+                                   r < 0 ? "" : v);
+        } else if (strcmp(argv[i], "--dry-run") == 0) {
+            dry_run = 1;
+        } else if (argv[i][0] != '-' && !target) {
+            target = argv[i];
+        } else {
+            return usage_error("prune", "unexpected argument", argv[i]);
+        }
+    }
+    char err[ERRLEN], dir[4096];
+    const char *targets[2];
+    size_t ntargets = 0;
+    if (target) {
+        targets[ntargets++] = target;
+    } else {
+        backup_default_dir(cfg, dir, sizeof dir);
+        targets[ntargets++] = dir;
+        if (cfg->backup_offsite && *cfg->backup_offsite)
+            targets[ntargets++] = cfg->backup_offsite;
+    }
+    for (size_t t = 0; t < ntargets; t++) {
+        size_t kept, removed;
+        int rc;
+        if (s3_is_url(targets[t])) {
+            char bucket[256], prefix[1100];
+            s3_client *c;
+            if (s3_dir(targets[t], bucket, sizeof bucket, prefix, sizeof prefix, err, sizeof err) != 0 ||
+                s3_open(cfg, &c, err, sizeof err) != 0)
+                return fail("prune", err);
+            rc = prune_s3(c, bucket, prefix, &p, dry_run, stdout, &kept, &removed, err, sizeof err);
+            s3_close(c);
+        } else {
+            rc = prune_dir(targets[t], &p, dry_run, stdout, &kept, &removed, err, sizeof err);
+        }
+        if (rc != 0)
+            return fail("prune", err);
+        printf("%s: kept %zu, %s %zu (daily %d, weekly %d, monthly %d)\n", targets[t], kept,
+               dry_run ? "would remove" : "removed", removed, p.daily, p.weekly, p.monthly);
+    }
+    return 0;
+}
+
+/* ---- backups ---- */
+
+static void print_row(const backup_info *b)
+{
+    char when[32], size[32], verified[64];
+    struct tm tm;
+    gmtime_r(&b->created, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%SZ", &tm);
+    human_size(b->size, size, sizeof size);
+    if (b->verified > 0)
+        snprintf(verified, sizeof verified, "yes %.20s", b->verified_at);
+    else if (b->verified < 0)
+        snprintf(verified, sizeof verified, "FAILED %.20s", b->verified_at);
+    else
+        snprintf(verified, sizeof verified, "%s", b->verify_message[0] ? "changed" : "no");
+    if (b->has_manifest)
+        printf("%-21s %10s  %-24.24s %7lld %7lld %6lld %7lld  %-24s %s\n", when, size, b->tag[0] ? b->tag : "-",
+               (long long)b->manifest.counts.genres, (long long)b->manifest.counts.bands,
+               (long long)b->manifest.counts.users, (long long)b->manifest.counts.audit_log, verified, b->location);
+    else
+        printf("%-21s %10s  %-24.24s %7s %7s %6s %7s  %-24s %s\n", when, size, b->tag[0] ? b->tag : "-", "?", "?",
+               "?", "?", verified, b->location);
+}
+
+static int list_s3(const config *cfg, const char *url, backup_info **list, size_t *count, char *err, size_t errlen)
+{
+    *list = NULL;
+    *count = 0;
+    char bucket[256], prefix[1100];
+    if (s3_dir(url, bucket, sizeof bucket, prefix, sizeof prefix, err, errlen) != 0)
+        return -1;
+    s3_client *c;
+    if (s3_open(cfg, &c, err, errlen) != 0)
+        return -1;
+    s3_object *objs;
+    size_t n;
+    if (s3_list(c, bucket, prefix, &objs, &n, err, errlen) != 0) {
+        s3_close(c);
+        return -1;
+    }
+    backup_info *out = calloc(n ? n : 1, sizeof *out);
+    size_t k = 0;
+    for (size_t i = 0; out && i < n; i++) {
+        const char *name = objs[i].key + strlen(prefix);
+        backup_info *b = &out[k];
+        memset(b, 0, sizeof *b);
+        if (strchr(name, '/') || backup_parse_name(name, &b->created, b->tag, sizeof b->tag) != 0)
+            continue;
+        snprintf(b->name, sizeof b->name, "%s", name);
+        snprintf(b->location, sizeof b->location, "s3://%s/%s", bucket, objs[i].key);
+        b->size = objs[i].size;
+        char side[1200], *data = NULL, why[1024];
+        size_t len;
+        int missing = 0;
+        snprintf(side, sizeof side, "%s.info.json", objs[i].key);
+        if (s3_get_bytes(c, bucket, side, 1 << 20, &data, &len, &missing, why, sizeof why) == 0 && !missing) {
+            json_t *j = json_loadb(data, len, 0, NULL);
+            json_t *man = json_object_get(j, "manifest"), *ver = json_object_get(j, "verification");
+            json_t *counts = json_object_get(man, "counts");
+            if (json_is_object(counts)) {
+                b->has_manifest = 1;
+                b->manifest.counts.genres = json_integer_value(json_object_get(counts, "genres"));
+                b->manifest.counts.bands = json_integer_value(json_object_get(counts, "bands"));
+                b->manifest.counts.users = json_integer_value(json_object_get(counts, "users"));
+                b->manifest.counts.audit_log = json_integer_value(json_object_get(counts, "audit_log"));
+            }
+            if (json_is_object(ver)) {
+                b->verified = json_is_true(json_object_get(ver, "ok")) ? 1 : -1;
+                const char *at = json_string_value(json_object_get(ver, "verified_at"));
+                snprintf(b->verified_at, sizeof b->verified_at, "%s", at ? at : "");
+            }
+            json_decref(j);
+        }
+        free(data);
+        k++;
+    }
+    free(objs);
+    s3_close(c);
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* Keys list in name order, which is time order for these names. */
+    *list = out;
+    *count = k;
+    return 0;
+}
+
+int cmd_backups(config *cfg, int argc, char **argv)
+{
+    const char *target = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-' && !target)
+            target = argv[i];
+        else
+            return usage_error("backups", "unexpected argument", argv[i]);
+    }
+    char err[ERRLEN], dir[4096];
+    const char *targets[2];
+    size_t ntargets = 0;
+    if (target) {
+        targets[ntargets++] = target;
+    } else {
+        backup_default_dir(cfg, dir, sizeof dir);
+        targets[ntargets++] = dir;
+        if (cfg->backup_offsite && *cfg->backup_offsite)
+            targets[ntargets++] = cfg->backup_offsite;
+    }
+    int rc = 0;
+    printf("%-21s %10s  %-24s %7s %7s %6s %7s  %-24s %s\n", "CREATED (UTC)", "SIZE", "TAG", "GENRES", "BANDS", "USERS",
+           "AUDIT", "VERIFIED", "LOCATION");
+    for (size_t t = 0; t < ntargets; t++) {
+        backup_info *list;
+        size_t n;
+        int r = s3_is_url(targets[t]) ? list_s3(cfg, targets[t], &list, &n, err, sizeof err)
+                                      : backup_list(targets[t], &list, &n, err, sizeof err);
+        if (r != 0) {
+            fprintf(stderr, "musicgraph backups: %s\n", err);
+            rc = 1;
+            continue;
+        }
+        for (size_t i = 0; i < n; i++)
+            print_row(&list[i]);
+        if (n == 0) {
+            printf("(no backups in %s)\n", targets[t]);
+        } else {
+            const backup_info *b = &list[n - 1];
+            double hours = difftime(time(NULL), b->created) / 3600.0;
+            char size[32];
+            human_size(b->size, size, sizeof size);
+            printf("newest in %s: %s, %s, %.1f hours old%s\n", targets[t], b->name, size, hours,
+                   hours > 26 ? " — WARNING: older than 26 hours, is the backup timer running?" : "");
+        }
+        free(list);
+    }
+    return rc;
+}
+
+/* ---- export / import ---- */
+
+int cmd_export(config *cfg, int argc, char **argv)
+{
+    const char *file = NULL;
+    int anonymize = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--anonymize") == 0)
+            anonymize = 1;
+        else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !file)
+            file = argv[i];
+        else
+            return usage_error("export", "unexpected argument", argv[i]);
+    }
+    char err[ERRLEN];
+    store *s;
+    if (open_store(cfg, &s, err, sizeof err) != 0)
+        return fail("export", err);
+    backup_manifest m;
+    int rc = backup_export(s, file, anonymize, &m, err, sizeof err);
+    store_close(s);
+    if (rc != 0)
+        return fail("export", err);
+    if (file && strcmp(file, "-") != 0) {
+        char counts[256];
+        summary(&m.counts, counts, sizeof counts);
+        printf("exported %s to %s%s\n", counts, file, anonymize ? " (anonymized)" : "");
+    }
+    return 0;
+}
+
+/* Copies every genre and band of from over into d (same id: replaced). */
+static int merge_into(dataset *d, const dataset *from, char *err, size_t errlen)
+{
+    strmap gi = {0}, bi = {0};
+    dataset before;
+    if (dataset_copy(&before, d) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* Keys borrowed from an untouched copy: replacing an entry of d frees its id. */
+    int rc = -1;
+    if (strmap_init(&gi, before.ngenres) != 0 || strmap_init(&bi, before.nbands) != 0)
+        goto done;
+    for (size_t i = 0; i < before.ngenres; i++)
+        if (strmap_put(&gi, before.genres[i].id, i) != 0)
+            goto done;
+    for (size_t i = 0; i < before.nbands; i++)
+        if (strmap_put(&bi, before.bands[i].id, i) != 0)
+            goto done;
+    for (size_t i = 0; i < from->ngenres; i++) {
+        size_t k;
+        genre *g;
+        if (from->genres[i].id && strmap_get(&gi, from->genres[i].id, &k)) {
+            g = &d->genres[k];
+            genre_clear(g);
+        } else if (!(g = dataset_add_genre(d))) {
+            goto done;
+        }
+        if (genre_copy(g, &from->genres[i]) != 0)
+            goto done;
+    }
+    for (size_t i = 0; i < from->nbands; i++) {
+        size_t k;
+        band *b;
+        if (from->bands[i].id && strmap_get(&bi, from->bands[i].id, &k)) {
+            b = &d->bands[k];
+            band_clear(b);
+        } else if (!(b = dataset_add_band(d))) {
+            goto done;
+        }
+        if (band_copy(b, &from->bands[i]) != 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory while merging");
+    strmap_free(&gi);
+    strmap_free(&bi);
+    dataset_free(&before);
+    return rc;
+}
+
+int cmd_import(config *cfg, int argc, char **argv)
+{
+    const char *file = NULL;
+    int replace = 0, merge = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--replace") == 0)
+            replace = 1;
+        else if (strcmp(argv[i], "--merge") == 0)
+            merge = 1;
+        else if (argv[i][0] != '-' && !file)
+            file = argv[i];
+        else
+            return usage_error("import", "unexpected argument", argv[i]);
+    }
+    if (!file)
+        return usage_error("import", "which file? (an export, a backup or a dataset document)", NULL);
+    if (replace && merge)
+        return usage_error("import", "--replace and --merge exclude each other", NULL);
+    char err[ERRLEN];
+    backup_contents c;
+    if (backup_read(file, 1, &c, err, sizeof err) != 0)
+        return fail("import", err);
+    store *s;
+    if (open_store(cfg, &s, err, sizeof err) != 0) {
+        backup_contents_free(&c);
+        return fail("import", err);
+    }
+    store_dump_t current;
+    memset(&current, 0, sizeof current);
+    store_dump_t next;
+    memset(&next, 0, sizeof next);
+    int rc = migrate(s, cfg, err, sizeof err);
+    if (rc == 0 && c.has_manifest)
+        rc = backup_check_schema(s, &c.manifest, err, sizeof err);
+    if (rc == 0)
+        rc = store_dump(s, &current, err, sizeof err);
+    if (rc == 0 && !replace && !merge && (current.map.ngenres || current.map.nbands)) {
+        snprintf(err, sizeof err,
+                 "the database already holds a map (%zu genres, %zu bands): say --replace to make it the file's, "
+                 "or --merge to add the file's genres and bands to it",
+                 current.map.ngenres, current.map.nbands);
+        rc = -1;
+    }
+    size_t file_genres = c.dump.map.ngenres, file_bands = c.dump.map.nbands;
+    if (rc == 0) {
+        /* The file's users ride along; STORE_RESTORE_ADD_USERS skips taken names. */
+        next.users = c.dump.users;
+        next.nusers = c.dump.nusers;
+        if (merge) {
+            next.map = current.map;
+            memset(&current.map, 0, sizeof current.map);
+            rc = merge_into(&next.map, &c.dump.map, err, sizeof err);
+        } else {
+            next.map = c.dump.map;
+            memset(&c.dump.map, 0, sizeof c.dump.map);
+        }
+    }
+    if (rc == 0)
+        rc = backup_check_rules(&next, err, sizeof err);
+    int64_t added = 0;
+    unsigned what = STORE_RESTORE_MAP | (next.nusers ? STORE_RESTORE_ADD_USERS : 0);
+    if (rc == 0)
+        rc = store_restore(s, &next, what, current.data_version, &added, err, sizeof err);
+    store_close(s);
+    if (rc == 0)
+        printf("imported %s%s: the map now holds %zu genres and %zu bands (%zu genres and %zu bands from the file); "
+               "%lld user%s added\n",
+               file, merge ? " (merged)" : "", next.map.ngenres, next.map.nbands, file_genres, file_bands,
+               (long long)added, added == 1 ? "" : "s");
+    next.users = NULL;
+    next.nusers = 0;
+    store_dump_free(&next);
+    store_dump_free(&current);
+    backup_contents_free(&c);
+    if (rc != 0) {
+        if (strncmp(err, "the data breaks", 15) == 0) {
+            fprintf(stderr, "musicgraph import: nothing was imported: the result %s\n", err + 9);
+            return 1;
+        }
+        return fail("import", err);
+    }
+    return 0;
+}
