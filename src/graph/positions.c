@@ -196,7 +196,7 @@ int graph_layout_save(const graph_layout *l, const char *path, char *err, size_t
         snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         return -1;
     }
-    fprintf(f, "musicgraph-layout 1\n");
+    fprintf(f, "musicgraph-layout %d\n", LAYOUT_VERSION);
     for (size_t i = 0; i < l->count; i++)
         fprintf(f, "%c\t%s\t%.2f\t%.2f\n", l->items[i].key[0], l->items[i].key + 2, l->items[i].x, l->items[i].y);
     int failed = ferror(f);
@@ -215,7 +215,11 @@ graph_layout *graph_layout_load(const char *path)
         return NULL;
     char line[256];
     graph_layout *l = NULL;
-    if (fgets(line, sizeof line, f) && strcmp(line, "musicgraph-layout 1\n") == 0)
+    /* Positions from another version of the algorithm are dropped: refining
+     * keeps known positions, so old ones would never be improved. */
+    char header[64];
+    snprintf(header, sizeof header, "musicgraph-layout %d\n", LAYOUT_VERSION);
+    if (fgets(line, sizeof line, f) && strcmp(line, header) == 0)
         l = layout_new(1024);
     while (l && fgets(line, sizeof line, f)) {
         /* "k<TAB>id<TAB>x<TAB>y"; a damaged line only costs that node's position. */
