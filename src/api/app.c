@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "graph/positions.h"
 #include "graph/snapshot.h"
+#include "ops/backup.h"
 #include "ops/seed.h"
 #include "api/auth.h"
 #include "domain/user.h"
@@ -332,7 +333,8 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
         store_open(cfg->database_url, &a->store, err, errlen) != 0)
         goto fail;
     int applied;
-    if (store_migrate(a->store, &applied, err, errlen) != 0)
+    /* A database that is about to change shape is backed up first. */
+    if (backup_before_migrate(a->store, cfg, err, errlen) != 0 || store_migrate(a->store, &applied, err, errlen) != 0)
         goto fail;
     if (applied)
         log_info("applied %d migration(s)", applied);

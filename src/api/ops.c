@@ -7,6 +7,7 @@
 
 #include "core/buf.h"
 #include "mg_version.h"
+#include "ops/backup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,19 @@ static int get_metrics(http_request *r, void *arg)
                "# HELP musicgraph_build_info Version and commit of the running binary.\n"
                "# TYPE musicgraph_build_info gauge\nmusicgraph_build_info{version=\"%s\",commit=\"%s\"} 1\n",
                app_last_build_seconds(a), app_last_layout_seconds(a), resident_bytes(), MG_VERSION, MG_COMMIT);
+    char dir[4096];
+    backup_info latest;
+    backup_default_dir(app_config(a), dir, sizeof dir);
+    if (backup_latest(dir, &latest) == 0)
+        buf_printf(&out,
+                   "# HELP musicgraph_backup_last_timestamp_seconds When the newest local backup was taken.\n"
+                   "# TYPE musicgraph_backup_last_timestamp_seconds gauge\n"
+                   "musicgraph_backup_last_timestamp_seconds %lld\n"
+                   "# HELP musicgraph_backup_last_size_bytes Size of the newest local backup.\n"
+                   "# TYPE musicgraph_backup_last_size_bytes gauge\nmusicgraph_backup_last_size_bytes %lld\n"
+                   "# HELP musicgraph_backup_last_verified 1 if the newest backup verified, 0 if never, -1 if it failed.\n"
+                   "# TYPE musicgraph_backup_last_verified gauge\nmusicgraph_backup_last_verified %d\n",
+                   (long long)latest.created, (long long)latest.size, latest.verified);
     http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf_cstr(&out), out.len);
     buf_free(&out);
     return 0;

@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "http/http.h"
 #include "mg_version.h"
+#include "ops/backup.h"
 #include "store/store.h"
 
 #include <dirent.h>
@@ -198,35 +199,27 @@ static void check_directory(report *r, const char *name, const char *dir, int mu
 static void check_backups(report *r, const config *cfg)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/backups", cfg->state_dir);
-    DIR *d = opendir(dir);
-    if (!d) {
-        check(r, "backups", DOCTOR_WARN, "no backup yet (%s does not exist): run 'musicgraph backup'", dir);
+    backup_default_dir(cfg, dir, sizeof dir);
+    backup_info latest;
+    int found = backup_latest(dir, &latest);
+    if (found < 0) {
+        check(r, "backups", DOCTOR_ERROR, "%s cannot be read", dir);
         return;
     }
-    time_t newest = 0;
-    char newest_name[256] = "";
-    for (struct dirent *e; (e = readdir(d));) {
-        size_t n = strlen(e->d_name);
-        if (n < 8 || strcmp(e->d_name + n - 8, ".json.gz") != 0)
-            continue;
-        char path[4352];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (stat(path, &st) == 0 && st.st_mtime > newest) {
-            newest = st.st_mtime;
-            snprintf(newest_name, sizeof newest_name, "%s", e->d_name);
-        }
+    if (found == 1) {
+        check(r, "backups", DOCTOR_WARN, "no backup in %s yet: run 'musicgraph backup'", dir);
+        return;
     }
-    closedir(d);
     check_directory(r, "backup directory", dir, 0);
-    if (!newest) {
-        check(r, "backups", DOCTOR_WARN, "no backup in %s: run 'musicgraph backup'", dir);
-        return;
-    }
-    double hours = difftime(time(NULL), newest) / 3600.0;
-    check(r, "backups", hours > BACKUP_MAX_AGE_HOURS ? DOCTOR_WARN : DOCTOR_OK, "newest %s, %.1f hours old%s",
-          newest_name, hours, hours > BACKUP_MAX_AGE_HOURS ? " (older than 26 hours: is the backup timer running?)" : "");
+    double hours = difftime(time(NULL), latest.created) / 3600.0;
+    check(r, "backups", hours > BACKUP_MAX_AGE_HOURS ? DOCTOR_WARN : DOCTOR_OK, "newest %s, %.1f hours old%s", latest.name,
+          hours, hours > BACKUP_MAX_AGE_HOURS ? " (older than 26 hours: is the backup timer running?)" : "");
+    if (latest.verified < 0)
+        check(r, "backup verified", DOCTOR_ERROR, "the newest backup failed verification: %s", latest.verify_message);
+    else if (latest.verified == 0)
+        check(r, "backup verified", DOCTOR_WARN, "the newest backup was never verified: run 'musicgraph verify --latest'");
+    else
+        check(r, "backup verified", DOCTOR_OK, "the newest backup verified at %s", latest.verified_at);
 }
 
 static void check_listen(report *r, const config *cfg)
