@@ -46,6 +46,7 @@
   const state = {
     me: null,
     csrf: '',
+    sessionLost: false, // a write got 401: refresh the CSRF token before the next
     graph: null, // {genres: Map, bands: Map, genreList, bandList, children, bandsOf, version}
     graphPromise: null,
     notice: null, // {text, links:[{href,text}], kind} shown once on the next page
@@ -102,16 +103,48 @@
       .toLowerCase();
   }
 
-  // Suggested id from a name: lowercase ASCII, accents stripped, every run of
-  // other characters one '-', at most 50 characters.
-  const SPECIAL = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', đ: 'd', ð: 'd', ł: 'l', þ: 'th', ı: 'i' };
+  // Suggested id from a name, exactly as the server derives one when the id
+  // is left out (domain_slugify + text_fold): ASCII lowercased, Latin-1 and
+  // Latin Extended-A letters folded to their base letters, every run of
+  // anything else one '-', no '-' at either end, at most 50 characters.
+  const LATIN1 = [
+    'a', 'a', 'a', 'a', 'a', 'a', 'ae', 'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i',
+    'd', 'n', 'o', 'o', 'o', 'o', 'o', null, 'o', 'u', 'u', 'u', 'u', 'y', 'th', 'ss',
+    'a', 'a', 'a', 'a', 'a', 'a', 'ae', 'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i',
+    'd', 'n', 'o', 'o', 'o', 'o', 'o', null, 'o', 'u', 'u', 'u', 'u', 'y', 'th', 'y',
+  ];
+  const LATIN_EXT = [
+    [0x100, 0x105, 'a'], [0x106, 0x10d, 'c'], [0x10e, 0x111, 'd'], [0x112, 0x11b, 'e'],
+    [0x11c, 0x123, 'g'], [0x124, 0x127, 'h'], [0x128, 0x131, 'i'], [0x132, 0x133, 'ij'],
+    [0x134, 0x135, 'j'], [0x136, 0x138, 'k'], [0x139, 0x142, 'l'], [0x143, 0x14b, 'n'],
+    [0x14c, 0x151, 'o'], [0x152, 0x153, 'oe'], [0x154, 0x159, 'r'], [0x15a, 0x161, 's'],
+    [0x162, 0x167, 't'], [0x168, 0x173, 'u'], [0x174, 0x175, 'w'], [0x176, 0x178, 'y'],
+    [0x179, 0x17e, 'z'], [0x17f, 0x17f, 's'],
+  ];
+  const ID_MAX = 50;
+  function foldChar(ch) {
+    const cp = ch.codePointAt(0);
+    if (cp < 0x80) return ch.toLowerCase();
+    if (cp >= 0xc0 && cp <= 0xff) return LATIN1[cp - 0xc0] || ch;
+    for (const [a, b, base] of LATIN_EXT) if (cp >= a && cp <= b) return base;
+    return ch;
+  }
   function slugify(name) {
-    return fold(name)
-      .replace(/[ßæœøđðłþı]/g, (c) => SPECIAL[c])
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+/, '')
-      .slice(0, 50)
-      .replace(/-+$/, '');
+    let out = '';
+    let dash = false;
+    for (const ch of String(name || '')) {
+      for (const c of foldChar(ch)) {
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+          const sep = dash && out.length > 0 ? '-' : '';
+          if (out.length + sep.length + 1 > ID_MAX) return out;
+          out += sep + c;
+          dash = false;
+        } else {
+          dash = true;
+        }
+      }
+    }
+    return out;
   }
 
   function plural(n, one, many) {
@@ -160,8 +193,24 @@
   }
 
   // Returns the parsed JSON body (or null for 204); throws ApiError for any
-  // non-2xx answer, after sending the browser to the login page on a 401.
+  // non-2xx answer. A 401 on a read (a page loading) sends the browser to
+  // the login page: nothing is lost. A 401 on a write does not: the form
+  // keeps what was typed and says to log in again (in another tab); the
+  // next write first fetches the new session's CSRF token.
   async function api(method, path, body) {
+    const write = method !== 'GET' && method !== 'HEAD';
+    if (write && state.sessionLost && path !== '/api/v1/session') {
+      const me = await request('GET', '/api/v1/me', undefined, { noRedirect: true });
+      state.csrf = me.csrf_token || '';
+      el.logoutCsrf.value = state.csrf;
+      el.whoami.textContent = me.user.username;
+      state.me = me.user;
+      state.sessionLost = false;
+    }
+    return request(method, path, body, { noRedirect: write });
+  }
+
+  async function request(method, path, body, opts) {
     const headers = { Accept: 'application/json' };
     const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
     if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = state.csrf;
@@ -185,8 +234,9 @@
       }
     }
     if (res.status === 401 && path !== '/api/v1/session') {
-      toLogin();
-      throw new ApiError(401, data || { title: 'Not logged in', detail: 'Your session has ended; log in again.' });
+      state.sessionLost = true;
+      if (!opts.noRedirect) toLogin();
+      throw new ApiError(401, { title: 'Not logged in', detail: 'Your session has ended.' });
     }
     if (!res.ok) throw new ApiError(res.status, data || { title: res.statusText || 'Error', detail: 'The server answered ' + res.status + '.' });
     return data;
@@ -260,6 +310,16 @@
         h('button', { type: 'button', class: 'notice-close', 'aria-label': 'Dismiss', onclick: () => clear(el.notice) }, '×'),
       ]),
     );
+  }
+
+  // "Log in again" for a write refused with 401: a new tab, so this page
+  // and everything typed in it stay.
+  function sessionLostMessage(what) {
+    return [
+      'Your session has ended, so ' + what + ' ',
+      h('a', { href: '/login?next=' + encodeURIComponent(location.pathname + location.search), target: '_blank', rel: 'noopener', class: 'login-again' }, 'Log in again'),
+      ' (in a new tab), then try again here: nothing you typed is lost.',
+    ];
   }
 
   function problemText(err) {
@@ -402,19 +462,19 @@
   const COLUMNS = {
     genres: [
       { key: 'name', label: 'Name', sort: (g, x) => x.name },
-      { key: 'id', label: 'Id', sort: (g, x) => x.id },
+      { key: 'id', label: 'Id', sort: (g, x) => x.id, opt: true },
       { key: 'type', label: 'Type', sort: (g, x) => TYPES.indexOf(x.type) },
       { key: 'parent', label: 'Primary parent', sort: (g, x) => (x.parent ? genreName(g, x.parent) : '') },
-      { key: 'parents', label: 'Parents', sort: (g, x) => (x.parents || []).length, numeric: true },
+      { key: 'parents', label: 'Parents', sort: (g, x) => (x.parents || []).length, numeric: true, opt: true },
       { key: 'bands', label: 'Bands', sort: (g, x) => g.bandsOf.get(x.id) || 0, numeric: true },
-      { key: 'year', label: 'Origin', sort: (g, x) => (x.origin_year == null ? -Infinity : x.origin_year), numeric: true },
+      { key: 'year', label: 'Origin', sort: (g, x) => (x.origin_year == null ? -Infinity : x.origin_year), numeric: true, opt: true },
       { key: 'view', label: 'Map' },
     ],
     bands: [
       { key: 'name', label: 'Name', sort: (g, x) => x.name },
-      { key: 'id', label: 'Id', sort: (g, x) => x.id },
+      { key: 'id', label: 'Id', sort: (g, x) => x.id, opt: true },
       { key: 'primary', label: 'Primary genre', sort: (g, x) => genreName(g, x.primary_genre) },
-      { key: 'genres', label: 'Genres', sort: (g, x) => (x.genres || []).length, numeric: true },
+      { key: 'genres', label: 'Genres', sort: (g, x) => (x.genres || []).length, numeric: true, opt: true },
       { key: 'view', label: 'Map' },
     ],
   };
@@ -424,12 +484,12 @@
     const others = parents.filter((p) => p !== x.parent);
     return h('tr', { dataset: { id: x.id } }, [
       h('th', { scope: 'row', class: 'cell-name' }, h('a', { href: '/admin/genres/' + encodeURIComponent(x.id) + '/edit' }, x.name)),
-      h('td', { class: 'cell-id' }, h('code', null, x.id)),
+      h('td', { class: 'cell-id col-opt' }, h('code', null, x.id)),
       h('td', null, h('span', { class: 'badge badge-' + x.type }, TYPE_LABEL[x.type] || x.type)),
       h('td', null, x.parent ? genreName(g, x.parent) : h('span', { class: 'muted' }, '—')),
-      h('td', { class: 'cell-num', title: others.map((p) => genreName(g, p)).join(', ') || null }, NUM.format(parents.length)),
+      h('td', { class: 'cell-num col-opt', title: others.map((p) => genreName(g, p)).join(', ') || null }, NUM.format(parents.length)),
       h('td', { class: 'cell-num' }, NUM.format(g.bandsOf.get(x.id) || 0)),
-      h('td', { class: 'cell-num' }, x.origin_year == null ? h('span', { class: 'muted' }, '—') : String(x.origin_year)),
+      h('td', { class: 'cell-num col-opt' }, x.origin_year == null ? h('span', { class: 'muted' }, '—') : String(x.origin_year)),
       h('td', null, h('a', { href: '/genres/' + encodeURIComponent(x.id), class: 'view-link', 'aria-label': 'View ' + x.name + ' on the map' }, 'View')),
     ]);
   }
@@ -438,9 +498,9 @@
     const names = (x.genres || []).map((id) => genreName(g, id));
     return h('tr', { dataset: { id: x.id } }, [
       h('th', { scope: 'row', class: 'cell-name' }, h('a', { href: '/admin/bands/' + encodeURIComponent(x.id) + '/edit' }, x.name)),
-      h('td', { class: 'cell-id' }, h('code', null, x.id)),
+      h('td', { class: 'cell-id col-opt' }, h('code', null, x.id)),
       h('td', null, x.primary_genre ? genreName(g, x.primary_genre) : h('span', { class: 'muted' }, '—')),
-      h('td', { class: 'cell-genres' }, names.join(', ')),
+      h('td', { class: 'cell-genres col-opt' }, names.join(', ')),
       h('td', null, h('a', { href: '/bands/' + encodeURIComponent(x.id), class: 'view-link', 'aria-label': 'View ' + x.name + ' on the map' }, 'View')),
     ]);
   }
@@ -490,7 +550,7 @@
         continue;
       }
       const btn = h('button', { type: 'button', class: 'sort', dataset: { key: c.key } }, [c.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' })]);
-      const th = h('th', { scope: 'col', class: c.numeric ? 'cell-num' : null }, btn);
+      const th = h('th', { scope: 'col', class: [c.numeric ? 'cell-num' : '', c.opt ? 'col-opt' : ''].join(' ').trim() || null }, btn);
       btn.addEventListener('click', () => {
         if (ls.sort === c.key) ls.dir = -ls.dir;
         else {
@@ -508,18 +568,24 @@
       tbody,
     ]);
 
+    // Sorting is the expensive part: it is redone only when the order
+    // changes, and filtering walks the sorted rows.
+    let sorted = null;
+    let sortedBy = '';
     function apply() {
       const q = fold(ls.filter.trim());
       const col = cols.find((c) => c.key === ls.sort) || cols[0];
-      const list = [];
-      for (const r of rows.values()) if (!q || r.text.includes(q)) list.push(r);
-      list.sort((a, b) => {
-        const va = col.sort(g, a.item);
-        const vb = col.sort(g, b.item);
-        let d = typeof va === 'number' && typeof vb === 'number' ? va - vb : collator.compare(String(va), String(vb));
-        if (d === 0) d = collator.compare(a.item.name, b.item.name);
-        return d * ls.dir;
-      });
+      if (sortedBy !== col.key + ':' + ls.dir) {
+        const keyed = [...rows.values()].map((r) => ({ r, k: col.sort(g, r.item) }));
+        keyed.sort((a, b) => {
+          let d = typeof a.k === 'number' && typeof b.k === 'number' ? a.k - b.k : collator.compare(String(a.k), String(b.k));
+          if (d === 0) d = collator.compare(a.r.item.name, b.r.item.name);
+          return d * ls.dir;
+        });
+        sorted = keyed.map((x) => x.r);
+        sortedBy = col.key + ':' + ls.dir;
+      }
+      const list = q ? sorted.filter((r) => r.text.includes(q)) : sorted;
       const frag = document.createDocumentFragment();
       for (const r of list) frag.append(r.tr);
       if (!list.length) {
@@ -792,15 +858,28 @@
       }
     }
     for (const m of unplaced) items.push(h('li', null, m));
+    // With field errors the list says it all (the server's detail repeats
+    // them); without, the detail is the only explanation.
     summary.append(
-      h('h2', { class: 'summary-title' }, err.status === 409 && !items.length ? 'Conflict' : 'Not saved'),
-      h('p', null, problemText(err)),
+      h('h2', { class: 'summary-title' }, 'Not saved'),
+      h('p', null, err.status === 401 ? sessionLostMessage('this was not saved.') : byField.size ? (byField.size === 1 && !unplaced.length ? 'Fix the marked field:' : 'Fix the marked fields:') : problemText(err)),
     );
     if (items.length) summary.append(h('ul', null, items));
     summary.hidden = false;
     const first = [...byField.keys()].map((k) => fields[k])[0];
     if (first) first.focus();
     else summary.focus();
+  }
+
+  // The few checks worth making before a round trip: without a name the
+  // server could only complain that no id can be derived from it.
+  function localErrors(name, idField, editing) {
+    const errors = [];
+    if (!name.control.value.trim()) errors.push({ field: 'name', message: 'is required' });
+    else if (!editing && !idField.control.value.trim() && !slugify(name.control.value)) {
+      errors.push({ field: 'id', message: 'cannot be suggested from this name: type one (a-z, 0-9 and -)' });
+    }
+    return errors;
   }
 
   function clearErrors(fields, summary) {
@@ -847,8 +926,12 @@
         dlg.close();
         opts.onDone(answer);
       } catch (err) {
-        if (!(err instanceof ApiError) || err.status === 401) throw err;
+        if (!(err instanceof ApiError)) throw err;
         setBusy(confirm, false);
+        if (err.status === 401) {
+          result.append(h('p', { class: 'dialog-reason' }, sessionLostMessage('nothing was deleted.')));
+          return;
+        }
         const p = err.problem || {};
         result.append(h('p', { class: 'dialog-reason' }, [h('strong', null, (p.title || 'Refused') + ': '), problemText(err)]));
         const blockers = p.blockers || {};
@@ -861,10 +944,12 @@
           if (!list.length) continue;
           result.append(
             h('h3', { class: 'blockers-title' }, heading + ' (' + NUM.format(list.length) + ')'),
-            h('ul', { class: 'blockers', dataset: { kind: key } }, list.map((b) => h('li', null, h('a', { href: href(b) }, b.name || b.id)))),
+            h('ul', { class: 'blockers', dataset: { kind: key } }, list.slice().sort((a, b) => collator.compare(a.name || a.id, b.name || b.id)).map((b) => h('li', null, h('a', { href: href(b) }, b.name || b.id)))),
           );
         }
         if (err.status === 409) {
+          title.textContent = opts.refusedTitle || 'Cannot delete';
+          body.hidden = true;
           confirm.hidden = true;
           cancel.textContent = 'Close';
           cancel.focus();
@@ -884,6 +969,7 @@
     const [g, detail] = await Promise.all([loadGraph(), editing ? api('GET', '/api/v1/genres/' + encodeURIComponent(id)) : null]);
     if (seq !== state.seq) return '';
     const cur = detail || { id: '', name: '', type: 'leaf', parent: null, parents: [], description: '', origin_year: null, links: [] };
+    view.classList.add('page-narrow');
 
     // A genre cannot descend from itself: leave it and its descendants out
     // of the parent choices (the server checks cycles as well).
@@ -1019,6 +1105,7 @@
           onclick: () =>
             confirmDelete({
               title: 'Delete “' + cur.name + '”?',
+              refusedTitle: '“' + cur.name + '” cannot be deleted',
               message: 'The genre is removed from the map. Genres and bands that list it as a secondary parent or genre lose that link. This cannot be undone.',
               confirmText: 'Delete genre',
               doDelete: () => api('DELETE', '/api/v1/genres/' + encodeURIComponent(cur.id)),
@@ -1052,8 +1139,10 @@
       if (submit.disabled) return;
       clearErrors(fields, summary);
       const yearText = year.control.value.trim();
-      if (yearText !== '' && !/^-?\d{1,4}$/.test(yearText)) {
-        showErrors(form, fields, new ApiError(400, { detail: 'Fix the marked field.', errors: [{ field: 'origin_year', message: 'must be a whole year, like 1985' }] }), summary);
+      const local = localErrors(name, idField, editing);
+      if (yearText !== '' && !/^-?\d{1,4}$/.test(yearText)) local.push({ field: 'origin_year', message: 'must be a whole year, like 1985' });
+      if (local.length) {
+        showErrors(form, fields, new ApiError(400, { errors: local }), summary);
         return;
       }
       const isRoot = typeSel.value === 'root';
@@ -1085,7 +1174,7 @@
         state.flash = { kind: 'genres', id: sid };
         navigate('/admin#genres');
       } catch (err) {
-        if (!(err instanceof ApiError) || err.status === 401) throw err;
+        if (!(err instanceof ApiError)) throw err;
         setBusy(submit, false);
         showErrors(form, fields, err, summary);
       }
@@ -1111,6 +1200,7 @@
     const [g, detail] = await Promise.all([loadGraph(), editing ? api('GET', '/api/v1/bands/' + encodeURIComponent(id)) : null]);
     if (seq !== state.seq) return '';
     const cur = detail || { id: '', name: '', primary_genre: null, genres: [] };
+    view.classList.add('page-narrow');
 
     const summary = h('div', { class: 'form-errors', role: 'alert', tabindex: '-1', hidden: true });
     const name = field({ id: 'band-name', name: 'name', label: 'Name', control: h('input', { type: 'text', class: 'input', required: true, maxlength: '100', autocomplete: 'off', spellcheck: 'false' }) });
@@ -1188,6 +1278,7 @@
           onclick: () =>
             confirmDelete({
               title: 'Delete “' + cur.name + '”?',
+              refusedTitle: '“' + cur.name + '” cannot be deleted',
               message: 'The band is removed from the map. This cannot be undone.',
               confirmText: 'Delete band',
               doDelete: () => api('DELETE', '/api/v1/bands/' + encodeURIComponent(cur.id)),
@@ -1212,6 +1303,11 @@
       ev.preventDefault();
       if (submit.disabled) return;
       clearErrors(fields, summary);
+      const local = localErrors(name, idField, editing);
+      if (local.length) {
+        showErrors(form, fields, new ApiError(400, { errors: local }), summary);
+        return;
+      }
       const body = { name: name.control.value, primary_genre: primarySel.value || null, genres: genres.value };
       if (!editing && idField.control.value.trim() !== '') body.id = idField.control.value.trim();
       setBusy(submit, true, 'Saving…');
@@ -1232,7 +1328,7 @@
         state.flash = { kind: 'bands', id: sid };
         navigate('/admin#bands');
       } catch (err) {
-        if (!(err instanceof ApiError) || err.status === 401) throw err;
+        if (!(err instanceof ApiError)) throw err;
         setBusy(submit, false);
         showErrors(form, fields, err, summary);
       }
@@ -1263,8 +1359,11 @@
 
     function userRow(u) {
       const self = u.id === me.id;
-      const roleBtn = h('button', { type: 'button', class: 'button button-small', disabled: self, title: self ? 'Nobody changes their own admin flag.' : null }, u.is_admin ? 'Remove admin' : 'Make admin');
-      const stateBtn = h('button', { type: 'button', class: 'button button-small' + (u.disabled ? '' : ' button-danger-quiet') }, u.disabled ? 'Enable' : 'Disable');
+      // Nobody changes their own admin flag or disables their own account
+      // (the server refuses it too): the buttons say so by being off.
+      const why = self ? 'self-note' : null;
+      const roleBtn = h('button', { type: 'button', class: 'button button-small', disabled: self, 'aria-describedby': why }, u.is_admin ? 'Remove admin' : 'Make admin');
+      const stateBtn = h('button', { type: 'button', class: 'button button-small' + (u.disabled ? '' : ' button-danger-quiet'), disabled: self, 'aria-describedby': why }, u.disabled ? 'Enable' : 'Disable');
       async function patch(body, btn, what) {
         clear(message);
         setBusy(btn, true, '…');
@@ -1275,20 +1374,21 @@
           tr.replaceWith(fresh);
           message.append(h('p', { class: 'ok-text' }, what + ': ' + nu.username + '.'));
         } catch (err) {
-          if (!(err instanceof ApiError) || err.status === 401) throw err;
+          if (!(err instanceof ApiError)) throw err;
           setBusy(btn, false);
-          message.append(h('p', { class: 'error-text' }, 'Could not change ' + u.username + ': ' + problemText(err)));
+          if (err.status === 401) message.append(h('p', { class: 'error-text' }, sessionLostMessage(u.username + ' was not changed.')));
+          else message.append(h('p', { class: 'error-text' }, 'Could not change ' + u.username + ': ' + problemText(err)));
         }
       }
       roleBtn.addEventListener('click', () => patch({ is_admin: !u.is_admin }, roleBtn, u.is_admin ? 'No longer an admin' : 'Now an admin'));
       stateBtn.addEventListener('click', () => patch({ disabled: !u.disabled }, stateBtn, u.disabled ? 'Enabled' : 'Disabled'));
       const tr = h('tr', { dataset: { id: String(u.id), username: u.username }, class: u.disabled ? 'is-disabled' : null }, [
         h('th', { scope: 'row', class: 'cell-name' }, [u.username, self ? h('span', { class: 'muted' }, ' (you)') : null]),
-        h('td', { class: 'cell-email' }, u.email || ''),
-        h('td', null, h('span', { class: 'badge ' + (u.is_admin ? 'badge-admin' : 'badge-user') }, u.is_admin ? 'Admin' : 'User')),
-        h('td', null, u.disabled ? h('span', { class: 'badge badge-disabled' }, 'Disabled') : 'Active'),
-        h('td', null, timeEl(u.created_at)),
-        h('td', null, timeEl(u.last_login_at)),
+        h('td', { class: 'cell-email', dataset: { label: 'Email' } }, u.email || ''),
+        h('td', { dataset: { label: 'Role' } }, h('span', { class: 'badge ' + (u.is_admin ? 'badge-admin' : 'badge-user') }, u.is_admin ? 'Admin' : 'User')),
+        h('td', { dataset: { label: 'Status' } }, u.disabled ? h('span', { class: 'badge badge-disabled' }, 'Disabled') : 'Active'),
+        h('td', { dataset: { label: 'Created' } }, timeEl(u.created_at)),
+        h('td', { dataset: { label: 'Last login' } }, timeEl(u.last_login_at)),
         h('td', { class: 'cell-actions' }, [roleBtn, stateBtn]),
       ]);
       return tr;
@@ -1371,7 +1471,7 @@
           /* the table refreshes on the next visit */
         }
       } catch (err) {
-        if (!(err instanceof ApiError) || err.status === 401) throw err;
+        if (!(err instanceof ApiError)) throw err;
         setBusy(submit, false);
         showErrors(form, fields, err, summary);
       }
@@ -1381,11 +1481,12 @@
       h('div', { class: 'page-head' }, [h('h1', { tabindex: '-1' }, 'Users')]),
       count,
       message,
-      h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'users-table' }, [
+      h('div', { class: 'table-wrap' }, h('table', { class: 'table table-cards', id: 'users-table' }, [
         h('caption', { class: 'visually-hidden' }, 'Users'),
         h('thead', null, h('tr', null, ['Username', 'Email', 'Role', 'Status', 'Created', 'Last login', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
         tbody,
       ])),
+      h('p', { class: 'hint table-note', id: 'self-note' }, 'Nobody changes their own role or disables their own account; another admin can. The last admin can be neither demoted nor disabled.'),
       h('section', { class: 'card', 'aria-labelledby': 'create-user-title' }, [h('h2', { id: 'create-user-title' }, 'Add a user'), created, form]),
     );
     return 'Users';
@@ -1423,7 +1524,7 @@
         pre.append(h('span', { class: 'line' + (changed ? ' line-' + mark : '') }, line), '\n');
       }
     }
-    return h('div', { class: 'json-side' }, [h('p', { class: 'json-label' }, label), pre]);
+    return h('div', { class: 'json-side', dataset: { side: label.toLowerCase() } }, [h('p', { class: 'json-label' }, label), pre]);
   }
 
   function changedKeys(before, after) {
@@ -1461,9 +1562,9 @@
       const keys = changedKeys(e.before, e.after);
       const change = h('div', { class: 'change' }, [
         keys ? h('p', { class: 'changed-keys' }, keys.length ? 'Changed: ' + keys.join(', ') : 'No field changed') : null,
-        h('div', { class: 'json-pair' }, [
-          jsonBlock('Before', before, e.before == null ? null : after, 'del'),
-          jsonBlock('After', after, e.after == null ? null : before, 'ins'),
+        h('div', { class: 'json-pair' + (e.before != null && e.after != null ? ' json-pair-2' : '') }, [
+          e.before != null ? jsonBlock('Before', before, e.after == null ? null : after, 'del') : null,
+          e.after != null ? jsonBlock('After', after, e.before == null ? null : before, 'ins') : null,
         ]),
       ]);
       tbody.append(
@@ -1472,7 +1573,7 @@
           h('td', { dataset: { label: 'Who' } }, e.actor == null ? '—' : String(e.actor)),
           h('td', { dataset: { label: 'Action' } }, h('span', { class: 'badge badge-action-' + String(e.action || '').replace(/[^a-z]/g, '') }, e.action || '')),
           h('td', { class: 'cell-entity', dataset: { label: 'Entity' } }, entityCell(e)),
-          h('td', { class: 'cell-change', dataset: { label: 'Change' } }, change),
+          h('td', { class: 'cell-change' }, change),
         ]),
       );
     }
@@ -1489,7 +1590,7 @@
       h('div', { class: 'page-head' }, [h('h1', { tabindex: '-1' }, 'Audit log')]),
       h('p', { class: 'count' }, plural(total, 'change', 'changes') + ', newest first'),
       pager(),
-      h('div', { class: 'table-wrap' }, h('table', { class: 'table table-audit', id: 'audit-table' }, [
+      h('div', { class: 'table-wrap' }, h('table', { class: 'table table-cards table-audit', id: 'audit-table' }, [
         h('caption', { class: 'visually-hidden' }, 'Audit log, newest first'),
         h('thead', null, h('tr', null, ['When', 'Who', 'Action', 'Entity', 'Change'].map((c) => h('th', { scope: 'col' }, c)))),
         tbody,

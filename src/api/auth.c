@@ -165,8 +165,8 @@ auth_login_result auth_login(app *a, http_request *r, const char *username, cons
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    if (store_attempt(s, keys, 2, now_ms, AUTH_LOGIN_WINDOW_MS, AUTH_LOGIN_MAX, &allowed, &retry_ms, err, sizeof err) !=
-        0) {
+    if (store_attempt(s, keys, 2, now_ms, AUTH_LOGIN_WINDOW_MS, AUTH_LOGIN_MAX, 0, &allowed, &retry_ms, err,
+                      sizeof err) != 0) {
         log_error("login rate limit check failed: %s", err);
         return AUTH_LOGIN_ERROR;
     }
@@ -187,6 +187,8 @@ auth_login_result auth_login(app *a, http_request *r, const char *username, cons
     int ok = auth_verify_password(found ? u.password_hash : dummy_hash(), password) && found && !u.disabled;
     if (!ok) {
         log_fields(LOG_WARN, "login failed", kv_limited);
+        if (store_attempt(s, keys, 2, now_ms, AUTH_LOGIN_WINDOW_MS, 0, 1, &allowed, &retry_ms, err, sizeof err) != 0)
+            log_error("recording a failed login failed: %s", err);
         return AUTH_LOGIN_BAD_CREDENTIALS;
     }
     /* Rotate: whatever session the browser had is replaced. */

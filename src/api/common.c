@@ -61,7 +61,7 @@ void api_problem_fields(http_request *r, int status, const char *title, const do
     const char *detail = errs->count == 1 ? errs->items[0].message : "Some fields are not valid; see errors.";
     char first[600];
     if (errs->count == 1) {
-        snprintf(first, sizeof first, "%s %s", errs->items[0].field, errs->items[0].message);
+        snprintf(first, sizeof first, "%s: %s", errs->items[0].field, errs->items[0].message);
         detail = first;
     }
     http_problem(r, status, title, detail, buf_cstr(&out));

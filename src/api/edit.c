@@ -329,7 +329,10 @@ static int read_entity(http_request *r, edit_ctx *c, const char *path_id)
         if (!*id)
             domain_errors_add(&c->errs, entry, "id", "cannot be derived from this name; give an id");
     }
-    if (rc == 0 && c->errs.count == 0) {
+    /* Without an id there is nothing to check against the map: report the
+     * entity's own rules now. Otherwise every rule, the entity's and the
+     * map's, is checked at once inside the transaction (apply_edit). */
+    if (rc == 0 && c->errs.count) {
         if (c->kind == EDIT_GENRE)
             domain_check_genre(&c->g, &c->errs);
         else

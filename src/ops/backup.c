@@ -477,7 +477,13 @@ static int write_pieces(int fd, const piece *pieces, size_t n, int gzip)
         errno = ENOMEM;
         return -1;
     }
-    static unsigned char out[1 << 17];
+    size_t outlen = 1 << 17;
+    unsigned char *out = malloc(outlen);
+    if (!out) {
+        deflateEnd(&z);
+        errno = ENOMEM;
+        return -1;
+    }
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         z.next_in = (unsigned char *)pieces[i].data;
@@ -486,14 +492,14 @@ static int write_pieces(int fd, const piece *pieces, size_t n, int gzip)
         int zr;
         do {
             z.next_out = out;
-            z.avail_out = sizeof out;
+            z.avail_out = (uInt)outlen;
             zr = deflate(&z, flush);
             if (zr == Z_STREAM_ERROR) {
                 errno = EIO;
                 rc = -1;
                 break;
             }
-            if (write_all(fd, out, sizeof out - z.avail_out) != 0) {
+            if (write_all(fd, out, outlen - z.avail_out) != 0) {
                 rc = -1;
                 break;
             }
@@ -501,6 +507,7 @@ static int write_pieces(int fd, const piece *pieces, size_t n, int gzip)
     }
     int saved = errno;
     deflateEnd(&z);
+    free(out);
     errno = saved;
     return rc;
 }
@@ -580,7 +587,7 @@ static int publish(const char *tmp, const char *dir, const char *name, int repla
 }
 
 /* Builds manifest and payload for d. */
-static int build_document(store_dump_t *d, const char *kind, const char *tag, int anonymized, const char *backend,
+static int build_document(const store_dump_t *d, const char *kind, const char *tag, int anonymized, const char *backend,
                           time_t now, backup_manifest *m, buf *manifest, buf *payload, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
@@ -594,7 +601,7 @@ static int build_document(store_dump_t *d, const char *kind, const char *tag, in
     m->data_version = d->data_version;
     m->anonymized = anonymized;
     m->counts = payload_counts(d);
-    store_counts *db = &d->counts;
+    const store_counts *db = &d->counts;
     if (db->genres != m->counts.genres || db->genre_parents != m->counts.genre_parents ||
         db->genre_links != m->counts.genre_links || db->bands != m->counts.bands ||
         db->band_genres != m->counts.band_genres)
@@ -624,8 +631,9 @@ static void document_pieces(buf *manifest, buf *payload, piece p[5])
     p[4] = (piece){DOCUMENT_END, strlen(DOCUMENT_END)};
 }
 
-int backup_write(store *s, const char *dir, const char *tag, char *path, size_t pathlen, backup_manifest *mout,
-                 char *err, size_t errlen)
+/* Writes d as a new backup file in dir (see backup_write). */
+static int write_dump(const store_dump_t *d, const char *backend, const char *dir, const char *tag, char *path,
+                      size_t pathlen, backup_manifest *mout, char *err, size_t errlen)
 {
     if (tag && !backup_tag_valid(tag)) {
         snprintf(err, errlen, "the tag '%.80s' may hold only letters, digits, '.', '_' and '-' (at most %d)", tag,
@@ -634,14 +642,10 @@ int backup_write(store *s, const char *dir, const char *tag, char *path, size_t 
     }
     if (mkdirs(dir, err, errlen) != 0)
         return -1;
-    store_dump_t d;
-    if (store_dump(s, &d, err, errlen) != 0)
-        return -1;
     time_t now = time(NULL);
     backup_manifest m;
     buf manifest = BUF_INIT, payload = BUF_INIT;
-    int rc = build_document(&d, "backup", tag, 0, store_backend(s), now, &m, &manifest, &payload, err, errlen);
-    store_dump_free(&d);
+    int rc = build_document(d, "backup", tag, 0, backend, now, &m, &manifest, &payload, err, errlen);
     char tmp[4200];
     piece p[5];
     document_pieces(&manifest, &payload, p);
@@ -671,6 +675,17 @@ int backup_write(store *s, const char *dir, const char *tag, char *path, size_t 
     unlink(tmp);
     snprintf(err, errlen, "too many backups named musicgraph-%s… in %s", stamp, dir);
     return -1;
+}
+
+int backup_write(store *s, const char *dir, const char *tag, char *path, size_t pathlen, backup_manifest *mout,
+                 char *err, size_t errlen)
+{
+    store_dump_t d;
+    if (store_dump(s, &d, err, errlen) != 0)
+        return -1;
+    int rc = write_dump(&d, store_backend(s), dir, tag, path, pathlen, mout, err, errlen);
+    store_dump_free(&d);
+    return rc;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -1449,6 +1464,28 @@ static unsigned parts_of(const store_dump_t *d)
     return STORE_RESTORE_MAP | (d->has_users ? STORE_RESTORE_USERS : 0) | (d->has_audit ? STORE_RESTORE_AUDIT : 0);
 }
 
+typedef struct safety {
+    const char *dir;
+    const char *backend;
+    char *path;
+    size_t pathlen;
+} safety;
+
+/* Runs inside the restore's write transaction: the safety backup holds
+ * exactly what is about to be replaced, and is on disk before it is. */
+static int write_safety(const store_dump_t *current, void *ctx, char *err, size_t errlen)
+{
+    safety *sf = ctx;
+    char why[2048];
+    if (write_dump(current, sf->backend, sf->dir, "pre-restore", sf->path, sf->pathlen, NULL, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errlen,
+             "cannot take the safety backup of the current data, so nothing was restored: %s "
+             "(--no-safety-backup restores without it)",
+             why);
+    return -1;
+}
+
 int backup_restore(store *s, const backup_contents *c, const char *safety_dir, char *safety_path, size_t safety_len,
                    char *err, size_t errlen)
 {
@@ -1458,21 +1495,11 @@ int backup_restore(store *s, const backup_contents *c, const char *safety_dir, c
         return -1;
     if (backup_check_rules(&c->dump, err, errlen) != 0)
         return -1;
-    int64_t expected = -1;
-    if (safety_dir) {
-        backup_manifest sm;
-        char why[2048];
-        if (backup_write(s, safety_dir, "pre-restore", safety_path, safety_len, &sm, why, sizeof why) != 0) {
-            snprintf(err, errlen,
-                     "cannot take the safety backup of the current data, so nothing was restored: %s "
-                     "(--no-safety-backup restores without it)",
-                     why);
-            return -1;
-        }
-        /* Whatever the safety backup holds is exactly what gets replaced. */
-        expected = sm.data_version;
-    }
-    return store_restore(s, &c->dump, parts_of(&c->dump), expected, NULL, err, errlen) == 0 ? 0 : -1;
+    safety sf = {safety_dir, store_backend(s), safety_path, safety_len};
+    return store_restore(s, &c->dump, parts_of(&c->dump), -1, safety_dir ? write_safety : NULL, &sf, NULL, err,
+                         errlen) == 0
+               ? 0
+               : -1;
 }
 
 /* ---- verify ---- */
@@ -1518,7 +1545,7 @@ int backup_verify(const char *path, backup_manifest *mout, char *err, size_t err
         snprintf(err, errlen, "%s: %s", path, why);
         goto done;
     }
-    if (store_restore(scratch, &c.dump, parts_of(&c.dump), -1, NULL, why, sizeof why) != 0) {
+    if (store_restore(scratch, &c.dump, parts_of(&c.dump), -1, NULL, NULL, NULL, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: restoring into a scratch database failed: %s", path, why);
         goto done;
     }
@@ -1545,8 +1572,8 @@ int backup_verify(const char *path, backup_manifest *mout, char *err, size_t err
     sha256_hex(payload.data ? payload.data : "", payload.len, sum);
     buf_free(&payload);
     if (strcmp(sum, c.manifest.payload_sha256) != 0) {
-        snprintf(err, errlen, "%s: the data read back after a restore differs from the backup (checksum %.12s…)", path,
-                 sum);
+        snprintf(err, errlen, "%s: the data read back after a restore differs from the backup (checksum %.12s…)",
+                 path, sum);
         goto done;
     }
     rc = 0;

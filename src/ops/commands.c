@@ -141,6 +141,19 @@ static int open_store(config *cfg, store **s, char *err, size_t errlen)
     return store_open(cfg->database_url, s, err, errlen);
 }
 
+/* For commands that read data: a missing SQLite file is a wrong
+ * --state-dir far more often than an empty installation. */
+static int open_existing(config *cfg, store **s, char *err, size_t errlen)
+{
+    const char *path = config_sqlite_path(cfg);
+    if (path && access(path, F_OK) != 0) {
+        snprintf(err, errlen, "there is no database at %s: nothing to read (is --state-dir or --database-url right?)",
+                 path);
+        return -1;
+    }
+    return store_open(cfg->database_url, s, err, errlen);
+}
+
 /* Migrates like the server would at start, backing up first when needed. */
 static int migrate(store *s, const config *cfg, char *err, size_t errlen)
 {
@@ -292,7 +305,7 @@ int cmd_backup(config *cfg, int argc, char **argv)
             return fail("backup", err);
     }
     store *s;
-    if (open_store(cfg, &s, err, sizeof err) != 0)
+    if (open_existing(cfg, &s, err, sizeof err) != 0)
         return fail("backup", err);
     char path[4200];
     backup_manifest m;
@@ -444,17 +457,17 @@ int cmd_verify(config *cfg, int argc, char **argv)
             snprintf(dir, sizeof dir, "%s", dirflag);
         else
             backup_default_dir(cfg, dir, sizeof dir);
-        backup_info b;
-        int r = backup_latest(dir, &b);
-        if (r < 0) {
-            snprintf(err, sizeof err, "cannot read the backup directory %s: %s", dir, strerror(errno));
+        backup_info *list;
+        size_t n;
+        if (backup_list(dir, &list, &n, err, sizeof err) != 0)
             return fail("verify", err);
-        }
-        if (r > 0) {
+        if (n == 0) {
+            free(list);
             snprintf(err, sizeof err, "there are no backups in %s", dir);
             return fail("verify", err);
         }
-        snprintf(path, sizeof path, "%s", b.location);
+        snprintf(path, sizeof path, "%s", list[n - 1].location);
+        free(list);
     } else if (s3_is_url(file)) {
         if (download(cfg, file, tmpdir, sizeof tmpdir, path, sizeof path, err, sizeof err) != 0)
             return fail("verify", err);
@@ -708,7 +721,7 @@ int cmd_export(config *cfg, int argc, char **argv)
     }
     char err[ERRLEN];
     store *s;
-    if (open_store(cfg, &s, err, sizeof err) != 0)
+    if (open_existing(cfg, &s, err, sizeof err) != 0)
         return fail("export", err);
     backup_manifest m;
     int rc = backup_export(s, file, anonymize, &m, err, sizeof err);
@@ -838,7 +851,7 @@ int cmd_import(config *cfg, int argc, char **argv)
     int64_t added = 0;
     unsigned what = STORE_RESTORE_MAP | (next.nusers ? STORE_RESTORE_ADD_USERS : 0);
     if (rc == 0)
-        rc = store_restore(s, &next, what, current.data_version, &added, err, sizeof err);
+        rc = store_restore(s, &next, what, current.data_version, NULL, NULL, &added, err, sizeof err);
     store_close(s);
     if (rc == 0)
         printf("imported %s%s: the map now holds %zu genres and %zu bands (%zu genres and %zu bands from the file); "

@@ -234,7 +234,7 @@ int sq_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errlen)
     return session_statement(s, "DELETE FROM sessions WHERE user_id = ?", NULL, user_id, 1, err, errlen);
 }
 
-int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
+int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max, int record,
                int *allowed, int64_t *retry_after_ms, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
@@ -251,7 +251,7 @@ int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, 
         goto done;
     sqlite3_bind_int64(sweep, 1, now_ms - window_ms);
     sqlite3_step(sweep);
-    for (size_t i = 0; i < nkeys; i++) {
+    for (size_t i = 0; max > 0 && i < nkeys; i++) {
         sqlite3_reset(count);
         sqlite3_bind_text(count, 1, keys[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(count, 2, now_ms - window_ms);
@@ -266,7 +266,7 @@ int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, 
                 *retry_after_ms = wait;
         }
     }
-    for (size_t i = 0; *allowed && i < nkeys; i++) {
+    for (size_t i = 0; record && *allowed && i < nkeys; i++) {
         sqlite3_reset(insert);
         sqlite3_bind_text(insert, 1, keys[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(insert, 2, now_ms);

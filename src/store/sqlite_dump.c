@@ -406,9 +406,20 @@ static int put_audit(restorer *r, const store_audit *a)
 }
 
 static int restore_rows(restorer *r, const store_dump_t *d, unsigned what, int64_t expected_version,
-                        int64_t *users_added, char *err, size_t errlen)
+                        store_restore_hook before, void *ctx, int64_t *users_added, char *err, size_t errlen)
 {
     sqlite3 *db = r->db;
+    if (before) {
+        /* The write lock is held: this is exactly what gets replaced. */
+        store_dump_t current;
+        memset(&current, 0, sizeof current);
+        int rc = dump_all(db, &current, err, errlen);
+        if (rc == 0)
+            rc = before(&current, ctx, err, errlen) == 0 ? 0 : -1;
+        store_dump_free(&current);
+        if (rc != 0)
+            return -1;
+    }
     if (expected_version >= 0) {
         int64_t now;
         if (query_int(db, "SELECT version FROM data_version WHERE id = 1", &now, err, errlen) != 0)
@@ -464,8 +475,8 @@ static int restore_rows(restorer *r, const store_dump_t *d, unsigned what, int64
     return sq_exec(db, "UPDATE data_version SET version = version + 1 WHERE id = 1", err, errlen);
 }
 
-int sq_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, int64_t *users_added,
-               char *err, size_t errlen)
+int sq_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,
+               void *ctx, int64_t *users_added, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     if (users_added)
@@ -475,7 +486,7 @@ int sq_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_
     restorer r;
     memset(&r, 0, sizeof r);
     r.db = db;
-    int rc = restore_rows(&r, d, what, expected_version, users_added, err, errlen);
+    int rc = restore_rows(&r, d, what, expected_version, before, ctx, users_added, err, errlen);
     for (int i = 0; i < R_COUNT; i++)
         sqlite3_finalize(r.st[i]);
     if (rc != 0) {

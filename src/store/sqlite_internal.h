@@ -42,7 +42,7 @@ int sq_session_get(store *s, const char *token_hash, store_session *out, int *fo
 int sq_session_touch(store *s, const char *token_hash, int64_t now, char *err, size_t errlen);
 int sq_session_delete(store *s, const char *token_hash, char *err, size_t errlen);
 int sq_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errlen);
-int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
+int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max, int record,
                int *allowed, int64_t *retry_after_ms, char *err, size_t errlen);
 int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,
                   char *err, size_t errlen);
@@ -51,7 +51,7 @@ int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen)
 
 /* Whole-database copies (sqlite_dump.c). */
 int sq_dump(store *s, store_dump_t *out, char *err, size_t errlen);
-int sq_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, int64_t *users_added,
-               char *err, size_t errlen);
+int sq_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,
+               void *ctx, int64_t *users_added, char *err, size_t errlen);
 
 #endif

@@ -228,11 +228,11 @@ int store_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errl
     return observe(t0, s->ops->sessions_delete_user(s, user_id, err, errlen));
 }
 
-int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
+int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max, int record,
                   int *allowed, int64_t *retry_after_ms, char *err, size_t errlen)
 {
     uint64_t t0 = now_us();
-    return observe(t0, s->ops->attempt(s, keys, nkeys, now_ms, window_ms, max, allowed, retry_after_ms, err, errlen));
+    return observe(t0, s->ops->attempt(s, keys, nkeys, now_ms, window_ms, max, record, allowed, retry_after_ms, err, errlen));
 }
 
 int store_dump(store *s, store_dump_t *out, char *err, size_t errlen)
@@ -241,11 +241,11 @@ int store_dump(store *s, store_dump_t *out, char *err, size_t errlen)
     return observe(t0, s->ops->dump(s, out, err, errlen));
 }
 
-int store_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, int64_t *users_added,
-                  char *err, size_t errlen)
+int store_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,
+                  void *ctx, int64_t *users_added, char *err, size_t errlen)
 {
     uint64_t t0 = now_us();
-    return observe(t0, s->ops->restore(s, d, what, expected_version, users_added, err, errlen));
+    return observe(t0, s->ops->restore(s, d, what, expected_version, before, ctx, users_added, err, errlen));
 }
 
 void store_dump_free(store_dump_t *d)

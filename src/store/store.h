@@ -127,11 +127,13 @@ int store_session_delete(store *s, const char *token_hash, char *err, size_t err
 /* Removes every session of a user (disabled, password changed). */
 int store_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errlen);
 
-/* Counts attempts per key within [now - window, now]; when every key is
- * under max, records one attempt for each and sets *allowed. Otherwise sets
- * *retry_after_ms until the oldest counted attempt leaves the window. One
- * transaction, so concurrent servers cannot both slip under the limit. */
-int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
+/* Login attempts per key (client address, username) within [now - window,
+ * now]. With max > 0, *allowed is cleared when a key has max attempts or
+ * more, and *retry_after_ms says when the oldest leaves the window. With
+ * record, one attempt is recorded for each key (when allowed). The login
+ * code checks before verifying a password and records failures only, so
+ * colleagues behind one address do not lock each other out by logging in. */
+int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max, int record,
                   int *allowed, int64_t *retry_after_ms, char *err, size_t errlen);
 
 /* Appends the database metrics in Prometheus text format. */
@@ -174,14 +176,21 @@ int store_dump(store *s, store_dump_t *out, char *err, size_t errlen);
 #define STORE_RESTORE_ADD_USERS 8u /* import: users whose username and email are free are added, new ids */
 #define STORE_RESTORE_ALL (STORE_RESTORE_MAP | STORE_RESTORE_USERS | STORE_RESTORE_AUDIT)
 
+/* Called by store_restore inside its write transaction, before anything
+ * is replaced, with everything the database holds at that moment: the place
+ * to write a safety backup that is exactly what the restore replaces (no
+ * other write can come between). Non-zero rolls the restore back. */
+typedef int (*store_restore_hook)(const store_dump_t *current, void *ctx, char *err, size_t errlen);
+
 /* Replaces the parts named by what with d's in ONE write transaction and
  * bumps the data version, so a running server switches to the new data at
  * once: afterwards the database holds exactly d's parts, or on any failure
  * exactly what it held before. The caller has checked every rule; the
  * database constraints are the second line. expected_version >= 0 makes it
  * refuse (STORE_CONFLICT) when the data changed since the caller read it.
+ * before (may be NULL) runs first, inside the transaction.
  * *users_added (may be NULL) counts users added by STORE_RESTORE_ADD_USERS. */
-int store_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, int64_t *users_added,
-                  char *err, size_t errlen);
+int store_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,
+                  void *ctx, int64_t *users_added, char *err, size_t errlen);
 
 #endif
