@@ -33,19 +33,30 @@ void auth_generate_password(char *out, size_t len)
         out[len - 1] = '\0';
 }
 
-static void random_token(char *out, size_t outlen)
+void auth_random_token(char *out, size_t outlen)
 {
     unsigned char raw[32];
     randombytes_buf(raw, sizeof raw);
     sodium_bin2base64(out, outlen, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+void auth_token_hash(const unsigned char key[32], const char *token, char out[AUTH_HASH_CHARS])
+{
+    unsigned char digest[32];
+    crypto_generichash(digest, sizeof digest, (const unsigned char *)token, strlen(token), key, 32);
+    sodium_bin2hex(out, AUTH_HASH_CHARS, digest, sizeof digest);
+}
+
 /* Keyed with the secret: the stored hashes are useless without it. */
 static void token_hash(app *a, const char *token, char out[AUTH_HASH_CHARS])
 {
-    unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, (const unsigned char *)token, strlen(token), app_session_key(a), 32);
-    sodium_bin2hex(out, AUTH_HASH_CHARS, digest, sizeof digest);
+    auth_token_hash(app_session_key(a), token, out);
+}
+
+int auth_csrf_matches(const char *expected, const char *sent)
+{
+    size_t n = strlen(expected);
+    return n > 0 && sent && strlen(sent) == n && sodium_memcmp(sent, expected, n) == 0;
 }
 
 static int64_t now_seconds(void)
@@ -111,8 +122,7 @@ int auth_require(app *a, http_request *r, auth_ctx *ctx, int need_admin, const c
     }
     if (!is_safe_method(r)) {
         const char *sent = form_csrf ? form_csrf : http_header(r, "x-csrf-token");
-        size_t expected = strlen(ctx->session.csrf_token);
-        if (!sent || strlen(sent) != expected || sodium_memcmp(sent, ctx->session.csrf_token, expected) != 0) {
+        if (!auth_csrf_matches(ctx->session.csrf_token, sent)) {
             http_problem(r, 403, "Forbidden", "The CSRF token is missing or wrong: reload the page and try again.",
                          NULL);
             return -1;
@@ -197,10 +207,10 @@ auth_login_result auth_login(app *a, http_request *r, const char *username, cons
         store_session_delete(s, old.token_hash, err, sizeof err);
 
     char token[AUTH_TOKEN_CHARS];
-    random_token(token, sizeof token);
+    auth_random_token(token, sizeof token);
     token_hash(a, token, ctx->token_hash);
     char csrf[AUTH_TOKEN_CHARS];
-    random_token(csrf, sizeof csrf);
+    auth_random_token(csrf, sizeof csrf);
     int64_t now = now_seconds();
     int64_t max_age = config_long(app_config(a)->session_max, 604800);
     if (store_session_create(s, ctx->token_hash, u.id, csrf, now, now + max_age, err, sizeof err) != 0) {

@@ -33,6 +33,13 @@ int auth_verify_password(const char *hash, const char *password);
 /* A random password of len-1 characters (letters and digits). */
 void auth_generate_password(char *out, size_t len);
 
+/* The pieces of sessions and CSRF that need no request (unit-tested):
+ * a random URL-safe token (outlen >= AUTH_TOKEN_CHARS), its keyed hash as
+ * stored in the database, and a constant-time token comparison. */
+void auth_random_token(char *out, size_t outlen);
+void auth_token_hash(const unsigned char key[32], const char *token, char out[AUTH_HASH_CHARS]);
+int auth_csrf_matches(const char *expected, const char *sent);
+
 /* Reads the session cookie. Sets ctx->logged_in for a live session (touching
  * it), ends an expired one. Returns -1 (having answered 503) on a database
  * failure. */
