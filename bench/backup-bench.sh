@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# bench/backup-bench.sh — timings of backup, verify and restore on the large
+# synthetic dataset (issue 5 targets: backup < 2 s, verify < 2 s,
+# restore < 5 s; backup size reported).
+#
+#   bench/backup-bench.sh                 # build/musicgraph, 5 runs each
+#   MUSICGRAPH_BIN=… BENCH_RUNS=9 BENCH_BACKUP_OUT=out.json bench/backup-bench.sh
+#
+# Steps: generate the dataset (bench/gen-dataset.mjs, the same one bench/run
+# uses: 2,220 genres, 20,000 bands), seed a fresh state directory, then time
+# each command as a whole process (what an operator waits for), BENCH_RUNS
+# times, and report the median and the slowest. Restore includes its checks
+# and the safety backup it takes first. Prints a table and one JSON line
+# (also written to BENCH_BACKUP_OUT when set). Everything lives in one
+# temporary directory, removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${MUSICGRAPH_BIN:-build/musicgraph}
+RUNS=${BENCH_RUNS:-5}
+SEED=${BENCH_SEED:-1}
+[[ -x $BIN ]] || { echo "backup-bench: $BIN is missing (run: make build)" >&2; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/musicgraph-backup-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+export MUSICGRAPH_LOG_LEVEL=warn
+unset MUSICGRAPH_STATE_DIR MUSICGRAPH_DATABASE_URL DATABASE_URL MUSICGRAPH_BACKUP_DIR MUSICGRAPH_BACKUP_OFFSITE
+
+node bench/gen-dataset.mjs "$TMP/dataset.json" --seed "$SEED" 2>"$TMP/gen.log"
+"$BIN" seed --file "$TMP/dataset.json" --state-dir "$TMP/state" >/dev/null
+
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+slowest() { sort -n | tail -n 1; }
+
+backup_ms=() verify_ms=() restore_ms=()
+for ((i = 0; i < RUNS; i++)); do
+    t0=$(date +%s%N)
+    out=$("$BIN" backup --state-dir "$TMP/state" --to "$TMP/b$i")
+    backup_ms+=("$(ms "$t0")")
+    file=$(sed -n 's/^backup written: \([^ ]*\) .*/\1/p' <<<"$out")
+    t0=$(date +%s%N)
+    "$BIN" verify "$file" --state-dir "$TMP/state" >/dev/null
+    verify_ms+=("$(ms "$t0")")
+    t0=$(date +%s%N)
+    "$BIN" restore "$file" --state-dir "$TMP/state" >/dev/null
+    restore_ms+=("$(ms "$t0")")
+done
+size=$(stat -c %s "$file")
+db=$(stat -c %s "$TMP/state/musicgraph.db")
+json_bytes=$(zcat "$file" | wc -c)
+
+b_med=$(printf '%s\n' "${backup_ms[@]}" | median); b_max=$(printf '%s\n' "${backup_ms[@]}" | slowest)
+v_med=$(printf '%s\n' "${verify_ms[@]}" | median); v_max=$(printf '%s\n' "${verify_ms[@]}" | slowest)
+r_med=$(printf '%s\n' "${restore_ms[@]}" | median); r_max=$(printf '%s\n' "${restore_ms[@]}" | slowest)
+verdict() { if (($1 < $2)); then echo ok; else echo SLOW; fi; }
+
+echo "dataset: $(cat "$TMP/gen.log")"
+printf '%-10s %10s %10s %10s  %s\n' step "median ms" "max ms" "target ms" verdict
+printf '%-10s %10s %10s %10s  %s\n' backup "$b_med" "$b_max" 2000 "$(verdict "$b_max" 2000)"
+printf '%-10s %10s %10s %10s  %s\n' verify "$v_med" "$v_max" 2000 "$(verdict "$v_max" 2000)"
+printf '%-10s %10s %10s %10s  %s\n' restore "$r_med" "$r_max" 5000 "$(verdict "$r_max" 5000)"
+echo "backup size: $size bytes compressed ($json_bytes bytes of JSON); database: $db bytes; runs: $RUNS"
+line=$(printf '{"runs":%d,"backup_ms":{"median":%d,"max":%d},"verify_ms":{"median":%d,"max":%d},"restore_ms":{"median":%d,"max":%d},"backup_bytes":%d,"backup_json_bytes":%d,"database_bytes":%d,"nproc":%d}' \
+    "$RUNS" "$b_med" "$b_max" "$v_med" "$v_max" "$r_med" "$r_max" "$size" "$json_bytes" "$db" "$(nproc)")
+echo "$line"
+[[ -n ${BENCH_BACKUP_OUT:-} ]] && echo "$line" >"$BENCH_BACKUP_OUT"
+exit 0
