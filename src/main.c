@@ -86,6 +86,11 @@ static void reload(void *ctx)
         /* Logged before applying, so the line is written even when the new level hides info. */
         log_info("reload: log level %s, format %s", fresh.log_level, fresh.log_format);
         log_configure(fresh.log_format, fresh.log_level);
+        char err2[1024];
+        if (fresh.tls_cert && http_tls_load(fresh.tls_cert, fresh.tls_key, err2, sizeof err2) != 0)
+            log_error("reload: keeping the current certificate: %s", err2);
+        else if (fresh.tls_cert)
+            log_info("reload: certificate %s loaded for new connections", fresh.tls_cert);
     }
     config_free(&fresh);
     free(argv);
@@ -109,6 +114,10 @@ static int cmd_serve(config *cfg, int argc, char **argv)
     if (http_set_trusted_proxies(cfg->trusted_proxies, err, sizeof err) != 0) {
         fprintf(stderr, "musicgraph serve: %s\n", err);
         return 2;
+    }
+    if (cfg->tls_cert && http_tls_load(cfg->tls_cert, cfg->tls_key, err, sizeof err) != 0) {
+        fprintf(stderr, "musicgraph serve: %s\n", err);
+        return 1;
     }
     int listen_fd = http_open_listener(cfg->listen, err, sizeof err);
     if (listen_fd < 0) {
@@ -135,8 +144,8 @@ static int cmd_serve(config *cfg, int argc, char **argv)
         .argv = original_argv,
         .ctx = a,
     };
-    log_info("musicgraph %s serving http://%s/ (%d worker threads, %s, state in %s)", MG_VERSION, cfg->listen,
-             sc.threads, cfg->env, cfg->state_dir);
+    log_info("musicgraph %s serving %s://%s/ (%d worker threads, %s, state in %s)", MG_VERSION,
+             cfg->tls_cert ? "https" : "http", cfg->listen, sc.threads, cfg->env, cfg->state_dir);
     int rc = http_server_run(&sc, app_router(a), err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "musicgraph serve: %s\n", err);

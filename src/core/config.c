@@ -32,6 +32,9 @@ const config_setting config_settings[] = {
             "at least 32 characters; keys session token hashes (default outside production: generated in the state directory)"),
     SETTING(trusted_proxies, "MUSICGRAPH_TRUSTED_PROXIES", NULL, "", 0,
             "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are trusted"),
+    SETTING(tls_cert, "MUSICGRAPH_TLS_CERT", "--tls-cert", NULL, 0,
+            "PEM certificate chain file; with MUSICGRAPH_TLS_KEY the server speaks HTTPS itself (reloaded on SIGHUP)"),
+    SETTING(tls_key, "MUSICGRAPH_TLS_KEY", "--tls-key", NULL, 0, "PEM private key file for MUSICGRAPH_TLS_CERT"),
     SETTING(request_timeout, "MUSICGRAPH_REQUEST_TIMEOUT", NULL, "10", 0,
             "seconds a client has to send its request headers; idle keep-alive connections close after it"),
     SETTING(max_connections, "MUSICGRAPH_MAX_CONNECTIONS", NULL, "4096", 0,
@@ -255,6 +258,10 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
     }
     if (strcmp(cfg->env, "development") && strcmp(cfg->env, "staging") && strcmp(cfg->env, "production")) {
         snprintf(err, errlen, "MUSICGRAPH_ENV must be development, staging or production, not '%s'", cfg->env);
+        return -1;
+    }
+    if (!cfg->tls_cert != !cfg->tls_key) {
+        snprintf(err, errlen, "MUSICGRAPH_TLS_CERT and MUSICGRAPH_TLS_KEY go together: set both or neither");
         return -1;
     }
     if (!cfg->log_format)

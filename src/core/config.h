@@ -27,6 +27,8 @@ typedef struct config {
     char *admin_password; /* password of the first admin, created when there is none */
     char *secret_key;    /* keys the session token hashes; required and strong in production */
     char *trusted_proxies; /* proxies whose X-Forwarded-For/-Proto are believed */
+    char *tls_cert;      /* PEM certificate chain: serve HTTPS natively when set with tls_key */
+    char *tls_key;       /* PEM private key */
     char *request_timeout; /* seconds a client has to send a request (slow clients are cut off) */
     char *max_connections; /* open connections beyond which new ones are refused */
     char *config_file;   /* where the file layer came from, if any */

@@ -70,6 +70,9 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
 /* Opens the listening socket (or takes the one systemd passed): done before
  * anything else at start, so a busy port fails fast and changes nothing. */
 int http_open_listener(const char *listen, char *err, size_t errlen);
+/* Loads (or replaces) the TLS certificate and key: new connections use
+ * them from then on; on failure the previous ones stay in use. */
+int http_tls_load(const char *cert_file, const char *key_file, char *err, size_t errlen);
 /* Asks a running server to stop (as SIGTERM does). */
 void http_server_stop(void);
 /* Sets the reverse proxies whose forwarding headers are believed

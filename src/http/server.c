@@ -39,6 +39,7 @@ typedef struct worker {
     int index;
     int fd;
     int connections; /* counted after each loop iteration */
+    unsigned tls_generation; /* which published TLS context accept_ctx holds */
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
@@ -275,12 +276,14 @@ static void *worker_main(void *arg)
     h2o_context_init(&w->ctx, h2o_evloop_create(), &globalconf);
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = globalconf.hosts;
+    http_tls_refresh(&w->accept_ctx.ssl_ctx, &w->tls_generation);
     w->listener = h2o_evloop_socket_create(w->ctx.loop, w->fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
     h2o_socket_read_start(w->listener, on_accept);
 
     while (!atomic_load(&stopping)) {
         h2o_evloop_run(w->ctx.loop, 100);
+        http_tls_refresh(&w->accept_ctx.ssl_ctx, &w->tls_generation);
         w->connections = count_connections(&w->ctx);
         http_metrics_connections(w->index, w->connections);
     }

@@ -11,6 +11,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +248,35 @@ static void check_listen(report *r, const config *cfg)
         close(fd);
 }
 
+static void check_certificate(report *r, const config *cfg)
+{
+    if (!cfg->tls_cert) {
+        check(r, "certificate", DOCTOR_OK, "none configured (TLS terminates elsewhere, or plain HTTP)");
+        return;
+    }
+    FILE *f = fopen(cfg->tls_cert, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    if (!x) {
+        check(r, "certificate", DOCTOR_ERROR, "%s cannot be read as a PEM certificate", cfg->tls_cert);
+        return;
+    }
+    int days = 0, seconds = 0;
+    ASN1_TIME_diff(&days, &seconds, NULL, X509_get0_notAfter(x));
+    X509_free(x);
+    FILE *k = fopen(cfg->tls_key, "r");
+    if (!k)
+        check(r, "certificate", DOCTOR_ERROR, "the key %s cannot be read: %s", cfg->tls_key, strerror(errno));
+    else if (days < 0 || (days == 0 && seconds <= 0))
+        check(r, "certificate", DOCTOR_ERROR, "%s has expired", cfg->tls_cert);
+    else
+        check(r, "certificate", days < 14 ? DOCTOR_WARN : DOCTOR_OK, "%s expires in %d days%s", cfg->tls_cert, days,
+              days < 14 ? ": renew it, then SIGHUP (systemctl reload musicgraph)" : "");
+    if (k)
+        fclose(k);
+}
+
 /* The clock must be later than this binary's build. */
 static void check_clock(report *r)
 {
@@ -294,6 +325,7 @@ enum doctor_level doctor_run(const config *cfg, int json, buf *out)
     check_database(&r, cfg);
     check_backups(&r, cfg);
     check_listen(&r, cfg);
+    check_certificate(&r, cfg);
     check_clock(&r);
     if (json) {
         jw_array_end(&r.w);

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -47,7 +48,8 @@ export function runCli(args, { env = {}, input } = {}) {
 // graceful stop); resolves with the status, or 0 when nothing answers.
 function healthStatus(url) {
   return new Promise((ok) => {
-    const req = request(`${url}/healthz`, { agent: false, timeout: 1000 }, (res) => {
+    const get = url.startsWith('https:') ? httpsRequest : request;
+    const req = get(`${url}/healthz`, { agent: false, timeout: 1000, rejectUnauthorized: false }, (res) => {
       res.resume();
       res.on('end', () => ok(res.statusCode));
     });
@@ -57,7 +59,7 @@ function healthStatus(url) {
   });
 }
 
-export async function startServer({ args = [], env = {}, stateDir, seed = true, timeoutMs = 15000 } = {}) {
+export async function startServer({ args = [], env = {}, stateDir, seed = true, timeoutMs = 15000, healthScheme = 'http' } = {}) {
   const port = await freePort();
   const dir = stateDir || mkdtempSync(join(tmpdir(), 'musicgraph-test-'));
   const fullArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--state-dir', dir, '--threads', '2', ...args];
@@ -75,7 +77,7 @@ export async function startServer({ args = [], env = {}, stateDir, seed = true, 
     child.on('exit', (code, signal) => ok(code ?? signal));
     child.on('error', () => ok(-1));
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${healthScheme}://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   let ready = false;
   while (Date.now() < deadline) {

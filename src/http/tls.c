@@ -1,0 +1,95 @@
+/*
+ * tls.c — native TLS: the certificate in use, and replacing it on SIGHUP.
+ *
+ * The main thread builds an SSL_CTX from MUSICGRAPH_TLS_CERT/_KEY and
+ * publishes it with a generation number. Each worker checks the generation
+ * once per loop turn and takes its own reference to the newest context, so
+ * a renewed certificate is used for every new connection from the next
+ * turn on, while connections already open keep the context they started
+ * with (OpenSSL reference-counts it). A certificate that does not load is
+ * refused and the previous one stays in use.
+ */
+#include "http/internal.h"
+
+#include "core/log.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX *current; /* the published context, one reference held here */
+static atomic_uint generation;
+
+static void openssl_error(const char *what, char *err, size_t errlen)
+{
+    unsigned long code = ERR_get_error();
+    char reason[256] = "unknown error";
+    if (code)
+        ERR_error_string_n(code, reason, sizeof reason);
+    ERR_clear_error();
+    snprintf(err, errlen, "%s: %s", what, reason);
+}
+
+static SSL_CTX *load_context(const char *cert, const char *key, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        openssl_error("cannot create a TLS context", err, errlen);
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    char what[4200];
+    snprintf(what, sizeof what, "cannot use the certificate %s", cert);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+        openssl_error(what, err, errlen);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    snprintf(what, sizeof what, "cannot use the private key %s", key);
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        openssl_error(what, err, errlen);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+int http_tls_load(const char *cert, const char *key, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = load_context(cert, key, err, errlen);
+    if (!ctx)
+        return -1;
+    pthread_mutex_lock(&tls_lock);
+    SSL_CTX *old = current;
+    current = ctx;
+    atomic_fetch_add(&generation, 1);
+    pthread_mutex_unlock(&tls_lock);
+    if (old)
+        SSL_CTX_free(old);
+    return 0;
+}
+
+int http_tls_enabled(void)
+{
+    return atomic_load(&generation) > 0;
+}
+
+void http_tls_refresh(SSL_CTX **mine, unsigned *seen)
+{
+    unsigned now = atomic_load_explicit(&generation, memory_order_acquire);
+    if (now == *seen)
+        return;
+    pthread_mutex_lock(&tls_lock);
+    SSL_CTX *ctx = current;
+    if (ctx)
+        SSL_CTX_up_ref(ctx);
+    *seen = atomic_load(&generation);
+    pthread_mutex_unlock(&tls_lock);
+    if (*mine)
+        SSL_CTX_free(*mine);
+    *mine = ctx;
+}
