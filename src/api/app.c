@@ -3,6 +3,7 @@
  */
 #include "api/app.h"
 
+#include "core/fs.h"
 #include "core/log.h"
 #include "graph/positions.h"
 #include "graph/snapshot.h"
@@ -193,27 +194,6 @@ int app_refresh(app *a, store *st, char *err, size_t errlen)
     return rc;
 }
 
-static int ensure_dir(const char *path, char *err, size_t errlen)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0750) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-            return -1;
-        }
-        *p = '/';
-    }
-    if (mkdir(tmp, 0750) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create state directory %s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 /* The secret keys the session token hashes. Production refuses to start
  * without a strong one; elsewhere one is generated once into the state
  * directory (mode 0600) so development needs no setup. */
@@ -329,7 +309,7 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     pthread_cond_init(&a->layout_cond, NULL);
     snprintf(a->layout_path, sizeof a->layout_path, "%s/layout.tsv", cfg->state_dir);
     a->saved_layout = graph_layout_load(a->layout_path);
-    if (ensure_dir(cfg->state_dir, err, errlen) != 0 || load_secret(a, err, errlen) != 0 || pages_init(err, errlen) != 0 ||
+    if (fs_make_dirs(cfg->state_dir, err, errlen) != 0 || load_secret(a, err, errlen) != 0 || pages_init(err, errlen) != 0 ||
         store_open(cfg->database_url, &a->store, err, errlen) != 0)
         goto fail;
     int applied;

@@ -17,6 +17,8 @@
  */
 #include "ops/backup.h"
 
+#include "core/fs.h"
+
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -57,30 +59,6 @@ static void sha256_hex(const void *data, size_t len, char out[65])
     unsigned char d[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(d, data, len);
     sodium_bin2hex(out, 65, d, sizeof d);
-}
-
-static int mkdirs(const char *path, char *err, size_t errlen)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
-        snprintf(err, errlen, "the path %s is too long", path);
-        return -1;
-    }
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0750) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-            return -1;
-        }
-        *p = '/';
-    }
-    if (mkdir(tmp, 0750) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create the backup directory %s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    return 0;
 }
 
 void backup_default_dir(const config *cfg, char *out, size_t len)
@@ -640,7 +618,7 @@ static int write_dump(const store_dump_t *d, const char *backend, const char *di
                  BACKUP_TAG_MAX);
         return -1;
     }
-    if (mkdirs(dir, err, errlen) != 0)
+    if (fs_make_dirs(dir, err, errlen) != 0)
         return -1;
     time_t now = time(NULL);
     backup_manifest m;

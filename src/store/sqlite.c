@@ -69,7 +69,7 @@ static void migration_name(const char *file, char *out, size_t len)
         *dot = '\0';
 }
 
-static int table_exists(sqlite3 *db, const char *name, int *exists, char *err, size_t errlen)
+int sq_table_exists(sqlite3 *db, const char *name, int *exists, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &st, NULL) !=
@@ -98,7 +98,7 @@ static int sqlite_migrations(store *s, store_migration **list, size_t *count, si
         migration_name(embedded_sqlite_migrations[i].name, m[i].name, sizeof m[i].name);
     *unknown = 0;
     int exists = 0;
-    if (table_exists(db, "schema_migrations", &exists, err, errlen) != 0) {
+    if (sq_table_exists(db, "schema_migrations", &exists, err, errlen) != 0) {
         free(m);
         return -1;
     }
@@ -243,7 +243,7 @@ static int push_string(char ***v, size_t *n, char *s)
     return 0;
 }
 
-static int load_rows(sqlite3 *db, dataset *d, char *err, size_t errlen)
+int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     strmap gindex = {0}, bindex = {0};
@@ -353,7 +353,7 @@ static int sqlite_load(store *s, dataset *out, char *err, size_t errlen)
     /* One read transaction: every table is read at the same instant. */
     if (sq_exec(db, "BEGIN", err, errlen) != 0)
         return -1;
-    int rc = load_rows(db, out, err, errlen);
+    int rc = sq_load_map(db, out, err, errlen);
     sq_exec(db, "COMMIT", err, rc == 0 ? errlen : 0);
     if (rc != 0)
         dataset_free(out);
@@ -629,7 +629,7 @@ static int sqlite_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t 
     if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
         return -1;
     memset(&current, 0, sizeof current);
-    if (load_rows(db, &current, err, errlen) != 0) {
+    if (sq_load_map(db, &current, err, errlen) != 0) {
         dataset_free(&current);
         sq_rollback(db);
         return -1;

@@ -17,25 +17,10 @@
  */
 #include "store/sqlite_internal.h"
 
-#include "core/strmap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int has_table(sqlite3 *db, const char *name, int *exists, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    if (sq_prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", &st, err, errlen) != 0)
-        return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    *exists = rc == SQLITE_ROW;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return sq_fail(db, "reading the schema", err, errlen);
-    return 0;
-}
 
 /* Runs a query returning one integer (or NULL, read as 0). */
 static int query_int(sqlite3 *db, const char *sql, int64_t *out, char *err, size_t errlen)
@@ -47,113 +32,6 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out, char *err, size
     *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(db, sql, err, errlen);
-}
-
-static int append_string(char ***v, size_t *n, char *s)
-{
-    if (!s)
-        return -1;
-    char **grown = realloc(*v, (*n + 1) * sizeof **v);
-    if (!grown) {
-        free(s);
-        return -1;
-    }
-    *v = grown;
-    (*v)[(*n)++] = s;
-    return 0;
-}
-
-/* The map, in the same order as store_load: genres and bands by id, parents,
- * links and band genres by position. */
-static int dump_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = NULL;
-    strmap gi = {0}, bi = {0};
-    int rc = -1;
-    size_t k;
-    if (sq_prepare(db, "SELECT id, name, type, parent_id, description, origin_year FROM genres ORDER BY id", &st, err,
-                   errlen) != 0)
-        goto done;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        genre *g = dataset_add_genre(d);
-        if (!g)
-            goto oom;
-        g->id = sq_column_dup(st, 0);
-        g->name = sq_column_dup(st, 1);
-        g->type = genre_type_parse((const char *)sqlite3_column_text(st, 2));
-        g->parent = sq_column_dup(st, 3);
-        g->description = sq_column_dup(st, 4);
-        g->origin_year = sqlite3_column_int(st, 5);
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (strmap_init(&gi, d->ngenres) != 0)
-        goto oom;
-    for (size_t i = 0; i < d->ngenres; i++)
-        if (strmap_put(&gi, d->genres[i].id, i) != 0)
-            goto oom;
-    if (sq_prepare(db, "SELECT genre_id, parent_id FROM genre_parents ORDER BY genre_id, position", &st, err,
-                   errlen) != 0)
-        goto done;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (!strmap_get(&gi, (const char *)sqlite3_column_text(st, 0), &k))
-            continue;
-        if (append_string(&d->genres[k].parents, &d->genres[k].nparents, sq_column_dup(st, 1)) != 0)
-            goto oom;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sq_prepare(db, "SELECT from_id, to_id, kind FROM genre_links ORDER BY from_id, position", &st, err,
-                   errlen) != 0)
-        goto done;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (!strmap_get(&gi, (const char *)sqlite3_column_text(st, 0), &k))
-            continue;
-        genre *g = &d->genres[k];
-        genre_link *links = realloc(g->links, (g->nlinks + 1) * sizeof *links);
-        if (!links)
-            goto oom;
-        g->links = links;
-        g->links[g->nlinks].to = sq_column_dup(st, 1);
-        g->links[g->nlinks].kind = sq_column_dup(st, 2);
-        g->nlinks++;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sq_prepare(db, "SELECT id, name, primary_genre FROM bands ORDER BY id", &st, err, errlen) != 0)
-        goto done;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        band *b = dataset_add_band(d);
-        if (!b)
-            goto oom;
-        b->id = sq_column_dup(st, 0);
-        b->name = sq_column_dup(st, 1);
-        b->primary_genre = sq_column_dup(st, 2);
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (strmap_init(&bi, d->nbands) != 0)
-        goto oom;
-    for (size_t i = 0; i < d->nbands; i++)
-        if (strmap_put(&bi, d->bands[i].id, i) != 0)
-            goto oom;
-    if (sq_prepare(db, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", &st, err, errlen) != 0)
-        goto done;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (!strmap_get(&bi, (const char *)sqlite3_column_text(st, 0), &k))
-            continue;
-        if (append_string(&d->bands[k].genres, &d->bands[k].ngenres, sq_column_dup(st, 1)) != 0)
-            goto oom;
-    }
-    rc = 0;
-    goto done;
-oom:
-    snprintf(err, errlen, "out of memory while reading the map");
-done:
-    sqlite3_finalize(st);
-    strmap_free(&gi);
-    strmap_free(&bi);
-    return rc;
 }
 
 static int dump_users(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
@@ -227,7 +105,7 @@ static int dump_audit(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
 static int dump_all(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
 {
     int exists;
-    if (has_table(db, "schema_migrations", &exists, err, errlen) != 0)
+    if (sq_table_exists(db, "schema_migrations", &exists, err, errlen) != 0)
         return -1;
     if (exists) {
         sqlite3_stmt *st;
@@ -237,10 +115,10 @@ static int dump_all(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
             sq_column_copy(st, 0, out->schema_version, sizeof out->schema_version);
         sqlite3_finalize(st);
     }
-    if (has_table(db, "genres", &exists, err, errlen) != 0)
+    if (sq_table_exists(db, "genres", &exists, err, errlen) != 0)
         return -1;
     if (exists) {
-        if (dump_map(db, &out->map, err, errlen) != 0 ||
+        if (sq_load_map(db, &out->map, err, errlen) != 0 ||
             query_int(db, "SELECT version FROM data_version WHERE id = 1", &out->data_version, err, errlen) != 0 ||
             query_int(db, "SELECT count(*) FROM genres", &out->counts.genres, err, errlen) != 0 ||
             query_int(db, "SELECT count(*) FROM genre_parents", &out->counts.genre_parents, err, errlen) != 0 ||
@@ -249,12 +127,12 @@ static int dump_all(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
             query_int(db, "SELECT count(*) FROM band_genres", &out->counts.band_genres, err, errlen) != 0)
             return -1;
     }
-    if (has_table(db, "users", &out->has_users, err, errlen) != 0)
+    if (sq_table_exists(db, "users", &out->has_users, err, errlen) != 0)
         return -1;
     if (out->has_users && (dump_users(db, out, err, errlen) != 0 ||
                            query_int(db, "SELECT count(*) FROM users", &out->counts.users, err, errlen) != 0))
         return -1;
-    if (has_table(db, "audit_log", &out->has_audit, err, errlen) != 0)
+    if (sq_table_exists(db, "audit_log", &out->has_audit, err, errlen) != 0)
         return -1;
     if (out->has_audit && (dump_audit(db, out, err, errlen) != 0 ||
                            query_int(db, "SELECT count(*) FROM audit_log", &out->counts.audit_log, err, errlen) != 0))

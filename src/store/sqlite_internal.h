@@ -28,6 +28,10 @@ int sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, size_
 char *sq_column_dup(sqlite3_stmt *st, int col);
 void sq_column_copy(sqlite3_stmt *st, int col, char *out, size_t len);
 
+/* The whole map, read by the caller's transaction (sqlite.c). */
+int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen);
+int sq_table_exists(sqlite3 *db, const char *name, int *exists, char *err, size_t errlen);
+
 /* Account functions (sqlite_accounts.c), plugged into the ops table. */
 int sq_user_create(store *s, store_user *u, char *err, size_t errlen);
 int sq_user_by_name(store *s, const char *username, store_user *out, int *found, char *err, size_t errlen);
