@@ -33,9 +33,25 @@ static void on_signal(int sig)
 
 static pid_t start(int fd, char **argv)
 {
+    /* Signals stay blocked across fork so that a SIGTERM aimed at the new
+     * child before it execs is not swallowed by our handler copied into it:
+     * the child restores the defaults, then unblocks (a pending SIGTERM
+     * then ends it, and waitpid sees that). */
+    sigset_t signals, old;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &signals, &old);
     pid_t pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
         return pid;
+    }
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (fd != 3) {
         dup2(fd, 3);
         close(fd);
