@@ -96,8 +96,17 @@ int main(int argc, char **argv)
     pid_t child = start(fd, argv + 2);
     printf("started %d\n", (int)child);
     fflush(stdout);
+    /* Wait with the signals blocked except inside sigsuspend, so none can
+     * slip in between the checks and the wait. */
+    sigset_t blocked, waiting;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGHUP);
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGINT);
+    sigprocmask(SIG_BLOCK, &blocked, &waiting);
     while (!stop_requested) {
-        pause();
+        if (!restart_requested)
+            sigsuspend(&waiting);
         if (restart_requested && !stop_requested) {
             restart_requested = 0;
             stop(child);
