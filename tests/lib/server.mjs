@@ -59,12 +59,12 @@ function healthStatus(url) {
   });
 }
 
-export async function startServer({ args = [], env = {}, stateDir, seed = true, timeoutMs = 15000, healthScheme = 'http' } = {}) {
+export async function startServer({ args = [], env = {}, stateDir, seed = true, timeoutMs = 15000, healthScheme = 'http', binary: program = binary } = {}) {
   const port = await freePort();
   const dir = stateDir || mkdtempSync(join(tmpdir(), 'musicgraph-test-'));
   const fullArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--state-dir', dir, '--threads', '2', ...args];
   if (!seed) fullArgs.push('--no-seed');
-  const child = spawn(binary, fullArgs, {
+  const child = spawn(program, fullArgs, {
     env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
