@@ -657,6 +657,78 @@ static void test_path_follows_parent_links_both_ways(void **state)
     graph_release(s);
 }
 
+static void add_link(genre *g, const char *to)
+{
+    g->links = realloc(g->links, (g->nlinks + 1) * sizeof *g->links);
+    assert_non_null(g->links);
+    g->links[g->nlinks].to = strdup(to);
+    g->links[g->nlinks].kind = strdup("influence");
+    g->nlinks++;
+}
+
+/* Influence links may form cycles (a influenced b influenced c influenced a):
+ * the search terminates, takes the shortest way, and names each relation. */
+static void test_path_through_influence_cycles(void **state)
+{
+    (void)state;
+    dataset d;
+    memset(&d, 0, sizeof d);
+    add_genre(&d, "root-a", "Root A", GENRE_ROOT, "");
+    add_genre(&d, "root-b", "Root B", GENRE_ROOT, "");
+    add_genre(&d, "style-a", "Style A", GENRE_LEAF, "root-a");
+    add_genre(&d, "style-b", "Style B", GENRE_LEAF, "root-a");
+    add_genre(&d, "style-c", "Style C", GENRE_LEAF, "root-b");
+    /* Looked up after the last add: adding may move the array. */
+    add_link(dataset_find_genre(&d, "style-a"), "style-b");
+    add_link(dataset_find_genre(&d, "style-b"), "style-c");
+    add_link(dataset_find_genre(&d, "style-c"), "style-a");
+    graph_snapshot *s = build(&d, 1);
+    buf out = BUF_INIT;
+    json_t *v = explore_doc(graph_path(s, "style-a", "style-c", &out), &out);
+    json_t *steps = json_object_get(v, "steps");
+    assert_int_equal(json_array_size(steps), 1); /* c influenced a: one step back */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(steps, 0), "relation")), "influenced_by");
+    json_decref(v);
+    v = explore_doc(graph_path(s, "root-a", "root-b", &out), &out);
+    steps = json_object_get(v, "steps");
+    assert_true(json_is_true(json_object_get(v, "found")));
+    assert_int_equal(json_array_size(steps), 3); /* root-a -> style-a|b -> style-c -> root-b */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(steps, 0), "relation")), "child");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(steps, 2), "relation")), "parent");
+    json_decref(v);
+    graph_release(s);
+}
+
+/* A shared rare genre counts more than a shared broad one. */
+static void test_similar_weights_rare_genres_above_broad_ones(void **state)
+{
+    (void)state;
+    dataset d;
+    memset(&d, 0, sizeof d);
+    add_genre(&d, "root", "Root", GENRE_ROOT, "");
+    add_genre(&d, "broad", "Broad", GENRE_LEAF, "root");
+    add_genre(&d, "rare", "Rare", GENRE_LEAF, "root");
+    add_band(&d, "subject", "Subject", "rare,broad");
+    add_band(&d, "rare-mate", "Rare Mate", "rare");
+    add_band(&d, "broad-mate", "Broad Mate", "broad");
+    char id[32], name[32];
+    for (int i = 0; i < 30; i++) {
+        snprintf(id, sizeof id, "filler-%d", i);
+        snprintf(name, sizeof name, "Filler %d", i);
+        add_band(&d, id, name, "broad");
+    }
+    graph_snapshot *s = build(&d, 1);
+    buf out = BUF_INIT;
+    json_t *v = explore_doc(graph_similar(s, "subject", 5, &out), &out);
+    json_t *r = json_object_get(v, "similar");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "id")), "rare-mate");
+    assert_true(json_number_value(json_object_get(json_array_get(r, 0), "score")) >
+                json_number_value(json_object_get(json_array_get(r, 1), "score")));
+    assert_ids(json_object_get(json_array_get(r, 0), "shared"), "rare");
+    json_decref(v);
+    graph_release(s);
+}
+
 static void test_related_lists_neighbours_without_itself(void **state)
 {
     (void)state;
@@ -790,6 +862,8 @@ int main(void)
         cmocka_unit_test(test_search_empty_or_unmatched_query_gives_no_results),
         cmocka_unit_test(test_search_echoes_a_hostile_query_safely),
         cmocka_unit_test(test_path_follows_parent_links_both_ways),
+        cmocka_unit_test(test_path_through_influence_cycles),
+        cmocka_unit_test(test_similar_weights_rare_genres_above_broad_ones),
         cmocka_unit_test(test_related_lists_neighbours_without_itself),
         cmocka_unit_test(test_similar_bands_share_genres),
     };
