@@ -29,11 +29,11 @@ struct app {
     const config *cfg;
     store *store; /* the main thread's connection: migrations, rebuilds */
     http_router *router;
-    pthread_mutex_t rebuild_lock; /* one rebuild at a time */
-    int64_t last_failed_version;  /* do not retry a broken rebuild every tick */
+    pthread_mutex_t rebuild_lock;      /* one rebuild at a time */
+    int64_t last_failed_version;       /* do not retry a broken rebuild every tick */
     _Atomic double last_build_seconds; /* for /metrics */
-    unsigned char session_key[32]; /* derived from the secret key */
-    graph_layout *saved_layout;   /* positions saved by the last run, used at start */
+    unsigned char session_key[32];     /* derived from the secret key */
+    graph_layout *saved_layout;        /* positions saved by the last run, used at start */
     char layout_path[4096];
     pthread_t layout_thread;
     int layout_started;
@@ -53,10 +53,7 @@ store *app_store(app *a, char *err, size_t errlen)
     return thread_store;
 }
 
-const config *app_config(app *a)
-{
-    return a->cfg;
-}
+const config *app_config(app *a) { return a->cfg; }
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -172,7 +169,6 @@ static void layout_request(app *a)
     pthread_mutex_unlock(&a->layout_lock);
 }
 
-
 int app_refresh(app *a, store *st, char *err, size_t errlen)
 {
     pthread_mutex_lock(&a->rebuild_lock);
@@ -238,10 +234,7 @@ static int load_secret(app *a, char *err, size_t errlen)
     return 0;
 }
 
-const unsigned char *app_session_key(app *a)
-{
-    return a->session_key;
-}
+const unsigned char *app_session_key(app *a) { return a->session_key; }
 
 /* No default password anywhere: when there is no admin, the first one is
  * created with MUSICGRAPH_ADMIN_PASSWORD or a random password shown once. */
@@ -277,8 +270,9 @@ static int ensure_admin(app *a, char *err, size_t errlen)
     }
     int rc = store_user_create(a->store, &u, err, errlen);
     if (rc == STORE_CONFLICT) {
-        snprintf(err, errlen, "there is no active admin and the name 'admin' is taken: "
-                              "run 'musicgraph user promote NAME' for an existing user");
+        snprintf(err, errlen,
+                 "there is no active admin and the name 'admin' is taken: "
+                 "run 'musicgraph user promote NAME' for an existing user");
         return -1;
     }
     if (rc != 0)
@@ -309,8 +303,8 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     pthread_cond_init(&a->layout_cond, NULL);
     snprintf(a->layout_path, sizeof a->layout_path, "%s/layout.tsv", cfg->state_dir);
     a->saved_layout = graph_layout_load(a->layout_path);
-    if (fs_make_dirs(cfg->state_dir, err, errlen) != 0 || load_secret(a, err, errlen) != 0 || pages_init(err, errlen) != 0 ||
-        store_open(cfg->database_url, &a->store, err, errlen) != 0)
+    if (fs_make_dirs(cfg->state_dir, err, errlen) != 0 || load_secret(a, err, errlen) != 0 ||
+        pages_init(err, errlen) != 0 || store_open(cfg->database_url, &a->store, err, errlen) != 0)
         goto fail;
     int applied;
     /* A database that is about to change shape is backed up first. */
@@ -349,10 +343,7 @@ fail:
     return -1;
 }
 
-http_router *app_router(app *a)
-{
-    return a->router;
-}
+http_router *app_router(app *a) { return a->router; }
 
 void app_tick(void *arg)
 {
@@ -380,12 +371,6 @@ void app_stop(app *a)
     free(a);
 }
 
-double app_last_build_seconds(app *a)
-{
-    return a->last_build_seconds;
-}
+double app_last_build_seconds(app *a) { return a->last_build_seconds; }
 
-double app_last_layout_seconds(app *a)
-{
-    return a->last_layout_seconds;
-}
+double app_last_layout_seconds(app *a) { return a->last_layout_seconds; }

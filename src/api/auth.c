@@ -59,10 +59,7 @@ int auth_csrf_matches(const char *expected, const char *sent)
     return n > 0 && sent && strlen(sent) == n && sodium_memcmp(sent, expected, n) == 0;
 }
 
-static int64_t now_seconds(void)
-{
-    return (int64_t)time(NULL);
-}
+static int64_t now_seconds(void) { return (int64_t)time(NULL); }
 
 /* Secure over TLS, behind a trusted proxy that says https, and always in
  * production (where plain HTTP is never the real entry point). */

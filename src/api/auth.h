@@ -15,10 +15,10 @@
 #include "http/http.h"
 #include "store/store.h"
 
-#define AUTH_COOKIE "mg_session"
-#define AUTH_TOKEN_CHARS 44  /* base64url of 32 bytes, with NUL */
-#define AUTH_HASH_CHARS 65   /* hex of 32 bytes, with NUL */
-#define AUTH_LOGIN_MAX 5     /* failed attempts … */
+#define AUTH_COOKIE          "mg_session"
+#define AUTH_TOKEN_CHARS     44    /* base64url of 32 bytes, with NUL */
+#define AUTH_HASH_CHARS      65    /* hex of 32 bytes, with NUL */
+#define AUTH_LOGIN_MAX       5     /* failed attempts … */
 #define AUTH_LOGIN_WINDOW_MS 60000 /* … per minute, per address and per username */
 
 typedef struct auth_ctx {

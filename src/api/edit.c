@@ -27,14 +27,14 @@ typedef enum edit_op { EDIT_CREATE, EDIT_UPDATE, EDIT_DELETE } edit_op;
 typedef struct edit_ctx {
     edit_kind kind;
     edit_op op;
-    const char *id;      /* target id (create: the new id) */
-    const char *actor;   /* username */
-    genre g;             /* input for genre create/update */
-    band b;              /* input for band create/update */
-    int status;          /* response status when declined: 400, 404, 409 */
-    domain_errors errs;  /* why it was declined */
-    buf blockers;        /* 409 on delete: {"genres":[…],"bands":[…]} */
-    buf unlinked;        /* delete: {"genres":[…],"bands":[…]} */
+    const char *id;     /* target id (create: the new id) */
+    const char *actor;  /* username */
+    genre g;            /* input for genre create/update */
+    band b;             /* input for band create/update */
+    int status;         /* response status when declined: 400, 404, 409 */
+    domain_errors errs; /* why it was declined */
+    buf blockers;       /* 409 on delete: {"genres":[…],"bands":[…]} */
+    buf unlinked;       /* delete: {"genres":[…],"bands":[…]} */
 } edit_ctx;
 
 static char *entity_json(edit_kind kind, const void *entity)
@@ -221,10 +221,7 @@ static int apply_edit(const dataset *cur, dataset *next, store_audit *audit, voi
     return check_rules(c, next);
 }
 
-static void release_snapshot(void *s)
-{
-    graph_release(s);
-}
+static void release_snapshot(void *s) { graph_release(s); }
 
 /* Answers with the entity's detail document from the refreshed snapshot. */
 static void send_entity(http_request *r, int status, edit_kind kind, const char *id)
@@ -234,8 +231,7 @@ static void send_entity(http_request *r, int status, edit_kind kind, const char 
     int found = s && (kind == EDIT_GENRE ? graph_find_genre(s, id, &i) : graph_find_band(s, id, &i));
     if (!found) {
         graph_release(s);
-        http_problem(r, 500, "Internal Server Error", "The change was saved but the map could not be refreshed.",
-                     NULL);
+        http_problem(r, 500, "Internal Server Error", "The change was saved but the map could not be refreshed.", NULL);
         return;
     }
     const graph_blob *b = kind == EDIT_GENRE ? graph_doc_genre(s, i) : graph_doc_band(s, i);
@@ -276,12 +272,15 @@ static void run_edit(app *a, http_request *r, edit_ctx *c, const auth_ctx *auth)
         return;
     }
     if (rc == STORE_DECLINED && c->status == 404) {
-        http_problem(r, 404, "Not Found", c->kind == EDIT_GENRE ? "There is no genre with this id."
-                                                                : "There is no band with this id.", NULL);
+        http_problem(r, 404, "Not Found",
+                     c->kind == EDIT_GENRE ? "There is no genre with this id." : "There is no band with this id.",
+                     NULL);
     } else if (rc == STORE_DECLINED && c->status == 409 && c->blockers.len) {
         buf detail = BUF_INIT;
-        buf_printf(&detail, "The genre '%s' cannot be deleted: it is the primary parent of other genres or the "
-                            "primary genre of bands (see blockers). Change those first.", c->id);
+        buf_printf(&detail,
+                   "The genre '%s' cannot be deleted: it is the primary parent of other genres or the "
+                   "primary genre of bands (see blockers). Change those first.",
+                   c->id);
         http_problem_with(r, 409, "Conflict", buf_cstr(&detail), "blockers", buf_cstr(&c->blockers));
         buf_free(&detail);
     } else if (rc == STORE_DECLINED && c->errs.count) {

@@ -45,7 +45,8 @@ static int get_readyz(http_request *r, void *arg)
     graph_release(g);
     if (http_server_stopping())
         server = "shutting down";
-    int ready = !strcmp(database, "ok") && !strcmp(migrations, "ok") && !strcmp(snapshot, "ok") && !strcmp(server, "ok");
+    int ready =
+        !strcmp(database, "ok") && !strcmp(migrations, "ok") && !strcmp(snapshot, "ok") && !strcmp(server, "ok");
     api_send_json(r, ready ? 200 : 503,
                   json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "status", ready ? "ready" : "unavailable", "checks",
                             "database", database, "migrations", migrations, "snapshot", snapshot, "server", server));
@@ -98,15 +99,16 @@ static int get_metrics(http_request *r, void *arg)
     backup_info latest;
     backup_default_dir(app_config(a), dir, sizeof dir);
     if (backup_latest(dir, &latest) == 0)
-        buf_printf(&out,
-                   "# HELP musicgraph_backup_last_timestamp_seconds When the newest local backup was taken.\n"
-                   "# TYPE musicgraph_backup_last_timestamp_seconds gauge\n"
-                   "musicgraph_backup_last_timestamp_seconds %lld\n"
-                   "# HELP musicgraph_backup_last_size_bytes Size of the newest local backup.\n"
-                   "# TYPE musicgraph_backup_last_size_bytes gauge\nmusicgraph_backup_last_size_bytes %lld\n"
-                   "# HELP musicgraph_backup_last_verified 1 if the newest backup verified, 0 if never, -1 if it failed.\n"
-                   "# TYPE musicgraph_backup_last_verified gauge\nmusicgraph_backup_last_verified %d\n",
-                   (long long)latest.created, (long long)latest.size, latest.verified);
+        buf_printf(
+            &out,
+            "# HELP musicgraph_backup_last_timestamp_seconds When the newest local backup was taken.\n"
+            "# TYPE musicgraph_backup_last_timestamp_seconds gauge\n"
+            "musicgraph_backup_last_timestamp_seconds %lld\n"
+            "# HELP musicgraph_backup_last_size_bytes Size of the newest local backup.\n"
+            "# TYPE musicgraph_backup_last_size_bytes gauge\nmusicgraph_backup_last_size_bytes %lld\n"
+            "# HELP musicgraph_backup_last_verified 1 if the newest backup verified, 0 if never, -1 if it failed.\n"
+            "# TYPE musicgraph_backup_last_verified gauge\nmusicgraph_backup_last_verified %d\n",
+            (long long)latest.created, (long long)latest.size, latest.verified);
     http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf_cstr(&out), out.len);
     buf_free(&out);
     return 0;

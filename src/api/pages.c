@@ -21,11 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HTML_TYPE "text/html; charset=utf-8"
+#define HTML_TYPE       "text/html; charset=utf-8"
 #define PAGE_INDEX_SLOT 0
-#define SITE_TITLE "musicgraph — a map of music genres and bands"
-#define SITE_DESCRIPTION "An interactive map of music genres and the bands that play them: how genres descend from " \
-                         "and influence each other, from blues to grindcore."
+#define SITE_TITLE      "musicgraph — a map of music genres and bands"
+#define SITE_DESCRIPTION                                                                                               \
+    "An interactive map of music genres and the bands that play them: how genres descend from "                        \
+    "and influence each other, from blues to grindcore."
 
 typedef struct asset {
     const struct embedded_file *file;
@@ -78,8 +79,7 @@ int pages_init(char *err, size_t errlen)
         const char *dot = strchr(f->name, '.');
         size_t stem = dot ? (size_t)(dot - f->name) : strlen(f->name);
         unsigned long long h = strmap_hash((const char *)f->data, f->len);
-        snprintf(a->url, sizeof a->url, "/assets/%.*s.%08llx%s", (int)stem, f->name, h & 0xffffffffull,
-                 dot ? dot : "");
+        snprintf(a->url, sizeof a->url, "/assets/%.*s.%08llx%s", (int)stem, f->name, h & 0xffffffffull, dot ? dot : "");
         char *copy = malloc(f->len + 1);
         if (!copy || (memcpy(copy, f->data, f->len), graph_blob_init(&a->blob, copy, f->len)) != 0) {
             snprintf(err, errlen, "out of memory loading assets");
@@ -175,10 +175,7 @@ int pages_attach(graph_snapshot *s)
     return graph_attach(s, PAGE_INDEX_SLOT, data, len);
 }
 
-static void release_snapshot(void *s)
-{
-    graph_release(s);
-}
+static void release_snapshot(void *s) { graph_release(s); }
 
 static int get_index(http_request *r, void *ctx)
 {

@@ -15,15 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_TYPE "application/json; charset=utf-8"
-#define SEARCH_QUERY_MAX 100
+#define JSON_TYPE            "application/json; charset=utf-8"
+#define SEARCH_QUERY_MAX     100
 #define SEARCH_LIMIT_DEFAULT 20
-#define SEARCH_LIMIT_MAX 50
+#define SEARCH_LIMIT_MAX     50
 
-static void release_snapshot(void *s)
-{
-    graph_release(s);
-}
+static void release_snapshot(void *s) { graph_release(s); }
 
 /* Takes the current snapshot or answers 503 (only before the first build). */
 static graph_snapshot *snapshot_or_503(http_request *r)
@@ -168,8 +165,9 @@ static int get_path(http_request *r, void *ctx)
     int bad_from = 0, bad_to = 0;
     const char *from = http_query(r, "from", &bad_from), *to = http_query(r, "to", &bad_to);
     if (bad_from || bad_to || !from || !to || !*from || !*to) {
-        http_problem(r, 400, "Bad Request", "Give two genre ids: ?from=GENRE&to=GENRE.",
-                     "[{\"field\":\"from\",\"message\":\"is required\"},{\"field\":\"to\",\"message\":\"is required\"}]");
+        http_problem(
+            r, 400, "Bad Request", "Give two genre ids: ?from=GENRE&to=GENRE.",
+            "[{\"field\":\"from\",\"message\":\"is required\"},{\"field\":\"to\",\"message\":\"is required\"}]");
         return 0;
     }
     graph_snapshot *s = snapshot_or_503(r);

@@ -15,16 +15,16 @@ json_t *api_user_json(const store_user *u);
 
 json_t *api_user_json(const store_user *u)
 {
-    return json_pack("{s:I, s:s, s:s, s:b, s:b, s:s, s:s?}", "id", (json_int_t)u->id, "username", u->username,
-                     "email", u->email, "is_admin", u->is_admin, "disabled", u->disabled, "created_at", u->created_at,
+    return json_pack("{s:I, s:s, s:s, s:b, s:b, s:s, s:s?}", "id", (json_int_t)u->id, "username", u->username, "email",
+                     u->email, "is_admin", u->is_admin, "disabled", u->disabled, "created_at", u->created_at,
                      "last_login_at", u->last_login_at[0] ? u->last_login_at : NULL);
 }
 
 static void send_me(http_request *r, int status, const auth_ctx *ctx)
 {
-    api_send_json(r, status,
-                  json_pack("{s:o, s:s}", "user", api_user_json(&ctx->session.user), "csrf_token",
-                            ctx->session.csrf_token));
+    api_send_json(
+        r, status,
+        json_pack("{s:o, s:s}", "user", api_user_json(&ctx->session.user), "csrf_token", ctx->session.csrf_token));
 }
 
 static void send_retry_after(http_request *r, int seconds)
@@ -95,8 +95,7 @@ static int get_me(http_request *r, void *a)
 /* A redirect target is accepted only when it is a path on this site. */
 static const char *local_path_or(const char *next, const char *fallback)
 {
-    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strpbrk(next, "\\\r\n") ||
-        strlen(next) > 512)
+    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strpbrk(next, "\\\r\n") || strlen(next) > 512)
         return fallback;
     return next;
 }
@@ -104,8 +103,9 @@ static const char *local_path_or(const char *next, const char *fallback)
 static void login_page(http_request *r, int status, const char *error, const char *username, const char *next)
 {
     buf out = BUF_INIT;
-    const char *kv[] = {"ERROR", error ? error : "", "USERNAME", username ? username : "", "NEXT",
-                        local_path_or(next, ""), "ERROR_HIDDEN", error ? "" : "hidden", NULL};
+    const char *kv[] = {"ERROR", error ? error : "",      "USERNAME",     username ? username : "",
+                        "NEXT",  local_path_or(next, ""), "ERROR_HIDDEN", error ? "" : "hidden",
+                        NULL};
     pages_render_template("login.html", kv, &out);
     http_respond(r, status, "text/html; charset=utf-8", buf_cstr(&out), out.len);
     buf_free(&out);

@@ -209,10 +209,7 @@ done:
     return 0;
 }
 
-static json_t *parse_or_null(const char *text)
-{
-    return text ? json_loads(text, 0, NULL) : json_null();
-}
+static json_t *parse_or_null(const char *text) { return text ? json_loads(text, 0, NULL) : json_null(); }
 
 static int get_audit(http_request *r, void *a)
 {
@@ -241,14 +238,14 @@ static int get_audit(http_request *r, void *a)
         store_audit *e = &entries[i];
         json_array_append_new(list, json_pack("{s:I, s:s, s:s?, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)e->id,
                                               "at", e->at, "actor", e->actor, "action", e->action, "entity_type",
-                                              e->entity_type, "entity_id", e->entity_id ? e->entity_id : "",
-                                              "before", parse_or_null(e->before_json), "after",
-                                              parse_or_null(e->after_json)));
+                                              e->entity_type, "entity_id", e->entity_id ? e->entity_id : "", "before",
+                                              parse_or_null(e->before_json), "after", parse_or_null(e->after_json)));
         store_audit_clear(e);
     }
     free(entries);
-    api_send_json(r, 200, json_pack("{s:o, s:i, s:i, s:I}", "entries", list, "page", (int)page, "per_page", (int)per,
-                                    "total", (json_int_t)total));
+    api_send_json(r, 200,
+                  json_pack("{s:o, s:i, s:i, s:I}", "entries", list, "page", (int)page, "per_page", (int)per, "total",
+                            (json_int_t)total));
     return 0;
 }
 
@@ -263,8 +260,7 @@ static int get_admin_page(http_request *r, void *a)
         buf_puts(&next, "/login?next=");
         /* Percent-encode everything but unreserved characters and '/'. */
         for (const unsigned char *p = (const unsigned char *)http_path(r); *p; p++) {
-            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                strchr("/-._~", *p))
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("/-._~", *p))
                 buf_putc(&next, (char)*p);
             else
                 buf_printf(&next, "%%%02X", *p);
@@ -293,9 +289,14 @@ void api_register_users(http_router *rt, app *a)
     http_route(rt, "POST", "/api/v1/users", post_user, a);
     http_route(rt, "PATCH", "/api/v1/users/{id}", patch_user, a);
     http_route(rt, "GET", "/api/v1/audit", get_audit, a);
-    static const char *const admin_pages[] = {"/admin", "/admin/genres/new", "/admin/genres/{id}/edit",
-                                              "/admin/bands/new", "/admin/bands/{id}/edit", "/admin/users",
-                                              "/admin/audit", NULL};
+    static const char *const admin_pages[] = {"/admin",
+                                              "/admin/genres/new",
+                                              "/admin/genres/{id}/edit",
+                                              "/admin/bands/new",
+                                              "/admin/bands/{id}/edit",
+                                              "/admin/users",
+                                              "/admin/audit",
+                                              NULL};
     for (size_t i = 0; admin_pages[i]; i++)
         http_route(rt, "GET", admin_pages[i], get_admin_page, a);
 }

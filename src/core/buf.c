@@ -46,10 +46,7 @@ void buf_append(buf *b, const void *data, size_t len)
     b->data[b->len] = '\0';
 }
 
-void buf_puts(buf *b, const char *s)
-{
-    buf_append(b, s, strlen(s));
-}
+void buf_puts(buf *b, const char *s) { buf_append(b, s, strlen(s)); }
 
 void buf_vprintf(buf *b, const char *fmt, va_list ap)
 {
@@ -71,10 +68,7 @@ void buf_printf(buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-const char *buf_cstr(buf *b)
-{
-    return b->data && !b->failed ? b->data : "";
-}
+const char *buf_cstr(buf *b) { return b->data && !b->failed ? b->data : ""; }
 
 char *buf_steal(buf *b, size_t *len)
 {
@@ -104,7 +98,4 @@ void buf_free(buf *b)
     b->failed = 0;
 }
 
-int buf_failed(const buf *b)
-{
-    return b->failed;
-}
+int buf_failed(const buf *b) { return b->failed; }

@@ -19,7 +19,10 @@ typedef struct buf {
     int failed;
 } buf;
 
-#define BUF_INIT {0, 0, 0, 0}
+#define BUF_INIT                                                                                                       \
+    {                                                                                                                  \
+        0, 0, 0, 0                                                                                                     \
+    }
 
 void buf_puts(buf *b, const char *s);
 void buf_append(buf *b, const void *data, size_t len);

@@ -9,7 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SETTING(field, env, flag, def, secret, help) {#field, env, flag, def, secret, help, offsetof(config, field)}
+#define SETTING(field, env, flag, def, secret, help)                                                                   \
+    {                                                                                                                  \
+#field, env, flag, def, secret, help, offsetof(config, field)                                                  \
+    }
 
 const config_setting config_settings[] = {
     SETTING(listen, "MUSICGRAPH_LISTEN", "--listen", "127.0.0.1:8080", 0, "address and port to listen on"),
@@ -22,16 +25,21 @@ const config_setting config_settings[] = {
             "text or json (default: json in staging and production, text in development)"),
     SETTING(log_level, "MUSICGRAPH_LOG_LEVEL", "--log-level", "info", 0, "debug, info, warn or error"),
     SETTING(threads, "MUSICGRAPH_THREADS", "--threads", "0", 0, "worker threads (0: one per core)"),
-    SETTING(seed, "MUSICGRAPH_SEED", NULL, "1", 0, "1: load the bundled dataset into an empty database at start (--no-seed: 0)"),
+    SETTING(seed, "MUSICGRAPH_SEED", NULL, "1", 0,
+            "1: load the bundled dataset into an empty database at start (--no-seed: 0)"),
     SETTING(max_body, "MUSICGRAPH_MAX_BODY_BYTES", "--max-body-bytes", "1048576", 0, "largest accepted request body"),
     SETTING(shutdown_timeout, "MUSICGRAPH_SHUTDOWN_TIMEOUT", "--shutdown-timeout", "10", 0,
             "seconds to let in-flight requests finish on SIGTERM"),
-    SETTING(session_idle, "MUSICGRAPH_SESSION_IDLE_SECONDS", NULL, "7200", 0, "a session ends after this many seconds without a request"),
-    SETTING(session_max, "MUSICGRAPH_SESSION_MAX_SECONDS", NULL, "604800", 0, "a session ends this many seconds after login"),
+    SETTING(session_idle, "MUSICGRAPH_SESSION_IDLE_SECONDS", NULL, "7200", 0,
+            "a session ends after this many seconds without a request"),
+    SETTING(session_max, "MUSICGRAPH_SESSION_MAX_SECONDS", NULL, "604800", 0,
+            "a session ends this many seconds after login"),
     SETTING(secret_key, "MUSICGRAPH_SECRET_KEY", NULL, NULL, 1,
-            "at least 32 characters; keys session token hashes (default outside production: generated in the state directory)"),
+            "at least 32 characters; keys session token hashes (default outside production: generated in the state "
+            "directory)"),
     SETTING(trusted_proxies, "MUSICGRAPH_TRUSTED_PROXIES", NULL, "", 0,
-            "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are trusted"),
+            "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+            "are trusted"),
     SETTING(tls_cert, "MUSICGRAPH_TLS_CERT", "--tls-cert", NULL, 0,
             "PEM certificate chain file; with MUSICGRAPH_TLS_KEY the server speaks HTTPS itself (reloaded on SIGHUP)"),
     SETTING(tls_key, "MUSICGRAPH_TLS_KEY", "--tls-key", NULL, 0, "PEM private key file for MUSICGRAPH_TLS_CERT"),
@@ -62,10 +70,7 @@ static const config_setting *find_setting(const char *field)
     return s;
 }
 
-static char **field_ptr(config *cfg, const config_setting *s)
-{
-    return (char **)((char *)cfg + s->offset);
-}
+static char **field_ptr(config *cfg, const config_setting *s) { return (char **)((char *)cfg + s->offset); }
 
 static void set_field(config *cfg, const config_setting *s, const char *value)
 {
@@ -287,7 +292,8 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
         return -1;
     }
     if (config_long(cfg->shutdown_timeout, -1) < 0) {
-        snprintf(err, errlen, "MUSICGRAPH_SHUTDOWN_TIMEOUT must be a number of seconds, not '%s'", cfg->shutdown_timeout);
+        snprintf(err, errlen, "MUSICGRAPH_SHUTDOWN_TIMEOUT must be a number of seconds, not '%s'",
+                 cfg->shutdown_timeout);
         return -1;
     }
     if (strncmp(cfg->database_url, "sqlite:", 7) != 0 && strncmp(cfg->database_url, "postgres", 8) != 0) {
@@ -352,10 +358,7 @@ const char *config_common_help(void)
            "  --log-level LEVEL      MUSICGRAPH_LOG_LEVEL: debug, info, warn, error\n";
 }
 
-int config_is_production(const config *cfg)
-{
-    return strcmp(cfg->env, "production") == 0;
-}
+int config_is_production(const config *cfg) { return strcmp(cfg->env, "production") == 0; }
 
 int config_secret_strength(const char *secret, char *why, size_t whylen)
 {
@@ -373,8 +376,10 @@ int config_secret_strength(const char *secret, char *why, size_t whylen)
         if (!seen[(unsigned char)secret[i]]++)
             distinct++;
     if (distinct < 10) {
-        snprintf(why, whylen, "MUSICGRAPH_SECRET_KEY uses only %d different characters; use a random value "
-                              "(e.g. `openssl rand -base64 48`)", distinct);
+        snprintf(why, whylen,
+                 "MUSICGRAPH_SECRET_KEY uses only %d different characters; use a random value "
+                 "(e.g. `openssl rand -base64 48`)",
+                 distinct);
         return -1;
     }
     return 0;

@@ -69,8 +69,8 @@ static size_t utf8_seq_len(const unsigned char *s, size_t avail)
 /* 1 for the bytes that are copied as they are: printable ASCII other than
  * the quote, the backslash and the three HTML-significant characters. */
 static const unsigned char plain_ascii[256] = {
-    [0x20] = 1, [0x21] = 1, [0x23] = 1, [0x24] = 1, [0x25] = 1, [0x27 ... 0x3b] = 1, [0x3d] = 1,
-    [0x3f ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+    [0x20] = 1,          [0x21] = 1, [0x23] = 1,          [0x24] = 1,          [0x25] = 1,
+    [0x27 ... 0x3b] = 1, [0x3d] = 1, [0x3f ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
 };
 
 void jw_escape(buf *out, const char *str, size_t len)
@@ -131,10 +131,7 @@ void jw_string_len(json_writer *w, const char *s, size_t len)
     buf_putc(w->out, '"');
 }
 
-void jw_string(json_writer *w, const char *s)
-{
-    jw_string_len(w, s, strlen(s));
-}
+void jw_string(json_writer *w, const char *s) { jw_string_len(w, s, strlen(s)); }
 
 void jw_string_or_null(json_writer *w, const char *s)
 {

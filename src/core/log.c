@@ -38,10 +38,7 @@ int log_configure(const char *format, const char *level)
     return 0;
 }
 
-int log_enabled(enum log_level level)
-{
-    return level >= log_min;
-}
+int log_enabled(enum log_level level) { return level >= log_min; }
 
 static void format_time(char *out, size_t len)
 {

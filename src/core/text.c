@@ -75,33 +75,78 @@ size_t text_utf8_length(const char *s)
 
 /* Latin-1 Supplement letters U+00C0..U+00FF, by offset. */
 static const char *const latin1_fold[64] = {
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-    "d", "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", "th", "ss",
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-    "d", "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", "th", "y"};
+    "a", "a",  "a", "a", "a", "a", "ae", "c", "e",  "e",  "e", "e",  "i", "i", "i", "i", "d",  "n", "o",  "o", "o", "o",
+    "o", NULL, "o", "u", "u", "u", "u",  "y", "th", "ss", "a", "a",  "a", "a", "a", "a", "ae", "c", "e",  "e", "e", "e",
+    "i", "i",  "i", "i", "d", "n", "o",  "o", "o",  "o",  "o", NULL, "o", "u", "u", "u", "u",  "y", "th", "y"};
 
 /* Latin Extended-A U+0100..U+017F (and Extended Additional below) as ranges sharing one base letter. */
 static const struct {
     unsigned int first, last;
     const char *base;
 } latin_ext_fold[] = {
-    {0x100, 0x105, "a"}, {0x106, 0x10D, "c"}, {0x10E, 0x111, "d"}, {0x112, 0x11B, "e"},
-    {0x11C, 0x123, "g"}, {0x124, 0x127, "h"}, {0x128, 0x131, "i"}, {0x132, 0x133, "ij"},
-    {0x134, 0x135, "j"}, {0x136, 0x138, "k"}, {0x139, 0x142, "l"}, {0x143, 0x14B, "n"},
-    {0x14C, 0x151, "o"}, {0x152, 0x153, "oe"}, {0x154, 0x159, "r"}, {0x15A, 0x161, "s"},
-    {0x162, 0x167, "t"}, {0x168, 0x173, "u"}, {0x174, 0x175, "w"}, {0x176, 0x178, "y"},
-    {0x179, 0x17E, "z"}, {0x17F, 0x17F, "s"},
+    {0x100, 0x105, "a"},
+    {0x106, 0x10D, "c"},
+    {0x10E, 0x111, "d"},
+    {0x112, 0x11B, "e"},
+    {0x11C, 0x123, "g"},
+    {0x124, 0x127, "h"},
+    {0x128, 0x131, "i"},
+    {0x132, 0x133, "ij"},
+    {0x134, 0x135, "j"},
+    {0x136, 0x138, "k"},
+    {0x139, 0x142, "l"},
+    {0x143, 0x14B, "n"},
+    {0x14C, 0x151, "o"},
+    {0x152, 0x153, "oe"},
+    {0x154, 0x159, "r"},
+    {0x15A, 0x161, "s"},
+    {0x162, 0x167, "t"},
+    {0x168, 0x173, "u"},
+    {0x174, 0x175, "w"},
+    {0x176, 0x178, "y"},
+    {0x179, 0x17E, "z"},
+    {0x17F, 0x17F, "s"},
     /* Latin Extended Additional (Vietnamese, Welsh, …): letter pairs by base. */
-    {0x1E00, 0x1E01, "a"}, {0x1E02, 0x1E07, "b"}, {0x1E08, 0x1E09, "c"}, {0x1E0A, 0x1E13, "d"},
-    {0x1E14, 0x1E1D, "e"}, {0x1E1E, 0x1E1F, "f"}, {0x1E20, 0x1E21, "g"}, {0x1E22, 0x1E2B, "h"},
-    {0x1E2C, 0x1E2F, "i"}, {0x1E30, 0x1E35, "k"}, {0x1E36, 0x1E3D, "l"}, {0x1E3E, 0x1E43, "m"},
-    {0x1E44, 0x1E4B, "n"}, {0x1E4C, 0x1E53, "o"}, {0x1E54, 0x1E57, "p"}, {0x1E58, 0x1E5F, "r"},
-    {0x1E60, 0x1E69, "s"}, {0x1E6A, 0x1E71, "t"}, {0x1E72, 0x1E7B, "u"}, {0x1E7C, 0x1E7F, "v"},
-    {0x1E80, 0x1E89, "w"}, {0x1E8A, 0x1E8D, "x"}, {0x1E8E, 0x1E8F, "y"}, {0x1E90, 0x1E95, "z"},
-    {0x1E96, 0x1E96, "h"}, {0x1E97, 0x1E97, "t"}, {0x1E98, 0x1E98, "w"}, {0x1E99, 0x1E99, "y"},
-    {0x1E9A, 0x1E9A, "a"}, {0x1E9B, 0x1E9D, "s"}, {0x1E9E, 0x1E9E, "ss"}, {0x1E9F, 0x1E9F, "d"},
-    {0x1EA0, 0x1EB7, "a"}, {0x1EB8, 0x1EC7, "e"}, {0x1EC8, 0x1ECB, "i"}, {0x1ECC, 0x1EE3, "o"},
-    {0x1EE4, 0x1EF1, "u"}, {0x1EF2, 0x1EF9, "y"}, {0x1EFA, 0x1EFB, "ll"}, {0x1EFC, 0x1EFD, "v"},
+    {0x1E00, 0x1E01, "a"},
+    {0x1E02, 0x1E07, "b"},
+    {0x1E08, 0x1E09, "c"},
+    {0x1E0A, 0x1E13, "d"},
+    {0x1E14, 0x1E1D, "e"},
+    {0x1E1E, 0x1E1F, "f"},
+    {0x1E20, 0x1E21, "g"},
+    {0x1E22, 0x1E2B, "h"},
+    {0x1E2C, 0x1E2F, "i"},
+    {0x1E30, 0x1E35, "k"},
+    {0x1E36, 0x1E3D, "l"},
+    {0x1E3E, 0x1E43, "m"},
+    {0x1E44, 0x1E4B, "n"},
+    {0x1E4C, 0x1E53, "o"},
+    {0x1E54, 0x1E57, "p"},
+    {0x1E58, 0x1E5F, "r"},
+    {0x1E60, 0x1E69, "s"},
+    {0x1E6A, 0x1E71, "t"},
+    {0x1E72, 0x1E7B, "u"},
+    {0x1E7C, 0x1E7F, "v"},
+    {0x1E80, 0x1E89, "w"},
+    {0x1E8A, 0x1E8D, "x"},
+    {0x1E8E, 0x1E8F, "y"},
+    {0x1E90, 0x1E95, "z"},
+    {0x1E96, 0x1E96, "h"},
+    {0x1E97, 0x1E97, "t"},
+    {0x1E98, 0x1E98, "w"},
+    {0x1E99, 0x1E99, "y"},
+    {0x1E9A, 0x1E9A, "a"},
+    {0x1E9B, 0x1E9D, "s"},
+    {0x1E9E, 0x1E9E, "ss"},
+    {0x1E9F, 0x1E9F, "d"},
+    {0x1EA0, 0x1EB7, "a"},
+    {0x1EB8, 0x1EC7, "e"},
+    {0x1EC8, 0x1ECB, "i"},
+    {0x1ECC, 0x1EE3, "o"},
+    {0x1EE4, 0x1EF1, "u"},
+    {0x1EF2, 0x1EF9, "y"},
+    {0x1EFA, 0x1EFB, "ll"},
+    {0x1EFC, 0x1EFD, "v"},
     {0x1EFE, 0x1EFF, "y"},
 };
 
@@ -148,12 +193,23 @@ void text_html_escape(buf *out, const char *s)
     for (; *s; s++) {
         const char *esc;
         switch (*s) {
-        case '&': esc = "&amp;"; break;
-        case '<': esc = "&lt;"; break;
-        case '>': esc = "&gt;"; break;
-        case '"': esc = "&quot;"; break;
-        case '\'': esc = "&#39;"; break;
-        default: continue;
+        case '&':
+            esc = "&amp;";
+            break;
+        case '<':
+            esc = "&lt;";
+            break;
+        case '>':
+            esc = "&gt;";
+            break;
+        case '"':
+            esc = "&quot;";
+            break;
+        case '\'':
+            esc = "&#39;";
+            break;
+        default:
+            continue;
         }
         buf_append(out, run, (size_t)(s - run));
         buf_puts(out, esc);

@@ -68,7 +68,8 @@ static int check_keys(const json_t *obj, const char *const *allowed, const char 
     const char *key;
     json_t *value;
     int bad = 0;
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         (void)value;
         int ok = 0;
         for (size_t i = 0; allowed[i]; i++)
@@ -116,8 +117,8 @@ static int read_links(const json_t *obj, genre *g, const char *entry, domain_err
 
 int codec_genre_from_json(const json_t *obj, genre *g, const char *entry, domain_errors *errs)
 {
-    static const char *const keys[] = {"id", "name", "type", "parent", "parents", "description", "origin_year",
-                                       "links", "children", "bands", "family", "x", "y", NULL};
+    static const char *const keys[] = {"id",    "name",     "type",  "parent", "parents", "description", "origin_year",
+                                       "links", "children", "bands", "family", "x",       "y",           NULL};
     memset(g, 0, sizeof *g);
     if (!json_is_object(obj)) {
         domain_errors_add(errs, entry, "", "must be a JSON object");
@@ -142,7 +143,8 @@ int codec_genre_from_json(const json_t *obj, genre *g, const char *entry, domain
         if (!json_is_integer(year) || json_integer_value(year) < -100000 || json_integer_value(year) > 100000)
             domain_errors_add(errs, entry, "origin_year", "must be a year (a whole number) or null");
         else if (json_integer_value(year) == 0)
-            domain_errors_add(errs, entry, "origin_year", "must be between %d and %d", DOMAIN_YEAR_MIN, DOMAIN_YEAR_MAX);
+            domain_errors_add(errs, entry, "origin_year", "must be between %d and %d", DOMAIN_YEAR_MIN,
+                              DOMAIN_YEAR_MAX);
         else
             g->origin_year = (int)json_integer_value(year);
     }
@@ -201,7 +203,8 @@ int codec_parse_dataset(const char *text, size_t len, dataset *out, domain_error
     } else if (!json_is_string(format) || strcmp(json_string_value(format), DATASET_FORMAT) != 0) {
         domain_errors_add(errs, "dataset", "format", "must be \"%s\"", DATASET_FORMAT);
     } else if (!json_is_integer(version) || json_integer_value(version) != DATASET_FORMAT_VERSION) {
-        domain_errors_add(errs, "dataset", "format_version", "must be %d (this program's format)", DATASET_FORMAT_VERSION);
+        domain_errors_add(errs, "dataset", "format_version", "must be %d (this program's format)",
+                          DATASET_FORMAT_VERSION);
     } else if (!json_is_array(genres) || (bands && !json_is_array(bands))) {
         domain_errors_add(errs, "dataset", "genres", "genres and bands must be arrays");
     } else if (check_keys(root, top_keys, "dataset", errs) != 0) {

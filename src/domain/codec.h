@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#define DATASET_FORMAT "musicgraph-dataset"
+#define DATASET_FORMAT         "musicgraph-dataset"
 #define DATASET_FORMAT_VERSION 1
 
 /* Parses a whole dataset document. Returns 0, or -1 with errors added. */

@@ -8,10 +8,7 @@
 
 static const char *const type_names[] = {"root", "intermediate", "leaf"};
 
-const char *genre_type_name(genre_type t)
-{
-    return t < GENRE_TYPE_INVALID ? type_names[t] : "invalid";
-}
+const char *genre_type_name(genre_type t) { return t < GENRE_TYPE_INVALID ? type_names[t] : "invalid"; }
 
 genre_type genre_type_parse(const char *s)
 {

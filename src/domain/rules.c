@@ -193,7 +193,8 @@ void domain_check_genre(const genre *g, domain_errors *errs)
     size_t dup;
     for (size_t i = 0; i < g->nparents; i++) {
         if (!domain_id_valid(g->parents[i]))
-            domain_errors_add(errs, entry, "parents", "'%s' is not a valid genre id", g->parents[i] ? g->parents[i] : "");
+            domain_errors_add(errs, entry, "parents", "'%s' is not a valid genre id",
+                              g->parents[i] ? g->parents[i] : "");
         else if (g->id && strcmp(g->parents[i], g->id) == 0)
             domain_errors_add(errs, entry, "parents", "a genre cannot be its own parent");
     }

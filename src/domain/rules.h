@@ -13,11 +13,11 @@
 
 #include <stddef.h>
 
-#define DOMAIN_ID_MAX 50
-#define DOMAIN_NAME_MAX 100
+#define DOMAIN_ID_MAX          50
+#define DOMAIN_NAME_MAX        100
 #define DOMAIN_DESCRIPTION_MAX 2000
-#define DOMAIN_YEAR_MIN 1000
-#define DOMAIN_YEAR_MAX 2100
+#define DOMAIN_YEAR_MIN        1000
+#define DOMAIN_YEAR_MAX        2100
 
 typedef struct domain_error {
     char *entry;   /* "genre grindcore", "band pantera" */

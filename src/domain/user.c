@@ -28,8 +28,8 @@ void user_check_email(const char *e, domain_errors *errs)
 {
     size_t n = e ? strlen(e) : 0;
     const char *at = e ? strchr(e, '@') : NULL;
-    if (n == 0 || n > USER_EMAIL_MAX || !at || at == e || !at[1] || strchr(at + 1, '@') ||
-        !text_utf8_valid(e, n) || text_has_control(e) || strpbrk(e, " \t<>\"'")) {
+    if (n == 0 || n > USER_EMAIL_MAX || !at || at == e || !at[1] || strchr(at + 1, '@') || !text_utf8_valid(e, n) ||
+        text_has_control(e) || strpbrk(e, " \t<>\"'")) {
         domain_errors_add(errs, "user", "email", "must be an email address (name@host)");
     }
 }

@@ -6,9 +6,9 @@
 
 #include "domain/rules.h"
 
-#define USER_NAME_MIN 3
-#define USER_NAME_MAX 80
-#define USER_EMAIL_MAX 254
+#define USER_NAME_MIN     3
+#define USER_NAME_MAX     80
+#define USER_EMAIL_MAX    254
 #define USER_PASSWORD_MIN 10
 #define USER_PASSWORD_MAX 1024
 

@@ -173,7 +173,6 @@ typedef struct scored {
 
 #define REL_SIBLING_BIT (1u << 4)
 
-
 static int by_score(const void *a, const void *b, void *ctx)
 {
     const size_t *rank = ctx;

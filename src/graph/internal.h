@@ -29,7 +29,7 @@ struct graph_snapshot {
     int64_t version;
     dataset data;
     strmap genre_index, band_index;
-    size_t *family;               /* per genre: index of its root */
+    size_t *family;                /* per genre: index of its root */
     size_t *child_off, *child_idx; /* CSR: children of genre i, sorted by name */
     size_t *band_off, *band_idx;   /* CSR: bands listing genre i, sorted by name */
     size_t *genres_by_name;
@@ -38,12 +38,12 @@ struct graph_snapshot {
     graph_blob *genre_docs, *band_docs;
     graph_blob extra[GRAPH_EXTRA_SLOTS];
     struct graph_layout *layout; /* positions, may be NULL or partial */
-    search_entry *search;  /* in key order: genres, then bands */
+    search_entry *search;        /* in key order: genres, then bands */
     size_t nsearch;
-    char *search_keys;     /* every folded name, NUL-terminated, one after the other */
+    char *search_keys; /* every folded name, NUL-terminated, one after the other */
     size_t search_keys_len;
     size_t *search_sorted; /* entries sorted by key, for prefix lookups */
-    size_t *adj_off;      /* CSR: genre neighbours over parent and influence links */
+    size_t *adj_off;       /* CSR: genre neighbours over parent and influence links */
     graph_adjacent *adj;
     double *genre_weight; /* per genre: how rare it is among bands (for similarity) */
 };

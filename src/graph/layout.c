@@ -58,15 +58,15 @@ enum {
 };
 #define NONE UINT32_MAX
 /* Indexes are 32-bit: cells (< 2n) and adjacency slots (2 per edge) fit. */
-#define MAX_NODES ((size_t)INT32_MAX)
-#define MAX_EDGES ((size_t)INT32_MAX)
-#define TWO_PI 6.283185307179586
+#define MAX_NODES    ((size_t)INT32_MAX)
+#define MAX_EDGES    ((size_t)INT32_MAX)
+#define TWO_PI       6.283185307179586
 #define GOLDEN_ANGLE 2.399963229728653
-#define MAX_STEP 0.05   /* largest step of one node, as a share of the map's side */
-#define ANCHOR 0.5      /* refine mode: anchor stiffness per unit of mass (see anchor) */
-#define STRAIN 8.0      /* refine mode: force per mass, over the median, that releases a node */
-#define FILL 0.9        /* a full run fills this share of the box: room to grow in refine mode */
-#define TAIL_RADIUS 1.5 /* stragglers are pulled in beyond this many RMS radii */
+#define MAX_STEP     0.05 /* largest step of one node, as a share of the map's side */
+#define ANCHOR       0.5  /* refine mode: anchor stiffness per unit of mass (see anchor) */
+#define STRAIN       8.0  /* refine mode: force per mass, over the median, that releases a node */
+#define FILL         0.9  /* a full run fills this share of the box: room to grow in refine mode */
+#define TAIL_RADIUS  1.5  /* stragglers are pulled in beyond this many RMS radii */
 
 typedef struct cell {
     double cx, cy, m; /* centre of mass, mass */
@@ -136,25 +136,13 @@ static double hash_unit(uint64_t seed, uint64_t a, uint64_t b)
 
 /* fmax/fmin/hypot are library calls with NaN and overflow care that the
  * hot loops do not need (their inputs are finite): these inline. */
-static inline double maxd(double a, double b)
-{
-    return a > b ? a : b;
-}
+static inline double maxd(double a, double b) { return a > b ? a : b; }
 
-static inline double mind(double a, double b)
-{
-    return a < b ? a : b;
-}
+static inline double mind(double a, double b) { return a < b ? a : b; }
 
-static inline double len2d(double dx, double dy)
-{
-    return sqrt(dx * dx + dy * dy);
-}
+static inline double len2d(double dx, double dy) { return sqrt(dx * dx + dy * dy); }
 
-static double clampd(double v, double lo, double hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
+static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 /* Carves aligned arrays out of one block; with base NULL it only measures. */
 typedef struct carver {
@@ -181,10 +169,7 @@ static void *carve(carver *c, size_t count, size_t size)
     return c->base ? c->base + off : NULL;
 }
 
-static int clamp_threads(int t)
-{
-    return t < 1 ? 1 : t > MAX_THREADS ? MAX_THREADS : t;
-}
+static int clamp_threads(int t) { return t < 1 ? 1 : t > MAX_THREADS ? MAX_THREADS : t; }
 
 static void plan(carver *c, ws *w, size_t n, size_t ne, int threads)
 {
@@ -772,8 +757,8 @@ static double build_tree(ws *w)
 #if defined(__GNUC__) || defined(__clang__)
 typedef double v2d __attribute__((vector_size(16)));
 
-static void sum_list(const double *lx, const double *ly, const double *lm, size_t nl, double xi,
-                     double yi, double eps2, double *ofx, double *ofy)
+static void sum_list(const double *lx, const double *ly, const double *lm, size_t nl, double xi, double yi, double eps2,
+                     double *ofx, double *ofy)
 {
     v2d ax = {0, 0}, ay = {0, 0}, vx = {xi, xi}, vy = {yi, yi}, ve = {eps2, eps2};
     size_t j = 0;
@@ -789,8 +774,8 @@ static void sum_list(const double *lx, const double *ly, const double *lm, size_
     }
     double fx[2] = {ax[0], ax[1]}, fy[2] = {ay[0], ay[1]};
 #else
-static void sum_list(const double *lx, const double *ly, const double *lm, size_t nl, double xi,
-                     double yi, double eps2, double *ofx, double *ofy)
+static void sum_list(const double *lx, const double *ly, const double *lm, size_t nl, double xi, double yi, double eps2,
+                     double *ofx, double *ofy)
 {
     double fx[2] = {0, 0}, fy[2] = {0, 0};
     size_t j = 0;
@@ -1021,8 +1006,7 @@ static void iterate(ws *w, stepper *sp, anchor *an)
         traction += 0.5 * w->m[i] * len2d(w->ofx[i] + w->fx[i], w->ofy[i] + w->fy[i]);
     }
     double nn = (double)n, estimated = 0.05 * sqrt(nn);
-    double jt =
-        w->jitter_tolerance * maxd(sqrt(estimated), mind(10.0, estimated * traction / (nn * nn)));
+    double jt = w->jitter_tolerance * maxd(sqrt(estimated), mind(10.0, estimated * traction / (nn * nn)));
     if (traction > 0 && swinging / traction > 2.0) {
         if (sp->efficiency > 0.05)
             sp->efficiency *= 0.5;
@@ -1176,8 +1160,7 @@ static int coarsen(ws *w, level *out, uint64_t seed, size_t max_edges)
             for (size_t e = 0; e < w->ne; e++) {
                 uint32_t a = w->ea[e], b = w->eb[e];
                 if (!sat[a] && !sat[b]) {
-                    ke[ne] =
-                        (kedge){out->from_finer[a], out->from_finer[b], (uint32_t)ne, w->ew[e]};
+                    ke[ne] = (kedge){out->from_finer[a], out->from_finer[b], (uint32_t)ne, w->ew[e]};
                     ne++;
                 }
             }
@@ -1317,9 +1300,8 @@ static void run_iterations(ws *w, int iters, anchor *an, size_t *max_cells)
     }
 }
 
-int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *mass,
-               const unsigned char *has_pos, double *x, double *y, const layout_params *p,
-               layout_stats *st)
+int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *mass, const unsigned char *has_pos,
+               double *x, double *y, const layout_params *p, layout_stats *st)
 {
     layout_params defaults;
     if (!p) {

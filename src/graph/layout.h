@@ -79,9 +79,8 @@ void layout_default_params(layout_params *p);
  * Returns 0, or -1 on invalid input (x, y or edges NULL where needed, an
  * endpoint out of range, n or nedges above 2^31 - 1) or allocation failure,
  * in which case x and y are untouched. */
-int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *mass,
-               const unsigned char *has_pos, double *x, double *y, const layout_params *p,
-               layout_stats *st);
+int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *mass, const unsigned char *has_pos,
+               double *x, double *y, const layout_params *p, layout_stats *st);
 
 /* Bytes of the block layout_run allocates for this input (freed before it
  * returns; coarser levels add blocks no larger in total, reported in

@@ -119,10 +119,7 @@ graph_layout *graph_layout_copy(const graph_layout *src)
 }
 
 /* Node masses: families are heavy so they spread out first. */
-static double genre_mass(genre_type t)
-{
-    return t == GENRE_ROOT ? 4.0 : t == GENRE_INTERMEDIATE ? 2.0 : 1.0;
-}
+static double genre_mass(genre_type t) { return t == GENRE_ROOT ? 4.0 : t == GENRE_INTERMEDIATE ? 2.0 : 1.0; }
 
 graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *previous, char *err, size_t errlen)
 {

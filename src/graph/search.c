@@ -76,10 +76,7 @@ void graph_free_search(graph_snapshot *s)
     s->nsearch = 0;
 }
 
-static size_t key_len(const char *key)
-{
-    return strlen(key);
-}
+static size_t key_len(const char *key) { return strlen(key); }
 
 static int key_has_prefix(const char *key, const char *q, size_t qlen)
 {

@@ -459,13 +459,9 @@ graph_snapshot *graph_build(dataset *d, int64_t version, char *err, size_t errle
     return graph_build_laid_out(d, version, NULL, err, errlen);
 }
 
-const struct graph_layout *graph_layout_of(const graph_snapshot *s)
-{
-    return s->layout;
-}
+const struct graph_layout *graph_layout_of(const graph_snapshot *s) { return s->layout; }
 
-graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_layout *layout, char *err,
-                                     size_t errlen)
+graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_layout *layout, char *err, size_t errlen)
 {
     graph_snapshot *s = calloc(1, sizeof *s);
     if (!s) {
@@ -486,10 +482,7 @@ graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_l
     return s;
 }
 
-void graph_retain(graph_snapshot *s)
-{
-    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
-}
+void graph_retain(graph_snapshot *s) { atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed); }
 
 void graph_release(graph_snapshot *s)
 {
@@ -576,8 +569,8 @@ const graph_blob *graph_extra(const graph_snapshot *s, int slot)
 
 size_t graph_bytes(const graph_snapshot *s)
 {
-    size_t total = s->graph_doc.len + s->graph_doc.gzlen + s->genres_doc.len + s->genres_doc.gzlen +
-                   s->bands_doc.len + s->bands_doc.gzlen;
+    size_t total = s->graph_doc.len + s->graph_doc.gzlen + s->genres_doc.len + s->genres_doc.gzlen + s->bands_doc.len +
+                   s->bands_doc.gzlen;
     for (size_t i = 0; i < s->data.ngenres; i++)
         total += s->genre_docs[i].len + s->genre_docs[i].gzlen;
     for (size_t i = 0; i < s->data.nbands; i++)

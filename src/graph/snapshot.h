@@ -24,7 +24,7 @@ typedef struct graph_blob {
     size_t len;
     char *gz; /* NULL when not worth compressing (or not compressed yet) */
     size_t gzlen;
-    int lazy; /* compressed on first use: see graph_blob_gzip */
+    int lazy;      /* compressed on first use: see graph_blob_gzip */
     char etag[24]; /* "\"0123456789abcdef\"" */
 } graph_blob;
 

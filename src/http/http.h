@@ -24,11 +24,11 @@ typedef struct http_request {
     struct st_h2o_req_t *req;
     const char *params[HTTP_MAX_PARAMS]; /* decoded {name} segments, in pattern order */
     size_t nparams;
-    const char *route;                   /* matched pattern, for logs; "-" if none */
-    int route_index;                     /* index of the matched route, -1 if none */
+    const char *route; /* matched pattern, for logs; "-" if none */
+    int route_index;   /* index of the matched route, -1 if none */
     char request_id[33];
     uint64_t started_ns;
-    int status;                          /* set when the response starts */
+    int status; /* set when the response starts */
 } http_request;
 
 typedef int (*http_handler_fn)(http_request *r, void *ctx);
@@ -113,9 +113,9 @@ typedef struct http_body {
     const char *etag; /* strong ETag with quotes, or NULL */
 } http_body;
 
-#define HTTP_CACHE_NONE "no-store"
+#define HTTP_CACHE_NONE       "no-store"
 #define HTTP_CACHE_REVALIDATE "no-cache"
-#define HTTP_CACHE_IMMUTABLE "public, max-age=31536000, immutable"
+#define HTTP_CACHE_IMMUTABLE  "public, max-age=31536000, immutable"
 
 /* Sends a copy of body. */
 void http_respond(http_request *r, int status, const char *content_type, const char *body, size_t len);

@@ -17,7 +17,7 @@
 static const int status_codes[] = {200, 201, 204, 301, 303, 304, 400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 503};
 #define NSTATUS (sizeof status_codes / sizeof status_codes[0])
 static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
-#define NBUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
+#define NBUCKETS    (sizeof bucket_bounds / sizeof bucket_bounds[0])
 #define MAX_WORKERS 256
 
 typedef struct route_metrics {
@@ -41,10 +41,7 @@ int http_metrics_init(const http_router *rt)
     return routes ? 0 : -1;
 }
 
-void http_metrics_begin(void)
-{
-    atomic_fetch_add_explicit(&in_flight, 1, memory_order_relaxed);
-}
+void http_metrics_begin(void) { atomic_fetch_add_explicit(&in_flight, 1, memory_order_relaxed); }
 
 void http_metrics_end(int route_index, int status, double seconds)
 {
@@ -70,10 +67,7 @@ void http_metrics_connections(int worker, int count)
         atomic_store_explicit(&connections[worker], count, memory_order_relaxed);
 }
 
-static uint64_t load(atomic_uint_fast64_t *v)
-{
-    return atomic_load_explicit(v, memory_order_relaxed);
-}
+static uint64_t load(atomic_uint_fast64_t *v) { return atomic_load_explicit(v, memory_order_relaxed); }
 
 static void route_labels(buf *out, size_t i)
 {

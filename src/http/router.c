@@ -29,10 +29,7 @@ struct http_router {
     size_t count;
 };
 
-http_router *http_router_new(void)
-{
-    return calloc(1, sizeof(http_router));
-}
+http_router *http_router_new(void) { return calloc(1, sizeof(http_router)); }
 
 void http_router_free(http_router *rt)
 {
@@ -125,9 +122,8 @@ void http_dispatch(http_router *rt, http_request *r)
     r->route_index = -1;
     /* An absolute-form target (GET http://host/path) routes by its path. */
     h2o_iovec_t path = req->path_normalized;
-    const char *scheme_end = path.len > 0 && req->path.len > 0 && req->path.base[0] != '/'
-                                 ? memmem(path.base, path.len, "://", 3)
-                                 : NULL;
+    const char *scheme_end =
+        path.len > 0 && req->path.len > 0 && req->path.base[0] != '/' ? memmem(path.base, path.len, "://", 3) : NULL;
     if (scheme_end) {
         const char *slash = memchr(scheme_end + 3, '/', path.len - (size_t)(scheme_end + 3 - path.base));
         path = slash ? h2o_iovec_init(slash, path.len - (size_t)(slash - path.base)) : h2o_iovec_init("/", 1);
@@ -178,17 +174,8 @@ void http_dispatch(http_router *rt, http_request *r)
     http_problem(r, 404, "Not Found", "No such page.", NULL);
 }
 
-size_t http_router_count(const http_router *rt)
-{
-    return rt->count;
-}
+size_t http_router_count(const http_router *rt) { return rt->count; }
 
-const char *http_router_pattern(const http_router *rt, size_t i)
-{
-    return rt->routes[i].pattern;
-}
+const char *http_router_pattern(const http_router *rt, size_t i) { return rt->routes[i].pattern; }
 
-const char *http_router_method(const http_router *rt, size_t i)
-{
-    return rt->routes[i].method;
-}
+const char *http_router_method(const http_router *rt, size_t i) { return rt->routes[i].method; }

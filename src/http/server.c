@@ -38,7 +38,7 @@ typedef struct worker {
     pthread_t thread;
     int index;
     int fd;
-    int connections; /* counted after each loop iteration */
+    int connections;         /* counted after each loop iteration */
     unsigned tls_generation; /* which published TLS context accept_ctx holds */
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
@@ -52,20 +52,11 @@ static atomic_uint_fast64_t requests_served;
 static int shutdown_timeout_ms;
 static int max_connections_per_worker;
 
-uint64_t http_requests_served(void)
-{
-    return atomic_load(&requests_served);
-}
+uint64_t http_requests_served(void) { return atomic_load(&requests_served); }
 
-void http_server_stop(void)
-{
-    atomic_store(&stopping, 1);
-}
+void http_server_stop(void) { atomic_store(&stopping, 1); }
 
-int http_server_stopping(void)
-{
-    return atomic_load(&stopping);
-}
+int http_server_stopping(void) { return atomic_load(&stopping); }
 
 static uint64_t now_ns(void)
 {
@@ -90,9 +81,8 @@ void http_log_request(http_request *r, size_t bytes)
     snprintf(status, sizeof status, "%d", r->status);
     snprintf(size, sizeof size, "%zu", bytes);
     snprintf(ms, sizeof ms, "%.3f", (double)(now_ns() - r->started_ns) / 1e6);
-    const char *kv[] = {"method", rec->method, "path",   rec->path, "route", r->route, "status", status,
-                        "bytes",  size,        "ms",     ms,        "id",    r->request_id, "client", rec->client,
-                        NULL};
+    const char *kv[] = {"method", rec->method, "path", rec->path, "route",       r->route, "status",    status, "bytes",
+                        size,     "ms",        ms,     "id",      r->request_id, "client", rec->client, NULL};
     log_fields(LOG_INFO, "request", kv);
 }
 
@@ -412,7 +402,8 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     globalconf.max_request_entity_size = cfg->max_body;
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("musicgraph"));
     globalconf.http1.upgrade_to_http2 = 0;
-    globalconf.http1.req_timeout = (uint64_t)(cfg->request_timeout_s > 0 ? cfg->request_timeout_s : 10) * 1000; /* HTTP/2 only as an opt-in (Debian's 2.2.5 lacks later DoS fixes) */
+    globalconf.http1.req_timeout = (uint64_t)(cfg->request_timeout_s > 0 ? cfg->request_timeout_s : 10) *
+                                   1000; /* HTTP/2 only as an opt-in (Debian's 2.2.5 lacks later DoS fixes) */
     h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);

@@ -41,8 +41,8 @@
 #include <zlib.h>
 
 #define MANIFEST_PREFIX "{\"manifest\":"
-#define PAYLOAD_PREFIX ",\n\"payload\":"
-#define DOCUMENT_END "}\n"
+#define PAYLOAD_PREFIX  ",\n\"payload\":"
+#define DOCUMENT_END    "}\n"
 #define ANONYMIZED_HASH "!anonymized"
 
 /* ---- small helpers ---- */
@@ -323,10 +323,7 @@ static void write_manifest(const backup_manifest *m, buf *out)
     jw_object_end(&w);
 }
 
-void backup_manifest_json(const backup_manifest *m, buf *out)
-{
-    write_manifest(m, out);
-}
+void backup_manifest_json(const backup_manifest *m, buf *out) { write_manifest(m, out); }
 
 /* ---- anonymizing ---- */
 
@@ -366,7 +363,8 @@ static void scrub_json(json_t *v, const store_dump_t *d, const secrets *original
     }
     const char *key;
     json_t *member;
-    json_object_foreach(v, key, member) {
+    json_object_foreach(v, key, member)
+    {
         (void)key;
         scrub_json(member, d, originals);
     }
@@ -819,8 +817,7 @@ static int gunzip(const char *path, const unsigned char *in, size_t inlen, size_
                     break;
                 free(o);
                 inflateEnd(&z);
-                snprintf(err, errlen, "%s decompresses to more than %u MiB: refusing it", path,
-                         BACKUP_MAX_BYTES >> 20);
+                snprintf(err, errlen, "%s decompresses to more than %u MiB: refusing it", path, BACKUP_MAX_BYTES >> 20);
                 return -1;
             }
             size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
@@ -881,10 +878,7 @@ static int gunzip(const char *path, const unsigned char *in, size_t inlen, size_
     return 0;
 }
 
-static int is_gzip(const unsigned char *data, size_t len)
-{
-    return len >= 2 && data[0] == 0x1f && data[1] == 0x8b;
-}
+static int is_gzip(const unsigned char *data, size_t len) { return len >= 2 && data[0] == 0x1f && data[1] == 0x8b; }
 
 /* Copies a string member (required unless optional) into out. */
 static int manifest_string(const json_t *obj, const char *key, char *out, size_t len, int optional, char *err,
@@ -1081,7 +1075,8 @@ static int known_keys(const json_t *obj, const char *const *keys, const char *en
     const char *key;
     json_t *v;
     int bad = 0;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         (void)v;
         int ok = 0;
         for (size_t i = 0; keys[i]; i++)
@@ -1096,7 +1091,7 @@ static int known_keys(const json_t *obj, const char *const *keys, const char *en
 
 static void parse_user(const json_t *obj, store_user *u, const char *entry, domain_errors *errs)
 {
-    static const char *const keys[] = {"id", "username", "email", "password_hash", "is_admin", "disabled",
+    static const char *const keys[] = {"id",         "username",      "email", "password_hash", "is_admin", "disabled",
                                        "created_at", "last_login_at", NULL};
     memset(u, 0, sizeof *u);
     if (!json_is_object(obj)) {
@@ -1121,8 +1116,8 @@ static void parse_user(const json_t *obj, store_user *u, const char *entry, doma
 
 static void parse_audit(const json_t *obj, store_audit *a, const char *entry, domain_errors *errs)
 {
-    static const char *const keys[] = {"id", "at", "actor", "action", "entity_type", "entity_id", "before_json",
-                                       "after_json", NULL};
+    static const char *const keys[] = {"id",        "at",          "actor",      "action", "entity_type",
+                                       "entity_id", "before_json", "after_json", NULL};
     memset(a, 0, sizeof *a);
     if (!json_is_object(obj)) {
         domain_errors_add(errs, entry, "", "must be a JSON object");
@@ -1161,8 +1156,8 @@ static void parse_dataset(const json_t *ds, dataset *map, domain_errors *errs)
     }
     if (!json_is_string(format) || strcmp(json_string_value(format), DATASET_FORMAT) != 0 ||
         !json_is_integer(version) || json_integer_value(version) != DATASET_FORMAT_VERSION) {
-        domain_errors_add(errs, "payload", "dataset", "must be a \"%s\" document of format_version %d",
-                          DATASET_FORMAT, DATASET_FORMAT_VERSION);
+        domain_errors_add(errs, "payload", "dataset", "must be a \"%s\" document of format_version %d", DATASET_FORMAT,
+                          DATASET_FORMAT_VERSION);
         return;
     }
     if (!json_is_array(genres) || !json_is_array(bands)) {
@@ -1247,16 +1242,15 @@ static int parse_payload(const char *text, size_t len, store_dump_t *d, char *er
 
 static int counts_differ(const store_counts *a, const store_counts *b, char *what, size_t len)
 {
-    static const char *const names[] = {"genres", "genre_parents", "genre_links", "bands", "band_genres", "users",
-                                        "audit_log"};
-    const int64_t av[] = {a->genres, a->genre_parents, a->genre_links, a->bands, a->band_genres, a->users,
-                          a->audit_log};
-    const int64_t bv[] = {b->genres, b->genre_parents, b->genre_links, b->bands, b->band_genres, b->users,
-                          b->audit_log};
+    static const char *const names[] = {"genres",      "genre_parents", "genre_links", "bands",
+                                        "band_genres", "users",         "audit_log"};
+    const int64_t av[] = {a->genres,      a->genre_parents, a->genre_links, a->bands,
+                          a->band_genres, a->users,         a->audit_log};
+    const int64_t bv[] = {b->genres,      b->genre_parents, b->genre_links, b->bands,
+                          b->band_genres, b->users,         b->audit_log};
     for (size_t i = 0; i < sizeof av / sizeof av[0]; i++)
         if (av[i] != bv[i]) {
-            snprintf(what, len, "%s: %lld rows, the manifest says %lld", names[i], (long long)av[i],
-                     (long long)bv[i]);
+            snprintf(what, len, "%s: %lld rows, the manifest says %lld", names[i], (long long)av[i], (long long)bv[i]);
             return 1;
         }
     return 0;
@@ -1287,8 +1281,7 @@ int backup_read(const char *path, int allow_bare, backup_contents *out, char *er
         len = rawlen;
     } else {
         free(raw);
-        snprintf(err, errlen, "%s is not a musicgraph backup: it is neither gzip-compressed nor a JSON document",
-                 path);
+        snprintf(err, errlen, "%s is not a musicgraph backup: it is neither gzip-compressed nor a JSON document", path);
         return -1;
     }
     char why[4096];
@@ -1550,8 +1543,8 @@ int backup_verify(const char *path, backup_manifest *mout, char *err, size_t err
     sha256_hex(payload.data ? payload.data : "", payload.len, sum);
     buf_free(&payload);
     if (strcmp(sum, c.manifest.payload_sha256) != 0) {
-        snprintf(err, errlen, "%s: the data read back after a restore differs from the backup (checksum %.12s…)",
-                 path, sum);
+        snprintf(err, errlen, "%s: the data read back after a restore differs from the backup (checksum %.12s…)", path,
+                 sum);
         goto done;
     }
     rc = 0;

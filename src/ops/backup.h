@@ -35,9 +35,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#define BACKUP_FORMAT "musicgraph-backup"
+#define BACKUP_FORMAT         "musicgraph-backup"
 #define BACKUP_FORMAT_VERSION 1
-#define BACKUP_TAG_MAX 64
+#define BACKUP_TAG_MAX        64
 /* A manifest is a few hundred bytes; anything past this is not ours. */
 #define BACKUP_MANIFEST_MAX (64u * 1024)
 /* Largest decompressed document accepted (a guard against gzip bombs). */
@@ -93,8 +93,8 @@ int backup_parse_name(const char *name, time_t *created, char *tag, size_t tagle
 
 /* Backs up s into dir (created if missing). path receives the new file's
  * path; m (may be NULL) its manifest. Never leaves a partial file. */
-int backup_write(store *s, const char *dir, const char *tag, char *path, size_t pathlen, backup_manifest *m,
-                 char *err, size_t errlen);
+int backup_write(store *s, const char *dir, const char *tag, char *path, size_t pathlen, backup_manifest *m, char *err,
+                 size_t errlen);
 
 /* The same document for another installation: to file (gzip-compressed when
  * the name ends in .gz), or to stdout when file is NULL or "-". anonymize

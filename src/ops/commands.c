@@ -45,63 +45,57 @@ const char cmd_backup_usage[] =
     "MUSICGRAPH_BACKUP_OFFSITE=s3://BUCKET/PREFIX uploads every backup; the S3\n"
     "settings are MUSICGRAPH_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY.\n";
 
-const char cmd_restore_usage[] =
-    "usage: musicgraph restore FILE | s3://BUCKET/KEY [--no-safety-backup] [options]\n\n"
-    "Checks the backup first — checksum, format and schema versions, every data\n"
-    "rule — and refuses it, changing nothing, when anything is wrong. Then takes a\n"
-    "safety backup of the current data (tagged pre-restore) and replaces the map,\n"
-    "the accounts and the audit log in one transaction: afterwards the database\n"
-    "holds exactly the backup, or on any failure exactly what it held before.\n"
-    "A running server switches to the restored data within a second, without a\n"
-    "restart. Sessions end (everybody logs in again).\n\n"
-    "  --no-safety-backup       do not take the safety backup (a full disk, say)\n";
+const char cmd_restore_usage[] = "usage: musicgraph restore FILE | s3://BUCKET/KEY [--no-safety-backup] [options]\n\n"
+                                 "Checks the backup first — checksum, format and schema versions, every data\n"
+                                 "rule — and refuses it, changing nothing, when anything is wrong. Then takes a\n"
+                                 "safety backup of the current data (tagged pre-restore) and replaces the map,\n"
+                                 "the accounts and the audit log in one transaction: afterwards the database\n"
+                                 "holds exactly the backup, or on any failure exactly what it held before.\n"
+                                 "A running server switches to the restored data within a second, without a\n"
+                                 "restart. Sessions end (everybody logs in again).\n\n"
+                                 "  --no-safety-backup       do not take the safety backup (a full disk, say)\n";
 
-const char cmd_verify_usage[] =
-    "usage: musicgraph verify FILE | s3://BUCKET/KEY | --latest [--dir DIR] [options]\n\n"
-    "Restores the backup into a scratch database in a temporary directory, reads\n"
-    "it back and compares the row counts and the payload checksum with the\n"
-    "manifest. Exits 0 only when the backup would restore. The result is recorded\n"
-    "next to the file (FILE.verified) and shown by `musicgraph backups`.\n\n"
-    "  --latest                 the newest backup in the backup directory\n"
-    "  --dir DIR                the backup directory for --latest\n";
+const char cmd_verify_usage[] = "usage: musicgraph verify FILE | s3://BUCKET/KEY | --latest [--dir DIR] [options]\n\n"
+                                "Restores the backup into a scratch database in a temporary directory, reads\n"
+                                "it back and compares the row counts and the payload checksum with the\n"
+                                "manifest. Exits 0 only when the backup would restore. The result is recorded\n"
+                                "next to the file (FILE.verified) and shown by `musicgraph backups`.\n\n"
+                                "  --latest                 the newest backup in the backup directory\n"
+                                "  --dir DIR                the backup directory for --latest\n";
 
-const char cmd_prune_usage[] =
-    "usage: musicgraph prune [--daily N] [--weekly N] [--monthly N] [--dry-run]\n"
-    "                        [DIR | s3://BUCKET/PREFIX] [options]\n\n"
-    "Grandfather-father-son retention: keeps the newest backup of each of the N\n"
-    "most recent days, ISO weeks and months that have backups (UTC), the newest\n"
-    "backup of all, and every backup tagged 'keep' or 'keep-…'; removes the rest.\n"
-    "Without a target: the local backup directory and MUSICGRAPH_BACKUP_OFFSITE.\n\n"
-    "  --daily N                default 7\n"
-    "  --weekly N               default 4\n"
-    "  --monthly N              default 12\n"
-    "  --dry-run                list what would be removed, remove nothing\n";
+const char cmd_prune_usage[] = "usage: musicgraph prune [--daily N] [--weekly N] [--monthly N] [--dry-run]\n"
+                               "                        [DIR | s3://BUCKET/PREFIX] [options]\n\n"
+                               "Grandfather-father-son retention: keeps the newest backup of each of the N\n"
+                               "most recent days, ISO weeks and months that have backups (UTC), the newest\n"
+                               "backup of all, and every backup tagged 'keep' or 'keep-…'; removes the rest.\n"
+                               "Without a target: the local backup directory and MUSICGRAPH_BACKUP_OFFSITE.\n\n"
+                               "  --daily N                default 7\n"
+                               "  --weekly N               default 4\n"
+                               "  --monthly N              default 12\n"
+                               "  --dry-run                list what would be removed, remove nothing\n";
 
-const char cmd_backups_usage[] =
-    "usage: musicgraph backups [DIR | s3://BUCKET/PREFIX] [options]\n\n"
-    "Lists backups, oldest first, with their time (UTC), size, tag, row counts\n"
-    "and whether they verified; then the newest one's age. Without a target: the\n"
-    "local backup directory and MUSICGRAPH_BACKUP_OFFSITE.\n";
+const char cmd_backups_usage[] = "usage: musicgraph backups [DIR | s3://BUCKET/PREFIX] [options]\n\n"
+                                 "Lists backups, oldest first, with their time (UTC), size, tag, row counts\n"
+                                 "and whether they verified; then the newest one's age. Without a target: the\n"
+                                 "local backup directory and MUSICGRAPH_BACKUP_OFFSITE.\n";
 
-const char cmd_export_usage[] =
-    "usage: musicgraph export [--anonymize] [FILE | -] [options]\n\n"
-    "Writes the map, the accounts and the audit log in the backup format, to FILE\n"
-    "(gzip-compressed when it ends in .gz) or to standard output (plain JSON).\n\n"
-    "  --anonymize              replace every email (user-ID@example.invalid) and\n"
-    "                           password hash (nobody can log in with them), drop\n"
-    "                           audit actors: for a development or staging copy\n";
+const char cmd_export_usage[] = "usage: musicgraph export [--anonymize] [FILE | -] [options]\n\n"
+                                "Writes the map, the accounts and the audit log in the backup format, to FILE\n"
+                                "(gzip-compressed when it ends in .gz) or to standard output (plain JSON).\n\n"
+                                "  --anonymize              replace every email (user-ID@example.invalid) and\n"
+                                "                           password hash (nobody can log in with them), drop\n"
+                                "                           audit actors: for a development or staging copy\n";
 
-const char cmd_import_usage[] =
-    "usage: musicgraph import FILE [--replace | --merge] [options]\n\n"
-    "Loads an export or a backup (gzip or plain), or a bare dataset document like\n"
-    "data/musicgraph.json. Every rule is checked on the result before anything is\n"
-    "written, and it is written in one transaction: all of it or nothing.\n"
-    "Users in the file whose username and email are free are added; existing\n"
-    "users and the audit log are left as they are.\n\n"
-    "  --replace                the map becomes exactly the file's\n"
-    "  --merge                  the file's genres and bands are added, or replace\n"
-    "                           those with the same id; the others stay\n"
-    "One of them is required when the database already holds a map.\n";
+const char cmd_import_usage[] = "usage: musicgraph import FILE [--replace | --merge] [options]\n\n"
+                                "Loads an export or a backup (gzip or plain), or a bare dataset document like\n"
+                                "data/musicgraph.json. Every rule is checked on the result before anything is\n"
+                                "written, and it is written in one transaction: all of it or nothing.\n"
+                                "Users in the file whose username and email are free are added; existing\n"
+                                "users and the audit log are left as they are.\n\n"
+                                "  --replace                the map becomes exactly the file's\n"
+                                "  --merge                  the file's genres and bands are added, or replace\n"
+                                "                           those with the same id; the others stay\n"
+                                "One of them is required when the database already holds a map.\n";
 
 /* ---- helpers ---- */
 
@@ -113,8 +107,8 @@ static int fail(const char *cmd, const char *err)
 
 static int usage_error(const char *cmd, const char *what, const char *arg)
 {
-    fprintf(stderr, "musicgraph %s: %s%s%s%s (see musicgraph %s --help)\n", cmd, what, arg ? " '" : "",
-            arg ? arg : "", arg ? "'" : "", cmd);
+    fprintf(stderr, "musicgraph %s: %s%s%s%s (see musicgraph %s --help)\n", cmd, what, arg ? " '" : "", arg ? arg : "",
+            arg ? "'" : "", cmd);
     return 2;
 }
 
@@ -322,8 +316,7 @@ int cmd_backup(config *cfg, int argc, char **argv)
     if (offsite) {
         char where[1800];
         if (upload(cfg, offsite, path, &m, where, sizeof where, err, sizeof err) != 0) {
-            fprintf(stderr, "musicgraph backup: the local backup is complete, but the offsite copy failed: %s\n",
-                    err);
+            fprintf(stderr, "musicgraph backup: the local backup is complete, but the offsite copy failed: %s\n", err);
             return 1;
         }
         printf("uploaded: %s\n", where);
@@ -587,8 +580,8 @@ static void print_row(const backup_info *b)
                (long long)b->manifest.counts.genres, (long long)b->manifest.counts.bands,
                (long long)b->manifest.counts.users, (long long)b->manifest.counts.audit_log, verified, b->location);
     else
-        printf("%-21s %10s  %-24.24s %7s %7s %6s %7s  %-24s %s\n", when, size, b->tag[0] ? b->tag : "-", "?", "?",
-               "?", "?", verified, b->location);
+        printf("%-21s %10s  %-24.24s %7s %7s %6s %7s  %-24s %s\n", when, size, b->tag[0] ? b->tag : "-", "?", "?", "?",
+               "?", verified, b->location);
 }
 
 static int list_s3(const config *cfg, const char *url, backup_info **list, size_t *count, char *err, size_t errlen)

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BACKUP_MAX_AGE_HOURS 26
+#define BACKUP_MAX_AGE_HOURS  26
 #define FREE_SPACE_WARN_BYTES (512ull * 1024 * 1024)
 
 typedef struct report {
@@ -57,8 +57,11 @@ static void check(report *r, const char *name, enum doctor_level level, const ch
         jw_string(&r->w, detail);
         jw_object_end(&r->w);
     } else {
-        buf_printf(r->out, "%-6s %-20s %s\n", level == DOCTOR_OK ? "ok" : level == DOCTOR_WARN ? "WARN" : "ERROR", name,
-                   detail);
+        buf_printf(r->out, "%-6s %-20s %s\n",
+                   level == DOCTOR_OK     ? "ok"
+                   : level == DOCTOR_WARN ? "WARN"
+                                          : "ERROR",
+                   name, detail);
     }
 }
 
@@ -152,7 +155,8 @@ static void check_database(report *r, const config *cfg)
     }
     free(list);
     if (pending == n) {
-        check(r, "database", DOCTOR_OK, "%s reachable, not created yet (serve or migrate creates it)", store_backend(s));
+        check(r, "database", DOCTOR_OK, "%s reachable, not created yet (serve or migrate creates it)",
+              store_backend(s));
         store_close(s);
         return;
     }
@@ -162,8 +166,8 @@ static void check_database(report *r, const config *cfg)
         check(r, "database", DOCTOR_OK, "%s reachable, data version %lld", store_backend(s), (long long)version);
     if (unknown || changed)
         check(r, "schema", DOCTOR_ERROR,
-              "%zu migration(s) unknown to this binary and %zu changed: the database belongs to another version", unknown,
-              changed);
+              "%zu migration(s) unknown to this binary and %zu changed: the database belongs to another version",
+              unknown, changed);
     else if (pending)
         check(r, "schema", DOCTOR_WARN, "%zu migration(s) pending: they are applied (after a backup) at the next start",
               pending);
@@ -214,12 +218,14 @@ static void check_backups(report *r, const config *cfg)
     }
     check_directory(r, "backup directory", dir, 0);
     double hours = difftime(time(NULL), latest.created) / 3600.0;
-    check(r, "backups", hours > BACKUP_MAX_AGE_HOURS ? DOCTOR_WARN : DOCTOR_OK, "newest %s, %.1f hours old%s", latest.name,
-          hours, hours > BACKUP_MAX_AGE_HOURS ? " (older than 26 hours: is the backup timer running?)" : "");
+    check(r, "backups", hours > BACKUP_MAX_AGE_HOURS ? DOCTOR_WARN : DOCTOR_OK, "newest %s, %.1f hours old%s",
+          latest.name, hours,
+          hours > BACKUP_MAX_AGE_HOURS ? " (older than 26 hours: is the backup timer running?)" : "");
     if (latest.verified < 0)
         check(r, "backup verified", DOCTOR_ERROR, "the newest backup failed verification: %s", latest.verify_message);
     else if (latest.verified == 0)
-        check(r, "backup verified", DOCTOR_WARN, "the newest backup was never verified: run 'musicgraph verify --latest'");
+        check(r, "backup verified", DOCTOR_WARN,
+              "the newest backup was never verified: run 'musicgraph verify --latest'");
     else
         check(r, "backup verified", DOCTOR_OK, "the newest backup verified at %s", latest.verified_at);
 }
@@ -290,8 +296,10 @@ static void check_clock(report *r)
         built.tm_mday = day;
         time_t b = timegm(&built), now = time(NULL);
         if (now < b)
-            check(r, "clock", DOCTOR_ERROR, "the system clock is before this binary was built (%s): sessions, "
-                                            "backups and certificates depend on it", __DATE__);
+            check(r, "clock", DOCTOR_ERROR,
+                  "the system clock is before this binary was built (%s): sessions, "
+                  "backups and certificates depend on it",
+                  __DATE__);
         else
             check(r, "clock", DOCTOR_OK, "plausible (after the build date %s)", __DATE__);
     }
@@ -343,9 +351,10 @@ enum doctor_level doctor_run(const config *cfg, int json, buf *out)
         jw_object_end(&r.w);
         buf_putc(out, '\n');
     } else {
-        buf_printf(out, "\n%s\n", r.worst == DOCTOR_OK ? "All checks passed."
-                                  : r.worst == DOCTOR_WARN ? "Some checks need attention (exit 1)."
-                                                           : "Some checks failed (exit 2).");
+        buf_printf(out, "\n%s\n",
+                   r.worst == DOCTOR_OK     ? "All checks passed."
+                   : r.worst == DOCTOR_WARN ? "Some checks need attention (exit 1)."
+                                            : "Some checks failed (exit 2).");
     }
     return r.worst;
 }

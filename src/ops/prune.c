@@ -21,10 +21,7 @@ static void mark(prune_item *it, const char *why)
     it->keep = 1;
 }
 
-static long day_key(time_t t)
-{
-    return (long)(t >= 0 ? t / 86400 : (t - 86399) / 86400);
-}
+static long day_key(time_t t) { return (long)(t >= 0 ? t / 86400 : (t - 86399) / 86400); }
 
 /* 1970-01-01 was a Thursday: shifting by 3 days makes weeks start on Monday. */
 static long week_key(time_t t)
@@ -83,8 +80,8 @@ static void report(FILE *out, const prune_item *it, int dry_run, const char *whe
         fprintf(out, "%-13s %s%s\n", dry_run ? "would remove" : "remove", where, it->name);
 }
 
-int prune_dir(const char *dir, const prune_policy *p, int dry_run, FILE *out, size_t *kept, size_t *removed,
-              char *err, size_t errlen)
+int prune_dir(const char *dir, const prune_policy *p, int dry_run, FILE *out, size_t *kept, size_t *removed, char *err,
+              size_t errlen)
 {
     backup_info *list;
     size_t n;

@@ -32,10 +32,7 @@ struct s3_client {
     char *secret_key;
 };
 
-int s3_is_url(const char *url)
-{
-    return url && strncmp(url, "s3://", 5) == 0;
-}
+int s3_is_url(const char *url) { return url && strncmp(url, "s3://", 5) == 0; }
 
 int s3_parse_url(const char *url, char *bucket, size_t blen, char *rest, size_t rlen, char *err, size_t errlen)
 {
@@ -61,10 +58,7 @@ int s3_parse_url(const char *url, char *bucket, size_t blen, char *rest, size_t 
 }
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 int s3_open(const config *cfg, s3_client **out, char *err, size_t errlen)
 {
@@ -172,15 +166,16 @@ static void uri_encode(buf *out, const char *s, int keep_slash)
     }
 }
 
-void s3_sign(const char *access_key, const char *secret_key, const char *region, const char *method,
-             const char *host, const char *canonical_uri, const char *canonical_query, const char *amz_date,
-             const char *payload_sha256, char *out, size_t outlen)
+void s3_sign(const char *access_key, const char *secret_key, const char *region, const char *method, const char *host,
+             const char *canonical_uri, const char *canonical_query, const char *amz_date, const char *payload_sha256,
+             char *out, size_t outlen)
 {
     char date[9];
     snprintf(date, sizeof date, "%.8s", amz_date);
     buf creq = BUF_INIT;
-    buf_printf(&creq, "%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\n\n"
-                      "host;x-amz-content-sha256;x-amz-date\n%s",
+    buf_printf(&creq,
+               "%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\n\n"
+               "host;x-amz-content-sha256;x-amz-date\n%s",
                method, canonical_uri, canonical_query, host, payload_sha256, amz_date, payload_sha256);
     char creq_hash[65];
     sha256_hex(buf_cstr(&creq), creq.len, creq_hash);
@@ -421,8 +416,7 @@ static int perform(s3_client *c, request *r, char *err, size_t errlen)
         curl_easy_setopt(cu, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(cu, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(cu, CURLOPT_READDATA, r);
-        curl_easy_setopt(cu, CURLOPT_INFILESIZE_LARGE,
-                         (curl_off_t)(r->upload ? r->upload_len : (int64_t)r->body_len));
+        curl_easy_setopt(cu, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(r->upload ? r->upload_len : (int64_t)r->body_len));
     } else if (strcmp(r->method, "GET") != 0) {
         curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, r->method);
     }
@@ -445,7 +439,12 @@ static int perform(s3_client *c, request *r, char *err, size_t errlen)
 int s3_put_bytes(s3_client *c, const char *bucket, const char *key, const void *data, size_t len,
                  const char *content_type, char *err, size_t errlen)
 {
-    request r = {.method = "PUT", .bucket = bucket, .key = key, .query = "", .body = data, .body_len = len,
+    request r = {.method = "PUT",
+                 .bucket = bucket,
+                 .key = key,
+                 .query = "",
+                 .body = data,
+                 .body_len = len,
                  .content_type = content_type};
     sha256_hex(data, len, r.payload_sha256);
     int rc = perform(c, &r, err, errlen);
@@ -477,7 +476,12 @@ int s3_put_file(s3_client *c, const char *bucket, const char *key, const char *p
     unsigned char d[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&hs, d);
     rewind(f);
-    request r = {.method = "PUT", .bucket = bucket, .key = key, .query = "", .upload = f, .upload_len = total,
+    request r = {.method = "PUT",
+                 .bucket = bucket,
+                 .key = key,
+                 .query = "",
+                 .upload = f,
+                 .upload_len = total,
                  .content_type = "application/gzip"};
     hex(d, sizeof d, r.payload_sha256);
     int rc = perform(c, &r, err, errlen);
@@ -511,8 +515,8 @@ int s3_get_file(s3_client *c, const char *bucket, const char *key, const char *p
     return rc;
 }
 
-int s3_get_bytes(s3_client *c, const char *bucket, const char *key, size_t max, char **data, size_t *len,
-                 int *missing, char *err, size_t errlen)
+int s3_get_bytes(s3_client *c, const char *bucket, const char *key, size_t max, char **data, size_t *len, int *missing,
+                 char *err, size_t errlen)
 {
     *data = NULL;
     *len = 0;

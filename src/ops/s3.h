@@ -42,8 +42,8 @@ int s3_put_bytes(s3_client *c, const char *bucket, const char *key, const void *
 int s3_get_file(s3_client *c, const char *bucket, const char *key, const char *path, int *missing, char *err,
                 size_t errlen);
 /* Downloads a small object into memory (at most max bytes); *data is malloc'd. */
-int s3_get_bytes(s3_client *c, const char *bucket, const char *key, size_t max, char **data, size_t *len,
-                 int *missing, char *err, size_t errlen);
+int s3_get_bytes(s3_client *c, const char *bucket, const char *key, size_t max, char **data, size_t *len, int *missing,
+                 char *err, size_t errlen);
 int s3_delete(s3_client *c, const char *bucket, const char *key, char *err, size_t errlen);
 /* Every object whose key starts with prefix; *objects is malloc'd. */
 int s3_list(s3_client *c, const char *bucket, const char *prefix, s3_object **objects, size_t *count, char *err,
@@ -51,8 +51,8 @@ int s3_list(s3_client *c, const char *bucket, const char *prefix, s3_object **ob
 
 /* The SigV4 Authorization header value for one request (exposed for tests):
  * amz_date is "YYYYMMDDTHHMMSSZ", payload_sha256 the hex hash of the body. */
-void s3_sign(const char *access_key, const char *secret_key, const char *region, const char *method,
-             const char *host, const char *canonical_uri, const char *canonical_query, const char *amz_date,
-             const char *payload_sha256, char *out, size_t outlen);
+void s3_sign(const char *access_key, const char *secret_key, const char *region, const char *method, const char *host,
+             const char *canonical_uri, const char *canonical_query, const char *amz_date, const char *payload_sha256,
+             char *out, size_t outlen);
 
 #endif

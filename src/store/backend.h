@@ -35,11 +35,11 @@ struct store_ops {
     int (*session_touch)(store *s, const char *token_hash, int64_t now, char *err, size_t errlen);
     int (*session_delete)(store *s, const char *token_hash, char *err, size_t errlen);
     int (*sessions_delete_user)(store *s, int64_t user_id, char *err, size_t errlen);
-    int (*attempt)(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max, int record,
-                   int *allowed, int64_t *retry_after_ms, char *err, size_t errlen);
+    int (*attempt)(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
+                   int record, int *allowed, int64_t *retry_after_ms, char *err, size_t errlen);
     int (*dump)(store *s, store_dump_t *out, char *err, size_t errlen);
-    int (*restore)(store *s, const store_dump_t *d, unsigned what, int64_t expected_version,
-                   store_restore_hook before, void *ctx, int64_t *users_added, char *err, size_t errlen);
+    int (*restore)(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,
+                   void *ctx, int64_t *users_added, char *err, size_t errlen);
 };
 
 /* Every backend's handle starts with this. */

@@ -34,10 +34,7 @@ int sq_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
     return 0;
 }
 
-void sq_rollback(sqlite3 *db)
-{
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-}
+void sq_rollback(sqlite3 *db) { sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); }
 
 static void sqlite_close(store *s)
 {
@@ -84,8 +81,7 @@ int sq_table_exists(sqlite3 *db, const char *name, int *exists, char *err, size_
     return 0;
 }
 
-static int sqlite_migrations(store *s, store_migration **list, size_t *count, size_t *unknown, char *err,
-                             size_t errlen)
+static int sqlite_migrations(store *s, store_migration **list, size_t *count, size_t *unknown, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     size_t n = migration_count();
@@ -139,9 +135,9 @@ static int sqlite_migrate(store *s, int *applied, char *err, size_t errlen)
     sqlite3 *db = sq_db(s);
     *applied = 0;
     if (sq_exec(db,
-             "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, checksum TEXT NOT NULL, "
-             "applied_at TEXT NOT NULL)",
-             err, errlen) != 0)
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, checksum TEXT NOT NULL, "
+                "applied_at TEXT NOT NULL)",
+                err, errlen) != 0)
         return -1;
     store_migration *list;
     size_t n, unknown;
@@ -248,8 +244,8 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
     sqlite3_stmt *st = NULL;
     strmap gindex = {0}, bindex = {0};
     int rc = -1;
-    if (sqlite3_prepare_v2(db, "SELECT id, name, type, parent_id, description, origin_year FROM genres ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT id, name, type, parent_id, description, origin_year FROM genres ORDER BY id", -1,
+                           &st, NULL) != SQLITE_OK)
         goto sqlfail;
     while (sqlite3_step(st) == SQLITE_ROW) {
         genre *g = dataset_add_genre(d);
@@ -321,8 +317,8 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         if (strmap_put(&bindex, d->bands[i].id, i) != 0)
             goto oom;
 
-    if (sqlite3_prepare_v2(db, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", -1, &st, NULL) !=
+        SQLITE_OK)
         goto sqlfail;
     while (sqlite3_step(st) == SQLITE_ROW) {
         size_t bi;
@@ -364,8 +360,8 @@ static int sqlite_is_empty(store *s, int *empty, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM genres) + (SELECT count(*) FROM bands)", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM genres) + (SELECT count(*) FROM bands)", -1, &st, NULL) !=
+        SQLITE_OK)
         return sq_fail(db, "counting rows", err, errlen);
     int rc = sqlite3_step(st);
     *empty = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0;
@@ -496,10 +492,7 @@ static int delete_row(writer *w, int k, const char *kind, const char *id)
     return run(w, k, row, 1, 0, 0, 0);
 }
 
-static int same_string(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
+static int same_string(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
 
 static int same_strings(char *const *a, size_t na, char *const *b, size_t nb)
 {
@@ -717,7 +710,7 @@ int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)
     sqlite3_busy_timeout(db, 5000);
     char what[200];
     if (sq_exec(db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", what,
-             sizeof what) != 0) {
+                sizeof what) != 0) {
         snprintf(err, errlen, "cannot use SQLite database %s: %s", path, what);
         sqlite3_close(db);
         return -1;

@@ -36,8 +36,7 @@ int sq_user_create(store *s, store_user *u, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     sqlite3_stmt *st;
-    if (sq_prepare(db,
-                   "INSERT INTO users (username, email, password_hash, is_admin, disabled) VALUES (?, ?, ?, ?, ?)",
+    if (sq_prepare(db, "INSERT INTO users (username, email, password_hash, is_admin, disabled) VALUES (?, ?, ?, ?, ?)",
                    &st, err, errlen) != 0)
         return -1;
     sqlite3_bind_text(st, 1, u->username, -1, SQLITE_STATIC);
@@ -131,8 +130,8 @@ int sq_user_logged_in(store *s, int64_t id, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     sqlite3_stmt *st;
-    if (sq_prepare(db, "UPDATE users SET last_login_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?", &st,
-                   err, errlen) != 0)
+    if (sq_prepare(db, "UPDATE users SET last_login_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?", &st, err,
+                   errlen) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     return step_done(db, st, "recording the login", err, errlen);
@@ -203,8 +202,8 @@ int sq_session_get(store *s, const char *token_hash, store_session *out, int *fo
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(db, "reading the session", err, errlen);
 }
 
-static int session_statement(store *s, const char *sql, const char *token_hash, int64_t num, int has_num,
-                             char *err, size_t errlen)
+static int session_statement(store *s, const char *sql, const char *token_hash, int64_t num, int has_num, char *err,
+                             size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     sqlite3_stmt *st;
@@ -244,8 +243,8 @@ int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, 
     if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
         return -1;
     int rc = -1;
-    if (sq_prepare(db, "SELECT count(*), min(at) FROM login_attempts WHERE key = ? AND at > ?", &count, err,
-                   errlen) != 0 ||
+    if (sq_prepare(db, "SELECT count(*), min(at) FROM login_attempts WHERE key = ? AND at > ?", &count, err, errlen) !=
+            0 ||
         sq_prepare(db, "INSERT INTO login_attempts (key, at) VALUES (?, ?)", &insert, err, errlen) != 0 ||
         sq_prepare(db, "DELETE FROM login_attempts WHERE at <= ?", &sweep, err, errlen) != 0)
         goto done;

@@ -17,7 +17,6 @@
  */
 #include "store/sqlite_internal.h"
 
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,17 +157,7 @@ int sq_dump(store *s, store_dump_t *out, char *err, size_t errlen)
 
 /* ---- restore ---- */
 
-enum {
-    R_GENRE,
-    R_PARENT,
-    R_LINK,
-    R_BAND,
-    R_BAND_GENRE,
-    R_USER,
-    R_USER_ADD,
-    R_AUDIT,
-    R_COUNT
-};
+enum { R_GENRE, R_PARENT, R_LINK, R_BAND, R_BAND_GENRE, R_USER, R_USER_ADD, R_AUDIT, R_COUNT };
 
 static const char *const restore_sql[R_COUNT] = {
     "INSERT INTO genres (id, name, type, parent_id, description, origin_year) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -13,10 +13,7 @@ typedef struct sqlite_store {
     sqlite3 *db;
 } sqlite_store;
 
-static inline sqlite3 *sq_db(store *s)
-{
-    return ((sqlite_store *)s)->db;
-}
+static inline sqlite3 *sq_db(store *s) { return ((sqlite_store *)s)->db; }
 
 /* Formats "what: sqlite message" into err; returns -1, or STORE_CONFLICT
  * when the failure is a constraint the user can act on. */

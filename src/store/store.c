@@ -86,10 +86,7 @@ void store_close(store *s)
         s->ops->close(s);
 }
 
-const char *store_backend(const store *s)
-{
-    return s->ops->name;
-}
+const char *store_backend(const store *s) { return s->ops->name; }
 
 int store_migrations(store *s, store_migration **list, size_t *count, size_t *unknown, char *err, size_t errlen)
 {
@@ -228,11 +225,12 @@ int store_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errl
     return observe(t0, s->ops->sessions_delete_user(s, user_id, err, errlen));
 }
 
-int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max, int record,
-                  int *allowed, int64_t *retry_after_ms, char *err, size_t errlen)
+int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
+                  int record, int *allowed, int64_t *retry_after_ms, char *err, size_t errlen)
 {
     uint64_t t0 = now_us();
-    return observe(t0, s->ops->attempt(s, keys, nkeys, now_ms, window_ms, max, record, allowed, retry_after_ms, err, errlen));
+    return observe(
+        t0, s->ops->attempt(s, keys, nkeys, now_ms, window_ms, max, record, allowed, retry_after_ms, err, errlen));
 }
 
 int store_dump(store *s, store_dump_t *out, char *err, size_t errlen)

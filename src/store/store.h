@@ -18,9 +18,9 @@
 typedef struct store store;
 
 typedef struct store_migration {
-    char name[128];    /* "0001_init" */
-    int applied;       /* 1 if recorded in schema_migrations */
-    int checksum_ok;   /* applied with the same SQL as embedded now */
+    char name[128];  /* "0001_init" */
+    int applied;     /* 1 if recorded in schema_migrations */
+    int checksum_ok; /* applied with the same SQL as embedded now */
     char applied_at[32];
 } store_migration;
 
@@ -54,15 +54,14 @@ int store_replace_all(store *s, const dataset *d, char *err, size_t errlen);
  * whether their snapshot is current (also across processes). */
 int store_data_version(store *s, int64_t *version, char *err, size_t errlen);
 
-
 /* ---- editing the map ---- */
 
 /* One audit log entry; before/after are JSON documents or NULL. */
 typedef struct store_audit {
     int64_t id;
     char at[40];
-    char *actor; /* username, NULL when unknown or anonymized */
-    char action[16];     /* create | update | delete */
+    char *actor;          /* username, NULL when unknown or anonymized */
+    char action[16];      /* create | update | delete */
     char entity_type[16]; /* genre | band | user */
     char *entity_id;
     char *before_json;
@@ -133,8 +132,8 @@ int store_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errl
  * record, one attempt is recorded for each key (when allowed). The login
  * code checks before verifying a password and records failures only, so
  * colleagues behind one address do not lock each other out by logging in. */
-int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max, int record,
-                  int *allowed, int64_t *retry_after_ms, char *err, size_t errlen);
+int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
+                  int record, int *allowed, int64_t *retry_after_ms, char *err, size_t errlen);
 
 /* Appends the database metrics in Prometheus text format. */
 struct buf;
@@ -170,11 +169,11 @@ void store_dump_free(store_dump_t *d);
 int store_dump(store *s, store_dump_t *out, char *err, size_t errlen);
 
 /* What store_restore replaces. */
-#define STORE_RESTORE_MAP 1u       /* every genre and band */
-#define STORE_RESTORE_USERS 2u     /* every user (ids kept); sessions and login attempts are cleared */
-#define STORE_RESTORE_AUDIT 4u     /* the audit log (ids and times kept) */
+#define STORE_RESTORE_MAP       1u /* every genre and band */
+#define STORE_RESTORE_USERS     2u /* every user (ids kept); sessions and login attempts are cleared */
+#define STORE_RESTORE_AUDIT     4u /* the audit log (ids and times kept) */
 #define STORE_RESTORE_ADD_USERS 8u /* import: users whose username and email are free are added, new ids */
-#define STORE_RESTORE_ALL (STORE_RESTORE_MAP | STORE_RESTORE_USERS | STORE_RESTORE_AUDIT)
+#define STORE_RESTORE_ALL       (STORE_RESTORE_MAP | STORE_RESTORE_USERS | STORE_RESTORE_AUDIT)
 
 /* Called by store_restore inside its write transaction, before anything
  * is replaced, with everything the database holds at that moment: the place

@@ -110,8 +110,7 @@ static void check_escape(const char *s, size_t len)
     json_t *v = json_loadb(e, out.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!v || !json_is_string(v))
         die("jw_escape output does not parse", s, len);
-    if (text_utf8_valid(s, len) &&
-        (json_string_length(v) != len || memcmp(json_string_value(v), s, len) != 0))
+    if (text_utf8_valid(s, len) && (json_string_length(v) != len || memcmp(json_string_value(v), s, len) != 0))
         die("jw_escape of valid UTF-8 does not round-trip", s, len);
     json_decref(v);
     buf_free(&out);

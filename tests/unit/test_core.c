@@ -178,7 +178,10 @@ static void test_json_escapes_html_specials_so_documents_embed_anywhere(void **s
 static void test_json_escapes_unicode_line_separators(void **state)
 {
     (void)state;
-    assert_escape("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", 9, "a\\u2028b\\u2029c");
+    assert_escape("a\xe2\x80\xa8"
+                  "b\xe2\x80\xa9"
+                  "c",
+                  9, "a\\u2028b\\u2029c");
     /* Neighbouring code points of the same lead bytes are not escaped. */
     assert_escape("\xe2\x80\xa7\xe2\x80\xaa", 6, "\xe2\x80\xa7\xe2\x80\xaa");
 }
@@ -187,10 +190,10 @@ static void test_json_replaces_invalid_utf8_with_replacement_character(void **st
 {
     (void)state;
     assert_escape("\xff", 1, "\\ufffd");
-    assert_escape("a\xc0\xafz", 4, "a\\ufffd\\ufffdz"); /* overlong '/' */
-    assert_escape("\xed\xa0\x80", 3, "\\ufffd\\ufffd\\ufffd"); /* surrogate */
-    assert_escape("\xe2\x82", 2, "\\ufffd\\ufffd");             /* truncated € */
-    assert_escape("\x80x", 2, "\\ufffdx");                      /* stray continuation */
+    assert_escape("a\xc0\xafz", 4, "a\\ufffd\\ufffdz");                   /* overlong '/' */
+    assert_escape("\xed\xa0\x80", 3, "\\ufffd\\ufffd\\ufffd");            /* surrogate */
+    assert_escape("\xe2\x82", 2, "\\ufffd\\ufffd");                       /* truncated € */
+    assert_escape("\x80x", 2, "\\ufffdx");                                /* stray continuation */
     assert_escape("\xf4\x90\x80\x80", 4, "\\ufffd\\ufffd\\ufffd\\ufffd"); /* > U+10FFFF */
 }
 
@@ -302,9 +305,12 @@ static void test_json_output_round_trips_through_jansson(void **state)
     free(back);
 
     /* Invalid input still yields a document jansson accepts, with U+FFFD. */
-    back = json_round_trip("a\xff\xc0" "b", 4, &outlen);
+    back = json_round_trip("a\xff\xc0"
+                           "b",
+                           4, &outlen);
     assert_non_null(back);
-    assert_string_equal(back, "a\xef\xbf\xbd\xef\xbf\xbd" "b");
+    assert_string_equal(back, "a\xef\xbf\xbd\xef\xbf\xbd"
+                              "b");
     free(back);
 }
 
@@ -344,25 +350,22 @@ static void test_json_nesting_beyond_max_depth_marks_buffer_failed(void **state)
 
 /* ---------------------------------------------------------------- UTF-8 */
 
-static int valid(const char *s)
-{
-    return text_utf8_valid(s, strlen(s));
-}
+static int valid(const char *s) { return text_utf8_valid(s, strlen(s)); }
 
 static void test_utf8_valid_accepts_well_formed_sequences(void **state)
 {
     (void)state;
     assert_true(valid(""));
     assert_true(valid("plain ascii"));
-    assert_true(valid("Bj\xc3\xb6rk"));                 /* 2 bytes */
-    assert_true(valid("\xe2\x82\xac"));                  /* € */
-    assert_true(valid("\xf0\x9f\x8e\xb8"));              /* 🎸 */
-    assert_true(valid("\xed\x9f\xbf"));                  /* U+D7FF, just below surrogates */
-    assert_true(valid("\xee\x80\x80"));                  /* U+E000, just above */
-    assert_true(valid("\xf4\x8f\xbf\xbf"));              /* U+10FFFF */
-    assert_true(valid("\xc2\x80"));                      /* U+0080, smallest 2-byte */
-    assert_true(valid("\xe0\xa0\x80"));                  /* U+0800, smallest 3-byte */
-    assert_true(valid("\xf0\x90\x80\x80"));              /* U+10000, smallest 4-byte */
+    assert_true(valid("Bj\xc3\xb6rk"));     /* 2 bytes */
+    assert_true(valid("\xe2\x82\xac"));     /* € */
+    assert_true(valid("\xf0\x9f\x8e\xb8")); /* 🎸 */
+    assert_true(valid("\xed\x9f\xbf"));     /* U+D7FF, just below surrogates */
+    assert_true(valid("\xee\x80\x80"));     /* U+E000, just above */
+    assert_true(valid("\xf4\x8f\xbf\xbf")); /* U+10FFFF */
+    assert_true(valid("\xc2\x80"));         /* U+0080, smallest 2-byte */
+    assert_true(valid("\xe0\xa0\x80"));     /* U+0800, smallest 3-byte */
+    assert_true(valid("\xf0\x90\x80\x80")); /* U+10000, smallest 4-byte */
 }
 
 static void test_utf8_valid_rejects_overlong_encodings(void **state)
@@ -395,7 +398,8 @@ static void test_utf8_valid_rejects_truncated_and_stray_bytes(void **state)
     assert_false(valid("\xe2\x82"));
     assert_false(valid("ab\xc3"));
     assert_false(valid("\x80"));
-    assert_false(valid("a\xbf" "b"));
+    assert_false(valid("a\xbf"
+                       "b"));
     assert_false(valid("\xc3\x28"));
     /* The length bounds the check: a cut in the middle of a sequence fails. */
     assert_false(text_utf8_valid("\xc3\xb6", 1));
@@ -405,12 +409,13 @@ static void test_utf8_valid_rejects_truncated_and_stray_bytes(void **state)
 static void test_has_control_finds_c0_c1_and_del(void **state)
 {
     (void)state;
-    assert_true(text_has_control("a\x01" "b"));
+    assert_true(text_has_control("a\x01"
+                                 "b"));
     assert_true(text_has_control("line\nbreak"));
     assert_true(text_has_control("tab\there"));
     assert_true(text_has_control("del\x7f"));
-    assert_true(text_has_control("nel\xc2\x85"));  /* U+0085 */
-    assert_true(text_has_control("\xc2\x9f"));      /* U+009F */
+    assert_true(text_has_control("nel\xc2\x85")); /* U+0085 */
+    assert_true(text_has_control("\xc2\x9f"));    /* U+009F */
     assert_false(text_has_control("Mot\xc3\xb6rhead"));
     assert_false(text_has_control("nbsp\xc2\xa0ok")); /* U+00A0 is not a control */
     assert_false(text_has_control(""));
@@ -435,15 +440,17 @@ static void test_fold_removes_latin_accents_and_lowercases(void **state)
     assert_fold("Mot\xc3\xb6rhead", "motorhead");
     assert_fold("Bj\xc3\xb6rk", "bjork");
     assert_fold("Sigur R\xc3\xb3s", "sigur ros");
-    assert_fold("\xc5\x92", "oe");      /* Œ */
+    assert_fold("\xc5\x92", "oe");         /* Œ */
     assert_fold("\xc5\x93uvre", "oeuvre"); /* œ */
-    assert_fold("\xc3\x9f", "ss");      /* ß */
-    assert_fold("\xc3\x86on", "aeon");  /* Æ */
-    assert_fold("\xc3\x9e", "th");      /* Þ */
-    assert_fold("\xc5\x81\xc3\xb3" "d\xc5\xba", "lodz"); /* Łódź */
+    assert_fold("\xc3\x9f", "ss");         /* ß */
+    assert_fold("\xc3\x86on", "aeon");     /* Æ */
+    assert_fold("\xc3\x9e", "th");         /* Þ */
+    assert_fold("\xc5\x81\xc3\xb3"
+                "d\xc5\xba",
+                "lodz"); /* Łódź */
     assert_fold("\xc3\x87\xc3\xa9line Dion", "celine dion");
-    assert_fold("\xc3\xbf", "y");       /* ÿ, the last Latin-1 letter */
-    assert_fold("\xc5\xbf", "s");       /* ſ, the last Latin Extended-A letter */
+    assert_fold("\xc3\xbf", "y"); /* ÿ, the last Latin-1 letter */
+    assert_fold("\xc5\xbf", "s"); /* ſ, the last Latin Extended-A letter */
 }
 
 static void test_fold_lowercases_ascii_only_and_keeps_punctuation(void **state)
@@ -459,7 +466,10 @@ static void test_fold_keeps_other_scripts_and_drops_invalid_bytes(void **state)
     (void)state;
     assert_fold("\xe6\x9d\xb1\xe4\xba\xac", "\xe6\x9d\xb1\xe4\xba\xac");
     assert_fold("\xc3\x97", "\xc3\x97"); /* × is not a letter: kept as is */
-    assert_fold("a\xff" "b\xc0\xaf" "c", "abc");
+    assert_fold("a\xff"
+                "b\xc0\xaf"
+                "c",
+                "abc");
     assert_fold("\xed\xa0\x80x", "x");
 }
 
@@ -482,10 +492,7 @@ static void test_html_escape_escapes_the_five_specials(void **state)
 
 /* ---------------------------------------------------------------- URL decoding */
 
-static long url_decode(char *s, int plus)
-{
-    return text_url_decode(s, strlen(s), plus);
-}
+static long url_decode(char *s, int plus) { return text_url_decode(s, strlen(s), plus); }
 
 static void test_url_decode_decodes_escapes_and_plus(void **state)
 {
@@ -752,8 +759,8 @@ static void test_config_flags_override_environment_and_file(void **state)
 static void test_config_removes_recognised_flags_and_keeps_the_rest(void **state)
 {
     (void)state;
-    char *argv[] = {"musicgraph", "user",     "create", "--listen", "1.2.3.4:5", "--admin",
-                    "--state-dir=/tmp/sd", "alice", "--no-seed", "--", "--env", NULL};
+    char *argv[] = {"musicgraph",          "user",  "create",    "--listen", "1.2.3.4:5", "--admin",
+                    "--state-dir=/tmp/sd", "alice", "--no-seed", "--",       "--env",     NULL};
     int argc;
     char err[256];
     config cfg;
@@ -961,8 +968,7 @@ int main(void)
                                         config_teardown),
         cmocka_unit_test_setup_teardown(test_config_file_overrides_defaults, config_setup, config_teardown),
         cmocka_unit_test_setup_teardown(test_config_environment_overrides_file, config_setup, config_teardown),
-        cmocka_unit_test_setup_teardown(test_config_flags_override_environment_and_file, config_setup,
-                                        config_teardown),
+        cmocka_unit_test_setup_teardown(test_config_flags_override_environment_and_file, config_setup, config_teardown),
         cmocka_unit_test_setup_teardown(test_config_removes_recognised_flags_and_keeps_the_rest, config_setup,
                                         config_teardown),
         cmocka_unit_test_setup_teardown(test_config_flag_without_value_is_rejected, config_setup, config_teardown),

@@ -313,7 +313,8 @@ static void test_slugify_derives_ids_from_names(void **state)
     assert_string_equal(slug(""), "");
     assert_string_equal(slug(NULL), "");
     assert_string_equal(slug("\xe6\x9d\xb1\xe4\xba\xac"), ""); /* nothing Latin left */
-    assert_true(domain_id_valid(slug("Buzzov\xe2\x80\xa2" "en")));
+    assert_true(domain_id_valid(slug("Buzzov\xe2\x80\xa2"
+                                     "en")));
 }
 
 static void test_slugify_cuts_long_names_at_50_without_trailing_dash(void **state)
@@ -844,7 +845,8 @@ static const char *const valid_doc =
     "{\"id\":\"grunge\",\"name\":\"Grunge \\u00e9 \\\"q\\\" <b>\",\"type\":\"leaf\",\"parents\":[\"rock\"],"
     "\"description\":\"Seattle.\\nLoud.\",\"origin_year\":null,"
     "\"links\":[{\"to\":\"metal\"},{\"to\":\"rock\",\"kind\":\"influence\"}]},"
-    "{\"id\":\"nu-metal\",\"name\":\"Nu metal\",\"type\":\"leaf\",\"parent\":\"metal\",\"parents\":[\"rock\",\"metal\"]}"
+    "{\"id\":\"nu-metal\",\"name\":\"Nu "
+    "metal\",\"type\":\"leaf\",\"parent\":\"metal\",\"parents\":[\"rock\",\"metal\"]}"
     "],"
     "\"bands\":["
     "{\"id\":\"nirvana\",\"name\":\"Nirvana\",\"primary_genre\":\"grunge\",\"genres\":[\"grunge\",\"rock\"]}"
@@ -1005,7 +1007,8 @@ static void test_codec_rejects_unknown_top_level_keys(void **state)
 static void test_codec_rejects_wrong_field_types(void **state)
 {
     (void)state;
-    expect_genre_error("{\"id\":\"g\",\"name\":5,\"type\":\"leaf\",\"parents\":[\"rock\"]}", "name", "must be a string");
+    expect_genre_error("{\"id\":\"g\",\"name\":5,\"type\":\"leaf\",\"parents\":[\"rock\"]}", "name",
+                       "must be a string");
     expect_genre_error("{\"id\":7,\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"]}", "id", "must be a string");
     expect_genre_error("{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":\"rock\"}", "parents",
                        "array of ids");
@@ -1013,10 +1016,12 @@ static void test_codec_rejects_wrong_field_types(void **state)
                        "array of ids");
     expect_genre_error("{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[[\"rock\"]]}", "parents",
                        "array of ids");
-    expect_genre_error("{\"id\":\"g\",\"name\":\"G\",\"type\":true,\"parents\":[\"rock\"]}", "type", "must be a string");
+    expect_genre_error("{\"id\":\"g\",\"name\":\"G\",\"type\":true,\"parents\":[\"rock\"]}", "type",
+                       "must be a string");
     expect_genre_error("{\"id\":\"g\",\"name\":\"G\",\"parents\":[\"rock\"]}", "type", "is required");
-    expect_genre_error("{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"],\"origin_year\":\"1990\"}",
-                       "origin_year", "whole number");
+    expect_genre_error(
+        "{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"],\"origin_year\":\"1990\"}",
+        "origin_year", "whole number");
     expect_genre_error("{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"],\"origin_year\":1990.5}",
                        "origin_year", "whole number");
     expect_genre_error(
@@ -1030,9 +1035,8 @@ static void test_codec_rejects_wrong_field_types(void **state)
                        "array");
     expect_genre_error("{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"],\"links\":[\"rock\"]}",
                        "links", "array");
-    expect_genre_error(
-        "{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"],\"links\":[{\"to\":1}]}", "to",
-        "must be a string");
+    expect_genre_error("{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"],\"links\":[{\"to\":1}]}",
+                       "to", "must be a string");
     expect_genre_error("{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"],"
                        "\"links\":[{\"to\":\"rock\",\"kind\":\"influence\"},{\"to\":\"rock\",\"weight\":3}]}",
                        "weight", "not a known field");
@@ -1053,9 +1057,10 @@ static void test_codec_rejects_unknown_keys_naming_the_entry(void **state)
     expect_band_error("{\"id\":\"b\",\"name\":\"B\",\"primary_genre\":\"rock\",\"genres\":[\"rock\"],\"genre\":\"x\"}",
                       "genre", "not a known field");
     /* Unnamed entries are labelled by position. */
-    expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":1,\"genres\":["
-                       "{\"id\":\"rock\",\"name\":\"Rock\",\"type\":\"root\"},{\"name\":\"X\",\"type\":\"root\",\"z\":1}]}",
-                       "genre #2", "z", "not a known field");
+    expect_parse_error(
+        "{\"format\":\"musicgraph-dataset\",\"format_version\":1,\"genres\":["
+        "{\"id\":\"rock\",\"name\":\"Rock\",\"type\":\"root\"},{\"name\":\"X\",\"type\":\"root\",\"z\":1}]}",
+        "genre #2", "z", "not a known field");
 }
 
 static void test_codec_rejects_duplicate_keys(void **state)

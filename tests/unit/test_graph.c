@@ -150,7 +150,8 @@ static void assert_ids(const json_t *arr, const char *csv)
         fail_msg("expected %zu entries (%s), got %zu", n, csv, json_array_size(arr));
     for (size_t i = 0; i < n; i++) {
         const json_t *item = json_array_get(arr, i);
-        const char *id = json_is_string(item) ? json_string_value(item) : json_string_value(json_object_get(item, "id"));
+        const char *id =
+            json_is_string(item) ? json_string_value(item) : json_string_value(json_object_get(item, "id"));
         assert_non_null(id);
         if (strcmp(id, ids[i]) != 0)
             fail_msg("entry %zu: expected %s, got %s (want %s)", i, ids[i], id, csv);
@@ -793,10 +794,7 @@ static void test_similar_bands_share_genres(void **state)
 
 /* ---------------------------------------------------------------- publishing */
 
-static int refs(graph_snapshot *s)
-{
-    return atomic_load(&s->refs);
-}
+static int refs(graph_snapshot *s) { return atomic_load(&s->refs); }
 
 static void test_publish_acquire_release_reference_counts(void **state)
 {

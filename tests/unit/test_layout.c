@@ -67,8 +67,8 @@ static void graph_free(graph *g)
     free(g->cluster);
 }
 
-static void run_ok(const graph *g, const unsigned char *has, double *x, double *y,
-                   const layout_params *p, layout_stats *st)
+static void run_ok(const graph *g, const unsigned char *has, double *x, double *y, const layout_params *p,
+                   layout_stats *st)
 {
     assert_int_equal(layout_run(g->n, g->e, g->ne, NULL, has, x, y, p, st), 0);
 }
@@ -251,9 +251,8 @@ static void test_connected_nearer(void **state)
     all /= (double)(nw + nb); /* nearly all pairs are unconnected */
     within /= (double)nw;
     between /= (double)nb;
-    print_message(
-        "mean edge %.1f, mean pair %.1f (ratio %.3f); within cluster %.1f, between %.1f\n", edge,
-        all, edge / all, within, between);
+    print_message("mean edge %.1f, mean pair %.1f (ratio %.3f); within cluster %.1f, between %.1f\n", edge, all,
+                  edge / all, within, between);
     assert_true(edge < 0.1 * all);
     assert_true(within < 0.3 * between);
     free(x), free(y);
@@ -319,8 +318,8 @@ static void test_straggler(void **state)
     graph_free(&g);
 }
 
-static double mean_displacement(size_t n, const double *x0, const double *y0, const double *x,
-                                const double *y, size_t skip_a, size_t skip_b)
+static double mean_displacement(size_t n, const double *x0, const double *y0, const double *x, const double *y,
+                                size_t skip_a, size_t skip_b)
 {
     double d = 0;
     size_t c = 0;
@@ -377,8 +376,7 @@ static void test_refine_one_edge(void **state)
     print_message("refine: %d iterations (full run %d); unchanged map moved %.2f; after one edge "
                   "the other families moved %.2f (%.3f%% of the box side), the joined ones %.1f; "
                   "the edge went %.0f -> %.0f\n",
-                  st.iterations, full_iterations, still, moved, 100 * moved / (2 * BOX), joined,
-                  before, after);
+                  st.iterations, full_iterations, still, moved, 100 * moved / (2 * BOX), joined, before, after);
     assert_true(moved < 0.005 * 2 * BOX);
     assert_true(after < 0.6 * before); /* the edit itself shows */
     assert_true(st.iterations < full_iterations);
@@ -537,20 +535,13 @@ static void test_satellites_by_their_genres(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty_and_single),
-        cmocka_unit_test(test_two_nodes_and_no_edges),
-        cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_finite_distinct_in_box),
-        cmocka_unit_test(test_hostile_input),
-        cmocka_unit_test(test_connected_nearer),
-        cmocka_unit_test(test_disconnected_components),
-        cmocka_unit_test(test_straggler),
-        cmocka_unit_test(test_refine_one_edge),
-        cmocka_unit_test(test_refine_new_node),
-        cmocka_unit_test(test_partial_positions),
-        cmocka_unit_test(test_invalid_input),
-        cmocka_unit_test(test_allocation_sizes),
-        cmocka_unit_test(test_satellites_by_their_genres),
+        cmocka_unit_test(test_empty_and_single),        cmocka_unit_test(test_two_nodes_and_no_edges),
+        cmocka_unit_test(test_deterministic),           cmocka_unit_test(test_finite_distinct_in_box),
+        cmocka_unit_test(test_hostile_input),           cmocka_unit_test(test_connected_nearer),
+        cmocka_unit_test(test_disconnected_components), cmocka_unit_test(test_straggler),
+        cmocka_unit_test(test_refine_one_edge),         cmocka_unit_test(test_refine_new_node),
+        cmocka_unit_test(test_partial_positions),       cmocka_unit_test(test_invalid_input),
+        cmocka_unit_test(test_allocation_sizes),        cmocka_unit_test(test_satellites_by_their_genres),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -518,15 +518,9 @@ static void test_data_version_increments_with_every_write(void **state)
  * domain rules would refuse; applied to a copy of the base map. */
 typedef void (*breaker)(dataset *d);
 
-static void break_primary_genre_not_leaf(dataset *d)
-{
-    add_band(d, "ac-dc", "AC/DC", "hard-rock");
-}
+static void break_primary_genre_not_leaf(dataset *d) { add_band(d, "ac-dc", "AC/DC", "hard-rock"); }
 
-static void break_missing_parent(dataset *d)
-{
-    add_genre(d, "orphan", "Orphan", GENRE_LEAF, "no-such-genre");
-}
+static void break_missing_parent(dataset *d) { add_genre(d, "orphan", "Orphan", GENRE_LEAF, "no-such-genre"); }
 
 static void break_missing_band_genre(dataset *d)
 {
@@ -551,15 +545,9 @@ static void break_primary_genre_not_among_genres(dataset *d)
     set_str(&dataset_find_band(d, "nirvana")->primary_genre, "thrash-metal");
 }
 
-static void break_self_parent(dataset *d)
-{
-    add_genre(d, "loop", "Loop", GENRE_INTERMEDIATE, "rock,loop");
-}
+static void break_self_parent(dataset *d) { add_genre(d, "loop", "Loop", GENRE_INTERMEDIATE, "rock,loop"); }
 
-static void break_bad_id(dataset *d)
-{
-    add_genre(d, "Bad Id", "Bad", GENRE_LEAF, "rock");
-}
+static void break_bad_id(dataset *d) { add_genre(d, "Bad Id", "Bad", GENRE_LEAF, "rock"); }
 
 static void break_long_name(dataset *d)
 {
@@ -569,25 +557,13 @@ static void break_long_name(dataset *d)
     set_str(&dataset_find_genre(d, "grunge")->name, name);
 }
 
-static void break_duplicate_id(dataset *d)
-{
-    add_genre(d, "grunge", "Grunge twice", GENRE_LEAF, "rock");
-}
+static void break_duplicate_id(dataset *d) { add_genre(d, "grunge", "Grunge twice", GENRE_LEAF, "rock"); }
 
-static void break_year(dataset *d)
-{
-    dataset_find_genre(d, "grunge")->origin_year = 3000;
-}
+static void break_year(dataset *d) { dataset_find_genre(d, "grunge")->origin_year = 3000; }
 
-static void break_bad_type(dataset *d)
-{
-    dataset_find_genre(d, "grunge")->type = GENRE_TYPE_INVALID;
-}
+static void break_bad_type(dataset *d) { dataset_find_genre(d, "grunge")->type = GENRE_TYPE_INVALID; }
 
-static void break_self_link(dataset *d)
-{
-    add_link(dataset_find_genre(d, "grunge"), "grunge");
-}
+static void break_self_link(dataset *d) { add_link(dataset_find_genre(d, "grunge"), "grunge"); }
 
 static void test_replace_all_refused_by_a_constraint_changes_nothing(void **state)
 {
