@@ -5,9 +5,14 @@
 #
 #   bench/backup-bench.sh                 # build/musicgraph, 5 runs each
 #   MUSICGRAPH_BIN=… BENCH_RUNS=9 BENCH_BACKUP_OUT=out.json bench/backup-bench.sh
+#   BENCH_STATE_DIR=DIR bench/backup-bench.sh   # an already seeded state
+#
+# bench/run calls it with BENCH_STATE_DIR (a copy of its own seeded state,
+# backed up and restored in place) and folds the JSON into results.json.
 #
 # Steps: generate the dataset (bench/gen-dataset.mjs, the same one bench/run
-# uses: 2,220 genres, 20,000 bands), seed a fresh state directory, then time
+# uses: 2,220 genres, 20,000 bands), seed a fresh state directory (both
+# skipped with BENCH_STATE_DIR), then time
 # each command as a whole process (what an operator waits for), BENCH_RUNS
 # times, and report the median and the slowest. Restore includes its checks
 # and the safety backup it takes first. Prints a table and one JSON line
@@ -25,8 +30,15 @@ trap 'rm -rf "$TMP"' EXIT
 export MUSICGRAPH_LOG_LEVEL=warn
 unset MUSICGRAPH_STATE_DIR MUSICGRAPH_DATABASE_URL DATABASE_URL MUSICGRAPH_BACKUP_DIR MUSICGRAPH_BACKUP_OFFSITE
 
-node bench/gen-dataset.mjs "$TMP/dataset.json" --seed "$SEED" 2>"$TMP/gen.log"
-"$BIN" seed --file "$TMP/dataset.json" --state-dir "$TMP/state" >/dev/null
+if [[ -n ${BENCH_STATE_DIR:-} ]]; then
+    [[ -f $BENCH_STATE_DIR/musicgraph.db ]] || { echo "backup-bench: no musicgraph.db in $BENCH_STATE_DIR" >&2; exit 1; }
+    STATE=$BENCH_STATE_DIR
+    echo "state $STATE" >"$TMP/gen.log"
+else
+    STATE=$TMP/state
+    node bench/gen-dataset.mjs "$TMP/dataset.json" --seed "$SEED" 2>"$TMP/gen.log"
+    "$BIN" seed --file "$TMP/dataset.json" --state-dir "$STATE" >/dev/null
+fi
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
@@ -35,18 +47,18 @@ slowest() { sort -n | tail -n 1; }
 backup_ms=() verify_ms=() restore_ms=()
 for ((i = 0; i < RUNS; i++)); do
     t0=$(date +%s%N)
-    out=$("$BIN" backup --state-dir "$TMP/state" --to "$TMP/b$i")
+    out=$("$BIN" backup --state-dir "$STATE" --to "$TMP/b$i")
     backup_ms+=("$(ms "$t0")")
     file=$(sed -n 's/^backup written: \([^ ]*\) .*/\1/p' <<<"$out")
     t0=$(date +%s%N)
-    "$BIN" verify "$file" --state-dir "$TMP/state" >/dev/null
+    "$BIN" verify "$file" --state-dir "$STATE" >/dev/null
     verify_ms+=("$(ms "$t0")")
     t0=$(date +%s%N)
-    "$BIN" restore "$file" --state-dir "$TMP/state" >/dev/null
+    "$BIN" restore "$file" --state-dir "$STATE" >/dev/null
     restore_ms+=("$(ms "$t0")")
 done
 size=$(stat -c %s "$file")
-db=$(stat -c %s "$TMP/state/musicgraph.db")
+db=$(stat -c %s "$STATE/musicgraph.db")
 json_bytes=$(zcat "$file" | wc -c)
 
 b_med=$(printf '%s\n' "${backup_ms[@]}" | median); b_max=$(printf '%s\n' "${backup_ms[@]}" | slowest)
@@ -60,8 +72,10 @@ printf '%-10s %10s %10s %10s  %s\n' backup "$b_med" "$b_max" 2000 "$(verdict "$b
 printf '%-10s %10s %10s %10s  %s\n' verify "$v_med" "$v_max" 2000 "$(verdict "$v_max" 2000)"
 printf '%-10s %10s %10s %10s  %s\n' restore "$r_med" "$r_max" 5000 "$(verdict "$r_max" 5000)"
 echo "backup size: $size bytes compressed ($json_bytes bytes of JSON); database: $db bytes; runs: $RUNS"
-line=$(printf '{"runs":%d,"backup_ms":{"median":%d,"max":%d},"verify_ms":{"median":%d,"max":%d},"restore_ms":{"median":%d,"max":%d},"backup_bytes":%d,"backup_json_bytes":%d,"database_bytes":%d,"nproc":%d}' \
-    "$RUNS" "$b_med" "$b_max" "$v_med" "$v_max" "$r_med" "$r_max" "$size" "$json_bytes" "$db" "$(nproc)")
+all() { local IFS=,; echo "[$*]"; }
+line=$(printf '{"runs":%d,"backup_ms":{"median":%d,"max":%d,"all":%s},"verify_ms":{"median":%d,"max":%d,"all":%s},"restore_ms":{"median":%d,"max":%d,"all":%s},"backup_bytes":%d,"backup_json_bytes":%d,"database_bytes":%d,"nproc":%d}' \
+    "$RUNS" "$b_med" "$b_max" "$(all "${backup_ms[@]}")" "$v_med" "$v_max" "$(all "${verify_ms[@]}")" \
+    "$r_med" "$r_max" "$(all "${restore_ms[@]}")" "$size" "$json_bytes" "$db" "$(nproc)")
 echo "$line"
 [[ -n ${BENCH_BACKUP_OUT:-} ]] && echo "$line" >"$BENCH_BACKUP_OUT"
 exit 0

@@ -168,7 +168,7 @@ static char **one_id(const char *id)
  * kind ('g' or 'b') and id. The anchor is an existing intermediate genre
  * (new leaf) or leaf genre (new band). */
 #define NEW_GENRE_ID "bench-new-leaf-genre"
-#define NEW_BAND_ID "bench-new-band"
+#define NEW_BAND_ID  "bench-new-band"
 
 static void add_leaf_genre(dataset *d, const char *parent)
 {
@@ -462,9 +462,15 @@ int main(int argc, char **argv)
     if (!inter || !leaf)
         die("the dataset needs an intermediate and a leaf genre");
     scenario scenarios[] = {
-        {.name = "new_genre", .what = "a new leaf genre with one parent", .kind = 'g', .new_id = NEW_GENRE_ID,
+        {.name = "new_genre",
+         .what = "a new leaf genre with one parent",
+         .kind = 'g',
+         .new_id = NEW_GENRE_ID,
          .anchor = inter},
-        {.name = "new_band", .what = "a new band in one leaf genre", .kind = 'b', .new_id = NEW_BAND_ID,
+        {.name = "new_band",
+         .what = "a new band in one leaf genre",
+         .kind = 'b',
+         .new_id = NEW_BAND_ID,
          .anchor = leaf},
     };
     size_t nscen = sizeof scenarios / sizeof *scenarios;

@@ -3,18 +3,34 @@
 // bench/results.json.
 //
 //   node bench/report.mjs META.json START.json BODIES.jsonl RAW.jsonl OUT.json
+//        [--layout LAYOUT.json] [--browser BROWSER.json] [--backup BACKUP.json]
 //
 // Per endpoint and server, the figures are medians over the rounds (each
 // statistic separately); errors are summed over all rounds, because one error
 // is already worth a look. The ratio is musicgraph's median requests/s over
-// nginx's, measured in the same run on the same bytes. The targets are those
-// of issue 2; they are reported, never asserted (DESIGN §6).
+// nginx's, measured in the same run on the same bytes; the exploration
+// endpoints (group "explore") are measured on musicgraph alone. The optional
+// files are the outputs of bench/layout_bench.c, bench/first-frame.mjs and
+// bench/backup-bench.sh; each may be {"error": …} instead (and the last
+// {"available": false} when the binary has no backup commands). The
+// targets are those of issues 2, 4 and 5; they are reported, never asserted
+// (DESIGN §6).
 
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const [metaPath, startPath, bodiesPath, rawPath, outPath] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const [metaPath, startPath, bodiesPath, rawPath, outPath] = argv;
+const opts = {};
+for (let i = 5; i < argv.length; i += 2) {
+  const m = /^--(layout|browser|backup)$/.exec(argv[i]);
+  if (!m || !argv[i + 1]) {
+    process.stderr.write(`report.mjs: unknown argument ${argv[i]}\n`);
+    process.exit(2);
+  }
+  opts[m[1]] = argv[i + 1];
+}
 if (!outPath) {
-  process.stderr.write('usage: report.mjs META.json START.json BODIES.jsonl RAW.jsonl OUT.json\n');
+  process.stderr.write('usage: report.mjs META.json START.json BODIES.jsonl RAW.jsonl OUT.json [--layout F] [--browser F] [--backup F]\n');
   process.exit(2);
 }
 const jsonl = (p) =>
@@ -27,6 +43,9 @@ const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
 const start = JSON.parse(readFileSync(startPath, 'utf8'));
 const bodies = jsonl(bodiesPath);
 const raw = jsonl(rawPath);
+const layout = opts.layout ? JSON.parse(readFileSync(opts.layout, 'utf8')) : null;
+const browser = opts.browser ? JSON.parse(readFileSync(opts.browser, 'utf8')) : null;
+const backup = opts.backup ? JSON.parse(readFileSync(opts.backup, 'utf8')) : null;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,7 +57,7 @@ const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const SERVERS = ['musicgraph', 'nginx'];
 const endpoints = [];
 for (const b of bodies) {
-  const entry = { endpoint: b.endpoint, path: b.path, content_type: b.content_type, content_encoding: b.content_encoding || null, body_bytes: b.body_bytes, servers: {} };
+  const entry = { endpoint: b.endpoint, path: b.path, group: b.group || 'static', note: b.note || null, content_type: b.content_type, content_encoding: b.content_encoding || null, body_bytes: b.body_bytes, servers: {} };
   for (const server of SERVERS) {
     const runs = raw
       .filter((r) => r.endpoint === b.endpoint && r.server === server)
@@ -96,6 +115,35 @@ if (search && search.servers.musicgraph)
 const rssMiB = round(meta.rss_kib.after_load / 1024, 1);
 targets.push({ what: 'musicgraph RSS after load (VmRSS)', target: '< 40 MiB', value: `${rssMiB} MiB`, met: rssMiB < 40 });
 targets.push({ what: 'start to first 200 on /healthz (median)', target: '< 300 ms', value: `${start.median_healthz_ms} ms`, met: start.median_healthz_ms < 300 });
+for (const t of targets) t.issue = 2;
+
+// Targets of issue 4.
+const target4 = (what, value, unit, limit) =>
+  targets.push({ issue: 4, what, target: `< ${limit.toLocaleString('en-US')} ${unit}`, value: `${value} ${unit}`, met: value < limit });
+const failedTarget = (issue, what, error) => targets.push({ issue, what, target: 'measured', value: `failed: ${error}`, met: false });
+if (layout && !layout.error) {
+  target4('layout from scratch, genres + bands (median wall)', layout.full.layout_ms.median_ms, 'ms', 2000);
+  target4('rebuild after one edit (new leaf genre): build + refine (median wall)', layout.new_genre.rebuild_ms.median_ms, 'ms', 500);
+  target4('rebuild after one edit (new band): build + refine (median wall)', layout.new_band.rebuild_ms.median_ms, 'ms', 500);
+} else if (layout) failedTarget(4, 'layout', layout.error);
+for (const e of endpoints.filter((x) => x.group === 'explore')) {
+  const m = e.servers.musicgraph;
+  if (m) target4(`${e.endpoint} p99 at ${meta.settings.connections} connections`, m.p99_ms, 'ms', 5);
+}
+if (browser && !browser.error) {
+  target4('navigation to first drawn frame of the genre map (median)', browser.ours.median_ms, 'ms', 1500);
+  if (!browser.ours.all_checks_ok || !browser.fa2.all_checks_ok)
+    targets.push({ issue: 4, what: 'first-frame checks (pixels drawn, every genre in the graph, no page error)', target: 'all pass', value: 'a check failed', met: false });
+} else if (browser) failedTarget(4, 'browser first frame', browser.error);
+
+// Backups (issue 5).
+if (backup && backup.error) failedTarget(5, 'backups', backup.error);
+else if (backup && backup.available !== false) {
+  const t5 = (what, v, limit) => targets.push({ issue: 5, what, target: `< ${limit.toLocaleString('en-US')} ms`, value: `${v} ms`, met: v < limit });
+  t5('backup of the large dataset (median)', backup.backup_ms.median, 2000);
+  t5('verify of that backup (median)', backup.verify_ms.median, 2000);
+  t5('restore of that backup, safety backup included (median)', backup.restore_ms.median, 5000);
+}
 
 const results = {
   ...meta,
@@ -107,6 +155,9 @@ const results = {
     nginx_total_after_load: round(meta.rss_kib.nginx_total_after_load / 1024, 1),
   },
   endpoints,
+  layout,
+  browser,
+  backup,
   targets,
 };
 writeFileSync(outPath, JSON.stringify(results, null, 2) + '\n');
@@ -145,18 +196,94 @@ out.push(line(header));
 out.push(line(widths.map((w) => '-'.repeat(w))));
 for (const r of rows) out.push(line(r));
 out.push('');
-for (const e of endpoints) out.push(`  ${e.endpoint.padEnd(7)} ${e.path}`);
+const epw = Math.max(...endpoints.map((e) => e.endpoint.length));
+for (const e of endpoints) out.push(`  ${e.endpoint.padEnd(epw)}  ${e.path}${e.note ? '  — ' + e.note : ''}`);
+const explore = endpoints.filter((e) => e.group === 'explore');
+if (explore.length)
+  out.push(`  (${explore.map((e) => e.endpoint).join(', ')}: musicgraph alone, ${meta.settings.rounds} runs of ${meta.settings.explore_duration_s}s)`);
 out.push('');
 out.push(`start to first 200 on /healthz: median ${start.median_healthz_ms} ms (runs: ${start.runs.map((r) => r.healthz_ms).join(', ')})`);
 out.push(`start to first 200 on /api/v1/graph: median ${start.median_graph_ms} ms`);
 out.push(`musicgraph RSS: ${results.rss_mib.idle_after_start} MiB idle after start, ${results.rss_mib.after_load} MiB after load (peak ${results.rss_mib.peak_hwm} MiB); nginx master+workers ${results.rss_mib.nginx_total_after_load} MiB`);
 out.push('');
-const busy = Math.max(...[meta.loadavg_before, meta.loadavg_after].map((l) => Number(String(l).split(' ')[0])));
-out.push(`load average (1/5/15 min): ${meta.loadavg_before} before, ${meta.loadavg_after} after`);
-if (busy > meta.machine.nproc * 0.5)
-  out.push(`WARNING: the machine was busy (1-min load ${busy} on ${meta.machine.nproc} CPUs): absolute figures are low and noisy; the interleaved ratios hold up better.`);
+if (meta.server_layout)
+  out.push(
+    meta.server_layout.layout_seconds
+      ? `the server laid the map out in the background after start in ${fmt(meta.server_layout.layout_seconds * 1000)} ms (/metrics); the load waited for it`
+      : 'the server started from the layout saved by an earlier start (no layout run)',
+  );
 out.push('');
-out.push('targets (issue 2):');
-for (const t of targets) out.push(`  ${t.met ? 'met   ' : 'MISSED'}  ${t.what}: ${t.value} (target ${t.target})`);
+
+// Layout (bench/layout_bench.c).
+const ms = (x) => `${fmt(x.median_ms)} ms (CPU ${fmt(x.median_cpu_ms)})`;
+if (layout && layout.error) out.push(`layout: FAILED: ${layout.error}`, '');
+else if (layout) {
+  out.push(`layout (issue 4): ${fmt(layout.dataset.genres)} genres + ${fmt(layout.dataset.bands)} bands, ${fmt(layout.dataset.edges)} edges; median of ${layout.runs}, wall (process CPU, all threads)`);
+  const rows = [];
+  if (layout.full.store_load_ms) rows.push(['reading the map from SQLite (store_load)', ms(layout.full.store_load_ms)]);
+  rows.push(['snapshot build without layout (graph_build)', ms(layout.full.snapshot_build_ms)]);
+  rows.push(['layout from scratch (graph_layout_compute)', ms(layout.full.layout_ms)]);
+  for (const key of ['new_genre', 'new_band']) {
+    const sc = layout[key];
+    const d = sc.displacement;
+    rows.push([`after one edit: ${sc.edit} (${sc.new_node})`, '']);
+    rows.push(['  1. build with the previous positions + page', ms(sc.build_ms)]);
+    rows.push(['  2. refine the layout (background thread)', ms(sc.layout_ms)]);
+    rows.push(['  1 + 2 = rebuild', ms(sc.rebuild_ms)]);
+    rows.push(['  3. republish with the new positions', ms(sc.republish_ms)]);
+    rows.push(['  1 + 2 + 3 = until the laid-out map is served', ms(sc.until_laid_out_ms)]);
+    rows.push(['  displacement of the untouched nodes',
+      `mean ${d.mean.toFixed(2)} (${(d.mean_share_of_side * 100).toFixed(3)}% of the ${fmt(2 * d.box)} side; genres ${d.mean_genres.toFixed(2)}), p99 ${d.p99.toFixed(1)}, max ${d.max.toFixed(1)}, ${fmt(d.nodes)} nodes`]);
+    rows.push(['  new node to its anchor', `${sc.new_node_to_anchor.toFixed(1)} (median parent edge ${layout.median_parent_edge.toFixed(1)})`]);
+  }
+  const lw = Math.max(...rows.filter((r) => r[1]).map((r) => r[0].length));
+  for (const [a, b] of rows) out.push(b ? `  ${a.padEnd(lw)}  ${b}` : `  ${a}`);
+  out.push(`  the ${layout.runs} layouts from scratch are identical: ${layout.deterministic ? 'yes' : 'NO'}`);
+  out.push('');
+}
+
+// First frame in the browser (bench/first-frame.mjs).
+if (browser && browser.error) out.push(`first frame: FAILED: ${browser.error}`, '');
+else if (browser) {
+  const o = browser.ours;
+  const f = browser.fa2;
+  const runs = (r) => r.runs.map((x) => fmt(x.first_frame_ms)).join(', ');
+  out.push(`first drawn frame of the genre map (issue 4): Chromium ${browser.chromium} headless (SwiftShader), ${browser.viewport.width}x${browser.viewport.height}, ` +
+    `${fmt(browser.genres)} genres, cold cache, median of ${o.runs.length}`);
+  const rows = [
+    ['musicgraph explorer (positions from the server)', o, `map document received at ${fmt(median(o.runs.map((x) => x.graph_fetched_ms)))} ms`],
+    [`original approach (ForceAtlas2, ${fmt(browser.fa2_iterations)} iterations in the page)`, f, `ForceAtlas2 alone ${fmt(f.median_layout_ms)} ms`],
+  ];
+  const lw = Math.max(...rows.map((r) => r[0].length));
+  const vw = Math.max(...rows.map((r) => fmt(r[1].median_ms).length));
+  for (const [label, r, note] of rows) out.push(`  ${label.padEnd(lw)}  ${fmt(r.median_ms).padStart(vw)} ms  (runs ${runs(r)}; ${note})`);
+  out.push(`  the original approach takes ${browser.ratio_fa2_to_ours}x as long; checks (pixels drawn, every genre in the graph, no page error): ${o.all_checks_ok && f.all_checks_ok ? 'passed' : 'FAILED'}`);
+  out.push('');
+}
+
+// Backups (bench/backup-bench.sh).
+if (backup && backup.error) out.push(`backups: FAILED: ${backup.error}`, '');
+else if (backup && backup.available === false) out.push('backups: this musicgraph has no backup/verify/restore commands (skipped)', '');
+else if (backup) {
+  const b = (k) => `${fmt(backup[k].median)} ms (${backup[k].all ? backup[k].all.map((x) => fmt(x)).join(', ') : 'max ' + fmt(backup[k].max)})`;
+  out.push(`backups (issue 5), large dataset, median of ${backup.runs} (each run in brackets):`);
+  out.push(`  backup ${b('backup_ms')}, verify ${b('verify_ms')}, restore ${b('restore_ms')}, the restore's safety backup included`);
+  out.push(`  file ${fmt(backup.backup_bytes)} bytes gzip (${fmt(backup.backup_json_bytes)} bytes of JSON); database ${fmt(backup.database_bytes)} bytes`);
+  out.push('');
+}
+
+const loads = [meta.loadavg_before, meta.loadavg_after, ...Object.values(meta.loadavg_at || {})].map((l) => Number(String(l).split(' ')[0]));
+const busy = Math.max(...loads);
+out.push(`load average (1/5/15 min): ${meta.loadavg_before} before, ${meta.loadavg_after} after`);
+if (meta.loadavg_at) out.push(`  1-min load at the start of each part: ${Object.entries(meta.loadavg_at).map(([k, v]) => `${k} ${v.split(' ')[0]}`).join(', ')}`);
+if (busy > meta.machine.nproc * 0.5)
+  out.push(`WARNING: the machine was busy (1-min load up to ${busy} on ${meta.machine.nproc} CPUs): absolute figures are low and noisy; the interleaved ratios hold up better.`);
+out.push('');
+for (const issue of [2, 4, 5]) {
+  const list = targets.filter((t) => t.issue === issue);
+  if (!list.length) continue;
+  out.push(`targets (issue ${issue}):`);
+  for (const t of list) out.push(`  ${t.met ? 'met   ' : 'MISSED'}  ${t.what}: ${t.value} (target ${t.target})`);
+}
 out.push('');
 process.stdout.write(out.join('\n') + '\n');
