@@ -13,6 +13,7 @@
 #include "domain/user.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -80,6 +81,9 @@ static int publish(app *a, dataset *d, int64_t version, graph_layout *layout, co
     int laid_out = layout && graph_layout_covers(layout, sd);
     size_t genres = sd->ngenres, bands = sd->nbands, bytes = graph_bytes(s);
     graph_publish(s);
+    /* Building allocated and freed megabytes of temporaries (and the old
+     * snapshot may be gone): give the free memory back to the system. */
+    malloc_trim(0);
     a->last_build_seconds = seconds_since(t0);
     log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms (%.0f ms reading the "
              "database)%s",
@@ -142,6 +146,7 @@ static void *layout_main(void *arg)
             continue;
         }
         a->last_layout_seconds = seconds_since(&t0);
+        malloc_trim(0); /* the layout's workspace is free again */
         log_info("layout of %zu genres and %zu bands computed in %.0f ms", graph_dataset(s)->ngenres,
                  graph_dataset(s)->nbands, a->last_layout_seconds * 1000);
         if (graph_layout_save(layout, a->layout_path, err, sizeof err) != 0)

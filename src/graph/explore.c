@@ -80,7 +80,15 @@ int graph_build_explore(graph_snapshot *s)
         size_t bands_with = s->band_off[i + 1] - s->band_off[i];
         s->genre_weight[i] = log((1.0 + (double)d->nbands) / (1.0 + (double)bands_with));
     }
-    free(count), free(rank);
+    free(count);
+    s->genre_rank = rank;
+    s->band_weight = calloc(d->nbands ? d->nbands : 1, sizeof *s->band_weight);
+    if (!s->band_weight)
+        return -1;
+    for (size_t i = 0; i < d->nbands; i++)
+        for (size_t k = 0; k < d->bands[i].ngenres; k++)
+            if (strmap_get(&s->genre_index, d->bands[i].genres[k], &j))
+                s->band_weight[i] += s->genre_weight[j];
     return 0;
 }
 
@@ -89,6 +97,10 @@ void graph_free_explore(graph_snapshot *s)
     free(s->adj_off);
     free(s->adj);
     free(s->genre_weight);
+    free(s->genre_rank);
+    free(s->band_weight);
+    s->genre_rank = NULL;
+    s->band_weight = NULL;
     s->adj_off = NULL;
     s->adj = NULL;
     s->genre_weight = NULL;
@@ -182,26 +194,35 @@ static int by_score(const void *a, const void *b, void *ctx)
     return rank[x->index] < rank[y->index] ? -1 : rank[x->index] > rank[y->index];
 }
 
+/* The score entry of genre i, created on first use. */
+static scored *candidate(size_t *slot, scored *cand, size_t *ncand, size_t i)
+{
+    if (!slot[i]) {
+        cand[*ncand] = (scored){i, 0, 0};
+        slot[i] = ++*ncand;
+    }
+    return &cand[slot[i] - 1];
+}
+
 int graph_related(const graph_snapshot *s, const char *id, size_t limit, buf *out)
 {
     size_t g, n = s->data.ngenres;
     if (!graph_find_genre(s, id, &g))
         return -1;
-    scored *score = calloc(n, sizeof *score);
-    size_t *rank = malloc(n * sizeof *rank);
-    if (!score || !rank) {
-        free(score), free(rank);
+    /* Only the genres around g are scored: slot[i] is 1 + its place in
+     * cand, so a request costs its neighbourhood, not the whole map. */
+    size_t *slot = calloc(n, sizeof *slot);
+    scored *cand = malloc(n * sizeof *cand);
+    size_t ncand = 0;
+    if (!slot || !cand) {
+        free(slot), free(cand);
         return -1;
-    }
-    for (size_t k = 0; k < n; k++) {
-        rank[s->genres_by_name[k]] = k;
-        score[k].index = k;
     }
     static const double weight[] = {3.0, 2.5, 2.0, 2.0};
     const char *primary = s->data.genres[g].parent;
     for (size_t k = s->adj_off[g]; k < s->adj_off[g + 1]; k++) {
         const graph_adjacent *a = &s->adj[k];
-        scored *c = &score[a->genre];
+        scored *c = candidate(slot, cand, &ncand, a->genre);
         c->score += weight[a->relation];
         if (a->relation == REL_PARENT && primary && strcmp(s->data.genres[a->genre].id, primary) == 0)
             c->score += 0.5;
@@ -212,13 +233,16 @@ int graph_related(const graph_snapshot *s, const char *id, size_t limit, buf *ou
         size_t p = a->genre;
         for (size_t m = s->adj_off[p]; m < s->adj_off[p + 1]; m++)
             if (s->adj[m].relation == REL_CHILD && s->adj[m].genre != g) {
-                score[s->adj[m].genre].score += 1.0;
-                score[s->adj[m].genre].relations |= REL_SIBLING_BIT;
+                scored *sib = candidate(slot, cand, &ncand, s->adj[m].genre);
+                sib->score += 1.0;
+                sib->relations |= REL_SIBLING_BIT;
             }
     }
-    score[g].score = 0;
-    score[g].relations = 0;
-    qsort_r(score, n, sizeof *score, by_score, rank);
+    if (slot[g])
+        cand[slot[g] - 1].score = 0; /* never itself (an influence loop back to g) */
+    qsort_r(cand, ncand, sizeof *cand, by_score, s->genre_rank);
+    scored *score = cand;
+    n = ncand;
     json_writer w;
     jw_init(&w, out);
     jw_object_begin(&w);
@@ -247,19 +271,8 @@ int graph_related(const graph_snapshot *s, const char *id, size_t limit, buf *ou
     }
     jw_array_end(&w);
     jw_object_end(&w);
-    free(score), free(rank);
+    free(slot), free(cand);
     return 0;
-}
-
-/* Sum of the weights of a band's genres (its "length" for normalising). */
-static double band_weight(const graph_snapshot *s, const band *b)
-{
-    double total = 0;
-    size_t g;
-    for (size_t i = 0; i < b->ngenres; i++)
-        if (graph_find_genre(s, b->genres[i], &g))
-            total += s->genre_weight[g];
-    return total;
 }
 
 typedef struct band_score {
@@ -302,10 +315,10 @@ int graph_similar(const graph_snapshot *s, const char *id, size_t limit, buf *ou
             acc[c] += s->genre_weight[g] > 0 ? s->genre_weight[g] : 1e-9;
         }
     }
-    double wb = band_weight(s, b);
+    double wb = s->band_weight[bi];
     for (size_t k = 0; k < ntouched; k++) {
         size_t c = touched[k];
-        double wc = band_weight(s, &s->data.bands[c]);
+        double wc = s->band_weight[c];
         found[k] = (band_score){c, wb > 0 && wc > 0 ? acc[c] / sqrt(wb * wc) : 0};
     }
     qsort_r(found, ntouched, sizeof *found, by_band_score, (void *)s);

@@ -43,9 +43,12 @@ struct graph_snapshot {
     char *search_keys; /* every folded name, NUL-terminated, one after the other */
     size_t search_keys_len;
     size_t *search_sorted; /* entries sorted by key, for prefix lookups */
+    uint64_t *search_bigrams; /* per entry: a 64-bit filter of the letter pairs in its key */
     size_t *adj_off;       /* CSR: genre neighbours over parent and influence links */
     graph_adjacent *adj;
     double *genre_weight; /* per genre: how rare it is among bands (for similarity) */
+    size_t *genre_rank;   /* per genre: its position in name order (for stable ties) */
+    double *band_weight;  /* per band: the sum of its genres' weights */
 };
 
 int graph_build_search(graph_snapshot *s);

@@ -291,10 +291,19 @@ static int build_list_docs(graph_snapshot *s)
     }
     jw_array_end(&w);
     jw_object_end(&w);
-    if (blob_from_buf(&s->graph_doc, &out) != 0)
-        return -1;
+    return blob_from_buf(&s->graph_doc, &out);
+}
 
-    jw_init(&w, &out);
+/* The two lists (GET /api/v1/genres, /api/v1/bands) are built on their first
+ * request rather than with every snapshot: few clients ask for them, and
+ * together they are megabytes. */
+static pthread_mutex_t lazy_list_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void build_genres_list(graph_snapshot *s, buf *out)
+{
+    const dataset *d = &s->data;
+    json_writer w;
+    jw_init(&w, out);
     jw_object_begin(&w);
     jw_key(&w, "count");
     jw_int(&w, (int64_t)d->ngenres);
@@ -307,10 +316,13 @@ static int build_list_docs(graph_snapshot *s)
     }
     jw_array_end(&w);
     jw_object_end(&w);
-    if (lazy_blob_from_buf(&s->genres_doc, &out) != 0)
-        return -1;
+}
 
-    jw_init(&w, &out);
+static void build_bands_list(graph_snapshot *s, buf *out)
+{
+    const dataset *d = &s->data;
+    json_writer w;
+    jw_init(&w, out);
     jw_object_begin(&w);
     jw_key(&w, "count");
     jw_int(&w, (int64_t)d->nbands);
@@ -323,7 +335,26 @@ static int build_list_docs(graph_snapshot *s)
     }
     jw_array_end(&w);
     jw_object_end(&w);
-    return lazy_blob_from_buf(&s->bands_doc, &out);
+}
+
+static const graph_blob *lazy_list(const graph_snapshot *cs, graph_blob *blob, void (*build)(graph_snapshot *, buf *))
+{
+    if (__atomic_load_n(&blob->data, __ATOMIC_ACQUIRE))
+        return blob;
+    pthread_mutex_lock(&lazy_list_lock);
+    if (!blob->data) {
+        buf out = BUF_INIT;
+        graph_blob made;
+        build((graph_snapshot *)cs, &out);
+        if (lazy_blob_from_buf(&made, &out) == 0) {
+            char *data = made.data;
+            made.data = NULL;
+            *blob = made;
+            __atomic_store_n(&blob->data, data, __ATOMIC_RELEASE);
+        }
+    }
+    pthread_mutex_unlock(&lazy_list_lock);
+    return blob;
 }
 
 /* The per-genre and per-band documents (runs on its own thread, see graph_build). */
@@ -547,8 +578,14 @@ int graph_find_band(const graph_snapshot *s, const char *id, size_t *index)
 }
 
 const graph_blob *graph_doc_graph(const graph_snapshot *s) { return &s->graph_doc; }
-const graph_blob *graph_doc_genres(const graph_snapshot *s) { return &s->genres_doc; }
-const graph_blob *graph_doc_bands(const graph_snapshot *s) { return &s->bands_doc; }
+const graph_blob *graph_doc_genres(const graph_snapshot *s)
+{
+    return lazy_list(s, (graph_blob *)&s->genres_doc, build_genres_list);
+}
+const graph_blob *graph_doc_bands(const graph_snapshot *s)
+{
+    return lazy_list(s, (graph_blob *)&s->bands_doc, build_bands_list);
+}
 const graph_blob *graph_doc_genre(const graph_snapshot *s, size_t i) { return &s->genre_docs[i]; }
 const graph_blob *graph_doc_band(const graph_snapshot *s, size_t i) { return &s->band_docs[i]; }
 

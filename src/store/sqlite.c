@@ -709,8 +709,12 @@ int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)
     }
     sqlite3_busy_timeout(db, 5000);
     char what[200];
-    if (sq_exec(db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", what,
-                sizeof what) != 0) {
+    /* A small page cache: the map is read once per change into the snapshot,
+     * so every connection caching megabytes of pages would only cost memory. */
+    if (sq_exec(
+            db,
+            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -256;",
+            what, sizeof what) != 0) {
         snprintf(err, errlen, "cannot use SQLite database %s: %s", path, what);
         sqlite3_close(db);
         return -1;
