@@ -493,10 +493,13 @@ static int write_pieces(int fd, const piece *pieces, size_t n, int gzip)
 static int write_temp(const char *dir, const piece *pieces, size_t n, int gzip, char *tmp, size_t tmplen, char *err,
                       size_t errlen)
 {
-    snprintf(tmp, tmplen, "%s/.musicgraph-tmp-XXXXXX", dir);
+    if (snprintf(tmp, tmplen, "%s/.musicgraph-tmp-XXXXXX", dir) >= (int)tmplen) {
+        snprintf(err, errlen, "the directory name is too long: %.200s", dir);
+        return -1;
+    }
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot create a file in %s: %s", dir, strerror(errno));
+        snprintf(err, errlen, "cannot create a file in %.300s: %s", dir, strerror(errno));
         return -1;
     }
     fchmod(fd, 0640);
@@ -510,7 +513,7 @@ static int write_temp(const char *dir, const piece *pieces, size_t n, int gzip, 
     }
     if (rc != 0) {
         unlink(tmp);
-        snprintf(err, errlen, "cannot write in %s: %s; nothing was written (older backups are untouched)", dir,
+        snprintf(err, errlen, "cannot write in %.300s: %s; nothing was written (older backups are untouched)", dir,
                  strerror(saved));
         return -1;
     }
@@ -533,7 +536,10 @@ static int publish(const char *tmp, const char *dir, const char *name, int repla
                    char *err, size_t errlen)
 {
     char final[4096];
-    snprintf(final, sizeof final, "%s/%s", dir, name);
+    if (snprintf(final, sizeof final, "%s/%s", dir, name) >= (int)sizeof final) {
+        snprintf(err, errlen, "the backup path is too long: %.200s", dir);
+        return -1;
+    }
     int rc;
     if (replace) {
         rc = rename(tmp, final);
@@ -549,12 +555,12 @@ static int publish(const char *tmp, const char *dir, const char *name, int repla
             return 1;
     }
     if (rc != 0) {
-        snprintf(err, errlen, "cannot rename the new file to %s: %s", final, strerror(errno));
+        snprintf(err, errlen, "cannot rename the new file to %.300s: %s", final, strerror(errno));
         unlink(tmp);
         return -1;
     }
     if (fsync_dir(dir) != 0) {
-        snprintf(err, errlen, "cannot sync the directory %s: %s", dir, strerror(errno));
+        snprintf(err, errlen, "cannot sync the directory %.300s: %s", dir, strerror(errno));
         return -1;
     }
     if (path)
