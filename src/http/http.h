@@ -73,8 +73,6 @@ int http_open_listener(const char *listen, char *err, size_t errlen);
 /* Loads (or replaces) the TLS certificate and key: new connections use
  * them from then on; on failure the previous ones stay in use. */
 int http_tls_load(const char *cert_file, const char *key_file, char *err, size_t errlen);
-/* Asks a running server to stop (as SIGTERM does). */
-void http_server_stop(void);
 /* Sets the reverse proxies whose forwarding headers are believed
  * ("10.0.0.1, 192.168.0.0/16, ::1"). */
 int http_set_trusted_proxies(const char *list, char *err, size_t errlen);

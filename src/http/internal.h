@@ -14,7 +14,6 @@ void http_common_headers(http_request *r);
 /* TLS (tls.c): a worker refreshes its context reference once per loop turn. */
 #include <openssl/ssl.h>
 void http_tls_refresh(SSL_CTX **mine, unsigned *seen);
-int http_tls_enabled(void);
 
 /* Metrics hooks called by server.c. */
 int http_metrics_init(const http_router *rt);

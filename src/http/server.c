@@ -54,8 +54,6 @@ static int max_connections_per_worker;
 
 uint64_t http_requests_served(void) { return atomic_load(&requests_served); }
 
-void http_server_stop(void) { atomic_store(&stopping, 1); }
-
 int http_server_stopping(void) { return atomic_load(&stopping); }
 
 static uint64_t now_ns(void)

@@ -73,8 +73,6 @@ int http_tls_load(const char *cert, const char *key, char *err, size_t errlen)
     return 0;
 }
 
-int http_tls_enabled(void) { return atomic_load(&generation) > 0; }
-
 void http_tls_refresh(SSL_CTX **mine, unsigned *seen)
 {
     unsigned now = atomic_load_explicit(&generation, memory_order_acquire);
