@@ -20,6 +20,7 @@ typedef struct graph_adjacent {
 
 typedef struct search_entry {
     const char *key; /* folded name, inside search_keys */
+    unsigned len;    /* its length */
     unsigned kind;
     size_t index;
 } search_entry;
@@ -40,11 +41,13 @@ struct graph_snapshot {
     struct graph_layout *layout; /* positions, may be NULL or partial */
     search_entry *search;        /* in key order: genres, then bands */
     size_t nsearch;
+    struct search_group *search_groups; /* best matches of prefixes shared by many names */
+    size_t nsearch_groups;
     char *search_keys; /* every folded name, NUL-terminated, one after the other */
     size_t search_keys_len;
-    size_t *search_sorted; /* entries sorted by key, for prefix lookups */
-    uint64_t *search_bigrams; /* per entry: a 64-bit filter of the letter pairs in its key */
-    size_t *adj_off;       /* CSR: genre neighbours over parent and influence links */
+    search_entry *search_by_key; /* the same entries sorted by key, for prefix lookups */
+    uint64_t *search_bigrams;    /* per entry: a 64-bit filter of the letter pairs in its key */
+    size_t *adj_off;             /* CSR: genre neighbours over parent and influence links */
     graph_adjacent *adj;
     double *genre_weight; /* per genre: how rare it is among bands (for similarity) */
     size_t *genre_rank;   /* per genre: its position in name order (for stable ties) */

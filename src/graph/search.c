@@ -13,6 +13,11 @@
  *     searched. A query that matches nothing costs one pass over 8 bytes a
  *     name instead of a scan of every name.
  * The best `limit` matches are kept in a small sorted array as they come.
+ * Short prefixes shared by hundreds of names ("the", "a") would mean
+ * ranking hundreds of candidates per keystroke, so the snapshot ranks them
+ * once: every prefix shared by at least SEARCH_GROUP_MIN names keeps its
+ * best SEARCH_LIMIT_MAX entries, and a query equal to such a prefix is
+ * answered from that list.
  */
 #include "graph/internal.h"
 
@@ -24,12 +29,25 @@
 
 enum match_rank { MATCH_EXACT, MATCH_PREFIX, MATCH_WORD_PREFIX, MATCH_SUBSTRING, MATCH_NONE };
 
-static int by_key(const void *a, const void *b, void *ctx)
+#define SEARCH_GROUP_MIN 256
+#define SEARCH_LIMIT_MAX 50
+
+/* A prefix shared by many names and its best entries, already ranked. */
+struct search_group {
+    const char *prefix; /* the first len bytes of a key */
+    unsigned len;
+    unsigned count;
+    const search_entry *best[SEARCH_LIMIT_MAX];
+};
+
+static int build_groups(graph_snapshot *s);
+
+/* Key order; equal keys keep block order (keys are unique in the block). */
+static int by_key(const void *a, const void *b)
 {
-    const search_entry *e = ctx;
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int c = strcmp(e[x].key, e[y].key);
-    return c ? c : (x > y) - (x < y);
+    const search_entry *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->key > y->key) - (x->key < y->key);
 }
 
 /* The filter bit of the letter pair (a, b). */
@@ -49,9 +67,9 @@ int graph_build_search(graph_snapshot *s)
     buf keys = BUF_INIT;
     size_t *offsets = malloc((n ? n : 1) * sizeof *offsets);
     s->search = calloc(n ? n : 1, sizeof *s->search);
-    s->search_sorted = malloc((n ? n : 1) * sizeof *s->search_sorted);
+    s->search_by_key = malloc((n ? n : 1) * sizeof *s->search_by_key);
     s->search_bigrams = malloc((n ? n : 1) * sizeof *s->search_bigrams);
-    if (!offsets || !s->search || !s->search_sorted || !s->search_bigrams) {
+    if (!offsets || !s->search || !s->search_by_key || !s->search_bigrams) {
         free(offsets);
         return -1;
     }
@@ -61,7 +79,7 @@ int graph_build_search(graph_snapshot *s)
         offsets[i] = keys.len;
         text_fold(is_genre ? s->data.genres[index].name : s->data.bands[index].name, &keys);
         buf_append(&keys, "", 1); /* NUL: ends the key, and no query can match across it */
-        s->search[i] = (search_entry){NULL, is_genre ? SEARCH_GENRE : SEARCH_BAND, index};
+        s->search[i] = (search_entry){.kind = is_genre ? SEARCH_GENRE : SEARCH_BAND, .index = index};
     }
     if (buf_failed(&keys)) {
         buf_free(&keys);
@@ -71,33 +89,36 @@ int graph_build_search(graph_snapshot *s)
     s->search_keys = buf_steal(&keys, &s->search_keys_len);
     for (size_t i = 0; i < n; i++) {
         s->search[i].key = s->search_keys + offsets[i];
-        s->search_bigrams[i] = pairs_of(s->search[i].key, strlen(s->search[i].key));
-        s->search_sorted[i] = i;
+        s->search[i].len = (unsigned)strlen(s->search[i].key);
+        s->search_bigrams[i] = pairs_of(s->search[i].key, s->search[i].len);
     }
     s->nsearch = n;
     free(offsets);
-    qsort_r(s->search_sorted, n, sizeof *s->search_sorted, by_key, s->search);
-    return 0;
+    /* A sorted copy rather than sorted indexes: a prefix scan then reads memory in order. */
+    memcpy(s->search_by_key, s->search, n * sizeof *s->search);
+    qsort(s->search_by_key, n, sizeof *s->search_by_key, by_key);
+    return build_groups(s);
 }
 
 void graph_free_search(graph_snapshot *s)
 {
     free(s->search_keys);
     free(s->search);
-    free(s->search_sorted);
+    free(s->search_by_key);
+    free(s->search_groups);
+    s->search_groups = NULL;
+    s->nsearch_groups = 0;
     free(s->search_bigrams);
     s->search_bigrams = NULL;
     s->search_keys = NULL;
     s->search = NULL;
-    s->search_sorted = NULL;
+    s->search_by_key = NULL;
     s->nsearch = 0;
 }
 
-static size_t key_len(const char *key) { return strlen(key); }
-
-static int key_has_prefix(const char *key, const char *q, size_t qlen)
+static int has_prefix(const search_entry *e, const char *q, size_t qlen)
 {
-    return key_len(key) >= qlen && memcmp(key, q, qlen) == 0;
+    return e->len >= qlen && memcmp(e->key, q, qlen) == 0;
 }
 
 static enum match_rank rank_of(const char *key, size_t klen, const char *q, size_t qlen)
@@ -149,14 +170,82 @@ static void offer(top *t, candidate c)
     t->best[at] = c;
 }
 
+/* Ranks the entries [lo, hi) of the key order, which share a prefix of len
+ * bytes, and records their best SEARCH_LIMIT_MAX under that prefix; then
+ * does the same for each longer prefix shared by enough of them. Groups are
+ * appended in key order, so the array ends up sorted for a binary search. */
+static int add_groups(graph_snapshot *s, size_t lo, size_t hi, unsigned len, size_t *cap)
+{
+    if (hi - lo < SEARCH_GROUP_MIN)
+        return 0;
+    size_t i = lo;
+    if (len > 0) {
+        if (s->nsearch_groups == *cap) {
+            size_t grown_cap = *cap ? *cap * 2 : 64;
+            struct search_group *grown = realloc(s->search_groups, grown_cap * sizeof *grown);
+            if (!grown)
+                return -1;
+            s->search_groups = grown;
+            *cap = grown_cap;
+        }
+        candidate best[SEARCH_LIMIT_MAX];
+        top t = {best, 0, SEARCH_LIMIT_MAX};
+        for (size_t k = lo; k < hi; k++) {
+            const search_entry *e = &s->search_by_key[k];
+            offer(&t, (candidate){e->len == len ? MATCH_EXACT : MATCH_PREFIX, e, e->len});
+        }
+        struct search_group *g = &s->search_groups[s->nsearch_groups++];
+        g->prefix = s->search_by_key[lo].key;
+        g->len = len;
+        g->count = (unsigned)t.n;
+        for (size_t k = 0; k < t.n; k++)
+            g->best[k] = best[k].entry;
+    }
+    while (i < hi && s->search_by_key[i].len == len)
+        i++; /* names equal to the prefix extend no further */
+    while (i < hi) {
+        char c = s->search_by_key[i].key[len];
+        size_t j = i;
+        while (j < hi && s->search_by_key[j].key[len] == c)
+            j++;
+        if (add_groups(s, i, j, len + 1, cap) != 0)
+            return -1;
+        i = j;
+    }
+    return 0;
+}
+
+static int build_groups(graph_snapshot *s)
+{
+    size_t cap = 0;
+    return add_groups(s, 0, s->nsearch, 0, &cap);
+}
+
+static const struct search_group *find_group(const graph_snapshot *s, const char *q, size_t qlen)
+{
+    size_t lo = 0, hi = s->nsearch_groups;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct search_group *g = &s->search_groups[mid];
+        int c = memcmp(g->prefix, q, g->len < qlen ? g->len : qlen);
+        if (c == 0 && g->len == qlen)
+            return g;
+        if (c < 0 || (c == 0 && g->len < qlen))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 /* First position in the sorted index whose key is >= q. */
 static size_t lower_bound(const graph_snapshot *s, const char *q, size_t qlen)
 {
     size_t lo = 0, hi = s->nsearch;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const char *key = s->search[s->search_sorted[mid]].key;
-        size_t klen = key_len(key);
+        const char *key = s->search_by_key[mid].key;
+        size_t klen = s->search_by_key[mid].len;
         int c = memcmp(key, q, klen < qlen ? klen : qlen);
         if (c < 0 || (c == 0 && klen < qlen))
             lo = mid + 1;
@@ -168,12 +257,19 @@ static size_t lower_bound(const graph_snapshot *s, const char *q, size_t qlen)
 
 static void collect(const graph_snapshot *s, const char *q, size_t qlen, top *t)
 {
+    const struct search_group *g = find_group(s, q, qlen);
+    if (g) {
+        for (size_t k = 0; k < g->count && k < t->limit; k++)
+            t->best[t->n++] =
+                (candidate){g->best[k]->len == qlen ? MATCH_EXACT : MATCH_PREFIX, g->best[k], g->best[k]->len};
+        return; /* at least SEARCH_GROUP_MIN prefix matches: nothing else can rank */
+    }
     size_t prefix_matches = 0;
     for (size_t k = lower_bound(s, q, qlen); k < s->nsearch; k++) {
-        const search_entry *e = &s->search[s->search_sorted[k]];
-        if (!key_has_prefix(e->key, q, qlen))
+        const search_entry *e = &s->search_by_key[k];
+        if (!has_prefix(e, q, qlen))
             break;
-        size_t klen = key_len(e->key);
+        size_t klen = e->len;
         offer(t, (candidate){klen == qlen ? MATCH_EXACT : MATCH_PREFIX, e, klen});
         prefix_matches++;
     }
@@ -184,7 +280,7 @@ static void collect(const graph_snapshot *s, const char *q, size_t qlen, top *t)
         if ((s->search_bigrams[i] & need) != need)
             continue;
         const search_entry *e = &s->search[i];
-        size_t klen = key_len(e->key);
+        size_t klen = e->len;
         /* Prefix matches were offered above; here only later occurrences. */
         if (klen <= qlen || memcmp(e->key, q, qlen) == 0 || !memmem(e->key + 1, klen - 1, q, qlen))
             continue;

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zlib.h>
 
 /* ---------------------------------------------------------------- helpers */
@@ -516,6 +517,52 @@ static void test_search_ranks_exact_prefix_word_prefix_then_substring(void **sta
     graph_release(s);
 }
 
+/* A prefix shared by hundreds of names is answered from the ranking made at
+ * build time: the answer must be the one a full ranking gives — the exact
+ * match, then genres, then the shortest names, alphabetically. */
+static void test_search_common_prefix_ranks_like_a_full_scan(void **state)
+{
+    (void)state;
+    dataset d;
+    memset(&d, 0, sizeof d);
+    add_genre(&d, "root", "Root", GENRE_ROOT, "");
+    add_genre(&d, "the-genre", "The Genre", GENRE_LEAF, "root");
+    char id[32], name[48];
+    for (int i = 0; i < 400; i++) {
+        snprintf(id, sizeof id, "band-%d", i);
+        /* Lengths vary with the number of digits and a suffix every 7th band. */
+        snprintf(name, sizeof name, "The Band %d%s", (i * 37) % 1000, i % 7 ? "" : " Extra");
+        add_band(&d, id, name, "the-genre");
+    }
+    add_band(&d, "the", "The", "the-genre");
+    graph_snapshot *s = build(&d, 1);
+    buf out = BUF_INIT;
+    graph_search(s, "the", 50, &out);
+    json_t *v = json_loads(buf_cstr(&out), 0, NULL);
+    json_t *r = json_object_get(v, "results");
+    assert_int_equal(json_array_size(r), 50);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "id")), "the");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 1), "id")), "the-genre");
+    /* The rest: bands by length, then alphabetically. */
+    for (size_t i = 3; i < 50; i++) {
+        const char *a = json_string_value(json_object_get(json_array_get(r, i - 1), "name"));
+        const char *b = json_string_value(json_object_get(json_array_get(r, i), "name"));
+        assert_true(strlen(a) < strlen(b) || (strlen(a) == strlen(b) && strcasecmp(a, b) < 0));
+    }
+    /* Nothing shorter was left out: the 48 bands shown are the shortest names. */
+    const char *last = json_string_value(json_object_get(json_array_get(r, 49), "name"));
+    size_t shorter = 0;
+    for (size_t i = 0; i < graph_dataset(s)->nbands; i++) {
+        const char *n = graph_dataset(s)->bands[i].name;
+        if (strcmp(n, "The") != 0 && strlen(n) < strlen(last))
+            shorter++;
+    }
+    assert_true(shorter <= 48);
+    json_decref(v);
+    buf_free(&out);
+    graph_release(s);
+}
+
 static void test_search_ignores_accents_and_case(void **state)
 {
     (void)state;
@@ -855,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_etag_is_stable_for_same_data_and_changes_with_it),
         cmocka_unit_test(test_blob_init_and_attached_extra_documents),
         cmocka_unit_test(test_search_ranks_exact_prefix_word_prefix_then_substring),
+        cmocka_unit_test(test_search_common_prefix_ranks_like_a_full_scan),
         cmocka_unit_test(test_search_ignores_accents_and_case),
         cmocka_unit_test(test_search_respects_the_limit),
         cmocka_unit_test(test_search_empty_or_unmatched_query_gives_no_results),
