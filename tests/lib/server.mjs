@@ -54,7 +54,10 @@ function healthStatus(url) {
       res.on('end', () => ok(res.statusCode));
     });
     req.on('error', () => ok(0));
-    req.on('timeout', () => req.destroy());
+    // destroy() without an error emits no 'error': pass one, and settle on 'close' too,
+    // so a server that accepts but answers slowly (still starting) never hangs the poll.
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('close', () => ok(0));
     req.end();
   });
 }
