@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "core/buf.h"
 #include "domain/model.h"
 #include "graph/internal.h"
@@ -31,48 +33,6 @@
 #include <zlib.h>
 
 /* ---------------------------------------------------------------- helpers */
-
-static void set_str(char **slot, const char *v)
-{
-    free(*slot);
-    *slot = v ? strdup(v) : NULL;
-}
-
-static char **split_ids(const char *csv, size_t *n)
-{
-    *n = 0;
-    if (!csv || !*csv)
-        return NULL;
-    char **v = calloc(strlen(csv) + 1, sizeof *v);
-    char *copy = strdup(csv), *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        v[(*n)++] = strdup(t);
-    free(copy);
-    return v;
-}
-
-static genre *add_genre(dataset *d, const char *id, const char *name, genre_type type, const char *parents)
-{
-    genre *g = dataset_add_genre(d);
-    assert_non_null(g);
-    g->id = strdup(id);
-    g->name = strdup(name);
-    g->type = type;
-    g->parents = split_ids(parents, &g->nparents);
-    g->parent = g->nparents ? strdup(g->parents[0]) : NULL;
-    return g;
-}
-
-static band *add_band(dataset *d, const char *id, const char *name, const char *genres)
-{
-    band *b = dataset_add_band(d);
-    assert_non_null(b);
-    b->id = strdup(id);
-    b->name = strdup(name);
-    b->genres = split_ids(genres, &b->ngenres);
-    b->primary_genre = b->ngenres ? strdup(b->genres[0]) : NULL;
-    return b;
-}
 
 /*
  * rock ── hard-rock ── heavy-metal ── thrash-metal ── crossover-thrash
@@ -705,15 +665,6 @@ static void test_path_follows_parent_links_both_ways(void **state)
     graph_release(s);
 }
 
-static void add_link(genre *g, const char *to)
-{
-    g->links = realloc(g->links, (g->nlinks + 1) * sizeof *g->links);
-    assert_non_null(g->links);
-    g->links[g->nlinks].to = strdup(to);
-    g->links[g->nlinks].kind = strdup("influence");
-    g->nlinks++;
-}
-
 /* Influence links may form cycles (a influenced b influenced c influenced a):
  * the search terminates, takes the shortest way, and names each relation. */
 static void test_path_through_influence_cycles(void **state)
@@ -727,9 +678,9 @@ static void test_path_through_influence_cycles(void **state)
     add_genre(&d, "style-b", "Style B", GENRE_LEAF, "root-a");
     add_genre(&d, "style-c", "Style C", GENRE_LEAF, "root-b");
     /* Looked up after the last add: adding may move the array. */
-    add_link(dataset_find_genre(&d, "style-a"), "style-b");
-    add_link(dataset_find_genre(&d, "style-b"), "style-c");
-    add_link(dataset_find_genre(&d, "style-c"), "style-a");
+    add_link(dataset_find_genre(&d, "style-a"), "style-b", "influence");
+    add_link(dataset_find_genre(&d, "style-b"), "style-c", "influence");
+    add_link(dataset_find_genre(&d, "style-c"), "style-a", "influence");
     graph_snapshot *s = build(&d, 1);
     buf out = BUF_INIT;
     json_t *v = explore_doc(graph_path(s, "style-a", "style-c", &out), &out);

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "domain/model.h"
 #include "domain/rules.h"
 #include "store/store.h"
@@ -31,56 +33,6 @@
 static char tmpdir[256];
 
 /* ---------------------------------------------------------------- helpers */
-
-static void set_str(char **slot, const char *v)
-{
-    free(*slot);
-    *slot = v ? strdup(v) : NULL;
-}
-
-static char **split_ids(const char *csv, size_t *n)
-{
-    *n = 0;
-    if (!csv || !*csv)
-        return NULL;
-    char **v = calloc(strlen(csv) + 1, sizeof *v);
-    char *copy = strdup(csv), *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        v[(*n)++] = strdup(t);
-    free(copy);
-    return v;
-}
-
-static genre *add_genre(dataset *d, const char *id, const char *name, genre_type type, const char *parents)
-{
-    genre *g = dataset_add_genre(d);
-    assert_non_null(g);
-    g->id = strdup(id);
-    g->name = strdup(name);
-    g->type = type;
-    g->parents = split_ids(parents, &g->nparents);
-    g->parent = g->nparents ? strdup(g->parents[0]) : NULL;
-    return g;
-}
-
-static band *add_band(dataset *d, const char *id, const char *name, const char *genres)
-{
-    band *b = dataset_add_band(d);
-    assert_non_null(b);
-    b->id = strdup(id);
-    b->name = strdup(name);
-    b->genres = split_ids(genres, &b->ngenres);
-    b->primary_genre = b->ngenres ? strdup(b->genres[0]) : NULL;
-    return b;
-}
-
-static void add_link(genre *g, const char *to)
-{
-    g->links = realloc(g->links, (g->nlinks + 1) * sizeof *g->links);
-    g->links[g->nlinks].to = strdup(to);
-    g->links[g->nlinks].kind = strdup("influence");
-    g->nlinks++;
-}
 
 /* A map that exercises every column: multiple parents whose order is not
  * alphabetical, a secondary primary parent, links, NULL and set optionals. */
@@ -96,8 +48,8 @@ static void base_dataset(dataset *d)
     genre *t = add_genre(d, "thrash-metal", "Thrash metal", GENRE_LEAF, "heavy-metal");
     t->origin_year = 1981;
     set_str(&t->description, "Fast \"and\" loud.\nSecond paragraph \xe2\x80\x94 with \xc3\xbcmlauts.");
-    add_link(t, "rock");
-    add_link(t, "hard-rock");
+    add_link(t, "rock", "influence");
+    add_link(t, "hard-rock", "influence");
     add_genre(d, "grunge", "Grunge", GENRE_LEAF, "rock");
     add_genre(d, "nwobhm", "NWOBHM", GENRE_LEAF, "heavy-metal,hard-rock");
     add_band(d, "metallica", "Metallica", "thrash-metal");
@@ -563,7 +515,7 @@ static void break_year(dataset *d) { dataset_find_genre(d, "grunge")->origin_yea
 
 static void break_bad_type(dataset *d) { dataset_find_genre(d, "grunge")->type = GENRE_TYPE_INVALID; }
 
-static void break_self_link(dataset *d) { add_link(dataset_find_genre(d, "grunge"), "grunge"); }
+static void break_self_link(dataset *d) { add_link(dataset_find_genre(d, "grunge"), "grunge", "influence"); }
 
 static void test_replace_all_refused_by_a_constraint_changes_nothing(void **state)
 {

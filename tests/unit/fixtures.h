@@ -1,0 +1,69 @@
+/*
+ * fixtures.h — building datasets in the C unit tests.
+ *
+ * Included by the test files that need it (after cmocka.h); the helpers are
+ * static inline so a file may use only some of them.
+ */
+#ifndef MG_TEST_FIXTURES_H
+#define MG_TEST_FIXTURES_H
+
+#include "domain/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static inline void set_str(char **slot, const char *v)
+{
+    free(*slot);
+    *slot = v ? strdup(v) : NULL;
+}
+
+/* "a,b,c" -> malloc'd array of ids; "" or NULL -> none. */
+static inline char **split_ids(const char *csv, size_t *n)
+{
+    *n = 0;
+    if (!csv || !*csv)
+        return NULL;
+    char **v = calloc(strlen(csv) + 1, sizeof *v);
+    char *copy = strdup(csv), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        v[(*n)++] = strdup(t);
+    free(copy);
+    return v;
+}
+
+/* Adds a genre; its primary parent is the first of parents. */
+static inline genre *add_genre(dataset *d, const char *id, const char *name, genre_type type, const char *parents)
+{
+    genre *g = dataset_add_genre(d);
+    assert_non_null(g);
+    g->id = strdup(id);
+    g->name = strdup(name);
+    g->type = type;
+    g->parents = split_ids(parents, &g->nparents);
+    g->parent = g->nparents ? strdup(g->parents[0]) : NULL;
+    return g;
+}
+
+/* Adds a band; its primary genre is the first of genres. */
+static inline band *add_band(dataset *d, const char *id, const char *name, const char *genres)
+{
+    band *b = dataset_add_band(d);
+    assert_non_null(b);
+    b->id = strdup(id);
+    b->name = strdup(name);
+    b->genres = split_ids(genres, &b->ngenres);
+    b->primary_genre = b->ngenres ? strdup(b->genres[0]) : NULL;
+    return b;
+}
+
+/* Adds a link (to and kind may be NULL, for the tests of broken input). */
+static inline void add_link(genre *g, const char *to, const char *kind)
+{
+    g->links = realloc(g->links, (g->nlinks + 1) * sizeof *g->links);
+    g->links[g->nlinks].to = to ? strdup(to) : NULL;
+    g->links[g->nlinks].kind = kind ? strdup(kind) : NULL;
+    g->nlinks++;
+}
+
+#endif
