@@ -292,25 +292,30 @@ void codec_band_json(json_writer *w, const band *b)
     jw_object_end(w);
 }
 
+void codec_dataset_json(json_writer *w, const dataset *d)
+{
+    jw_object_begin(w);
+    jw_key(w, "format");
+    jw_string(w, DATASET_FORMAT);
+    jw_key(w, "format_version");
+    jw_int(w, DATASET_FORMAT_VERSION);
+    jw_key(w, "genres");
+    jw_array_begin(w);
+    for (size_t i = 0; i < d->ngenres; i++)
+        codec_genre_json(w, &d->genres[i]);
+    jw_array_end(w);
+    jw_key(w, "bands");
+    jw_array_begin(w);
+    for (size_t i = 0; i < d->nbands; i++)
+        codec_band_json(w, &d->bands[i]);
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
 void codec_write_dataset(const dataset *d, buf *out)
 {
     json_writer w;
     jw_init(&w, out);
-    jw_object_begin(&w);
-    jw_key(&w, "format");
-    jw_string(&w, DATASET_FORMAT);
-    jw_key(&w, "format_version");
-    jw_int(&w, DATASET_FORMAT_VERSION);
-    jw_key(&w, "genres");
-    jw_array_begin(&w);
-    for (size_t i = 0; i < d->ngenres; i++)
-        codec_genre_json(&w, &d->genres[i]);
-    jw_array_end(&w);
-    jw_key(&w, "bands");
-    jw_array_begin(&w);
-    for (size_t i = 0; i < d->nbands; i++)
-        codec_band_json(&w, &d->bands[i]);
-    jw_array_end(&w);
-    jw_object_end(&w);
+    codec_dataset_json(&w, d);
     buf_putc(out, '\n');
 }

@@ -30,6 +30,8 @@ int codec_band_from_json(const json_t *obj, band *out, const char *entry, domain
 /* Writes one genre or band object in the shared shape. */
 void codec_genre_json(json_writer *w, const genre *g);
 void codec_band_json(json_writer *w, const band *b);
+/* Writes the dataset document as one value (backups embed it). */
+void codec_dataset_json(json_writer *w, const dataset *d);
 /* Writes the dataset document. */
 void codec_write_dataset(const dataset *d, buf *out);
 

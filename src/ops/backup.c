@@ -236,22 +236,7 @@ static void write_payload(const store_dump_t *d, buf *out)
     jw_init(&w, out);
     jw_object_begin(&w);
     jw_key(&w, "dataset");
-    jw_object_begin(&w);
-    jw_key(&w, "format");
-    jw_string(&w, DATASET_FORMAT);
-    jw_key(&w, "format_version");
-    jw_int(&w, DATASET_FORMAT_VERSION);
-    jw_key(&w, "genres");
-    jw_array_begin(&w);
-    for (size_t i = 0; i < d->map.ngenres; i++)
-        codec_genre_json(&w, &d->map.genres[i]);
-    jw_array_end(&w);
-    jw_key(&w, "bands");
-    jw_array_begin(&w);
-    for (size_t i = 0; i < d->map.nbands; i++)
-        codec_band_json(&w, &d->map.bands[i]);
-    jw_array_end(&w);
-    jw_object_end(&w);
+    codec_dataset_json(&w, &d->map);
     if (d->has_users) {
         jw_key(&w, "users");
         jw_array_begin(&w);
