@@ -501,6 +501,22 @@ static int parse_count(const char *v, int *out)
     return 0;
 }
 
+/* Where prune and backups look: the named target, or the local backup
+ * directory (written to dir) and the offsite prefix when one is set. */
+static size_t backup_targets(const config *cfg, const char *target, char *dir, size_t dirlen, const char *targets[2])
+{
+    if (target) {
+        targets[0] = target;
+        return 1;
+    }
+    backup_default_dir(cfg, dir, dirlen);
+    targets[0] = dir;
+    if (!cfg->backup_offsite || !*cfg->backup_offsite)
+        return 1;
+    targets[1] = cfg->backup_offsite;
+    return 2;
+}
+
 int cmd_prune(config *cfg, int argc, char **argv)
 {
     prune_policy p = {7, 4, 12};
@@ -529,15 +545,7 @@ int cmd_prune(config *cfg, int argc, char **argv)
     }
     char err[ERRLEN], dir[4096];
     const char *targets[2];
-    size_t ntargets = 0;
-    if (target) {
-        targets[ntargets++] = target;
-    } else {
-        backup_default_dir(cfg, dir, sizeof dir);
-        targets[ntargets++] = dir;
-        if (cfg->backup_offsite && *cfg->backup_offsite)
-            targets[ntargets++] = cfg->backup_offsite;
-    }
+    size_t ntargets = backup_targets(cfg, target, dir, sizeof dir, targets);
     for (size_t t = 0; t < ntargets; t++) {
         size_t kept, removed;
         int rc;
@@ -659,15 +667,7 @@ int cmd_backups(config *cfg, int argc, char **argv)
     }
     char err[ERRLEN], dir[4096];
     const char *targets[2];
-    size_t ntargets = 0;
-    if (target) {
-        targets[ntargets++] = target;
-    } else {
-        backup_default_dir(cfg, dir, sizeof dir);
-        targets[ntargets++] = dir;
-        if (cfg->backup_offsite && *cfg->backup_offsite)
-            targets[ntargets++] = cfg->backup_offsite;
-    }
+    size_t ntargets = backup_targets(cfg, target, dir, sizeof dir, targets);
     int rc = 0;
     printf("%-21s %10s  %-24s %7s %7s %6s %7s  %-24s %s\n", "CREATED (UTC)", "SIZE", "TAG", "GENRES", "BANDS", "USERS",
            "AUDIT", "VERIFIED", "LOCATION");
