@@ -1156,41 +1156,54 @@
         links: links.value.map((to) => ({ to, kind: 'influence' })).concat(otherLinks),
       };
       if (!editing && idField.control.value.trim() !== '') body.id = idField.control.value.trim();
-      setBusy(submit, true, 'Saving…');
-      try {
-        const saved = editing
-          ? await api('PUT', '/api/v1/genres/' + encodeURIComponent(cur.id), body)
-          : await api('POST', '/api/v1/genres', body);
-        invalidateGraph();
-        const sid = (saved && saved.id) || body.id || cur.id;
-        const sname = (saved && saved.name) || body.name;
-        state.notice = {
-          text: (editing ? 'Saved genre “' : 'Created genre “') + sname + '”.',
-          links: [
-            { href: '/genres/' + encodeURIComponent(sid), text: 'View on the map' },
-            { href: '/admin/genres/' + encodeURIComponent(sid) + '/edit', text: 'Edit again' },
-          ],
-        };
-        state.flash = { kind: 'genres', id: sid };
-        navigate('/admin#genres');
-      } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
-        setBusy(submit, false);
-        showErrors(form, fields, err, summary);
-      }
+      await saveEntity('genres', 'genre', editing, cur, body, { submit, form, fields, summary });
     });
 
     applyType();
-    add(view, 
-      h('p', { class: 'crumbs' }, h('a', { href: '/admin#genres' }, '← Genres')),
+    return formPage(view, 'genres', 'genre', editing, cur, form);
+  }
+
+  /* ---------- genre and band forms: saving and the page around them ---------- */
+
+  // Sends the form's body (PUT when editing, POST when creating), then goes
+  // back to the list with a notice; server errors are shown next to their fields.
+  async function saveEntity(kind, noun, editing, cur, body, { submit, form, fields, summary }) {
+    setBusy(submit, true, 'Saving…');
+    try {
+      const saved = editing
+        ? await api('PUT', '/api/v1/' + kind + '/' + encodeURIComponent(cur.id), body)
+        : await api('POST', '/api/v1/' + kind, body);
+      invalidateGraph();
+      const sid = (saved && saved.id) || body.id || cur.id;
+      const sname = (saved && saved.name) || body.name;
+      state.notice = {
+        text: (editing ? 'Saved ' : 'Created ') + noun + ' “' + sname + '”.',
+        links: [
+          { href: '/' + kind + '/' + encodeURIComponent(sid), text: 'View on the map' },
+          { href: '/admin/' + kind + '/' + encodeURIComponent(sid) + '/edit', text: 'Edit again' },
+        ],
+      };
+      state.flash = { kind, id: sid };
+      navigate('/admin#' + kind);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      setBusy(submit, false);
+      showErrors(form, fields, err, summary);
+    }
+  }
+
+  // The heading, crumbs and links around a genre or band form; returns the page title.
+  function formPage(view, kind, noun, editing, cur, form) {
+    add(view,
+      h('p', { class: 'crumbs' }, h('a', { href: '/admin#' + kind }, '← ' + kind[0].toUpperCase() + kind.slice(1))),
       h('div', { class: 'page-head' }, [
-        h('h1', { id: 'form-title', tabindex: '-1' }, editing ? 'Edit genre' : 'New genre'),
-        editing ? h('a', { href: '/genres/' + encodeURIComponent(cur.id), class: 'view-link' }, 'View on the map') : null,
+        h('h1', { id: 'form-title', tabindex: '-1' }, (editing ? 'Edit ' : 'New ') + noun),
+        editing ? h('a', { href: '/' + kind + '/' + encodeURIComponent(cur.id), class: 'view-link' }, 'View on the map') : null,
       ]),
       editing ? h('p', { class: 'subtitle' }, cur.name) : null,
       form,
     );
-    return editing ? 'Edit ' + cur.name : 'New genre';
+    return editing ? 'Edit ' + cur.name : 'New ' + noun;
   }
 
   /* ---------- band form ---------- */
@@ -1310,41 +1323,11 @@
       }
       const body = { name: name.control.value, primary_genre: primarySel.value || null, genres: genres.value };
       if (!editing && idField.control.value.trim() !== '') body.id = idField.control.value.trim();
-      setBusy(submit, true, 'Saving…');
-      try {
-        const saved = editing
-          ? await api('PUT', '/api/v1/bands/' + encodeURIComponent(cur.id), body)
-          : await api('POST', '/api/v1/bands', body);
-        invalidateGraph();
-        const sid = (saved && saved.id) || body.id || cur.id;
-        const sname = (saved && saved.name) || body.name;
-        state.notice = {
-          text: (editing ? 'Saved band “' : 'Created band “') + sname + '”.',
-          links: [
-            { href: '/bands/' + encodeURIComponent(sid), text: 'View on the map' },
-            { href: '/admin/bands/' + encodeURIComponent(sid) + '/edit', text: 'Edit again' },
-          ],
-        };
-        state.flash = { kind: 'bands', id: sid };
-        navigate('/admin#bands');
-      } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
-        setBusy(submit, false);
-        showErrors(form, fields, err, summary);
-      }
+      await saveEntity('bands', 'band', editing, cur, body, { submit, form, fields, summary });
     });
 
     fillPrimary();
-    add(view, 
-      h('p', { class: 'crumbs' }, h('a', { href: '/admin#bands' }, '← Bands')),
-      h('div', { class: 'page-head' }, [
-        h('h1', { id: 'form-title', tabindex: '-1' }, editing ? 'Edit band' : 'New band'),
-        editing ? h('a', { href: '/bands/' + encodeURIComponent(cur.id), class: 'view-link' }, 'View on the map') : null,
-      ]),
-      editing ? h('p', { class: 'subtitle' }, cur.name) : null,
-      form,
-    );
-    return editing ? 'Edit ' + cur.name : 'New band';
+    return formPage(view, 'bands', 'band', editing, cur, form);
   }
 
   /* ---------- users ---------- */
