@@ -308,6 +308,21 @@ int sq_audit_add(store *s, const store_audit *a, char *err, size_t errlen)
     return sq_audit_insert(sq_db(s), a, err, errlen);
 }
 
+/* An audit row from the columns id, at, actor, action, entity_type,
+ * entity_id, before_json, after_json (in that order). */
+void sq_read_audit(sqlite3_stmt *st, store_audit *a)
+{
+    memset(a, 0, sizeof *a);
+    a->id = sqlite3_column_int64(st, 0);
+    sq_column_copy(st, 1, a->at, sizeof a->at);
+    a->actor = sq_column_dup(st, 2);
+    sq_column_copy(st, 3, a->action, sizeof a->action);
+    sq_column_copy(st, 4, a->entity_type, sizeof a->entity_type);
+    a->entity_id = sq_column_dup(st, 5);
+    a->before_json = sq_column_dup(st, 6);
+    a->after_json = sq_column_dup(st, 7);
+}
+
 int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,
                   char *err, size_t errlen)
 {
@@ -338,15 +353,7 @@ int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries
             break;
         *entries = grown;
         store_audit *a = &(*entries)[(*count)++];
-        memset(a, 0, sizeof *a);
-        a->id = sqlite3_column_int64(st, 0);
-        sq_column_copy(st, 1, a->at, sizeof a->at);
-        a->actor = sq_column_dup(st, 2);
-        sq_column_copy(st, 3, a->action, sizeof a->action);
-        sq_column_copy(st, 4, a->entity_type, sizeof a->entity_type);
-        a->entity_id = sq_column_dup(st, 5);
-        a->before_json = sq_column_dup(st, 6);
-        a->after_json = sq_column_dup(st, 7);
+        sq_read_audit(st, a);
     }
     sqlite3_finalize(st);
     rc = step == SQLITE_DONE ? 0 : sq_fail(db, "reading the audit log", err, errlen);

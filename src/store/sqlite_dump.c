@@ -87,15 +87,7 @@ static int dump_audit(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
             out->audit = grown;
         }
         store_audit *a = &out->audit[out->naudit++];
-        memset(a, 0, sizeof *a);
-        a->id = sqlite3_column_int64(st, 0);
-        sq_column_copy(st, 1, a->at, sizeof a->at);
-        a->actor = sq_column_dup(st, 2);
-        sq_column_copy(st, 3, a->action, sizeof a->action);
-        sq_column_copy(st, 4, a->entity_type, sizeof a->entity_type);
-        a->entity_id = sq_column_dup(st, 5);
-        a->before_json = sq_column_dup(st, 6);
-        a->after_json = sq_column_dup(st, 7);
+        sq_read_audit(st, a);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : sq_fail(db, "reading the audit log", err, errlen);

@@ -48,6 +48,7 @@ int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, 
 int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,
                   char *err, size_t errlen);
 int sq_audit_add(store *s, const store_audit *a, char *err, size_t errlen);
+void sq_read_audit(sqlite3_stmt *st, store_audit *a);
 int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen);
 
 /* Whole-database copies (sqlite_dump.c). */
