@@ -17,8 +17,6 @@
 #include "ops/seed.h"
 #include "store/store.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,12 +102,7 @@ static int cmd_serve(config *cfg, int argc, char **argv)
      * exists (the layout thread, the workers), so they inherit the mask and
      * SIGTERM can never end the process from under a drain. */
     sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    sigaddset(&signals, SIGUSR2);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    http_block_signals(&signals);
     char err[4096];
     if (http_set_trusted_proxies(cfg->trusted_proxies, err, sizeof err) != 0) {
         fprintf(stderr, "musicgraph serve: %s\n", err);

@@ -13,6 +13,7 @@
 #ifndef MG_HTTP_H
 #define MG_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,11 @@ typedef struct http_server_config {
     char **argv;
     void *ctx;
 } http_server_config;
+
+/* Blocks the signals the server waits for (SIGTERM, SIGINT, SIGHUP, SIGUSR2)
+ * in the calling thread, filling set with them, and ignores SIGPIPE. Call it
+ * before starting any thread so that every thread inherits the mask. */
+void http_block_signals(sigset_t *set);
 
 /* Listens (or takes the socket systemd passed), serves until SIGTERM or
  * SIGINT, then stops accepting, lets in-flight requests finish (bounded by

@@ -377,6 +377,17 @@ static int upgrade(const http_server_config *cfg, int listen_fd)
     return 1;
 }
 
+void http_block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, set, NULL); /* inherited by every thread created after */
+    signal(SIGPIPE, SIG_IGN);
+}
+
 int http_server_run(const http_server_config *cfg, http_router *rt, char *err, size_t errlen)
 {
     router = rt;
@@ -384,13 +395,7 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     atomic_store(&stopping, 0);
 
     sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    sigaddset(&signals, SIGUSR2);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL); /* inherited by the workers */
-    signal(SIGPIPE, SIG_IGN);
+    http_block_signals(&signals);
 
     int fd = cfg->listen_fd >= 0 ? cfg->listen_fd : http_open_listener(cfg->listen, err, errlen);
     if (fd < 0)
