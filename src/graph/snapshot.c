@@ -272,6 +272,9 @@ static int build_list_docs(graph_snapshot *s)
     jw_object_begin(&w);
     jw_key(&w, "version");
     jw_int(&w, s->version);
+    /* false while some positions are provisional: the explorer asks again. */
+    jw_key(&w, "laid_out");
+    jw_bool(&w, graph_layout_covers(s->layout, d));
     jw_key(&w, "genres");
     jw_array_begin(&w);
     for (size_t i = 0; i < d->ngenres; i++) {
@@ -505,7 +508,10 @@ graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_l
     s->version = version;
     s->data = *d;
     memset(d, 0, sizeof *d);
-    if (build_indexes(s) != 0 || build_docs(s) != 0 || graph_build_search(s) != 0 || graph_build_explore(s) != 0) {
+    /* Every node gets a position before the documents are written: placed
+     * now where the layout has none yet, laid out by the layout thread. */
+    if (build_indexes(s) != 0 || graph_layout_fill(&s->layout, s) != 0 || build_docs(s) != 0 ||
+        graph_build_search(s) != 0 || graph_build_explore(s) != 0) {
         snprintf(err, errlen, "out of memory building the snapshot");
         graph_release(s);
         return NULL;

@@ -23,6 +23,7 @@
 #include "core/buf.h"
 #include "domain/model.h"
 #include "graph/internal.h"
+#include "graph/positions.h"
 #include "graph/snapshot.h"
 
 #include <jansson.h>
@@ -180,6 +181,90 @@ static void test_build_takes_over_the_dataset_and_indexes_it(void **state)
     assert_false(graph_find_genre(s, "", &i));
     assert_true(graph_bytes(s) > 0);
     graph_release(s);
+}
+
+/* Every node of the graph document has a finite position, distinct from the
+ * others; laid_out says whether they all come from the layout. */
+static json_t *positions_of(const graph_snapshot *s, int laid_out)
+{
+    json_t *doc = parse_blob(graph_doc_graph(s));
+    assert_true(json_is_boolean(json_object_get(doc, "laid_out")));
+    assert_int_equal(json_is_true(json_object_get(doc, "laid_out")), laid_out);
+    for (int k = 0; k < 2; k++) {
+        json_t *list = json_object_get(doc, k ? "bands" : "genres"), *a, *b;
+        size_t i, j;
+        json_array_foreach(list, i, a)
+        {
+            assert_true(json_is_number(json_object_get(a, "x")) && json_is_number(json_object_get(a, "y")));
+            json_array_foreach(list, j, b) if (j > i &&
+                                               json_number_value(json_object_get(a, "x")) ==
+                                                   json_number_value(json_object_get(b, "x")) &&
+                                               json_number_value(json_object_get(a, "y")) ==
+                                                   json_number_value(json_object_get(b, "y")))
+                fail_msg("two nodes share a point");
+        }
+    }
+    return doc;
+}
+
+static double coordinate(json_t *doc, const char *list, const char *id, const char *axis)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(doc, list), i,
+                       item) if (strcmp(json_string_value(json_object_get(item, "id")), id) ==
+                                 0) return json_number_value(json_object_get(item, axis));
+    fail_msg("%s not in %s", id, list);
+    return 0;
+}
+
+/* The explorer never has to place a node: a snapshot without a layout
+ * places every node; a rebuild keeps the known positions and places the
+ * new node next to its genre; the layout thread's result replaces the
+ * provisional positions and then covers the map. */
+static void test_every_node_is_placed_before_the_layout_runs(void **state)
+{
+    (void)state;
+    char err[256];
+    graph_snapshot *s = build_small();
+    assert_false(graph_layout_covers(graph_layout_of(s), graph_dataset(s)));
+    json_decref(positions_of(s, 0));
+
+    graph_layout *computed = graph_layout_compute(s, graph_layout_of(s), err, sizeof err);
+    assert_non_null(computed);
+    assert_true(graph_layout_covers(computed, graph_dataset(s)));
+    dataset d;
+    assert_int_equal(dataset_copy(&d, graph_dataset(s)), 0);
+    graph_snapshot *laid = graph_build_laid_out(&d, 8, graph_layout_copy(computed), err, sizeof err);
+    assert_non_null(laid);
+    json_t *before = positions_of(laid, 1);
+
+    /* An edit adds a band to grunge. */
+    assert_int_equal(dataset_copy(&d, graph_dataset(laid)), 0);
+    add_band(&d, "mudhoney", "Mudhoney", "grunge");
+    graph_snapshot *edited = graph_build_laid_out(&d, 9, graph_layout_copy(computed), err, sizeof err);
+    assert_non_null(edited);
+    json_t *after = positions_of(edited, 0);
+    for (const char *const *id = (const char *const[]){"rock", "grunge", "doom-metal", NULL}; *id; id++) {
+        assert_true(coordinate(before, "genres", *id, "x") == coordinate(after, "genres", *id, "x"));
+        assert_true(coordinate(before, "genres", *id, "y") == coordinate(after, "genres", *id, "y"));
+    }
+    double dx = coordinate(after, "bands", "mudhoney", "x") - coordinate(after, "genres", "grunge", "x");
+    double dy = coordinate(after, "bands", "mudhoney", "y") - coordinate(after, "genres", "grunge", "y");
+    double ex = coordinate(after, "bands", "nirvana", "x") - coordinate(after, "genres", "grunge", "x");
+    double ey = coordinate(after, "bands", "nirvana", "y") - coordinate(after, "genres", "grunge", "y");
+    assert_true(dx * dx + dy * dy < 4 * (ex * ex + ey * ey)); /* about as near as its labelmate */
+
+    graph_layout *refined = graph_layout_compute(edited, graph_layout_of(edited), err, sizeof err);
+    assert_non_null(refined);
+    assert_true(graph_layout_covers(refined, graph_dataset(edited)));
+    graph_layout_free(refined);
+    graph_layout_free(computed);
+    json_decref(before);
+    json_decref(after);
+    graph_release(s);
+    graph_release(laid);
+    graph_release(edited);
 }
 
 static void test_family_of_a_deep_genre_is_its_root_by_primary_parents(void **state)
@@ -843,6 +928,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_publish_acquire_release_reference_counts),
         cmocka_unit_test(test_build_takes_over_the_dataset_and_indexes_it),
+        cmocka_unit_test(test_every_node_is_placed_before_the_layout_runs),
         cmocka_unit_test(test_family_of_a_deep_genre_is_its_root_by_primary_parents),
         cmocka_unit_test(test_genre_doc_has_fields_children_and_bands_sorted_by_name),
         cmocka_unit_test(test_list_docs_are_sorted_by_name_and_counted),
