@@ -8,9 +8,9 @@
 //   node bench/first-frame.mjs MUSICGRAPH_URL [RUNS] [FA2_ITERATIONS]
 //
 // 1. Waits until musicgraph's background layout has finished: polls
-//    /api/v1/graph until every genre carries "x" and "y" (so the explorer
-//    takes the server's positions, which is the case being measured), and
-//    reads the layout time the server reports on /metrics.
+//    /api/v1/graph until it says "laid_out" (every position is final, which
+//    is the case being measured), and reads the layout time the server
+//    reports on /metrics.
 // 2. Serves bench/fa2/ from a small node server on 127.0.0.1 (never from
 //    musicgraph): the page, sigma.min.js and graphology.umd.min.js from
 //    node_modules (the files the binary embeds), graphology-layout-
@@ -36,7 +36,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../tests/lib/browser.mjs';
 
 const [mgUrl, runsArg, itersArg] = process.argv.slice(2);
 if (!mgUrl) {
@@ -49,18 +49,6 @@ const VIEWPORT = { width: 1280, height: 800 };
 const BG = [0x0f, 0x13, 0x1a];
 const LAYOUT_WAIT_MS = 180000;
 const PAGE_TIMEOUT_MS = 180000;
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -93,7 +81,7 @@ async function waitLaidOut() {
     const res = await get(mgUrl + '/api/v1/graph');
     if (res.status === 200) {
       const doc = JSON.parse(res.body.toString('utf8'));
-      if (doc.genres.length && doc.genres.every((g) => Number.isFinite(g.x) && Number.isFinite(g.y)))
+      if (doc.laid_out === true && doc.genres.length)
         return { waited_ms: Date.now() - t0, genres: doc.genres.length };
     }
     if (Date.now() - t0 > LAYOUT_WAIT_MS) throw new Error(`no positions in /api/v1/graph after ${LAYOUT_WAIT_MS} ms`);
@@ -255,7 +243,7 @@ try {
   const fa2Url = `http://127.0.0.1:${server.address().port}/?iterations=${ITERATIONS}`;
   const oursUrl = mgUrl + '/';
 
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   decoder = await (await browser.newContext()).newPage();
   const runs = { ours: [], fa2: [] };
   const urls = { ours: oursUrl, fa2: fa2Url };

@@ -12,21 +12,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { launchChromium, watchPage } from '../lib/browser.mjs';
 import { startServer } from '../lib/server.mjs';
 
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 const BG = [0x0f, 0x13, 0x1a];
 
 let server;
@@ -35,8 +23,14 @@ let graphDoc;
 
 before(async () => {
   server = await startServer();
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  graphDoc = await api('/api/v1/graph');
+  browser = await launchChromium();
+  // Every node is placed from the start; wait for the final layout so that
+  // every test sees the same map.
+  const deadline = Date.now() + 60000;
+  do {
+    graphDoc = await api('/api/v1/graph');
+    if (!graphDoc.laid_out) await new Promise((r) => setTimeout(r, 200));
+  } while (!graphDoc.laid_out && Date.now() < deadline);
 });
 
 after(async () => {
@@ -60,20 +54,7 @@ const genreName = (id) => graphDoc.genres.find((g) => g.id === id).name;
 async function openPage(t, path, { width = 1280, height = 800, expectStatus = 200 } = {}) {
   const context = await browser.newContext({ viewport: { width, height } });
   const page = await context.newPage();
-  const problems = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    d.dismiss().catch(() => {});
-  });
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  const problems = await watchPage(page);
   t.after(async () => {
     await context.close();
   });

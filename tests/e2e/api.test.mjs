@@ -526,6 +526,34 @@ test('assets referenced by the page are served immutable with the right type', {
   assert.equal((await get('/assets/app.js')).status, 404);
 });
 
+test('the UI is ES modules importing each other by hashed name, each preloaded by the page', { timeout: TEST_TIMEOUT }, async () => {
+  {
+    const html = (await get('/')).body.toString('utf8');
+    const entry = [...html.matchAll(/<script type="module" src="(\/assets\/[^"]+)"><\/script>/g)].map((m) => m[1]);
+    assert.equal(entry.length, 1, 'one module entry point');
+    const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="(\/assets\/[^"]+)">/g)].map((m) => m[1]));
+    // Walk the import graph from the entry: every import is a hashed sibling
+    // that is served, and every module reached is preloaded by the page.
+    const seen = new Set();
+    const queue = [...entry];
+    while (queue.length) {
+      const url = queue.pop();
+      if (seen.has(url)) continue;
+      seen.add(url);
+      const mod = await get(url, { 'accept-encoding': 'identity' });
+      assert.equal(mod.status, 200, url);
+      assert.match(mod.headers['content-type'], /^text\/javascript/);
+      for (const m of mod.body.toString('utf8').matchAll(/^import [^;]*? from '([^']+)';$/gm)) {
+        assert.match(m[1], /^\.\/[a-z0-9-]+\.[0-9a-f]{8}\.js$/, `${url} imports ${m[1]} by its hashed name`);
+        queue.push('/assets/' + m[1].slice(2));
+      }
+    }
+    assert.ok(seen.size > 3, `the explorer is several modules (${seen.size})`);
+    for (const url of seen) if (!entry.includes(url)) assert.ok(preloaded.has(url), `${url} is preloaded`);
+    assert.equal(preloaded.size, seen.size - 1, 'nothing else is preloaded');
+  }
+});
+
 test('genre pages carry the genre name in the title and a description', { timeout: TEST_TIMEOUT }, async () => {
   const { json: d } = await getJson('/api/v1/genres/death-metal');
   const res = await get('/genres/death-metal');

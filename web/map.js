@@ -1,0 +1,522 @@
+/*
+ * map.js — the map: the graphology graph and its sigma renderer (WebGL),
+ * the band list of the open genre, highlighting, and the camera.
+ *
+ * Positions come from the server (src/graph places every node); the map
+ * never lays anything out except the band list beside an open genre. Node
+ * attributes never use the name "type": sigma reads it as the WebGL program
+ * name.
+ */
+import { reducedMotion } from './dom.js';
+import { LABEL_FONT, drawHover, drawLabel, labelFont, textWidth } from './labels.js';
+import { NODE_SIZE, bandKey, colorOfGenre, el, genreKey, nameOf, state } from './model.js';
+import { BG, mix } from './palette.js';
+
+const BAND_COLOR = '#e9edf3';
+// Opaque colours only: sigma blends translucent edges additively, which
+// makes them brighter instead of fainter where they cross.
+const INFLUENCE = '#d6c496';
+const SECONDARY_PARENT = '#96a3b8';
+const DIM_EDGE_COLOR = '#1a202a';
+
+export function buildGraph() {
+  const graph = new graphology.Graph({ type: 'directed', multi: false, allowSelfLoops: false });
+  for (const g of state.genres.values()) {
+    const color = colorOfGenre(g.id);
+    graph.addNode(genreKey(g.id), {
+      x: g.x,
+      y: g.y,
+      size: NODE_SIZE[g.type] * (g.type === 'root' ? Math.sqrt(state.sizeScale) : state.sizeScale),
+      color,
+      dimColor: mix(color, BG, 0.22),
+      label: g.name,
+      kind: 'genre',
+      id: g.id,
+      level: g.type,
+      forceLabel: g.type === 'root' && !state.small,
+      zIndex: g.type === 'root' ? 3 : g.type === 'intermediate' ? 2 : 1,
+    });
+  }
+  for (const g of state.genres.values()) {
+    const from = genreKey(g.id);
+    for (const p of g.parents) {
+      if (!state.genres.has(p) || p === g.id) continue;
+      const to = genreKey(p);
+      if (graph.hasEdge(from, to)) continue;
+      const primary = p === g.parent;
+      const base = primary ? colorOfGenre(g.id) : SECONDARY_PARENT;
+      graph.addEdgeWithKey('p:' + g.id + '>' + p, from, to, {
+        relation: primary ? 'parent' : 'parent2',
+        size: primary ? 1.4 : 1,
+        color: mix(base, BG, primary ? 0.42 : 0.3),
+        hiColor: mix(base, BG, 0.9),
+        zIndex: 1,
+      });
+    }
+  }
+  for (const g of state.genres.values()) {
+    for (const l of g.links) {
+      if (!l || !state.genres.has(l.to) || l.to === g.id) continue;
+      const a = genreKey(g.id);
+      const b = genreKey(l.to);
+      if (graph.hasEdge(a, b) || graph.hasEdge(b, a)) continue;
+      graph.addEdgeWithKey('i:' + g.id + '>' + l.to, a, b, {
+        relation: 'influence',
+        size: 1,
+        color: mix(INFLUENCE, BG, 0.22),
+        hiColor: mix(INFLUENCE, BG, 0.85),
+        zIndex: 0,
+      });
+    }
+  }
+  return graph;
+}
+
+// The frame of the map: every genre with a margin.
+function bbox(genres) {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const p of genres) {
+    x0 = Math.min(x0, p.x);
+    x1 = Math.max(x1, p.x);
+    y0 = Math.min(y0, p.y);
+    y1 = Math.max(y1, p.y);
+  }
+  if (!isFinite(x0)) return { x: [-1, 1], y: [-1, 1] };
+  const pad = Math.max(x1 - x0, y1 - y0, 1) * 0.04;
+  return { x: [x0 - pad, x1 + pad], y: [y0 - pad, y1 + pad] };
+}
+
+// Pixels per graph unit at a given camera ratio (sizes are in screen
+// pixels, positions in graph units; band lists are laid out in pixels).
+function pxPerUnit(ratio) {
+  const r = state.renderer;
+  const cam = r.getCamera().getState();
+  const cs = { x: cam.x, y: cam.y, angle: 0, ratio };
+  const a = r.graphToViewport({ x: 0, y: 0 }, { cameraState: cs });
+  const b = r.graphToViewport({ x: state.unit * 10, y: 0 }, { cameraState: cs });
+  return Math.max(1e-6, Math.hypot(b.x - a.x, b.y - a.y) / (state.unit * 10));
+}
+
+/*
+ * Shows the bands of one genre as a list: one or more columns of small
+ * nodes beside the genre, so every label has its own row at the focus
+ * zoom. The block goes on the side (right, left, below, above) that covers
+ * the fewest genres.
+ */
+export function expand(genreId) {
+  if (state.expanded === genreId) return;
+  collapse();
+  const graph = state.graph;
+  const gk = genreKey(genreId);
+  if (!graph.hasNode(gk)) return;
+  state.expanded = genreId;
+  const ids = state.bandsOf.get(genreId) || [];
+  if (!ids.length) return;
+  const g = graph.getNodeAttributes(gk);
+  const ratio = Math.min(state.renderer.getCamera().getState().ratio, state.focusRatio);
+  const ppu = pxPerUnit(ratio);
+  const visible = panelCover();
+  const font = '400 12px ' + LABEL_FONT;
+
+  const ROW = state.small ? 19 : 21;
+  const maxRows = Math.max(5, Math.floor((Math.max(visible.height, 160) * 0.85) / ROW));
+  // Column geometry of a list in pixels: rows per column, each column's
+  // offset from the side nearest the genre, total width.
+  const measure = (list, cols) => {
+    const rows = Math.ceil(list.length / cols);
+    const colX = [];
+    let w = 0;
+    for (let c = 0; c < cols; c++) {
+      colX.push(w);
+      let widest = 0;
+      for (let r = 0; r < rows; r++) {
+        const bid = list[c * rows + r];
+        if (bid) widest = Math.max(widest, textWidth(nameOf('band', bid), font));
+      }
+      w += NODE_SIZE.band * 2 + 6 + Math.min(widest, 220) + 22;
+    }
+    return { rows, colX, w };
+  };
+  const gap = (g.size + 30) / ppu;
+  // On the right the genre's own label is in the way.
+  const gapRight = (g.size + textWidth(g.label || '', labelFont(g)) + 44) / ppu;
+  const blocks = []; // {list, side, x0 (left edge), top, rows, colX, w}
+
+  if (ids.length > maxRows && visible.width >= 640) {
+    // A long list is split in two, left and right of the genre (the left
+    // half mirrored), so no edge has to cross a column of labels.
+    const half = Math.ceil(ids.length / 2);
+    const parts = [ids.slice(0, half), ids.slice(half)];
+    parts.forEach((list, i) => {
+      const m = measure(list, Math.ceil(list.length / maxRows));
+      // Wider gaps than for one list: the edges fan out instead of
+      // running almost vertically along the dots.
+      const x0 = i === 0 ? g.x - gap - 70 / ppu - m.w / ppu : g.x + gapRight + 40 / ppu;
+      blocks.push(Object.assign({ list, side: i === 0 ? 'left' : 'right', x0, top: g.y + (m.rows * ROW) / ppu / 2 }, m));
+    });
+  } else {
+    // As many columns as the height needs, as few as the width allows (a
+    // list taller than the screen can be panned; a cut-off column cannot
+    // be read).
+    let m = measure(ids, Math.ceil(ids.length / maxRows));
+    while (m.colX.length > 1 && m.w > visible.width * 0.75) m = measure(ids, m.colX.length - 1);
+    const blockW = m.w / ppu;
+    const blockH = (m.rows * ROW) / ppu;
+    // Candidate places as [left, top] in graph units (y grows upwards).
+    const cand = [
+      [g.x + gapRight, g.y + blockH / 2, 'right'],
+      [g.x - gap - blockW, g.y + blockH / 2, 'left'],
+      // Above and below, the first column of dots sits on the genre's
+      // axis so the edges run along the dots, not through the labels.
+      [g.x - (NODE_SIZE.band + 2) / ppu, g.y - gap, 'right'],
+      [g.x - (NODE_SIZE.band + 2) / ppu, g.y + gap + blockH, 'right'],
+    ];
+    const margin = 14 / ppu;
+    // Labels run to the right of their discs: a disc up to a label's
+    // width left of the block still collides with it.
+    const labelRoom = 110 / ppu;
+    const neighbours = new Set(graph.neighbors(gk));
+    let best = cand[0];
+    let bestScore = Infinity;
+    for (const c of cand) {
+      const [x0, top] = c;
+      let score = 0;
+      graph.forEachNode((key, a) => {
+        if (key === gk) return;
+        if (a.x > x0 - margin - labelRoom && a.x < x0 + blockW + margin && a.y < top + margin && a.y > top - blockH - margin) {
+          // Neighbours stay lit and labelled while the genre is selected.
+          const weight = (a.level === 'root' ? 4 : a.level === 'intermediate' ? 2 : 1) * (neighbours.has(key) ? 3 : 1);
+          score += a.x < x0 - margin ? weight / 2 : weight;
+        }
+      });
+      if (score < bestScore) {
+        best = c;
+        bestScore = score;
+      }
+    }
+    blocks.push(Object.assign({ list: ids, side: best[2], x0: best[0], top: best[1] }, m));
+  }
+
+  const edgeColor = mix(colorOfGenre(genreId), BG, 0.45);
+  const edgeHi = mix(colorOfGenre(genreId), BG, 0.85);
+  for (const b of blocks) {
+    b.list.forEach((bid, i) => {
+      const c = Math.floor(i / b.rows);
+      const r = i % b.rows;
+      const inset = (b.colX[c] + NODE_SIZE.band + 2) / ppu;
+      // Left of the genre the list is mirrored (labels to the left of
+      // their dots) so the edges do not run through the labels.
+      graph.addNode(bandKey(bid), {
+        x: b.side === 'left' ? b.x0 + b.w / ppu - inset : b.x0 + inset,
+        y: b.top - ((r + 0.5) * ROW) / ppu,
+        labelSide: b.side,
+        size: NODE_SIZE.band,
+        color: BAND_COLOR,
+        dimColor: mix(BAND_COLOR, BG, 0.25),
+        label: nameOf('band', bid),
+        kind: 'band',
+        id: bid,
+        level: 'band',
+        zIndex: 4,
+      });
+      graph.addEdgeWithKey('b:' + bid + '>' + genreId, bandKey(bid), gk, {
+        relation: 'band',
+        size: 0.8,
+        color: edgeColor,
+        hiColor: edgeHi,
+        zIndex: 2,
+      });
+    });
+  }
+}
+
+export function collapse() {
+  if (state.expanded === null) return;
+  const graph = state.graph;
+  graph.forEachNode((key, attr) => {
+    if (attr.kind === 'band') graph.dropNode(key);
+  });
+  if (state.hovered && !graph.hasNode(state.hovered)) state.hovered = null;
+  state.expanded = null;
+}
+
+/* ---------- highlighting ---------- */
+
+function neighbourhood(key) {
+  const set = new Set([key]);
+  if (state.graph.hasNode(key)) state.graph.forEachNeighbor(key, (n) => set.add(n));
+  return set;
+}
+
+export function recomputeFocus() {
+  const graph = state.graph;
+  let focus = null;
+  const sel = state.selected;
+  if (state.hovered && graph.hasNode(state.hovered)) {
+    focus = neighbourhood(state.hovered);
+    if (sel) focus.add(sel.kind === 'genre' ? genreKey(sel.id) : bandKey(sel.id));
+  } else if (sel && sel.kind === 'genre') {
+    focus = neighbourhood(genreKey(sel.id));
+  } else if (sel && sel.kind === 'band') {
+    focus = neighbourhood(bandKey(sel.id));
+    const b = state.bands.get(sel.id);
+    if (b) for (const gid of b.genres) focus.add(genreKey(gid));
+    if (state.expanded) focus.add(genreKey(state.expanded));
+  }
+  state.hiEdges = null;
+  const path = state.path;
+  if (!state.hovered && path && sel && sel.kind === 'genre' && sel.id === path.from) {
+    focus = new Set(path.nodes);
+    state.hiEdges = path.edges;
+  }
+  state.focus = focus;
+  if (state.renderer) state.renderer.refresh({ skipIndexation: true });
+}
+
+function nodeReducer(key, attr) {
+  const sel = state.selected;
+  const selKey = sel ? (sel.kind === 'genre' ? genreKey(sel.id) : bandKey(sel.id)) : null;
+  if (key === selKey || key === state.hovered) {
+    attr.highlighted = true;
+    attr.forceLabel = true;
+    attr.zIndex = 10;
+    return attr;
+  }
+  if (state.focus) {
+    if (state.focus.has(key)) {
+      attr.forceLabel = true;
+      attr.zIndex = (attr.zIndex || 0) + 5;
+    } else {
+      attr.color = attr.dimColor;
+      attr.label = null;
+      attr.forceLabel = false;
+    }
+  }
+  return attr;
+}
+
+function edgeReducer(key, attr) {
+  if (!state.focus) return attr;
+  const graph = state.graph;
+  const s = graph.source(key);
+  const t = graph.target(key);
+  const sel = state.selected;
+  const centre = state.hovered || (sel ? (sel.kind === 'genre' ? genreKey(sel.id) : bandKey(sel.id)) : null);
+  const hi = state.hiEdges ? state.hiEdges.has(key) : (s === centre || t === centre) && state.focus.has(s) && state.focus.has(t);
+  if (hi) {
+    attr.zIndex = 5;
+    attr.size = (attr.size || 1) + 0.6;
+    attr.color = attr.hiColor || attr.color;
+    return attr;
+  }
+  attr.color = DIM_EDGE_COLOR;
+  attr.zIndex = 0;
+  return attr;
+}
+
+/* ---------- camera ---------- */
+
+// Pixel offset from the canvas centre to the centre of the part of the map
+// the panel does not cover (side panel on wide screens, bottom sheet on
+// narrow ones).
+export function panelCover() {
+  const c = el.graph.getBoundingClientRect();
+  const none = { right: 0, bottom: 0, width: c.width, height: c.height };
+  if (el.panel.hidden) return none;
+  const p = el.panel.getBoundingClientRect();
+  if (p.width === 0 || p.height === 0) return none;
+  if (p.width < c.width * 0.9 && p.left > c.left + c.width / 3) {
+    const right = Math.max(0, c.right - p.left);
+    return { right, bottom: 0, width: c.width - right, height: c.height };
+  }
+  const bottom = Math.max(0, c.bottom - p.top);
+  return { right: 0, bottom, width: c.width, height: c.height - bottom };
+}
+
+function visibleCentreOffset() {
+  const cover = panelCover();
+  return { dx: -cover.right / 2, dy: -cover.bottom / 2 };
+}
+
+// Where to look when a node is selected: a genre with its band list is
+// framed together with the list, anything else on itself.
+function focusPoint(key) {
+  const graph = state.graph;
+  const attr = graph.getNodeAttributes(key);
+  if (attr.kind !== 'genre' || state.expanded !== attr.id) return { x: attr.x, y: attr.y };
+  let x0 = attr.x;
+  let x1 = attr.x;
+  let y0 = attr.y;
+  let y1 = attr.y;
+  graph.forEachNeighbor(key, (n, a) => {
+    if (a.kind !== 'band') return;
+    x0 = Math.min(x0, a.x);
+    x1 = Math.max(x1, a.x);
+    y0 = Math.min(y0, a.y);
+    y1 = Math.max(y1, a.y);
+  });
+  return { x: (x0 + x1) / 2, y: (y0 + y1) / 2 };
+}
+
+export function focusCamera(key, opts) {
+  if (!state.renderer || !state.graph.hasNode(key)) return Promise.resolve();
+  const ratio = Math.min(state.renderer.getCamera().getState().ratio, state.focusRatio);
+  return moveCamera(focusPoint(key), ratio, opts);
+}
+
+// Frames a set of nodes (a path) in the visible part of the map.
+export function fitCamera(keys, opts) {
+  const graph = state.graph;
+  const pts = keys.filter((k) => graph.hasNode(k)).map((k) => graph.getNodeAttributes(k));
+  if (!state.renderer || !pts.length) return Promise.resolve();
+  const xs = pts.map((p) => p.x);
+  const ys = pts.map((p) => p.y);
+  const x0 = Math.min(...xs);
+  const x1 = Math.max(...xs);
+  const y0 = Math.min(...ys);
+  const y1 = Math.max(...ys);
+  const ppu1 = pxPerUnit(1);
+  const cover = panelCover();
+  const need = Math.max(((x1 - x0) * ppu1) / Math.max(cover.width - 160, 80), ((y1 - y0) * ppu1) / Math.max(cover.height - 100, 80));
+  const ratio = Math.min(1.2, Math.max(need, state.focusRatio));
+  return moveCamera({ x: (x0 + x1) / 2, y: (y0 + y1) / 2 }, ratio, opts);
+}
+
+// Animates the camera so that a graph point sits in the middle of the
+// visible part of the map, at the given zoom ratio.
+function moveCamera(attr, ratio, opts) {
+  const renderer = state.renderer;
+  const camera = renderer.getCamera();
+  const current = camera.getState();
+  const framed = renderer.viewportToFramedGraph(renderer.graphToViewport({ x: attr.x, y: attr.y }));
+  const dims = renderer.getDimensions();
+  const off = visibleCentreOffset();
+  const target = renderer.viewportToFramedGraph(
+    { x: dims.width / 2 - off.dx, y: dims.height / 2 - off.dy },
+    { cameraState: { x: framed.x, y: framed.y, ratio, angle: current.angle } },
+  );
+  const next = { x: target.x, y: target.y, ratio };
+  const seq = ++state.cameraSeq;
+  const instant = (opts && opts.instant) || reducedMotion();
+  if (instant) {
+    camera.setState(next);
+    return Promise.resolve();
+  }
+  document.body.dataset.cameraMoving = '1';
+  return camera.animate(next, { duration: 550, easing: 'quadraticInOut' }).then(() => {
+    if (seq === state.cameraSeq) delete document.body.dataset.cameraMoving;
+  });
+}
+
+// Sets the frame from the genres' positions and the scales that follow from
+// it: one "unit" is roughly the spacing of neighbouring genres; band lists
+// and the focus zoom are expressed in it so any layout scale works.
+function frame(positions) {
+  const box = bbox(positions);
+  const extent = Math.max(box.x[1] - box.x[0], box.y[1] - box.y[0]);
+  state.unit = extent / Math.max(8, Math.sqrt(state.genres.size) * 2.2);
+  state.focusRatio = Math.min(1, Math.max(0.04, (state.unit * 9) / extent));
+  // A fixed frame: adding band nodes must not rescale the whole map.
+  if (state.renderer) state.renderer.setCustomBBox(box);
+  return box;
+}
+
+/*
+ * Moves the genres to new positions (Map id -> {x, y}; genres missing from
+ * it stay), animated unless the user prefers reduced motion. The final
+ * layout arriving after provisional positions uses it. The open genre's
+ * band list is taken down first and laid out again at the end, beside the
+ * genre's new place. Resolves when the nodes are there.
+ */
+export function moveGenres(target, opts) {
+  const duration = reducedMotion() || (opts && opts.instant) ? 0 : 600;
+  const open = state.expanded;
+  collapse();
+  const from = new Map();
+  for (const [id, p] of target) {
+    const g = state.genres.get(id);
+    if (!g || !Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
+    from.set(id, { x: g.x, y: g.y });
+    g.x = p.x;
+    g.y = p.y;
+  }
+  frame(state.genres.values());
+  const seq = ++state.moveSeq;
+  const step = (t) => {
+    const k = t < 0.5 ? 2 * t * t : 1 - Math.pow(-2 * t + 2, 2) / 2; // ease in and out
+    for (const [id, a] of from) {
+      const g = state.genres.get(id);
+      state.graph.mergeNodeAttributes(genreKey(id), { x: a.x + (g.x - a.x) * k, y: a.y + (g.y - a.y) * k });
+    }
+  };
+  return new Promise((resolve) => {
+    const done = () => {
+      step(1);
+      if (open !== null) expand(open);
+      resolve();
+    };
+    if (!duration) return done();
+    const t0 = performance.now();
+    const tick = (now) => {
+      if (seq !== state.moveSeq) return resolve(); // a newer move took over
+      const t = Math.min(1, (now - t0) / duration);
+      if (t >= 1) return done();
+      step(t);
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+}
+
+export function startRenderer() {
+  // Phones get smaller discs and no forced root labels: the whole map has
+  // to fit in about 360 pixels.
+  state.small = Math.min(el.graph.clientWidth, el.graph.clientHeight) < 600;
+  // Big maps get smaller discs too, so the overview is not a carpet.
+  const density = Math.min(1, Math.max(0.6, Math.sqrt(250 / Math.max(1, state.genres.size))));
+  state.sizeScale = (state.small ? 0.72 : 1) * density;
+  state.graph = buildGraph();
+  const box = frame(state.genres.values());
+
+  const renderer = new Sigma(state.graph, el.graph, {
+    renderEdgeLabels: false,
+    enableCameraRotation: false,
+    zIndex: true,
+    defaultEdgeType: 'line',
+    labelFont: LABEL_FONT,
+    labelColor: { color: '#dfe6f0' },
+    labelSize: 12,
+    labelDensity: 0.9,
+    labelGridCellSize: 90,
+    labelRenderedSizeThreshold: 7,
+    defaultDrawNodeLabel: drawLabel,
+    defaultDrawNodeHover: drawHover,
+    // Discs grow when zooming in, but at most twice: on big maps the
+    // focus zoom is deep and band lists need their rows.
+    zoomToSizeRatioFunction: (r) => Math.max(0.5, Math.sqrt(r)),
+    minCameraRatio: 0.02,
+    maxCameraRatio: 3,
+    stagePadding: 40,
+    nodeReducer,
+    edgeReducer,
+  });
+  state.renderer = renderer;
+  renderer.setCustomBBox(box);
+  renderer.refresh();
+
+  renderer.on('doubleClickNode', (e) => e.preventSigmaDefault());
+  renderer.on('enterNode', ({ node }) => {
+    state.hovered = node;
+    el.graph.classList.add('over-node');
+    recomputeFocus();
+  });
+  renderer.on('leaveNode', () => {
+    state.hovered = null;
+    el.graph.classList.remove('over-node');
+    recomputeFocus();
+  });
+  return renderer;
+}
