@@ -95,9 +95,9 @@ export async function pageAudit(view, page, seq) {
 
   const pager = () =>
     h('nav', { class: 'pager', 'aria-label': 'Audit pages' }, [
-      cur > 1 ? h('a', { class: 'button', href: '/admin/audit?page=' + (cur - 1), rel: 'prev' }, '← Newer') : h('span', { class: 'button is-disabled', 'aria-hidden': 'true' }, '← Newer'),
+      cur > 1 ? h('a', { class: 'button', href: '/admin/audit?page=' + (cur - 1), rel: 'prev' }, '← Newer') : h('span', { class: 'button is-disabled', 'aria-disabled': 'true' }, '← Newer'),
       h('span', { class: 'pager-info' }, 'Page ' + NUM.format(cur) + ' of ' + NUM.format(pages)),
-      cur < pages ? h('a', { class: 'button', href: '/admin/audit?page=' + (cur + 1), rel: 'next' }, 'Older →') : h('span', { class: 'button is-disabled', 'aria-hidden': 'true' }, 'Older →'),
+      cur < pages ? h('a', { class: 'button', href: '/admin/audit?page=' + (cur + 1), rel: 'next' }, 'Older →') : h('span', { class: 'button is-disabled', 'aria-disabled': 'true' }, 'Older →'),
     ]);
 
   add(view, 

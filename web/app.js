@@ -2,10 +2,14 @@
  * app.js — the explorer's entry point.
  *
  * Draws the genre map (map.js) and keeps three things in step: the graph
- * (which genre has its bands expanded), the detail panel (panel.js), and the
- * URL (/, /genres/ID, /bands/ID). Every user action goes through select()
- * or closeSelection(), which update all three; popstate replays the URL
- * through the same functions without pushing history.
+ * (which genre has its bands expanded), the panel (panel.js), and the URL
+ * (/, /genres/ID, /bands/ID, ?path=ID). Every user action goes through
+ * select() or closeSelection(), which update all three; popstate replays
+ * the URL through the same functions without pushing history.
+ *
+ * For keyboards and screen readers: opening a panel moves the focus to its
+ * heading and says what opened (a live region); closing it gives the focus
+ * back to where it was; the map itself is reachable with Tab (keyboard.js).
  *
  * Data arrives as JSON from /api/v1 and is only ever put into the page with
  * text nodes (dom.js): names can contain anything, markup included. The
@@ -13,13 +17,31 @@
  * (element.style from script is allowed and used sparingly).
  */
 import { getJSON } from './api.js';
-import { h, reducedMotion } from './dom.js';
+import { h } from './dom.js';
 import { combobox } from './combobox.js';
-import { collapse, expand, focusCamera, moveGenres, recomputeFocus, startRenderer } from './map.js';
-import { bandKey, el, genreKey, indexData, linkTo, nameOf, parseRoute, pathFor, showStatus, state } from './model.js';
+import { bindMapKeys } from './keyboard.js';
+import { drawnLabels } from './labels.js';
+import { collapse, fitAll, moveGenres, recomputeFocus, showSelection, startRenderer, zoomBy } from './map.js';
+import { el, familyName, indexData, linkTo, nameOf, parseRoute, pathFor, showStatus, state } from './model.js';
 import { hidePanel, renderPanel, showPanel } from './panel.js';
 import { showPath } from './path.js';
 
+// Speaks through the live region (screen readers announce its changes).
+function announce(text) {
+  el.announce.textContent = '';
+  // A new text node in a later task: announced even when the text repeats.
+  setTimeout(() => {
+    el.announce.textContent = text;
+  }, 30);
+}
+
+/*
+ * Opens a genre or a band: panel, band list, highlight, camera, URL.
+ *   opts.push     add a history entry
+ *   opts.instant  no camera animation (deep links, reloads)
+ *   opts.pathTo   a genre id: show the path to it
+ *   opts.keepFocus  leave the keyboard focus where it is (page load)
+ */
 function select(kind, id, opts) {
   opts = opts || {};
   if (!state.ready) {
@@ -27,19 +49,14 @@ function select(kind, id, opts) {
     return;
   }
   if (kind === 'genre' ? !state.genres.has(id) : !state.bands.has(id)) return notFound(kind, id);
+  const wasOpen = !el.panel.hidden;
+  if (!wasOpen) {
+    const active = document.activeElement;
+    state.returnFocus = active && active !== document.body && !el.panel.contains(active) ? active : null;
+  }
   // The panel first: the band list and the camera fit the part of the map
   // it leaves visible.
   showPanel(kind, id);
-  if (kind === 'genre') {
-    expand(id);
-  } else {
-    const b = state.bands.get(id);
-    if (!state.expanded || b.genres.indexOf(state.expanded) < 0) expand(b.primary_genre || b.genres[0]);
-    if (!state.graph.hasNode(bandKey(id))) {
-      const other = b.genres.find((g) => state.genres.has(g));
-      if (other) expand(other);
-    }
-  }
   state.selected = { kind, id };
   state.hovered = null;
   state.path = null;
@@ -52,14 +69,22 @@ function select(kind, id, opts) {
     if (location.pathname + location.search !== path) history.pushState({ kind, id }, '', path);
   }
   renderPanel(kind, id);
+  if (kind === 'genre' && opts.pathTo) {
+    showSelection({ instant: true });
+    showPath(id, opts.pathTo, { instant: opts.instant });
+  } else {
+    showSelection({ instant: opts.instant });
+  }
   recomputeFocus();
-  if (kind === 'genre' && opts.pathTo) showPath(id, opts.pathTo, { instant: opts.instant });
-  else focusCamera(kind === 'genre' ? genreKey(id) : bandKey(id), { instant: opts.instant });
+  const family = kind === 'genre' ? familyName(id) : familyName(state.bands.get(id).primary_genre);
+  announce('Opened ' + name + ', ' + (kind === 'genre' ? 'genre' : 'band') + (family ? ', ' + family + ' family' : '') + '.');
+  if (!opts.keepFocus) el.panelTitle.focus({ preventScroll: true });
 }
 
 function closeSelection(opts) {
   opts = opts || {};
   const had = state.selected || state.expanded;
+  const focusWasInPanel = el.panel.contains(document.activeElement);
   state.selected = null;
   state.path = null;
   state.pathSeq++;
@@ -68,8 +93,17 @@ function closeSelection(opts) {
   recomputeFocus();
   document.title = state.homeTitle;
   if (opts.push && location.pathname !== '/') history.pushState(null, '', '/');
-  if (had && state.renderer && opts.resetCamera) {
-    state.renderer.getCamera().animate({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }, { duration: reducedMotion() ? 0 : 500 });
+  if (had && state.renderer && opts.resetCamera) fitAll();
+  if (had) announce('Closed the panel.');
+  // Back to where the focus was when the panel opened.
+  const back = state.returnFocus;
+  state.returnFocus = null;
+  if (focusWasInPanel || opts.restoreFocus) {
+    // A link in the folded genre index opened the panel: unfold it again.
+    const folded = back && back.closest && back.closest('details:not([open])');
+    if (folded) folded.open = true;
+    if (back && back.isConnected && back.getClientRects().length) back.focus({ preventScroll: true });
+    else el.graph.focus({ preventScroll: true });
   }
 }
 
@@ -98,7 +132,6 @@ function bindSearch() {
     onChoose: (r) => {
       el.input.value = typeof r.name === 'string' ? r.name : r.id;
       select(r.kind, r.id, { push: true });
-      if (window.matchMedia && window.matchMedia('(max-width: 640px)').matches) el.input.blur();
     },
   });
 }
@@ -121,7 +154,7 @@ function bindNavigation() {
     if (el.indexDetails.contains(a)) el.indexDetails.open = false;
     select(route.kind, route.id, { push: true });
   });
-  el.panelClose.addEventListener('click', () => closeSelection({ push: true }));
+  el.panelClose.addEventListener('click', () => closeSelection({ push: true, restoreFocus: true }));
   // The index and the legend share the left edge: one open at a time.
   const legendDetails = document.getElementById('legend-details');
   el.indexDetails.addEventListener('toggle', () => {
@@ -135,7 +168,7 @@ function bindNavigation() {
   document.addEventListener('keydown', (e) => {
     const typing = e.target instanceof HTMLElement && (e.target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName));
     if (e.key === 'Escape' && !typing && !el.panel.hidden) {
-      closeSelection({ push: true });
+      closeSelection({ push: true, restoreFocus: true });
     } else if (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
       e.preventDefault();
       el.input.focus();
@@ -143,6 +176,9 @@ function bindNavigation() {
     }
   });
   window.addEventListener('popstate', () => applyLocation(false));
+  el.zoomIn.addEventListener('click', () => zoomBy(1 / 1.6));
+  el.zoomOut.addEventListener('click', () => zoomBy(1.6));
+  el.zoomFit.addEventListener('click', () => fitAll());
 }
 
 /* ---------- boot ---------- */
@@ -174,6 +210,7 @@ async function boot() {
   try {
     startRenderer();
   } catch (err) {
+    console.warn(err); // for whoever debugs a browser that fails here
     showStatus('Your browser could not draw the map (WebGL unavailable). The genre index still works.', { error: true });
     el.indexDetails.open = true;
     return;
@@ -184,17 +221,22 @@ async function boot() {
     if (attr.kind === 'genre' && sel && sel.kind === 'genre' && sel.id === attr.id) closeSelection({ push: true });
     else select(attr.kind, attr.id, { push: true });
   });
+  // A click on empty map (not the end of a drag) clears the selection.
+  state.renderer.on('clickStage', () => {
+    if (state.selected) closeSelection({ push: true });
+  });
+  bindMapKeys((kind, id) => select(kind, id, { push: true }), announce);
   el.stats.textContent = state.genres.size + ' genres · ' + state.bands.size + ' bands';
   renderLegend();
   showStatus('');
+  el.mapControls.hidden = false;
   state.ready = true;
-  window.musicgraph = { sigma: state.renderer, graph: state.graph, select, close: () => closeSelection({ push: true }) };
+  // For tests and for whoever explores from the console.
+  window.musicgraph = { sigma: state.renderer, graph: state.graph, select, close: () => closeSelection({ push: true }), labels: drawnLabels, cursor: () => state.cursor };
 
   const pending = state.pending;
   state.pending = null;
-  if (route) {
-    select(route.kind, route.id, { instant: true, pathTo: route.kind === 'genre' ? pathParam() : null });
-  }
+  if (route) select(route.kind, route.id, { instant: true, keepFocus: true, pathTo: route.kind === 'genre' ? pathParam() : null });
   if (pending) select(pending.kind, pending.id, { push: true });
   requestAnimationFrame(() => {
     document.body.dataset.graphReady = '1';
@@ -216,8 +258,7 @@ async function awaitLayout(version) {
     }
     if (doc.version !== version || !doc.laid_out) continue;
     await moveGenres(new Map(doc.genres.map((g) => [g.id, g])));
-    const sel = state.selected;
-    if (sel) focusCamera(sel.kind === 'genre' ? genreKey(sel.id) : bandKey(sel.id));
+    if (state.selected) showSelection();
     return;
   }
 }

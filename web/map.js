@@ -3,14 +3,16 @@
  * the band list of the open genre, highlighting, and the camera.
  *
  * Positions come from the server (src/graph places every node); the map
- * never lays anything out except the band list beside an open genre. Node
- * attributes never use the name "type": sigma reads it as the WebGL program
- * name.
+ * never lays anything out except the band list beside an open genre. It
+ * only stretches the positions, up to 1.8 times along one axis, so that the
+ * map fills a wide or a tall screen instead of a square in its middle.
+ * Node attributes never use the name "type": sigma reads it as the WebGL
+ * program name.
  */
 import { reducedMotion } from './dom.js';
-import { LABEL_FONT, drawHover, drawLabel, labelFont, textWidth } from './labels.js';
-import { NODE_SIZE, bandKey, colorOfGenre, el, genreKey, nameOf, state } from './model.js';
-import { BG, mix } from './palette.js';
+import { LABEL_FONT, RANK, drawHover, drawLabel, labelFont, newFrame, textWidth } from './labels.js';
+import { NODE_SIZE, bandKey, colorOfGenre, el, familyName, genreKey, nameOf, state } from './model.js';
+import { BG, FADE, mix } from './palette.js';
 
 const BAND_COLOR = '#e9edf3';
 // Opaque colours only: sigma blends translucent edges additively, which
@@ -19,21 +21,37 @@ const INFLUENCE = '#d6c496';
 const SECONDARY_PARENT = '#96a3b8';
 const DIM_EDGE_COLOR = '#1a202a';
 
+// Stretch factors that make the genres' bounding box about as wide (or as
+// tall) as the map on screen, at most MAX_STRETCH along one axis.
+const MAX_STRETCH = 1.8;
+function stretchFor(genres) {
+  const box = bbox(genres);
+  const aspect = (box.x[1] - box.x[0]) / Math.max(1e-9, box.y[1] - box.y[0]);
+  const screen = Math.max(1, el.graph.clientWidth) / Math.max(1, el.graph.clientHeight);
+  const k = Math.min(MAX_STRETCH, Math.max(1 / MAX_STRETCH, screen / aspect));
+  return k >= 1 ? { x: k, y: 1 } : { x: 1, y: 1 / k };
+}
+
+// Where a genre is drawn.
+function placeOf(g) {
+  return { x: g.x * state.stretch.x, y: g.y * state.stretch.y };
+}
+
 export function buildGraph() {
   const graph = new graphology.Graph({ type: 'directed', multi: false, allowSelfLoops: false });
   for (const g of state.genres.values()) {
     const color = colorOfGenre(g.id);
     graph.addNode(genreKey(g.id), {
-      x: g.x,
-      y: g.y,
+      ...placeOf(g),
       size: NODE_SIZE[g.type] * (g.type === 'root' ? Math.sqrt(state.sizeScale) : state.sizeScale),
       color,
-      dimColor: mix(color, BG, 0.22),
+      dimColor: mix(color, BG, FADE),
       label: g.name,
+      familyName: familyName(g.id),
       kind: 'genre',
       id: g.id,
       level: g.type,
-      forceLabel: g.type === 'root' && !state.small,
+      weight: state.weight.get(g.id) || 0,
       zIndex: g.type === 'root' ? 3 : g.type === 'intermediate' ? 2 : 1,
     });
   }
@@ -48,7 +66,7 @@ export function buildGraph() {
       graph.addEdgeWithKey('p:' + g.id + '>' + p, from, to, {
         relation: primary ? 'parent' : 'parent2',
         size: primary ? 1.4 : 1,
-        color: mix(base, BG, primary ? 0.42 : 0.3),
+        color: mix(base, BG, primary ? 0.45 : 0.35),
         hiColor: mix(base, BG, 0.9),
         zIndex: 1,
       });
@@ -63,7 +81,7 @@ export function buildGraph() {
       graph.addEdgeWithKey('i:' + g.id + '>' + l.to, a, b, {
         relation: 'influence',
         size: 1,
-        color: mix(INFLUENCE, BG, 0.22),
+        color: mix(INFLUENCE, BG, 0.3),
         hiColor: mix(INFLUENCE, BG, 0.85),
         zIndex: 0,
       });
@@ -102,11 +120,11 @@ function pxPerUnit(ratio) {
 
 /*
  * Shows the bands of one genre as a list: one or more columns of small
- * nodes beside the genre, so every label has its own row at the focus
- * zoom. The block goes on the side (right, left, below, above) that covers
- * the fewest genres.
+ * nodes beside the genre, so every label has its own row at the zoom the
+ * camera is going to (ratio; the focus zoom by default). The block goes on
+ * the side (right, left, below, above) that covers the fewest genres.
  */
-export function expand(genreId) {
+export function expand(genreId, ratioWanted) {
   if (state.expanded === genreId) return;
   collapse();
   const graph = state.graph;
@@ -116,7 +134,7 @@ export function expand(genreId) {
   const ids = state.bandsOf.get(genreId) || [];
   if (!ids.length) return;
   const g = graph.getNodeAttributes(gk);
-  const ratio = Math.min(state.renderer.getCamera().getState().ratio, state.focusRatio);
+  const ratio = ratioWanted || Math.min(state.renderer.getCamera().getState().ratio, state.focusRatio);
   const ppu = pxPerUnit(ratio);
   const visible = panelCover();
   const font = '400 12px ' + LABEL_FONT;
@@ -215,8 +233,9 @@ export function expand(genreId) {
         labelSide: b.side,
         size: NODE_SIZE.band,
         color: BAND_COLOR,
-        dimColor: mix(BAND_COLOR, BG, 0.25),
+        dimColor: mix(BAND_COLOR, BG, FADE),
         label: nameOf('band', bid),
+        familyName: 'band · ' + nameOf('genre', genreId),
         kind: 'band',
         id: bid,
         level: 'band',
@@ -251,51 +270,61 @@ function neighbourhood(key) {
   return set;
 }
 
+export const selectedKey = () => {
+  const sel = state.selected;
+  return sel ? (sel.kind === 'genre' ? genreKey(sel.id) : bandKey(sel.id)) : null;
+};
+
+/*
+ * What stays bright: the hovered node and its neighbours; else a path being
+ * shown; else the selected genre and its neighbours (its bands among them);
+ * else the selected band, its genres and its labelmates in the open list.
+ */
 export function recomputeFocus() {
   const graph = state.graph;
   let focus = null;
   const sel = state.selected;
+  const selKey = selectedKey();
+  state.hiEdges = null;
   if (state.hovered && graph.hasNode(state.hovered)) {
     focus = neighbourhood(state.hovered);
-    if (sel) focus.add(sel.kind === 'genre' ? genreKey(sel.id) : bandKey(sel.id));
+    if (selKey) focus.add(selKey);
+  } else if (state.path && sel && sel.kind === 'genre' && sel.id === state.path.from) {
+    focus = new Set(state.path.nodes);
+    state.hiEdges = state.path.edges;
   } else if (sel && sel.kind === 'genre') {
     focus = neighbourhood(genreKey(sel.id));
   } else if (sel && sel.kind === 'band') {
     focus = neighbourhood(bandKey(sel.id));
     const b = state.bands.get(sel.id);
     if (b) for (const gid of b.genres) focus.add(genreKey(gid));
-    if (state.expanded) focus.add(genreKey(state.expanded));
-  }
-  state.hiEdges = null;
-  const path = state.path;
-  if (!state.hovered && path && sel && sel.kind === 'genre' && sel.id === path.from) {
-    focus = new Set(path.nodes);
-    state.hiEdges = path.edges;
+    if (state.expanded) {
+      focus.add(genreKey(state.expanded));
+      graph.forEachNode((key, a) => {
+        if (a.kind === 'band') focus.add(key);
+      });
+    }
   }
   state.focus = focus;
   if (state.renderer) state.renderer.refresh({ skipIndexation: true });
 }
 
 function nodeReducer(key, attr) {
-  const sel = state.selected;
-  const selKey = sel ? (sel.kind === 'genre' ? genreKey(sel.id) : bandKey(sel.id)) : null;
-  if (key === selKey || key === state.hovered) {
-    attr.highlighted = true;
-    attr.forceLabel = true;
-    attr.zIndex = 10;
-    return attr;
+  const out = { ...attr, forceLabel: !!attr.label };
+  if (key === selectedKey() || key === state.hovered || key === state.cursor) {
+    out.highlighted = true;
+    out.labelRank = RANK.selected;
+    out.zIndex = 10;
+  } else if (state.focus && state.focus.has(key)) {
+    out.labelRank = attr.kind === 'band' ? RANK.band : RANK.focus;
+    out.zIndex = (attr.zIndex || 0) + 5;
+  } else if (state.focus) {
+    out.color = attr.dimColor;
+    out.labelRank = RANK.dim;
+  } else {
+    out.labelRank = attr.kind === 'band' ? RANK.band : RANK[attr.level] ?? RANK.leaf;
   }
-  if (state.focus) {
-    if (state.focus.has(key)) {
-      attr.forceLabel = true;
-      attr.zIndex = (attr.zIndex || 0) + 5;
-    } else {
-      attr.color = attr.dimColor;
-      attr.label = null;
-      attr.forceLabel = false;
-    }
-  }
-  return attr;
+  return out;
 }
 
 function edgeReducer(key, attr) {
@@ -303,25 +332,16 @@ function edgeReducer(key, attr) {
   const graph = state.graph;
   const s = graph.source(key);
   const t = graph.target(key);
-  const sel = state.selected;
-  const centre = state.hovered || (sel ? (sel.kind === 'genre' ? genreKey(sel.id) : bandKey(sel.id)) : null);
+  const centre = state.hovered || selectedKey();
   const hi = state.hiEdges ? state.hiEdges.has(key) : (s === centre || t === centre) && state.focus.has(s) && state.focus.has(t);
-  if (hi) {
-    attr.zIndex = 5;
-    attr.size = (attr.size || 1) + 0.6;
-    attr.color = attr.hiColor || attr.color;
-    return attr;
-  }
-  attr.color = DIM_EDGE_COLOR;
-  attr.zIndex = 0;
-  return attr;
+  if (hi) return { ...attr, zIndex: 5, size: (attr.size || 1) + 0.6, color: attr.hiColor || attr.color };
+  return { ...attr, color: DIM_EDGE_COLOR, zIndex: 0 };
 }
 
 /* ---------- camera ---------- */
 
-// Pixel offset from the canvas centre to the centre of the part of the map
-// the panel does not cover (side panel on wide screens, bottom sheet on
-// narrow ones).
+// The part of the map the panel does not cover (side panel on wide
+// screens, bottom sheet on narrow ones), in pixels of the map's box.
 export function panelCover() {
   const c = el.graph.getBoundingClientRect();
   const none = { right: 0, bottom: 0, width: c.width, height: c.height };
@@ -336,53 +356,89 @@ export function panelCover() {
   return { right: 0, bottom, width: c.width, height: c.height - bottom };
 }
 
-function visibleCentreOffset() {
-  const cover = panelCover();
-  return { dx: -cover.right / 2, dy: -cover.bottom / 2 };
+// The bounding box of some nodes, in graph units.
+function extentOf(keys) {
+  const graph = state.graph;
+  const pts = keys.filter((k) => graph.hasNode(k)).map((k) => graph.getNodeAttributes(k));
+  if (!pts.length) return null;
+  const xs = pts.map((p) => p.x);
+  const ys = pts.map((p) => p.y);
+  return { x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys), y1: Math.max(...ys) };
 }
 
-// Where to look when a node is selected: a genre with its band list is
-// framed together with the list, anything else on itself.
-function focusPoint(key) {
-  const graph = state.graph;
-  const attr = graph.getNodeAttributes(key);
-  if (attr.kind !== 'genre' || state.expanded !== attr.id) return { x: attr.x, y: attr.y };
-  let x0 = attr.x;
-  let x1 = attr.x;
-  let y0 = attr.y;
-  let y1 = attr.y;
-  graph.forEachNeighbor(key, (n, a) => {
-    if (a.kind !== 'band') return;
-    x0 = Math.min(x0, a.x);
-    x1 = Math.max(x1, a.x);
-    y0 = Math.min(y0, a.y);
-    y1 = Math.max(y1, a.y);
+// The camera ratio that shows a box in the visible part of the map with
+// room around it (share of the visible width and height it may take).
+function ratioToFit(box, share) {
+  const ppu1 = pxPerUnit(1);
+  const cover = panelCover();
+  const need = Math.max(((box.x1 - box.x0) * ppu1) / Math.max(cover.width * share, 80), ((box.y1 - box.y0) * ppu1) / Math.max(cover.height * share, 80));
+  return Math.min(1.2, Math.max(need, state.focusRatio));
+}
+
+// The band list of the open genre and what goes with it.
+function bandKeys() {
+  const keys = [];
+  state.graph.forEachNode((key, a) => {
+    if (a.kind === 'band') keys.push(key);
   });
-  return { x: (x0 + x1) / 2, y: (y0 + y1) / 2 };
+  return keys;
+}
+
+/*
+ * Opens the bands of the selection and moves the camera to it: a genre with
+ * its band list; a band with its labelmates and every one of its genres,
+ * however far apart (the list is laid out for the zoom that shows them all).
+ */
+export function showSelection(opts) {
+  const sel = state.selected;
+  if (!sel || !state.renderer) return Promise.resolve();
+  if (sel.kind === 'genre') {
+    expand(sel.id);
+    const box = extentOf([genreKey(sel.id), ...bandKeys()]);
+    const ratio = Math.min(state.renderer.getCamera().getState().ratio, state.focusRatio);
+    return moveCamera({ x: (box.x0 + box.x1) / 2, y: (box.y0 + box.y1) / 2 }, Math.max(ratio, ratioToFit(box, 0.92)), opts);
+  }
+  const b = state.bands.get(sel.id);
+  const home = b.primary_genre && state.genres.has(b.primary_genre) ? b.primary_genre : b.genres.find((g) => state.genres.has(g));
+  if (!home) return Promise.resolve();
+  const genres = b.genres.filter((g) => state.genres.has(g)).map(genreKey);
+  const ratio = ratioToFit(extentOf(genres), 0.45);
+  if (state.expanded !== home) expand(home, ratio);
+  recomputeFocus();
+  const box = extentOf([...genres, ...bandKeys()]);
+  return moveCamera({ x: (box.x0 + box.x1) / 2, y: (box.y0 + box.y1) / 2 }, Math.max(ratio, ratioToFit(box, 0.92)), opts);
 }
 
 export function focusCamera(key, opts) {
   if (!state.renderer || !state.graph.hasNode(key)) return Promise.resolve();
-  const ratio = Math.min(state.renderer.getCamera().getState().ratio, state.focusRatio);
-  return moveCamera(focusPoint(key), ratio, opts);
+  const a = state.graph.getNodeAttributes(key);
+  return moveCamera(a, Math.min(state.renderer.getCamera().getState().ratio, state.focusRatio), opts);
 }
 
 // Frames a set of nodes (a path) in the visible part of the map.
 export function fitCamera(keys, opts) {
-  const graph = state.graph;
-  const pts = keys.filter((k) => graph.hasNode(k)).map((k) => graph.getNodeAttributes(k));
-  if (!state.renderer || !pts.length) return Promise.resolve();
-  const xs = pts.map((p) => p.x);
-  const ys = pts.map((p) => p.y);
-  const x0 = Math.min(...xs);
-  const x1 = Math.max(...xs);
-  const y0 = Math.min(...ys);
-  const y1 = Math.max(...ys);
-  const ppu1 = pxPerUnit(1);
+  const box = state.renderer && extentOf(keys);
+  if (!box) return Promise.resolve();
+  return moveCamera({ x: (box.x0 + box.x1) / 2, y: (box.y0 + box.y1) / 2 }, ratioToFit(box, 0.8), opts);
+}
+
+// The whole map in the visible part.
+export function fitAll(opts) {
+  const box = extentOf(state.graph.filterNodes((k, a) => a.kind === 'genre'));
+  if (!box) return Promise.resolve();
   const cover = panelCover();
-  const need = Math.max(((x1 - x0) * ppu1) / Math.max(cover.width - 160, 80), ((y1 - y0) * ppu1) / Math.max(cover.height - 100, 80));
-  const ratio = Math.min(1.2, Math.max(need, state.focusRatio));
-  return moveCamera({ x: (x0 + x1) / 2, y: (y0 + y1) / 2 }, ratio, opts);
+  const full = el.graph.getBoundingClientRect();
+  const ratio = Math.max(full.width / Math.max(cover.width, 1), full.height / Math.max(cover.height, 1));
+  return moveCamera({ x: (box.x0 + box.x1) / 2, y: (box.y0 + box.y1) / 2 }, ratio, opts);
+}
+
+// Zooms in (factor < 1) or out around the centre of the visible part.
+export function zoomBy(factor) {
+  const camera = state.renderer.getCamera();
+  const ratio = Math.min(3, Math.max(0.02, camera.getState().ratio * factor));
+  const cover = panelCover();
+  const centre = state.renderer.viewportToGraph({ x: cover.width / 2, y: cover.height / 2 });
+  return moveCamera(centre, ratio, { duration: 250 });
 }
 
 // Animates the camera so that a graph point sits in the middle of the
@@ -393,29 +449,29 @@ function moveCamera(attr, ratio, opts) {
   const current = camera.getState();
   const framed = renderer.viewportToFramedGraph(renderer.graphToViewport({ x: attr.x, y: attr.y }));
   const dims = renderer.getDimensions();
-  const off = visibleCentreOffset();
+  const cover = panelCover();
   const target = renderer.viewportToFramedGraph(
-    { x: dims.width / 2 - off.dx, y: dims.height / 2 - off.dy },
+    { x: dims.width / 2 + cover.right / 2, y: dims.height / 2 + cover.bottom / 2 },
     { cameraState: { x: framed.x, y: framed.y, ratio, angle: current.angle } },
   );
   const next = { x: target.x, y: target.y, ratio };
   const seq = ++state.cameraSeq;
-  const instant = (opts && opts.instant) || reducedMotion();
-  if (instant) {
+  if ((opts && opts.instant) || reducedMotion()) {
     camera.setState(next);
     return Promise.resolve();
   }
   document.body.dataset.cameraMoving = '1';
-  return camera.animate(next, { duration: 550, easing: 'quadraticInOut' }).then(() => {
+  return camera.animate(next, { duration: (opts && opts.duration) || 550, easing: 'quadraticInOut' }).then(() => {
     if (seq === state.cameraSeq) delete document.body.dataset.cameraMoving;
   });
 }
 
-// Sets the frame from the genres' positions and the scales that follow from
-// it: one "unit" is roughly the spacing of neighbouring genres; band lists
-// and the focus zoom are expressed in it so any layout scale works.
-function frame(positions) {
-  const box = bbox(positions);
+// Sets the frame from the genres' drawn positions and the scales that
+// follow from it: one "unit" is roughly the spacing of neighbouring genres;
+// band lists and the focus zoom are expressed in it so any layout scale
+// works.
+function frame() {
+  const box = bbox([...state.genres.values()].map(placeOf));
   const extent = Math.max(box.x[1] - box.x[0], box.y[1] - box.y[0]);
   state.unit = extent / Math.max(8, Math.sqrt(state.genres.size) * 2.2);
   state.focusRatio = Math.min(1, Math.max(0.04, (state.unit * 9) / extent));
@@ -425,11 +481,12 @@ function frame(positions) {
 }
 
 /*
- * Moves the genres to new positions (Map id -> {x, y}; genres missing from
- * it stay), animated unless the user prefers reduced motion. The final
- * layout arriving after provisional positions uses it. The open genre's
- * band list is taken down first and laid out again at the end, beside the
- * genre's new place. Resolves when the nodes are there.
+ * Moves the genres to new positions (Map id -> {x, y} as the server gives
+ * them; genres missing from it stay), animated unless the user prefers
+ * reduced motion. The final layout arriving after provisional positions
+ * uses it. The open genre's band list is taken down first and laid out
+ * again at the end, beside the genre's new place. Resolves when the nodes
+ * are there.
  */
 export function moveGenres(target, opts) {
   const duration = reducedMotion() || (opts && opts.instant) ? 0 : 600;
@@ -439,17 +496,18 @@ export function moveGenres(target, opts) {
   for (const [id, p] of target) {
     const g = state.genres.get(id);
     if (!g || !Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
-    from.set(id, { x: g.x, y: g.y });
+    const a = state.graph.getNodeAttributes(genreKey(id));
+    from.set(id, { x: a.x, y: a.y });
     g.x = p.x;
     g.y = p.y;
   }
-  frame(state.genres.values());
+  frame();
   const seq = ++state.moveSeq;
   const step = (t) => {
     const k = t < 0.5 ? 2 * t * t : 1 - Math.pow(-2 * t + 2, 2) / 2; // ease in and out
     for (const [id, a] of from) {
-      const g = state.genres.get(id);
-      state.graph.mergeNodeAttributes(genreKey(id), { x: a.x + (g.x - a.x) * k, y: a.y + (g.y - a.y) * k });
+      const to = placeOf(state.genres.get(id));
+      state.graph.mergeNodeAttributes(genreKey(id), { x: a.x + (to.x - a.x) * k, y: a.y + (to.y - a.y) * k });
     }
   };
   return new Promise((resolve) => {
@@ -472,14 +530,14 @@ export function moveGenres(target, opts) {
 }
 
 export function startRenderer() {
-  // Phones get smaller discs and no forced root labels: the whole map has
-  // to fit in about 360 pixels.
+  // Phones get smaller discs: the whole map has to fit in about 360 pixels.
   state.small = Math.min(el.graph.clientWidth, el.graph.clientHeight) < 600;
   // Big maps get smaller discs too, so the overview is not a carpet.
   const density = Math.min(1, Math.max(0.6, Math.sqrt(250 / Math.max(1, state.genres.size))));
   state.sizeScale = (state.small ? 0.72 : 1) * density;
+  state.stretch = stretchFor(state.genres.values());
   state.graph = buildGraph();
-  const box = frame(state.genres.values());
+  const box = frame();
 
   const renderer = new Sigma(state.graph, el.graph, {
     renderEdgeLabels: false,
@@ -487,11 +545,9 @@ export function startRenderer() {
     zIndex: true,
     defaultEdgeType: 'line',
     labelFont: LABEL_FONT,
-    labelColor: { color: '#dfe6f0' },
-    labelSize: 12,
-    labelDensity: 0.9,
-    labelGridCellSize: 90,
-    labelRenderedSizeThreshold: 7,
+    // Every label goes through labels.js, which places them without overlaps.
+    labelDensity: 0,
+    labelRenderedSizeThreshold: 0,
     defaultDrawNodeLabel: drawLabel,
     defaultDrawNodeHover: drawHover,
     // Discs grow when zooming in, but at most twice: on big maps the
@@ -499,12 +555,13 @@ export function startRenderer() {
     zoomToSizeRatioFunction: (r) => Math.max(0.5, Math.sqrt(r)),
     minCameraRatio: 0.02,
     maxCameraRatio: 3,
-    stagePadding: 40,
+    stagePadding: 30,
     nodeReducer,
     edgeReducer,
   });
   state.renderer = renderer;
   renderer.setCustomBBox(box);
+  renderer.on('beforeRender', newFrame);
   renderer.refresh();
 
   renderer.on('doubleClickNode', (e) => e.preventSigmaDefault());

@@ -26,6 +26,11 @@ export const el = {
   legend: $('legend'),
   legendFamilies: $('legend-families'),
   indexDetails: $('genre-index-details'),
+  announce: $('announce'),
+  mapControls: $('map-controls'),
+  zoomIn: $('zoom-in'),
+  zoomOut: $('zoom-out'),
+  zoomFit: $('zoom-fit'),
 };
 
 export const state = {
@@ -36,11 +41,15 @@ export const state = {
   bandsOf: new Map(), // genre id -> [band ids] (any genre)
   influencedBy: new Map(), // genre id -> [genre ids whose links point to it]
   familyColor: new Map(), // root id -> colour
+  weight: new Map(), // genre id -> how connected it is (label priority)
   graph: null,
   renderer: null,
   expanded: null, // genre id whose bands are in the graph
   selected: null, // {kind, id}
   hovered: null, // node key
+  cursor: null, // node key of the keyboard cursor while the map has the focus
+  returnFocus: null, // where the focus goes back to when the panel closes
+  stretch: { x: 1, y: 1 }, // positions are drawn stretched to the screen's shape
   small: false, // phone-sized map
   sizeScale: 1,
   unit: 1, // typical distance between neighbouring genres, in graph units
@@ -88,6 +97,13 @@ export function showStatus(text, opts) {
 
 /* ---------- data model ---------- */
 
+const strings = (v) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+
+/*
+ * Indexes the graph document. Fields from newer servers (genre aliases,
+ * region, defining artists; band aliases, country, active_from) are used
+ * when present and simply absent otherwise.
+ */
 export function indexData(doc) {
   const genres = Array.isArray(doc.genres) ? doc.genres : [];
   const bands = Array.isArray(doc.bands) ? doc.bands : [];
@@ -96,6 +112,8 @@ export function indexData(doc) {
     g.parents = Array.isArray(g.parents) ? g.parents : g.parent ? [g.parent] : [];
     g.links = Array.isArray(g.links) ? g.links : [];
     g.name = typeof g.name === 'string' ? g.name : g.id;
+    g.aliases = strings(g.aliases);
+    g.defining = strings(g.defining);
     if (!NODE_SIZE[g.type] || g.type === 'band') g.type = 'leaf';
     // The server places every node; a document from elsewhere may not.
     if (!Number.isFinite(g.x) || !Number.isFinite(g.y)) g.x = g.y = 0;
@@ -109,20 +127,35 @@ export function indexData(doc) {
     for (const l of g.links) if (l && state.influencedBy.has(l.to)) state.influencedBy.get(l.to).push(g.id);
     if (!g.family || !state.genres.has(g.family)) g.family = familyOf(g);
   }
+  const defining = new Map(); // band id -> how many genres it defines
+  for (const g of state.genres.values()) for (const id of g.defining) defining.set(id, (defining.get(id) || 0) + 1);
   for (const b of bands) {
     if (!b || typeof b.id !== 'string') continue;
     b.genres = Array.isArray(b.genres) ? b.genres : b.primary_genre ? [b.primary_genre] : [];
     b.name = typeof b.name === 'string' ? b.name : b.id;
+    b.aliases = strings(b.aliases);
+    // Without defining artists in the data, a band tagged with more genres
+    // is more likely one a fan has heard of than one with a single tag.
+    b.rank = (defining.get(b.id) || 0) * 100 + b.genres.length;
     state.bands.set(b.id, b);
     for (const gid of new Set(b.genres)) if (state.bandsOf.has(gid)) state.bandsOf.get(gid).push(b.id);
   }
   const byName = (a, b) => nameOf('genre', a).localeCompare(nameOf('genre', b));
   for (const list of state.children.values()) list.sort(byName);
   for (const list of state.influencedBy.values()) list.sort(byName);
-  for (const list of state.bandsOf.values()) list.sort((a, b) => nameOf('band', a).localeCompare(nameOf('band', b)));
-
-  const roots = [...state.genres.values()].filter((g) => g.family === g.id).map((g) => g.id).sort();
-  state.familyColor = assignFamilyColors(roots);
+  // A genre's bands: its defining artists in the dataset's order, then the
+  // others, the likely better known first.
+  for (const [gid, list] of state.bandsOf) {
+    const first = new Map(state.genres.get(gid).defining.map((id, i) => [id, i]));
+    const at = (id) => (first.has(id) ? first.get(id) : Infinity);
+    list.sort((a, b) => at(a) - at(b) || state.bands.get(b).rank - state.bands.get(a).rank || nameOf('band', a).localeCompare(nameOf('band', b)));
+  }
+  const sizes = new Map();
+  for (const g of state.genres.values()) {
+    state.weight.set(g.id, state.bandsOf.get(g.id).length + 2 * state.children.get(g.id).length + g.links.length + state.influencedBy.get(g.id).length);
+    sizes.set(g.family, (sizes.get(g.family) || 0) + 1);
+  }
+  state.familyColor = assignFamilyColors(sizes);
 }
 
 // Follows primary parents to the root; used only if the server left it out.
@@ -139,6 +172,11 @@ function familyOf(g) {
 export function nameOf(kind, id) {
   const item = kind === 'genre' ? state.genres.get(id) : state.bands.get(id);
   return item ? item.name : id;
+}
+
+export function familyName(genreId) {
+  const g = state.genres.get(genreId);
+  return g ? nameOf('genre', g.family) : '';
 }
 
 export function colorOfGenre(id) {

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, watchPage } from '../lib/browser.mjs';
+import { axeProblems, launchChromium, watchPage } from '../lib/browser.mjs';
 import { runCli, startServer } from '../lib/server.mjs';
 
 const ADMIN = { username: 'admin', password: 'correct-horse-battery' };
@@ -752,6 +752,19 @@ describe('phone width', () => {
 });
 
 /* ---------- logging out (last: it ends the shared session) ---------- */
+
+describe('accessibility', () => {
+  test('axe-core finds no serious or critical problem on the curation pages and the login page', async (t) => {
+    for (const path of ['/admin', '/admin#bands', '/admin/genres/new', '/admin/genres/grindcore/edit', '/admin/bands/new', '/admin/users', '/admin/audit']) {
+      const p = await adminPage(t, path);
+      assert.deepEqual(await axeProblems(p.page), [], `axe on ${path}`);
+      assertClean(p);
+    }
+    const anon = await newPage(t);
+    await anon.page.goto(server.url + '/login');
+    assert.deepEqual(await axeProblems(anon.page), [], 'axe on /login');
+  });
+});
 
 describe('logging out', () => {
   test('log out ends the session: the map opens and /admin asks for the login again', async (t) => {

@@ -6,6 +6,9 @@
 // a machine without a GPU. watchPage() records what must never happen on a
 // page: console errors, uncaught exceptions, Content-Security-Policy
 // violations and dialogs (an alert() would mean injected script ran).
+// axeProblems() runs the axe-core accessibility checks.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM_ARGS = [
@@ -44,4 +47,17 @@ export async function watchPage(page, { ignoreConsole = () => false } = {}) {
     });
   });
   return problems;
+}
+
+// Runs axe-core (npm, tests only) on the page as it is and returns the
+// serious and critical violations as readable lines. axe is evaluated
+// through the DevTools protocol, so the page's CSP stays as strict as it is.
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+export async function axeProblems(page) {
+  const result = await page.evaluate(`${axeSource}
+    axe.run(document, { resultTypes: ['violations'] }).then((r) =>
+      r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) })))`);
+  return result
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact}: ${v.id} (${v.help}) at ${v.nodes.join(', ')}`);
 }
