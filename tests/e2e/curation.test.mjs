@@ -2,7 +2,7 @@
 // editing route under every permission, every data rule through the write
 // API, refused and cascading deletions, the users API and the audit log.
 // Also the equivalents of the original Flask app's tests (marked "flask:").
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,7 @@
 // secret ever logged, client address through trusted proxies only); SIGHUP
 // reloads the log settings; doctor's checks and exit codes; production
 // refuses weak secrets.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
