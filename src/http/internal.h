@@ -23,6 +23,9 @@ void http_metrics_connections(int worker, int count);
 /* The client's address, through trusted proxies (proxy.c). */
 struct st_h2o_req_t;
 void http_client_address_into(struct st_h2o_req_t *req, char *out, size_t len);
+/* Checks the raw request head for what h2o lets through (framing.c): returns
+ * 0, or the status (400, 414, 431) to answer with title and detail. */
+int http_check_framing(struct st_h2o_req_t *req, const char **title, const char **detail);
 /* Writes the access log line for a finished request. */
 void http_log_request(http_request *r, size_t bytes);
 

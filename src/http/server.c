@@ -140,6 +140,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
      * to the next server between two requests, never in the middle of one. */
     if (atomic_load_explicit(&stopping, memory_order_relaxed))
         req->http1_is_persistent = 0;
+    const char *title, *detail;
+    int refused = http_check_framing(req, &title, &detail);
+    if (refused) {
+        /* Nothing more is read from a connection whose framing is in doubt. */
+        req->http1_is_persistent = 0;
+        r->route = "-";
+        http_problem(r, refused, title, detail, NULL);
+        return 0;
+    }
     http_dispatch(router, r);
     /* The disposal callback may run after the request struct is gone. */
     return 0;
