@@ -52,7 +52,8 @@ static http_router *router;
 static atomic_int stopping;
 static atomic_uint_fast64_t requests_served;
 static int shutdown_timeout_ms;
-static int max_connections; /* for the whole process, across workers */
+static int max_connections;            /* for the whole process, across workers */
+static int max_connections_per_client; /* per client address, trusted proxies exempt */
 static worker *workers;
 static int nworkers;
 
@@ -176,6 +177,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
 typedef struct tracked_conn {
     worker *w;
+    http_client_key client;
+    int per_client; /* counted against the client's limit */
     int fd; /* our duplicate of the client socket */
     size_t drained;
     h2o_socket_t *linger;
@@ -186,6 +189,8 @@ static atomic_int open_total;
 
 static void conn_release(tracked_conn *c)
 {
+    if (c->per_client)
+        http_clients_release(&c->client);
     atomic_fetch_sub_explicit(&c->w->connections, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&open_total, 1, memory_order_relaxed);
     free(c);
@@ -237,6 +242,37 @@ static void on_conn_closed(void *data)
  * cannot starve the requests already on this loop. */
 #define ACCEPT_BATCH 16
 
+/* Admits a new connection against the global and the per-client limits, or
+ * returns NULL (the caller closes it). */
+static tracked_conn *admit(worker *w, h2o_socket_t *sock)
+{
+    if (atomic_load_explicit(&open_total, memory_order_relaxed) >= max_connections)
+        return NULL;
+    tracked_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    struct sockaddr_storage peer;
+    socklen_t plen = h2o_socket_getpeername(sock, (struct sockaddr *)&peer);
+    if (plen > 0 && http_client_key_of((struct sockaddr *)&peer, &c->client) == 0 &&
+        !http_is_trusted_proxy_key(&c->client)) {
+        if (!http_clients_acquire(&c->client, max_connections_per_client)) {
+            free(c);
+            return NULL;
+        }
+        c->per_client = 1;
+    }
+    if ((c->fd = fcntl(h2o_socket_get_fd(sock), F_DUPFD_CLOEXEC, 0)) < 0) {
+        if (c->per_client)
+            http_clients_release(&c->client);
+        free(c);
+        return NULL;
+    }
+    c->w = w;
+    atomic_fetch_add_explicit(&w->connections, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&open_total, 1, memory_order_relaxed);
+    return c;
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     worker *w = listener->data;
@@ -246,18 +282,13 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (!sock)
             return;
-        /* Over the limit, a new connection is closed at once: established
+        /* Over a limit, a new connection is closed at once: established
          * clients keep being served rather than everyone slowing down. */
-        tracked_conn *c = NULL;
-        if (atomic_load_explicit(&open_total, memory_order_relaxed) >= max_connections ||
-            !(c = calloc(1, sizeof *c)) || (c->fd = fcntl(h2o_socket_get_fd(sock), F_DUPFD_CLOEXEC, 0)) < 0) {
-            free(c);
+        tracked_conn *c = admit(w, sock);
+        if (!c) {
             h2o_socket_close(sock);
             continue;
         }
-        c->w = w;
-        atomic_fetch_add_explicit(&w->connections, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&open_total, 1, memory_order_relaxed);
         sock->on_close.cb = on_conn_closed;
         sock->on_close.data = c;
         h2o_accept(&w->accept_ctx, sock);
@@ -515,6 +546,9 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     }
     nworkers = cfg->threads > 0 ? cfg->threads : 1;
     max_connections = cfg->max_connections > 0 ? cfg->max_connections : 4096;
+    max_connections_per_client = cfg->max_connections_per_client > 0 && cfg->max_connections_per_client < max_connections
+                                     ? cfg->max_connections_per_client
+                                     : max_connections;
     workers = calloc((size_t)nworkers, sizeof *workers);
     if (!workers) {
         close(fd);

@@ -5,6 +5,7 @@
 import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startServer } from '../lib/server.mjs';
@@ -180,4 +181,35 @@ test('production refuses to start without a strong secret, and says why', async 
   const doctor = await runCli(['doctor', '--state-dir', dir], { env: { MUSICGRAPH_ENV: 'production', MUSICGRAPH_SECRET_KEY: 'short' } });
   assert.equal(doctor.code, 2);
   assert.match(doctor.stdout, /ERROR\s+secret key/);
+});
+
+test('a malformed trusted-proxy range refuses to start instead of trusting everybody', async () => {
+  for (const bad of ['10.0.0.0/x', '10.0.0.0/', '10.0.0.0/33', '::1/129', '10.0.0.0/8x', 'proxy.example']) {
+    const res = await runCli(['serve', '--listen', '127.0.0.1:0', '--state-dir', mkdtempSync(join(tmpdir(), 'musicgraph-ops-')), '--no-seed'],
+      { env: { MUSICGRAPH_TRUSTED_PROXIES: bad } });
+    assert.ok(res.code !== 0 && res.code !== null, `${bad}: exit ${res.code}`);
+    assert.match(res.stderr, /MUSICGRAPH_TRUSTED_PROXIES/, `${bad}: ${res.stderr}`);
+  }
+});
+
+test('several X-Forwarded-For headers are one list: the client is its rightmost untrusted address', async () => {
+  const proxied = await startServer({ env: { MUSICGRAPH_LOG_FORMAT: 'json', MUSICGRAPH_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8' } });
+  try {
+    const send = (id, xff) => new Promise((ok, fail) => {
+      const req = http.get({ host: '127.0.0.1', port: proxied.port, path: '/healthz', agent: false,
+        headers: { 'x-request-id': id, 'x-forwarded-for': xff } }, (res) => { res.resume(); res.on('end', ok); });
+      req.on('error', fail);
+    });
+    await send('xff-two-headers', ['198.51.100.1', '203.0.113.9, 10.1.2.3']);
+    await send('xff-spoofed-left', ['203.0.113.66, 198.51.100.2']);
+    await send('xff-all-trusted', ['10.0.0.5, 10.0.0.6']);
+    await sleep(300);
+    const lines = proxied.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const client = (id) => lines.find((l) => l.id === id)?.client;
+    assert.equal(client('xff-two-headers'), '203.0.113.9', 'the last header is the nearest hop');
+    assert.equal(client('xff-spoofed-left'), '198.51.100.2', 'what the client wrote on the left is not believed');
+    assert.equal(client('xff-all-trusted'), '10.0.0.5', 'all proxies: the leftmost one');
+  } finally {
+    assert.equal(await proxied.stop(), 0);
+  }
 });

@@ -4,13 +4,14 @@
 // limit are closed at once instead of piling up.
 import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { startServer } from '../lib/server.mjs';
 
 let srv;
 before(async () => {
   srv = await startServer({
-    env: { MUSICGRAPH_REQUEST_TIMEOUT: '3', MUSICGRAPH_MAX_CONNECTIONS: '600', MUSICGRAPH_LOG_LEVEL: 'warn' },
+    env: { MUSICGRAPH_REQUEST_TIMEOUT: '3', MUSICGRAPH_MAX_CONNECTIONS: '600', MUSICGRAPH_MAX_CONNECTIONS_PER_CLIENT: '600', MUSICGRAPH_LOG_LEVEL: 'warn' },
   });
 });
 after(async () => assert.equal(await srv.stop(), 0));
@@ -75,4 +76,55 @@ test('connections beyond MUSICGRAPH_MAX_CONNECTIONS are closed at once, and serv
   await sleep(300);
   const res = await fetch(`${srv.url}/healthz`, { signal: AbortSignal.timeout(10_000) });
   assert.equal(res.status, 200);
+});
+
+// Opens n idle connections from one loopback address; resolves when each is
+// either connected-and-still-open or closed by the server.
+async function holdConnections(port, localAddress, n) {
+  const socks = Array.from({ length: n }, () => {
+    const s = net.connect({ host: '127.0.0.1', port, localAddress });
+    const entry = { s, gone: false };
+    s.on('error', () => {});
+    s.on('close', () => (entry.gone = true));
+    return entry;
+  });
+  await sleep(1000);
+  return socks;
+}
+
+// GET /healthz from a given source address on a fresh connection.
+function healthFrom(port, localAddress) {
+  return new Promise((ok) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', localAddress, agent: false, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => ok(res.statusCode));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => ok(0));
+  });
+}
+
+test('one client address cannot take every connection; trusted proxies are exempt', { timeout: 60_000 }, async () => {
+  const limited = await startServer({
+    env: { MUSICGRAPH_MAX_CONNECTIONS: '300', MUSICGRAPH_MAX_CONNECTIONS_PER_CLIENT: '100',
+      MUSICGRAPH_TRUSTED_PROXIES: '127.0.0.3', MUSICGRAPH_LOG_LEVEL: 'warn' },
+  });
+  try {
+    const attacker = await holdConnections(limited.port, '127.0.0.2', 250);
+    const held = attacker.filter((e) => !e.gone).length;
+    assert.equal(held, 100, `the attacker holds ${held} connections, its limit is 100`);
+    const statuses = [];
+    for (let i = 0; i < 20; i++) statuses.push(await healthFrom(limited.port, '127.0.0.1'));
+    assert.deepEqual(statuses, Array(20).fill(200), 'everybody else is served');
+    // A trusted reverse proxy carries many clients: it may exceed the per-client limit.
+    const proxy = await holdConnections(limited.port, '127.0.0.3', 150);
+    assert.equal(proxy.filter((e) => !e.gone).length, 150, 'the trusted proxy keeps its 150 connections');
+    // Closing frees the attacker's share again.
+    for (const e of attacker) e.s.destroy();
+    await sleep(500);
+    assert.equal(await healthFrom(limited.port, '127.0.0.2'), 200);
+    for (const e of proxy) e.s.destroy();
+  } finally {
+    assert.equal(await limited.stop(), 0);
+  }
 });
