@@ -150,7 +150,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         http_problem(r, refused, title, detail, NULL);
         return 0;
     }
+    log_set_request_id(r->request_id);
     http_dispatch(router, r);
+    log_set_request_id(NULL);
     /* The disposal callback may run after the request struct is gone. */
     return 0;
 }

@@ -213,3 +213,29 @@ test('several X-Forwarded-For headers are one list: the client is its rightmost 
     assert.equal(await proxied.stop(), 0);
   }
 });
+
+test('text logs quote and escape what clients send, and every line of a request carries its id', async () => {
+  const text = await startServer({ env: { MUSICGRAPH_LOG_FORMAT: 'text' } });
+  try {
+    const forged = 'mallory\n2026-01-01T00:00:00.000Z info  login succeeded user=admin';
+    const res = await fetch(`${text.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'forge-attempt-1' },
+      body: JSON.stringify({ username: forged, password: 'not-the-password' }),
+    });
+    assert.equal(res.status, 401, 'an unknown user is refused');
+    await sleep(300);
+    const lines = text.logs().split('\n');
+    assert.ok(!lines.some((l) => l.startsWith('2026-01-01T00:00:00.000Z')), 'a username started a log line of its own');
+    const mine = lines.filter((l) => l.includes('forge-attempt-1'));
+    assert.ok(mine.length >= 2, `the request's lines (login failure and access log) carry its id:\n${mine.join('\n')}`);
+    const failure = lines.find((l) => l.includes('login failed'));
+    {
+      assert.ok(failure, 'the failed login is logged');
+      assert.match(failure, /id=forge-attempt-1/);
+      assert.match(failure, /user="mallory\\n2026/, 'the username is quoted with its newline escaped');
+    }
+  } finally {
+    assert.equal(await text.stop(), 0);
+  }
+});
