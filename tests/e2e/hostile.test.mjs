@@ -281,6 +281,20 @@ test('invalid UTF-8 in the query and the path', { timeout: TEST_TIMEOUT }, async
   await assertAlive('invalid UTF-8');
 });
 
+test('path parameters are percent-decoded exactly once', { timeout: TEST_TIMEOUT }, async () => {
+  // %2D is "-": decoded once, death%2Dmetal is death-metal.
+  assert.equal((await exchange(get('/api/v1/genres/death%2Dmetal'))).responses[0]?.status, 200);
+  // %252D is "%2D" after one decoding: no genre has that id (a second decoding would find death-metal).
+  const twice = await exchange(get('/api/v1/genres/death%252Dmetal'));
+  assert.equal(twice.responses[0]?.status, 404, 'decoded twice');
+  // A valid %25 is a percent sign, not a malformed escape.
+  assert.equal((await exchange(get('/api/v1/genres/100%25'))).responses[0]?.status, 404);
+  // %252F never becomes a slash inside a parameter.
+  const slash = await exchange(get('/api/v1/genres/a%252Fb'));
+  assert.equal(slash.responses[0]?.status, 404);
+  await assertAlive('percent-decoding');
+});
+
 test('malformed percent-escapes', { timeout: TEST_TIMEOUT }, async () => {
   for (const t of ['/api/v1/search?q=%', '/api/v1/search?q=%g0', '/api/v1/search?q=%%41', '/api/v1/search?%zz=1&q=a']) {
     assertRejected(await exchange(get(t)), [400], t);
