@@ -122,7 +122,9 @@ test('flask: a bad login stays on the login page with an error, a good one redir
 });
 
 test('login redirects only to local paths', async () => {
-  for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example']) {
+  // Browsers drop tabs and newlines from URLs: '/\t/evil.example' would become '//evil.example'.
+  for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example', '/\t/evil.example', '/\n/evil.example',
+    '/\r/evil.example', '/ /evil.example', '/\x7f/evil.example', '/\x0b/evil.example', '/\x00/evil.example']) {
     const res = await fetch(`${srv.url}/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
