@@ -3,7 +3,7 @@
  *
  * Draws the genre map (map.js) and keeps three things in step: the graph
  * (which genre has its bands expanded), the panel (panel.js), and the URL
- * (/, /genres/ID, /bands/ID, ?path=ID). Every user action goes through
+ * (/, /genres/ID, /bands/ID, ?path=ID, ?view=eras&year=N). Every user action goes through
  * select() or closeSelection(), which update all three; popstate replays
  * the URL through the same functions without pushing history.
  *
@@ -22,7 +22,8 @@ import { combobox } from './combobox.js';
 import { bindMapKeys } from './keyboard.js';
 import { drawnLabels } from './labels.js';
 import { collapse, fitAll, moveGenres, recomputeFocus, showSelection, startRenderer, zoomBy } from './map.js';
-import { el, familyName, indexData, linkTo, nameOf, parseRoute, pathFor, showStatus, state } from './model.js';
+import { el, familyName, indexData, linkTo, nameOf, parseRoute, pathFor, showStatus, state, urlFor, viewOf } from './model.js';
+import { applyView, bindEraBar } from './eras.js';
 import { hidePanel, renderPanel, showPanel } from './panel.js';
 import { showPath } from './path.js';
 
@@ -65,7 +66,7 @@ function select(kind, id, opts) {
   const name = nameOf(kind, id);
   document.title = name + ' — musicgraph';
   if (opts.push) {
-    const path = pathFor(kind, id);
+    const path = urlFor(pathFor(kind, id));
     if (location.pathname + location.search !== path) history.pushState({ kind, id }, '', path);
   }
   renderPanel(kind, id);
@@ -92,7 +93,7 @@ function closeSelection(opts) {
   hidePanel();
   recomputeFocus();
   document.title = state.homeTitle;
-  if (opts.push && location.pathname !== '/') history.pushState(null, '', '/');
+  if (opts.push && location.pathname !== '/') history.pushState(null, '', urlFor('/'));
   if (had && state.renderer && opts.resetCamera) fitAll();
   if (had) announce('Closed the panel.');
   // Back to where the focus was when the panel opened.
@@ -118,6 +119,7 @@ function pathParam() {
 }
 
 function applyLocation(instant) {
+  applyView(viewOf(location.search), { instant });
   const route = parseRoute(location.pathname);
   if (route) select(route.kind, route.id, { instant, pathTo: route.kind === 'genre' ? pathParam() : null });
   else closeSelection({});
@@ -218,21 +220,25 @@ async function boot() {
   state.renderer.on('clickNode', ({ node }) => {
     const attr = state.graph.getNodeAttributes(node);
     const sel = state.selected;
-    if (attr.kind === 'genre' && sel && sel.kind === 'genre' && sel.id === attr.id) closeSelection({ push: true });
-    else select(attr.kind, attr.id, { push: true });
+    if (attr.kind === 'genre' && sel && sel.kind === 'genre' && sel.id === attr.id) return closeSelection({ push: true });
+    const t0 = performance.now();
+    select(attr.kind, attr.id, { push: true });
+    requestAnimationFrame(() => requestAnimationFrame(() => state.timings.panelOpen.push(performance.now() - t0)));
   });
   // A click on empty map (not the end of a drag) clears the selection.
   state.renderer.on('clickStage', () => {
     if (state.selected) closeSelection({ push: true });
   });
   bindMapKeys((kind, id) => select(kind, id, { push: true }), announce);
+  bindEraBar(announce);
+  applyView(viewOf(location.search), { instant: true });
   el.stats.textContent = state.genres.size + ' genres · ' + state.bands.size + ' bands';
   renderLegend();
   showStatus('');
   el.mapControls.hidden = false;
   state.ready = true;
   // For tests and for whoever explores from the console.
-  window.musicgraph = { sigma: state.renderer, graph: state.graph, select, close: () => closeSelection({ push: true }), labels: drawnLabels, cursor: () => state.cursor };
+  window.musicgraph = { sigma: state.renderer, graph: state.graph, select, close: () => closeSelection({ push: true }), labels: drawnLabels, cursor: () => state.cursor, timings: state.timings };
 
   const pending = state.pending;
   state.pending = null;

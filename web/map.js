@@ -24,17 +24,48 @@ const DIM_EDGE_COLOR = '#1a202a';
 // Stretch factors that make the genres' bounding box about as wide (or as
 // tall) as the map on screen, at most MAX_STRETCH along one axis.
 const MAX_STRETCH = 1.8;
-function stretchFor(genres) {
-  const box = bbox(genres);
+function stretchFor(view) {
+  const box = bbox([...state.genres.values()].map((g) => rawPlace(g, view)));
   const aspect = (box.x[1] - box.x[0]) / Math.max(1e-9, box.y[1] - box.y[0]);
   const screen = Math.max(1, el.graph.clientWidth) / Math.max(1, el.graph.clientHeight);
   const k = Math.min(MAX_STRETCH, Math.max(1 / MAX_STRETCH, screen / aspect));
   return k >= 1 ? { x: k, y: 1 } : { x: 1, y: 1 / k };
 }
 
-// Where a genre is drawn.
+// A genre's position as the server gives it, in the force map or the eras.
+function rawPlace(g, view) {
+  return view === 'eras' ? { x: g.ex, y: g.ey } : { x: g.x, y: g.y };
+}
+
+// Where a genre is drawn in the current view.
 function placeOf(g) {
-  return { x: g.x * state.stretch.x, y: g.y * state.stretch.y };
+  const p = rawPlace(g, state.view);
+  return { x: p.x * state.stretch.x, y: p.y * state.stretch.y };
+}
+
+// The era view's x (before stretching) of a year: the server's axis marks
+// interpolated (the server's scale is linear between them).
+export function eraX(year) {
+  const t = state.eras.ticks;
+  if (!t.length) return 0;
+  if (t.length === 1) return t[0].x + (year - t[0].year);
+  let i = 1;
+  while (i < t.length - 1 && t[i].year < year) i++;
+  const a = t[i - 1];
+  const b = t[i];
+  return a.x + ((year - a.year) * (b.x - a.x)) / (b.year - a.year);
+}
+
+// Genres (and bands, when the data says when they started) not yet there
+// in the year chosen on the era bar.
+function afterYear(attr) {
+  if (state.year === null) return false;
+  if (attr.kind === 'band') {
+    const b = state.bands.get(attr.id);
+    return !!b && Number.isInteger(b.active_from) && b.active_from > state.year;
+  }
+  const g = state.genres.get(attr.id);
+  return !!g && g.ex > eraX(state.year) + 1e-6;
 }
 
 export function buildGraph() {
@@ -306,12 +337,18 @@ export function recomputeFocus() {
     }
   }
   state.focus = focus;
-  if (state.renderer) state.renderer.refresh({ skipIndexation: true });
+  // On the next frame: a click changes the focus several times before it.
+  if (state.renderer) state.renderer.scheduleRefresh({ skipIndexation: true });
 }
 
 function nodeReducer(key, attr) {
   const out = { ...attr, forceLabel: !!attr.label };
-  if (key === selectedKey() || key === state.hovered || key === state.cursor) {
+  const later = afterYear(attr);
+  if (later && key !== selectedKey()) {
+    out.color = attr.dimColor;
+    out.labelRank = RANK.dim;
+    out.zIndex = 0;
+  } else if (key === selectedKey() || key === state.hovered || key === state.cursor) {
     out.highlighted = true;
     out.labelRank = RANK.selected;
     out.zIndex = 10;
@@ -471,6 +508,7 @@ function moveCamera(attr, ratio, opts) {
 // band lists and the focus zoom are expressed in it so any layout scale
 // works.
 function frame() {
+  state.stretch = stretchFor(state.view);
   const box = bbox([...state.genres.values()].map(placeOf));
   const extent = Math.max(box.x[1] - box.x[0], box.y[1] - box.y[0]);
   state.unit = extent / Math.max(8, Math.sqrt(state.genres.size) * 2.2);
@@ -489,19 +527,37 @@ function frame() {
  * are there.
  */
 export function moveGenres(target, opts) {
+  for (const [id, p] of target) {
+    const g = state.genres.get(id);
+    if (g && Number.isFinite(p.x) && Number.isFinite(p.y)) [g.x, g.y] = [p.x, p.y];
+  }
+  return animateGenres(opts);
+}
+
+// Shows the force map ('map') or the eras ('eras'), the genres moving
+// from one to the other.
+export function setView(view, opts) {
+  if (view === state.view) return Promise.resolve();
+  state.view = view;
+  const moved = animateGenres(opts);
+  // The new frame is the whole new view: the camera goes to it meanwhile.
+  if (!state.selected) fitAll(opts);
+  return moved;
+}
+
+// Moves every genre from where it is drawn to where the current view and
+// positions put it.
+function animateGenres(opts) {
   const duration = reducedMotion() || (opts && opts.instant) ? 0 : 600;
   const open = state.expanded;
   collapse();
   const from = new Map();
-  for (const [id, p] of target) {
-    const g = state.genres.get(id);
-    if (!g || !Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
+  for (const id of state.genres.keys()) {
     const a = state.graph.getNodeAttributes(genreKey(id));
     from.set(id, { x: a.x, y: a.y });
-    g.x = p.x;
-    g.y = p.y;
   }
   frame();
+  if (opts && opts.onFirstFrame) requestAnimationFrame(() => requestAnimationFrame(opts.onFirstFrame));
   const seq = ++state.moveSeq;
   const step = (t) => {
     const k = t < 0.5 ? 2 * t * t : 1 - Math.pow(-2 * t + 2, 2) / 2; // ease in and out
@@ -535,7 +591,7 @@ export function startRenderer() {
   // Big maps get smaller discs too, so the overview is not a carpet.
   const density = Math.min(1, Math.max(0.6, Math.sqrt(250 / Math.max(1, state.genres.size))));
   state.sizeScale = (state.small ? 0.72 : 1) * density;
-  state.stretch = stretchFor(state.genres.values());
+  state.stretch = stretchFor(state.view);
   state.graph = buildGraph();
   const box = frame();
 

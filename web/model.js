@@ -31,6 +31,13 @@ export const el = {
   zoomIn: $('zoom-in'),
   zoomOut: $('zoom-out'),
   zoomFit: $('zoom-fit'),
+  eraBar: $('era-bar'),
+  eraAxis: $('era-axis'),
+  viewMap: $('view-map'),
+  viewEras: $('view-eras'),
+  year: $('year'),
+  yearOut: $('year-out'),
+  yearAll: $('year-all'),
 };
 
 export const state = {
@@ -50,6 +57,10 @@ export const state = {
   cursor: null, // node key of the keyboard cursor while the map has the focus
   returnFocus: null, // where the focus goes back to when the panel closes
   stretch: { x: 1, y: 1 }, // positions are drawn stretched to the screen's shape
+  view: 'map', // 'map' (force layout) or 'eras' (by origin year)
+  year: null, // the era bar's year: later genres are dimmed; null for all
+  eras: { from: 0, to: 0, ticks: [] }, // the era view's span and axis marks
+  timings: { viewSwitch: [], panelOpen: [] }, // ms from a click to its first frame
   small: false, // phone-sized map
   sizeScale: 1,
   unit: 1, // typical distance between neighbouring genres, in graph units
@@ -68,6 +79,24 @@ export const state = {
 export const genreKey = (id) => 'g:' + id;
 export const bandKey = (id) => 'b:' + id;
 export const pathFor = (kind, id) => (kind === 'genre' ? '/genres/' : '/bands/') + encodeURIComponent(id);
+
+// A URL of the explorer that keeps the view and the year chosen (so a deep
+// link shows what its author saw): urlFor('/genres/x', {path: 'y'}).
+export function urlFor(pathname, extra) {
+  const q = new URLSearchParams();
+  if (extra && extra.path) q.set('path', extra.path);
+  if (state.view === 'eras') q.set('view', 'eras');
+  if (state.year !== null) q.set('year', String(state.year));
+  const query = q.toString();
+  return pathname + (query ? '?' + query : '');
+}
+
+// The view and year a URL asks for.
+export function viewOf(search) {
+  const q = new URLSearchParams(search);
+  const year = parseInt(q.get('year') || '', 10);
+  return { view: q.get('view') === 'eras' ? 'eras' : 'map', year: Number.isInteger(year) && year > 0 && year < 3000 ? year : null };
+}
 
 export function parseRoute(pathname) {
   const m = /^\/(genres|bands)\/([^/]+)\/?$/.exec(pathname);
@@ -117,6 +146,7 @@ export function indexData(doc) {
     if (!NODE_SIZE[g.type] || g.type === 'band') g.type = 'leaf';
     // The server places every node; a document from elsewhere may not.
     if (!Number.isFinite(g.x) || !Number.isFinite(g.y)) g.x = g.y = 0;
+    if (!Number.isFinite(g.ex) || !Number.isFinite(g.ey)) [g.ex, g.ey] = [g.x, g.y];
     state.genres.set(g.id, g);
     state.children.set(g.id, []);
     state.bandsOf.set(g.id, []);
@@ -150,6 +180,12 @@ export function indexData(doc) {
     const at = (id) => (first.has(id) ? first.get(id) : Infinity);
     list.sort((a, b) => at(a) - at(b) || state.bands.get(b).rank - state.bands.get(a).rank || nameOf('band', a).localeCompare(nameOf('band', b)));
   }
+  const eras = doc.eras && typeof doc.eras === 'object' ? doc.eras : {};
+  state.eras = {
+    from: Number.isInteger(eras.from) ? eras.from : 0,
+    to: Number.isInteger(eras.to) ? eras.to : 0,
+    ticks: (Array.isArray(eras.ticks) ? eras.ticks : []).filter((t) => t && Number.isInteger(t.year) && Number.isFinite(t.x)),
+  };
   const sizes = new Map();
   for (const g of state.genres.values()) {
     state.weight.set(g.id, state.bandsOf.get(g.id).length + 2 * state.children.get(g.id).length + g.links.length + state.influencedBy.get(g.id).length);

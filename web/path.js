@@ -6,7 +6,7 @@ import { getJSON } from './api.js';
 import { h } from './dom.js';
 import { combobox } from './combobox.js';
 import { fitCamera, focusCamera, recomputeFocus } from './map.js';
-import { el, genreKey, linkTo, nameOf, pathFor, state } from './model.js';
+import { el, genreKey, linkTo, nameOf, pathFor, state, urlFor } from './model.js';
 
 export const RELATION_TEXT = {
   parent: 'parent genre',
@@ -68,7 +68,7 @@ export function showPath(from, to, opts) {
       }
       state.path = { from, to, found: !!doc.found && steps.length > 0, steps, nodes, edges };
       if (opts.push) {
-        const path = pathFor('genre', from) + '?path=' + encodeURIComponent(to);
+        const path = urlFor(pathFor('genre', from), { path: to });
         if (location.pathname + location.search !== path) history.pushState({ kind: 'genre', id: from, path: to }, '', path);
       }
       const input = document.getElementById('path-input');
@@ -110,7 +110,8 @@ export function renderPathResult() {
     const input = document.getElementById('path-input');
     if (input) input.value = '';
     recomputeFocus();
-    if (location.search) history.pushState({ kind: 'genre', id: from }, '', pathFor('genre', from));
+    const url = urlFor(pathFor('genre', from));
+    if (location.pathname + location.search !== url) history.pushState({ kind: 'genre', id: from }, '', url);
     focusCamera(genreKey(from));
   });
   out.replaceChildren(h('p', { class: 'path-summary', text: path.steps.length + (path.steps.length === 1 ? ' step' : ' steps') }), ol, clear);

@@ -49,14 +49,20 @@ struct graph_snapshot {
     uint64_t *search_bigrams;    /* per entry: a 64-bit filter of the letter pairs in its key */
     size_t *adj_off;             /* CSR: genre neighbours over parent and influence links */
     graph_adjacent *adj;
-    double *genre_weight; /* per genre: how rare it is among bands (for similarity) */
-    size_t *genre_rank;   /* per genre: its position in name order (for stable ties) */
-    double *band_weight;  /* per band: the sum of its genres' weights */
+    double *genre_weight;  /* per genre: how rare it is among bands (for similarity) */
+    size_t *genre_rank;    /* per genre: its position in name order (for stable ties) */
+    double *band_weight;   /* per band: the sum of its genres' weights */
+    double *era_x, *era_y; /* per genre: its place in the era view (eras.c) */
+    int era_min_year, era_max_year;
 };
 
 int graph_build_search(graph_snapshot *s);
 void graph_free_search(graph_snapshot *s);
 int graph_build_explore(graph_snapshot *s);
 void graph_free_explore(graph_snapshot *s);
+int graph_build_eras(graph_snapshot *s);
+void graph_free_eras(graph_snapshot *s);
+/* The era view's x of a year (eras.c). */
+double graph_era_x(int year);
 
 #endif

@@ -260,6 +260,33 @@ static void write_ref(json_writer *w, const char *id, const char *name)
     jw_object_end(w);
 }
 
+/* "eras": the years the era view spans and where its axis marks go: every
+ * decade from 1900, every century before. */
+static void write_era_axis(json_writer *w, const graph_snapshot *s)
+{
+    jw_key(w, "eras");
+    jw_object_begin(w);
+    jw_key(w, "from");
+    jw_int(w, s->era_min_year);
+    jw_key(w, "to");
+    jw_int(w, s->era_max_year);
+    jw_key(w, "ticks");
+    jw_array_begin(w);
+    if (s->data.ngenres) {
+        int first = s->era_min_year >= 1900 ? s->era_min_year / 10 * 10 : s->era_min_year / 100 * 100;
+        for (int y = first; y <= s->era_max_year; y += y < 1900 ? 100 : 10) {
+            jw_object_begin(w);
+            jw_key(w, "year");
+            jw_int(w, y);
+            jw_key(w, "x");
+            jw_fixed2(w, graph_era_x(y));
+            jw_object_end(w);
+        }
+    }
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
 /* The explorer's document and the two lists. */
 static int build_list_docs(graph_snapshot *s)
 {
@@ -281,9 +308,14 @@ static int build_list_docs(graph_snapshot *s)
         jw_object_begin(&w);
         write_genre_fields(&w, s, i, 0);
         write_position(&w, s, 'g', d->genres[i].id);
+        jw_key(&w, "ex");
+        jw_fixed2(&w, s->era_x[i]);
+        jw_key(&w, "ey");
+        jw_fixed2(&w, s->era_y[i]);
         jw_object_end(&w);
     }
     jw_array_end(&w);
+    write_era_axis(&w, s);
     jw_key(&w, "bands");
     jw_array_begin(&w);
     for (size_t i = 0; i < d->nbands; i++) {
@@ -510,8 +542,8 @@ graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_l
     memset(d, 0, sizeof *d);
     /* Every node gets a position before the documents are written: placed
      * now where the layout has none yet, laid out by the layout thread. */
-    if (build_indexes(s) != 0 || graph_layout_fill(&s->layout, s) != 0 || build_docs(s) != 0 ||
-        graph_build_search(s) != 0 || graph_build_explore(s) != 0) {
+    if (build_indexes(s) != 0 || graph_layout_fill(&s->layout, s) != 0 || graph_build_eras(s) != 0 ||
+        build_docs(s) != 0 || graph_build_search(s) != 0 || graph_build_explore(s) != 0) {
         snprintf(err, errlen, "out of memory building the snapshot");
         graph_release(s);
         return NULL;
@@ -538,6 +570,7 @@ void graph_release(graph_snapshot *s)
         graph_blob_free(&s->extra[i]);
     graph_free_search(s);
     graph_free_explore(s);
+    graph_free_eras(s);
     graph_layout_free(s->layout);
     strmap_free(&s->genre_index);
     strmap_free(&s->band_index);

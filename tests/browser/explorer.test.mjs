@@ -977,4 +977,89 @@ describe('explorer', () => {
       assert.deepEqual(await axeProblems(page), [], `axe on ${path}`);
     }
   });
+  test('eras: genres by origin year, a year that dims what came later, view and year in the link', async (t) => {
+    const { page, problems } = await openPage(t, '/genres/shoegaze');
+    await waitPanel(page, 'genre', 'shoegaze');
+    const place = (id) =>
+      page.evaluate((k) => {
+        const a = window.musicgraph.graph.getNodeAttributes(k);
+        return { x: a.x, y: a.y };
+      }, 'g:' + id);
+    const onMap = await place('rock');
+    const timings = [];
+    for (let round = 0; round < 5; round++) {
+      for (const view of ['Eras', 'Map']) {
+        await page.getByRole('button', { name: view, exact: true }).click();
+        await page.waitForFunction((v) => document.getElementById('view-' + v.toLowerCase()).getAttribute('aria-pressed') === 'true', view);
+        await waitIdle(page);
+        await page.waitForTimeout(700); // the nodes' move
+      }
+    }
+    timings.push(...(await page.evaluate(() => window.musicgraph.timings.viewSwitch)));
+    const sorted = timings.slice().sort((a, b) => a - b);
+    t.diagnostic(`view switch, click to first frame: median ${sorted[sorted.length >> 1].toFixed(1)} ms over ${sorted.length}`);
+    assert.equal(timings.length, 10, 'every switch drew');
+    await page.getByRole('button', { name: 'Eras', exact: true }).click();
+    await page.waitForTimeout(900);
+    await waitIdle(page);
+    assert.match(new URL(page.url()).search, /view=eras/, 'the view is in the URL');
+    // Genres on a time axis: later origin years further right, no genre
+    // left of a parent.
+    const doc = graphDoc;
+    const x = await page.evaluate(() => {
+      const out = {};
+      window.musicgraph.graph.forEachNode((k, a) => {
+        if (a.kind === 'genre') out[a.id] = a.x;
+      });
+      return out;
+    });
+    for (const g of doc.genres) for (const p of g.parents) assert.ok(x[g.id] >= x[p] - 1e-6, `${g.id} is not left of its parent ${p}`);
+    const dated = doc.genres.filter((g) => g.origin_year);
+    const early = dated.filter((g) => g.origin_year <= 1950);
+    const late = dated.filter((g) => g.origin_year >= 1990);
+    assert.ok(Math.max(...early.map((g) => x[g.id])) < Math.min(...late.map((g) => x[g.id])), 'the 1950s left of the 1990s');
+    assert.notDeepEqual(await place('rock'), onMap, 'the genres moved');
+
+    // The year: what came later is dimmed; the link keeps it.
+    await page.locator('#year').fill('1977');
+    await page.waitForFunction(() => document.getElementById('year-out').textContent === '1977');
+    assert.match(new URL(page.url()).search, /year=1977/);
+    const dim = await page.evaluate(() => {
+      const { sigma, graph } = window.musicgraph;
+      const out = {};
+      graph.forEachNode((k, a) => {
+        if (a.kind === 'genre') out[a.id] = sigma.getNodeDisplayData(k).color === a.dimColor;
+      });
+      return out;
+    });
+    for (const g of dated) {
+      if (g.id === 'shoegaze') continue; // the selection stays lit
+      if (g.origin_year > 1977) assert.equal(dim[g.id], true, `${g.id} (${g.origin_year}) is dimmed in 1977`);
+    }
+    assert.equal(dim.rock, false, 'rock (1950s) existed in 1977');
+    const link = new URL(page.url());
+    const again = await openPage(t, link.pathname + link.search);
+    await waitPanel(again.page, 'genre', 'shoegaze');
+    assert.equal(await again.page.locator('#view-eras').getAttribute('aria-pressed'), 'true', 'the link opens the eras');
+    assert.equal(await again.page.locator('#year-out').textContent(), '1977', 'and the year');
+    await again.page.goBack().catch(() => {});
+    assertClean(problems);
+    assertClean(again.problems);
+  });
+
+  test('opening a genre by a click: time to the first frame of the panel', async (t) => {
+    const { page, problems } = await openPage(t, '/');
+    for (const id of ['thrash-metal', 'jazz', 'techno', 'grunge', 'salsa']) {
+      await clickNode(page, 'g:' + id);
+      await waitPanel(page, 'genre', id);
+      await page.keyboard.press('Escape');
+      await page.waitForFunction(() => document.getElementById('panel').hidden);
+      await page.evaluate(() => window.musicgraph.sigma.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }));
+      await waitIdle(page);
+    }
+    const ms = (await page.evaluate(() => window.musicgraph.timings.panelOpen)).sort((a, b) => a - b);
+    assert.equal(ms.length, 5);
+    t.diagnostic(`panel open, click to first frame: median ${ms[2].toFixed(1)} ms (${ms.map((m) => m.toFixed(0)).join(', ')})`);
+    assertClean(problems);
+  });
 });

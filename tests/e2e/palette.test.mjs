@@ -1,7 +1,7 @@
 // The family colours (web/palette.js), measured: every family of the map
 // served gets its own colour, any two at least a stated perceptual distance
 // apart, readable on the background, and faded nodes still visible.
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { BG, FADE, PALETTE, assignFamilyColors, contrast, deltaE, mix } from '../../web/palette.js';
 import { startServer } from '../lib/server.mjs';

@@ -27,6 +27,7 @@
 #include "graph/snapshot.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,65 @@ static void test_every_node_is_placed_before_the_layout_runs(void **state)
     graph_release(s);
     graph_release(laid);
     graph_release(edited);
+}
+
+/* The era view: x by year, never before a parent (a genre without a year
+ * takes its parents'), each family its own horizontal band, no two genres
+ * on one point, and an axis mark for each decade the map spans. */
+static void test_eras_place_genres_by_year_in_family_bands(void **state)
+{
+    (void)state;
+    dataset d;
+    small_dataset(&d);
+    const char *ids[] = {"rock",       "metal",  "hard-rock",  "heavy-metal", "thrash-metal", "crossover-thrash",
+                         "doom-metal", "grunge", "zydeco-rock"};
+    const int years[] = {1950, 1968, 1966, 1970, 1981, 1984, 1975, 1986, 0 /* unknown */};
+    for (size_t k = 0; k < sizeof ids / sizeof *ids; k++)
+        dataset_find_genre(&d, ids[k])->origin_year = years[k];
+    dataset_find_genre(&d, "arger-rock")->origin_year = 1940; /* before its parent rock: moved after it */
+    graph_snapshot *s = build(&d, 1);
+    json_t *doc = parse_blob(graph_doc_graph(s));
+#define EX(id) coordinate(doc, "genres", id, "ex")
+#define EY(id) coordinate(doc, "genres", id, "ey")
+    assert_true(EX("rock") < EX("hard-rock") && EX("hard-rock") < EX("heavy-metal") &&
+                EX("heavy-metal") < EX("thrash-metal") && EX("thrash-metal") < EX("crossover-thrash"));
+    assert_true(EX("crossover-thrash") - EX("thrash-metal") == 3.0); /* a year is a unit after 1900 */
+    /* No year: its parent's decade, after the parent; never before a parent. */
+    assert_true(EX("zydeco-rock") > EX("rock") && EX("zydeco-rock") < EX("rock") + 10);
+    assert_true(EX("arger-rock") > EX("rock") && EX("arger-rock") < EX("rock") + 10);
+    assert_true(EX("arger-rock") != EX("zydeco-rock")); /* one decade, spread over its width */
+    /* heavy metal belongs to rock's family (primary parent hard rock), doom metal to metal's. */
+    double rock_top = -INFINITY, rock_bottom = INFINITY, metal_top = -INFINITY, metal_bottom = INFINITY;
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(doc, "genres"), i, g)
+    {
+        double y = json_number_value(json_object_get(g, "ey"));
+        int is_rock = strcmp(json_string_value(json_object_get(g, "family")), "rock") == 0;
+        if (is_rock)
+            rock_top = fmax(rock_top, y), rock_bottom = fmin(rock_bottom, y);
+        else
+            metal_top = fmax(metal_top, y), metal_bottom = fmin(metal_bottom, y);
+        size_t j;
+        json_t *o;
+        json_array_foreach(json_object_get(doc, "genres"), j, o) if (j > i &&
+                                                                     json_number_value(json_object_get(o, "ex")) ==
+                                                                         json_number_value(json_object_get(g, "ex")) &&
+                                                                     json_number_value(json_object_get(o, "ey")) == y)
+            fail_msg("two genres share a point in the era view");
+    }
+    assert_true(rock_bottom > metal_top || metal_bottom > rock_top); /* disjoint bands */
+    json_t *eras = json_object_get(doc, "eras");
+    assert_int_equal(json_integer_value(json_object_get(eras, "from")), 1950);
+    assert_int_equal(json_integer_value(json_object_get(eras, "to")), 1986);
+    json_t *ticks = json_object_get(eras, "ticks");
+    assert_int_equal(json_array_size(ticks), 4); /* 1950s to 1980s */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ticks, 0), "year")), 1950);
+    assert_true(json_number_value(json_object_get(json_array_get(ticks, 3), "x")) == 80.0);
+#undef EX
+#undef EY
+    json_decref(doc);
+    graph_release(s);
 }
 
 static void test_family_of_a_deep_genre_is_its_root_by_primary_parents(void **state)
@@ -929,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_publish_acquire_release_reference_counts),
         cmocka_unit_test(test_build_takes_over_the_dataset_and_indexes_it),
         cmocka_unit_test(test_every_node_is_placed_before_the_layout_runs),
+        cmocka_unit_test(test_eras_place_genres_by_year_in_family_bands),
         cmocka_unit_test(test_family_of_a_deep_genre_is_its_root_by_primary_parents),
         cmocka_unit_test(test_genre_doc_has_fields_children_and_bands_sorted_by_name),
         cmocka_unit_test(test_list_docs_are_sorted_by_name_and_counted),
