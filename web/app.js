@@ -156,7 +156,11 @@ function bindNavigation() {
     if (el.indexDetails.contains(a)) el.indexDetails.open = false;
     select(route.kind, route.id, { push: true });
   });
-  el.panelClose.addEventListener('click', () => closeSelection({ push: true, restoreFocus: true }));
+  // A link to / in the page the server wrote: the panel closes in place.
+  el.panelClose.addEventListener('click', (e) => {
+    e.preventDefault();
+    closeSelection({ push: true, restoreFocus: true });
+  });
   // The index and the legend share the left edge: one open at a time.
   const legendDetails = document.getElementById('legend-details');
   el.indexDetails.addEventListener('toggle', () => {
@@ -192,6 +196,7 @@ function renderLegend() {
 }
 
 async function boot() {
+  showStatus('Loading the map…');
   bindSearch();
   bindNavigation();
   if (!window.graphology || !window.Sigma) {
@@ -240,6 +245,8 @@ async function boot() {
   // For tests and for whoever explores from the console.
   window.musicgraph = { sigma: state.renderer, graph: state.graph, select, close: () => closeSelection({ push: true }), labels: drawnLabels, cursor: () => state.cursor, timings: state.timings };
 
+  // The search page the server wrote keeps its results in the panel.
+  if (location.pathname === '/search') el.input.value = new URLSearchParams(location.search).get('q') || '';
   const pending = state.pending;
   state.pending = null;
   if (route) select(route.kind, route.id, { instant: true, keepFocus: true, pathTo: route.kind === 'genre' ? pathParam() : null });

@@ -9,6 +9,7 @@
  */
 #include "api/app.h"
 #include "api/assets.h"
+#include "api/infobox.h"
 
 #include "core/buf.h"
 #include "core/embedded.h"
@@ -53,9 +54,11 @@ static void genre_list(const graph_snapshot *s, buf *out)
 }
 
 /* Fills a template: @@ASSET:name@@ with hashed URLs, @@MODULE:name@@ with the
- * tags that load an ES module, @@GENRE_LIST@@ with the
+ * tags that load an ES module, @@PANEL@@ with panel (HTML already escaped
+ * by infobox.c), @@GENRE_LIST@@ with the
  * genre index (when s is given), and @@KEY@@ with the escaped value from kv. */
-static void render_file(const struct embedded_file *tpl, const graph_snapshot *s, const char *const *kv, buf *out)
+static void render_file(const struct embedded_file *tpl, const graph_snapshot *s, const char *const *kv,
+                        const buf *panel, buf *out)
 {
     const char *t = (const char *)tpl->data;
     const char *end = t + tpl->len;
@@ -81,6 +84,8 @@ static void render_file(const struct embedded_file *tpl, const graph_snapshot *s
             text_html_escape(out, value);
         } else if (s && nlen == 10 && memcmp(name, "GENRE_LIST", 10) == 0) {
             genre_list(s, out);
+        } else if (panel && nlen == 5 && memcmp(name, "PANEL", 5) == 0) {
+            buf_append(out, panel->data, panel->len);
         } else if (nlen > 6 && memcmp(name, "ASSET:", 6) == 0) {
             const char *url = assets_url(name + 6, nlen - 6);
             buf_puts(out, url ? url : "/assets/missing");
@@ -93,23 +98,28 @@ static void render_file(const struct embedded_file *tpl, const graph_snapshot *s
     }
 }
 
-static void render(const graph_snapshot *s, const char *title, const char *description, buf *out)
+/* The explorer page; panel is the panel's content, or NULL for none. */
+static void render(const graph_snapshot *s, const char *title, const char *description, const buf *panel, buf *out)
 {
-    const char *kv[] = {"TITLE", title, "DESCRIPTION", description, NULL};
-    render_file(page_template, s, kv, out);
+    buf empty = BUF_INIT;
+    if (!panel)
+        infobox_empty(&empty);
+    const char *kv[] = {"TITLE", title, "DESCRIPTION", description, "PANEL_HIDDEN", panel ? "" : "hidden", NULL};
+    render_file(page_template, s, kv, panel ? panel : &empty, out);
+    buf_free(&empty);
 }
 
 void pages_render_template(const char *name, const char *const *kv, buf *out)
 {
     const struct embedded_file *f = embedded_find(embedded_web, name);
     if (f)
-        render_file(f, NULL, kv, out);
+        render_file(f, NULL, kv, NULL, out);
 }
 
 int pages_attach(graph_snapshot *s)
 {
     buf out = BUF_INIT;
-    render(s, SITE_TITLE, SITE_DESCRIPTION, &out);
+    render(s, SITE_TITLE, SITE_DESCRIPTION, NULL, &out);
     if (buf_failed(&out)) {
         buf_free(&out);
         return -1;
@@ -167,10 +177,43 @@ static int get_entity_page(http_request *r, int is_genre)
         snprintf(title, sizeof title, "%s — musicgraph", b->name);
         snprintf(description, sizeof description, "%s: %s, on the musicgraph map of music genres.", b->name, gname);
     }
-    buf out = BUF_INIT;
-    render(s, title, description, &out);
+    /* The panel's content in the page: readable without JavaScript. */
+    buf panel = BUF_INIT, out = BUF_INIT;
+    if (found && is_genre)
+        infobox_genre(s, i, &panel);
+    else if (found)
+        infobox_band(s, i, &panel);
+    render(s, title, description, found ? &panel : NULL, &out);
     graph_release(s);
     http_respond(r, found ? 200 : 404, HTML_TYPE, buf_cstr(&out), out.len);
+    buf_free(&panel);
+    buf_free(&out);
+    return 0;
+}
+
+/* /search?q=: the results as a page, for the search box without JavaScript. */
+static int get_search_page(http_request *r, void *ctx)
+{
+    (void)ctx;
+    int bad = 0;
+    const char *q = http_query(r, "q", &bad);
+    if (bad || (q && text_utf8_length(q) > 100)) {
+        http_problem(r, 400, "Bad Request", "The search text is malformed or longer than 100 characters.", NULL);
+        return 0;
+    }
+    graph_snapshot *s = graph_acquire();
+    if (!s) {
+        http_problem(r, 503, "Service Unavailable", "The map is not loaded yet.", NULL);
+        return 0;
+    }
+    char title[256];
+    snprintf(title, sizeof title, "Search: %.150s — musicgraph", q ? q : "");
+    buf panel = BUF_INIT, out = BUF_INIT;
+    infobox_search(s, q ? q : "", &panel);
+    render(s, title, SITE_DESCRIPTION, &panel, &out);
+    graph_release(s);
+    http_respond(r, 200, HTML_TYPE, buf_cstr(&out), out.len);
+    buf_free(&panel);
     buf_free(&out);
     return 0;
 }
@@ -192,5 +235,6 @@ void api_register_pages(http_router *rt, app *a)
     http_route(rt, "GET", "/", get_index, a);
     http_route(rt, "GET", "/genres/{id}", get_genre_page, a);
     http_route(rt, "GET", "/bands/{id}", get_band_page, a);
+    http_route(rt, "GET", "/search", get_search_page, a);
     assets_register(rt);
 }

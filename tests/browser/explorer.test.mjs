@@ -257,7 +257,7 @@ const colourDistance = (a, b) => Math.max(...a.map((v, i) => Math.abs(v - b[i]))
 
 /* ---------- tests ---------- */
 
-describe('explorer', () => {
+describe('explorer', { timeout: 1_200_000 }, () => {
   test('the page is served with the genre index for readers without JavaScript', async () => {
     const res = await fetch(server.url + '/');
     assert.equal(res.status, 200);
@@ -776,7 +776,7 @@ describe('explorer', () => {
     const { page, problems } = await openPage(t, '/genres/rock');
     await waitPanel(page, 'genre', 'rock');
     assert.equal(await page.getByRole('complementary', { name: 'Rock' }).count(), 1, 'the panel is named after what it shows');
-    assert.equal(await page.getByRole('button', { name: 'Close the panel' }).count(), 1);
+    assert.equal(await page.getByRole('link', { name: 'Close the panel' }).count(), 1);
     assert.equal(await page.locator('h1').count(), 1, 'one h1');
     const input = page.getByRole('combobox', { name: 'Search genres and bands' });
     assert.equal(await input.getAttribute('aria-controls'), 'search-results');
@@ -1061,5 +1061,23 @@ describe('explorer', () => {
     assert.equal(ms.length, 5);
     t.diagnostic(`panel open, click to first frame: median ${ms[2].toFixed(1)} ms (${ms.map((m) => m.toFixed(0)).join(', ')})`);
     assertClean(problems);
+  });
+  test('without JavaScript: genre and band pages show their panel, links and the search form work', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, javaScriptEnabled: false });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    await page.goto(server.url + '/genres/shoegaze');
+    const g = await api('/api/v1/genres/shoegaze');
+    assert.equal(await page.locator('#panel-title').textContent(), g.name);
+    assert.ok(await page.locator('#panel').isVisible(), 'the panel is shown');
+    assert.ok((await page.locator('#panel').innerText()).includes(g.description));
+    assert.equal(await page.getByText('Loading the map').count(), 0, 'no endless loading message');
+    await page.click(`#panel a[href="/genres/${g.parents[0]}"]`);
+    await page.waitForURL('**/genres/' + g.parents[0]);
+    assert.equal(await page.locator('#panel-title').textContent(), (await api('/api/v1/genres/' + g.parents[0])).name);
+    await page.fill('#search-input', 'thrash');
+    await page.press('#search-input', 'Enter');
+    await page.waitForURL('**/search?q=thrash');
+    assert.ok(await page.locator('#panel a[href="/genres/thrash-metal"]').isVisible());
   });
 });
