@@ -131,6 +131,7 @@ function bindSearch() {
     list: el.results,
     idPrefix: 'search-option-',
     accept: () => true,
+    showAll: true,
     onChoose: (r) => {
       el.input.value = typeof r.name === 'string' ? r.name : r.id;
       select(r.kind, r.id, { push: true });

@@ -2,14 +2,17 @@
  * combobox.js — a search box over /api/v1/search: debounced fetch (stale
  * answers dropped, in-flight requests aborted), arrows + Enter + Escape,
  * mouse clicks, and the ARIA listbox pattern (aria-expanded,
- * aria-activedescendant, aria-selected). Used by the main search and by
- * the path finder, which only wants genres.
+ * aria-activedescendant, aria-selected), genres and bands in two groups.
+ * Used by the main search (with "show all", which opens the search page)
+ * and by the path finder, which only wants genres.
  */
 import { getJSON } from './api.js';
 import { h } from './dom.js';
-import { colorOfGenre, nameOf, state } from './model.js';
+import { colorOfGenre, familyName, nameOf, state } from './model.js';
 
 const SEARCH_DEBOUNCE_MS = 140;
+const FETCHED = 30; // results asked for
+const PER_GROUP = 8; // genres, and bands, shown
 
 export function combobox(opts) {
   const { input, list, idPrefix, accept, onChoose } = opts;
@@ -43,11 +46,11 @@ export function combobox(opts) {
     }
     const seq = ++st.seq;
     st.controller = typeof AbortController === 'function' ? new AbortController() : null;
-    getJSON('/api/v1/search?q=' + encodeURIComponent(q), st.controller ? { signal: st.controller.signal } : undefined)
+    getJSON('/api/v1/search?limit=' + FETCHED + '&q=' + encodeURIComponent(q), st.controller ? { signal: st.controller.signal } : undefined)
       .then((res) => {
         if (seq !== st.seq) return;
         st.query = q;
-        render(Array.isArray(res.results) ? res.results : []);
+        render(Array.isArray(res.results) ? res.results : [], Number.isInteger(res.total) ? res.total : 0);
         if (st.chooseFirst === seq && st.items.length) choose(0);
       })
       .catch((err) => {
@@ -56,22 +59,27 @@ export function combobox(opts) {
       });
   }
 
-  function render(results) {
-    st.items = results.filter((r) => r && (r.kind === 'genre' || r.kind === 'band') && typeof r.id === 'string' && accept(r));
+  // Genres, then bands, each at most PER_GROUP in the ranking's order;
+  // when more matched, a last option opens the search page with them all.
+  function render(results, total) {
+    const usable = results.filter((r) => r && (r.kind === 'genre' || r.kind === 'band') && typeof r.id === 'string' && accept(r));
     st.active = -1;
     input.removeAttribute('aria-activedescendant');
-    if (!st.items.length) return message(opts.emptyText || 'No genre or band matches.');
-    const nodes = st.items.map((r, i) => {
+    if (!usable.length) return message(opts.emptyText || 'No genre or band matches.');
+    const groups = ['genre', 'band'].map((kind) => usable.filter((r) => r.kind === kind).slice(0, PER_GROUP));
+    st.items = groups.flat();
+    const option = (r, i) => {
       let color = '#9aa5b5';
       let meta = r.kind === 'genre' ? 'Genre' : 'Band';
       if (r.kind === 'genre' && state.genres.has(r.id)) {
         color = colorOfGenre(r.id);
-        meta = 'Genre · ' + state.genres.get(r.id).type;
+        meta = familyName(r.id) + ' family';
       } else if (r.kind === 'band' && state.bands.has(r.id)) {
         const b = state.bands.get(r.id);
         color = colorOfGenre(b.primary_genre);
-        if (b.primary_genre) meta = 'Band · ' + nameOf('genre', b.primary_genre);
+        if (b.primary_genre) meta = nameOf('genre', b.primary_genre);
       }
+      if (r.match === 'typo') meta += ' · close spelling';
       const dot = h('span', { class: 'swatch', 'aria-hidden': 'true' });
       dot.style.backgroundColor = color;
       return h('li', { id: idPrefix + i, role: 'option', 'aria-selected': 'false', 'data-index': i, 'data-kind': r.kind, 'data-id': r.id }, [
@@ -79,7 +87,24 @@ export function combobox(opts) {
         h('span', { class: 'option-name', text: typeof r.name === 'string' ? r.name : r.id }),
         h('span', { class: 'option-meta', text: meta }),
       ]);
+    };
+    const nodes = [];
+    let i = 0;
+    groups.forEach((items, g) => {
+      if (!items.length) return;
+      const head = idPrefix + 'group-' + g;
+      nodes.push(
+        h('li', { role: 'group', 'aria-labelledby': head, class: 'option-group' }, [
+          h('span', { id: head, class: 'option-group-name', text: g === 0 ? 'Genres' : 'Bands' }),
+          h('ul', { role: 'presentation' }, items.map((r) => option(r, i++))),
+        ]),
+      );
     });
+    const more = Math.max(total, usable.length) - st.items.length;
+    if (opts.showAll && more > 0) {
+      st.items.push({ kind: 'all', id: input.value.trim() });
+      nodes.push(h('li', { id: idPrefix + i, role: 'option', 'aria-selected': 'false', 'data-index': i, class: 'option-all' }, 'Show all ' + Math.max(total, usable.length) + ' matches'));
+    }
     list.replaceChildren(...nodes);
     setOpen(true);
   }
@@ -98,7 +123,8 @@ export function combobox(opts) {
     const r = st.items[i];
     if (!r) return;
     setOpen(false);
-    onChoose(r);
+    if (r.kind === 'all') location.assign('/search?q=' + encodeURIComponent(r.id));
+    else onChoose(r);
   }
 
   input.addEventListener('input', () => {

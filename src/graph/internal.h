@@ -19,9 +19,11 @@ typedef struct graph_adjacent {
 } graph_adjacent;
 
 typedef struct search_entry {
-    const char *key; /* folded name, inside search_keys */
-    unsigned len;    /* its length */
+    const char *key;     /* folded name, inside search_keys */
+    const char *compact; /* its letters and digits only, inside search_keys */
+    unsigned len, clen;  /* their lengths */
     unsigned kind;
+    unsigned weight; /* importance: ranks equal matches */
     size_t index;
 } search_entry;
 

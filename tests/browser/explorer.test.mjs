@@ -1080,4 +1080,25 @@ describe('explorer', { timeout: 1_200_000 }, () => {
     await page.waitForURL('**/search?q=thrash');
     assert.ok(await page.locator('#panel a[href="/genres/thrash-metal"]').isVisible());
   });
+  test('search: genres and bands grouped, forgiving spelling, "show all" opens every match', async (t) => {
+    const { page, problems } = await openPage(t, '/');
+    const input = page.getByRole('combobox', { name: 'Search genres and bands' });
+    await input.fill('motorhed');
+    await page.getByRole('option', { name: /Motörhead/ }).waitFor();
+    await input.fill('metal');
+    await page.locator('#search-results [data-id="thrash-metal"]').waitFor();
+    const groups = page.locator('#search-results [role="group"]');
+    assert.deepEqual(await groups.evaluateAll((gs) => gs.map((g) => g.querySelector('.option-group-name').textContent)), ['Genres', 'Bands']);
+    assert.ok((await groups.first().getByRole('option').count()) <= 8);
+    const all = page.getByRole('option', { name: /^Show all \d+ matches$/ });
+    const n = Number((await all.textContent()).match(/\d+/)[0]);
+    assert.ok(n > 10, `${n} matches for metal`);
+    await all.click();
+    await page.waitForURL('**/search?q=metal');
+    await waitIdle(page);
+    assert.equal(await page.locator('#panel a[data-kind]').count(), Math.min(n, 50), 'the search page lists them');
+    await page.click('#panel a[href="/genres/thrash-metal"]');
+    await waitPanel(page, 'genre', 'thrash-metal');
+    assertClean(problems);
+  });
 });

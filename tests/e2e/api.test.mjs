@@ -361,7 +361,7 @@ test('search is case- and accent-insensitive', { timeout: TEST_TIMEOUT }, async 
     assert.equal(res.status, 200, q);
     assertJsonType(res, q);
     const hit = res.json.results.find((r) => r.id === id);
-    assert.deepEqual(hit, { kind, id, name }, `q=${q}: ${JSON.stringify(res.json.results.slice(0, 5))}`);
+    assert.deepEqual(hit && { kind: hit.kind, id: hit.id, name: hit.name }, { kind, id, name }, `q=${q}: ${JSON.stringify(res.json.results.slice(0, 5))}`);
   }
 });
 
@@ -370,7 +370,8 @@ test('search results are real entries that contain the query', { timeout: TEST_T
   assert.equal(res.status, 200);
   assert.ok(res.json.results.length > 0);
   for (const r of res.json.results) {
-    assert.deepEqual(Object.keys(r).sort(), ['id', 'kind', 'name']);
+    assert.deepEqual(Object.keys(r).sort(), ['id', 'kind', 'match', 'name']);
+    assert.notEqual(r.match, 'typo', 'enough real matches: no typo looked for');
     assert.ok(r.kind === 'genre' || r.kind === 'band', `kind ${r.kind}`);
     const ref = r.kind === 'genre' ? genreById.get(r.id) : bandById.get(r.id);
     assert.ok(ref, `${r.kind} ${r.id} does not exist`);
@@ -394,6 +395,25 @@ test('search puts prefix matches before substring matches', { timeout: TEST_TIME
   // An exact name is the first result.
   const exact = await search('q=metal');
   assert.equal(exact.json.results[0].id, 'metal');
+});
+
+test('search forgives spacing, punctuation and typos, and ranks thrash metal before kawaii metal', { timeout: TEST_TIMEOUT }, async () => {
+  for (const [q, id, match] of [
+    ['hip-hop', 'hip-hop', 'exact'],
+    ['hiphop', 'hip-hop', 'exact'],
+    ['shoe%20gaze', 'shoegaze', 'exact'],
+    ['kpop', 'k-pop', 'exact'],
+    ['acdc', 'ac-dc', 'exact'],
+    ['motorhed', 'motorhead', 'typo'],
+  ]) {
+    const res = await search(`q=${q}`);
+    const first = res.json.results[0];
+    assert.ok(first && first.id === id && first.match === match, `q=${q}: ${JSON.stringify(res.json.results.slice(0, 3))}`);
+  }
+  const metal = (await search('q=metal&limit=50')).json;
+  const at = (id) => metal.results.findIndex((r) => r.id === id);
+  assert.ok(at('thrash-metal') >= 0 && at('thrash-metal') < at('kawaii-metal'), 'the genre with more bands first');
+  assert.equal(metal.total, [...graph.genres, ...graph.bands].filter((x) => fold(x.name).replace(/[^a-z0-9\u0080-\uffff]/g, '').includes('metal')).length, 'total counts every match');
 });
 
 test('search limit: 20 by default, 1..50 accepted', { timeout: TEST_TIMEOUT }, async () => {

@@ -715,13 +715,68 @@ static void test_search_respects_the_limit(void **state)
     graph_release(s);
 }
 
+/* Spacing and punctuation never matter, typos within one or two edits are
+ * forgiven (after every real match), and equal matches go by importance:
+ * the genre with bands before the one without. */
+static void test_search_forgives_spacing_punctuation_and_typos(void **state)
+{
+    (void)state;
+    dataset d;
+    memset(&d, 0, sizeof d);
+    add_genre(&d, "rock", "Rock", GENRE_ROOT, "");
+    add_genre(&d, "metal", "Metal", GENRE_ROOT, "");
+    add_genre(&d, "hip-hop", "Hip hop", GENRE_ROOT, "");
+    add_genre(&d, "shoegaze", "Shoegaze", GENRE_LEAF, "rock");
+    add_genre(&d, "kawaii-metal", "Kawaii metal", GENRE_LEAF, "metal");
+    add_genre(&d, "thrash-metal", "Thrash metal", GENRE_LEAF, "metal");
+    add_genre(&d, "k-pop", "K-pop", GENRE_ROOT, "");
+    add_band(&d, "slayer", "Slayer", "thrash-metal");
+    add_band(&d, "anthrax", "Anthrax", "thrash-metal");
+    add_band(&d, "ac-dc", "AC/DC", "rock");
+    add_band(&d, "motorhead", "Mot\xc3\xb6rhead", "rock");
+    graph_snapshot *s = build(&d, 1);
+    const char *exact[][2] = {{"hip-hop", "hip-hop"},    {"hiphop", "hip-hop"}, {"HIP  HOP", "hip-hop"},
+                              {"shoe gaze", "shoegaze"}, {"kpop", "k-pop"},     {"acdc", "ac-dc"},
+                              {"AC/DC", "ac-dc"},        {"metal!", "metal"}};
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++) {
+        json_t *v = search(s, exact[i][0], 5);
+        json_t *first = json_array_get(json_object_get(v, "results"), 0);
+        if (!first || strcmp(json_string_value(json_object_get(first, "id")), exact[i][1]) != 0 ||
+            strcmp(json_string_value(json_object_get(first, "match")), "exact") != 0)
+            fail_msg("'%s' should find %s exactly first", exact[i][0], exact[i][1]);
+        json_decref(v);
+    }
+    /* A typo: found, and marked so. Short queries are not forgiven. */
+    json_t *v = search(s, "motorhed", 5);
+    assert_result(json_object_get(v, "results"), 0, "band", "motorhead");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(v, "results"), 0), "match")),
+                        "typo");
+    assert_int_equal(json_integer_value(json_object_get(v, "total")), 0); /* typos are not counted */
+    json_decref(v);
+    v = search(s, "thrsh metl", 5);
+    assert_result(json_object_get(v, "results"), 0, "genre", "thrash-metal");
+    json_decref(v);
+    v = search(s, "rok", 5);
+    assert_int_equal(json_array_size(json_object_get(v, "results")), 0);
+    json_decref(v);
+    /* "metal": the genre itself, then the word matches, the one with bands first. */
+    v = search(s, "metal", 5);
+    json_t *r = json_object_get(v, "results");
+    assert_result(r, 0, "genre", "metal");
+    assert_result(r, 1, "genre", "thrash-metal");
+    assert_result(r, 2, "genre", "kawaii-metal");
+    assert_int_equal(json_integer_value(json_object_get(v, "total")), 3);
+    json_decref(v);
+    graph_release(s);
+}
+
 static void test_search_empty_or_unmatched_query_gives_no_results(void **state)
 {
     (void)state;
     dataset d;
     search_dataset(&d);
     graph_snapshot *s = build(&d, 1);
-    const char *queries[] = {"", "   ", "zzz", "metal!", "\xff\xfe"};
+    const char *queries[] = {"", "   ", "zzz", "!?!", "\xff\xfe"};
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         buf out = BUF_INIT;
         graph_search(s, queries[i], 10, &out);
@@ -1003,6 +1058,7 @@ int main(void)
         cmocka_unit_test(test_search_common_prefix_ranks_like_a_full_scan),
         cmocka_unit_test(test_search_ignores_accents_and_case),
         cmocka_unit_test(test_search_respects_the_limit),
+        cmocka_unit_test(test_search_forgives_spacing_punctuation_and_typos),
         cmocka_unit_test(test_search_empty_or_unmatched_query_gives_no_results),
         cmocka_unit_test(test_search_echoes_a_hostile_query_safely),
         cmocka_unit_test(test_path_follows_parent_links_both_ways),
