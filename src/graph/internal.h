@@ -49,6 +49,7 @@ struct graph_snapshot {
     size_t search_keys_len;
     search_entry *search_by_key; /* the same entries sorted by key, for prefix lookups */
     uint64_t *search_bigrams;    /* per entry: a 64-bit filter of the letter pairs in its key */
+    uint16_t *search_heads;      /* per entry: first letter << 8 | compact length (at most 255) */
     size_t *adj_off;             /* CSR: genre neighbours over parent and influence links */
     graph_adjacent *adj;
     double *genre_weight;  /* per genre: how rare it is among bands (for similarity) */

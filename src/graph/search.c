@@ -108,7 +108,8 @@ int graph_build_search(graph_snapshot *s)
     s->search = calloc(n ? n : 1, sizeof *s->search);
     s->search_by_key = malloc((n ? n : 1) * sizeof *s->search_by_key);
     s->search_bigrams = malloc((n ? n : 1) * sizeof *s->search_bigrams);
-    if (!offsets || !s->search || !s->search_by_key || !s->search_bigrams) {
+    s->search_heads = malloc((n ? n : 1) * sizeof *s->search_heads);
+    if (!offsets || !s->search || !s->search_by_key || !s->search_bigrams || !s->search_heads) {
         free(offsets);
         return -1;
     }
@@ -140,6 +141,7 @@ int graph_build_search(graph_snapshot *s)
         e->compact = s->search_keys + offsets[2 * i + 1];
         e->clen = (unsigned)strlen(e->compact);
         s->search_bigrams[i] = pairs_of(e->compact, e->clen);
+        s->search_heads[i] = (uint16_t)((unsigned char)e->compact[0] << 8 | (e->clen < 255 ? e->clen : 255));
     }
     s->nsearch = n;
     free(offsets);
@@ -158,7 +160,9 @@ void graph_free_search(graph_snapshot *s)
     s->search_groups = NULL;
     s->nsearch_groups = 0;
     free(s->search_bigrams);
+    free(s->search_heads);
     s->search_bigrams = NULL;
+    s->search_heads = NULL;
     s->search_keys = NULL;
     s->search = NULL;
     s->search_by_key = NULL;
@@ -232,15 +236,20 @@ static enum match_rank rank_of(const search_entry *e, const query *q)
         return MATCH_WORD;
     if (memmem(e->compact, e->clen, q->c, q->clen))
         return MATCH_SUBSTRING;
-    if (q->typos) {
-        /* The whole name, or its start for a name typed halfway. */
-        if (within(q->c, q->clen, e->compact, e->clen, q->typos) <= q->typos)
-            return MATCH_TYPO;
-        size_t head = q->clen < e->clen ? q->clen : e->clen;
-        if (head < e->clen && within(q->c, q->clen, e->compact, head, q->typos) <= q->typos)
-            return MATCH_TYPO;
-    }
     return MATCH_NONE;
+}
+
+/* Within q->typos edits of the whole name (which then differs in length
+ * by no more than that), or of its start for a name typed halfway (then the
+ * first letter must be right: that keeps the edit distance off nearly all
+ * of the names that share a few letter pairs with the query). */
+static int typo_match(const search_entry *e, const query *q)
+{
+    size_t diff = e->clen > q->clen ? e->clen - q->clen : q->clen - e->clen;
+    if (diff <= (size_t)q->typos && within(q->c, q->clen, e->compact, e->clen, q->typos) <= q->typos)
+        return 1;
+    return e->clen > q->clen && e->compact[0] == q->c[0] &&
+           within(q->c, q->clen, e->compact, q->clen, q->typos) <= q->typos;
 }
 
 typedef struct candidate {
@@ -384,30 +393,34 @@ static void collect(const graph_snapshot *s, query *q, top *t)
             break;
         offer(t, (candidate){e->clen == q->clen ? MATCH_EXACT : MATCH_PREFIX, e});
     }
-    /* Typos only when the real matches leave room (decided after them). */
-    int typos = q->typos;
-    q->typos = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < s->nsearch; i++) {
-            uint64_t missing = q->pairs & ~s->search_bigrams[i];
-            if (pass == 0 ? missing != 0 : __builtin_popcountll(missing) > 2 * typos)
-                continue;
-            const search_entry *e = &s->search[i];
-            if (e->clen >= q->clen && memcmp(e->compact, q->c, q->clen) == 0)
-                continue; /* a prefix match, offered above */
-            enum match_rank r = pass == 0 ? rank_of(e, q) : MATCH_NONE;
-            if (pass == 1) {
-                q->typos = typos;
-                r = rank_of(e, q);
-                q->typos = 0;
-                if (r != MATCH_TYPO)
-                    continue; /* found by the first pass */
-            }
-            if (r != MATCH_NONE)
-                offer(t, (candidate){r, e});
-        }
-        if (pass == 0 && (!typos || t->n >= t->limit))
-            break;
+    for (size_t i = 0; i < s->nsearch; i++) {
+        if (q->pairs & ~s->search_bigrams[i])
+            continue; /* lacks a letter pair of the query: cannot contain it */
+        const search_entry *e = &s->search[i];
+        if (e->clen >= q->clen && memcmp(e->compact, q->c, q->clen) == 0)
+            continue; /* a prefix match, offered above */
+        enum match_rank r = rank_of(e, q);
+        if (r != MATCH_NONE)
+            offer(t, (candidate){r, e});
+    }
+    /* Typos only when the real matches leave room. A name the query is not
+     * in lacks at least one of its letter pairs; an edit breaks at most two. */
+    if (!q->typos || t->n >= t->limit)
+        return;
+    for (size_t i = 0; i < s->nsearch; i++) {
+        uint64_t missing = q->pairs & ~s->search_bigrams[i];
+        /* Missing none: it has every pair of the query, so it contains the
+         * query (found above) or, rarely, only scrambles it. */
+        if (!missing || __builtin_popcountll(missing) > 2 * q->typos)
+            continue;
+        /* Length and first letter from a small array: the entry itself is
+         * read only when typo_match could accept it. */
+        unsigned len = s->search_heads[i] & 0xff, first = s->search_heads[i] >> 8;
+        size_t diff = len > q->clen ? len - q->clen : q->clen - len;
+        if (diff > (size_t)q->typos && !(len > q->clen && first == (unsigned char)q->c[0]))
+            continue;
+        if (typo_match(&s->search[i], q))
+            offer(t, (candidate){MATCH_TYPO, &s->search[i]});
     }
 }
 
