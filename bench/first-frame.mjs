@@ -29,6 +29,11 @@
 // 4. After each load (outside the timing): a screenshot of the map, decoded
 //    by the browser, must have drawn pixels (> 500 sampled pixels away from
 //    the background colour), and the graph must hold every genre.
+// 5. The explorer's figures (explorerFigures below): bytes on the wire of the
+//    first frame, map/eras switches and genres opened by a click, timed from
+//    the click to the first frame drawn after it (median of 5). With
+//    BENCH_BUNDLED_URL (a server with the bundled map, started by bench/run)
+//    the same for the bundled map, first frame included.
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -144,6 +149,69 @@ function startPageServer(graphBody) {
     res.end(r.gz);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/* ---------- 5. the explorer's own figures (issue 17) ---------- */
+
+// One more load of the explorer, outside the first-frame timing: the bytes
+// the first frame cost on the wire (the page, its scripts and styles and the
+// graph document, as Chromium fetched them: gzip, since Chromium asks for
+// brotli only over HTTPS, plus what the graph would be in brotli), then five
+// switches between the map and the eras and five genres opened by a click,
+// each timed from the click to its first drawn frame by the page itself.
+async function explorerFigures(browser, url) {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  try {
+    const page = await context.newPage();
+    await page.goto(url, { timeout: PAGE_TIMEOUT_MS });
+    await page.waitForFunction(() => document.body.dataset.graphReady === '1', null, { timeout: PAGE_TIMEOUT_MS });
+    const wire = await page.evaluate(() => {
+      const nav = performance.getEntriesByType('navigation')[0];
+      const res = performance.getEntriesByType('resource');
+      const by = { html: nav.transferSize, js: 0, css: 0, graph: 0 };
+      for (const e of res) {
+        const path = new URL(e.name).pathname;
+        if (path === '/api/v1/graph') by.graph += e.transferSize;
+        else if (path.endsWith('.js')) by.js += e.transferSize;
+        else if (path.endsWith('.css')) by.css += e.transferSize;
+      }
+      return by;
+    });
+    const br = await get(url.replace(/\/$/, '') + '/api/v1/graph', { 'Accept-Encoding': 'br' });
+    const graphGz = await get(url.replace(/\/$/, '') + '/api/v1/graph', { 'Accept-Encoding': 'gzip' });
+    wire.total = wire.html + wire.js + wire.css + wire.graph;
+    wire.graph_gzip_body = graphGz.body.length;
+    wire.graph_brotli_body = br.headers['content-encoding'] === 'br' ? br.body.length : null;
+    wire.total_with_brotli_graph = wire.graph_brotli_body == null ? null : wire.total - wire.graph_gzip_body + wire.graph_brotli_body;
+    for (let i = 0; i < 5; i++) {
+      for (const view of ['eras', 'map']) {
+        await page.click('#view-' + view);
+        await page.waitForTimeout(1200); // the move, and the camera after it
+      }
+    }
+    const keys = await page.evaluate(() => {
+      const { graph } = window.musicgraph;
+      return graph.filterNodes((k, a) => a.level === 'root').slice(0, 5);
+    });
+    for (const key of keys) {
+      const p = await page.evaluate((k) => {
+        const { sigma, graph } = window.musicgraph;
+        const v = sigma.graphToViewport(graph.getNodeAttributes(k));
+        const r = sigma.getContainer().getBoundingClientRect();
+        return { x: r.left + v.x, y: r.top + v.y };
+      }, key);
+      await page.mouse.click(p.x, p.y);
+      await page.waitForTimeout(1200);
+      await page.keyboard.press('Escape');
+      await page.evaluate(() => window.musicgraph.sigma.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }));
+      await page.waitForTimeout(400);
+    }
+    const t = await page.evaluate(() => window.musicgraph.timings);
+    const stat = (xs) => ({ median_ms: xs.length ? r1(median(xs)) : null, runs_ms: xs.map(r1) });
+    return { bytes_on_the_wire: wire, view_switch: stat(t.viewSwitch), panel_open: stat(t.panelOpen) };
+  } finally {
+    await context.close();
+  }
 }
 
 /* ---------- 3. and 4. the browser ---------- */
@@ -268,6 +336,22 @@ try {
   const ours = summary(runs.ours);
   const fa2 = summary(runs.fa2);
   fa2.median_layout_ms = r1(median(runs.fa2.map((r) => r.layout_ms)));
+  ours.explorer = await explorerFigures(browser, oursUrl);
+  say(`explorer (large map): ${JSON.stringify(ours.explorer)}`);
+  // The bundled map, when bench/run started a server with it.
+  let bundled = null;
+  if (process.env.BENCH_BUNDLED_URL) {
+    const url = process.env.BENCH_BUNDLED_URL;
+    const doc = JSON.parse((await get(url + '/api/v1/graph')).body.toString('utf8'));
+    const list = [];
+    for (let r = 1; r <= RUNS; r++) {
+      const run = await load(browser, 'bundled', url + '/', doc.genres.length);
+      list.push({ round: r, ...run });
+      say(`bundled map round ${r}: first frame ${run.first_frame_ms} ms`);
+    }
+    bundled = { url, genres: doc.genres.length, ...summary(list), explorer: await explorerFigures(browser, url + '/'), runs: list };
+    say(`explorer (bundled map): ${JSON.stringify(bundled.explorer)}`);
+  }
   process.stdout.write(
     JSON.stringify({
       chromium: browser.version(),
@@ -280,6 +364,7 @@ try {
       ours: { url: oursUrl, ...ours, runs: runs.ours },
       fa2: { url: fa2Url, ...fa2, runs: runs.fa2 },
       ratio_fa2_to_ours: ours.median_ms ? Math.round((fa2.median_ms / ours.median_ms) * 100) / 100 : null,
+      bundled,
     }) + '\n',
   );
 } catch (e) {

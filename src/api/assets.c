@@ -253,7 +253,7 @@ static int get_asset(http_request *r, void *ctx)
         if (strcmp(assets[i].url + strlen("/assets/"), r->params[0]) != 0)
             continue;
         const graph_blob *b = &assets[i].blob;
-        http_body body = {b->data, b->len, b->gz, b->gzlen, b->etag};
+        http_body body = {.data = b->data, .len = b->len, .gz = b->gz, .gzlen = b->gzlen, .etag = b->etag};
         http_respond_body(r, 200, assets[i].content_type, HTTP_CACHE_IMMUTABLE, &body, NULL, NULL);
         return 0;
     }

@@ -141,7 +141,7 @@ static int get_index(http_request *r, void *ctx)
         http_problem(r, 503, "Service Unavailable", "The map is not loaded yet.", NULL);
         return 0;
     }
-    http_body body = {page->data, page->len, page->gz, page->gzlen, page->etag};
+    http_body body = {.data = page->data, .len = page->len, .gz = page->gz, .gzlen = page->gzlen, .etag = page->etag};
     http_respond_body(r, 200, HTML_TYPE, HTTP_CACHE_REVALIDATE, &body, s, release_snapshot);
     return 0;
 }

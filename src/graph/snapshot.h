@@ -26,6 +26,8 @@ typedef struct graph_blob {
     size_t gzlen;
     int lazy;      /* compressed on first use: see graph_blob_gzip */
     char etag[24]; /* "\"0123456789abcdef\"" */
+    char *br;      /* brotli bytes, for the graph document only (the first frame's) */
+    size_t brlen;
 } graph_blob;
 
 typedef struct graph_snapshot graph_snapshot;
