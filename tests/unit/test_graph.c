@@ -494,6 +494,9 @@ static void test_large_docs_have_gzip_that_inflates_to_the_identity_bytes(void *
     assert_int_equal(n, b->len);
     assert_memory_equal(plain, b->data, n);
     free(plain);
+    /* The graph document (the first frame's) also in brotli, smaller still. */
+    assert_non_null(b->br);
+    assert_true(b->brlen > 0 && b->brlen < b->gzlen);
 
     /* The large lists are compressed on first use, not at every rebuild. */
     const graph_blob *g = graph_doc_genres(s);
