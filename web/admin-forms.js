@@ -126,47 +126,18 @@ export async function pageGenreForm(view, id, seq) {
   }
   typeSel.addEventListener('change', applyType);
 
-  // The id follows the name until the user edits it (new genres only).
-  let idTouched = editing;
-  if (!editing) {
-    name.control.addEventListener('input', () => {
-      if (!idTouched) idField.control.value = slugify(name.control.value);
-    });
-    idField.control.addEventListener('input', () => {
-      idTouched = idField.control.value !== '';
-      if (!idTouched) idField.control.value = slugify(name.control.value);
-    });
-  }
-
+  idFollowsName(name, idField, editing);
   const submit = h('button', { type: 'submit', class: 'button button-primary' }, editing ? 'Save changes' : 'Create genre');
-  const actions = h('div', { class: 'form-actions' }, [submit, h('a', { class: 'button', href: '/admin#genres' }, 'Cancel')]);
-  if (editing) {
-    actions.append(
-      h('span', { class: 'spacer' }),
-      h('button', {
-        type: 'button',
-        class: 'button button-danger-quiet',
-        id: 'delete-genre',
-        onclick: () =>
-          confirmDelete({
-            title: 'Delete “' + cur.name + '”?',
-            refusedTitle: '“' + cur.name + '” cannot be deleted',
-            message: 'The genre is removed from the map. Genres and bands that list it as a secondary parent or genre lose that link. This cannot be undone.',
-            confirmText: 'Delete genre',
-            doDelete: () => api('DELETE', '/api/v1/genres/' + encodeURIComponent(cur.id)),
-            onDone: (answer) => {
-              invalidateGraph();
-              const un = (answer && answer.unlinked) || {};
-              const extra = [];
-              if ((un.genres || []).length) extra.push('removed as a parent of ' + plural(un.genres.length, 'genre', 'genres'));
-              if ((un.bands || []).length) extra.push('removed from ' + plural(un.bands.length, 'band', 'bands'));
-              state.notice = { text: 'Deleted genre “' + cur.name + '”' + (extra.length ? ' (' + extra.join(', ') + ').' : '.') };
-              navigate('/admin#genres');
-            },
-          }),
-      }, 'Delete genre…'),
-    );
-  }
+  const actions = formActions('genres', 'genre', editing, cur, submit, {
+    message: 'The genre is removed from the map. Genres and bands that list it as a secondary parent or genre lose that link. This cannot be undone.',
+    onDone: (answer) => {
+      const un = (answer && answer.unlinked) || {};
+      const extra = [];
+      if ((un.genres || []).length) extra.push('removed as a parent of ' + plural(un.genres.length, 'genre', 'genres'));
+      if ((un.bands || []).length) extra.push('removed from ' + plural(un.bands.length, 'band', 'bands'));
+      return extra.length ? ' (' + extra.join(', ') + ').' : '.';
+    },
+  });
 
   const form = h('form', { class: 'form', novalidate: true, 'aria-labelledby': 'form-title' }, [
     summary,
@@ -313,42 +284,12 @@ export async function pageBandForm(view, id, seq) {
     primary = primarySel.value;
   });
 
-  let idTouched = editing;
-  if (!editing) {
-    name.control.addEventListener('input', () => {
-      if (!idTouched) idField.control.value = slugify(name.control.value);
-    });
-    idField.control.addEventListener('input', () => {
-      idTouched = idField.control.value !== '';
-      if (!idTouched) idField.control.value = slugify(name.control.value);
-    });
-  }
-
+  idFollowsName(name, idField, editing);
   const submit = h('button', { type: 'submit', class: 'button button-primary' }, editing ? 'Save changes' : 'Create band');
-  const actions = h('div', { class: 'form-actions' }, [submit, h('a', { class: 'button', href: '/admin#bands' }, 'Cancel')]);
-  if (editing) {
-    actions.append(
-      h('span', { class: 'spacer' }),
-      h('button', {
-        type: 'button',
-        class: 'button button-danger-quiet',
-        id: 'delete-band',
-        onclick: () =>
-          confirmDelete({
-            title: 'Delete “' + cur.name + '”?',
-            refusedTitle: '“' + cur.name + '” cannot be deleted',
-            message: 'The band is removed from the map. This cannot be undone.',
-            confirmText: 'Delete band',
-            doDelete: () => api('DELETE', '/api/v1/bands/' + encodeURIComponent(cur.id)),
-            onDone: () => {
-              invalidateGraph();
-              state.notice = { text: 'Deleted band “' + cur.name + '”.' };
-              navigate('/admin#bands');
-            },
-          }),
-      }, 'Delete band…'),
-    );
-  }
+  const actions = formActions('bands', 'band', editing, cur, submit, {
+    message: 'The band is removed from the map. This cannot be undone.',
+    onDone: () => '.',
+  });
 
   const form = h('form', { class: 'form', novalidate: true, 'aria-labelledby': 'form-title' }, [
     summary,
@@ -373,4 +314,47 @@ export async function pageBandForm(view, id, seq) {
 
   fillPrimary();
   return formPage(view, 'bands', 'band', editing, cur, form);
+}
+
+// A new entry's id follows its name (as the server would derive it) until
+// the user edits the id.
+function idFollowsName(name, idField, editing) {
+  if (editing) return;
+  let idTouched = false;
+  name.control.addEventListener('input', () => {
+    if (!idTouched) idField.control.value = slugify(name.control.value);
+  });
+  idField.control.addEventListener('input', () => {
+    idTouched = idField.control.value !== '';
+    if (!idTouched) idField.control.value = slugify(name.control.value);
+  });
+}
+
+// Save, Cancel and, when editing, Delete… with its confirmation; del.onDone
+// gets the server's answer and returns the end of the notice sentence.
+function formActions(kind, noun, editing, cur, submit, del) {
+  const actions = h('div', { class: 'form-actions' }, [submit, h('a', { class: 'button', href: '/admin#' + kind }, 'Cancel')]);
+  if (!editing) return actions;
+  actions.append(
+    h('span', { class: 'spacer' }),
+    h('button', {
+      type: 'button',
+      class: 'button button-danger-quiet',
+      id: 'delete-' + noun,
+      onclick: () =>
+        confirmDelete({
+          title: 'Delete “' + cur.name + '”?',
+          refusedTitle: '“' + cur.name + '” cannot be deleted',
+          message: del.message,
+          confirmText: 'Delete ' + noun,
+          doDelete: () => api('DELETE', '/api/v1/' + kind + '/' + encodeURIComponent(cur.id)),
+          onDone: (answer) => {
+            invalidateGraph();
+            state.notice = { text: 'Deleted ' + noun + ' “' + cur.name + '”' + del.onDone(answer) };
+            navigate('/admin#' + kind);
+          },
+        }),
+    }, 'Delete ' + noun + '…'),
+  );
+  return actions;
 }

@@ -59,6 +59,33 @@ static void section_start(buf *out, const char *cls, const char *title, size_t c
 
 static void section_end(buf *out) { buf_puts(out, "</ul></section>\n"); }
 
+/* A section of links to the {id, name} items of a JSON array (only those
+ * whose "kind" is kind, when they have one); nothing when there are none.
+ * counted: show how many. */
+static void json_section(buf *out, const char *cls, const char *title, int counted, const char *kind,
+                         const json_t *items)
+{
+    size_t k, n = 0;
+    json_t *item;
+    const char *ik;
+#define OF_KIND(item) (!(ik = json_string_value(json_object_get(item, "kind"))) || strcmp(ik, kind) == 0)
+    json_array_foreach(items, k, item) n += OF_KIND(item);
+    if (!n)
+        return;
+    section_start(out, cls, title, counted ? n : 0);
+    json_array_foreach(items, k, item)
+    {
+        if (!OF_KIND(item))
+            continue;
+        buf_puts(out, "<li>");
+        link_to(out, kind, json_string_value(json_object_get(item, "id")),
+                json_string_value(json_object_get(item, "name")));
+        buf_puts(out, "</li>");
+    }
+#undef OF_KIND
+    section_end(out);
+}
+
 /* A list of genres, leaving out (and then marking) those already listed. */
 static void genre_section(buf *out, const graph_snapshot *s, const char *title, const size_t *idx, size_t n,
                           unsigned char *listed)
@@ -178,26 +205,18 @@ void infobox_genre(const graph_snapshot *s, size_t gi, buf *out)
     json_t *related = neighbours(s, g->id, 1), *item;
     size_t k;
     n = 0;
-    json_array_foreach(related, k, item) if (n < RELATED_MAX &&
-                                             graph_find_genre(s, json_string_value(json_object_get(item, "id")), &j) &&
-                                             !listed[j]) idx[n++] = j;
+    json_array_foreach(related, k, item)
+    {
+        if (n < RELATED_MAX && graph_find_genre(s, json_string_value(json_object_get(item, "id")), &j) && !listed[j])
+            idx[n++] = j;
+    }
     json_decref(related);
     genre_section(out, s, "Related genres", idx, n, listed);
     free(listed), free(idx);
 
     /* The bands in name order, as the genre's API document lists them. */
     json_t *doc = json_loadb(graph_doc_genre(s, gi)->data, graph_doc_genre(s, gi)->len, 0, NULL);
-    if (json_array_size(json_object_get(doc, "bands"))) {
-        section_start(out, "bands", "Bands", json_array_size(json_object_get(doc, "bands")));
-        json_array_foreach(json_object_get(doc, "bands"), k, item)
-        {
-            buf_puts(out, "<li>");
-            link_to(out, "band", json_string_value(json_object_get(item, "id")),
-                    json_string_value(json_object_get(item, "name")));
-            buf_puts(out, "</li>");
-        }
-        section_end(out);
-    }
+    json_section(out, "bands", "Bands", 1, "band", json_object_get(doc, "bands"));
     json_decref(doc);
     buf_puts(out, "</div>\n");
 }
@@ -246,19 +265,8 @@ void infobox_band(const graph_snapshot *s, size_t bi, buf *out)
                 buf_puts(out, "</li>");
             }
     buf_puts(out, "</ul></dd></dl>\n");
-    json_t *similar = neighbours(s, b->id, 0), *item;
-    size_t k;
-    if (json_array_size(similar)) {
-        section_start(out, "related", "Similar bands", 0);
-        json_array_foreach(similar, k, item)
-        {
-            buf_puts(out, "<li>");
-            link_to(out, "band", json_string_value(json_object_get(item, "id")),
-                    json_string_value(json_object_get(item, "name")));
-            buf_puts(out, "</li>");
-        }
-        section_end(out);
-    }
+    json_t *similar = neighbours(s, b->id, 0);
+    json_section(out, "related", "Similar bands", 0, "band", similar);
     json_decref(similar);
     section_start(out, "elsewhere", "Elsewhere", 0);
     search_link(out, "MusicBrainz", "https://musicbrainz.org/search?type=artist&amp;query=", b->name);
@@ -278,30 +286,12 @@ void infobox_search(const graph_snapshot *s, const char *q, buf *out)
     graph_search(s, q, 50, &json);
     json_t *doc = buf_failed(&json) ? NULL : json_loadb(json.data, json.len, 0, NULL);
     buf_free(&json);
-    json_t *results = json_object_get(doc, "results"), *item;
-    size_t k;
+    json_t *results = json_object_get(doc, "results");
     if (!json_array_size(results))
         buf_puts(out, "<p class=\"empty\">No genre or band matches.</p>\n");
     /* Genres first, then bands, each in the order of the ranking. */
-    for (int pass = 0; pass < 2; pass++) {
-        const char *kind = pass ? "band" : "genre";
-        size_t count = 0;
-        json_array_foreach(results, k, item) count +=
-            strcmp(json_string_value(json_object_get(item, "kind")), kind) == 0;
-        if (!count)
-            continue;
-        section_start(out, NULL, pass ? "Bands" : "Genres", count);
-        json_array_foreach(results, k, item)
-        {
-            if (strcmp(json_string_value(json_object_get(item, "kind")), kind) != 0)
-                continue;
-            buf_puts(out, "<li>");
-            link_to(out, kind, json_string_value(json_object_get(item, "id")),
-                    json_string_value(json_object_get(item, "name")));
-            buf_puts(out, "</li>");
-        }
-        section_end(out);
-    }
+    json_section(out, NULL, "Genres", 1, "genre", results);
+    json_section(out, NULL, "Bands", 1, "band", results);
     json_decref(doc);
     buf_puts(out, "</div>\n");
 }

@@ -19,7 +19,8 @@
  * shorter names, then alphabetically; typos are only looked for when the
  * other matches do not fill the limit.
  *
- * Speed (p99 under 5 ms at 50 connections on 22,000 names, bench/run):
+ * Speed (the target is p99 under 5 ms at 50 connections on 22,000 names,
+ * which bench/run measures):
  *  1. prefix matches come from a binary search over the compact keys in
  *     order; a query equal to a prefix shared by at least SEARCH_GROUP_MIN
  *     names is answered from that prefix's best entries, ranked once per
@@ -28,7 +29,9 @@
  *     pairs of its compact form. A name lacking one of the query's pairs
  *     cannot contain it; one with more than two edits' worth missing (an
  *     edit breaks at most two pairs) cannot be a typo of it. One AND and a
- *     popcount per name skip nearly all of them;
+ *     popcount per name skip nearly all of them; a typo candidate must also
+ *     have about the query's length or its first letter, read from a small
+ *     array of (first letter, length) pairs;
  *  3. the edit distance is computed in a diagonal band of width 2k+1 and
  *     stops as soon as the band exceeds k.
  * The best `limit` matches are kept in a small sorted array as they come;
