@@ -27,7 +27,8 @@ function pretty(v) {
 function jsonBlock(label, text, otherText, mark) {
   const other = new Map();
   for (const l of otherText ? otherText.split('\n') : []) other.set(l, (other.get(l) || 0) + 1);
-  const pre = h('pre', { class: 'json' });
+  // Focusable: a long line scrolls sideways, which a keyboard must reach too.
+  const pre = h('pre', { class: 'json', tabindex: '0', 'aria-label': label });
   if (!text) {
     pre.append(h('span', { class: 'muted' }, 'nothing'));
   } else {

@@ -19,7 +19,7 @@ export async function startExplorer() {
   env.browser = await launchChromium();
   // Every node is placed from the start; wait for the final layout so that
   // every test sees the same map.
-  const deadline = Date.now() + 60000;
+  const deadline = Date.now() + 150_000; // a loaded machine lays out slowly under ASan
   do {
     env.graphDoc = await api('/api/v1/graph');
     if (!env.graphDoc.laid_out) await new Promise((r) => setTimeout(r, 200));
