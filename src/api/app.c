@@ -12,11 +12,8 @@
 #include "api/auth.h"
 #include "domain/user.h"
 
-#include <errno.h>
 #include <malloc.h>
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,14 +219,10 @@ static int load_secret(app *a, char *err, size_t errlen)
             unsigned char raw[32];
             randombytes_buf(raw, sizeof raw);
             sodium_bin2hex(generated, sizeof generated, raw, sizeof raw);
-            int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            if (fd < 0 || write(fd, generated, strlen(generated)) != (ssize_t)strlen(generated) || fsync(fd) != 0) {
-                snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-                if (fd >= 0)
-                    close(fd);
+            /* Atomic: a crash while writing must not leave half a key that a
+             * restart would take for a short one and replace, ending every session. */
+            if (fs_write_atomic(path, generated, strlen(generated), 0600, err, errlen) != 0)
                 return -1;
-            }
-            close(fd);
             log_info("generated a secret key in %s (set MUSICGRAPH_SECRET_KEY to choose one)", path);
         }
         secret = generated;

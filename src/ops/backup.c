@@ -17,11 +17,13 @@
  */
 #include "ops/backup.h"
 
-#include "core/fs.h"
-
 #include "core/buf.h"
+#include "core/errors.h"
+#include "core/fs.h"
+#include "core/gzip.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/sha256.h"
 #include "domain/codec.h"
 #include "domain/rules.h"
 #include "domain/user.h"
@@ -29,7 +31,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -38,7 +39,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define MANIFEST_PREFIX "{\"manifest\":"
 #define PAYLOAD_PREFIX  ",\n\"payload\":"
@@ -52,13 +52,6 @@ static void utc_format(time_t t, const char *fmt, char *out, size_t len)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, len, fmt, &tm);
-}
-
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char d[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(d, data, len);
-    sodium_bin2hex(out, 65, d, sizeof d);
 }
 
 void backup_default_dir(const config *cfg, char *out, size_t len)
@@ -403,153 +396,22 @@ static void anonymize(store_dump_t *d, secrets *originals)
 
 /* ---- writing files ---- */
 
-typedef struct piece {
-    const char *data;
-    size_t len;
-} piece;
+/* A document in memory: the pieces of the file, in order. */
+typedef struct document {
+    struct iovec iov[5];
+    int n;
+    int gzip;
+} document;
 
-static int write_all(int fd, const void *data, size_t len)
+/* Level 6 (zlib's default): within a few percent of 9, several times faster. */
+static int write_document(int fd, void *ctx)
 {
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
+    const document *doc = ctx;
+    if (doc->gzip)
+        return gzip_write_fd(fd, doc->iov, doc->n, 6);
+    for (int i = 0; i < doc->n; i++)
+        if (fs_write_all(fd, doc->iov[i].iov_base, doc->iov[i].iov_len) != 0)
             return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int write_pieces(int fd, const piece *pieces, size_t n, int gzip)
-{
-    if (!gzip) {
-        for (size_t i = 0; i < n; i++)
-            if (write_all(fd, pieces[i].data, pieces[i].len) != 0)
-                return -1;
-        return 0;
-    }
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    /* Level 6 (zlib's default): within a few percent of 9, several times faster. */
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-        errno = ENOMEM;
-        return -1;
-    }
-    size_t outlen = 1 << 17;
-    unsigned char *out = malloc(outlen);
-    if (!out) {
-        deflateEnd(&z);
-        errno = ENOMEM;
-        return -1;
-    }
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        z.next_in = (unsigned char *)pieces[i].data;
-        z.avail_in = (uInt)pieces[i].len;
-        int flush = i + 1 == n ? Z_FINISH : Z_NO_FLUSH;
-        int zr;
-        do {
-            z.next_out = out;
-            z.avail_out = (uInt)outlen;
-            zr = deflate(&z, flush);
-            if (zr == Z_STREAM_ERROR) {
-                errno = EIO;
-                rc = -1;
-                break;
-            }
-            if (write_all(fd, out, outlen - z.avail_out) != 0) {
-                rc = -1;
-                break;
-            }
-        } while (z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
-    }
-    int saved = errno;
-    deflateEnd(&z);
-    free(out);
-    errno = saved;
-    return rc;
-}
-
-/* Writes the pieces to a new temporary file in dir, fsynced and closed.
- * tmp receives its path. Nothing is left behind on failure. */
-static int write_temp(const char *dir, const piece *pieces, size_t n, int gzip, char *tmp, size_t tmplen, char *err,
-                      size_t errlen)
-{
-    if (snprintf(tmp, tmplen, "%s/.musicgraph-tmp-XXXXXX", dir) >= (int)tmplen) {
-        snprintf(err, errlen, "the directory name is too long: %.200s", dir);
-        return -1;
-    }
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create a file in %.300s: %s", dir, strerror(errno));
-        return -1;
-    }
-    fchmod(fd, 0640);
-    int rc = write_pieces(fd, pieces, n, gzip);
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -1;
-    int saved = errno;
-    if (close(fd) != 0 && rc == 0) {
-        rc = -1;
-        saved = errno;
-    }
-    if (rc != 0) {
-        unlink(tmp);
-        snprintf(err, errlen, "cannot write in %.300s: %s; nothing was written (older backups are untouched)", dir,
-                 strerror(saved));
-        return -1;
-    }
-    return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* Renames tmp to dir/name. Without replace an existing name is kept and 1
- * is returned (the temporary file stays for the next try). */
-static int publish(const char *tmp, const char *dir, const char *name, int replace, char *path, size_t pathlen,
-                   char *err, size_t errlen)
-{
-    char final[4096];
-    if (snprintf(final, sizeof final, "%s/%s", dir, name) >= (int)sizeof final) {
-        snprintf(err, errlen, "the backup path is too long: %.200s", dir);
-        return -1;
-    }
-    int rc;
-    if (replace) {
-        rc = rename(tmp, final);
-    } else {
-        rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE);
-        if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
-            /* A file system without RENAME_NOREPLACE: link refuses existing names too. */
-            rc = link(tmp, final);
-            if (rc == 0)
-                unlink(tmp);
-        }
-        if (rc != 0 && errno == EEXIST)
-            return 1;
-    }
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot rename the new file to %.300s: %s", final, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    if (fsync_dir(dir) != 0) {
-        snprintf(err, errlen, "cannot sync the directory %.300s: %s", dir, strerror(errno));
-        return -1;
-    }
-    if (path)
-        snprintf(path, pathlen, "%s", final);
     return 0;
 }
 
@@ -589,13 +451,15 @@ static int build_document(const store_dump_t *d, const char *kind, const char *t
     return 0;
 }
 
-static void document_pieces(buf *manifest, buf *payload, piece p[5])
+static document document_of(buf *manifest, buf *payload, int gzip)
 {
-    p[0] = (piece){MANIFEST_PREFIX, strlen(MANIFEST_PREFIX)};
-    p[1] = (piece){manifest->data, manifest->len};
-    p[2] = (piece){PAYLOAD_PREFIX, strlen(PAYLOAD_PREFIX)};
-    p[3] = (piece){payload->data, payload->len};
-    p[4] = (piece){DOCUMENT_END, strlen(DOCUMENT_END)};
+    document doc = {.n = 5, .gzip = gzip};
+    doc.iov[0] = (struct iovec){MANIFEST_PREFIX, strlen(MANIFEST_PREFIX)};
+    doc.iov[1] = (struct iovec){manifest->data, manifest->len};
+    doc.iov[2] = (struct iovec){PAYLOAD_PREFIX, strlen(PAYLOAD_PREFIX)};
+    doc.iov[3] = (struct iovec){payload->data, payload->len};
+    doc.iov[4] = (struct iovec){DOCUMENT_END, strlen(DOCUMENT_END)};
+    return doc;
 }
 
 /* Writes d as a new backup file in dir (see backup_write). */
@@ -614,10 +478,9 @@ static int write_dump(const store_dump_t *d, const char *backend, const char *di
     buf manifest = BUF_INIT, payload = BUF_INIT;
     int rc = build_document(d, "backup", tag, 0, backend, now, &m, &manifest, &payload, err, errlen);
     char tmp[4200];
-    piece p[5];
-    document_pieces(&manifest, &payload, p);
+    document doc = document_of(&manifest, &payload, 1);
     if (rc == 0)
-        rc = write_temp(dir, p, 5, 1, tmp, sizeof tmp, err, errlen);
+        rc = fs_write_temp(dir, 0640, write_document, &doc, tmp, sizeof tmp, err, errlen);
     buf_free(&manifest);
     buf_free(&payload);
     if (rc != 0)
@@ -630,13 +493,13 @@ static int write_dump(const store_dump_t *d, const char *backend, const char *di
             snprintf(suffix, sizeof suffix, ".%d", seq);
         snprintf(name, sizeof name, "musicgraph-%s%s%s%s.json.gz", stamp, suffix, tag && *tag ? "-" : "",
                  tag ? tag : "");
-        int r = publish(tmp, dir, name, 0, path, pathlen, err, errlen);
+        int r = fs_publish(tmp, dir, name, 0, path, pathlen, err, errlen);
         if (r == 0) {
             if (mout)
                 *mout = m;
             return 0;
         }
-        if (r < 0)
+        if (r != MG_ERR_EXISTS)
             return -1;
     }
     unlink(tmp);
@@ -653,12 +516,6 @@ int backup_write(store *s, const char *dir, const char *tag, char *path, size_t 
     int rc = write_dump(&d, store_backend(s), dir, tag, path, pathlen, mout, err, errlen);
     store_dump_free(&d);
     return rc;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
 int backup_export(store *s, const char *file, int anonymized, backup_manifest *mout, char *err, size_t errlen)
@@ -684,31 +541,19 @@ int backup_export(store *s, const char *file, int anonymized, backup_manifest *m
             rc = -1;
         }
     secrets_free(&originals);
-    piece p[5];
-    document_pieces(&manifest, &payload, p);
-    if (rc == 0 && (!file || strcmp(file, "-") == 0)) {
-        for (size_t i = 0; rc == 0 && i < 5; i++)
-            if (fwrite(p[i].data, 1, p[i].len, stdout) != p[i].len)
+    int to_stdout = !file || strcmp(file, "-") == 0;
+    size_t n = to_stdout ? 0 : strlen(file);
+    document doc = document_of(&manifest, &payload, n >= 3 && strcmp(file + n - 3, ".gz") == 0);
+    if (rc == 0 && to_stdout) {
+        for (int i = 0; rc == 0 && i < doc.n; i++)
+            if (fwrite(doc.iov[i].iov_base, 1, doc.iov[i].iov_len, stdout) != doc.iov[i].iov_len)
                 rc = -1;
         if (fflush(stdout) != 0)
             rc = -1;
         if (rc != 0)
             snprintf(err, errlen, "cannot write to standard output: %s", strerror(errno));
     } else if (rc == 0) {
-        char dir[4096], tmp[4200];
-        const char *slash = strrchr(file, '/');
-        if (slash)
-            snprintf(dir, sizeof dir, "%.*s", (int)(slash - file) ? (int)(slash - file) : 1, file);
-        else
-            snprintf(dir, sizeof dir, ".");
-        const char *name = slash ? slash + 1 : file;
-        if (!*name) {
-            snprintf(err, errlen, "'%s' names a directory, not a file", file);
-            rc = -1;
-        } else if (write_temp(dir, p, 5, ends_with(file, ".gz"), tmp, sizeof tmp, err, errlen) != 0 ||
-                   publish(tmp, dir, name, 1, NULL, 0, err, errlen) != 0) {
-            rc = -1;
-        }
+        rc = fs_write_atomic_with(file, 0640, write_document, &doc, err, errlen);
     }
     buf_free(&manifest);
     buf_free(&payload);
@@ -724,152 +569,6 @@ void backup_contents_free(backup_contents *c)
     store_dump_free(&c->dump);
     memset(c, 0, sizeof *c);
 }
-
-static int read_prefix(const char *path, size_t max, unsigned char **data, size_t *len, size_t *file_size, char *err,
-                       size_t errlen)
-{
-    *data = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s is not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    *file_size = (size_t)st.st_size;
-    if ((size_t)st.st_size > BACKUP_MAX_BYTES && max > BACKUP_MAX_BYTES) {
-        snprintf(err, errlen, "%s is larger than %u MiB: not a musicgraph backup", path, BACKUP_MAX_BYTES >> 20);
-        close(fd);
-        return -1;
-    }
-    size_t want = (size_t)st.st_size < max ? (size_t)st.st_size : max;
-    unsigned char *b = malloc(want + 1);
-    if (!b) {
-        snprintf(err, errlen, "out of memory reading %s", path);
-        close(fd);
-        return -1;
-    }
-    size_t got = 0;
-    while (got < want) {
-        ssize_t n = read(fd, b + got, want - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-            free(b);
-            close(fd);
-            return -1;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    b[got] = '\0';
-    *data = b;
-    *len = got;
-    return 0;
-}
-
-/* Inflates a gzip stream. With partial, stops quietly once max bytes are out
- * or the input ends (manifest peeking); otherwise the whole stream must be
- * there, intact, and followed by nothing. */
-static int gunzip(const char *path, const unsigned char *in, size_t inlen, size_t max, int partial, char **out,
-                  size_t *outlen, char *err, size_t errlen)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 15 + 16) != Z_OK) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t cap = inlen * 6 + 4096;
-    if (cap > max + 1)
-        cap = max + 1;
-    char *o = malloc(cap + 1);
-    if (!o) {
-        inflateEnd(&z);
-        snprintf(err, errlen, "out of memory reading %s", path);
-        return -1;
-    }
-    z.next_in = (unsigned char *)in;
-    int rc = Z_OK;
-    size_t done = 0;
-    size_t remaining = inlen;
-    while (rc != Z_STREAM_END) {
-        if (done == cap) {
-            if (cap > max) {
-                if (partial)
-                    break;
-                free(o);
-                inflateEnd(&z);
-                snprintf(err, errlen, "%s decompresses to more than %u MiB: refusing it", path, BACKUP_MAX_BYTES >> 20);
-                return -1;
-            }
-            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            char *g = realloc(o, ncap + 1);
-            if (!g) {
-                free(o);
-                inflateEnd(&z);
-                snprintf(err, errlen, "out of memory reading %s", path);
-                return -1;
-            }
-            o = g;
-            cap = ncap;
-        }
-        uInt chunk_in = remaining > (1u << 30) ? (1u << 30) : (uInt)remaining;
-        z.avail_in = chunk_in;
-        z.next_out = (unsigned char *)o + done;
-        z.avail_out = (uInt)(cap - done > (1u << 30) ? (1u << 30) : cap - done);
-        uInt before_out = z.avail_out;
-        rc = inflate(&z, Z_NO_FLUSH);
-        remaining -= chunk_in - z.avail_in;
-        done += before_out - z.avail_out;
-        if (rc == Z_STREAM_END)
-            break;
-        if (rc == Z_BUF_ERROR && remaining == 0) {
-            if (partial)
-                break;
-            free(o);
-            inflateEnd(&z);
-            snprintf(err, errlen, "%s is truncated: the compressed data ends early (an interrupted copy?)", path);
-            return -1;
-        }
-        if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            const char *why = z.msg ? z.msg : rc == Z_MEM_ERROR ? "out of memory" : "invalid data";
-            free(o);
-            inflateEnd(&z);
-            snprintf(err, errlen, "%s is corrupt: the compressed data is damaged (%s)", path, why);
-            return -1;
-        }
-        if (remaining == 0 && z.avail_out != 0 && rc == Z_OK) {
-            /* All input consumed and inflate wants more: truncated. */
-            if (partial)
-                break;
-            free(o);
-            inflateEnd(&z);
-            snprintf(err, errlen, "%s is truncated: the compressed data ends early (an interrupted copy?)", path);
-            return -1;
-        }
-    }
-    inflateEnd(&z);
-    if (rc == Z_STREAM_END && remaining > 0 && !partial) {
-        free(o);
-        snprintf(err, errlen, "%s is corrupt: unexpected data after the end of the compressed stream", path);
-        return -1;
-    }
-    o[done] = '\0';
-    *out = o;
-    *outlen = done;
-    return 0;
-}
-
-static int is_gzip(const unsigned char *data, size_t len) { return len >= 2 && data[0] == 0x1f && data[1] == 0x8b; }
 
 /* Copies a string member (required unless optional) into out. */
 static int manifest_string(const json_t *obj, const char *key, char *out, size_t len, int optional, char *err,
@@ -990,14 +689,14 @@ int backup_read_manifest(const char *path, backup_manifest *m, char *err, size_t
 {
     unsigned char *raw;
     size_t rawlen, size;
-    if (read_prefix(path, 256 * 1024, &raw, &rawlen, &size, err, errlen) != 0)
+    if (fs_read_file(path, 256 * 1024, &raw, &rawlen, &size, err, errlen) != 0)
         return -1;
     char *text = NULL;
     size_t len = 0;
     int rc = 0;
     char why[512];
-    if (is_gzip(raw, rawlen)) {
-        rc = gunzip(path, raw, rawlen, BACKUP_MANIFEST_MAX + 64, 1, &text, &len, err, errlen);
+    if (gzip_is(raw, rawlen)) {
+        rc = gzip_inflate(path, raw, rawlen, BACKUP_MANIFEST_MAX + 64, 1, &text, &len, err, errlen);
     } else {
         text = (char *)raw;
         len = rawlen;
@@ -1252,8 +951,13 @@ int backup_read(const char *path, int allow_bare, backup_contents *out, char *er
     memset(out, 0, sizeof *out);
     unsigned char *raw;
     size_t rawlen, size;
-    if (read_prefix(path, (size_t)BACKUP_MAX_BYTES + 1, &raw, &rawlen, &size, err, errlen) != 0)
+    if (fs_read_file(path, (size_t)BACKUP_MAX_BYTES + 1, &raw, &rawlen, &size, err, errlen) != 0)
         return -1;
+    if (size > BACKUP_MAX_BYTES) {
+        free(raw);
+        snprintf(err, errlen, "%s is larger than %u MiB: not a musicgraph backup", path, BACKUP_MAX_BYTES >> 20);
+        return -1;
+    }
     if (rawlen == 0) {
         free(raw);
         snprintf(err, errlen, "%s is empty (0 bytes): it is not a backup (a backup that never finished writing?)",
@@ -1262,8 +966,8 @@ int backup_read(const char *path, int allow_bare, backup_contents *out, char *er
     }
     char *text;
     size_t len;
-    if (is_gzip(raw, rawlen)) {
-        int rc = gunzip(path, raw, rawlen, BACKUP_MAX_BYTES, 0, &text, &len, err, errlen);
+    if (gzip_is(raw, rawlen)) {
+        int rc = gzip_inflate(path, raw, rawlen, BACKUP_MAX_BYTES, 0, &text, &len, err, errlen);
         free(raw);
         if (rc != 0)
             return -1;
@@ -1570,18 +1274,9 @@ int backup_record_verification(const char *path, int ok, const char *message)
     jw_int(&w, (int64_t)st.st_mtime);
     jw_object_end(&w);
     buf_putc(&doc, '\n');
-    char dir[4096], name[512], tmp[4200], err[512];
-    const char *slash = strrchr(path, '/');
-    if (slash)
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) ? (int)(slash - path) : 1, path);
-    else
-        snprintf(dir, sizeof dir, ".");
-    snprintf(name, sizeof name, "%s.verified", slash ? slash + 1 : path);
-    piece p = {doc.data, doc.len};
-    int rc = write_temp(dir, &p, 1, 0, tmp, sizeof tmp, err, sizeof err) == 0 &&
-                     publish(tmp, dir, name, 1, NULL, 0, err, sizeof err) == 0
-                 ? 0
-                 : -1;
+    char side[4200], err[512];
+    snprintf(side, sizeof side, "%s.verified", path);
+    int rc = buf_failed(&doc) ? -1 : fs_write_atomic(side, doc.data, doc.len, 0640, err, sizeof err);
     buf_free(&doc);
     return rc;
 }

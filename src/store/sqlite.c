@@ -9,9 +9,9 @@
 #include "store/sqlite_internal.h"
 
 #include "core/embedded.h"
+#include "core/sha256.h"
 #include "core/strmap.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,13 +40,6 @@ static void sqlite_close(store *s)
 {
     sqlite3_close(sq_db(s));
     free(s);
-}
-
-static void checksum_hex(const unsigned char *data, size_t len, char out[65])
-{
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, data, len);
-    sodium_bin2hex(out, 65, digest, sizeof digest);
 }
 
 static size_t migration_count(void)
@@ -117,8 +110,8 @@ static int sqlite_migrations(store *s, store_migration **list, size_t *count, si
                 (*unknown)++;
                 continue;
             }
-            char expected[65];
-            checksum_hex(embedded_sqlite_migrations[i].data, embedded_sqlite_migrations[i].len, expected);
+            char expected[SHA256_HEX_SIZE];
+            sha256_hex(embedded_sqlite_migrations[i].data, embedded_sqlite_migrations[i].len, expected);
             m[i].applied = 1;
             m[i].checksum_ok = sum && strcmp(sum, expected) == 0;
             snprintf(m[i].applied_at, sizeof m[i].applied_at, "%s", at ? at : "");
@@ -163,8 +156,8 @@ static int sqlite_migrate(store *s, int *applied, char *err, size_t errlen)
         if (list[i].applied)
             continue;
         const struct embedded_file *f = &embedded_sqlite_migrations[i];
-        char sum[65];
-        checksum_hex(f->data, f->len, sum);
+        char sum[SHA256_HEX_SIZE];
+        sha256_hex(f->data, f->len, sum);
         if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0) {
             rc = -1;
             break;
