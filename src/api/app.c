@@ -267,7 +267,7 @@ static int ensure_admin(app *a, char *err, size_t errlen)
         return -1;
     }
     int rc = store_user_create(a->store, &u, err, errlen);
-    if (rc == STORE_CONFLICT) {
+    if (rc == MG_ERR_CONFLICT) {
         snprintf(err, errlen,
                  "there is no active admin and the name 'admin' is taken: "
                  "run 'musicgraph user promote NAME' for an existing user");

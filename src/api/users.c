@@ -113,7 +113,7 @@ static int post_user(http_request *r, void *a)
         int rc = auth_hash_password(password, u.password_hash, sizeof u.password_hash) != 0
                      ? -1
                      : store_user_create(s, &u, err, sizeof err);
-        if (rc == STORE_CONFLICT) {
+        if (rc == MG_ERR_CONFLICT) {
             domain_errors_add(&errs, "user", "username", "the username or email is already taken");
             api_problem_fields(r, 409, "Conflict", &errs);
         } else if (rc != 0) {
@@ -191,7 +191,7 @@ static int patch_user(http_request *r, void *a)
         goto done;
     }
     int rc = store_user_update(s, &u, err, sizeof err);
-    if (rc == STORE_CONFLICT) {
+    if (rc == MG_ERR_CONFLICT) {
         http_problem(r, 409, "Conflict", err, NULL);
         goto done;
     }

@@ -662,12 +662,12 @@ static int manifest_from_json(const json_t *j, backup_manifest *m, char *err, si
 }
 
 /* Parses the manifest at the start of text. Returns 0 and sets *end to the
- * byte after it; 1 when text does not start like a backup; -1 on error. */
+ * byte after it; MG_ERR_NOT_FOUND when text does not start like a backup. */
 static int parse_manifest(const char *text, size_t len, backup_manifest *m, size_t *end, char *err, size_t errlen)
 {
     size_t pl = strlen(MANIFEST_PREFIX);
     if (len < pl || memcmp(text, MANIFEST_PREFIX, pl) != 0)
-        return 1;
+        return MG_ERR_NOT_FOUND;
     size_t window = len - pl < BACKUP_MANIFEST_MAX ? len - pl : BACKUP_MANIFEST_MAX;
     json_error_t je;
     json_t *j = json_loadb(text + pl, window, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
@@ -708,7 +708,7 @@ int backup_read_manifest(const char *path, backup_manifest *m, char *err, size_t
     size_t end;
     rc = parse_manifest(text, len, m, &end, why, sizeof why);
     free(text);
-    if (rc == 1)
+    if (rc == MG_ERR_NOT_FOUND)
         snprintf(err, errlen, "%s has no musicgraph manifest", path);
     else if (rc != 0)
         snprintf(err, errlen, "%s: %s", path, why);
@@ -982,7 +982,7 @@ int backup_read(const char *path, int allow_bare, backup_contents *out, char *er
     char why[4096];
     size_t end = 0;
     int rc = parse_manifest(text, len, &out->manifest, &end, why, sizeof why);
-    if (rc == 1 && allow_bare) {
+    if (rc == MG_ERR_NOT_FOUND && allow_bare) {
         /* A plain dataset document, like data/musicgraph.json. */
         domain_errors errs = {0};
         if (codec_parse_dataset(text, len, &out->dump.map, &errs) != 0) {
@@ -994,7 +994,7 @@ int backup_read(const char *path, int allow_bare, backup_contents *out, char *er
         free(text);
         return 0;
     }
-    if (rc == 1) {
+    if (rc == MG_ERR_NOT_FOUND) {
         snprintf(err, errlen, "%s is not a musicgraph backup: it does not start with a manifest", path);
         free(text);
         return -1;
@@ -1391,7 +1391,7 @@ int backup_latest(const char *dir, backup_info *out)
     char err[512];
     if (backup_list(dir, &list, &n, err, sizeof err) != 0)
         return -1;
-    int rc = 1;
+    int rc = MG_ERR_NOT_FOUND;
     if (n > 0) {
         *out = list[n - 1];
         rc = 0;

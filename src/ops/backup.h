@@ -131,7 +131,8 @@ int backup_record_verification(const char *path, int ok, const char *message);
 
 /* Backups in dir, oldest first; *list is malloc'd. A missing dir is empty. */
 int backup_list(const char *dir, backup_info **list, size_t *count, char *err, size_t errlen);
-/* The newest backup in dir: 0 found, 1 none, -1 the directory cannot be read. */
+/* The newest backup in dir: 0, MG_ERR_NOT_FOUND when there is none, -1
+ * when the directory cannot be read. */
 int backup_latest(const char *dir, backup_info *out);
 
 /* Called before store_migrate at start: when the database has applied

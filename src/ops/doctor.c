@@ -3,6 +3,7 @@
  */
 #include "ops/doctor.h"
 
+#include "core/errors.h"
 #include "core/json.h"
 #include "http/http.h"
 #include "mg_version.h"
@@ -207,13 +208,13 @@ static void check_backups(report *r, const config *cfg)
     char dir[4096];
     backup_default_dir(cfg, dir, sizeof dir);
     backup_info latest;
-    int found = backup_latest(dir, &latest);
-    if (found < 0) {
-        check(r, "backups", DOCTOR_ERROR, "%s cannot be read", dir);
+    int rc = backup_latest(dir, &latest);
+    if (rc == MG_ERR_NOT_FOUND) {
+        check(r, "backups", DOCTOR_WARN, "no backup in %s yet: run 'musicgraph backup'", dir);
         return;
     }
-    if (found == 1) {
-        check(r, "backups", DOCTOR_WARN, "no backup in %s yet: run 'musicgraph backup'", dir);
+    if (rc != 0) {
+        check(r, "backups", DOCTOR_ERROR, "%s cannot be read", dir);
         return;
     }
     check_directory(r, "backup directory", dir, 0);

@@ -20,7 +20,7 @@ int sq_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
 {
     int code = sqlite3_extended_errcode(db);
     snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
-    return (code & 0xff) == SQLITE_CONSTRAINT ? STORE_CONFLICT : -1;
+    return (code & 0xff) == SQLITE_CONSTRAINT ? MG_ERR_CONFLICT : -1;
 }
 
 int sq_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -628,7 +628,7 @@ static int sqlite_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t 
     }
     int rc = fn(&current, &next, &audit, ctx);
     if (rc != 0) {
-        rc = STORE_DECLINED;
+        rc = MG_ERR_DECLINED;
     } else {
         writer w;
         rc = writer_open(&w, db, err, errlen);

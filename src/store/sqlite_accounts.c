@@ -45,7 +45,7 @@ int sq_user_create(store *s, store_user *u, char *err, size_t errlen)
     sqlite3_bind_int(st, 4, u->is_admin ? 1 : 0);
     sqlite3_bind_int(st, 5, u->disabled ? 1 : 0);
     int rc = step_done(db, st, "creating the user", err, errlen);
-    if (rc == STORE_CONFLICT)
+    if (rc == MG_ERR_CONFLICT)
         snprintf(err, errlen, "the username or email is already taken");
     if (rc == 0)
         u->id = sqlite3_last_insert_rowid(db);
@@ -119,9 +119,9 @@ int sq_user_update(store *s, const store_user *u, char *err, size_t errlen)
     sqlite3_bind_int(st, 4, u->disabled ? 1 : 0);
     sqlite3_bind_int64(st, 5, u->id);
     int rc = step_done(db, st, "updating the user", err, errlen);
-    if (rc == STORE_CONFLICT && strstr(err, "last admin"))
+    if (rc == MG_ERR_CONFLICT && strstr(err, "last admin"))
         snprintf(err, errlen, "the last admin cannot be demoted or disabled");
-    else if (rc == STORE_CONFLICT)
+    else if (rc == MG_ERR_CONFLICT)
         snprintf(err, errlen, "the email is already taken");
     return rc;
 }

@@ -288,7 +288,7 @@ static int restore_rows(restorer *r, const store_dump_t *d, unsigned what, int64
                      "the data changed while this command ran (version %lld, expected %lld): nothing was written; "
                      "run it again",
                      (long long)now, (long long)expected_version);
-            return STORE_CONFLICT;
+            return MG_ERR_CONFLICT;
         }
     }
     for (int i = 0; i < R_COUNT; i++)

@@ -15,7 +15,7 @@ typedef struct sqlite_store {
 
 static inline sqlite3 *sq_db(store *s) { return ((sqlite_store *)s)->db; }
 
-/* Formats "what: sqlite message" into err; returns -1, or STORE_CONFLICT
+/* Formats "what: sqlite message" into err; returns -1, or MG_ERR_CONFLICT
  * when the failure is a constraint the user can act on. */
 int sq_fail(sqlite3 *db, const char *what, char *err, size_t errlen);
 int sq_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);

@@ -5,11 +5,15 @@
  * command opens one. The URL chooses the backend (sqlite:… today,
  * postgresql:… next); nothing above this header knows which one it is.
  * Every write runs in one transaction: it happens whole or not at all.
- * Errors come back as -1 with a one-line message in the caller's buffer.
+ * Errors come back as -1 with a one-line message in the caller's buffer;
+ * MG_ERR_CONFLICT (core/errors.h) is a write the database refused for a
+ * reason the caller can explain to a user (duplicate key, last admin, a
+ * constraint).
  */
 #ifndef MG_STORE_H
 #define MG_STORE_H
 
+#include "core/errors.h"
 #include "domain/model.h"
 
 #include <stddef.h>
@@ -44,11 +48,6 @@ int store_load(store *s, dataset *out, char *err, size_t errlen);
 int store_is_empty(store *s, int *empty, char *err, size_t errlen);
 /* Replaces every genre and band with d in one transaction (seed, restore). */
 int store_replace_all(store *s, const dataset *d, char *err, size_t errlen);
-/* Result of a write that the database refused for a reason the caller can
- * explain to a user (duplicate key, last admin, a constraint). */
-#define STORE_CONFLICT 2
-/* Result of store_edit when the caller's function declined to commit. */
-#define STORE_DECLINED 1
 
 /* Counter bumped by every committed data change; readers compare it to know
  * whether their snapshot is current (also across processes). */
@@ -71,13 +70,14 @@ typedef struct store_audit {
 void store_audit_clear(store_audit *a);
 
 /* Called inside the write transaction with the current map and a copy to
- * change. Returns 0 to commit next (and fills audit), non-zero to roll back. */
+ * change. Returns 0 to commit next (and fills audit), MG_ERR_DECLINED to roll
+ * back. */
 typedef int (*store_edit_fn)(const dataset *current, dataset *next, store_audit *audit, void *ctx);
 
 /* Runs fn in one write transaction (taken before reading, so no other write
  * can interleave), writes the difference between current and next, the audit
- * entry, and bumps the data version. Returns 0, STORE_DECLINED when fn
- * declined, STORE_CONFLICT when the database refused, -1 on error. */
+ * entry, and bumps the data version. Returns 0, MG_ERR_DECLINED when fn
+ * declined, MG_ERR_CONFLICT when the database refused, MG_ERR on error. */
 int store_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen);
 
 /* Newest first; *entries is malloc'd (free with store_audit_clear each). */
@@ -99,13 +99,13 @@ typedef struct store_user {
     char last_login_at[32]; /* "" when never */
 } store_user;
 
-/* STORE_CONFLICT when the username or email is taken. */
+/* MG_ERR_CONFLICT when the username or email is taken. */
 int store_user_create(store *s, store_user *u, char *err, size_t errlen);
 /* *found = 0 when there is no such user. */
 int store_user_by_name(store *s, const char *username, store_user *out, int *found, char *err, size_t errlen);
 int store_user_by_id(store *s, int64_t id, store_user *out, int *found, char *err, size_t errlen);
 int store_user_list(store *s, store_user **users, size_t *count, char *err, size_t errlen);
-/* Saves email, password_hash, is_admin and disabled. STORE_CONFLICT when it
+/* Saves email, password_hash, is_admin and disabled. MG_ERR_CONFLICT when it
  * would leave no active admin, or the email is taken. */
 int store_user_update(store *s, const store_user *u, char *err, size_t errlen);
 int store_user_logged_in(store *s, int64_t id, char *err, size_t errlen);
@@ -186,7 +186,7 @@ typedef int (*store_restore_hook)(const store_dump_t *current, void *ctx, char *
  * once: afterwards the database holds exactly d's parts, or on any failure
  * exactly what it held before. The caller has checked every rule; the
  * database constraints are the second line. expected_version >= 0 makes it
- * refuse (STORE_CONFLICT) when the data changed since the caller read it.
+ * refuse (MG_ERR_CONFLICT) when the data changed since the caller read it.
  * before (may be NULL) runs first, inside the transaction.
  * *users_added (may be NULL) counts users added by STORE_RESTORE_ADD_USERS. */
 int store_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,
