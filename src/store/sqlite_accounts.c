@@ -9,21 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_COLUMNS "id, username, email, password_hash, is_admin, disabled, created_at, coalesce(last_login_at, '')"
-
-static void read_user(sqlite3_stmt *st, int col, store_user *u)
-{
-    memset(u, 0, sizeof *u);
-    u->id = sqlite3_column_int64(st, col);
-    sq_column_copy(st, col + 1, u->username, sizeof u->username);
-    sq_column_copy(st, col + 2, u->email, sizeof u->email);
-    sq_column_copy(st, col + 3, u->password_hash, sizeof u->password_hash);
-    u->is_admin = sqlite3_column_int(st, col + 4);
-    u->disabled = sqlite3_column_int(st, col + 5);
-    sq_column_copy(st, col + 6, u->created_at, sizeof u->created_at);
-    sq_column_copy(st, col + 7, u->last_login_at, sizeof u->last_login_at);
-}
-
 /* Steps a statement that changes rows; maps constraint failures to conflicts. */
 static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
 {
@@ -68,7 +53,7 @@ static int user_where(store *s, const char *where, const char *text, int64_t num
     int rc = sqlite3_step(st);
     *found = rc == SQLITE_ROW;
     if (*found)
-        read_user(st, 0, out);
+        sq_read_user(st, 0, out);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(db, "reading the user", err, errlen);
 }
@@ -100,7 +85,7 @@ int sq_user_list(store *s, store_user **users, size_t *count, char *err, size_t 
             return -1;
         }
         *users = grown;
-        read_user(st, 0, &(*users)[(*count)++]);
+        sq_read_user(st, 0, &(*users)[(*count)++]);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : sq_fail(db, "listing users", err, errlen);
@@ -196,7 +181,7 @@ int sq_session_get(store *s, const char *token_hash, store_session *out, int *fo
         out->created_at = sqlite3_column_int64(st, 2);
         out->last_seen_at = sqlite3_column_int64(st, 3);
         out->expires_at = sqlite3_column_int64(st, 4);
-        read_user(st, 5, &out->user);
+        sq_read_user(st, 5, &out->user);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(db, "reading the session", err, errlen);
@@ -306,21 +291,6 @@ int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen)
 int sq_audit_add(store *s, const store_audit *a, char *err, size_t errlen)
 {
     return sq_audit_insert(sq_db(s), a, err, errlen);
-}
-
-/* An audit row from the columns id, at, actor, action, entity_type,
- * entity_id, before_json, after_json (in that order). */
-void sq_read_audit(sqlite3_stmt *st, store_audit *a)
-{
-    memset(a, 0, sizeof *a);
-    a->id = sqlite3_column_int64(st, 0);
-    sq_column_copy(st, 1, a->at, sizeof a->at);
-    a->actor = sq_column_dup(st, 2);
-    sq_column_copy(st, 3, a->action, sizeof a->action);
-    sq_column_copy(st, 4, a->entity_type, sizeof a->entity_type);
-    a->entity_id = sq_column_dup(st, 5);
-    a->before_json = sq_column_dup(st, 6);
-    a->after_json = sq_column_dup(st, 7);
 }
 
 int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,
