@@ -17,34 +17,12 @@ static void sqlite_close(store *s)
     free(s);
 }
 
-static const struct store_ops sqlite_ops = {
-    .name = "sqlite",
-    .close = sqlite_close,
-    .migrations = sq_migrations,
-    .migrate = sq_migrate,
-    .load = sq_load,
-    .is_empty = sq_is_empty,
-    .replace_all = sq_replace_all,
-    .data_version = sq_data_version,
-    .edit = sq_edit,
-    .audit_list = sq_audit_list,
-    .audit_add = sq_audit_add,
-    .user_create = sq_user_create,
-    .user_by_name = sq_user_by_name,
-    .user_by_id = sq_user_by_id,
-    .user_list = sq_user_list,
-    .user_update = sq_user_update,
-    .user_logged_in = sq_user_logged_in,
-    .admin_count = sq_admin_count,
-    .session_create = sq_session_create,
-    .session_get = sq_session_get,
-    .session_touch = sq_session_touch,
-    .session_delete = sq_session_delete,
-    .sessions_delete_user = sq_sessions_delete_user,
-    .attempt = sq_attempt,
-    .dump = sq_dump,
-    .restore = sq_restore,
-};
+#define SQLITE_OPERATION(name, params, args) .name = sq_##name,
+
+static const struct store_ops sqlite_ops = {.name = "sqlite",
+                                            .close = sqlite_close,
+                                            /* .NAME = sq_NAME for every operation */
+                                            STORE_OPERATIONS(SQLITE_OPERATION)};
 
 int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)
 {

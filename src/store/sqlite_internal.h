@@ -40,42 +40,18 @@ void sq_read_user(sqlite3_stmt *st, int col, store_user *u);
  * entity_id, before_json, after_json (in that order). */
 void sq_read_audit(sqlite3_stmt *st, store_audit *a);
 
+/* ---- the operations of backend.h: int sq_NAME(PARAMETERS) for each ---- */
+
+#define SQLITE_DECLARE(name, params, args) int sq_##name params;
+STORE_OPERATIONS(SQLITE_DECLARE)
+
 /* ---- sqlite.c ---- */
 
-int sq_migrations(store *s, store_migration **list, size_t *count, size_t *unknown, char *err, size_t errlen);
-int sq_migrate(store *s, int *applied, char *err, size_t errlen);
 /* The whole map, read by the caller's transaction. */
 int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen);
-int sq_load(store *s, dataset *out, char *err, size_t errlen);
-int sq_is_empty(store *s, int *empty, char *err, size_t errlen);
-int sq_replace_all(store *s, const dataset *d, char *err, size_t errlen);
-int sq_data_version(store *s, int64_t *version, char *err, size_t errlen);
-int sq_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen);
 
 /* ---- sqlite_accounts.c ---- */
-int sq_user_create(store *s, store_user *u, char *err, size_t errlen);
-int sq_user_by_name(store *s, const char *username, store_user *out, int *found, char *err, size_t errlen);
-int sq_user_by_id(store *s, int64_t id, store_user *out, int *found, char *err, size_t errlen);
-int sq_user_list(store *s, store_user **users, size_t *count, char *err, size_t errlen);
-int sq_user_update(store *s, const store_user *u, char *err, size_t errlen);
-int sq_user_logged_in(store *s, int64_t id, char *err, size_t errlen);
-int sq_admin_count(store *s, int64_t *count, char *err, size_t errlen);
-int sq_session_create(store *s, const char *token_hash, int64_t user_id, const char *csrf_token, int64_t now,
-                      int64_t expires_at, char *err, size_t errlen);
-int sq_session_get(store *s, const char *token_hash, store_session *out, int *found, char *err, size_t errlen);
-int sq_session_touch(store *s, const char *token_hash, int64_t now, char *err, size_t errlen);
-int sq_session_delete(store *s, const char *token_hash, char *err, size_t errlen);
-int sq_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errlen);
-int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max, int record,
-               int *allowed, int64_t *retry_after_ms, char *err, size_t errlen);
-int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,
-                  char *err, size_t errlen);
-int sq_audit_add(store *s, const store_audit *a, char *err, size_t errlen);
-int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen);
 
-/* ---- sqlite_dump.c: whole-database copies ---- */
-int sq_dump(store *s, store_dump_t *out, char *err, size_t errlen);
-int sq_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,
-               void *ctx, int64_t *users_added, char *err, size_t errlen);
+int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen);
 
 #endif
