@@ -6,7 +6,6 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/strmap.h"
-#include "graph/internal.h"
 #include "graph/layout.h"
 
 #include <math.h>

@@ -11,7 +11,7 @@
 #ifndef MG_POSITIONS_H
 #define MG_POSITIONS_H
 
-#include "graph/snapshot.h"
+#include "graph/index.h"
 
 #include <stddef.h>
 
