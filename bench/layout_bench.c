@@ -32,7 +32,7 @@
  * worked); on a busy machine the CPU time is the steadier figure.
  * Progress goes to stderr; exit 1 with a message on any failure.
  */
-#include "api/app.h"
+#include "api/pages.h"
 #include "domain/codec.h"
 #include "graph/layout.h"
 #include "graph/positions.h"

@@ -8,7 +8,7 @@
  * the snapshot is refreshed before answering, so the response and every
  * later read already show the change.
  */
-#include "api/app.h"
+#include "api/api.h"
 #include "api/auth.h"
 #include "api/common.h"
 
@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "domain/codec.h"
 #include "domain/rules.h"
+#include "graph/snapshot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,14 +244,14 @@ static void send_entity(http_request *r, int status, edit_kind kind, const char 
     http_respond_body(r, status, API_JSON, HTTP_CACHE_NONE, &body, s, release_snapshot);
 }
 
-static void run_edit(app *a, http_request *r, edit_ctx *c, const auth_ctx *auth)
+static void run_edit(api *a, http_request *r, edit_ctx *c, const auth_ctx *auth)
 {
     char err[512];
-    store *s = app_store(a, err, sizeof err);
+    store *s = api_store(a, err, sizeof err);
     c->actor = auth->session.user.username;
     int rc = s ? store_edit(s, apply_edit, c, err, sizeof err) : -1;
     if (rc == 0) {
-        if (app_refresh(a, s, err, sizeof err) != 0)
+        if (api_refresh(a, s, err, sizeof err) != 0)
             log_error("refreshing the snapshot after a write failed: %s", err);
         if (c->op == EDIT_DELETE) {
             buf out = BUF_INIT;
@@ -345,7 +346,7 @@ static int read_entity(http_request *r, edit_ctx *c, const char *path_id)
     return 0;
 }
 
-static int handle(http_request *r, app *a, edit_kind kind, edit_op op)
+static int handle(http_request *r, api *a, edit_kind kind, edit_op op)
 {
     auth_ctx auth;
     if (auth_require(a, r, &auth, 1, NULL) != 0)
@@ -369,7 +370,7 @@ static int post_band(http_request *r, void *a) { return handle(r, a, EDIT_BAND, 
 static int put_band(http_request *r, void *a) { return handle(r, a, EDIT_BAND, EDIT_UPDATE); }
 static int delete_band_route(http_request *r, void *a) { return handle(r, a, EDIT_BAND, EDIT_DELETE); }
 
-void api_register_edit(http_router *rt, app *a)
+void api_register_edit(http_router *rt, api *a)
 {
     http_route(rt, "POST", "/api/v1/genres", post_genre, a);
     http_route(rt, "PUT", "/api/v1/genres/{id}", put_genre, a);

@@ -1,11 +1,15 @@
 /*
- * ops.c — endpoints for operators and their tools: /readyz and /metrics.
+ * status.c — endpoints for operators and their tools: /readyz and /metrics.
+ * They report on the running process as a whole (the snapshot's build and
+ * layout times, the newest backup, shutting down), which is the composition
+ * root's knowledge, so they live beside it rather than with the handlers.
  * (/healthz, which must not touch the database, lives with the read API.)
  */
-#include "api/app.h"
-#include "api/common.h"
+#include "server/app.h"
 
+#include "api/common.h"
 #include "core/buf.h"
+#include "graph/snapshot.h"
 #include "mg_version.h"
 #include "ops/backup.h"
 
@@ -114,7 +118,7 @@ static int get_metrics(http_request *r, void *arg)
     return 0;
 }
 
-void api_register_ops(http_router *rt, app *a)
+void status_register(http_router *rt, app *a)
 {
     http_route(rt, "GET", "/readyz", get_readyz, a);
     http_route(rt, "GET", "/metrics", get_metrics, a);

@@ -1,20 +1,24 @@
 /*
- * app.c — application start-up and snapshot life cycle (see app.h).
+ * app.c — start-up, the snapshot's life cycle and the layout thread (see
+ * app.h).
  */
-#include "api/app.h"
+#include "server/app.h"
 
+#include "api/api.h"
+#include "api/pages.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/password.h"
 #include "graph/positions.h"
 #include "graph/snapshot.h"
 #include "ops/backup.h"
 #include "ops/seed.h"
-#include "api/auth.h"
 #include "domain/user.h"
 
 #include <malloc.h>
 #include <sodium.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +28,13 @@
 static void layout_request(app *a);
 
 struct app {
+    api api; /* what the handlers see (api.h) */
     const config *cfg;
     store *store; /* the main thread's connection: migrations, rebuilds */
     http_router *router;
     pthread_mutex_t rebuild_lock;      /* one rebuild at a time */
     int64_t last_failed_version;       /* do not retry a broken rebuild every tick */
     _Atomic double last_build_seconds; /* for /metrics */
-    unsigned char session_key[32];     /* derived from the secret key */
     graph_layout *saved_layout;        /* positions saved by the last run, used at start */
     char layout_path[4096];
     pthread_t layout_thread;
@@ -41,15 +45,7 @@ struct app {
     _Atomic double last_layout_seconds;
 };
 
-/* Each worker thread keeps its own connection, as SQLite wants. */
-static __thread store *thread_store;
-
-store *app_store(app *a, char *err, size_t errlen)
-{
-    if (!thread_store && store_open(a->cfg->database_url, &thread_store, err, errlen) != 0)
-        return NULL;
-    return thread_store;
-}
+store *app_store(app *a, char *err, size_t errlen) { return api_store(&a->api, err, errlen); }
 
 const config *app_config(app *a) { return a->cfg; }
 
@@ -171,7 +167,8 @@ static void layout_request(app *a)
     pthread_mutex_unlock(&a->layout_lock);
 }
 
-int app_refresh(app *a, store *st, char *err, size_t errlen)
+/* Rebuilds and publishes the snapshot if the database moved past it. */
+static int refresh(app *a, store *st, char *err, size_t errlen)
 {
     pthread_mutex_lock(&a->rebuild_lock);
     int64_t version;
@@ -190,6 +187,13 @@ int app_refresh(app *a, store *st, char *err, size_t errlen)
     }
     pthread_mutex_unlock(&a->rebuild_lock);
     return rc;
+}
+
+/* The handlers' refresh after a commit (api.h). */
+static int refresh_after_write(api *handlers, store *st, char *err, size_t errlen)
+{
+    app *a = (app *)((char *)handlers - offsetof(app, api));
+    return refresh(a, st, err, errlen);
 }
 
 /* The secret keys the session token hashes. Production refuses to start
@@ -227,12 +231,11 @@ static int load_secret(app *a, char *err, size_t errlen)
         }
         secret = generated;
     }
-    crypto_generichash(a->session_key, sizeof a->session_key, (const unsigned char *)secret, strlen(secret), NULL, 0);
+    crypto_generichash(a->api.session_key, sizeof a->api.session_key, (const unsigned char *)secret, strlen(secret),
+                       NULL, 0);
     sodium_memzero(generated, sizeof generated);
     return 0;
 }
-
-const unsigned char *app_session_key(app *a) { return a->session_key; }
 
 /* No default password anywhere: when there is no admin, the first one is
  * created with MUSICGRAPH_ADMIN_PASSWORD or a random password shown once. */
@@ -254,7 +257,7 @@ static int ensure_admin(app *a, char *err, size_t errlen)
             return -1;
         }
     } else {
-        auth_generate_password(generated, sizeof generated);
+        password_generate(generated, sizeof generated);
         password = generated;
     }
     store_user u;
@@ -262,7 +265,7 @@ static int ensure_admin(app *a, char *err, size_t errlen)
     snprintf(u.username, sizeof u.username, "admin");
     snprintf(u.email, sizeof u.email, "admin@localhost");
     u.is_admin = 1;
-    if (auth_hash_password(password, u.password_hash, sizeof u.password_hash) != 0) {
+    if (password_hash(password, u.password_hash, sizeof u.password_hash) != 0) {
         snprintf(err, errlen, "cannot hash the admin password (out of memory?)");
         return -1;
     }
@@ -295,6 +298,8 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
         return -1;
     }
     a->cfg = cfg;
+    a->api.cfg = cfg;
+    a->api.refresh = refresh_after_write;
     a->last_failed_version = -1;
     pthread_mutex_init(&a->rebuild_lock, NULL);
     pthread_mutex_init(&a->layout_lock, NULL);
@@ -319,7 +324,7 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
             goto fail;
         log_info("seeded the bundled dataset: %zu genres, %zu bands", genres, bands);
     }
-    if (ensure_admin(a, err, errlen) != 0 || app_refresh(a, a->store, err, errlen) != 0)
+    if (ensure_admin(a, err, errlen) != 0 || refresh(a, a->store, err, errlen) != 0)
         goto fail;
     if (pthread_create(&a->layout_thread, NULL, layout_main, a) == 0)
         a->layout_started = 1;
@@ -328,12 +333,12 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    api_register_read(a->router, a);
-    api_register_pages(a->router, a);
-    api_register_session(a->router, a);
-    api_register_edit(a->router, a);
-    api_register_users(a->router, a);
-    api_register_ops(a->router, a);
+    api_register_read(a->router, &a->api);
+    api_register_pages(a->router, &a->api);
+    api_register_session(a->router, &a->api);
+    api_register_edit(a->router, &a->api);
+    api_register_users(a->router, &a->api);
+    status_register(a->router, a);
     *out = a;
     return 0;
 fail:
@@ -347,7 +352,7 @@ void app_tick(void *arg)
 {
     app *a = arg;
     char err[512];
-    if (app_refresh(a, a->store, err, sizeof err) != 0)
+    if (refresh(a, a->store, err, sizeof err) != 0)
         log_error("refreshing the snapshot failed, still serving the previous one: %s", err);
 }
 
