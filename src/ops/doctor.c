@@ -5,7 +5,7 @@
 
 #include "core/errors.h"
 #include "core/json.h"
-#include "http/http.h"
+#include "core/net.h"
 #include "mg_version.h"
 #include "ops/backup.h"
 #include "store/store.h"
@@ -238,9 +238,9 @@ static void check_listen(report *r, const config *cfg)
         return;
     }
     struct sockaddr_storage ss;
-    unsigned sl;
+    socklen_t sl;
     char err[256];
-    if (http_parse_listen(cfg->listen, &ss, &sl, err, sizeof err) != 0) {
+    if (net_parse_listen(cfg->listen, &ss, &sl, err, sizeof err) != 0) {
         check(r, "listen", DOCTOR_ERROR, "%s", err);
         return;
     }

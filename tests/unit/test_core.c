@@ -1,7 +1,7 @@
 /*
  * test_core.c — unit tests of src/core: buf, the JSON writer, text helpers,
- * the string map, the layered configuration loader, SHA-256, gzip and the
- * atomic file writes.
+ * the string map, the layered configuration loader, SHA-256, gzip, the
+ * atomic file writes and listening addresses.
  *
  * What is checked is what a caller sees: the exact bytes the JSON writer and
  * the escapers produce (and that jansson parses the writer's output back to
@@ -21,11 +21,13 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/gzip.h"
+#include "core/net.h"
 #include "core/json.h"
 #include "core/strmap.h"
 #include "core/sha256.h"
 #include "core/text.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -1069,6 +1071,30 @@ static void test_fs_atomic_writes_replace_whole_files_and_leave_nothing_on_failu
     assert_non_null(strstr(err, "names a directory"));
 }
 
+static void test_net_parse_listen_accepts_the_documented_forms(void **state)
+{
+    (void)state;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char err[256];
+    assert_int_equal(net_parse_listen("127.0.0.1:8080", &ss, &len, err, sizeof err), 0);
+    assert_int_equal(ss.ss_family, AF_INET);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8080);
+    assert_int_equal(net_parse_listen(":80", &ss, &len, err, sizeof err), 0);
+    assert_int_equal(((struct sockaddr_in *)&ss)->sin_addr.s_addr, htonl(INADDR_ANY));
+    assert_int_equal(net_parse_listen("localhost:1", &ss, &len, err, sizeof err), 0);
+    assert_int_equal(((struct sockaddr_in *)&ss)->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+    assert_int_equal(net_parse_listen("[::1]:8443", &ss, &len, err, sizeof err), 0);
+    assert_int_equal(ss.ss_family, AF_INET6);
+    assert_int_equal(len, sizeof(struct sockaddr_in6));
+    assert_int_equal(net_parse_listen("8080", &ss, &len, err, sizeof err), -1);
+    assert_string_equal(err, "listen address '8080' must be HOST:PORT");
+    assert_int_equal(net_parse_listen("host:99999", &ss, &len, err, sizeof err), -1);
+    assert_string_equal(err, "listen port in 'host:99999' must be a number from 0 to 65535");
+    assert_int_equal(net_parse_listen("example.org:80", &ss, &len, err, sizeof err), -1);
+    assert_non_null(strstr(err, "is not an IPv4 address"));
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s/mg-test-core-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -1128,6 +1154,7 @@ int main(void)
         cmocka_unit_test(test_gzip_round_trips_and_refuses_damage),
         cmocka_unit_test(test_gzip_inflate_stops_at_its_limit),
         cmocka_unit_test(test_fs_atomic_writes_replace_whole_files_and_leave_nothing_on_failure),
+        cmocka_unit_test(test_net_parse_listen_accepts_the_documented_forms),
     };
     int failed = cmocka_run_group_tests_name("core", tests, NULL, NULL);
     char cmd[300];
