@@ -8,6 +8,7 @@
 #include "core/net.h"
 #include "mg_version.h"
 #include "ops/backup.h"
+#include "ops/backup_target.h"
 #include "store/store.h"
 
 #include <dirent.h>

@@ -12,6 +12,7 @@
 #include "graph/snapshot.h"
 #include "mg_version.h"
 #include "ops/backup.h"
+#include "ops/backup_target.h"
 
 #include <stdio.h>
 #include <stdlib.h>
