@@ -4,10 +4,13 @@
  * A snapshot is built from a dataset (which it takes over), indexes it
  * (ids, children, bands per genre, families, search keys) and serializes
  * every read document once, with a gzip copy of the large ones and an ETag.
- * Requests never touch the database: they take a reference to the current
+ * Reads never touch the database: they take a reference to the current
  * snapshot, write bytes, and drop it. After a committed write a new snapshot
- * is built off the request path and published atomically; readers of the
- * old one finish undisturbed and the last one to leave frees it.
+ * is built and published atomically; readers of the old one finish
+ * undisturbed and the last one to leave frees it. Who builds it is the
+ * server's business (src/server/app.c): today the request that wrote, on
+ * its own event-loop thread, before it answers, so that its response
+ * already shows the change; other requests on that loop wait meanwhile.
  */
 #ifndef MG_SNAPSHOT_H
 #define MG_SNAPSHOT_H

@@ -253,7 +253,11 @@ static pid_t start_successor(const http_server_config *cfg, int listen_fd, int n
     pid_t pid = fork();
     if (pid != 0)
         return pid;
-    /* Child: only async-signal-safe calls until exec. */
+    /* Child. Between fork and exec POSIX allows only async-signal-safe calls
+     * in a threaded process, and snprintf and setenv are not: another
+     * thread may have held the allocator's lock at the fork, and the child
+     * would wait for it forever. A known risk until the environment is
+     * built before the fork and passed to execve. */
     if (listen_fd == SD_LISTEN_FDS_START) {
         int flags = fcntl(listen_fd, F_GETFD);
         fcntl(listen_fd, F_SETFD, flags & ~FD_CLOEXEC);
