@@ -4,7 +4,8 @@
  *
  * The commands (commands.c) and retention (prune.c) list, fetch, put,
  * remove and mark backups as verified without knowing which kind of place
- * they talk to. A directory holds NAME and, once verified, NAME.verified;
+ * they talk to (backup_location.h opens the one a location names). A
+ * directory holds NAME and, once verified, NAME.verified;
  * an S3 prefix holds NAME and NAME.info.json (the manifest and, once
  * verified, the result), so a listing shows row counts without downloading
  * every backup. Backups are written locally first (backup.c) and then put
@@ -37,16 +38,6 @@ typedef struct backup_info {
     char verify_message[512];
 } backup_info;
 
-/* 1 when location is an S3 URL (s3://BUCKET/…) rather than a local path. */
-int backup_target_is_remote(const char *location);
-/* Checks the form of a location without connecting (an offsite setting). */
-int backup_target_check(const char *location, char *err, size_t errlen);
-/* The backups in a directory or under s3://BUCKET/PREFIX (S3 settings from cfg). */
-int backup_target_open(const config *cfg, const char *location, backup_target **out, char *err, size_t errlen);
-/* The place holding the one backup at location (a file, or s3://BUCKET/KEY);
- * name receives its name there. */
-int backup_target_open_file(const config *cfg, const char *location, backup_target **out, char *name, size_t namelen,
-                            char *err, size_t errlen);
 void backup_target_close(backup_target *t);
 /* What goes before a backup's name in reports: "DIR/" or "s3://BUCKET/PREFIX/". */
 const char *backup_target_where(const backup_target *t);
@@ -68,9 +59,5 @@ int backup_target_remove(backup_target *t, const char *name, char *err, size_t e
  * read of it, may be all zeros). MG_ERR_NOT_FOUND when it is not there. */
 int backup_target_record(backup_target *t, const char *name, const backup_manifest *m, int ok, const char *message,
                          char *err, size_t errlen);
-
-/* The newest backup in dir: 0, MG_ERR_NOT_FOUND when there is none, -1
- * when the directory cannot be read. */
-int backup_latest(const char *dir, backup_info *out);
 
 #endif

@@ -1,6 +1,10 @@
 /*
- * backup_target_impl.h — what a backup target implements (private to
- * backup_target.c, backup_dir.c and backup_s3.c).
+ * backup_target_impl.h — what a backup target implements (private to the
+ * backup_target, backup_dir, backup_s3 and backup_location files).
+ *
+ * They depend on each other one way: backup_dir.c and backup_s3.c fill in
+ * the table and use the shared pieces of backup_target.c; backup_location.c
+ * opens one of them for a location; backup_target.c calls only the table.
  */
 #ifndef MG_BACKUP_TARGET_IMPL_H
 #define MG_BACKUP_TARGET_IMPL_H

@@ -14,7 +14,7 @@
 #include "core/errors.h"
 #include "core/strmap.h"
 #include "ops/backup.h"
-#include "ops/backup_target.h"
+#include "ops/backup_location.h"
 #include "ops/prune.h"
 #include "store/store.h"
 
@@ -194,13 +194,13 @@ int cmd_backup(config *cfg, int argc, char **argv)
      * writes into the backup directory as usual and puts a copy there. */
     char dir[4096], err[ERRLEN];
     const char *offsite = cfg->backup_offsite && *cfg->backup_offsite ? cfg->backup_offsite : NULL;
-    if (to && !backup_target_is_remote(to))
+    if (to && !backup_location_is_remote(to))
         snprintf(dir, sizeof dir, "%s", to);
     else
         backup_default_dir(cfg, dir, sizeof dir);
-    if (to && backup_target_is_remote(to))
+    if (to && backup_location_is_remote(to))
         offsite = to;
-    if (offsite && backup_target_check(offsite, err, sizeof err) != 0)
+    if (offsite && backup_location_check(offsite, err, sizeof err) != 0)
         return fail("backup", err);
     store *s;
     if (open_existing(cfg, &s, err, sizeof err) != 0)
@@ -220,7 +220,7 @@ int cmd_backup(config *cfg, int argc, char **argv)
     if (offsite) {
         char where[1800];
         backup_target *t;
-        rc = backup_target_open(cfg, offsite, &t, err, sizeof err);
+        rc = backup_location_open(cfg, offsite, &t, err, sizeof err);
         if (rc == 0) {
             rc = backup_target_put(t, path, &m, where, sizeof where, err, sizeof err);
             backup_target_close(t);
@@ -252,7 +252,7 @@ int cmd_restore(config *cfg, int argc, char **argv)
         return usage_error("restore", "which backup? give a file or an s3:// URL", NULL);
     char err[ERRLEN], name[256], local[4200];
     backup_target *t;
-    if (backup_target_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0)
+    if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0)
         return fail("restore", err);
     backup_contents c;
     int rc = backup_target_fetch(t, name, local, sizeof local, err, sizeof err);
@@ -331,13 +331,13 @@ int cmd_verify(config *cfg, int argc, char **argv)
             snprintf(dir, sizeof dir, "%s", dirflag);
         else
             backup_default_dir(cfg, dir, sizeof dir);
-        if (backup_target_open(cfg, dir, &t, err, sizeof err) != 0)
+        if (backup_location_open(cfg, dir, &t, err, sizeof err) != 0)
             return fail("verify", err);
         if (latest_name(t, dir, name, sizeof name, err, sizeof err) != 0) {
             backup_target_close(t);
             return fail("verify", err);
         }
-    } else if (backup_target_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0) {
+    } else if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0) {
         return fail("verify", err);
     }
     if (backup_target_fetch(t, name, path, sizeof path, err, sizeof err) != 0) {
@@ -423,7 +423,7 @@ int cmd_prune(config *cfg, int argc, char **argv)
     for (size_t i = 0; i < ntargets; i++) {
         size_t kept, removed;
         backup_target *t;
-        if (backup_target_open(cfg, targets[i], &t, err, sizeof err) != 0)
+        if (backup_location_open(cfg, targets[i], &t, err, sizeof err) != 0)
             return fail("prune", err);
         int rc = prune_target(t, &p, dry_run, stdout, &kept, &removed, err, sizeof err);
         backup_target_close(t);
@@ -463,7 +463,7 @@ static int list_target(const config *cfg, const char *location, backup_info **li
                        size_t errlen)
 {
     backup_target *t;
-    if (backup_target_open(cfg, location, &t, err, errlen) != 0)
+    if (backup_location_open(cfg, location, &t, err, errlen) != 0)
         return -1;
     int rc = backup_target_list(t, list, count, err, errlen);
     backup_target_close(t);

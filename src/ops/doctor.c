@@ -8,7 +8,7 @@
 #include "core/net.h"
 #include "mg_version.h"
 #include "ops/backup.h"
-#include "ops/backup_target.h"
+#include "ops/backup_location.h"
 #include "store/store.h"
 
 #include <dirent.h>
@@ -209,7 +209,7 @@ static void check_backups(report *r, const config *cfg)
     char dir[4096];
     backup_default_dir(cfg, dir, sizeof dir);
     backup_info latest;
-    int rc = backup_latest(dir, &latest);
+    int rc = backup_location_latest(dir, &latest);
     if (rc == MG_ERR_NOT_FOUND) {
         check(r, "backups", DOCTOR_WARN, "no backup in %s yet: run 'musicgraph backup'", dir);
         return;

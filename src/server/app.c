@@ -4,6 +4,8 @@
  */
 #include "server/app.h"
 
+#include "server/status.h"
+
 #include "api/api.h"
 #include "api/pages.h"
 #include "core/fs.h"
@@ -28,26 +30,21 @@
 static void layout_request(app *a);
 
 struct app {
-    api api; /* what the handlers see (api.h) */
+    api api;              /* what the handlers see (api.h) */
+    status_source status; /* what /readyz and /metrics report (status.h) */
     const config *cfg;
     store *store; /* the main thread's connection: migrations, rebuilds */
     http_router *router;
-    pthread_mutex_t rebuild_lock;      /* one rebuild at a time */
-    int64_t last_failed_version;       /* do not retry a broken rebuild every tick */
-    _Atomic double last_build_seconds; /* for /metrics */
-    graph_layout *saved_layout;        /* positions saved by the last run, used at start */
+    pthread_mutex_t rebuild_lock; /* one rebuild at a time */
+    int64_t last_failed_version;  /* do not retry a broken rebuild every tick */
+    graph_layout *saved_layout;   /* positions saved by the last run, used at start */
     char layout_path[4096];
     pthread_t layout_thread;
     int layout_started;
     pthread_mutex_t layout_lock;
     pthread_cond_t layout_cond;
     int layout_pending, layout_stop;
-    _Atomic double last_layout_seconds;
 };
-
-store *app_store(app *a, char *err, size_t errlen) { return api_store(&a->api, err, errlen); }
-
-const config *app_config(app *a) { return a->cfg; }
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -77,7 +74,7 @@ static int publish(app *a, dataset *d, int64_t version, graph_layout *layout, co
     /* Building allocated and freed megabytes of temporaries (and the old
      * snapshot may be gone): give the free memory back to the system. */
     malloc_trim(0);
-    a->last_build_seconds = seconds_since(t0);
+    a->status.build_seconds = seconds_since(t0);
     log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms (%.0f ms reading the "
              "database)%s",
              (long long)version, genres, bands, bytes / 1024, seconds_since(t0) * 1000, load_seconds * 1000,
@@ -138,10 +135,10 @@ static void *layout_main(void *arg)
             graph_release(s);
             continue;
         }
-        a->last_layout_seconds = seconds_since(&t0);
+        a->status.layout_seconds = seconds_since(&t0);
         malloc_trim(0); /* the layout's workspace is free again */
         log_info("layout of %zu genres and %zu bands computed in %.0f ms", graph_dataset(s)->ngenres,
-                 graph_dataset(s)->nbands, a->last_layout_seconds * 1000);
+                 graph_dataset(s)->nbands, a->status.layout_seconds * 1000);
         if (graph_layout_save(layout, a->layout_path, err, sizeof err) != 0)
             log_warn("the layout is not saved (it is recomputed after a restart): %s", err);
         pthread_mutex_lock(&a->rebuild_lock);
@@ -300,6 +297,7 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     a->cfg = cfg;
     a->api.cfg = cfg;
     a->api.refresh = refresh_after_write;
+    a->status.api = &a->api;
     a->last_failed_version = -1;
     pthread_mutex_init(&a->rebuild_lock, NULL);
     pthread_mutex_init(&a->layout_lock, NULL);
@@ -338,7 +336,7 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     api_register_session(a->router, &a->api);
     api_register_edit(a->router, &a->api);
     api_register_users(a->router, &a->api);
-    status_register(a->router, a);
+    status_register(a->router, &a->status);
     *out = a;
     return 0;
 fail:
@@ -373,7 +371,3 @@ void app_stop(app *a)
     graph_publish(NULL);
     free(a);
 }
-
-double app_last_build_seconds(app *a) { return a->last_build_seconds; }
-
-double app_last_layout_seconds(app *a) { return a->last_layout_seconds; }

@@ -18,7 +18,6 @@
 
 #include "core/config.h"
 #include "http/http.h"
-#include "store/store.h"
 
 typedef struct app app;
 
@@ -26,17 +25,5 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen);
 http_router *app_router(app *a);
 void app_tick(void *a);
 void app_stop(app *a);
-
-/* For the status endpoints (status.c). */
-const config *app_config(app *a);
-/* This thread's database connection, or NULL with err. */
-store *app_store(app *a, char *err, size_t errlen);
-/* Seconds the last snapshot took to build. */
-double app_last_build_seconds(app *a);
-/* Seconds the last background layout took (0 before the first). */
-double app_last_layout_seconds(app *a);
-
-/* /readyz and /metrics (status.c). */
-void status_register(http_router *rt, app *a);
 
 #endif

@@ -9,14 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Steps a statement that changes rows; maps constraint failures to conflicts. */
-static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
-{
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sq_fail(db, what, err, errlen);
-    sqlite3_finalize(st);
-    return rc;
-}
-
 int sq_user_create(store *s, store_user *u, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
@@ -29,7 +21,7 @@ int sq_user_create(store *s, store_user *u, char *err, size_t errlen)
     sqlite3_bind_text(st, 3, u->password_hash, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, u->is_admin ? 1 : 0);
     sqlite3_bind_int(st, 5, u->disabled ? 1 : 0);
-    int rc = step_done(db, st, "creating the user", err, errlen);
+    int rc = sq_step_done(db, st, "creating the user", err, errlen);
     if (rc == MG_ERR_CONFLICT)
         snprintf(err, errlen, "the username or email is already taken");
     if (rc == 0)
@@ -103,7 +95,7 @@ int sq_user_update(store *s, const store_user *u, char *err, size_t errlen)
     sqlite3_bind_int(st, 3, u->is_admin ? 1 : 0);
     sqlite3_bind_int(st, 4, u->disabled ? 1 : 0);
     sqlite3_bind_int64(st, 5, u->id);
-    int rc = step_done(db, st, "updating the user", err, errlen);
+    int rc = sq_step_done(db, st, "updating the user", err, errlen);
     if (rc == MG_ERR_CONFLICT && strstr(err, "last admin"))
         snprintf(err, errlen, "the last admin cannot be demoted or disabled");
     else if (rc == MG_ERR_CONFLICT)
@@ -119,7 +111,7 @@ int sq_user_logged_in(store *s, int64_t id, char *err, size_t errlen)
                    errlen) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
-    return step_done(db, st, "recording the login", err, errlen);
+    return sq_step_done(db, st, "recording the login", err, errlen);
 }
 
 int sq_admin_count(store *s, int64_t *count, char *err, size_t errlen)
@@ -157,7 +149,7 @@ int sq_session_create(store *s, const char *token_hash, int64_t user_id, const c
     sqlite3_bind_int64(st, 4, now);
     sqlite3_bind_int64(st, 5, now);
     sqlite3_bind_int64(st, 6, expires_at);
-    return step_done(db, st, "creating the session", err, errlen);
+    return sq_step_done(db, st, "creating the session", err, errlen);
 }
 
 int sq_session_get(store *s, const char *token_hash, store_session *out, int *found, char *err, size_t errlen)
@@ -199,7 +191,7 @@ static int session_statement(store *s, const char *sql, const char *token_hash, 
         sqlite3_bind_int64(st, i++, num);
     if (token_hash)
         sqlite3_bind_text(st, i, token_hash, -1, SQLITE_STATIC);
-    return step_done(db, st, "updating sessions", err, errlen);
+    return sq_step_done(db, st, "updating sessions", err, errlen);
 }
 
 int sq_session_touch(store *s, const char *token_hash, int64_t now, char *err, size_t errlen)
@@ -269,23 +261,6 @@ done:
     if (rc != 0)
         sq_rollback(db);
     return rc;
-}
-
-int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    if (sq_prepare(db,
-                   "INSERT INTO audit_log (actor, action, entity_type, entity_id, before_json, after_json) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-                   &st, err, errlen) != 0)
-        return -1;
-    sqlite3_bind_text(st, 1, a->actor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, a->action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, a->entity_type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, a->entity_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, a->before_json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, a->after_json, -1, SQLITE_STATIC);
-    return step_done(db, st, "writing the audit log", err, errlen);
 }
 
 int sq_audit_add(store *s, const store_audit *a, char *err, size_t errlen)

@@ -1,8 +1,8 @@
 /*
  * sqlite_db.c — what every file of the SQLite backend uses: failures turned
  * into messages (and constraint failures into MG_ERR_CONFLICT), statements,
- * columns, and the one reader of each row kind that several files read
- * (a user, an audit entry).
+ * columns, and the one reader (or writer) of each row kind that several
+ * files use (a user, an audit entry).
  */
 #include "store/sqlite_internal.h"
 
@@ -67,6 +67,13 @@ int sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, size_
     return 0;
 }
 
+int sq_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sq_fail(db, what, err, errlen);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* A user row: the columns of USER_COLUMNS, starting at col. */
 void sq_read_user(sqlite3_stmt *st, int col, store_user *u)
 {
@@ -94,4 +101,21 @@ void sq_read_audit(sqlite3_stmt *st, store_audit *a)
     a->entity_id = sq_column_dup(st, 5);
     a->before_json = sq_column_dup(st, 6);
     a->after_json = sq_column_dup(st, 7);
+}
+
+int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sq_prepare(db,
+                   "INSERT INTO audit_log (actor, action, entity_type, entity_id, before_json, after_json) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   &st, err, errlen) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, a->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->entity_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->entity_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, a->before_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, a->after_json, -1, SQLITE_STATIC);
+    return sq_step_done(db, st, "writing the audit log", err, errlen);
 }

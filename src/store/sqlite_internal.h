@@ -2,8 +2,8 @@
  * sqlite_internal.h — what the SQLite backend's files share.
  *
  * The files depend on each other one way: sqlite_db.c (statements, errors,
- * row readers) is used by all; sqlite_accounts.c (users, sessions, the audit
- * log) by sqlite.c (schema and map) for the audit entry of an edit;
+ * the user and audit rows) is used by all; sqlite.c (schema and map) and
+ * sqlite_accounts.c (users, sessions, the audit log) use nothing else;
  * sqlite_dump.c (whole-database copies) reads the map through sqlite.c; and
  * sqlite_backend.c puts all of them in the table store.c dispatches to.
  */
@@ -28,6 +28,9 @@ static inline sqlite3 *sq_db(store *s) { return ((sqlite_store *)s)->db; }
 int sq_fail(sqlite3 *db, const char *what, char *err, size_t errlen);
 int sq_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 void sq_rollback(sqlite3 *db);
+/* Steps a statement that changes rows and finalizes it; a constraint
+ * failure is MG_ERR_CONFLICT. */
+int sq_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen);
 /* Prepares sql or fails with a message. */
 int sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, size_t errlen);
 char *sq_column_dup(sqlite3_stmt *st, int col);
@@ -39,6 +42,7 @@ void sq_read_user(sqlite3_stmt *st, int col, store_user *u);
 /* An audit row from the columns id, at, actor, action, entity_type,
  * entity_id, before_json, after_json (in that order). */
 void sq_read_audit(sqlite3_stmt *st, store_audit *a);
+int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen);
 
 /* ---- the operations of backend.h: int sq_NAME(PARAMETERS) for each ---- */
 
@@ -49,9 +53,5 @@ STORE_OPERATIONS(SQLITE_DECLARE)
 
 /* The whole map, read by the caller's transaction. */
 int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen);
-
-/* ---- sqlite_accounts.c ---- */
-
-int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen);
 
 #endif
