@@ -5,7 +5,7 @@
 // catches each kind of violation in a copy of it, and that meson.build's
 // libraries follow the same order as the check.
 // Run: node --test tests/structure/layers.test.mjs   (no build needed)
-import { test, after } from 'node:test';
+import { test, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
