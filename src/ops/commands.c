@@ -9,8 +9,6 @@
  */
 #include "ops/commands.h"
 
-#include "core/buf.h"
-#include "core/json.h"
 #include "core/errors.h"
 #include "core/strmap.h"
 #include "ops/backup.h"
@@ -19,7 +17,6 @@
 #include "store/store.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
  * test_auth.c — passwords, session tokens, CSRF comparison and the account
- * rules (src/api/auth.h, src/domain/user.h).
+ * rules (src/core/password.h, src/api/auth.h, src/domain/user.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
