@@ -1,5 +1,5 @@
 /*
- * search.c — forgiving name search over genres and bands (see snapshot.h).
+ * search.c — forgiving name search over genres and bands (see search.h).
  *
  * Every name is folded once when the snapshot is built (lower case, accents
  * removed) and kept twice: as is, for word boundaries, and "compact" — only
@@ -38,6 +38,7 @@
  * `total` counts every match that is not a typo.
  */
 #include "graph/internal.h"
+#include "graph/search.h"
 
 #include "core/json.h"
 #include "core/text.h"
