@@ -14,6 +14,7 @@
 #include "mg_version.h"
 #include "ops/commands.h"
 #include "ops/doctor.h"
+#include "ops/healthcheck.h"
 #include "ops/seed.h"
 #include "ops/version.h"
 #include "store/store.h"
@@ -473,6 +474,8 @@ static const command commands[] = {
      "--json prints the same as one JSON document; --settings-markdown prints the\n"
      "table of every setting (docs/configuration.md).\n",
      cmd_doctor},
+    {"healthcheck", "ask /healthz of the server on this machine (the container health check)", cmd_healthcheck_usage,
+     cmd_healthcheck},
     {"version", "print the version, commit, build date and database schema",
      "usage: musicgraph version (or musicgraph --version)\n\n"
      "Prints one line: musicgraph VERSION (commit C, built DATE, schema S). VERSION\n"
@@ -488,7 +491,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: musicgraph COMMAND [options]\n\nmusicgraph serves an interactive map of music genres and "
                  "bands.\n\nCommands:\n");
     for (const command *c = commands; c->name; c++)
-        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+        fprintf(out, "  %-12s %s\n", c->name, c->summary);
     fprintf(out, "\nRun 'musicgraph COMMAND --help' for a command's options.\n\n%s", config_common_help());
 }
 
