@@ -15,6 +15,7 @@
 #include "ops/commands.h"
 #include "ops/doctor.h"
 #include "ops/healthcheck.h"
+#include "ops/release.h"
 #include "ops/seed.h"
 #include "ops/version.h"
 #include "store/store.h"
@@ -474,6 +475,7 @@ static const command commands[] = {
      "--json prints the same as one JSON document; --settings-markdown prints the\n"
      "table of every setting (docs/configuration.md).\n",
      cmd_doctor},
+    {"release", "verify a signed release, publish it into a release store", cmd_release_usage, cmd_release},
     {"healthcheck", "ask /healthz of the server on this machine (the container health check)", cmd_healthcheck_usage,
      cmd_healthcheck},
     {"version", "print the version, commit, build date and database schema",

@@ -1,0 +1,339 @@
+/*
+ * release.c — see release.h.
+ */
+#include "ops/release.h"
+
+#include "core/fs.h"
+#include "ops/minisign.h"
+#include "ops/s3.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char cmd_release_usage[] =
+    "usage: musicgraph release verify DIR --public-key KEY\n"
+    "       musicgraph release publish DIR --to STORE --public-key KEY\n\n"
+    "DIR holds a release as `make dist` writes it: the tarballs, SHA256SUMS and\n"
+    "SHA256SUMS.minisig. verify checks the minisign signature of SHA256SUMS with\n"
+    "KEY (a minisign .pub file, or its RW… line) and the SHA-256 of every file it\n"
+    "names; the version is the one in the signed comment. publish verifies, then\n"
+    "copies the release to STORE/releases/VERSION/: STORE is a directory or\n"
+    "s3://BUCKET/PREFIX (MUSICGRAPH_S3_* settings, as for backups). A version that\n"
+    "is already in the store is never replaced: publish refuses it.\n\n"
+    "  --public-key KEY  MUSICGRAPH_RELEASE_PUBLIC_KEY\n"
+    "  --to STORE        the release store\n";
+
+#define MAX_FILES 16
+#define SUMS "SHA256SUMS"
+#define SIG "SHA256SUMS.minisig"
+
+typedef struct release {
+    char version[128];
+    char files[MAX_FILES + 2][256]; /* the named files, then SIG, then SUMS: the upload order */
+    size_t nfiles;
+} release;
+
+/* Reads a whole small file; *data is malloc'd and NUL-terminated. */
+static int read_small(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    *data = malloc(max + 1);
+    *len = *data ? fread(*data, 1, max + 1, f) : 0;
+    int bad = ferror(f) || !*data;
+    fclose(f);
+    if (bad || *len > max) {
+        snprintf(err, errlen, bad ? "cannot read %s" : "%s is larger than expected", path);
+        free(*data);
+        *data = NULL;
+        return -1;
+    }
+    (*data)[*len] = '\0';
+    return 0;
+}
+
+static int sha256_file(const char *path, char hex[65], char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    unsigned char chunk[65536];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0)
+        crypto_hash_sha256_update(&st, chunk, (size_t)n);
+    close(fd);
+    if (n < 0) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    unsigned char digest[32];
+    crypto_hash_sha256_final(&st, digest);
+    sodium_bin2hex(hex, 65, digest, sizeof digest);
+    return 0;
+}
+
+static int safe_name(const char *s, size_t n)
+{
+    if (n == 0 || n > 200 || s[0] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') && !(s[i] >= '0' && s[i] <= '9') &&
+            !strchr(".-_+", s[i]))
+            return 0;
+    return 1;
+}
+
+/* KEY is a file holding a public key, or the key itself. */
+static int load_key(const char *arg, minisign_key *key, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len;
+    char e[256];
+    if (access(arg, F_OK) == 0) {
+        if (read_small(arg, 4096, &text, &len, err, errlen) != 0)
+            return -1;
+    }
+    int rc = minisign_parse_key(text ? text : arg, text ? len : strlen(arg), key, e, sizeof e);
+    if (rc != 0)
+        snprintf(err, errlen, "public key %.200s: %s", arg, e);
+    free(text);
+    return rc;
+}
+
+/* Checks the release in dir (see release.h) and fills r. */
+static int release_check(const char *dir, const char *keyarg, release *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    minisign_key key;
+    if (load_key(keyarg, &key, err, errlen) != 0)
+        return -1;
+    char path[4096], *sums = NULL, *sig = NULL;
+    size_t sumslen, siglen;
+    snprintf(path, sizeof path, "%s/%s", dir, SUMS);
+    if (read_small(path, 64 * 1024, &sums, &sumslen, err, errlen) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", dir, SIG);
+    if (read_small(path, 4096, &sig, &siglen, err, errlen) != 0) {
+        free(sums);
+        snprintf(err, errlen, "%s/%s is missing: the release is not signed", dir, SIG);
+        return -1;
+    }
+    char comment[1024], e[512];
+    int rc = -1;
+    if (minisign_verify(&key, sums, sumslen, sig, siglen, comment, sizeof comment, e, sizeof e) != 0) {
+        snprintf(err, errlen, "%s/%s: %s", dir, SUMS, e);
+        goto out;
+    }
+    int vlen = 0;
+    if (sscanf(comment, "musicgraph %127s commit %*s%n", r->version, &vlen) != 1 || vlen == 0 ||
+        !safe_name(r->version, strlen(r->version))) {
+        snprintf(err, errlen, "the signed comment \"%.200s\" does not name a musicgraph version", comment);
+        goto out;
+    }
+    char prefix[160];
+    snprintf(prefix, sizeof prefix, "musicgraph-%s-", r->version);
+    for (char *line = sums, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+        nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        if (n == 0)
+            continue;
+        /* sha256sum's lines: 64 hex digits, space, space or '*', the name. */
+        const char *name = line + 66;
+        size_t namelen = n > 66 ? n - 66 : 0;
+        if (n < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*') || !safe_name(name, namelen) ||
+            strncmp(name, prefix, strlen(prefix)) != 0 || r->nfiles == MAX_FILES) {
+            snprintf(err, errlen, "%s: unexpected line \"%.*s\" (expected HASH  %sNAME)", SUMS, (int)(n > 120 ? 120 : n),
+                     line, prefix);
+            goto out;
+        }
+        char want[65], got[65];
+        snprintf(want, sizeof want, "%.64s", line);
+        snprintf(r->files[r->nfiles], sizeof r->files[0], "%.*s", (int)namelen, name);
+        snprintf(path, sizeof path, "%s/%s", dir, r->files[r->nfiles]);
+        if (sha256_file(path, got, err, errlen) != 0)
+            goto out;
+        if (strcmp(want, got) != 0) {
+            snprintf(err, errlen, "%s: SHA-256 %s, but SHA256SUMS says %s: the file was changed", path, got, want);
+            goto out;
+        }
+        r->nfiles++;
+    }
+    if (r->nfiles == 0) {
+        snprintf(err, errlen, "%s/%s names no file", dir, SUMS);
+        goto out;
+    }
+    snprintf(r->files[r->nfiles++], sizeof r->files[0], "%s", SIG);
+    snprintf(r->files[r->nfiles++], sizeof r->files[0], "%s", SUMS);
+    rc = 0;
+out:
+    free(sums);
+    free(sig);
+    return rc;
+}
+
+static int copy_file(const char *from, const char *to, char *err, size_t errlen)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    char chunk[65536];
+    ssize_t n = 0;
+    int rc = in >= 0 && out >= 0 ? 0 : -1;
+    while (rc == 0 && (n = read(in, chunk, sizeof chunk)) > 0)
+        if (write(out, chunk, (size_t)n) != n)
+            rc = -1;
+    if (n < 0 || (out >= 0 && fsync(out) != 0))
+        rc = -1;
+    if (rc != 0)
+        snprintf(err, errlen, "cannot copy %s to %s: %s", from, to, strerror(errno));
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0 && rc == 0) {
+        snprintf(err, errlen, "cannot write %s: %s", to, strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
+static void remove_tree(const char *dir, const release *r)
+{
+    char path[4096];
+    for (size_t i = 0; i < r->nfiles; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, r->files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static int publish_dir(const char *dir, const char *store, const release *r, char *err, size_t errlen)
+{
+    char releases[4096], tmp[4096], final[4096], from[4096], to[4096];
+    snprintf(releases, sizeof releases, "%s/releases", store);
+    snprintf(final, sizeof final, "%s/%s", releases, r->version);
+    if (fs_make_dirs(releases, err, errlen) != 0)
+        return -1;
+    if (access(final, F_OK) == 0) {
+        snprintf(err, errlen, "%s is already published in %s; a published version is never replaced", r->version,
+                 store);
+        return -1;
+    }
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", releases, r->version);
+    if (!mkdtemp(tmp)) {
+        snprintf(err, errlen, "cannot create a directory in %s: %s", releases, strerror(errno));
+        return -1;
+    }
+    chmod(tmp, 0755);
+    for (size_t i = 0; i < r->nfiles; i++) {
+        snprintf(from, sizeof from, "%s/%s", dir, r->files[i]);
+        snprintf(to, sizeof to, "%s/%s", tmp, r->files[i]);
+        if (copy_file(from, to, err, errlen) != 0) {
+            remove_tree(tmp, r);
+            return -1;
+        }
+    }
+    /* Whole or not at all, and never over a version published meanwhile. */
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) != 0) {
+        int e = errno;
+        remove_tree(tmp, r);
+        if (e == EEXIST || e == ENOTEMPTY)
+            snprintf(err, errlen, "%s is already published in %s; a published version is never replaced",
+                     r->version, store);
+        else
+            snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, final, strerror(e));
+        return -1;
+    }
+    int fd = open(releases, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    return 0;
+}
+
+static int publish_s3(const config *cfg, const char *dir, const char *store, const release *r, char *err,
+                      size_t errlen)
+{
+    char bucket[256], rest[1024], prefix[1200], key[1600], from[4096];
+    if (s3_parse_url(store, bucket, sizeof bucket, rest, sizeof rest, err, errlen) != 0)
+        return -1;
+    size_t n = strlen(rest);
+    snprintf(prefix, sizeof prefix, "%s%sreleases/%s/", rest, n && rest[n - 1] != '/' ? "/" : "", r->version);
+    s3_client *c;
+    if (s3_open(cfg, &c, err, errlen) != 0)
+        return -1;
+    s3_object *objects = NULL;
+    size_t count = 0;
+    int rc = s3_list(c, bucket, prefix, &objects, &count, err, errlen);
+    free(objects);
+    if (rc == 0 && count > 0) {
+        snprintf(err, errlen, "%s is already published in %s; a published version is never replaced", r->version,
+                 store);
+        rc = -1;
+    }
+    /* In order: SHA256SUMS last, so that it marks a complete release. */
+    for (size_t i = 0; rc == 0 && i < r->nfiles; i++) {
+        snprintf(from, sizeof from, "%s/%s", dir, r->files[i]);
+        snprintf(key, sizeof key, "%s%s", prefix, r->files[i]);
+        rc = s3_put_file(c, bucket, key, from, err, errlen);
+    }
+    s3_close(c);
+    return rc;
+}
+
+int cmd_release(config *cfg, int argc, char **argv)
+{
+    const char *action = argc > 1 ? argv[1] : "";
+    const char *dir = NULL, *store = NULL, *key = getenv("MUSICGRAPH_RELEASE_PUBLIC_KEY");
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
+            key = argv[++i];
+        else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+            store = argv[++i];
+        else if (!dir && argv[i][0] != '-')
+            dir = argv[i];
+        else {
+            fprintf(stderr, "musicgraph release: unexpected argument '%s' (see musicgraph release --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    int publish = strcmp(action, "publish") == 0;
+    if ((!publish && strcmp(action, "verify") != 0) || !dir || (publish && !store) || (!publish && store)) {
+        fprintf(stderr, "musicgraph release: expected verify DIR or publish DIR --to STORE (see --help)\n");
+        return 2;
+    }
+    if (!key || !*key) {
+        fprintf(stderr, "musicgraph release: give the public key (--public-key or MUSICGRAPH_RELEASE_PUBLIC_KEY)\n");
+        return 2;
+    }
+    char err[2048];
+    release r;
+    if (release_check(dir, key, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "musicgraph release: %s\n", err);
+        return 1;
+    }
+    if (!publish) {
+        printf("musicgraph %s: signature and %zu checksums verified\n", r.version, r.nfiles - 2);
+        return 0;
+    }
+    int rc = s3_is_url(store) ? publish_s3(cfg, dir, store, &r, err, sizeof err)
+                              : publish_dir(dir, store, &r, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "musicgraph release publish: %s\n", err);
+        return 1;
+    }
+    printf("published musicgraph %s to %s%sreleases/%s/ (%zu files)\n", r.version, store,
+           store[strlen(store) - 1] == '/' ? "" : "/", r.version, r.nfiles);
+    return 0;
+}
