@@ -44,7 +44,7 @@ static int read_small(const char *path, size_t max, char **data, size_t *len, ch
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot read %.300s: %.300s", path, strerror(errno));
         return -1;
     }
     *data = malloc(max + 1);
@@ -52,7 +52,7 @@ static int read_small(const char *path, size_t max, char **data, size_t *len, ch
     int bad = ferror(f) || !*data;
     fclose(f);
     if (bad || *len > max) {
-        snprintf(err, errlen, bad ? "cannot read %s" : "%s is larger than expected", path);
+        snprintf(err, errlen, bad ? "cannot read %.300s" : "%.300s is larger than expected", path);
         free(*data);
         *data = NULL;
         return -1;
@@ -65,7 +65,7 @@ static int sha256_file(const char *path, char hex[65], char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot read %.300s: %.300s", path, strerror(errno));
         return -1;
     }
     crypto_hash_sha256_state st;
@@ -76,7 +76,7 @@ static int sha256_file(const char *path, char hex[65], char *err, size_t errlen)
         crypto_hash_sha256_update(&st, chunk, (size_t)n);
     close(fd);
     if (n < 0) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot read %.300s: %.300s", path, strerror(errno));
         return -1;
     }
     unsigned char digest[32];
@@ -108,7 +108,7 @@ static int load_key(const char *arg, minisign_key *key, char *err, size_t errlen
     }
     int rc = minisign_parse_key(text ? text : arg, text ? len : strlen(arg), key, e, sizeof e);
     if (rc != 0)
-        snprintf(err, errlen, "public key %.200s: %s", arg, e);
+        snprintf(err, errlen, "public key %.200s: %.300s", arg, e);
     free(text);
     return rc;
 }
@@ -128,13 +128,13 @@ static int release_check(const char *dir, const char *keyarg, release *r, char *
     snprintf(path, sizeof path, "%s/%s", dir, SIG);
     if (read_small(path, 4096, &sig, &siglen, err, errlen) != 0) {
         free(sums);
-        snprintf(err, errlen, "%s/%s is missing: the release is not signed", dir, SIG);
+        snprintf(err, errlen, "%.300s/%.300s is missing: the release is not signed", dir, SIG);
         return -1;
     }
     char comment[1024], e[512];
     int rc = -1;
     if (minisign_verify(&key, sums, sumslen, sig, siglen, comment, sizeof comment, e, sizeof e) != 0) {
-        snprintf(err, errlen, "%s/%s: %s", dir, SUMS, e);
+        snprintf(err, errlen, "%.300s/%.300s: %.300s", dir, SUMS, e);
         goto out;
     }
     int vlen = 0;
@@ -155,7 +155,7 @@ static int release_check(const char *dir, const char *keyarg, release *r, char *
         size_t namelen = n > 66 ? n - 66 : 0;
         if (n < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*') || !safe_name(name, namelen) ||
             strncmp(name, prefix, strlen(prefix)) != 0 || r->nfiles == MAX_FILES) {
-            snprintf(err, errlen, "%s: unexpected line \"%.*s\" (expected HASH  %sNAME)", SUMS, (int)(n > 120 ? 120 : n),
+            snprintf(err, errlen, "%.300s: unexpected line \"%.*s\" (expected HASH  %.300sNAME)", SUMS, (int)(n > 120 ? 120 : n),
                      line, prefix);
             goto out;
         }
@@ -166,13 +166,13 @@ static int release_check(const char *dir, const char *keyarg, release *r, char *
         if (sha256_file(path, got, err, errlen) != 0)
             goto out;
         if (strcmp(want, got) != 0) {
-            snprintf(err, errlen, "%s: SHA-256 %s, but SHA256SUMS says %s: the file was changed", path, got, want);
+            snprintf(err, errlen, "%.300s: SHA-256 %.300s, but SHA256SUMS says %.300s: the file was changed", path, got, want);
             goto out;
         }
         r->nfiles++;
     }
     if (r->nfiles == 0) {
-        snprintf(err, errlen, "%s/%s names no file", dir, SUMS);
+        snprintf(err, errlen, "%.300s/%.300s names no file", dir, SUMS);
         goto out;
     }
     snprintf(r->files[r->nfiles++], sizeof r->files[0], "%s", SIG);
@@ -197,11 +197,11 @@ static int copy_file(const char *from, const char *to, char *err, size_t errlen)
     if (n < 0 || (out >= 0 && fsync(out) != 0))
         rc = -1;
     if (rc != 0)
-        snprintf(err, errlen, "cannot copy %s to %s: %s", from, to, strerror(errno));
+        snprintf(err, errlen, "cannot copy %.300s to %.300s: %.300s", from, to, strerror(errno));
     if (in >= 0)
         close(in);
     if (out >= 0 && close(out) != 0 && rc == 0) {
-        snprintf(err, errlen, "cannot write %s: %s", to, strerror(errno));
+        snprintf(err, errlen, "cannot write %.300s: %.300s", to, strerror(errno));
         rc = -1;
     }
     return rc;
@@ -209,7 +209,7 @@ static int copy_file(const char *from, const char *to, char *err, size_t errlen)
 
 static void remove_tree(const char *dir, const release *r)
 {
-    char path[4096];
+    char path[4700];
     for (size_t i = 0; i < r->nfiles; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, r->files[i]);
         unlink(path);
@@ -219,19 +219,22 @@ static void remove_tree(const char *dir, const release *r)
 
 static int publish_dir(const char *dir, const char *store, const release *r, char *err, size_t errlen)
 {
-    char releases[4096], tmp[4096], final[4096], from[4096], to[4096];
-    snprintf(releases, sizeof releases, "%s/releases", store);
+    char releases[4096], tmp[4400], final[4400], from[4096], to[4700];
+    if (snprintf(releases, sizeof releases, "%s/releases", store) >= (int)sizeof releases) {
+        snprintf(err, errlen, "the store path is too long");
+        return -1;
+    }
     snprintf(final, sizeof final, "%s/%s", releases, r->version);
     if (fs_make_dirs(releases, err, errlen) != 0)
         return -1;
     if (access(final, F_OK) == 0) {
-        snprintf(err, errlen, "%s is already published in %s; a published version is never replaced", r->version,
+        snprintf(err, errlen, "%.300s is already published in %.300s; a published version is never replaced", r->version,
                  store);
         return -1;
     }
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", releases, r->version);
     if (!mkdtemp(tmp)) {
-        snprintf(err, errlen, "cannot create a directory in %s: %s", releases, strerror(errno));
+        snprintf(err, errlen, "cannot create a directory in %.300s: %.300s", releases, strerror(errno));
         return -1;
     }
     chmod(tmp, 0755);
@@ -248,10 +251,10 @@ static int publish_dir(const char *dir, const char *store, const release *r, cha
         int e = errno;
         remove_tree(tmp, r);
         if (e == EEXIST || e == ENOTEMPTY)
-            snprintf(err, errlen, "%s is already published in %s; a published version is never replaced",
+            snprintf(err, errlen, "%.300s is already published in %.300s; a published version is never replaced",
                      r->version, store);
         else
-            snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, final, strerror(e));
+            snprintf(err, errlen, "cannot rename %.300s to %.300s: %.300s", tmp, final, strerror(e));
         return -1;
     }
     int fd = open(releases, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -278,7 +281,7 @@ static int publish_s3(const config *cfg, const char *dir, const char *store, con
     int rc = s3_list(c, bucket, prefix, &objects, &count, err, errlen);
     free(objects);
     if (rc == 0 && count > 0) {
-        snprintf(err, errlen, "%s is already published in %s; a published version is never replaced", r->version,
+        snprintf(err, errlen, "%.300s is already published in %.300s; a published version is never replaced", r->version,
                  store);
         rc = -1;
     }
