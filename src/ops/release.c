@@ -18,6 +18,7 @@
 
 const char cmd_release_usage[] =
     "usage: musicgraph release verify DIR --public-key KEY\n"
+    "       musicgraph release promote VERSION CHANNEL --to STORE\n"
     "       musicgraph release publish DIR --to STORE --public-key KEY\n\n"
     "DIR holds a release as `make dist` writes it: the tarballs, SHA256SUMS and\n"
     "SHA256SUMS.minisig. verify checks the minisign signature of SHA256SUMS with\n"
@@ -25,7 +26,8 @@ const char cmd_release_usage[] =
     "names; the version is the one in the signed comment. publish verifies, then\n"
     "copies the release to STORE/releases/VERSION/: STORE is a directory or\n"
     "s3://BUCKET/PREFIX (MUSICGRAPH_S3_* settings, as for backups). A version that\n"
-    "is already in the store is never replaced: publish refuses it.\n\n"
+    "is already in the store is never replaced: publish refuses it. promote points\n"
+    "STORE/channels/CHANNEL (dev, staging, production) at a published VERSION.\n\n"
     "  --public-key KEY  MUSICGRAPH_RELEASE_PUBLIC_KEY\n"
     "  --to STORE        the release store\n";
 
@@ -265,14 +267,21 @@ static int publish_dir(const char *dir, const char *store, const release *r, cha
     return 0;
 }
 
+/* The store's prefix for s3://BUCKET/PREFIX: "PREFIX/" ("" for the bucket's root). */
+static void s3_base(const char *rest, char *out, size_t len)
+{
+    size_t n = strlen(rest);
+    snprintf(out, len, "%s%s", rest, n && rest[n - 1] != '/' ? "/" : "");
+}
+
 static int publish_s3(const config *cfg, const char *dir, const char *store, const release *r, char *err,
                       size_t errlen)
 {
-    char bucket[256], rest[1024], prefix[1200], key[1600], from[4096];
+    char bucket[256], rest[1024], base[1100], prefix[1300], key[1600], from[4096];
     if (s3_parse_url(store, bucket, sizeof bucket, rest, sizeof rest, err, errlen) != 0)
         return -1;
-    size_t n = strlen(rest);
-    snprintf(prefix, sizeof prefix, "%s%sreleases/%s/", rest, n && rest[n - 1] != '/' ? "/" : "", r->version);
+    s3_base(rest, base, sizeof base);
+    snprintf(prefix, sizeof prefix, "%sreleases/%s/", base, r->version);
     s3_client *c;
     if (s3_open(cfg, &c, err, errlen) != 0)
         return -1;
@@ -295,48 +304,128 @@ static int publish_s3(const config *cfg, const char *dir, const char *store, con
     return rc;
 }
 
+static int channel_valid(const char *c)
+{
+    return strcmp(c, "dev") == 0 || strcmp(c, "staging") == 0 || strcmp(c, "production") == 0;
+}
+
+/* channels/CHANNEL := "VERSION\n", once releases/VERSION/SHA256SUMS is in the store. Replacing the
+ * pointer is the point of it: in a directory through a rename, so a reader sees the old or the new. */
+static int promote(const config *cfg, const char *store, const char *version, const char *channel, char *err,
+                   size_t errlen)
+{
+    char line[256];
+    snprintf(line, sizeof line, "%s\n", version);
+    if (s3_is_url(store)) {
+        char bucket[256], rest[1024], base[1100], key[1400];
+        if (s3_parse_url(store, bucket, sizeof bucket, rest, sizeof rest, err, errlen) != 0)
+            return -1;
+        s3_base(rest, base, sizeof base);
+        s3_client *c;
+        if (s3_open(cfg, &c, err, errlen) != 0)
+            return -1;
+        char *data = NULL;
+        size_t len = 0;
+        int missing = 0;
+        snprintf(key, sizeof key, "%sreleases/%s/%s", base, version, SUMS);
+        int rc = s3_get_bytes(c, bucket, key, 64 * 1024, &data, &len, &missing, err, errlen);
+        free(data);
+        if (rc == 0 && missing) {
+            snprintf(err, errlen, "%s is not published in %s (no releases/%s/%s)", version, store, version, SUMS);
+            rc = -1;
+        }
+        snprintf(key, sizeof key, "%schannels/%s", base, channel);
+        if (rc == 0)
+            rc = s3_put_bytes(c, bucket, key, line, strlen(line), "text/plain", err, errlen);
+        s3_close(c);
+        return rc;
+    }
+    char path[4400], dir[4200], tmp[4400];
+    snprintf(path, sizeof path, "%s/releases/%s/%s", store, version, SUMS);
+    if (access(path, F_OK) != 0) {
+        snprintf(err, errlen, "%s is not published in %.300s (no releases/%s/%s)", version, store, version, SUMS);
+        return -1;
+    }
+    snprintf(dir, sizeof dir, "%s/channels", store);
+    if (fs_make_dirs(dir, err, errlen) != 0)
+        return -1;
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", dir, channel);
+    int fd = mkstemp(tmp);
+    if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line) || fchmod(fd, 0644) != 0 ||
+        fsync(fd) != 0) {
+        snprintf(err, errlen, "cannot write in %.300s: %s", dir, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        return -1;
+    }
+    close(fd);
+    snprintf(path, sizeof path, "%s/%s", dir, channel);
+    if (rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot rename %.300s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_release(config *cfg, int argc, char **argv)
 {
     const char *action = argc > 1 ? argv[1] : "";
-    const char *dir = NULL, *store = NULL, *key = getenv("MUSICGRAPH_RELEASE_PUBLIC_KEY");
+    const char *args[2] = {NULL, NULL}, *store = NULL, *key = getenv("MUSICGRAPH_RELEASE_PUBLIC_KEY");
+    int nargs = 0;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
             key = argv[++i];
         else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
             store = argv[++i];
-        else if (!dir && argv[i][0] != '-')
-            dir = argv[i];
+        else if (nargs < 2 && argv[i][0] != '-')
+            args[nargs++] = argv[i];
         else {
             fprintf(stderr, "musicgraph release: unexpected argument '%s' (see musicgraph release --help)\n", argv[i]);
             return 2;
         }
     }
-    int publish = strcmp(action, "publish") == 0;
-    if ((!publish && strcmp(action, "verify") != 0) || !dir || (publish && !store) || (!publish && store)) {
-        fprintf(stderr, "musicgraph release: expected verify DIR or publish DIR --to STORE (see --help)\n");
+    int verify = strcmp(action, "verify") == 0, publish = strcmp(action, "publish") == 0,
+        promoting = strcmp(action, "promote") == 0;
+    if (!(verify && nargs == 1 && !store) && !(publish && nargs == 1 && store) && !(promoting && nargs == 2 && store)) {
+        fprintf(stderr, "musicgraph release: expected verify DIR, publish DIR --to STORE or promote VERSION CHANNEL "
+                        "--to STORE (see musicgraph release --help)\n");
         return 2;
+    }
+    char err[2048];
+    if (promoting) {
+        if (!safe_name(args[0], strlen(args[0])) || !channel_valid(args[1])) {
+            fprintf(stderr, "musicgraph release promote: expected a version and dev, staging or production\n");
+            return 2;
+        }
+        if (promote(cfg, store, args[0], args[1], err, sizeof err) != 0) {
+            fprintf(stderr, "musicgraph release promote: %s\n", err);
+            return 1;
+        }
+        printf("%s/channels/%s -> %s\n", store, args[1], args[0]);
+        return 0;
     }
     if (!key || !*key) {
         fprintf(stderr, "musicgraph release: give the public key (--public-key or MUSICGRAPH_RELEASE_PUBLIC_KEY)\n");
         return 2;
     }
-    char err[2048];
     release r;
-    if (release_check(dir, key, &r, err, sizeof err) != 0) {
+    if (release_check(args[0], key, &r, err, sizeof err) != 0) {
         fprintf(stderr, "musicgraph release: %s\n", err);
         return 1;
     }
-    if (!publish) {
+    if (verify) {
         printf("musicgraph %s: signature and %zu checksums verified\n", r.version, r.nfiles - 2);
         return 0;
     }
-    int rc = s3_is_url(store) ? publish_s3(cfg, dir, store, &r, err, sizeof err)
-                              : publish_dir(dir, store, &r, err, sizeof err);
+    int rc = s3_is_url(store) ? publish_s3(cfg, args[0], store, &r, err, sizeof err)
+                              : publish_dir(args[0], store, &r, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "musicgraph release publish: %s\n", err);
         return 1;
     }
-    printf("published musicgraph %s to %s%sreleases/%s/ (%zu files)\n", r.version, store,
-           store[strlen(store) - 1] == '/' ? "" : "/", r.version, r.nfiles);
+    printf("published musicgraph %s to %s/releases/%s/ (%zu files)\n", r.version, store, r.version, r.nfiles);
     return 0;
 }
