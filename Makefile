@@ -61,9 +61,11 @@ dist:
 image:
 	@scripts/image build
 
-publish: build
+# The program from the build directory (make build first on a fresh machine); no deps step.
+publish: $(BUILD)/build.ninja
 	@test -n "$(STORE)" || { echo "make publish: STORE=DIR or STORE=s3://BUCKET/PREFIX is required" >&2; exit 2; }
 	@test -n "$(PUBLIC_KEY)" || { echo "make publish: PUBLIC_KEY=FILE (the minisign public key) is required" >&2; exit 2; }
+	ninja -C $(BUILD) musicgraph
 	$(BUILD)/musicgraph release publish dist --to "$(STORE)" --public-key "$(PUBLIC_KEY)"
 
 image-push:
