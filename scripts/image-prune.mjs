@@ -43,7 +43,9 @@ export function planPrune(tags, keepN) {
   const protectedDigests = new Map(); // digest -> reason
   const versions = { dev: [], release: [] };
   for (const [tag, digest] of Object.entries(tags)) {
-    if (CHANNEL_TAGS.includes(tag)) protectedDigests.set(digest, `${tag} points at it`);
+    if (CHANNEL_TAGS.includes(tag)) {
+      if (!protectedDigests.has(digest)) protectedDigests.set(digest, `${tag} points at it`);
+    }
     else if (/^sha-[0-9a-f]+$/.test(tag)) continue; // goes with its version
     else {
       const v = parseVersion(tag);
