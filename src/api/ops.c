@@ -98,8 +98,8 @@ static int get_metrics(http_request *r, void *arg)
                "# HELP musicgraph_build_info The running binary: version, commit, build date, database schema.\n"
                "# TYPE musicgraph_build_info gauge\n"
                "musicgraph_build_info{version=\"%s\",commit=\"%s\",build_date=\"%s\",schema=\"%s\"} 1\n",
-               app_last_build_seconds(a), app_last_layout_seconds(a), resident_bytes(), version_string(), version_commit(),
-               build_date, schema);
+               app_last_build_seconds(a), app_last_layout_seconds(a), resident_bytes(), version_string(),
+               version_commit(), build_date, schema);
     char dir[4096];
     backup_info latest;
     backup_default_dir(app_config(a), dir, sizeof dir);

@@ -85,7 +85,8 @@ int minisign_verify(const minisign_key *key, const void *msg, size_t msglen, con
         signed_len = sizeof hash;
     }
     if (crypto_sign_verify_detached(raw + 10, signed_msg, signed_len, key->pk) != 0) {
-        snprintf(err, errlen, "the signature does not match the file (the file was changed, or not signed by this key)");
+        snprintf(err, errlen,
+                 "the signature does not match the file (the file was changed, or not signed by this key)");
         return -1;
     }
     /* The global signature covers the file's signature and the trusted comment. */

@@ -16,24 +16,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char cmd_release_usage[] =
-    "usage: musicgraph release verify DIR --public-key KEY\n"
-    "       musicgraph release promote VERSION CHANNEL --to STORE\n"
-    "       musicgraph release publish DIR --to STORE --public-key KEY\n\n"
-    "DIR holds a release as `make dist` writes it: the tarballs, SHA256SUMS and\n"
-    "SHA256SUMS.minisig. verify checks the minisign signature of SHA256SUMS with\n"
-    "KEY (a minisign .pub file, or its RW… line) and the SHA-256 of every file it\n"
-    "names; the version is the one in the signed comment. publish verifies, then\n"
-    "copies the release to STORE/releases/VERSION/: STORE is a directory or\n"
-    "s3://BUCKET/PREFIX (MUSICGRAPH_S3_* settings, as for backups). A version that\n"
-    "is already in the store is never replaced: publish refuses it. promote points\n"
-    "STORE/channels/CHANNEL (dev, staging, production) at a published VERSION.\n\n"
-    "  --public-key KEY  MUSICGRAPH_RELEASE_PUBLIC_KEY\n"
-    "  --to STORE        the release store\n";
+const char cmd_release_usage[] = "usage: musicgraph release verify DIR --public-key KEY\n"
+                                 "       musicgraph release promote VERSION CHANNEL --to STORE\n"
+                                 "       musicgraph release publish DIR --to STORE --public-key KEY\n\n"
+                                 "DIR holds a release as `make dist` writes it: the tarballs, SHA256SUMS and\n"
+                                 "SHA256SUMS.minisig. verify checks the minisign signature of SHA256SUMS with\n"
+                                 "KEY (a minisign .pub file, or its RW… line) and the SHA-256 of every file it\n"
+                                 "names; the version is the one in the signed comment. publish verifies, then\n"
+                                 "copies the release to STORE/releases/VERSION/: STORE is a directory or\n"
+                                 "s3://BUCKET/PREFIX (MUSICGRAPH_S3_* settings, as for backups). A version that\n"
+                                 "is already in the store is never replaced: publish refuses it. promote points\n"
+                                 "STORE/channels/CHANNEL (dev, staging, production) at a published VERSION.\n\n"
+                                 "  --public-key KEY  MUSICGRAPH_RELEASE_PUBLIC_KEY\n"
+                                 "  --to STORE        the release store\n";
 
 #define MAX_FILES 16
-#define SUMS "SHA256SUMS"
-#define SIG "SHA256SUMS.minisig"
+#define SUMS      "SHA256SUMS"
+#define SIG       "SHA256SUMS.minisig"
 
 typedef struct release {
     char version[128];
@@ -157,8 +156,8 @@ static int release_check(const char *dir, const char *keyarg, release *r, char *
         size_t namelen = n > 66 ? n - 66 : 0;
         if (n < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*') || !safe_name(name, namelen) ||
             strncmp(name, prefix, strlen(prefix)) != 0 || r->nfiles == MAX_FILES) {
-            snprintf(err, errlen, "%.300s: unexpected line \"%.*s\" (expected HASH  %.300sNAME)", SUMS, (int)(n > 120 ? 120 : n),
-                     line, prefix);
+            snprintf(err, errlen, "%.300s: unexpected line \"%.*s\" (expected HASH  %.300sNAME)", SUMS,
+                     (int)(n > 120 ? 120 : n), line, prefix);
             goto out;
         }
         char want[65], got[65];
@@ -168,7 +167,8 @@ static int release_check(const char *dir, const char *keyarg, release *r, char *
         if (sha256_file(path, got, err, errlen) != 0)
             goto out;
         if (strcmp(want, got) != 0) {
-            snprintf(err, errlen, "%.300s: SHA-256 %.300s, but SHA256SUMS says %.300s: the file was changed", path, got, want);
+            snprintf(err, errlen, "%.300s: SHA-256 %.300s, but SHA256SUMS says %.300s: the file was changed", path, got,
+                     want);
             goto out;
         }
         r->nfiles++;
@@ -230,8 +230,8 @@ static int publish_dir(const char *dir, const char *store, const release *r, cha
     if (fs_make_dirs(releases, err, errlen) != 0)
         return -1;
     if (access(final, F_OK) == 0) {
-        snprintf(err, errlen, "%.300s is already published in %.300s; a published version is never replaced", r->version,
-                 store);
+        snprintf(err, errlen, "%.300s is already published in %.300s; a published version is never replaced",
+                 r->version, store);
         return -1;
     }
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", releases, r->version);
@@ -274,8 +274,7 @@ static void s3_base(const char *rest, char *out, size_t len)
     snprintf(out, len, "%s%s", rest, n && rest[n - 1] != '/' ? "/" : "");
 }
 
-static int publish_s3(const config *cfg, const char *dir, const char *store, const release *r, char *err,
-                      size_t errlen)
+static int publish_s3(const config *cfg, const char *dir, const char *store, const release *r, char *err, size_t errlen)
 {
     char bucket[256], rest[1024], base[1100], prefix[1300], key[1600], from[4096];
     if (s3_parse_url(store, bucket, sizeof bucket, rest, sizeof rest, err, errlen) != 0)
@@ -290,8 +289,8 @@ static int publish_s3(const config *cfg, const char *dir, const char *store, con
     int rc = s3_list(c, bucket, prefix, &objects, &count, err, errlen);
     free(objects);
     if (rc == 0 && count > 0) {
-        snprintf(err, errlen, "%.300s is already published in %.300s; a published version is never replaced", r->version,
-                 store);
+        snprintf(err, errlen, "%.300s is already published in %.300s; a published version is never replaced",
+                 r->version, store);
         rc = -1;
     }
     /* In order: SHA256SUMS last, so that it marks a complete release. */
@@ -351,8 +350,7 @@ static int promote(const config *cfg, const char *store, const char *version, co
         return -1;
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", dir, channel);
     int fd = mkstemp(tmp);
-    if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line) || fchmod(fd, 0644) != 0 ||
-        fsync(fd) != 0) {
+    if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line) || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
         snprintf(err, errlen, "cannot write in %.300s: %s", dir, strerror(errno));
         if (fd >= 0) {
             close(fd);

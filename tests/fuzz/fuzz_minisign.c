@@ -36,8 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (minisign_verify(&key, msg, sizeof msg - 1, sig, siglen, comment, sizeof comment, err, sizeof err) == 0) {
         if (strnlen(comment, sizeof comment) == sizeof comment)
             abort();
-        if (minisign_verify(&key, other, sizeof other - 1, sig, siglen, comment, sizeof comment, err, sizeof err) ==
-            0)
+        if (minisign_verify(&key, other, sizeof other - 1, sig, siglen, comment, sizeof comment, err, sizeof err) == 0)
             abort();
     }
     return 0;
