@@ -1,9 +1,10 @@
 # musicgraph — thin wrapper around Meson/Ninja and the scripts (`make help` lists the targets).
 #
-#   make run      install what is missing, build, serve on http://127.0.0.1:8080
-#   make test     everything CI runs (.ci/run calls exactly this)
-#   make bench    load benchmarks; writes bench/results.json
-#   make fuzz     the libFuzzer targets, FUZZ_SECONDS each
+#   make run         install what is missing, build, serve on http://127.0.0.1:8080
+#   make test        everything CI runs on this machine (.ci/run calls it, then test-fresh)
+#   make test-fresh  the README's two commands on a fresh Debian 12 root filesystem
+#   make bench       load benchmarks; writes bench/results.json
+#   make fuzz        the libFuzzer targets, FUZZ_SECONDS each
 #
 # Releases (docs/operations.md, "Releases"):
 #   make dist     dist/musicgraph-VERSION-linux-amd64.tar.gz, -src.tar.gz, SHA256SUMS and, with
@@ -24,8 +25,8 @@ STATE_DIR  ?= ./var
 PUBLIC_KEY ?= $(MUSICGRAPH_RELEASE_PUBLIC_KEY)
 KEEP       ?= 5
 
-.PHONY: all help deps build run test unit e2e browser fuzz bench clean dist image publish image-push image-prune \
-	version next-version
+.PHONY: all help deps deps-test build run test test-fresh unit e2e browser fuzz bench clean dist image publish \
+	image-push image-prune version next-version
 
 all: build
 
@@ -34,6 +35,9 @@ help:
 
 deps:
 	@scripts/deps
+
+deps-test:
+	@scripts/deps --test
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) -Dtests=false --buildtype=release -Db_ndebug=if-release
@@ -45,13 +49,16 @@ run: build
 	@echo "musicgraph: open http://$(LISTEN)/ (Ctrl-C stops it)"
 	$(BUILD)/musicgraph serve --listen $(LISTEN) --state-dir $(STATE_DIR)
 
-test: deps
+test: deps-test
 	@tests/run
 
-fuzz: deps
+test-fresh:
+	@tests/fresh/run
+
+fuzz: deps-test
 	@tests/fuzz/run
 
-bench: build
+bench: build deps-test
 	@bench/run
 
 # No dependency on deps: dist builds the committed source in a directory of its own.

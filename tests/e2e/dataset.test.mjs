@@ -1,6 +1,6 @@
 // Validation of the bundled dataset data/musicgraph.json.
 // Run: node --test tests/e2e/dataset.test.mjs   (Node 20+, no dependencies)
-import { test } from 'node:test';
+import { test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -3,7 +3,7 @@
 // built-in way (SIGUSR2 starts the new binary on the inherited socket, which
 // takes over when ready while the old one drains). wrk runs on loopback the
 // whole time; the bar is zero failed requests.
-import { test } from 'node:test';
+import { test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
