@@ -39,6 +39,11 @@ int http_is_trusted_proxy_key(const http_client_key *key);
 /* Checks the raw request head for what h2o lets through (framing.c): returns
  * 0, or the status (400, 414, 431) to answer with title and detail. */
 int http_check_framing(struct st_h2o_req_t *req, const char **title, const char **detail);
+/* SIGUSR2 (upgrade.c): starts the binary again with the listening socket;
+ * poll from the main loop: 1 once it is ready (hand over), -1 when it failed,
+ * 0 while waiting or when no upgrade is under way. */
+int http_upgrade_start(const char *exec_path, char **argv, int listen_fd);
+int http_upgrade_poll(void);
 /* Writes the access log line for a finished request. */
 void http_log_request(http_request *r, size_t bytes);
 

@@ -25,12 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -417,94 +413,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/*
- * Built-in upgrade without systemd (SIGUSR2): start the binary again (the
- * file on disk, so a replaced binary is the one that starts) with the
- * listening socket as fd 3 and LISTEN_FDS=1, exactly as systemd would pass
- * it; wait until it reports READY=1 on a notification socket of ours; then
- * stop accepting and drain. Until it is ready we keep serving, and if it
- * fails we simply go on.
- */
-static pid_t start_successor(const http_server_config *cfg, int listen_fd, int notify_fd, const char *notify_name)
-{
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    /* Child: only async-signal-safe calls until exec. */
-    if (listen_fd == SD_LISTEN_FDS_START) {
-        int flags = fcntl(listen_fd, F_GETFD);
-        fcntl(listen_fd, F_SETFD, flags & ~FD_CLOEXEC);
-    } else if (dup2(listen_fd, SD_LISTEN_FDS_START) < 0) {
-        _exit(127);
-    }
-    close(notify_fd);
-    char pidbuf[24];
-    snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
-    setenv("LISTEN_FDS", "1", 1);
-    setenv("LISTEN_PID", pidbuf, 1);
-    setenv("NOTIFY_SOCKET", notify_name, 1);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execv(cfg->exec_path, cfg->argv);
-    _exit(127);
-}
-
-/* Returns 1 when the successor said READY=1 within timeout_ms, 0 if not. */
-static int wait_ready(int notify_fd, pid_t child, int timeout_ms)
-{
-    uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
-    while (now_ns() < deadline) {
-        struct pollfd p = {notify_fd, POLLIN, 0};
-        if (poll(&p, 1, 100) > 0) {
-            char msg[256];
-            ssize_t n = recv(notify_fd, msg, sizeof msg - 1, 0);
-            if (n > 0) {
-                msg[n] = '\0';
-                if (strstr(msg, "READY=1"))
-                    return 1;
-            }
-        }
-        int status;
-        if (waitpid(child, &status, WNOHANG) == child)
-            return 0;
-    }
-    return 0;
-}
-
-static int upgrade(const http_server_config *cfg, int listen_fd)
-{
-    if (!cfg->exec_path || !cfg->argv) {
-        log_warn("SIGUSR2: this server cannot re-execute itself");
-        return 0;
-    }
-    char name[108];
-    snprintf(name, sizeof name, "@musicgraph-upgrade-%d-%lld", (int)getpid(), (long long)now_ns());
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    size_t nlen = strlen(name);
-    memcpy(addr.sun_path, name, nlen);
-    addr.sun_path[0] = '\0'; /* abstract namespace: nothing on disk to clean up */
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + nlen)) != 0) {
-        log_error("SIGUSR2: cannot create the readiness socket: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return 0;
-    }
-    log_info("SIGUSR2: starting %s with the listening socket", cfg->exec_path);
-    pid_t child = start_successor(cfg, listen_fd, fd, name);
-    int ready = child > 0 && wait_ready(fd, child, 60000);
-    close(fd);
-    if (!ready) {
-        log_error("SIGUSR2: the new process did not become ready; still serving");
-        if (child > 0)
-            kill(child, SIGTERM);
-        return 0;
-    }
-    log_info("SIGUSR2: process %d is ready; handing over and draining", (int)child);
-    return 1;
-}
-
 void http_block_signals(sigset_t *set)
 {
     sigemptyset(set);
@@ -576,9 +484,11 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
             log_info("received SIGHUP: reloading");
             if (cfg->on_reload)
                 cfg->on_reload(cfg->ctx);
-        } else if (sig == SIGUSR2 && upgrade(cfg, fd)) {
-            atomic_store(&stopping, 1);
+        } else if (sig == SIGUSR2) {
+            http_upgrade_start(cfg->exec_path, cfg->argv, fd);
         }
+        if (http_upgrade_poll() == 1)
+            atomic_store(&stopping, 1);
         if (cfg->on_tick && !atomic_load(&stopping))
             cfg->on_tick(cfg->ctx);
     }
