@@ -106,3 +106,10 @@ void api_send_json(http_request *r, int status, json_t *v)
     http_respond(r, status, API_JSON, text, strlen(text));
     free(text);
 }
+
+json_t *api_user_json(const store_user *u)
+{
+    return json_pack("{s:I, s:s, s:s, s:b, s:b, s:s, s:s?}", "id", (json_int_t)u->id, "username", u->username, "email",
+                     u->email, "is_admin", u->is_admin, "disabled", u->disabled, "created_at", u->created_at,
+                     "last_login_at", u->last_login_at[0] ? u->last_login_at : NULL);
+}

@@ -5,12 +5,12 @@
  * hands the pre-serialized bytes to the response (the reference is dropped
  * when the response has been written) and never touches the database.
  */
-#include "api/app.h"
+#include "api/api.h"
 
 #include "core/buf.h"
 #include "core/text.h"
 #include "graph/snapshot.h"
-#include "ops/version.h"
+#include "mg_version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,9 +228,9 @@ static int get_healthz(http_request *r, void *ctx)
     return 0;
 }
 
-void api_register_read(http_router *rt, app *a)
+void api_register_read(http_router *rt, api *a)
 {
-    snprintf(healthz_body, sizeof healthz_body, "{\"status\":\"ok\",\"version\":\"%s\"}", version_string());
+    snprintf(healthz_body, sizeof healthz_body, "{\"status\":\"ok\",\"version\":\"%s\"}", MG_VERSION);
     http_route(rt, "GET", "/api/v1/graph", get_graph, a);
     http_route(rt, "GET", "/api/v1/genres", get_genres, a);
     http_route(rt, "GET", "/api/v1/genres/{id}", get_genre, a);
