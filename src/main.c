@@ -14,7 +14,10 @@
 #include "mg_version.h"
 #include "ops/commands.h"
 #include "ops/doctor.h"
+#include "ops/healthcheck.h"
+#include "ops/release.h"
 #include "ops/seed.h"
+#include "ops/version.h"
 #include "store/store.h"
 
 #include <sodium.h>
@@ -416,7 +419,9 @@ static int cmd_version(config *cfg, int argc, char **argv)
     (void)cfg;
     if (no_extra_args("version", argc, argv) != 0)
         return 2;
-    printf("musicgraph %s (commit %s)\n", MG_VERSION, MG_COMMIT);
+    char line[512];
+    version_line(line, sizeof line);
+    printf("%s\n", line);
     return 0;
 }
 
@@ -471,7 +476,16 @@ static const command commands[] = {
      "--json prints the same as one JSON document; --settings-markdown prints the\n"
      "table of every setting (docs/configuration.md).\n",
      cmd_doctor},
-    {"version", "print the version", "usage: musicgraph version\n", cmd_version},
+    {"release", "verify a signed release, publish it into a release store", cmd_release_usage, cmd_release},
+    {"healthcheck", "ask /healthz of the server on this machine (the container health check)", cmd_healthcheck_usage,
+     cmd_healthcheck},
+    {"version", "print the version, commit, build date and database schema",
+     "usage: musicgraph version (or musicgraph --version)\n\n"
+     "Prints one line: musicgraph VERSION (commit C, built DATE, schema S). VERSION\n"
+     "comes from the git tag (vX.Y.Z) it was built from, or X.Y.Z-N-gCOMMIT between\n"
+     "tags; DATE is the date of the source (SOURCE_DATE_EPOCH), so builds of one\n"
+     "commit are identical; S is the newest database migration it carries.\n",
+     cmd_version},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -480,7 +494,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: musicgraph COMMAND [options]\n\nmusicgraph serves an interactive map of music genres and "
                  "bands.\n\nCommands:\n");
     for (const command *c = commands; c->name; c++)
-        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+        fprintf(out, "  %-12s %s\n", c->name, c->summary);
     fprintf(out, "\nRun 'musicgraph COMMAND --help' for a command's options.\n\n%s", config_common_help());
 }
 

@@ -10,7 +10,7 @@
 #include "api/common.h"
 #include "core/buf.h"
 #include "graph/snapshot.h"
-#include "mg_version.h"
+#include "ops/version.h"
 #include "ops/backup.h"
 #include "ops/backup_location.h"
 
@@ -73,6 +73,9 @@ static long resident_bytes(void)
 static int get_metrics(http_request *r, void *arg)
 {
     status_source *src = arg;
+    char build_date[32], schema[128];
+    version_build_date(build_date, sizeof build_date);
+    version_schema(schema, sizeof schema);
     buf out = BUF_INIT;
     http_metrics_write(&out);
     store_metrics_write(&out);
@@ -97,9 +100,11 @@ static int get_metrics(http_request *r, void *arg)
                "# TYPE musicgraph_layout_seconds gauge\nmusicgraph_layout_seconds %.6f\n"
                "# HELP musicgraph_process_resident_memory_bytes Resident memory of the process.\n"
                "# TYPE musicgraph_process_resident_memory_bytes gauge\nmusicgraph_process_resident_memory_bytes %ld\n"
-               "# HELP musicgraph_build_info Version and commit of the running binary.\n"
-               "# TYPE musicgraph_build_info gauge\nmusicgraph_build_info{version=\"%s\",commit=\"%s\"} 1\n",
-               src->build_seconds, src->layout_seconds, resident_bytes(), MG_VERSION, MG_COMMIT);
+               "# HELP musicgraph_build_info The running binary: version, commit, build date, database schema.\n"
+               "# TYPE musicgraph_build_info gauge\n"
+               "musicgraph_build_info{version=\"%s\",commit=\"%s\",build_date=\"%s\",schema=\"%s\"} 1\n",
+               src->build_seconds, src->layout_seconds, resident_bytes(), version_string(), version_commit(),
+               build_date, schema);
     char dir[4096];
     backup_info latest;
     backup_default_dir(src->api->cfg, dir, sizeof dir);

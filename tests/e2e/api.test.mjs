@@ -5,7 +5,8 @@ import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { startServer } from '../lib/server.mjs';
+import { execFileSync } from 'node:child_process';
+import { binary, startServer } from '../lib/server.mjs';
 
 // No test may hang the run (a server that never answers, a child that never exits).
 const TEST_TIMEOUT = 30_000;
@@ -104,11 +105,12 @@ after(async () => {
   clearTimeout(timer);
 });
 
-test('GET /healthz answers {"status":"ok"}', { timeout: TEST_TIMEOUT }, async () => {
+test('GET /healthz answers {"status":"ok","version":…} with the binary version', { timeout: TEST_TIMEOUT }, async () => {
   const res = await getJson('/healthz');
   assert.equal(res.status, 200);
   assertJsonType(res, '/healthz');
-  assert.deepEqual(res.json, { status: 'ok' });
+  const version = execFileSync(binary, ['version'], { encoding: 'utf8' }).split(' ')[1];
+  assert.deepEqual(res.json, { status: 'ok', version });
 });
 
 // ---------------------------------------------------------------- graph

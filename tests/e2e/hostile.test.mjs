@@ -101,7 +101,7 @@ const get = (target, extra = '') => `GET ${target} HTTP/1.1\r\nHost: localhost\r
 async function assertAlive(what) {
   const res = await fetch(`${server.url}/healthz`);
   assert.equal(res.status, 200, `after ${what}: /healthz answered ${res.status}`);
-  assert.deepEqual(await res.json(), { status: 'ok' }, `after ${what}`);
+  assert.equal((await res.json()).status, 'ok', `after ${what}`);
   const state = await Promise.race([server.exited.then((code) => `exited with ${code}`), sleep(0).then(() => 'running')]);
   assert.equal(state, 'running', `after ${what}: the server process ${state}`);
 }
@@ -375,7 +375,7 @@ test('unusual but valid request forms are served', { timeout: TEST_TIMEOUT }, as
 test('an absolute-form request target is served (RFC 9112 §3.2.2: a server MUST accept it)', { timeout: TEST_TIMEOUT }, async () => {
   const absolute = await exchange(`GET http://localhost:${server.port}/healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
   const r = assertRejected(absolute, [200], 'GET http://localhost:PORT/healthz');
-  assert.equal(r.body, '{"status":"ok"}');
+  assert.equal(JSON.parse(r.body).status, 'ok');
   await assertAlive('absolute-form target');
 });
 
