@@ -18,8 +18,9 @@ export const tempDir = (prefix) => {
 // For after(): removes every directory tempDir made.
 export const removeTemps = () => temps.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
 
+// Every command has a deadline (5 minutes unless told), so a hung tool fails its test instead of the file.
 export const run = (cmd, args, opts = {}) =>
-  spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts, env: { ...process.env, ...(opts.env || {}) } });
+  spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 5 * MINUTE, killSignal: 'SIGKILL', ...opts, env: { ...process.env, ...(opts.env || {}) } });
 export const ok = (cmd, args, opts) => {
   const r = run(cmd, args, opts);
   assert.equal(r.status, 0, `${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
