@@ -10,6 +10,7 @@
  * and description for link previews. No data ever goes into a script.
  */
 #include "api/app.h"
+#include "api/common.h"
 
 #include "core/buf.h"
 #include "core/embedded.h"
@@ -204,6 +205,10 @@ static int get_entity_page(http_request *r, int is_genre)
     const dataset *d = graph_dataset(s);
     size_t i;
     int found = is_genre ? graph_find_genre(s, r->params[0], &i) : graph_find_band(s, r->params[0], &i);
+    if (!found && api_redirect_former_id(r, s, is_genre, r->params[0], is_genre ? "/genres/" : "/bands/", NULL)) {
+        graph_release(s);
+        return 0;
+    }
     char title[256], description[2200];
     if (!found) {
         snprintf(title, sizeof title, "Not found — musicgraph");

@@ -22,6 +22,7 @@ typedef struct search_entry {
     const char *key; /* folded name, inside search_keys */
     unsigned len;    /* its length */
     unsigned kind;
+    unsigned alias; /* 0: the entry's name; k: its alias k - 1 */
     size_t index;
 } search_entry;
 
@@ -30,9 +31,10 @@ struct graph_snapshot {
     int64_t version;
     dataset data;
     strmap genre_index, band_index;
-    size_t *family;                /* per genre: index of its root */
-    size_t *child_off, *child_idx; /* CSR: children of genre i, sorted by name */
-    size_t *band_off, *band_idx;   /* CSR: bands listing genre i, sorted by name */
+    strmap genre_former_index, band_former_index; /* former id -> index of the entry that had it */
+    size_t *family;                               /* per genre: index of its root */
+    size_t *child_off, *child_idx;                /* CSR: children of genre i, sorted by name */
+    size_t *band_off, *band_idx;                  /* CSR: bands listing genre i, sorted by name */
     size_t *genres_by_name;
     size_t *bands_by_name;
     graph_blob graph_doc, genres_doc, bands_doc;

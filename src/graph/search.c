@@ -1,9 +1,11 @@
 /*
  * search.c — name search over genres and bands (see snapshot.h).
  *
- * Every name is folded once when the snapshot is built (lower case, Latin
- * accents removed) and stored in one block of NUL-terminated keys, plus an index
- * of the entries sorted by key. A query is folded the same way, then:
+ * Every name and every alias is folded once when the snapshot is built
+ * (text_fold) and stored in one block of NUL-terminated keys, plus an index
+ * of the entries sorted by key; an alias is one more key pointing at its
+ * genre or band, and a genre or band appears once in the results, by its
+ * best key. A query is folded the same way, then:
  *  1. prefix matches come from a binary search in the sorted index; they
  *     outrank every other kind of match, so when they fill the limit the
  *     search is over;
@@ -61,9 +63,21 @@ static uint64_t pairs_of(const char *s, size_t len)
     return mask;
 }
 
+/* The text of key k (0: the name, k: alias k - 1) of an entry. */
+static const char *entry_text(const graph_snapshot *s, unsigned kind, size_t index, unsigned k)
+{
+    if (kind == SEARCH_GENRE)
+        return k ? s->data.genres[index].aliases[k - 1] : s->data.genres[index].name;
+    return k ? s->data.bands[index].aliases[k - 1] : s->data.bands[index].name;
+}
+
 int graph_build_search(graph_snapshot *s)
 {
     size_t n = s->data.ngenres + s->data.nbands;
+    for (size_t i = 0; i < s->data.ngenres; i++)
+        n += s->data.genres[i].naliases;
+    for (size_t i = 0; i < s->data.nbands; i++)
+        n += s->data.bands[i].naliases;
     buf keys = BUF_INIT;
     size_t *offsets = malloc((n ? n : 1) * sizeof *offsets);
     s->search = calloc(n ? n : 1, sizeof *s->search);
@@ -73,13 +87,18 @@ int graph_build_search(graph_snapshot *s)
         free(offsets);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
+    size_t e = 0;
+    for (size_t i = 0; i < s->data.ngenres + s->data.nbands; i++) {
         int is_genre = i < s->data.ngenres;
         size_t index = is_genre ? i : i - s->data.ngenres;
-        offsets[i] = keys.len;
-        text_fold(is_genre ? s->data.genres[index].name : s->data.bands[index].name, &keys);
-        buf_append(&keys, "", 1); /* NUL: ends the key, and no query can match across it */
-        s->search[i] = (search_entry){.kind = is_genre ? SEARCH_GENRE : SEARCH_BAND, .index = index};
+        size_t naliases = is_genre ? s->data.genres[index].naliases : s->data.bands[index].naliases;
+        unsigned kind = is_genre ? SEARCH_GENRE : SEARCH_BAND;
+        for (unsigned k = 0; k <= naliases; k++, e++) {
+            offsets[e] = keys.len;
+            text_fold(entry_text(s, kind, index, k), &keys);
+            buf_append(&keys, "", 1); /* NUL: ends the key, and no query can match across it */
+            s->search[e] = (search_entry){.kind = kind, .alias = k, .index = index};
+        }
     }
     if (buf_failed(&keys)) {
         buf_free(&keys);
@@ -158,8 +177,22 @@ typedef struct top {
     size_t n, limit;
 } top;
 
+static int same_entity(const search_entry *a, const search_entry *b)
+{
+    return a->kind == b->kind && a->index == b->index;
+}
+
 static void offer(top *t, candidate c)
 {
+    /* One result per genre or band: its best key (name or alias) counts. */
+    for (size_t i = 0; i < t->n; i++)
+        if (same_entity(t->best[i].entry, c.entry)) {
+            if (!better(&c, &t->best[i]))
+                return;
+            memmove(&t->best[i], &t->best[i + 1], (t->n - i - 1) * sizeof *t->best);
+            t->n--;
+            break;
+        }
     if (t->n == t->limit && !better(&c, &t->best[t->n - 1]))
         return;
     size_t at = t->n < t->limit ? t->n++ : t->n - 1;
@@ -320,7 +353,11 @@ void graph_search(const graph_snapshot *s, const char *q, size_t limit, buf *out
         jw_key(&w, "id");
         jw_string(&w, is_genre ? s->data.genres[e->index].id : s->data.bands[e->index].id);
         jw_key(&w, "name");
-        jw_string(&w, is_genre ? s->data.genres[e->index].name : s->data.bands[e->index].name);
+        jw_string(&w, entry_text(s, e->kind, e->index, 0));
+        if (e->alias) {
+            jw_key(&w, "alias");
+            jw_string(&w, entry_text(s, e->kind, e->index, e->alias));
+        }
         jw_object_end(&w);
     }
     jw_array_end(&w);

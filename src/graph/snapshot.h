@@ -52,6 +52,9 @@ const dataset *graph_dataset(const graph_snapshot *s);
 const char *graph_family(const graph_snapshot *s, size_t genre_index);
 int graph_find_genre(const graph_snapshot *s, const char *id, size_t *index);
 int graph_find_band(const graph_snapshot *s, const char *id, size_t *index);
+/* The entry that lists id among its former ids (old links redirect to it). */
+int graph_find_former_genre(const graph_snapshot *s, const char *id, size_t *index);
+int graph_find_former_band(const graph_snapshot *s, const char *id, size_t *index);
 /* Genre indexes sorted by name (case- and accent-insensitive). */
 const size_t *graph_genres_by_name(const graph_snapshot *s);
 
@@ -68,7 +71,9 @@ int graph_attach(graph_snapshot *s, int slot, char *data, size_t len);
 const graph_blob *graph_extra(const graph_snapshot *s, int slot);
 
 /* Writes {"query":…,"results":[{"kind","id","name"}…]} for q, best first:
- * exact name, then prefix, then word prefix, then substring matches. */
+ * exact name, then prefix, then word prefix, then substring matches. Aliases
+ * are searched like names; a result found by an alias carries "alias" (the
+ * alias that matched), and an entry appears once, by its best match. */
 void graph_search(const graph_snapshot *s, const char *q, size_t limit, buf *out);
 
 /* Exploration (explore.c). Each writes a JSON document to out and returns

@@ -28,6 +28,9 @@ void sq_column_copy(sqlite3_stmt *st, int col, char *out, size_t len);
 /* The whole map, read by the caller's transaction (sqlite.c). */
 int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen);
 int sq_table_exists(sqlite3 *db, const char *name, int *exists, char *err, size_t errlen);
+/* Replaces every row of the map with d's, in the caller's transaction
+ * (seed and restore). STORE_CONFLICT when a constraint refuses a row. */
+int sq_write_map(sqlite3 *db, const dataset *d, char *err, size_t errlen);
 
 /* Account functions (sqlite_accounts.c), plugged into the ops table. */
 int sq_user_create(store *s, store_user *u, char *err, size_t errlen);
