@@ -3,7 +3,9 @@
 //
 //   node tools/dataset.mjs check [FILE…]   validate; report the problems in FILE… (default: all files)
 //   node tools/dataset.mjs figures         the figures per family and in total, against the targets
-//   node tools/dataset.mjs format [FILE…]  rewrite files in the canonical layout (key order, one entry a line)
+//   node tools/dataset.mjs format          rewrite the files in the canonical layout: each entry in the file of
+//                                          its family, genres in tree order, bands grouped by primary genre,
+//                                          fixed key order, one entry a line
 //
 // A family file holds one root genre, every genre whose primary-parent chain
 // leads to it and every band whose primary genre is one of them; it may refer
@@ -343,6 +345,43 @@ export function figures(ds) {
 
 // ---- canonical layout ----
 
+/**
+ * Puts every entry in the file of its family and in canonical order: genres
+ * depth-first from the root (sub-genres by name), bands by the position of
+ * their primary genre, then by name. Entries whose family cannot be worked
+ * out (a broken parent) stay where they are, at the end. Returns
+ * Map(family id -> {family, genres, bands}).
+ */
+export function arrange(ds) {
+  const gById = new Map(ds.genres.map(g => [g.id, g]));
+  const docs = new Map(ds.files.map(f => [f.family, { family: f.family, genres: [], bands: [] }]));
+  const home = (id, fallbackFile) => {
+    const seen = new Set();
+    let g = gById.get(id);
+    while (g && g.parent && !seen.has(g.id)) { seen.add(g.id); g = gById.get(g.parent); }
+    const root = g && !g.parent && g.type === 'root' ? g.id : path.basename(fallbackFile, '.json');
+    if (!docs.has(root)) docs.set(root, { family: root, genres: [], bands: [] });
+    return docs.get(root);
+  };
+  const children = new Map();
+  for (const g of ds.genres) if (g.parent) (children.get(g.parent) ?? children.set(g.parent, []).get(g.parent)).push(g);
+  const byName = (a, b) => fold(a.name ?? '').localeCompare(fold(b.name ?? '')) || String(a.id).localeCompare(String(b.id));
+  const order = new Map();
+  const placed = new Set();
+  const visit = g => {
+    if (placed.has(g.id)) return;
+    placed.add(g.id);
+    order.set(g.id, order.size);
+    home(g.id, g._file).genres.push(g);
+    for (const c of (children.get(g.id) ?? []).sort(byName)) visit(c);
+  };
+  for (const g of ds.genres.filter(x => x.type === 'root' && !x.parent).sort(byName)) visit(g);
+  for (const g of ds.genres) if (!placed.has(g.id)) { order.set(g.id, order.size); home(g.id, g._file).genres.push(g); }
+  const bands = [...ds.bands].sort((a, b) => (order.get(a.primary_genre) ?? Infinity) - (order.get(b.primary_genre) ?? Infinity) || byName(a, b));
+  for (const b of bands) home(gById.has(b.primary_genre) ? b.primary_genre : null, b._file).bands.push(b);
+  return docs;
+}
+
 const line = (obj, keys) => JSON.stringify(Object.fromEntries(keys.map(k => [k, obj[k]])));
 
 /** The canonical text of a family document: fixed key order, one genre or band per line. */
@@ -385,7 +424,7 @@ function printFigures(ds, only) {
 
 function main(argv) {
   const [cmd, ...rest] = argv;
-  const usage = 'usage: node tools/dataset.mjs check [FILE…] | figures | format [FILE…]\n';
+  const usage = 'usage: node tools/dataset.mjs check [FILE…] | figures | format\n';
   if (!cmd || cmd === '-h' || cmd === '--help') {
     process.stdout.write(usage);
     return cmd ? 0 : 2;
@@ -409,14 +448,19 @@ function main(argv) {
     return 0;
   }
   if (cmd === 'format') {
-    for (const f of ds.files) {
-      if (files.length && !files.includes(f.file)) continue;
-      const text = formatFamily(f.doc);
-      const abs = path.join(ROOT, f.file);
-      if (fs.readFileSync(abs, 'utf8') !== text) {
-        fs.writeFileSync(abs, text);
-        console.log(`formatted ${f.file}`);
-      }
+    if (ds.problems.length) {
+      for (const p of ds.problems) console.log(`${p.file}: ${p.entry}: ${p.message}`);
+      return 1;
+    }
+    for (const doc of arrange(ds).values()) {
+      const abs = path.join(FAMILIES_DIR, `${doc.family}.json`);
+      const text = formatFamily(doc);
+      const before = fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null;
+      if (before === text) continue;
+      fs.writeFileSync(abs, text);
+      console.log(`${before === null ? 'created' : 'formatted'} ${path.relative(ROOT, abs)}`);
+      if (before === null) console.log('  a new family file: add it to dataset_files in meson.build');
+      if (!doc.genres.length && !doc.bands.length) console.log('  it is empty now: remove it and its line in meson.build');
     }
     return 0;
   }
