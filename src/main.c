@@ -131,6 +131,7 @@ static int cmd_serve(config *cfg, int argc, char **argv)
         .shutdown_timeout_s = (int)config_long(cfg->shutdown_timeout, 10),
         .request_timeout_s = (int)config_long(cfg->request_timeout, 10),
         .max_connections = (int)config_long(cfg->max_connections, 4096),
+        .max_connections_per_client = (int)config_long(cfg->max_connections_per_client, 256),
         .on_tick = app_tick,
         .on_reload = reload,
         .exec_path = exec_path[0] ? exec_path : NULL,

@@ -19,6 +19,33 @@ int api_content_type_is(http_request *r, const char *media_type)
     return strncasecmp(ct, media_type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Our words for what is wrong with a body: jansson's own texts name its
+ * flags ("JSON_ALLOW_NUL") and internals, which mean nothing to a client. */
+static const char *json_problem(const json_error_t *e)
+{
+    switch (json_error_code(e)) {
+    case json_error_invalid_utf8:
+        return "it is not valid UTF-8";
+    case json_error_premature_end_of_input:
+        return "it ends too early";
+    case json_error_end_of_input_expected:
+        return "there is more after the JSON value";
+    case json_error_null_character:
+    case json_error_null_byte_in_key:
+        return "it contains a NUL character (\\u0000)";
+    case json_error_duplicate_key:
+        return "an object has the same key twice";
+    case json_error_numeric_overflow:
+        return "a number is out of range";
+    case json_error_stack_overflow:
+        return "it is nested too deeply";
+    case json_error_out_of_memory:
+        return "it is too large";
+    default:
+        return "it is not valid JSON syntax";
+    }
+}
+
 json_t *api_json_body(http_request *r)
 {
     if (!api_content_type_is(r, "application/json")) {
@@ -31,7 +58,7 @@ json_t *api_json_body(http_request *r)
     json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!v) {
         buf msg = BUF_INIT;
-        buf_printf(&msg, "The body is not valid JSON (line %d, column %d): %s", jerr.line, jerr.column, jerr.text);
+        buf_printf(&msg, "The body is not valid JSON (line %d, column %d): %s.", jerr.line, jerr.column, json_problem(&jerr));
         http_problem(r, 400, "Bad Request", buf_cstr(&msg), NULL);
         buf_free(&msg);
         return NULL;

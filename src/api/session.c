@@ -92,11 +92,16 @@ static int get_me(http_request *r, void *a)
     return 0;
 }
 
-/* A redirect target is accepted only when it is a path on this site. */
+/* A redirect target is accepted only when it is a path on this site. Any
+ * byte up to the space or DEL is refused: browsers drop tabs and newlines
+ * from URLs, so "/\t/evil.example" would become "//evil.example". */
 static const char *local_path_or(const char *next, const char *fallback)
 {
-    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strpbrk(next, "\\\r\n") || strlen(next) > 512)
+    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strlen(next) > 512)
         return fallback;
+    for (const unsigned char *p = (const unsigned char *)next; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f || *p == '\\')
+            return fallback;
     return next;
 }
 

@@ -47,6 +47,9 @@ const config_setting config_settings[] = {
             "seconds a client has to send its request headers; idle keep-alive connections close after it"),
     SETTING(max_connections, "MUSICGRAPH_MAX_CONNECTIONS", NULL, "4096", 0,
             "open connections beyond which new ones are closed at once"),
+    SETTING(max_connections_per_client, "MUSICGRAPH_MAX_CONNECTIONS_PER_CLIENT", NULL, "256", 0,
+            "open connections one client address may hold (trusted proxies exempt), so that one client cannot take "
+            "them all"),
     SETTING(admin_password, "MUSICGRAPH_ADMIN_PASSWORD", NULL, NULL, 1,
             "password for the first admin (user 'admin'), created at start when no admin exists; random if unset"),
     SETTING(backup_dir, "MUSICGRAPH_BACKUP_DIR", NULL, NULL, 0,
@@ -285,6 +288,11 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
     }
     if (config_long(cfg->request_timeout, -1) < 1 || config_long(cfg->max_connections, -1) < 1) {
         snprintf(err, errlen, "MUSICGRAPH_REQUEST_TIMEOUT and MUSICGRAPH_MAX_CONNECTIONS must be positive numbers");
+        return -1;
+    }
+    if (config_long(cfg->max_connections_per_client, -1) < 1) {
+        snprintf(err, errlen, "MUSICGRAPH_MAX_CONNECTIONS_PER_CLIENT must be a positive number, not '%s'",
+                 cfg->max_connections_per_client);
         return -1;
     }
     if (config_long(cfg->session_idle, -1) < 1 || config_long(cfg->session_max, -1) < 1) {

@@ -31,6 +31,7 @@ typedef struct config {
     char *tls_key;          /* PEM private key */
     char *request_timeout;  /* seconds a client has to send a request (slow clients are cut off) */
     char *max_connections;  /* open connections beyond which new ones are refused */
+    char *max_connections_per_client; /* the same for one client address */
     char *config_file;      /* where the file layer came from, if any */
     char *backup_dir;       /* local backups; NULL = STATE_DIR/backups */
     char *backup_offsite;   /* s3://BUCKET/PREFIX copy of every backup, or NULL */

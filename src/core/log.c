@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 static int log_json;
+/* The request this thread is working for, added to every line it writes. */
+static _Thread_local char current_request[40];
 static enum log_level log_min = LOG_INFO;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -40,6 +42,41 @@ int log_configure(const char *format, const char *level)
 
 int log_enabled(enum log_level level) { return level >= log_min; }
 
+void log_set_request_id(const char *id) { snprintf(current_request, sizeof current_request, "%s", id ? id : ""); }
+
+/* A text value goes out bare only when it cannot be mistaken for more than one
+ * value: no space, quote, backslash, equals sign, control character or DEL.
+ * Otherwise it is quoted and escaped, so a name with a newline in it cannot
+ * forge a log line. */
+static int needs_quotes(const char *s)
+{
+    if (!*s)
+        return 1;
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f || *s == '"' || *s == '\\' || *s == '=')
+            return 1;
+    return 0;
+}
+
+static void put_text_value(buf *line, const char *s)
+{
+    if (!needs_quotes(s)) {
+        buf_puts(line, s);
+        return;
+    }
+    buf_putc(line, '"');
+    jw_escape(line, s, strlen(s));
+    buf_putc(line, '"');
+}
+
+static int has_key(const char *const *kv, const char *key)
+{
+    for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
+        if (strcmp(kv[i], key) == 0)
+            return 1;
+    return 0;
+}
+
 static void format_time(char *out, size_t len)
 {
     struct timespec ts;
@@ -57,6 +94,7 @@ void log_fields(enum log_level level, const char *msg, const char *const *kv)
     char when[40];
     format_time(when, sizeof when);
     buf line = BUF_INIT;
+    int with_id = current_request[0] && !has_key(kv, "id");
     if (log_json) {
         json_writer w;
         jw_init(&w, &line);
@@ -71,19 +109,27 @@ void log_fields(enum log_level level, const char *msg, const char *const *kv)
             jw_key(&w, kv[i]);
             jw_string(&w, kv[i + 1]);
         }
+        if (with_id) {
+            jw_key(&w, "id");
+            jw_string(&w, current_request);
+        }
         jw_object_end(&w);
     } else {
-        buf_printf(&line, "%s %-5s %s", when, level_names[level], msg);
+        buf_printf(&line, "%s %-5s ", when, level_names[level]);
+        /* The message is free text: control characters escaped, not quoted. */
+        for (const char *m = msg; *m; m++) {
+            if ((unsigned char)*m < 0x20 || *m == 0x7f)
+                jw_escape(&line, m, 1);
+            else
+                buf_putc(&line, *m);
+        }
         for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2) {
             buf_printf(&line, " %s=", kv[i]);
-            /* Quote values with spaces so a line stays machine-splittable. */
-            if (strpbrk(kv[i + 1], " \"") || kv[i + 1][0] == '\0') {
-                buf_putc(&line, '"');
-                jw_escape(&line, kv[i + 1], strlen(kv[i + 1]));
-                buf_putc(&line, '"');
-            } else {
-                buf_puts(&line, kv[i + 1]);
-            }
+            put_text_value(&line, kv[i + 1]);
+        }
+        if (with_id) {
+            buf_puts(&line, " id=");
+            put_text_value(&line, current_request);
         }
     }
     buf_putc(&line, '\n');

@@ -16,6 +16,9 @@ int log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Key/value fields: kv is "key", "value", ..., NULL. Values are strings. */
 void log_fields(enum log_level level, const char *msg, const char *const *kv);
+/* Marks the request this thread works for (NULL: none): its id is added to
+ * every line the thread writes until changed. */
+void log_set_request_id(const char *id);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

@@ -54,6 +54,7 @@ typedef struct http_server_config {
     int shutdown_timeout_s;
     int request_timeout_s;
     int max_connections;
+    int max_connections_per_client; /* 0: no limit below max_connections */
     /* Called on the main thread about every 250 ms while serving. */
     void (*on_tick)(void *ctx);
     /* Called on the main thread on SIGHUP. */

@@ -23,6 +23,27 @@ void http_metrics_connections(int worker, int count);
 /* The client's address, through trusted proxies (proxy.c). */
 struct st_h2o_req_t;
 void http_client_address_into(struct st_h2o_req_t *req, char *out, size_t len);
+/* Open connections per client address (clients.c). */
+struct sockaddr;
+typedef struct http_client_key {
+    int family;
+    unsigned char addr[16];
+} http_client_key;
+int http_client_key_of(const struct sockaddr *sa, http_client_key *key);
+/* 1 when the client may open one more connection (counted), 0 if at its limit. */
+int http_clients_acquire(const http_client_key *key, int limit);
+void http_clients_release(const http_client_key *key);
+/* 1 when the address is one of the trusted reverse proxies (proxy.c). */
+int http_is_trusted_proxy_key(const http_client_key *key);
+
+/* Checks the raw request head for what h2o lets through (framing.c): returns
+ * 0, or the status (400, 414, 431) to answer with title and detail. */
+int http_check_framing(struct st_h2o_req_t *req, const char **title, const char **detail);
+/* SIGUSR2 (upgrade.c): starts the binary again with the listening socket;
+ * poll from the main loop: 1 once it is ready (hand over), -1 when it failed,
+ * 0 while waiting or when no upgrade is under way. */
+int http_upgrade_start(const char *exec_path, char **argv, int listen_fd);
+int http_upgrade_poll(void);
 /* Writes the access log line for a finished request. */
 void http_log_request(http_request *r, size_t bytes);
 

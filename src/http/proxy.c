@@ -5,11 +5,12 @@
  * is one of the configured trusted proxies (addresses or CIDR ranges);
  * otherwise anyone could claim any address and slip past the login rate
  * limit. The client is the rightmost address in X-Forwarded-For that is not
- * itself a trusted proxy.
+ * itself a trusted proxy; several X-Forwarded-For headers are one list.
  */
 #include "http/internal.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <h2o.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,7 @@ int http_set_trusted_proxies(const char *list, char *err, size_t errlen)
     int rc = 0;
     for (char *save = NULL, *item = strtok_r(copy, ", ", &save); item; item = strtok_r(NULL, ", ", &save)) {
         if (nproxies == MAX_PROXIES) {
-            snprintf(err, errlen, "at most %d trusted proxies", MAX_PROXIES);
+            snprintf(err, errlen, "MUSICGRAPH_TRUSTED_PROXIES: at most %d entries", MAX_PROXIES);
             rc = -1;
             break;
         }
@@ -60,24 +61,30 @@ int http_set_trusted_proxies(const char *list, char *err, size_t errlen)
             break;
         }
         int max = c->family == AF_INET ? 32 : 128;
-        c->bits = slash ? atoi(slash + 1) : max;
-        if (c->bits < 0 || c->bits > max) {
-            snprintf(err, errlen, "MUSICGRAPH_TRUSTED_PROXIES: bad prefix length in '%s/%s'", item, slash + 1);
-            rc = -1;
-            break;
+        c->bits = max;
+        if (slash) {
+            /* Strictly digits: "10.0.0.0/x" once became /0 and trusted everybody. */
+            char *end;
+            errno = 0;
+            long bits = strtol(slash + 1, &end, 10);
+            if (slash[1] < '0' || slash[1] > '9' || *end || errno || bits < 0 || bits > max) {
+                snprintf(err, errlen, "MUSICGRAPH_TRUSTED_PROXIES: bad prefix length in '%s/%s' (0 to %d)", item,
+                         slash + 1, max);
+                rc = -1;
+                break;
+            }
+            c->bits = (int)bits;
         }
         nproxies++;
     }
     free(copy);
+    if (rc != 0)
+        nproxies = 0;
     return rc;
 }
 
-static int is_trusted(const char *text)
+static int is_trusted_bytes(int family, const unsigned char a[16])
 {
-    int family;
-    unsigned char a[16];
-    if (nproxies == 0 || parse_address(text, &family, a) != 0)
-        return 0;
     for (int i = 0; i < nproxies; i++) {
         const cidr *c = &proxies[i];
         if (c->family != family)
@@ -90,6 +97,18 @@ static int is_trusted(const char *text)
         return 1;
     }
     return 0;
+}
+
+static int is_trusted(const char *text)
+{
+    int family;
+    unsigned char a[16];
+    return nproxies > 0 && parse_address(text, &family, a) == 0 && is_trusted_bytes(family, a);
+}
+
+int http_is_trusted_proxy_key(const http_client_key *key)
+{
+    return nproxies > 0 && is_trusted_bytes(key->family, key->addr);
 }
 
 static void peer_address(h2o_req_t *req, char *out, size_t len)
@@ -108,9 +127,15 @@ void http_client_address_into(h2o_req_t *req, char *out, size_t len)
     peer_address(req, out, len);
     if (!is_trusted(out))
         return;
-    /* Walk X-Forwarded-For from the right, skipping our own proxies. */
-    for (ssize_t i = -1; (i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-forwarded-for"), i)) >= 0;) {
-        h2o_iovec_t v = req->headers.entries[i].value;
+    /* Several X-Forwarded-For headers form one list, in order: walk it from
+     * the right (the last header's last address first), skipping our own
+     * proxies; the first address that is not one of them is the client. */
+    ssize_t found[16];
+    size_t nfound = 0;
+    for (ssize_t i = -1; nfound < 16 && (i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-forwarded-for"), i)) >= 0;)
+        found[nfound++] = i;
+    while (nfound > 0) {
+        h2o_iovec_t v = req->headers.entries[found[--nfound]].value;
         size_t end = v.len;
         while (end > 0) {
             size_t start = end;
@@ -122,17 +147,17 @@ void http_client_address_into(h2o_req_t *req, char *out, size_t len)
                 a++;
             while (b > a && v.base[b - 1] == ' ')
                 b--;
-            if (b - a > 0 && b - a < sizeof item) {
-                memcpy(item, v.base + a, b - a);
-                item[b - a] = '\0';
-                int family;
-                unsigned char bin[16];
-                if (parse_address(item, &family, bin) == 0) {
-                    snprintf(out, len, "%s", item);
-                    if (!is_trusted(item))
-                        return;
-                }
-            }
+            int family;
+            unsigned char bin[16];
+            if (b - a == 0 || b - a >= sizeof item)
+                return; /* garbage in the chain: stop at the last address we could trust */
+            memcpy(item, v.base + a, b - a);
+            item[b - a] = '\0';
+            if (parse_address(item, &family, bin) != 0)
+                return;
+            snprintf(out, len, "%s", item);
+            if (!is_trusted_bytes(family, bin))
+                return;
             end = start > 0 ? start - 1 : 0;
         }
     }

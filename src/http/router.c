@@ -7,7 +7,6 @@
  */
 #include "http/internal.h"
 
-#include "core/text.h"
 
 #include <h2o.h>
 #include <stdlib.h>
@@ -153,14 +152,15 @@ void http_dispatch(http_router *rt, http_request *r)
         for (size_t j = 0; j < nsegs; j++) {
             if (candidate->segments[j][0] != '{' || r->nparams == HTTP_MAX_PARAMS)
                 continue;
+            /* h2o's normalized path is already percent-decoded: decoding it again
+             * would turn %252F into a slash inside a parameter. */
+            if (memchr(segs[j].base, '\0', segs[j].len)) {
+                http_problem(r, 400, "Bad Request", "The path contains a NUL character.", NULL);
+                return;
+            }
             char *value = h2o_mem_alloc_pool(&req->pool, segs[j].len + 1);
             memcpy(value, segs[j].base, segs[j].len);
             value[segs[j].len] = '\0';
-            long n = text_url_decode(value, segs[j].len, 0);
-            if (n < 0 || strlen(value) != (size_t)n) {
-                http_problem(r, 400, "Bad Request", "The path contains a malformed percent-escape.", NULL);
-                return;
-            }
             r->params[r->nparams++] = value;
         }
         candidate->fn(r, candidate->ctx);

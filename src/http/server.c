@@ -25,11 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,7 +35,8 @@ typedef struct worker {
     pthread_t thread;
     int index;
     int fd;
-    int connections;         /* counted after each loop iteration */
+    atomic_int connections;  /* open on this loop, lingering ones included */
+    h2o_timeout_t linger_timeout;
     unsigned tls_generation; /* which published TLS context accept_ctx holds */
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
@@ -50,7 +48,10 @@ static http_router *router;
 static atomic_int stopping;
 static atomic_uint_fast64_t requests_served;
 static int shutdown_timeout_ms;
-static int max_connections_per_worker;
+static int max_connections;            /* for the whole process, across workers */
+static int max_connections_per_client; /* per client address, trusted proxies exempt */
+static worker *workers;
+static int nworkers;
 
 uint64_t http_requests_served(void) { return atomic_load(&requests_served); }
 
@@ -136,9 +137,138 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
      * to the next server between two requests, never in the middle of one. */
     if (atomic_load_explicit(&stopping, memory_order_relaxed))
         req->http1_is_persistent = 0;
+    const char *title, *detail;
+    int refused = http_check_framing(req, &title, &detail);
+    if (refused) {
+        /* Nothing more is read from a connection whose framing is in doubt. */
+        req->http1_is_persistent = 0;
+        r->route = "-";
+        http_problem(r, refused, title, detail, NULL);
+        return 0;
+    }
+    log_set_request_id(r->request_id);
     http_dispatch(router, r);
+    log_set_request_id(NULL);
     /* The disposal callback may run after the request struct is gone. */
     return 0;
+}
+
+/*
+ * Connection accounting and lingering close.
+ *
+ * The cap on open connections is global: with one cap per worker, a worker
+ * that won most accept races refused newcomers while the process as a whole
+ * was far below its limit (a request of the slow-client test waited on such
+ * a refused connection). Each accepted socket carries a small record whose
+ * on_close hook keeps the counts exact.
+ *
+ * h2o 2.2.5 closes a connection as soon as an error response (413 for a body
+ * over the limit, 400 for a malformed request) is written, with the rest of
+ * the request still unread; the kernel then answers with a reset that can
+ * destroy the response before the client reads it. So every accepted socket
+ * is duplicated: when h2o closes its descriptor, ours keeps the connection
+ * open, half-closes it (FIN after the response) and discards what the client
+ * still sends, for at most LINGER_MS or LINGER_MAX_BYTES, before closing.
+ */
+#define LINGER_MS 2000
+#define LINGER_MAX_BYTES (8u << 20)
+
+typedef struct tracked_conn {
+    worker *w;
+    http_client_key client;
+    int per_client; /* counted against the client's limit */
+    int fd; /* our duplicate of the client socket */
+    size_t drained;
+    h2o_socket_t *linger;
+    h2o_timeout_entry_t deadline;
+} tracked_conn;
+
+static atomic_int open_total;
+
+static void conn_release(tracked_conn *c)
+{
+    if (c->per_client)
+        http_clients_release(&c->client);
+    atomic_fetch_sub_explicit(&c->w->connections, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&open_total, 1, memory_order_relaxed);
+    free(c);
+}
+
+static void linger_close(tracked_conn *c)
+{
+    if (h2o_timeout_is_linked(&c->deadline))
+        h2o_timeout_unlink(&c->deadline);
+    h2o_socket_close(c->linger); /* closes c->fd */
+    conn_release(c);
+}
+
+static void on_linger_deadline(h2o_timeout_entry_t *entry)
+{
+    linger_close(H2O_STRUCT_FROM_MEMBER(tracked_conn, deadline, entry));
+}
+
+static void on_linger_read(h2o_socket_t *sock, const char *err)
+{
+    tracked_conn *c = sock->data;
+    c->drained += sock->input->size;
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    if (err || c->drained > LINGER_MAX_BYTES)
+        linger_close(c);
+}
+
+/* h2o has closed its descriptor; ours still holds the connection. */
+static void on_conn_closed(void *data)
+{
+    tracked_conn *c = data;
+    int unread = 0;
+    /* Nothing left to read and the client already done: close at once, the
+     * common case of a client that closed its keep-alive connection. */
+    if (shutdown(c->fd, SHUT_WR) != 0 || atomic_load(&stopping) ||
+        (ioctl(c->fd, FIONREAD, &unread) == 0 && unread == 0 && recv(c->fd, &(char){0}, 1, MSG_PEEK | MSG_DONTWAIT) == 0)) {
+        close(c->fd);
+        conn_release(c);
+        return;
+    }
+    c->linger = h2o_evloop_socket_create(c->w->ctx.loop, c->fd, 0);
+    c->linger->data = c;
+    c->deadline.cb = on_linger_deadline;
+    h2o_timeout_link(c->w->ctx.loop, &c->w->linger_timeout, &c->deadline);
+    h2o_socket_read_start(c->linger, on_linger_read);
+}
+
+/* Accepts what is waiting, a bounded batch per wake-up so one busy listener
+ * cannot starve the requests already on this loop. */
+#define ACCEPT_BATCH 16
+
+/* Admits a new connection against the global and the per-client limits, or
+ * returns NULL (the caller closes it). */
+static tracked_conn *admit(worker *w, h2o_socket_t *sock)
+{
+    if (atomic_load_explicit(&open_total, memory_order_relaxed) >= max_connections)
+        return NULL;
+    tracked_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    struct sockaddr_storage peer;
+    socklen_t plen = h2o_socket_getpeername(sock, (struct sockaddr *)&peer);
+    if (plen > 0 && http_client_key_of((struct sockaddr *)&peer, &c->client) == 0 &&
+        !http_is_trusted_proxy_key(&c->client)) {
+        if (!http_clients_acquire(&c->client, max_connections_per_client)) {
+            free(c);
+            return NULL;
+        }
+        c->per_client = 1;
+    }
+    if ((c->fd = fcntl(h2o_socket_get_fd(sock), F_DUPFD_CLOEXEC, 0)) < 0) {
+        if (c->per_client)
+            http_clients_release(&c->client);
+        free(c);
+        return NULL;
+    }
+    c->w = w;
+    atomic_fetch_add_explicit(&w->connections, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&open_total, 1, memory_order_relaxed);
+    return c;
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -146,17 +276,21 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     worker *w = listener->data;
     if (err)
         return;
-    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (!sock)
-        return;
-    /* Over the limit, a new connection is closed at once: established
-     * clients keep being served rather than everyone slowing down. */
-    if (w->connections >= max_connections_per_worker) {
-        h2o_socket_close(sock);
-        return;
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (!sock)
+            return;
+        /* Over a limit, a new connection is closed at once: established
+         * clients keep being served rather than everyone slowing down. */
+        tracked_conn *c = admit(w, sock);
+        if (!c) {
+            h2o_socket_close(sock);
+            continue;
+        }
+        sock->on_close.cb = on_conn_closed;
+        sock->on_close.data = c;
+        h2o_accept(&w->accept_ctx, sock);
     }
-    w->connections++;
-    h2o_accept(&w->accept_ctx, sock);
 }
 
 int http_parse_listen(const char *listen, void *storage, unsigned *socklen, char *err, size_t errlen)
@@ -248,22 +382,13 @@ static int has_connections(h2o_context_t *ctx)
     return !h2o_linklist_is_empty(&ctx->http1._conns) || !h2o_linklist_is_empty(&ctx->http2._conns);
 }
 
-static int count_connections(h2o_context_t *ctx)
-{
-    int n = 0;
-    for (h2o_linklist_t *l = ctx->http1._conns.next; l != &ctx->http1._conns; l = l->next)
-        n++;
-    for (h2o_linklist_t *l = ctx->http2._conns.next; l != &ctx->http2._conns; l = l->next)
-        n++;
-    return n;
-}
-
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     h2o_context_init(&w->ctx, h2o_evloop_create(), &globalconf);
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = globalconf.hosts;
+    h2o_timeout_init(w->ctx.loop, &w->linger_timeout, LINGER_MS);
     http_tls_refresh(&w->accept_ctx.ssl_ctx, &w->tls_generation);
     w->listener = h2o_evloop_socket_create(w->ctx.loop, w->fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
@@ -272,8 +397,7 @@ static void *worker_main(void *arg)
     while (!atomic_load(&stopping)) {
         h2o_evloop_run(w->ctx.loop, 100);
         http_tls_refresh(&w->accept_ctx.ssl_ctx, &w->tls_generation);
-        w->connections = count_connections(&w->ctx);
-        http_metrics_connections(w->index, w->connections);
+        http_metrics_connections(w->index, atomic_load_explicit(&w->connections, memory_order_relaxed));
     }
 
     /* Stop accepting first, then give open requests time to finish. Idle
@@ -287,94 +411,6 @@ static void *worker_main(void *arg)
     while (has_connections(&w->ctx) && now_ns() < deadline)
         h2o_evloop_run(w->ctx.loop, 50);
     return NULL;
-}
-
-/*
- * Built-in upgrade without systemd (SIGUSR2): start the binary again (the
- * file on disk, so a replaced binary is the one that starts) with the
- * listening socket as fd 3 and LISTEN_FDS=1, exactly as systemd would pass
- * it; wait until it reports READY=1 on a notification socket of ours; then
- * stop accepting and drain. Until it is ready we keep serving, and if it
- * fails we simply go on.
- */
-static pid_t start_successor(const http_server_config *cfg, int listen_fd, int notify_fd, const char *notify_name)
-{
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    /* Child: only async-signal-safe calls until exec. */
-    if (listen_fd == SD_LISTEN_FDS_START) {
-        int flags = fcntl(listen_fd, F_GETFD);
-        fcntl(listen_fd, F_SETFD, flags & ~FD_CLOEXEC);
-    } else if (dup2(listen_fd, SD_LISTEN_FDS_START) < 0) {
-        _exit(127);
-    }
-    close(notify_fd);
-    char pidbuf[24];
-    snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
-    setenv("LISTEN_FDS", "1", 1);
-    setenv("LISTEN_PID", pidbuf, 1);
-    setenv("NOTIFY_SOCKET", notify_name, 1);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execv(cfg->exec_path, cfg->argv);
-    _exit(127);
-}
-
-/* Returns 1 when the successor said READY=1 within timeout_ms, 0 if not. */
-static int wait_ready(int notify_fd, pid_t child, int timeout_ms)
-{
-    uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
-    while (now_ns() < deadline) {
-        struct pollfd p = {notify_fd, POLLIN, 0};
-        if (poll(&p, 1, 100) > 0) {
-            char msg[256];
-            ssize_t n = recv(notify_fd, msg, sizeof msg - 1, 0);
-            if (n > 0) {
-                msg[n] = '\0';
-                if (strstr(msg, "READY=1"))
-                    return 1;
-            }
-        }
-        int status;
-        if (waitpid(child, &status, WNOHANG) == child)
-            return 0;
-    }
-    return 0;
-}
-
-static int upgrade(const http_server_config *cfg, int listen_fd)
-{
-    if (!cfg->exec_path || !cfg->argv) {
-        log_warn("SIGUSR2: this server cannot re-execute itself");
-        return 0;
-    }
-    char name[108];
-    snprintf(name, sizeof name, "@musicgraph-upgrade-%d-%lld", (int)getpid(), (long long)now_ns());
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    size_t nlen = strlen(name);
-    memcpy(addr.sun_path, name, nlen);
-    addr.sun_path[0] = '\0'; /* abstract namespace: nothing on disk to clean up */
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + nlen)) != 0) {
-        log_error("SIGUSR2: cannot create the readiness socket: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return 0;
-    }
-    log_info("SIGUSR2: starting %s with the listening socket", cfg->exec_path);
-    pid_t child = start_successor(cfg, listen_fd, fd, name);
-    int ready = child > 0 && wait_ready(fd, child, 60000);
-    close(fd);
-    if (!ready) {
-        log_error("SIGUSR2: the new process did not become ready; still serving");
-        if (child > 0)
-            kill(child, SIGTERM);
-        return 0;
-    }
-    log_info("SIGUSR2: process %d is ready; handing over and draining", (int)child);
-    return 1;
 }
 
 void http_block_signals(sigset_t *set)
@@ -393,6 +429,7 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     router = rt;
     shutdown_timeout_ms = cfg->shutdown_timeout_s * 1000;
     atomic_store(&stopping, 0);
+    atomic_store(&open_total, 0);
 
     sigset_t signals;
     http_block_signals(&signals);
@@ -417,9 +454,12 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int nworkers = cfg->threads > 0 ? cfg->threads : 1;
-    max_connections_per_worker = (cfg->max_connections > 0 ? cfg->max_connections : 4096) / nworkers + 1;
-    worker *workers = calloc((size_t)nworkers, sizeof *workers);
+    nworkers = cfg->threads > 0 ? cfg->threads : 1;
+    max_connections = cfg->max_connections > 0 ? cfg->max_connections : 4096;
+    max_connections_per_client = cfg->max_connections_per_client > 0 && cfg->max_connections_per_client < max_connections
+                                     ? cfg->max_connections_per_client
+                                     : max_connections;
+    workers = calloc((size_t)nworkers, sizeof *workers);
     if (!workers) {
         close(fd);
         snprintf(err, errlen, "out of memory");
@@ -444,15 +484,19 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
             log_info("received SIGHUP: reloading");
             if (cfg->on_reload)
                 cfg->on_reload(cfg->ctx);
-        } else if (sig == SIGUSR2 && upgrade(cfg, fd)) {
-            atomic_store(&stopping, 1);
+        } else if (sig == SIGUSR2) {
+            http_upgrade_start(cfg->exec_path, cfg->argv, fd);
         }
+        if (http_upgrade_poll() == 1)
+            atomic_store(&stopping, 1);
         if (cfg->on_tick && !atomic_load(&stopping))
             cfg->on_tick(cfg->ctx);
     }
     for (int i = 0; i < nworkers; i++)
         pthread_join(workers[i].thread, NULL);
     free(workers);
+    workers = NULL;
+    nworkers = 0;
     close(fd);
     log_info("stopped after %llu requests", (unsigned long long)http_requests_served());
     return 0;

@@ -13,7 +13,7 @@
 //
 // Run: node --test tests/browser/admin.test.mjs (needs build/musicgraph, or
 // MUSICGRAPH_BIN).
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

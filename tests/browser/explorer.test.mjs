@@ -9,7 +9,7 @@
 // violation.
 //
 // Run: node --test tests/browser/   (needs build/musicgraph, or MUSICGRAPH_BIN)
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';

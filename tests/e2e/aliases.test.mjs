@@ -3,7 +3,7 @@
 // read documents carry the new fields, the admin API edits and checks them
 // (and keeps them when a body leaves them out), exports carry them, and seed
 // reads the family files, a directory of them, or a format-1 document.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

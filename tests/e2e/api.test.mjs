@@ -1,7 +1,7 @@
 // Black-box tests of the read API, the pages and the common HTTP behaviour
 // (DESIGN.md §5 "Contracts"), against the real binary with the bundled dataset.
 // Run: node --test tests/e2e/api.test.mjs   (Node 20+, no dependencies)
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';

@@ -3,7 +3,7 @@
 // Everything runs the real binary; the S3 server is s3rver on loopback
 // behind a Signature V4 check (tests/lib/s3rver.mjs).
 // Run: node --test tests/e2e/backup.test.mjs
-import { test, after } from 'node:test';
+import { test, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';

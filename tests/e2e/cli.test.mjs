@@ -2,7 +2,7 @@
 // help, exit statuses, migrations, seeding and its data rules, configuration
 // precedence, and an operator's command seen by a running server.
 // Run: node --test tests/e2e/cli.test.mjs   (Node 20+, no dependencies)
-import { test, after } from 'node:test';
+import { test, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

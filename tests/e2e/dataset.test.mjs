@@ -6,7 +6,7 @@
 // Overridable so a curator's candidate can be checked before it replaces
 // the committed files: MUSICGRAPH_DATASET_DIR=/path/to/families and
 // MUSICGRAPH_LEAF_ALLOWLIST=/path/to/leaf-allowlist.json.
-import { test } from 'node:test';
+import { test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

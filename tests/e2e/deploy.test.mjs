@@ -20,7 +20,7 @@
 //    documented route answers (with a documented status) on a running server.
 //
 // Run: MUSICGRAPH_BIN=build/musicgraph node --test tests/e2e/deploy.test.mjs
-import { test, describe, before, after } from 'node:test';
+import { test, describe, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {

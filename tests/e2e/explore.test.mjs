@@ -1,7 +1,7 @@
 // Exploration over HTTP: path between genres, related genres, similar bands,
 // the layout in the graph document, genre page metadata — and their bad
 // parameters.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 

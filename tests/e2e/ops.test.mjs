@@ -2,9 +2,10 @@
 // secret ever logged, client address through trusted proxies only); SIGHUP
 // reloads the log settings; doctor's checks and exit codes; production
 // refuses weak secrets.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startServer } from '../lib/server.mjs';
@@ -180,4 +181,61 @@ test('production refuses to start without a strong secret, and says why', async 
   const doctor = await runCli(['doctor', '--state-dir', dir], { env: { MUSICGRAPH_ENV: 'production', MUSICGRAPH_SECRET_KEY: 'short' } });
   assert.equal(doctor.code, 2);
   assert.match(doctor.stdout, /ERROR\s+secret key/);
+});
+
+test('a malformed trusted-proxy range refuses to start instead of trusting everybody', async () => {
+  for (const bad of ['10.0.0.0/x', '10.0.0.0/', '10.0.0.0/33', '::1/129', '10.0.0.0/8x', 'proxy.example']) {
+    const res = await runCli(['serve', '--listen', '127.0.0.1:0', '--state-dir', mkdtempSync(join(tmpdir(), 'musicgraph-ops-')), '--no-seed'],
+      { env: { MUSICGRAPH_TRUSTED_PROXIES: bad } });
+    assert.ok(res.code !== 0 && res.code !== null, `${bad}: exit ${res.code}`);
+    assert.match(res.stderr, /MUSICGRAPH_TRUSTED_PROXIES/, `${bad}: ${res.stderr}`);
+  }
+});
+
+test('several X-Forwarded-For headers are one list: the client is its rightmost untrusted address', async () => {
+  const proxied = await startServer({ env: { MUSICGRAPH_LOG_FORMAT: 'json', MUSICGRAPH_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8' } });
+  try {
+    const send = (id, xff) => new Promise((ok, fail) => {
+      const req = http.get({ host: '127.0.0.1', port: proxied.port, path: '/healthz', agent: false,
+        headers: { 'x-request-id': id, 'x-forwarded-for': xff } }, (res) => { res.resume(); res.on('end', ok); });
+      req.on('error', fail);
+    });
+    await send('xff-two-headers', ['198.51.100.1', '203.0.113.9, 10.1.2.3']);
+    await send('xff-spoofed-left', ['203.0.113.66, 198.51.100.2']);
+    await send('xff-all-trusted', ['10.0.0.5, 10.0.0.6']);
+    await sleep(300);
+    const lines = proxied.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const client = (id) => lines.find((l) => l.id === id)?.client;
+    assert.equal(client('xff-two-headers'), '203.0.113.9', 'the last header is the nearest hop');
+    assert.equal(client('xff-spoofed-left'), '198.51.100.2', 'what the client wrote on the left is not believed');
+    assert.equal(client('xff-all-trusted'), '10.0.0.5', 'all proxies: the leftmost one');
+  } finally {
+    assert.equal(await proxied.stop(), 0);
+  }
+});
+
+test('text logs quote and escape what clients send, and every line of a request carries its id', async () => {
+  const text = await startServer({ env: { MUSICGRAPH_LOG_FORMAT: 'text' } });
+  try {
+    const forged = 'mallory\n2026-01-01T00:00:00.000Z info  login succeeded user=admin';
+    const res = await fetch(`${text.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'forge-attempt-1' },
+      body: JSON.stringify({ username: forged, password: 'not-the-password' }),
+    });
+    assert.equal(res.status, 401, 'an unknown user is refused');
+    await sleep(300);
+    const lines = text.logs().split('\n');
+    assert.ok(!lines.some((l) => l.startsWith('2026-01-01T00:00:00.000Z')), 'a username started a log line of its own');
+    const mine = lines.filter((l) => l.includes('forge-attempt-1'));
+    assert.ok(mine.length >= 2, `the request's lines (login failure and access log) carry its id:\n${mine.join('\n')}`);
+    const failure = lines.find((l) => l.includes('login failed'));
+    {
+      assert.ok(failure, 'the failed login is logged');
+      assert.match(failure, /id=forge-attempt-1/);
+      assert.match(failure, /user="mallory\\n2026/, 'the username is quoted with its newline escaped');
+    }
+  } finally {
+    assert.equal(await text.stop(), 0);
+  }
 });

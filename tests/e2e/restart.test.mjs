@@ -3,10 +3,10 @@
 // built-in way (SIGUSR2 starts the new binary on the inherited socket, which
 // takes over when ready while the old one drains). wrk runs on loopback the
 // whole time; the bar is zero failed requests.
-import { test } from 'node:test';
+import { test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { binary as testBinary, freePort, runCli, startServer } from '../lib/server.mjs';
@@ -140,5 +140,33 @@ test('SIGUSR2 hands the socket to a new process without losing a request', { ski
   } finally {
     for (const pid of pidsUsing(srv.stateDir)) process.kill(pid, 'SIGTERM');
     await srv.stop();
+  }
+});
+
+test('while a SIGUSR2 successor is still starting, the old process keeps serving and still obeys SIGTERM', { timeout: 40_000 }, async () => {
+  // The binary is copied, started, then replaced on disk by a program that
+  // never becomes ready: SIGUSR2 starts that one, and waiting for it must
+  // neither stop the service nor block signal handling.
+  const dir = mkdtempSync(join(tmpdir(), 'musicgraph-upgrade-'));
+  const copy = join(dir, 'musicgraph');
+  copyFileSync(binary, copy);
+  chmodSync(copy, 0o755);
+  const srv = await startServer({ env: { MUSICGRAPH_LOG_LEVEL: 'info' }, args: ['--shutdown-timeout', '2'], binary: copy });
+  const childPidFile = join(dir, 'child.pid');
+  try {
+    writeFileSync(`${copy}.new`, `#!/bin/sh\necho $$ > ${childPidFile}\nexec sleep 30\n`, { mode: 0o755 });
+    renameSync(`${copy}.new`, copy);
+    process.kill(srv.pid, 'SIGUSR2');
+    const end = Date.now() + 10000;
+    while (!existsSync(childPidFile) && Date.now() < end) await sleep(50);
+    assert.ok(existsSync(childPidFile), 'the successor was started');
+    for (let i = 0; i < 5; i++) assert.equal((await fetch(`${srv.url}/api/v1/genres/rock`)).status, 200, 'still serving');
+    // The successor would be given 60 s: a stop that waited for it would exceed this test's timeout.
+    assert.equal(await srv.stop(), 0);
+  } finally {
+    try {
+      process.kill(Number(readFileSync(childPidFile, 'utf8')), 'SIGKILL');
+    } catch {}
+    rmSync(dir, { recursive: true, force: true });
   }
 });

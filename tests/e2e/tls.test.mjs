@@ -2,7 +2,7 @@
 // its session cookie Secure, and SIGHUP swaps in a renewed certificate for
 // new connections without dropping the open ones; a broken replacement is
 // refused and the old certificate stays in use. doctor reports the expiry.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';

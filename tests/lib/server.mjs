@@ -62,7 +62,7 @@ function healthStatus(url) {
   });
 }
 
-export async function startServer({ args = [], env = {}, stateDir, seed = true, timeoutMs = 15000, healthScheme = 'http', binary: program = binary } = {}) {
+export async function startServer({ args = [], env = {}, stateDir, seed = true, timeoutMs = 60000, healthScheme = 'http', binary: program = binary } = {}) {
   const port = await freePort();
   const dir = stateDir || mkdtempSync(join(tmpdir(), 'musicgraph-test-'));
   const fullArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--state-dir', dir, '--threads', '2', ...args];
