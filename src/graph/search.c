@@ -182,12 +182,23 @@ static int same_entity(const search_entry *a, const search_entry *b)
     return a->kind == b->kind && a->index == b->index;
 }
 
+/* Between two keys of one entry: the better match, and at the same rank the
+ * name rather than an alias (a result reads "Hip hop", not "hiphop"). */
+static int better_key(const candidate *a, const candidate *b)
+{
+    if (a->rank != b->rank)
+        return a->rank < b->rank;
+    if ((a->entry->alias == 0) != (b->entry->alias == 0))
+        return a->entry->alias == 0;
+    return better(a, b);
+}
+
 static void offer(top *t, candidate c)
 {
     /* One result per genre or band: its best key (name or alias) counts. */
     for (size_t i = 0; i < t->n; i++)
         if (same_entity(t->best[i].entry, c.entry)) {
-            if (!better(&c, &t->best[i]))
+            if (!better_key(&c, &t->best[i]))
                 return;
             memmove(&t->best[i], &t->best[i + 1], (t->n - i - 1) * sizeof *t->best);
             t->n--;
