@@ -59,9 +59,10 @@ const COUNTRIES = new Set(('AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA B
   'TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW').split(' '));
 
 // Letters Unicode does not decompose, as in src/core/text.c.
-const FOLD_EXTRA = { 'æ': 'ae', 'ð': 'd', 'ø': 'o', 'þ': 'th', 'đ': 'd', 'ħ': 'h', 'ı': 'i', 'ĸ': 'k', 'ł': 'l',
-  'ŋ': 'ng', 'œ': 'oe', 'ŧ': 't', 'ƒ': 'f', 'ə': 'e', 'ɛ': 'e', 'ɔ': 'o', 'ß': 'ss', '·': '', '‘': "'", '’': "'",
-  '“': '"', '”': '"', '–': '-', '—': '-' };
+const FOLD_EXTRA = { '·': '', 'æ': 'ae', 'ð': 'd', 'ø': 'o', 'þ': 'th', 'đ': 'd', 'ħ': 'h', 'ı': 'i', 'ĸ': 'k',
+  'ł': 'l', 'ŋ': 'ng', 'œ': 'oe', 'ŧ': 't', 'ƀ': 'b', 'ƈ': 'c', 'ƒ': 'f', 'ƥ': 'p', 'ƴ': 'y', 'ƶ': 'z', 'ȥ': 'z',
+  'ɔ': 'o', 'ɖ': 'd', 'ə': 'e', 'ɛ': 'e', 'ɣ': 'g', 'ɨ': 'i', 'ɲ': 'n', 'ʉ': 'u', 'ʋ': 'v', 'ß': 'ss',
+  '‐': '-', '‑': '-', '‒': '-', '–': '-', '—': '-', '―': '-', '‘': "'", '’': "'", '“': '"', '”': '"' };
 
 /** The search key of a name: what src/core/text.c's text_fold gives for Latin text. */
 export function fold(s) {

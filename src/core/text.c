@@ -111,9 +111,16 @@ static const struct {
     {0x0272, "n"},  /* ɲ */
     {0x0289, "u"},  /* ʉ */
     {0x028B, "v"},  /* ʋ */
-    {0x2010, "-"},  /* hyphens and dashes */
-    {0x2011, "-"},  {0x2012, "-"},  {0x2013, "-"},  {0x2014, "-"}, {0x2015, "-"}, {0x2018, "'"}, /* curly quotes */
-    {0x2019, "'"},  {0x201C, "\""}, {0x201D, "\""},
+    {0x2010, "-"},  /* hyphen */
+    {0x2011, "-"},  /* non-breaking hyphen */
+    {0x2012, "-"},  /* figure dash */
+    {0x2013, "-"},  /* en dash */
+    {0x2014, "-"},  /* em dash */
+    {0x2015, "-"},  /* horizontal bar */
+    {0x2018, "'"},  /* left single quote */
+    {0x2019, "'"},  /* right single quote, apostrophe */
+    {0x201C, "\""}, /* left double quote */
+    {0x201D, "\""}, /* right double quote */
 };
 
 static const char *fold_extra_ascii(unsigned int cp)

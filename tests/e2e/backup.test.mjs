@@ -426,7 +426,7 @@ test('damaged or foreign files are refused, each with its own message, and nothi
     const p = JSON.parse(payloadText);
     const lastBand = p.dataset.bands.at(-1);
     lastBand.primary_genre = INTERMEDIATE; // a band's primary genre must be a leaf
-    lastBand.genres = [INTERMEDIATE];
+    lastBand.genres = [INTERMEDIATE, ...lastBand.genres]; // its other genres stay (it may define one)
     writeBackup(f, manifest, JSON.stringify(p));
   });
 
