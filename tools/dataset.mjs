@@ -3,9 +3,15 @@
 //
 //   node tools/dataset.mjs check [FILE…]   validate; report the problems in FILE… (default: all files)
 //   node tools/dataset.mjs figures         the figures per family and in total, against the targets
+//   node tools/dataset.mjs gaps [FILE…]    what phase 2 still has to fill in FILE…: bands without a country,
+//                                          a year or a second genre, leaves with bands but no defining band
 //   node tools/dataset.mjs format          rewrite the files in the canonical layout: each entry in the file of
 //                                          its family, genres in tree order, bands grouped by primary genre,
 //                                          fixed key order, one entry a line
+//
+// FILEs may lie in another directory than data/families (a candidate copy): the
+// tool then reads that directory; without FILEs it reads MUSICGRAPH_DATASET_DIR
+// if set, else data/families.
 //
 // A family file holds one root genre, every genre whose primary-parent chain
 // leads to it and every band whose primary genre is one of them; it may refer
@@ -425,16 +431,22 @@ function printFigures(ds, only) {
 
 function main(argv) {
   const [cmd, ...rest] = argv;
-  const usage = 'usage: node tools/dataset.mjs check [FILE…] | figures | format\n';
+  const usage = 'usage: node tools/dataset.mjs check [FILE…] | figures | gaps [FILE…] | format\n';
   if (!cmd || cmd === '-h' || cmd === '--help') {
     process.stdout.write(usage);
     return cmd ? 0 : 2;
   }
-  const ds = loadFamilies();
+  // The directory of the FILEs named (a candidate copy works too), else MUSICGRAPH_DATASET_DIR or data/families.
+  const dir = rest.length ? path.dirname(path.resolve(rest[0])) : process.env.MUSICGRAPH_DATASET_DIR || FAMILIES_DIR;
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    process.stderr.write(`dataset: no directory ${dir}\n`);
+    return 2;
+  }
+  const ds = loadFamilies(dir);
   const files = rest.map(f => path.relative(ROOT, path.resolve(f)));
   for (const f of files)
     if (!ds.files.some(x => x.file === f)) {
-      process.stderr.write(`dataset: ${f} is not a family file in data/families\n`);
+      process.stderr.write(`dataset: ${f} is not a family file of ${path.relative(ROOT, dir) || '.'} (all FILEs in one directory)\n`);
       return 2;
     }
   if (cmd === 'check') {
@@ -448,13 +460,27 @@ function main(argv) {
     printFigures(ds, null);
     return 0;
   }
+  if (cmd === 'gaps') {
+    const mine = e => !files.length || files.includes(e._file);
+    const withBands = new Set(ds.bands.flatMap(b => b.genres));
+    let n = 0;
+    const say = (e, what) => { console.log(`${e._file}: ${e.id}: ${what}`); n++; };
+    for (const g of ds.genres.filter(mine))
+      if (withBands.has(g.id) && !(g.defining ?? []).length && g.type === 'leaf') say(g, 'missing defining band');
+    for (const b of ds.bands.filter(mine)) {
+      const missing = [!b.country && 'country', !b.active_from && 'active_from', b.genres.length < 2 && 'second genre'].filter(Boolean);
+      if (missing.length) say(b, `missing ${missing.join(', ')}`);
+    }
+    console.log(`\n${n} gap(s)`);
+    return 0;
+  }
   if (cmd === 'format') {
     if (ds.problems.length) {
       for (const p of ds.problems) console.log(`${p.file}: ${p.entry}: ${p.message}`);
       return 1;
     }
     for (const doc of arrange(ds).values()) {
-      const abs = path.join(FAMILIES_DIR, `${doc.family}.json`);
+      const abs = path.join(dir, `${doc.family}.json`);
       const text = formatFamily(doc);
       const before = fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null;
       if (before === text) continue;

@@ -9,7 +9,9 @@
 import { test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { ALLOWLIST, FAMILIES_DIR, ROOT, TARGETS, figures, loadAllowlist, loadFamilies, slugify, validate }
   from '../../tools/dataset.mjs';
 
@@ -136,4 +138,54 @@ test(`artists: at least ${TARGETS.multiGenreShare * 100}% carry two or more genr
 test(`artists: at least ${TARGETS.countryYearShare * 100}% have a country and a year`, { todo: PHASE_2 }, () => {
   const share = total.countryYear / total.bands;
   assert.ok(share >= TARGETS.countryYearShare, `${(share * 100).toFixed(1)}%`);
+});
+
+// ---- the curators' command line ----
+
+test('tools/dataset.mjs check names each problem of one file by file and entry; gaps lists what is left', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-dataset-'));
+  try {
+    for (const f of fs.readdirSync(FAMILIES_DIR)) fs.copyFileSync(path.join(FAMILIES_DIR, f), path.join(tmp, f));
+    const run = (...args) => spawnSync(process.execPath, [path.join(ROOT, 'tools', 'dataset.mjs'), ...args],
+      { encoding: 'utf8', timeout: 60_000 });
+
+    const clean = run('check', path.join(tmp, 'oceanian.json'));
+    assert.equal(clean.status, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, /^oceanian\s+\d+/m);
+    assert.doesNotMatch(clean.stdout, /^metal\s/m, 'figures of the checked family only');
+    assert.match(clean.stdout, /no problems/);
+
+    // Break the Oceania file the way a hurried edit would.
+    const file = path.join(tmp, 'oceanian.json');
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const band = doc.bands[0];
+    band.country = 'XX';
+    band.active_from = 3000;
+    band.former_ids = ['metallica'];
+    band.aliases = [band.name];
+    band.genres.push('no-such-genre');
+    doc.genres.find(g => g.type === 'leaf').defining = ['metallica'];
+    fs.writeFileSync(file, JSON.stringify(doc, null, 2));
+
+    const broken = run('check', file);
+    assert.equal(broken.status, 1);
+    const lines = broken.stdout.split('\n').filter(l => l.includes(`: band ${band.id}: `));
+    for (const what of [/country/, /active_from/, /former id "metallica"/, /alias/, /no-such-genre/])
+      assert.ok(lines.some(l => what.test(l)), `${what} in:\n${broken.stdout}`);
+    assert.ok(lines.every(l => l.startsWith(path.relative(ROOT, file) + ': ')), 'each line names the file');
+    assert.match(broken.stdout, /defining.*metallica/);
+    assert.match(broken.stdout, /\d+ problem\(s\)/);
+    // Another file of the same copy is still clean: its problems are its own.
+    assert.equal(run('check', path.join(tmp, 'metal.json')).status, 0);
+
+    const gaps = run('gaps', path.join(ROOT, 'data', 'families', 'oceanian.json'));
+    assert.equal(gaps.status, 0);
+    const gapLines = gaps.stdout.split('\n').filter(l => l.includes(': missing '));
+    assert.ok(gapLines.every(l => l.startsWith('data/families/oceanian.json: ')), gaps.stdout);
+    assert.match(gaps.stdout, /\d+ gap\(s\)/);
+
+    assert.equal(run('check', '/nonexistent/x.json').status, 2);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
