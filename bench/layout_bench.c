@@ -9,7 +9,7 @@
  *
  *   full      graph_layout_compute(s, NULL) on a snapshot of the whole
  *             dataset: the layout from scratch (first start, no saved layout).
- *   rebuild   what the server does after a committed edit (src/api/app.c):
+ *   rebuild   what the server does after a committed edit (src/server/app.c):
  *               1. synchronously: copy the current snapshot's layout and
  *                  graph_build_laid_out() the edited dataset with it, then
  *                  render the explorer page into it (pages_attach);
@@ -32,7 +32,7 @@
  * worked); on a busy machine the CPU time is the steadier figure.
  * Progress goes to stderr; exit 1 with a message on any failure.
  */
-#include "api/app.h"
+#include "api/pages.h"
 #include "domain/codec.h"
 #include "graph/layout.h"
 #include "graph/positions.h"
@@ -277,7 +277,7 @@ typedef struct scenario {
     double new_node_to_anchor;
 } scenario;
 
-/* One rebuild after an edit, as src/api/app.c does it, from snapshot cur. */
+/* One rebuild after an edit, as src/server/app.c does it, from snapshot cur. */
 static void run_rebuild(scenario *sc, const dataset *base, const graph_snapshot *cur, int keep_stats)
 {
     char err[512];

@@ -6,8 +6,8 @@
  * turns the result into an exit status: 0 on success, 1 with one clear line
  * on stderr otherwise, 2 for a usage error.
  */
-#include "api/app.h"
-#include "api/auth.h"
+#include "server/app.h"
+#include "core/password.h"
 #include "domain/user.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -236,7 +236,7 @@ static int read_password(const char *file, char *out, size_t len, int *generated
         return 0;
     }
     if (!isatty(STDIN_FILENO)) {
-        auth_generate_password(out, len < 21 ? len : 21);
+        password_generate(out, len < 21 ? len : 21);
         *generated = 1;
         return 0;
     }
@@ -338,7 +338,7 @@ static int cmd_user(config *cfg, int argc, char **argv)
             snprintf(u.username, sizeof u.username, "%s", name);
             snprintf(u.email, sizeof u.email, "%s", email);
             u.is_admin = admin;
-            if (auth_hash_password(password, u.password_hash, sizeof u.password_hash) != 0 ||
+            if (password_hash(password, u.password_hash, sizeof u.password_hash) != 0 ||
                 store_user_create(s, &u, err, sizeof err) != 0)
                 rc = user_fail(action, err);
             else if (generated)
@@ -357,7 +357,7 @@ static int cmd_user(config *cfg, int argc, char **argv)
             else
                 user_check_password(password, &errs);
             if (rc == 0 && errs.count == 0) {
-                if (auth_hash_password(password, u.password_hash, sizeof u.password_hash) != 0 ||
+                if (password_hash(password, u.password_hash, sizeof u.password_hash) != 0 ||
                     store_user_update(s, &u, err, sizeof err) != 0 ||
                     store_sessions_delete_user(s, u.id, err, sizeof err) != 0)
                     rc = user_fail(action, err);

@@ -4,34 +4,13 @@
 #include "api/auth.h"
 
 #include "core/log.h"
+#include "core/password.h"
 
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-int auth_hash_password(const char *password, char *out, size_t outlen)
-{
-    if (outlen < crypto_pwhash_STRBYTES)
-        return -1;
-    return crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                             crypto_pwhash_MEMLIMIT_INTERACTIVE);
-}
-
-int auth_verify_password(const char *hash, const char *password)
-{
-    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
-}
-
-void auth_generate_password(char *out, size_t len)
-{
-    static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    for (size_t i = 0; i + 1 < len; i++)
-        out[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
-    if (len)
-        out[len - 1] = '\0';
-}
 
 void auth_random_token(char *out, size_t outlen)
 {
@@ -48,9 +27,9 @@ void auth_token_hash(const unsigned char key[32], const char *token, char out[AU
 }
 
 /* Keyed with the secret: the stored hashes are useless without it. */
-static void token_hash(app *a, const char *token, char out[AUTH_HASH_CHARS])
+static void token_hash(api *a, const char *token, char out[AUTH_HASH_CHARS])
 {
-    auth_token_hash(app_session_key(a), token, out);
+    auth_token_hash(a->session_key, token, out);
 }
 
 int auth_csrf_matches(const char *expected, const char *sent)
@@ -63,23 +42,23 @@ static int64_t now_seconds(void) { return (int64_t)time(NULL); }
 
 /* Secure over TLS, behind a trusted proxy that says https, and always in
  * production (where plain HTTP is never the real entry point). */
-static void set_cookie(app *a, http_request *r, const char *token, int64_t max_age)
+static void set_cookie(api *a, http_request *r, const char *token, int64_t max_age)
 {
     char cookie[256];
-    int secure = http_is_secure(r) || config_is_production(app_config(a));
+    int secure = http_is_secure(r) || config_is_production(a->cfg);
     snprintf(cookie, sizeof cookie, AUTH_COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s", token,
              (long long)max_age, secure ? "; Secure" : "");
     http_add_header(r, "set-cookie", cookie);
 }
 
-int auth_resolve(app *a, http_request *r, auth_ctx *ctx)
+int auth_resolve(api *a, http_request *r, auth_ctx *ctx)
 {
     memset(ctx, 0, sizeof *ctx);
     const char *token = http_cookie(r, AUTH_COOKIE);
     if (!token || strlen(token) != AUTH_TOKEN_CHARS - 1)
         return 0;
     char err[256];
-    store *s = app_store(a, err, sizeof err);
+    store *s = api_store(a, err, sizeof err);
     int found = 0;
     token_hash(a, token, ctx->token_hash);
     if (!s || store_session_get(s, ctx->token_hash, &ctx->session, &found, err, sizeof err) != 0) {
@@ -89,7 +68,7 @@ int auth_resolve(app *a, http_request *r, auth_ctx *ctx)
     }
     if (!found)
         return 0;
-    const config *cfg = app_config(a);
+    const config *cfg = a->cfg;
     int64_t now = now_seconds();
     int64_t idle = config_long(cfg->session_idle, 7200);
     if (now >= ctx->session.expires_at || now - ctx->session.last_seen_at >= idle || ctx->session.user.disabled) {
@@ -109,7 +88,7 @@ static int is_safe_method(http_request *r)
     return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
 }
 
-int auth_require(app *a, http_request *r, auth_ctx *ctx, int need_admin, const char *form_csrf)
+int auth_require(api *a, http_request *r, auth_ctx *ctx, int need_admin, const char *form_csrf)
 {
     if (auth_resolve(a, r, ctx) != 0)
         return -1;
@@ -140,8 +119,8 @@ static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 static void make_dummy_hash(void)
 {
     char pw[24];
-    auth_generate_password(pw, sizeof pw);
-    auth_hash_password(pw, dummy, sizeof dummy);
+    password_generate(pw, sizeof pw);
+    password_hash(pw, dummy, sizeof dummy);
 }
 
 static const char *dummy_hash(void)
@@ -150,13 +129,13 @@ static const char *dummy_hash(void)
     return dummy;
 }
 
-auth_login_result auth_login(app *a, http_request *r, const char *username, const char *password, auth_ctx *ctx,
+auth_login_result auth_login(api *a, http_request *r, const char *username, const char *password, auth_ctx *ctx,
                              int *retry_after_s)
 {
     char err[256];
     memset(ctx, 0, sizeof *ctx);
     *retry_after_s = 0;
-    store *s = app_store(a, err, sizeof err);
+    store *s = api_store(a, err, sizeof err);
     if (!s)
         return AUTH_LOGIN_ERROR;
     const char *addr = http_client_address(r);
@@ -191,7 +170,7 @@ auth_login_result auth_login(app *a, http_request *r, const char *username, cons
         log_error("login lookup failed: %s", err);
         return AUTH_LOGIN_ERROR;
     }
-    int ok = auth_verify_password(found ? u.password_hash : dummy_hash(), password) && found && !u.disabled;
+    int ok = password_verify(found ? u.password_hash : dummy_hash(), password) && found && !u.disabled;
     if (!ok) {
         log_fields(LOG_WARN, "login failed", kv_limited);
         if (store_attempt(s, keys, 2, now_ms, AUTH_LOGIN_WINDOW_MS, 0, 1, &allowed, &retry_ms, err, sizeof err) != 0)
@@ -209,7 +188,7 @@ auth_login_result auth_login(app *a, http_request *r, const char *username, cons
     char csrf[AUTH_TOKEN_CHARS];
     auth_random_token(csrf, sizeof csrf);
     int64_t now = now_seconds();
-    int64_t max_age = config_long(app_config(a)->session_max, 604800);
+    int64_t max_age = config_long(a->cfg->session_max, 604800);
     if (store_session_create(s, ctx->token_hash, u.id, csrf, now, now + max_age, err, sizeof err) != 0) {
         log_error("creating a session failed: %s", err);
         return AUTH_LOGIN_ERROR;
@@ -226,10 +205,10 @@ auth_login_result auth_login(app *a, http_request *r, const char *username, cons
     return AUTH_LOGIN_OK;
 }
 
-void auth_logout(app *a, http_request *r, auth_ctx *ctx)
+void auth_logout(api *a, http_request *r, auth_ctx *ctx)
 {
     char err[256];
-    store *s = app_store(a, err, sizeof err);
+    store *s = api_store(a, err, sizeof err);
     if (s && ctx->token_hash[0])
         store_session_delete(s, ctx->token_hash, err, sizeof err);
     http_add_header(r, "set-cookie", AUTH_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");

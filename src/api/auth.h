@@ -1,7 +1,7 @@
 /*
  * auth.h — passwords, sessions, CSRF and the login rate limit.
  *
- * Passwords are argon2id hashes (libsodium). A session is a random 256-bit
+ * Passwords are argon2id hashes (core/password.h). A session is a random 256-bit
  * token in an HttpOnly, SameSite=Lax cookie; the database holds only its
  * BLAKE2b hash, so a copy of the database lets nobody in. Each session has
  * its own CSRF token that every state-changing request must echo (header
@@ -11,7 +11,7 @@
 #ifndef MG_AUTH_H
 #define MG_AUTH_H
 
-#include "api/app.h"
+#include "api/api.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -27,12 +27,6 @@ typedef struct auth_ctx {
     store_session session; /* valid when logged_in */
 } auth_ctx;
 
-/* Password hashing: 0 on success. */
-int auth_hash_password(const char *password, char *out, size_t outlen);
-int auth_verify_password(const char *hash, const char *password);
-/* A random password of len-1 characters (letters and digits). */
-void auth_generate_password(char *out, size_t len);
-
 /* The pieces of sessions and CSRF that need no request (unit-tested):
  * a random URL-safe token (outlen >= AUTH_TOKEN_CHARS), its keyed hash as
  * stored in the database, and a constant-time token comparison. */
@@ -43,12 +37,12 @@ int auth_csrf_matches(const char *expected, const char *sent);
 /* Reads the session cookie. Sets ctx->logged_in for a live session (touching
  * it), ends an expired one. Returns -1 (having answered 503) on a database
  * failure. */
-int auth_resolve(app *a, http_request *r, auth_ctx *ctx);
+int auth_resolve(api *a, http_request *r, auth_ctx *ctx);
 /* For protected routes: answers 401 (anonymous) or 403 (not admin, or a
  * missing/wrong CSRF token on a state-changing method) and returns -1;
  * returns 0 when the request may proceed. form_csrf: the csrf_token form
  * field for form posts, NULL for JSON requests. */
-int auth_require(app *a, http_request *r, auth_ctx *ctx, int need_admin, const char *form_csrf);
+int auth_require(api *a, http_request *r, auth_ctx *ctx, int need_admin, const char *form_csrf);
 
 typedef enum auth_login_result {
     AUTH_LOGIN_OK,
@@ -60,9 +54,9 @@ typedef enum auth_login_result {
 /* Checks the rate limit and the credentials; on success replaces any current
  * session with a new one, sets the cookie and fills ctx. *retry_after_s is
  * set when rate limited. Logs the outcome (never the password). */
-auth_login_result auth_login(app *a, http_request *r, const char *username, const char *password, auth_ctx *ctx,
+auth_login_result auth_login(api *a, http_request *r, const char *username, const char *password, auth_ctx *ctx,
                              int *retry_after_s);
 /* Ends the session (if any) and clears the cookie. */
-void auth_logout(app *a, http_request *r, auth_ctx *ctx);
+void auth_logout(api *a, http_request *r, auth_ctx *ctx);
 
 #endif

@@ -108,6 +108,13 @@ void api_send_json(http_request *r, int status, json_t *v)
     free(text);
 }
 
+json_t *api_user_json(const store_user *u)
+{
+    return json_pack("{s:I, s:s, s:s, s:b, s:b, s:s, s:s?}", "id", (json_int_t)u->id, "username", u->username, "email",
+                     u->email, "is_admin", u->is_admin, "disabled", u->disabled, "created_at", u->created_at,
+                     "last_login_at", u->last_login_at[0] ? u->last_login_at : NULL);
+}
+
 int api_redirect_former_id(http_request *r, const graph_snapshot *s, int is_genre, const char *id, const char *prefix,
                            const char *rest)
 {

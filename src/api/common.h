@@ -1,6 +1,6 @@
 /*
  * common.h — helpers the API handlers share: JSON bodies in, problem
- * documents with per-field errors out.
+ * documents with per-field errors and users out.
  */
 #ifndef MG_API_COMMON_H
 #define MG_API_COMMON_H
@@ -8,6 +8,7 @@
 #include "core/buf.h"
 #include "domain/rules.h"
 #include "http/http.h"
+#include "store/records.h"
 
 #include <jansson.h>
 
@@ -29,5 +30,7 @@ int api_redirect_former_id(http_request *r, const struct graph_snapshot *s, int 
                            const char *prefix, const char *rest);
 /* 1 if the request's Content-Type is that media type (parameters ignored). */
 int api_content_type_is(http_request *r, const char *media_type);
+/* A user as the API shows it: never the password hash. */
+json_t *api_user_json(const store_user *u);
 
 #endif

@@ -13,7 +13,7 @@
  * active_from) when the body leaves them out: an editor that predates them
  * must not erase them by saving a description.
  */
-#include "api/app.h"
+#include "api/api.h"
 #include "api/auth.h"
 #include "api/common.h"
 
@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "domain/codec.h"
 #include "domain/rules.h"
+#include "graph/snapshot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +90,7 @@ static int check_rules(edit_ctx *c, const dataset *next)
     }
     domain_errors_free(&all);
     c->status = 400;
-    return 1;
+    return MG_ERR_DECLINED;
 }
 
 /* Removes value from a string array, returning 1 if it was there. */
@@ -125,7 +126,7 @@ static int delete_genre(edit_ctx *c, const dataset *cur, dataset *next, store_au
     const char **bg, **bb;
     size_t nbg, nbb;
     if (domain_genre_delete_blockers(cur, c->id, &bg, &nbg, &bb, &nbb) != 0)
-        return 1;
+        return MG_ERR_DECLINED;
     if (nbg || nbb) {
         json_writer w;
         jw_init(&w, &c->blockers);
@@ -137,7 +138,7 @@ static int delete_genre(edit_ctx *c, const dataset *cur, dataset *next, store_au
         jw_object_end(&w);
         free(bg), free(bb);
         c->status = 409;
-        return 1;
+        return MG_ERR_DECLINED;
     }
     free(bg), free(bb);
     /* Secondary links to the genre go with it; the response lists them. */
@@ -251,35 +252,35 @@ static int apply_edit(const dataset *cur, dataset *next, store_audit *audit, voi
         domain_errors_add(&c->errs, "", "id", "the id '%s' is already used by another %s", c->id,
                           is_genre ? "genre" : "band");
         c->status = 409;
-        return 1;
+        return MG_ERR_DECLINED;
     }
     if (c->op != EDIT_CREATE && !existing) {
         c->status = 404;
-        return 1;
+        return MG_ERR_DECLINED;
     }
     if (c->op == EDIT_DELETE)
         return is_genre ? delete_genre(c, cur, next, audit) : delete_band(c, next, audit);
     if (is_genre) {
         genre *slot = c->op == EDIT_CREATE ? dataset_add_genre(next) : dataset_find_genre(next, c->id);
         if (!slot)
-            return 1;
+            return MG_ERR_DECLINED;
         if (c->op == EDIT_UPDATE) {
             keep_omitted(c, slot);
             genre_clear(slot);
         }
         if (genre_copy(slot, &c->g) != 0)
-            return 1;
+            return MG_ERR_DECLINED;
         fill_audit(audit, c, existing, slot);
     } else {
         band *slot = c->op == EDIT_CREATE ? dataset_add_band(next) : dataset_find_band(next, c->id);
         if (!slot)
-            return 1;
+            return MG_ERR_DECLINED;
         if (c->op == EDIT_UPDATE) {
             keep_omitted(c, slot);
             band_clear(slot);
         }
         if (band_copy(slot, &c->b) != 0)
-            return 1;
+            return MG_ERR_DECLINED;
         fill_audit(audit, c, existing, slot);
     }
     return check_rules(c, next);
@@ -307,14 +308,14 @@ static void send_entity(http_request *r, int status, edit_kind kind, const char 
     http_respond_body(r, status, API_JSON, HTTP_CACHE_NONE, &body, s, release_snapshot);
 }
 
-static void run_edit(app *a, http_request *r, edit_ctx *c, const auth_ctx *auth)
+static void run_edit(api *a, http_request *r, edit_ctx *c, const auth_ctx *auth)
 {
     char err[512];
-    store *s = app_store(a, err, sizeof err);
+    store *s = api_store(a, err, sizeof err);
     c->actor = auth->session.user.username;
     int rc = s ? store_edit(s, apply_edit, c, err, sizeof err) : -1;
     if (rc == 0) {
-        if (app_refresh(a, s, err, sizeof err) != 0)
+        if (api_refresh(a, s, err, sizeof err) != 0)
             log_error("refreshing the snapshot after a write failed: %s", err);
         if (c->op == EDIT_DELETE) {
             buf out = BUF_INIT;
@@ -335,11 +336,11 @@ static void run_edit(app *a, http_request *r, edit_ctx *c, const auth_ctx *auth)
         }
         return;
     }
-    if (rc == STORE_DECLINED && c->status == 404) {
+    if (rc == MG_ERR_DECLINED && c->status == 404) {
         http_problem(r, 404, "Not Found",
                      c->kind == EDIT_GENRE ? "There is no genre with this id." : "There is no band with this id.",
                      NULL);
-    } else if (rc == STORE_DECLINED && c->status == 409 && c->blockers.len) {
+    } else if (rc == MG_ERR_DECLINED && c->status == 409 && c->blockers.len) {
         buf detail = BUF_INIT;
         buf_printf(&detail,
                    "The genre '%s' cannot be deleted: it is the primary parent of other genres or the "
@@ -347,12 +348,12 @@ static void run_edit(app *a, http_request *r, edit_ctx *c, const auth_ctx *auth)
                    c->id);
         http_problem_with(r, 409, "Conflict", buf_cstr(&detail), "blockers", buf_cstr(&c->blockers));
         buf_free(&detail);
-    } else if (rc == STORE_DECLINED && c->errs.count) {
+    } else if (rc == MG_ERR_DECLINED && c->errs.count) {
         api_problem_fields(r, c->status ? c->status : 400, c->status == 409 ? "Conflict" : "Bad Request", &c->errs);
-    } else if (rc == STORE_CONFLICT) {
+    } else if (rc == MG_ERR_CONFLICT) {
         http_problem(r, 409, "Conflict", err, NULL);
     } else {
-        log_error("a write failed: %s", rc == STORE_DECLINED ? "out of memory" : err);
+        log_error("a write failed: %s", rc == MG_ERR_DECLINED ? "out of memory" : err);
         http_problem(r, 503, "Service Unavailable", "The change could not be saved; nothing was changed.", NULL);
     }
 }
@@ -413,7 +414,7 @@ static int read_entity(http_request *r, edit_ctx *c, const char *path_id)
     return 0;
 }
 
-static int handle(http_request *r, app *a, edit_kind kind, edit_op op)
+static int handle(http_request *r, api *a, edit_kind kind, edit_op op)
 {
     auth_ctx auth;
     if (auth_require(a, r, &auth, 1, NULL) != 0)
@@ -437,7 +438,7 @@ static int post_band(http_request *r, void *a) { return handle(r, a, EDIT_BAND, 
 static int put_band(http_request *r, void *a) { return handle(r, a, EDIT_BAND, EDIT_UPDATE); }
 static int delete_band_route(http_request *r, void *a) { return handle(r, a, EDIT_BAND, EDIT_DELETE); }
 
-void api_register_edit(http_router *rt, app *a)
+void api_register_edit(http_router *rt, api *a)
 {
     http_route(rt, "POST", "/api/v1/genres", post_genre, a);
     http_route(rt, "PUT", "/api/v1/genres/{id}", put_genre, a);

@@ -9,8 +9,9 @@
  * "/" is rendered once per snapshot; genre pages carry the genre's own title
  * and description for link previews. No data ever goes into a script.
  */
-#include "api/app.h"
+#include "api/api.h"
 #include "api/common.h"
+#include "api/pages.h"
 
 #include "core/buf.h"
 #include "core/embedded.h"
@@ -263,7 +264,7 @@ static int get_asset(http_request *r, void *ctx)
     return 0;
 }
 
-void api_register_pages(http_router *rt, app *a)
+void api_register_pages(http_router *rt, api *a)
 {
     http_route(rt, "GET", "/", get_index, a);
     http_route(rt, "GET", "/genres/{id}", get_genre_page, a);

@@ -5,7 +5,7 @@
  * hands the pre-serialized bytes to the response (the reference is dropped
  * when the response has been written) and never touches the database.
  */
-#include "api/app.h"
+#include "api/api.h"
 #include "api/common.h"
 
 #include "core/buf.h"
@@ -231,7 +231,7 @@ static int get_healthz(http_request *r, void *ctx)
     return 0;
 }
 
-void api_register_read(http_router *rt, app *a)
+void api_register_read(http_router *rt, api *a)
 {
     http_route(rt, "GET", "/api/v1/graph", get_graph, a);
     http_route(rt, "GET", "/api/v1/genres", get_genres, a);

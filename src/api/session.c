@@ -2,7 +2,8 @@
  * session.c — logging in and out: the JSON API (/api/v1/session, /me) and
  * the HTML form (/login, /logout) for browsers without the admin app.
  */
-#include "api/app.h"
+#include "api/api.h"
+#include "api/pages.h"
 #include "api/auth.h"
 #include "api/common.h"
 
@@ -10,15 +11,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-json_t *api_user_json(const store_user *u);
-
-json_t *api_user_json(const store_user *u)
-{
-    return json_pack("{s:I, s:s, s:s, s:b, s:b, s:s, s:s?}", "id", (json_int_t)u->id, "username", u->username, "email",
-                     u->email, "is_admin", u->is_admin, "disabled", u->disabled, "created_at", u->created_at,
-                     "last_login_at", u->last_login_at[0] ? u->last_login_at : NULL);
-}
 
 static void send_me(http_request *r, int status, const auth_ctx *ctx)
 {
@@ -167,7 +159,7 @@ static int post_logout(http_request *r, void *a)
     return 0;
 }
 
-void api_register_session(http_router *rt, app *a)
+void api_register_session(http_router *rt, api *a)
 {
     http_route(rt, "POST", "/api/v1/session", post_session, a);
     http_route(rt, "DELETE", "/api/v1/session", delete_session, a);

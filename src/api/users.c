@@ -2,12 +2,14 @@
  * users.c — accounts and the audit log for admins (JSON API), and the admin
  * application's pages, which need a logged-in admin.
  */
-#include "api/app.h"
+#include "api/api.h"
+#include "api/pages.h"
 #include "api/auth.h"
 #include "api/common.h"
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/password.h"
 #include "domain/user.h"
 
 #include <errno.h>
@@ -15,12 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *api_user_json(const store_user *u);
-
-static store *store_or_503(app *a, http_request *r)
+static store *store_or_503(api *a, http_request *r)
 {
     char err[256];
-    store *s = app_store(a, err, sizeof err);
+    store *s = api_store(a, err, sizeof err);
     if (!s)
         http_problem(r, 503, "Service Unavailable", "The database is not reachable.", NULL);
     return s;
@@ -101,7 +101,7 @@ static int post_user(http_request *r, void *a)
         api_problem_fields(r, 400, "Bad Request", &errs);
     } else if (s) {
         if (!password) {
-            auth_generate_password(generated, sizeof generated);
+            password_generate(generated, sizeof generated);
             password = generated;
         }
         store_user u;
@@ -110,10 +110,10 @@ static int post_user(http_request *r, void *a)
         snprintf(u.email, sizeof u.email, "%s", email);
         u.is_admin = admin && json_is_true(admin);
         char err[256];
-        int rc = auth_hash_password(password, u.password_hash, sizeof u.password_hash) != 0
+        int rc = password_hash(password, u.password_hash, sizeof u.password_hash) != 0
                      ? -1
                      : store_user_create(s, &u, err, sizeof err);
-        if (rc == STORE_CONFLICT) {
+        if (rc == MG_ERR_CONFLICT) {
             domain_errors_add(&errs, "user", "username", "the username or email is already taken");
             api_problem_fields(r, 409, "Conflict", &errs);
         } else if (rc != 0) {
@@ -186,12 +186,12 @@ static int patch_user(http_request *r, void *a)
         u.disabled = json_is_true(disabled);
     if (email)
         snprintf(u.email, sizeof u.email, "%s", json_string_value(email));
-    if (password && auth_hash_password(json_string_value(password), u.password_hash, sizeof u.password_hash) != 0) {
+    if (password && password_hash(json_string_value(password), u.password_hash, sizeof u.password_hash) != 0) {
         http_problem(r, 503, "Service Unavailable", "The password could not be hashed.", NULL);
         goto done;
     }
     int rc = store_user_update(s, &u, err, sizeof err);
-    if (rc == STORE_CONFLICT) {
+    if (rc == MG_ERR_CONFLICT) {
         http_problem(r, 409, "Conflict", err, NULL);
         goto done;
     }
@@ -283,7 +283,7 @@ static int get_admin_page(http_request *r, void *a)
     return 0;
 }
 
-void api_register_users(http_router *rt, app *a)
+void api_register_users(http_router *rt, api *a)
 {
     http_route(rt, "GET", "/api/v1/users", get_users, a);
     http_route(rt, "POST", "/api/v1/users", post_user, a);

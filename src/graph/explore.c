@@ -9,6 +9,7 @@
  * is (an inverse document frequency over bands), so two bands sharing a
  * small leaf genre rank above two bands that only share a broad one.
  */
+#include "graph/explore.h"
 #include "graph/internal.h"
 
 #include "core/json.h"

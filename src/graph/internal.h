@@ -1,11 +1,18 @@
 /*
  * internal.h — the snapshot's layout, shared by the files of src/graph/.
+ *
+ * snapshot.c builds a snapshot in steps, each owned by one file that fills
+ * its part of the struct and frees it: the indexes (index.c) first, then
+ * the documents (snapshot.c), the search keys (search.c) and the
+ * exploration tables (explore.c), which look entries up through the
+ * indexes. Only snapshot.c calls the steps; nothing calls back into it.
  */
 #ifndef MG_GRAPH_INTERNAL_H
 #define MG_GRAPH_INTERNAL_H
 
 #include "core/strmap.h"
-#include "graph/snapshot.h"
+#include "graph/blob.h"
+#include "graph/index.h"
 
 #include <stdatomic.h>
 
@@ -56,6 +63,8 @@ struct graph_snapshot {
     double *band_weight;  /* per band: the sum of its genres' weights */
 };
 
+int graph_build_indexes(graph_snapshot *s);
+void graph_free_indexes(graph_snapshot *s);
 int graph_build_search(graph_snapshot *s);
 void graph_free_search(graph_snapshot *s);
 int graph_build_explore(graph_snapshot *s);

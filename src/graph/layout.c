@@ -44,6 +44,12 @@
  * the run (so no leaf holds thousands of copies of one point) and after it;
  * coincident leaf-mates push apart along a hashed direction; distances are
  * softened by a tiny epsilon; no non-finite value leaves this file.
+ *
+ * One file of about 1,500 lines, on purpose: the tree, the forces, the step
+ * and the coarsening share one set of invariants (the pool's cell layout,
+ * the body order the threads split, the energy that fit_scale minimises)
+ * and one benchmark (make bench: layout), and none of them is used on its
+ * own elsewhere. Split, each part would export its internals to the others.
  */
 #include "graph/layout.h"
 

@@ -4,11 +4,10 @@
 #include "graph/positions.h"
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/strmap.h"
-#include "graph/internal.h"
 #include "graph/layout.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,23 +185,17 @@ done:
 
 int graph_layout_save(const graph_layout *l, const char *path, char *err, size_t errlen)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    fprintf(f, "musicgraph-layout %d\n", LAYOUT_VERSION);
+    buf out = BUF_INIT;
+    buf_printf(&out, "musicgraph-layout %d\n", LAYOUT_VERSION);
     for (size_t i = 0; i < l->count; i++)
-        fprintf(f, "%c\t%s\t%.2f\t%.2f\n", l->items[i].key[0], l->items[i].key + 2, l->items[i].x, l->items[i].y);
-    int failed = ferror(f);
-    if (fclose(f) != 0 || failed || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+        buf_printf(&out, "%c\t%s\t%.2f\t%.2f\n", l->items[i].key[0], l->items[i].key + 2, l->items[i].x, l->items[i].y);
+    int rc = -1;
+    if (buf_failed(&out))
+        snprintf(err, errlen, "out of memory writing %s", path);
+    else
+        rc = fs_write_atomic(path, out.data, out.len, 0640, err, errlen);
+    buf_free(&out);
+    return rc;
 }
 
 graph_layout *graph_layout_load(const char *path)

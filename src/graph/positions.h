@@ -11,7 +11,7 @@
 #ifndef MG_POSITIONS_H
 #define MG_POSITIONS_H
 
-#include "graph/snapshot.h"
+#include "graph/index.h"
 
 #include <stddef.h>
 
@@ -27,7 +27,7 @@ int graph_layout_get(const graph_layout *l, char kind, const char *id, double *x
 graph_layout *graph_layout_copy(const graph_layout *l);
 void graph_layout_free(graph_layout *l);
 /* Saves to / loads from a text file ("g<TAB>id<TAB>x<TAB>y" lines);
- * saving writes a temporary file and renames it. */
+ * a crash while saving leaves the previous file (core/fs.h). */
 int graph_layout_save(const graph_layout *l, const char *path, char *err, size_t errlen);
 graph_layout *graph_layout_load(const char *path);
 

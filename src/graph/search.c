@@ -1,5 +1,5 @@
 /*
- * search.c — name search over genres and bands (see snapshot.h).
+ * search.c — name search over genres and bands (see search.h).
  *
  * Every name and every alias is folded once when the snapshot is built
  * (text_fold) and stored in one block of NUL-terminated keys, plus an index
@@ -22,6 +22,7 @@
  * answered from that list.
  */
 #include "graph/internal.h"
+#include "graph/search.h"
 
 #include "core/json.h"
 #include "core/text.h"

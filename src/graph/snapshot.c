@@ -1,184 +1,20 @@
 /*
  * snapshot.c — building, publishing and reading snapshots (see snapshot.h).
  */
+#include "graph/snapshot.h"
+
 #include "graph/internal.h"
 
 #include "core/json.h"
-#include "core/text.h"
 #include "graph/positions.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
-
-#define GZIP_MIN_BYTES 2048
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static graph_snapshot *current;
-
-static int gzip_bytes(const char *data, size_t len, char **out, size_t *outlen)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    /* windowBits 15 + 16: a gzip wrapper, which is what Content-Encoding: gzip means. */
-    /* Level 4: within 4% of level 6 on the map documents at half the time,
-     * which matters because every change rebuilds them. */
-    if (deflateInit2(&z, 4, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
-    size_t cap = deflateBound(&z, len) + 32;
-    char *gz = malloc(cap);
-    if (!gz) {
-        deflateEnd(&z);
-        return -1;
-    }
-    z.next_in = (unsigned char *)data;
-    z.avail_in = (uInt)len;
-    z.next_out = (unsigned char *)gz;
-    z.avail_out = (uInt)cap;
-    int rc = deflate(&z, Z_FINISH);
-    deflateEnd(&z);
-    if (rc != Z_STREAM_END) {
-        free(gz);
-        return -1;
-    }
-    *out = gz;
-    *outlen = z.total_out;
-    return 0;
-}
-
-int graph_blob_init(graph_blob *b, char *data, size_t len)
-{
-    memset(b, 0, sizeof *b);
-    b->data = data;
-    b->len = len;
-    snprintf(b->etag, sizeof b->etag, "\"%016llx\"", (unsigned long long)strmap_hash(data, len));
-    if (len >= GZIP_MIN_BYTES && gzip_bytes(data, len, &b->gz, &b->gzlen) != 0)
-        return -1;
-    return 0;
-}
-
-void graph_blob_free(graph_blob *b)
-{
-    free(b->data);
-    free(b->gz);
-    memset(b, 0, sizeof *b);
-}
-
-/* Takes a finished buffer into a blob; fails if the buffer ran out of memory. */
-static int blob_from_buf(graph_blob *b, buf *out)
-{
-    if (buf_failed(out)) {
-        buf_free(out);
-        return -1;
-    }
-    size_t len;
-    char *data = buf_steal(out, &len);
-    return graph_blob_init(b, data, len);
-}
-
-/* Like blob_from_buf, but the gzip form is made on first use. */
-static int lazy_blob_from_buf(graph_blob *b, buf *out)
-{
-    if (buf_failed(out)) {
-        buf_free(out);
-        return -1;
-    }
-    memset(b, 0, sizeof *b);
-    b->data = buf_steal(out, &b->len);
-    b->lazy = 1;
-    snprintf(b->etag, sizeof b->etag, "\"%016llx\"", (unsigned long long)strmap_hash(b->data, b->len));
-    return 0;
-}
-
-static pthread_mutex_t lazy_gzip_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void graph_blob_gzip(const graph_blob *cb)
-{
-    graph_blob *b = (graph_blob *)cb; /* the snapshot is immutable except for this cache */
-    if (!b->lazy || __atomic_load_n(&b->gz, __ATOMIC_ACQUIRE))
-        return;
-    pthread_mutex_lock(&lazy_gzip_lock);
-    if (!b->gz) {
-        char *gz;
-        size_t gzlen;
-        if (gzip_bytes(b->data, b->len, &gz, &gzlen) == 0) {
-            b->gzlen = gzlen;
-            __atomic_store_n(&b->gz, gz, __ATOMIC_RELEASE);
-        }
-    }
-    pthread_mutex_unlock(&lazy_gzip_lock);
-}
-
-/* Orders indexes by their folded names (computed once, not per comparison). */
-static int by_sort_key(const void *a, const void *b, void *ctx)
-{
-    char **sort_keys = ctx;
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int c = strcmp(sort_keys[x], sort_keys[y]);
-    return c ? c : (x > y) - (x < y);
-}
-
-/* Returns indexes 0..n-1 ordered by folded name(i); rank[i] its position. */
-static size_t *order_by_name(size_t n, const char *(*name)(const dataset *, size_t), const dataset *d, size_t *rank)
-{
-    size_t *order = malloc((n ? n : 1) * sizeof *order);
-    char **keys = calloc(n ? n : 1, sizeof *keys);
-    if (!order || !keys) {
-        free(order);
-        free(keys);
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        buf k = BUF_INIT;
-        text_fold(name(d, i), &k);
-        keys[i] = buf_steal(&k, NULL);
-        order[i] = i;
-    }
-    qsort_r(order, n, sizeof *order, by_sort_key, keys);
-    for (size_t i = 0; i < n; i++) {
-        rank[order[i]] = i;
-        free(keys[i]);
-    }
-    free(keys);
-    return order;
-}
-
-static const char *genre_name_at(const dataset *d, size_t i) { return d->genres[i].name; }
-static const char *band_name_at(const dataset *d, size_t i) { return d->bands[i].name; }
-
-/* Builds a CSR adjacency list from (from, to) pairs, each row sorted by rank of 'to'. */
-static int by_rank(const void *a, const void *b, void *ctx)
-{
-    const size_t *rank = ctx;
-    size_t x = rank[*(const size_t *)a], y = rank[*(const size_t *)b];
-    return (x > y) - (x < y);
-}
-
-static int build_csr(size_t nrows, const size_t *from, const size_t *to, size_t npairs, size_t *rank, size_t **off_out,
-                     size_t **idx_out)
-{
-    size_t *off = calloc(nrows + 1, sizeof *off);
-    size_t *idx = malloc((npairs ? npairs : 1) * sizeof *idx);
-    size_t *fill = calloc(nrows + 1, sizeof *fill);
-    if (!off || !idx || !fill) {
-        free(off), free(idx), free(fill);
-        return -1;
-    }
-    for (size_t i = 0; i < npairs; i++)
-        off[from[i] + 1]++;
-    for (size_t i = 0; i < nrows; i++)
-        off[i + 1] += off[i];
-    for (size_t i = 0; i < npairs; i++)
-        idx[off[from[i]] + fill[from[i]]++] = to[i];
-    for (size_t i = 0; i < nrows; i++)
-        qsort_r(idx + off[i], off[i + 1] - off[i], sizeof *idx, by_rank, rank);
-    free(fill);
-    *off_out = off;
-    *idx_out = idx;
-    return 0;
-}
 
 static void write_ids(json_writer *w, char *const *ids, size_t n)
 {
@@ -316,7 +152,7 @@ static int build_list_docs(graph_snapshot *s)
     }
     jw_array_end(&w);
     jw_object_end(&w);
-    return blob_from_buf(&s->graph_doc, &out);
+    return graph_blob_from_buf(&s->graph_doc, &out);
 }
 
 /* The two lists (GET /api/v1/genres, /api/v1/bands) are built on their first
@@ -371,7 +207,7 @@ static const graph_blob *lazy_list(const graph_snapshot *cs, graph_blob *blob, v
         buf out = BUF_INIT;
         graph_blob made;
         build((graph_snapshot *)cs, &out);
-        if (lazy_blob_from_buf(&made, &out) == 0) {
+        if (graph_blob_from_buf_lazy(&made, &out) == 0) {
             char *data = made.data;
             made.data = NULL;
             *blob = made;
@@ -407,7 +243,7 @@ static int build_entity_docs(graph_snapshot *s)
             write_ref(&w, d->bands[s->band_idx[k]].id, d->bands[s->band_idx[k]].name);
         jw_array_end(&w);
         jw_object_end(&w);
-        if (blob_from_buf(&s->genre_docs[i], &out) != 0)
+        if (graph_blob_from_buf(&s->genre_docs[i], &out) != 0)
             return -1;
     }
     for (size_t i = 0; i < d->nbands; i++) {
@@ -415,83 +251,10 @@ static int build_entity_docs(graph_snapshot *s)
         jw_object_begin(&w);
         write_band_fields(&w, &d->bands[i], 1);
         jw_object_end(&w);
-        if (blob_from_buf(&s->band_docs[i], &out) != 0)
+        if (graph_blob_from_buf(&s->band_docs[i], &out) != 0)
             return -1;
     }
     return 0;
-}
-
-static int build_indexes(graph_snapshot *s)
-{
-    const dataset *d = &s->data;
-    size_t ng = d->ngenres, nb = d->nbands;
-    if (strmap_init(&s->genre_index, ng) != 0 || strmap_init(&s->band_index, nb) != 0)
-        return -1;
-    for (size_t i = 0; i < ng; i++)
-        if (strmap_put(&s->genre_index, d->genres[i].id, i) != 0)
-            return -1;
-    for (size_t i = 0; i < nb; i++)
-        if (strmap_put(&s->band_index, d->bands[i].id, i) != 0)
-            return -1;
-    if (strmap_init(&s->genre_former_index, 16) != 0 || strmap_init(&s->band_former_index, 16) != 0)
-        return -1;
-    for (size_t i = 0; i < ng; i++)
-        for (size_t j = 0; j < d->genres[i].nformer_ids; j++)
-            if (strmap_put(&s->genre_former_index, d->genres[i].former_ids[j], i) != 0)
-                return -1;
-    for (size_t i = 0; i < nb; i++)
-        for (size_t j = 0; j < d->bands[i].nformer_ids; j++)
-            if (strmap_put(&s->band_former_index, d->bands[i].former_ids[j], i) != 0)
-                return -1;
-
-    s->family = malloc((ng ? ng : 1) * sizeof *s->family);
-    size_t *genre_rank = malloc((ng ? ng : 1) * sizeof *genre_rank);
-    size_t *band_rank = malloc((nb ? nb : 1) * sizeof *band_rank);
-    if (!s->family || !genre_rank || !band_rank)
-        goto fail;
-    for (size_t i = 0; i < ng; i++) {
-        /* Follow primary parents to the root; the bound guards against a
-         * cycle that slipped past the rules (the build must terminate). */
-        size_t at = i, steps = 0, next;
-        while (d->genres[at].parent && steps++ < ng && strmap_get(&s->genre_index, d->genres[at].parent, &next))
-            at = next;
-        s->family[i] = at;
-    }
-    s->genres_by_name = order_by_name(ng, genre_name_at, d, genre_rank);
-    s->bands_by_name = order_by_name(nb, band_name_at, d, band_rank);
-    if (!s->genres_by_name || !s->bands_by_name)
-        goto fail;
-
-    size_t npairs = 0, nbpairs = 0;
-    for (size_t i = 0; i < ng; i++)
-        npairs += d->genres[i].nparents;
-    for (size_t i = 0; i < nb; i++)
-        nbpairs += d->bands[i].ngenres;
-    size_t *from = malloc((npairs + nbpairs + 1) * sizeof *from);
-    size_t *to = malloc((npairs + nbpairs + 1) * sizeof *to);
-    if (!from || !to) {
-        free(from), free(to);
-        goto fail;
-    }
-    size_t k = 0, p;
-    for (size_t i = 0; i < ng; i++)
-        for (size_t j = 0; j < d->genres[i].nparents; j++)
-            if (strmap_get(&s->genre_index, d->genres[i].parents[j], &p))
-                from[k] = p, to[k] = i, k++;
-    int rc = build_csr(ng, from, to, k, genre_rank, &s->child_off, &s->child_idx);
-    k = 0;
-    for (size_t i = 0; i < nb; i++)
-        for (size_t j = 0; j < d->bands[i].ngenres; j++)
-            if (strmap_get(&s->genre_index, d->bands[i].genres[j], &p))
-                from[k] = p, to[k] = i, k++;
-    if (rc == 0)
-        rc = build_csr(ng, from, to, k, band_rank, &s->band_off, &s->band_idx);
-    free(from), free(to);
-    free(genre_rank), free(band_rank);
-    return rc;
-fail:
-    free(genre_rank), free(band_rank);
-    return -1;
 }
 
 typedef struct entity_job {
@@ -540,7 +303,8 @@ graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_l
     s->version = version;
     s->data = *d;
     memset(d, 0, sizeof *d);
-    if (build_indexes(s) != 0 || build_docs(s) != 0 || graph_build_search(s) != 0 || graph_build_explore(s) != 0) {
+    if (graph_build_indexes(s) != 0 || build_docs(s) != 0 || graph_build_search(s) != 0 ||
+        graph_build_explore(s) != 0) {
         snprintf(err, errlen, "out of memory building the snapshot");
         graph_release(s);
         return NULL;
@@ -568,15 +332,7 @@ void graph_release(graph_snapshot *s)
     graph_free_search(s);
     graph_free_explore(s);
     graph_layout_free(s->layout);
-    strmap_free(&s->genre_index);
-    strmap_free(&s->band_index);
-    strmap_free(&s->genre_former_index);
-    strmap_free(&s->band_former_index);
-    free(s->family);
-    free(s->child_off), free(s->child_idx);
-    free(s->band_off), free(s->band_idx);
-    free(s->genres_by_name), free(s->bands_by_name);
-    dataset_free(&s->data);
+    graph_free_indexes(s);
     free(s);
 }
 
@@ -597,31 +353,6 @@ void graph_publish(graph_snapshot *s)
     current = s;
     pthread_mutex_unlock(&current_lock);
     graph_release(old);
-}
-
-int64_t graph_version(const graph_snapshot *s) { return s->version; }
-const dataset *graph_dataset(const graph_snapshot *s) { return &s->data; }
-const char *graph_family(const graph_snapshot *s, size_t i) { return s->data.genres[s->family[i]].id; }
-const size_t *graph_genres_by_name(const graph_snapshot *s) { return s->genres_by_name; }
-
-int graph_find_genre(const graph_snapshot *s, const char *id, size_t *index)
-{
-    return strmap_get(&s->genre_index, id, index);
-}
-
-int graph_find_band(const graph_snapshot *s, const char *id, size_t *index)
-{
-    return strmap_get(&s->band_index, id, index);
-}
-
-int graph_find_former_genre(const graph_snapshot *s, const char *id, size_t *index)
-{
-    return strmap_get(&s->genre_former_index, id, index);
-}
-
-int graph_find_former_band(const graph_snapshot *s, const char *id, size_t *index)
-{
-    return strmap_get(&s->band_former_index, id, index);
 }
 
 const graph_blob *graph_doc_graph(const graph_snapshot *s) { return &s->graph_doc; }

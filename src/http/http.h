@@ -83,8 +83,6 @@ int http_tls_load(const char *cert_file, const char *key_file, char *err, size_t
 /* Sets the reverse proxies whose forwarding headers are believed
  * ("10.0.0.1, 192.168.0.0/16, ::1"). */
 int http_set_trusted_proxies(const char *list, char *err, size_t errlen);
-/* Parses "host:port"; fills a sockaddr_storage. */
-int http_parse_listen(const char *listen, void *sockaddr_storage, unsigned *socklen, char *err, size_t errlen);
 
 /* ---- request ---- */
 const char *http_method(http_request *r);

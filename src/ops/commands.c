@@ -1,26 +1,22 @@
 /*
  * commands.c — backup, restore, verify, prune, backups, export, import
- * (see commands.h). Argument parsing, local-or-S3 dispatch and reporting;
- * the work itself is in backup.c, prune.c and s3.c.
+ * (see commands.h): argument parsing and reporting. The work is in
+ * backup.c, backup_verify.c and prune.c; where backups are kept, a
+ * directory or an S3 prefix, is backup_target.h's business.
  *
  * Offsite copies: `backup --to s3://B/P` (or MUSICGRAPH_BACKUP_OFFSITE)
- * writes the local backup as usual and uploads the same file as P/NAME,
- * with a small P/NAME.info.json beside it (the manifest and, once verified,
- * the verification result) so that `backups` can show counts without
- * downloading every backup.
+ * writes the local backup as usual and puts the same file there.
  */
 #include "ops/commands.h"
 
-#include "core/buf.h"
-#include "core/json.h"
-#include "ops/backup.h"
-#include "ops/prune.h"
-#include "ops/s3.h"
-#include "store/store.h"
+#include "core/errors.h"
 #include "core/strmap.h"
+#include "ops/backup.h"
+#include "ops/backup_location.h"
+#include "ops/prune.h"
+#include "store/store.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,98 +172,6 @@ static void summary(const store_counts *c, char *out, size_t len)
              (long long)c->bands, (long long)c->users, (long long)c->audit_log);
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
-/* s3://BUCKET/PREFIX -> bucket and "PREFIX/" ("" for the bucket's root). */
-static int s3_dir(const char *url, char *bucket, size_t blen, char *prefix, size_t plen, char *err, size_t errlen)
-{
-    char rest[1024];
-    if (s3_parse_url(url, bucket, blen, rest, sizeof rest, err, errlen) != 0)
-        return -1;
-    size_t n = strlen(rest);
-    snprintf(prefix, plen, "%s%s", rest, n && rest[n - 1] != '/' ? "/" : "");
-    return 0;
-}
-
-/* Uploads a local backup to url (s3://BUCKET/PREFIX) with its info sidecar. */
-static int upload(const config *cfg, const char *url, const char *path, const backup_manifest *m, char *where,
-                  size_t wlen, char *err, size_t errlen)
-{
-    char bucket[256], prefix[1100], key[1400];
-    if (s3_dir(url, bucket, sizeof bucket, prefix, sizeof prefix, err, errlen) != 0)
-        return -1;
-    if (strlen(prefix) + strlen(base_name(path)) >= sizeof key) {
-        snprintf(err, errlen, "the S3 key for %s would be too long", path);
-        return -1;
-    }
-    s3_client *c;
-    if (s3_open(cfg, &c, err, errlen) != 0)
-        return -1;
-    snprintf(key, sizeof key, "%s%.300s", prefix, base_name(path));
-    int rc = s3_put_file(c, bucket, key, path, err, errlen);
-    if (rc == 0) {
-        buf info = BUF_INIT;
-        buf_puts(&info, "{\"manifest\":");
-        backup_manifest_json(m, &info);
-        buf_puts(&info, ",\"verification\":null}\n");
-        char side[sizeof key + 16];
-        snprintf(side, sizeof side, "%s.info.json", key);
-        rc = s3_put_bytes(c, bucket, side, info.data, info.len, "application/json", err, errlen);
-        buf_free(&info);
-    }
-    s3_close(c);
-    if (rc == 0)
-        snprintf(where, wlen, "s3://%s/%s", bucket, key);
-    return rc;
-}
-
-/* Downloads s3://BUCKET/KEY into a new temporary directory; path gets the
- * file, dir the directory to remove afterwards. */
-static int download(const config *cfg, const char *url, char *dir, size_t dlen, char *path, size_t plen, char *err,
-                    size_t errlen)
-{
-    char bucket[256], key[1024];
-    if (s3_parse_url(url, bucket, sizeof bucket, key, sizeof key, err, errlen) != 0)
-        return -1;
-    if (!key[0] || key[strlen(key) - 1] == '/') {
-        snprintf(err, errlen, "'%s' names no object (expected s3://BUCKET/PATH/NAME.json.gz)", url);
-        return -1;
-    }
-    s3_client *c;
-    if (s3_open(cfg, &c, err, errlen) != 0)
-        return -1;
-    const char *tmpdir = getenv("TMPDIR");
-    snprintf(dir, dlen, "%s/musicgraph-download-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) {
-        snprintf(err, errlen, "cannot create a temporary directory: %s", strerror(errno));
-        s3_close(c);
-        return -1;
-    }
-    snprintf(path, plen, "%s/%s", dir, base_name(key));
-    int missing = 0;
-    int rc = s3_get_file(c, bucket, key, path, &missing, err, errlen);
-    s3_close(c);
-    if (rc == 0 && missing) {
-        snprintf(err, errlen, "%s does not exist", url);
-        rc = -1;
-    }
-    if (rc != 0) {
-        unlink(path);
-        rmdir(dir);
-    }
-    return rc;
-}
-
-static void remove_download(const char *dir, const char *path)
-{
-    unlink(path);
-    rmdir(dir);
-}
-
 /* ---- backup ---- */
 
 int cmd_backup(config *cfg, int argc, char **argv)
@@ -284,21 +188,18 @@ int cmd_backup(config *cfg, int argc, char **argv)
     }
     if (tag && !backup_tag_valid(tag))
         return usage_error("backup", "a tag holds at most 64 letters, digits, '.', '_' or '-', not", tag);
+    /* --to DIR writes there; --to s3://… (like MUSICGRAPH_BACKUP_OFFSITE)
+     * writes into the backup directory as usual and puts a copy there. */
     char dir[4096], err[ERRLEN];
     const char *offsite = cfg->backup_offsite && *cfg->backup_offsite ? cfg->backup_offsite : NULL;
-    if (to && s3_is_url(to)) {
-        offsite = to;
-        backup_default_dir(cfg, dir, sizeof dir);
-    } else if (to) {
+    if (to && !backup_location_is_remote(to))
         snprintf(dir, sizeof dir, "%s", to);
-    } else {
+    else
         backup_default_dir(cfg, dir, sizeof dir);
-    }
-    if (offsite) {
-        char bucket[256], rest[1024];
-        if (s3_parse_url(offsite, bucket, sizeof bucket, rest, sizeof rest, err, sizeof err) != 0)
-            return fail("backup", err);
-    }
+    if (to && backup_location_is_remote(to))
+        offsite = to;
+    if (offsite && backup_location_check(offsite, err, sizeof err) != 0)
+        return fail("backup", err);
     store *s;
     if (open_existing(cfg, &s, err, sizeof err) != 0)
         return fail("backup", err);
@@ -316,7 +217,13 @@ int cmd_backup(config *cfg, int argc, char **argv)
     fflush(stdout);
     if (offsite) {
         char where[1800];
-        if (upload(cfg, offsite, path, &m, where, sizeof where, err, sizeof err) != 0) {
+        backup_target *t;
+        rc = backup_location_open(cfg, offsite, &t, err, sizeof err);
+        if (rc == 0) {
+            rc = backup_target_put(t, path, &m, where, sizeof where, err, sizeof err);
+            backup_target_close(t);
+        }
+        if (rc != 0) {
             fprintf(stderr, "musicgraph backup: the local backup is complete, but the offsite copy failed: %s\n", err);
             return 1;
         }
@@ -341,17 +248,17 @@ int cmd_restore(config *cfg, int argc, char **argv)
     }
     if (!file)
         return usage_error("restore", "which backup? give a file or an s3:// URL", NULL);
-    char err[ERRLEN], tmpdir[4096] = "", local[4200];
-    if (s3_is_url(file)) {
-        if (download(cfg, file, tmpdir, sizeof tmpdir, local, sizeof local, err, sizeof err) != 0)
-            return fail("restore", err);
-    } else {
-        snprintf(local, sizeof local, "%s", file);
-    }
+    char err[ERRLEN], name[256], local[4200];
+    backup_target *t;
+    if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0)
+        return fail("restore", err);
     backup_contents c;
-    int rc = backup_read(local, 0, &c, err, sizeof err);
-    if (tmpdir[0])
-        remove_download(tmpdir, local);
+    int rc = backup_target_fetch(t, name, local, sizeof local, err, sizeof err);
+    if (rc == 0) {
+        rc = backup_read(local, 0, &c, err, sizeof err);
+        backup_target_release(t, local);
+    }
+    backup_target_close(t);
     if (rc != 0)
         return fail("restore", err);
     store *s;
@@ -380,49 +287,19 @@ int cmd_restore(config *cfg, int argc, char **argv)
 
 /* ---- verify ---- */
 
-/* Records a verification of s3://BUCKET/KEY in KEY.info.json. */
-static void record_s3(const config *cfg, const char *url, const backup_manifest *m, int ok, const char *message)
+/* The newest backup's name in dir (the directory itself is the target). */
+static int latest_name(backup_target *t, const char *dir, char *name, size_t len, char *err, size_t errlen)
 {
-    char bucket[256], key[1024], err[1024];
-    if (s3_parse_url(url, bucket, sizeof bucket, key, sizeof key, err, sizeof err) != 0)
-        return;
-    s3_client *c;
-    if (s3_open(cfg, &c, err, sizeof err) != 0)
-        return;
-    char at[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    buf info = BUF_INIT;
-    json_writer w;
-    jw_init(&w, &info);
-    jw_object_begin(&w);
-    jw_key(&w, "manifest");
-    if (m->payload_sha256[0]) {
-        buf mj = BUF_INIT;
-        backup_manifest_json(m, &mj);
-        jw_raw(&w, mj.data, mj.len);
-        buf_free(&mj);
-    } else {
-        jw_null(&w);
-    }
-    jw_key(&w, "verification");
-    jw_object_begin(&w);
-    jw_key(&w, "ok");
-    jw_bool(&w, ok);
-    jw_key(&w, "verified_at");
-    jw_string(&w, at);
-    jw_key(&w, "message");
-    jw_string(&w, message);
-    jw_object_end(&w);
-    jw_object_end(&w);
-    buf_putc(&info, '\n');
-    char side[1100];
-    snprintf(side, sizeof side, "%s.info.json", key);
-    s3_put_bytes(c, bucket, side, info.data, info.len, "application/json", err, sizeof err);
-    buf_free(&info);
-    s3_close(c);
+    backup_info *list;
+    size_t n;
+    if (backup_target_list(t, &list, &n, err, errlen) != 0)
+        return -1;
+    if (n == 0)
+        snprintf(err, errlen, "there are no backups in %s", dir);
+    else
+        snprintf(name, len, "%s", list[n - 1].name);
+    free(list);
+    return n ? 0 : -1;
 }
 
 int cmd_verify(config *cfg, int argc, char **argv)
@@ -444,44 +321,38 @@ int cmd_verify(config *cfg, int argc, char **argv)
     }
     if (!!file == latest)
         return usage_error("verify", "give either a backup (FILE or s3:// URL) or --latest", NULL);
-    char err[ERRLEN], path[4200], tmpdir[4096] = "";
+    char err[ERRLEN], name[256], path[4200];
+    backup_target *t;
     if (latest) {
         char dir[4096];
         if (dirflag)
             snprintf(dir, sizeof dir, "%s", dirflag);
         else
             backup_default_dir(cfg, dir, sizeof dir);
-        backup_info *list;
-        size_t n;
-        if (backup_list(dir, &list, &n, err, sizeof err) != 0)
+        if (backup_location_open(cfg, dir, &t, err, sizeof err) != 0)
             return fail("verify", err);
-        if (n == 0) {
-            free(list);
-            snprintf(err, sizeof err, "there are no backups in %s", dir);
+        if (latest_name(t, dir, name, sizeof name, err, sizeof err) != 0) {
+            backup_target_close(t);
             return fail("verify", err);
         }
-        snprintf(path, sizeof path, "%s", list[n - 1].location);
-        free(list);
-    } else if (s3_is_url(file)) {
-        if (download(cfg, file, tmpdir, sizeof tmpdir, path, sizeof path, err, sizeof err) != 0)
-            return fail("verify", err);
-    } else {
-        snprintf(path, sizeof path, "%s", file);
+    } else if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0) {
+        return fail("verify", err);
+    }
+    if (backup_target_fetch(t, name, path, sizeof path, err, sizeof err) != 0) {
+        backup_target_close(t);
+        return fail("verify", err);
     }
     backup_manifest m;
     memset(&m, 0, sizeof m);
     int rc = backup_verify(path, &m, err, sizeof err);
-    const char *shown = file ? file : path;
-    char counts[256];
+    char shown[4400], counts[256], why[1024];
+    snprintf(shown, sizeof shown, "%s", file ? file : path);
+    backup_target_release(t, path);
     summary(&m.counts, counts, sizeof counts);
-    if (tmpdir[0]) {
-        remove_download(tmpdir, path);
-        record_s3(cfg, file, &m, rc == 0, rc == 0 ? counts : err);
-    } else {
-        struct stat st;
-        if (stat(path, &st) == 0 && backup_record_verification(path, rc == 0, rc == 0 ? counts : err) != 0)
-            fprintf(stderr, "musicgraph verify: note: cannot record the result next to %s\n", path);
-    }
+    int recorded = backup_target_record(t, name, &m, rc == 0, rc == 0 ? counts : err, why, sizeof why);
+    if (recorded != 0 && recorded != MG_ERR_NOT_FOUND)
+        fprintf(stderr, "musicgraph verify: note: cannot record the result next to %s: %s\n", shown, why);
+    backup_target_close(t);
     if (rc != 0)
         return fail("verify", err);
     printf("%s: OK, it restores %s (schema %s, taken %s%s%s)\n", shown, counts,
@@ -547,23 +418,16 @@ int cmd_prune(config *cfg, int argc, char **argv)
     char err[ERRLEN], dir[4096];
     const char *targets[2];
     size_t ntargets = backup_targets(cfg, target, dir, sizeof dir, targets);
-    for (size_t t = 0; t < ntargets; t++) {
+    for (size_t i = 0; i < ntargets; i++) {
         size_t kept, removed;
-        int rc;
-        if (s3_is_url(targets[t])) {
-            char bucket[256], prefix[1100];
-            s3_client *c;
-            if (s3_dir(targets[t], bucket, sizeof bucket, prefix, sizeof prefix, err, sizeof err) != 0 ||
-                s3_open(cfg, &c, err, sizeof err) != 0)
-                return fail("prune", err);
-            rc = prune_s3(c, bucket, prefix, &p, dry_run, stdout, &kept, &removed, err, sizeof err);
-            s3_close(c);
-        } else {
-            rc = prune_dir(targets[t], &p, dry_run, stdout, &kept, &removed, err, sizeof err);
-        }
+        backup_target *t;
+        if (backup_location_open(cfg, targets[i], &t, err, sizeof err) != 0)
+            return fail("prune", err);
+        int rc = prune_target(t, &p, dry_run, stdout, &kept, &removed, err, sizeof err);
+        backup_target_close(t);
         if (rc != 0)
             return fail("prune", err);
-        printf("%s: kept %zu, %s %zu (daily %d, weekly %d, monthly %d)\n", targets[t], kept,
+        printf("%s: kept %zu, %s %zu (daily %d, weekly %d, monthly %d)\n", targets[i], kept,
                dry_run ? "would remove" : "removed", removed, p.daily, p.weekly, p.monthly);
     }
     return 0;
@@ -593,68 +457,15 @@ static void print_row(const backup_info *b)
                "?", verified, b->location);
 }
 
-static int list_s3(const config *cfg, const char *url, backup_info **list, size_t *count, char *err, size_t errlen)
+static int list_target(const config *cfg, const char *location, backup_info **list, size_t *count, char *err,
+                       size_t errlen)
 {
-    *list = NULL;
-    *count = 0;
-    char bucket[256], prefix[1100];
-    if (s3_dir(url, bucket, sizeof bucket, prefix, sizeof prefix, err, errlen) != 0)
+    backup_target *t;
+    if (backup_location_open(cfg, location, &t, err, errlen) != 0)
         return -1;
-    s3_client *c;
-    if (s3_open(cfg, &c, err, errlen) != 0)
-        return -1;
-    s3_object *objs;
-    size_t n;
-    if (s3_list(c, bucket, prefix, &objs, &n, err, errlen) != 0) {
-        s3_close(c);
-        return -1;
-    }
-    backup_info *out = calloc(n ? n : 1, sizeof *out);
-    size_t k = 0;
-    for (size_t i = 0; out && i < n; i++) {
-        const char *name = objs[i].key + strlen(prefix);
-        backup_info *b = &out[k];
-        memset(b, 0, sizeof *b);
-        if (strchr(name, '/') || backup_parse_name(name, &b->created, b->tag, sizeof b->tag) != 0)
-            continue;
-        snprintf(b->name, sizeof b->name, "%s", name);
-        snprintf(b->location, sizeof b->location, "s3://%s/%s", bucket, objs[i].key);
-        b->size = objs[i].size;
-        char side[1200], *data = NULL, why[1024];
-        size_t len;
-        int missing = 0;
-        snprintf(side, sizeof side, "%s.info.json", objs[i].key);
-        if (s3_get_bytes(c, bucket, side, 1 << 20, &data, &len, &missing, why, sizeof why) == 0 && !missing) {
-            json_t *j = json_loadb(data, len, 0, NULL);
-            json_t *man = json_object_get(j, "manifest"), *ver = json_object_get(j, "verification");
-            json_t *counts = json_object_get(man, "counts");
-            if (json_is_object(counts)) {
-                b->has_manifest = 1;
-                b->manifest.counts.genres = json_integer_value(json_object_get(counts, "genres"));
-                b->manifest.counts.bands = json_integer_value(json_object_get(counts, "bands"));
-                b->manifest.counts.users = json_integer_value(json_object_get(counts, "users"));
-                b->manifest.counts.audit_log = json_integer_value(json_object_get(counts, "audit_log"));
-            }
-            if (json_is_object(ver)) {
-                b->verified = json_is_true(json_object_get(ver, "ok")) ? 1 : -1;
-                const char *at = json_string_value(json_object_get(ver, "verified_at"));
-                snprintf(b->verified_at, sizeof b->verified_at, "%s", at ? at : "");
-            }
-            json_decref(j);
-        }
-        free(data);
-        k++;
-    }
-    free(objs);
-    s3_close(c);
-    if (!out) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    /* Keys list in name order, which is time order for these names. */
-    *list = out;
-    *count = k;
-    return 0;
+    int rc = backup_target_list(t, list, count, err, errlen);
+    backup_target_close(t);
+    return rc;
 }
 
 int cmd_backups(config *cfg, int argc, char **argv)
@@ -675,9 +486,7 @@ int cmd_backups(config *cfg, int argc, char **argv)
     for (size_t t = 0; t < ntargets; t++) {
         backup_info *list;
         size_t n;
-        int r = s3_is_url(targets[t]) ? list_s3(cfg, targets[t], &list, &n, err, sizeof err)
-                                      : backup_list(targets[t], &list, &n, err, sizeof err);
-        if (r != 0) {
+        if (list_target(cfg, targets[t], &list, &n, err, sizeof err) != 0) {
             fprintf(stderr, "musicgraph backups: %s\n", err);
             rc = 1;
             continue;

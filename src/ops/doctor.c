@@ -3,10 +3,12 @@
  */
 #include "ops/doctor.h"
 
+#include "core/errors.h"
 #include "core/json.h"
-#include "http/http.h"
+#include "core/net.h"
 #include "mg_version.h"
 #include "ops/backup.h"
+#include "ops/backup_location.h"
 #include "store/store.h"
 
 #include <dirent.h>
@@ -207,13 +209,13 @@ static void check_backups(report *r, const config *cfg)
     char dir[4096];
     backup_default_dir(cfg, dir, sizeof dir);
     backup_info latest;
-    int found = backup_latest(dir, &latest);
-    if (found < 0) {
-        check(r, "backups", DOCTOR_ERROR, "%s cannot be read", dir);
+    int rc = backup_location_latest(dir, &latest);
+    if (rc == MG_ERR_NOT_FOUND) {
+        check(r, "backups", DOCTOR_WARN, "no backup in %s yet: run 'musicgraph backup'", dir);
         return;
     }
-    if (found == 1) {
-        check(r, "backups", DOCTOR_WARN, "no backup in %s yet: run 'musicgraph backup'", dir);
+    if (rc != 0) {
+        check(r, "backups", DOCTOR_ERROR, "%s cannot be read", dir);
         return;
     }
     check_directory(r, "backup directory", dir, 0);
@@ -237,9 +239,9 @@ static void check_listen(report *r, const config *cfg)
         return;
     }
     struct sockaddr_storage ss;
-    unsigned sl;
+    socklen_t sl;
     char err[256];
-    if (http_parse_listen(cfg->listen, &ss, &sl, err, sizeof err) != 0) {
+    if (net_parse_listen(cfg->listen, &ss, &sl, err, sizeof err) != 0) {
         check(r, "listen", DOCTOR_ERROR, "%s", err);
         return;
     }

@@ -13,7 +13,7 @@
 #ifndef MG_PRUNE_H
 #define MG_PRUNE_H
 
-#include "ops/s3.h"
+#include "ops/backup_target.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -26,7 +26,6 @@ typedef struct prune_policy {
 typedef struct prune_item {
     const char *name;
     time_t created; /* UTC */
-    int seq;        /* .N of two backups in one second */
     const char *tag;
     int keep;         /* set by prune_select */
     char reasons[64]; /* "newest, daily, weekly" */
@@ -35,13 +34,10 @@ typedef struct prune_item {
 /* Items sorted oldest first; sets keep and reasons on each. */
 void prune_select(prune_item *items, size_t n, const prune_policy *p);
 
-/* Prunes a local directory (and each removed file's .verified sidecar).
- * Reports every backup on out, "keep" or "remove" (or "would remove" with
- * dry_run). *removed counts what went (or would go). */
-int prune_dir(const char *dir, const prune_policy *p, int dry_run, FILE *out, size_t *kept, size_t *removed, char *err,
-              size_t errlen);
-/* The same over s3://bucket/prefix. */
-int prune_s3(s3_client *c, const char *bucket, const char *prefix, const prune_policy *p, int dry_run, FILE *out,
-             size_t *kept, size_t *removed, char *err, size_t errlen);
+/* Prunes a directory or an S3 prefix: each removed backup goes with what
+ * lies beside it. Reports every backup on out, "keep" or "remove" (or
+ * "would remove" with dry_run). *removed counts what went (or would go). */
+int prune_target(backup_target *t, const prune_policy *p, int dry_run, FILE *out, size_t *kept, size_t *removed,
+                 char *err, size_t errlen);
 
 #endif

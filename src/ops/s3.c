@@ -10,6 +10,7 @@
 #include "ops/s3.h"
 
 #include "core/buf.h"
+#include "core/sha256.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -128,23 +129,6 @@ void s3_close(s3_client *c)
 
 /* ---- Signature V4 ---- */
 
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char d[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(d, data, len);
-    hex(d, sizeof d, out);
-}
-
 static void hmac(const unsigned char *key, size_t keylen, const char *msg, unsigned char out[32])
 {
     crypto_auth_hmacsha256_state st;
@@ -200,7 +184,7 @@ void s3_sign(const char *access_key, const char *secret_key, const char *region,
     hmac(k3, 32, "aws4_request", k4);
     hmac(k4, 32, to_sign, sig);
     char sighex[65];
-    hex(sig, 32, sighex);
+    sodium_bin2hex(sighex, sizeof sighex, sig, sizeof sig);
     snprintf(out, outlen,
              "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=%s",
              access_key, scope, sighex);
@@ -483,7 +467,7 @@ int s3_put_file(s3_client *c, const char *bucket, const char *key, const char *p
                  .upload = f,
                  .upload_len = total,
                  .content_type = "application/gzip"};
-    hex(d, sizeof d, r.payload_sha256);
+    sodium_bin2hex(r.payload_sha256, sizeof r.payload_sha256, d, sizeof d);
     int rc = perform(c, &r, err, errlen);
     fclose(f);
     buf_free(&r.response);

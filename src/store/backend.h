@@ -1,45 +1,69 @@
 /*
  * backend.h — what a store backend implements (private to src/store/).
  *
- * store.c dispatches the public store_* calls through this table, so adding
- * PostgreSQL is one more file implementing it, not a change above store.h.
+ * store.c dispatches the public store_* calls through a table of
+ * operations, so adding PostgreSQL is one more backend filling the table,
+ * not a change above store.h. The operations are listed once, below: the
+ * table's fields, store.c's timed wrappers and a backend's prototypes are
+ * generated from the list, so a new operation is one line here, its
+ * documented prototype in store.h (which the compiler holds to the same
+ * parameters) and its implementation in each backend.
  */
 #ifndef MG_STORE_BACKEND_H
 #define MG_STORE_BACKEND_H
 
-#include "store/store.h"
+#include "store/records.h"
+
+typedef struct store store;
+
+/* X(name, parameters, arguments) for every operation store_NAME. */
+// clang-format off
+#define STORE_OPERATIONS(X)                                                                                            \
+    X(migrations, (store *s, store_migration **list, size_t *count, size_t *unknown, char *err, size_t errlen),        \
+      (s, list, count, unknown, err, errlen))                                                                          \
+    X(migrate, (store *s, int *applied, char *err, size_t errlen), (s, applied, err, errlen))                          \
+    X(load, (store *s, dataset *out, char *err, size_t errlen), (s, out, err, errlen))                                 \
+    X(is_empty, (store *s, int *empty, char *err, size_t errlen), (s, empty, err, errlen))                             \
+    X(replace_all, (store *s, const dataset *d, char *err, size_t errlen), (s, d, err, errlen))                        \
+    X(data_version, (store *s, int64_t *version, char *err, size_t errlen), (s, version, err, errlen))                 \
+    X(edit, (store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen), (s, fn, ctx, err, errlen))              \
+    X(audit_list, (store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,      \
+                   char *err, size_t errlen), (s, offset, limit, entries, count, total, err, errlen))                  \
+    X(audit_add, (store *s, const store_audit *a, char *err, size_t errlen), (s, a, err, errlen))                      \
+    X(user_create, (store *s, store_user *u, char *err, size_t errlen), (s, u, err, errlen))                           \
+    X(user_by_name, (store *s, const char *username, store_user *out, int *found, char *err, size_t errlen),           \
+      (s, username, out, found, err, errlen))                                                                          \
+    X(user_by_id, (store *s, int64_t id, store_user *out, int *found, char *err, size_t errlen),                       \
+      (s, id, out, found, err, errlen))                                                                                \
+    X(user_list, (store *s, store_user **users, size_t *count, char *err, size_t errlen),                              \
+      (s, users, count, err, errlen))                                                                                  \
+    X(user_update, (store *s, const store_user *u, char *err, size_t errlen), (s, u, err, errlen))                     \
+    X(user_logged_in, (store *s, int64_t id, char *err, size_t errlen), (s, id, err, errlen))                          \
+    X(admin_count, (store *s, int64_t *count, char *err, size_t errlen), (s, count, err, errlen))                      \
+    X(session_create, (store *s, const char *token_hash, int64_t user_id, const char *csrf_token, int64_t now,         \
+                       int64_t expires_at, char *err, size_t errlen),                                                  \
+      (s, token_hash, user_id, csrf_token, now, expires_at, err, errlen))                                              \
+    X(session_get, (store *s, const char *token_hash, store_session *out, int *found, char *err, size_t errlen),       \
+      (s, token_hash, out, found, err, errlen))                                                                        \
+    X(session_touch, (store *s, const char *token_hash, int64_t now, char *err, size_t errlen),                        \
+      (s, token_hash, now, err, errlen))                                                                               \
+    X(session_delete, (store *s, const char *token_hash, char *err, size_t errlen), (s, token_hash, err, errlen))      \
+    X(sessions_delete_user, (store *s, int64_t user_id, char *err, size_t errlen), (s, user_id, err, errlen))          \
+    X(attempt, (store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,           \
+                int record, int *allowed, int64_t *retry_after_ms, char *err, size_t errlen),                          \
+      (s, keys, nkeys, now_ms, window_ms, max, record, allowed, retry_after_ms, err, errlen))                          \
+    X(dump, (store *s, store_dump_t *out, char *err, size_t errlen), (s, out, err, errlen))                            \
+    X(restore, (store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,   \
+                void *ctx, int64_t *users_added, char *err, size_t errlen),                                            \
+      (s, d, what, expected_version, before, ctx, users_added, err, errlen))
+// clang-format on
+
+#define STORE_OPERATION_FIELD(name, params, args) int(*name) params;
 
 struct store_ops {
     const char *name;
     void (*close)(store *s);
-    int (*migrations)(store *s, store_migration **list, size_t *count, size_t *unknown, char *err, size_t errlen);
-    int (*migrate)(store *s, int *applied, char *err, size_t errlen);
-    int (*load)(store *s, dataset *out, char *err, size_t errlen);
-    int (*is_empty)(store *s, int *empty, char *err, size_t errlen);
-    int (*replace_all)(store *s, const dataset *d, char *err, size_t errlen);
-    int (*data_version)(store *s, int64_t *version, char *err, size_t errlen);
-    int (*edit)(store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen);
-    int (*audit_list)(store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,
-                      char *err, size_t errlen);
-    int (*audit_add)(store *s, const store_audit *a, char *err, size_t errlen);
-    int (*user_create)(store *s, store_user *u, char *err, size_t errlen);
-    int (*user_by_name)(store *s, const char *username, store_user *out, int *found, char *err, size_t errlen);
-    int (*user_by_id)(store *s, int64_t id, store_user *out, int *found, char *err, size_t errlen);
-    int (*user_list)(store *s, store_user **users, size_t *count, char *err, size_t errlen);
-    int (*user_update)(store *s, const store_user *u, char *err, size_t errlen);
-    int (*user_logged_in)(store *s, int64_t id, char *err, size_t errlen);
-    int (*admin_count)(store *s, int64_t *count, char *err, size_t errlen);
-    int (*session_create)(store *s, const char *token_hash, int64_t user_id, const char *csrf_token, int64_t now,
-                          int64_t expires_at, char *err, size_t errlen);
-    int (*session_get)(store *s, const char *token_hash, store_session *out, int *found, char *err, size_t errlen);
-    int (*session_touch)(store *s, const char *token_hash, int64_t now, char *err, size_t errlen);
-    int (*session_delete)(store *s, const char *token_hash, char *err, size_t errlen);
-    int (*sessions_delete_user)(store *s, int64_t user_id, char *err, size_t errlen);
-    int (*attempt)(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
-                   int record, int *allowed, int64_t *retry_after_ms, char *err, size_t errlen);
-    int (*dump)(store *s, store_dump_t *out, char *err, size_t errlen);
-    int (*restore)(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,
-                   void *ctx, int64_t *users_added, char *err, size_t errlen);
+    STORE_OPERATIONS(STORE_OPERATION_FIELD)
 };
 
 /* Every backend's handle starts with this. */

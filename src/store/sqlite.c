@@ -1,53 +1,20 @@
 /*
- * sqlite.c — the embedded SQLite backend (see store.h, backend.h).
+ * sqlite.c — the schema and the map in SQLite: migrations, reading the whole
+ * map in one transaction, writing an edit as the difference between two
+ * maps (see store.h; the connection is opened in sqlite_backend.c).
  *
- * One connection per store handle, in WAL mode so readers never block the
- * writer, with foreign keys on and a busy timeout so that a CLI command and
- * the server can share the file. Writes take the write lock up front
- * (BEGIN IMMEDIATE) so a transaction never fails half way on a lock upgrade.
+ * Writes take the write lock up front (BEGIN IMMEDIATE) so a transaction
+ * never fails half way on a lock upgrade.
  */
 #include "store/sqlite_internal.h"
 
 #include "core/embedded.h"
+#include "core/sha256.h"
 #include "core/strmap.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int sq_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
-{
-    int code = sqlite3_extended_errcode(db);
-    snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
-    return (code & 0xff) == SQLITE_CONSTRAINT ? STORE_CONFLICT : -1;
-}
-
-int sq_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
-}
-
-void sq_rollback(sqlite3 *db) { sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); }
-
-static void sqlite_close(store *s)
-{
-    sqlite3_close(sq_db(s));
-    free(s);
-}
-
-static void checksum_hex(const unsigned char *data, size_t len, char out[65])
-{
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, data, len);
-    sodium_bin2hex(out, 65, digest, sizeof digest);
-}
 
 static size_t migration_count(void)
 {
@@ -66,22 +33,7 @@ static void migration_name(const char *file, char *out, size_t len)
         *dot = '\0';
 }
 
-int sq_table_exists(sqlite3 *db, const char *name, int *exists, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &st, NULL) !=
-        SQLITE_OK)
-        return sq_fail(db, "reading the schema", err, errlen);
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    *exists = rc == SQLITE_ROW;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return sq_fail(db, "reading the schema", err, errlen);
-    return 0;
-}
-
-static int sqlite_migrations(store *s, store_migration **list, size_t *count, size_t *unknown, char *err, size_t errlen)
+int sq_migrations(store *s, store_migration **list, size_t *count, size_t *unknown, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     size_t n = migration_count();
@@ -117,8 +69,8 @@ static int sqlite_migrations(store *s, store_migration **list, size_t *count, si
                 (*unknown)++;
                 continue;
             }
-            char expected[65];
-            checksum_hex(embedded_sqlite_migrations[i].data, embedded_sqlite_migrations[i].len, expected);
+            char expected[SHA256_HEX_SIZE];
+            sha256_hex(embedded_sqlite_migrations[i].data, embedded_sqlite_migrations[i].len, expected);
             m[i].applied = 1;
             m[i].checksum_ok = sum && strcmp(sum, expected) == 0;
             snprintf(m[i].applied_at, sizeof m[i].applied_at, "%s", at ? at : "");
@@ -130,7 +82,7 @@ static int sqlite_migrations(store *s, store_migration **list, size_t *count, si
     return 0;
 }
 
-static int sqlite_migrate(store *s, int *applied, char *err, size_t errlen)
+int sq_migrate(store *s, int *applied, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     *applied = 0;
@@ -141,7 +93,7 @@ static int sqlite_migrate(store *s, int *applied, char *err, size_t errlen)
         return -1;
     store_migration *list;
     size_t n, unknown;
-    if (sqlite_migrations(s, &list, &n, &unknown, err, errlen) != 0)
+    if (sq_migrations(s, &list, &n, &unknown, err, errlen) != 0)
         return -1;
     int rc = 0;
     if (unknown > 0) {
@@ -163,8 +115,8 @@ static int sqlite_migrate(store *s, int *applied, char *err, size_t errlen)
         if (list[i].applied)
             continue;
         const struct embedded_file *f = &embedded_sqlite_migrations[i];
-        char sum[65];
-        checksum_hex(f->data, f->len, sum);
+        char sum[SHA256_HEX_SIZE];
+        sha256_hex(f->data, f->len, sum);
         if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0) {
             rc = -1;
             break;
@@ -200,28 +152,6 @@ static int sqlite_migrate(store *s, int *applied, char *err, size_t errlen)
     }
     free(list);
     return rc;
-}
-
-char *sq_column_dup(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? strdup((const char *)t) : NULL;
-}
-
-void sq_column_copy(sqlite3_stmt *st, int col, char *out, size_t len)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(out, len, "%s", t ? (const char *)t : "");
-}
-
-int sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, size_t errlen)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
-        *st = NULL;
-        sq_fail(db, "preparing a query", err, errlen);
-        return -1;
-    }
-    return 0;
 }
 
 /* Appends s to a string array grown one at a time (lists are short). */
@@ -389,7 +319,7 @@ done:
     return rc;
 }
 
-static int sqlite_load(store *s, dataset *out, char *err, size_t errlen)
+int sq_load(store *s, dataset *out, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     memset(out, 0, sizeof *out);
@@ -403,7 +333,7 @@ static int sqlite_load(store *s, dataset *out, char *err, size_t errlen)
     return rc;
 }
 
-static int sqlite_is_empty(store *s, int *empty, char *err, size_t errlen)
+int sq_is_empty(store *s, int *empty, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     sqlite3_stmt *st;
@@ -696,7 +626,7 @@ int sq_write_map(sqlite3 *db, const dataset *d, char *err, size_t errlen)
     return rc;
 }
 
-static int sqlite_replace_all(store *s, const dataset *d, char *err, size_t errlen)
+int sq_replace_all(store *s, const dataset *d, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
@@ -711,7 +641,7 @@ static int sqlite_replace_all(store *s, const dataset *d, char *err, size_t errl
     return commit(db, err, errlen);
 }
 
-static int sqlite_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen)
+int sq_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     dataset current, next;
@@ -734,7 +664,7 @@ static int sqlite_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t 
     }
     int rc = fn(&current, &next, &audit, ctx);
     if (rc != 0) {
-        rc = STORE_DECLINED;
+        rc = MG_ERR_DECLINED;
     } else {
         writer w;
         rc = writer_open(&w, db, err, errlen);
@@ -756,7 +686,7 @@ static int sqlite_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t 
     return commit(db, err, errlen);
 }
 
-static int sqlite_data_version(store *s, int64_t *version, char *err, size_t errlen)
+int sq_data_version(store *s, int64_t *version, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     sqlite3_stmt *st;
@@ -766,66 +696,4 @@ static int sqlite_data_version(store *s, int64_t *version, char *err, size_t err
     *version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : sq_fail(db, "reading the data version", err, errlen);
-}
-
-static const struct store_ops sqlite_ops = {
-    .name = "sqlite",
-    .close = sqlite_close,
-    .migrations = sqlite_migrations,
-    .migrate = sqlite_migrate,
-    .load = sqlite_load,
-    .is_empty = sqlite_is_empty,
-    .replace_all = sqlite_replace_all,
-    .data_version = sqlite_data_version,
-    .edit = sqlite_edit,
-    .audit_list = sq_audit_list,
-    .audit_add = sq_audit_add,
-    .user_create = sq_user_create,
-    .user_by_name = sq_user_by_name,
-    .user_by_id = sq_user_by_id,
-    .user_list = sq_user_list,
-    .user_update = sq_user_update,
-    .user_logged_in = sq_user_logged_in,
-    .admin_count = sq_admin_count,
-    .session_create = sq_session_create,
-    .session_get = sq_session_get,
-    .session_touch = sq_session_touch,
-    .session_delete = sq_session_delete,
-    .sessions_delete_user = sq_sessions_delete_user,
-    .attempt = sq_attempt,
-    .dump = sq_dump,
-    .restore = sq_restore,
-};
-
-int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)
-{
-    sqlite3 *db = NULL;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open SQLite database %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
-        return -1;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    char what[200];
-    /* A small page cache: the map is read once per change into the snapshot,
-     * so every connection caching megabytes of pages would only cost memory. */
-    if (sq_exec(
-            db,
-            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -256;",
-            what, sizeof what) != 0) {
-        snprintf(err, errlen, "cannot use SQLite database %s: %s", path, what);
-        sqlite3_close(db);
-        return -1;
-    }
-    sqlite_store *s = calloc(1, sizeof *s);
-    if (!s) {
-        sqlite3_close(db);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    s->base.ops = &sqlite_ops;
-    s->db = db;
-    *out = &s->base;
-    return 0;
 }

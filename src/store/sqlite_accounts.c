@@ -9,29 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_COLUMNS "id, username, email, password_hash, is_admin, disabled, created_at, coalesce(last_login_at, '')"
-
-static void read_user(sqlite3_stmt *st, int col, store_user *u)
-{
-    memset(u, 0, sizeof *u);
-    u->id = sqlite3_column_int64(st, col);
-    sq_column_copy(st, col + 1, u->username, sizeof u->username);
-    sq_column_copy(st, col + 2, u->email, sizeof u->email);
-    sq_column_copy(st, col + 3, u->password_hash, sizeof u->password_hash);
-    u->is_admin = sqlite3_column_int(st, col + 4);
-    u->disabled = sqlite3_column_int(st, col + 5);
-    sq_column_copy(st, col + 6, u->created_at, sizeof u->created_at);
-    sq_column_copy(st, col + 7, u->last_login_at, sizeof u->last_login_at);
-}
-
-/* Steps a statement that changes rows; maps constraint failures to conflicts. */
-static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
-{
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sq_fail(db, what, err, errlen);
-    sqlite3_finalize(st);
-    return rc;
-}
-
 int sq_user_create(store *s, store_user *u, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
@@ -44,8 +21,8 @@ int sq_user_create(store *s, store_user *u, char *err, size_t errlen)
     sqlite3_bind_text(st, 3, u->password_hash, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, u->is_admin ? 1 : 0);
     sqlite3_bind_int(st, 5, u->disabled ? 1 : 0);
-    int rc = step_done(db, st, "creating the user", err, errlen);
-    if (rc == STORE_CONFLICT)
+    int rc = sq_step_done(db, st, "creating the user", err, errlen);
+    if (rc == MG_ERR_CONFLICT)
         snprintf(err, errlen, "the username or email is already taken");
     if (rc == 0)
         u->id = sqlite3_last_insert_rowid(db);
@@ -68,7 +45,7 @@ static int user_where(store *s, const char *where, const char *text, int64_t num
     int rc = sqlite3_step(st);
     *found = rc == SQLITE_ROW;
     if (*found)
-        read_user(st, 0, out);
+        sq_read_user(st, 0, out);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(db, "reading the user", err, errlen);
 }
@@ -100,7 +77,7 @@ int sq_user_list(store *s, store_user **users, size_t *count, char *err, size_t 
             return -1;
         }
         *users = grown;
-        read_user(st, 0, &(*users)[(*count)++]);
+        sq_read_user(st, 0, &(*users)[(*count)++]);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : sq_fail(db, "listing users", err, errlen);
@@ -118,10 +95,10 @@ int sq_user_update(store *s, const store_user *u, char *err, size_t errlen)
     sqlite3_bind_int(st, 3, u->is_admin ? 1 : 0);
     sqlite3_bind_int(st, 4, u->disabled ? 1 : 0);
     sqlite3_bind_int64(st, 5, u->id);
-    int rc = step_done(db, st, "updating the user", err, errlen);
-    if (rc == STORE_CONFLICT && strstr(err, "last admin"))
+    int rc = sq_step_done(db, st, "updating the user", err, errlen);
+    if (rc == MG_ERR_CONFLICT && strstr(err, "last admin"))
         snprintf(err, errlen, "the last admin cannot be demoted or disabled");
-    else if (rc == STORE_CONFLICT)
+    else if (rc == MG_ERR_CONFLICT)
         snprintf(err, errlen, "the email is already taken");
     return rc;
 }
@@ -134,7 +111,7 @@ int sq_user_logged_in(store *s, int64_t id, char *err, size_t errlen)
                    errlen) != 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
-    return step_done(db, st, "recording the login", err, errlen);
+    return sq_step_done(db, st, "recording the login", err, errlen);
 }
 
 int sq_admin_count(store *s, int64_t *count, char *err, size_t errlen)
@@ -172,7 +149,7 @@ int sq_session_create(store *s, const char *token_hash, int64_t user_id, const c
     sqlite3_bind_int64(st, 4, now);
     sqlite3_bind_int64(st, 5, now);
     sqlite3_bind_int64(st, 6, expires_at);
-    return step_done(db, st, "creating the session", err, errlen);
+    return sq_step_done(db, st, "creating the session", err, errlen);
 }
 
 int sq_session_get(store *s, const char *token_hash, store_session *out, int *found, char *err, size_t errlen)
@@ -196,7 +173,7 @@ int sq_session_get(store *s, const char *token_hash, store_session *out, int *fo
         out->created_at = sqlite3_column_int64(st, 2);
         out->last_seen_at = sqlite3_column_int64(st, 3);
         out->expires_at = sqlite3_column_int64(st, 4);
-        read_user(st, 5, &out->user);
+        sq_read_user(st, 5, &out->user);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(db, "reading the session", err, errlen);
@@ -214,7 +191,7 @@ static int session_statement(store *s, const char *sql, const char *token_hash, 
         sqlite3_bind_int64(st, i++, num);
     if (token_hash)
         sqlite3_bind_text(st, i, token_hash, -1, SQLITE_STATIC);
-    return step_done(db, st, "updating sessions", err, errlen);
+    return sq_step_done(db, st, "updating sessions", err, errlen);
 }
 
 int sq_session_touch(store *s, const char *token_hash, int64_t now, char *err, size_t errlen)
@@ -286,41 +263,9 @@ done:
     return rc;
 }
 
-int sq_audit_insert(sqlite3 *db, const store_audit *a, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    if (sq_prepare(db,
-                   "INSERT INTO audit_log (actor, action, entity_type, entity_id, before_json, after_json) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-                   &st, err, errlen) != 0)
-        return -1;
-    sqlite3_bind_text(st, 1, a->actor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, a->action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, a->entity_type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, a->entity_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, a->before_json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, a->after_json, -1, SQLITE_STATIC);
-    return step_done(db, st, "writing the audit log", err, errlen);
-}
-
 int sq_audit_add(store *s, const store_audit *a, char *err, size_t errlen)
 {
     return sq_audit_insert(sq_db(s), a, err, errlen);
-}
-
-/* An audit row from the columns id, at, actor, action, entity_type,
- * entity_id, before_json, after_json (in that order). */
-void sq_read_audit(sqlite3_stmt *st, store_audit *a)
-{
-    memset(a, 0, sizeof *a);
-    a->id = sqlite3_column_int64(st, 0);
-    sq_column_copy(st, 1, a->at, sizeof a->at);
-    a->actor = sq_column_dup(st, 2);
-    sq_column_copy(st, 3, a->action, sizeof a->action);
-    sq_column_copy(st, 4, a->entity_type, sizeof a->entity_type);
-    a->entity_id = sq_column_dup(st, 5);
-    a->before_json = sq_column_dup(st, 6);
-    a->after_json = sq_column_dup(st, 7);
 }
 
 int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,

@@ -36,10 +36,7 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out, char *err, size
 static int dump_users(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    if (sq_prepare(db,
-                   "SELECT id, username, email, password_hash, is_admin, disabled, created_at, "
-                   "coalesce(last_login_at, '') FROM users ORDER BY id",
-                   &st, err, errlen) != 0)
+    if (sq_prepare(db, "SELECT " USER_COLUMNS " FROM users ORDER BY id", &st, err, errlen) != 0)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -50,16 +47,7 @@ static int dump_users(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
             return -1;
         }
         out->users = grown;
-        store_user *u = &out->users[out->nusers++];
-        memset(u, 0, sizeof *u);
-        u->id = sqlite3_column_int64(st, 0);
-        sq_column_copy(st, 1, u->username, sizeof u->username);
-        sq_column_copy(st, 2, u->email, sizeof u->email);
-        sq_column_copy(st, 3, u->password_hash, sizeof u->password_hash);
-        u->is_admin = sqlite3_column_int(st, 4);
-        u->disabled = sqlite3_column_int(st, 5);
-        sq_column_copy(st, 6, u->created_at, sizeof u->created_at);
-        sq_column_copy(st, 7, u->last_login_at, sizeof u->last_login_at);
+        sq_read_user(st, 0, &out->users[out->nusers++]);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : sq_fail(db, "reading users", err, errlen);
@@ -233,7 +221,7 @@ static int restore_rows(restorer *r, const store_dump_t *d, unsigned what, int64
                      "the data changed while this command ran (version %lld, expected %lld): nothing was written; "
                      "run it again",
                      (long long)now, (long long)expected_version);
-            return STORE_CONFLICT;
+            return MG_ERR_CONFLICT;
         }
     }
     for (int i = 0; i < R_COUNT; i++)

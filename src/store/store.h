@@ -5,24 +5,20 @@
  * command opens one. The URL chooses the backend (sqlite:… today,
  * postgresql:… next); nothing above this header knows which one it is.
  * Every write runs in one transaction: it happens whole or not at all.
- * Errors come back as -1 with a one-line message in the caller's buffer.
+ * Errors come back as -1 with a one-line message in the caller's buffer;
+ * MG_ERR_CONFLICT (core/errors.h) is a write the database refused for a
+ * reason the caller can explain to a user (duplicate key, last admin, a
+ * constraint).
  */
 #ifndef MG_STORE_H
 #define MG_STORE_H
 
-#include "domain/model.h"
+#include "store/records.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct store store;
-
-typedef struct store_migration {
-    char name[128];  /* "0001_init" */
-    int applied;     /* 1 if recorded in schema_migrations */
-    int checksum_ok; /* applied with the same SQL as embedded now */
-    char applied_at[32];
-} store_migration;
 
 /* Opens (and for SQLite creates) the database. Does not migrate. */
 int store_open(const char *url, store **out, char *err, size_t errlen);
@@ -44,11 +40,6 @@ int store_load(store *s, dataset *out, char *err, size_t errlen);
 int store_is_empty(store *s, int *empty, char *err, size_t errlen);
 /* Replaces every genre and band with d in one transaction (seed, restore). */
 int store_replace_all(store *s, const dataset *d, char *err, size_t errlen);
-/* Result of a write that the database refused for a reason the caller can
- * explain to a user (duplicate key, last admin, a constraint). */
-#define STORE_CONFLICT 2
-/* Result of store_edit when the caller's function declined to commit. */
-#define STORE_DECLINED 1
 
 /* Counter bumped by every committed data change; readers compare it to know
  * whether their snapshot is current (also across processes). */
@@ -56,28 +47,10 @@ int store_data_version(store *s, int64_t *version, char *err, size_t errlen);
 
 /* ---- editing the map ---- */
 
-/* One audit log entry; before/after are JSON documents or NULL. */
-typedef struct store_audit {
-    int64_t id;
-    char at[40];
-    char *actor;          /* username, NULL when unknown or anonymized */
-    char action[16];      /* create | update | delete */
-    char entity_type[16]; /* genre | band | user */
-    char *entity_id;
-    char *before_json;
-    char *after_json;
-} store_audit;
-
-void store_audit_clear(store_audit *a);
-
-/* Called inside the write transaction with the current map and a copy to
- * change. Returns 0 to commit next (and fills audit), non-zero to roll back. */
-typedef int (*store_edit_fn)(const dataset *current, dataset *next, store_audit *audit, void *ctx);
-
 /* Runs fn in one write transaction (taken before reading, so no other write
  * can interleave), writes the difference between current and next, the audit
- * entry, and bumps the data version. Returns 0, STORE_DECLINED when fn
- * declined, STORE_CONFLICT when the database refused, -1 on error. */
+ * entry, and bumps the data version. Returns 0, MG_ERR_DECLINED when fn
+ * declined, MG_ERR_CONFLICT when the database refused, MG_ERR on error. */
 int store_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen);
 
 /* Newest first; *entries is malloc'd (free with store_audit_clear each). */
@@ -88,35 +61,17 @@ int store_audit_add(store *s, const store_audit *a, char *err, size_t errlen);
 
 /* ---- accounts ---- */
 
-typedef struct store_user {
-    int64_t id;
-    char username[96];
-    char email[256];
-    char password_hash[256];
-    int is_admin;
-    int disabled;
-    char created_at[32];
-    char last_login_at[32]; /* "" when never */
-} store_user;
-
-/* STORE_CONFLICT when the username or email is taken. */
+/* MG_ERR_CONFLICT when the username or email is taken. */
 int store_user_create(store *s, store_user *u, char *err, size_t errlen);
 /* *found = 0 when there is no such user. */
 int store_user_by_name(store *s, const char *username, store_user *out, int *found, char *err, size_t errlen);
 int store_user_by_id(store *s, int64_t id, store_user *out, int *found, char *err, size_t errlen);
 int store_user_list(store *s, store_user **users, size_t *count, char *err, size_t errlen);
-/* Saves email, password_hash, is_admin and disabled. STORE_CONFLICT when it
+/* Saves email, password_hash, is_admin and disabled. MG_ERR_CONFLICT when it
  * would leave no active admin, or the email is taken. */
 int store_user_update(store *s, const store_user *u, char *err, size_t errlen);
 int store_user_logged_in(store *s, int64_t id, char *err, size_t errlen);
 int store_admin_count(store *s, int64_t *count, char *err, size_t errlen);
-
-typedef struct store_session {
-    int64_t user_id;
-    char csrf_token[96];
-    int64_t created_at, last_seen_at, expires_at;
-    store_user user;
-} store_session;
 
 int store_session_create(store *s, const char *token_hash, int64_t user_id, const char *csrf_token, int64_t now,
                          int64_t expires_at, char *err, size_t errlen);
@@ -141,52 +96,16 @@ void store_metrics_write(struct buf *out);
 
 /* ---- whole-database copies: backup, restore, export, import ---- */
 
-/* Rows per table, as counted by the database. */
-typedef struct store_counts {
-    int64_t genres, genre_parents, genre_links, bands, band_genres, users, audit_log;
-} store_counts;
-
-/* Everything a backup holds: the map, the accounts (with password hashes)
- * and the audit log, read at one instant. Sessions and login attempts are
- * not part of it: they are short-lived and belong to one installation. */
-typedef struct store_dump_t {
-    dataset map;
-    store_user *users; /* by id */
-    size_t nusers;
-    store_audit *audit; /* oldest first */
-    size_t naudit;
-    char schema_version[128]; /* latest applied migration ("0002_accounts"), "" when none */
-    int64_t data_version;
-    store_counts counts;
-    int has_users; /* 0 when the schema had no accounts tables yet */
-    int has_audit;
-} store_dump_t;
-
-void store_dump_free(store_dump_t *d);
-
 /* Reads everything in one read transaction: a consistent picture even while
  * other connections write. */
 int store_dump(store *s, store_dump_t *out, char *err, size_t errlen);
-
-/* What store_restore replaces. */
-#define STORE_RESTORE_MAP       1u /* every genre and band */
-#define STORE_RESTORE_USERS     2u /* every user (ids kept); sessions and login attempts are cleared */
-#define STORE_RESTORE_AUDIT     4u /* the audit log (ids and times kept) */
-#define STORE_RESTORE_ADD_USERS 8u /* import: users whose username and email are free are added, new ids */
-#define STORE_RESTORE_ALL       (STORE_RESTORE_MAP | STORE_RESTORE_USERS | STORE_RESTORE_AUDIT)
-
-/* Called by store_restore inside its write transaction, before anything
- * is replaced, with everything the database holds at that moment: the place
- * to write a safety backup that is exactly what the restore replaces (no
- * other write can come between). Non-zero rolls the restore back. */
-typedef int (*store_restore_hook)(const store_dump_t *current, void *ctx, char *err, size_t errlen);
 
 /* Replaces the parts named by what with d's in ONE write transaction and
  * bumps the data version, so a running server switches to the new data at
  * once: afterwards the database holds exactly d's parts, or on any failure
  * exactly what it held before. The caller has checked every rule; the
  * database constraints are the second line. expected_version >= 0 makes it
- * refuse (STORE_CONFLICT) when the data changed since the caller read it.
+ * refuse (MG_ERR_CONFLICT) when the data changed since the caller read it.
  * before (may be NULL) runs first, inside the transaction.
  * *users_added (may be NULL) counts users added by STORE_RESTORE_ADD_USERS. */
 int store_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,

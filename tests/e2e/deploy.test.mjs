@@ -16,7 +16,7 @@
 //    subcommand with real flags, the curl checks pass, the unit snippets
 //    verify, the metric list is what /metrics exposes, and the operator
 //    commands do what the guide says on a scratch installation;
-//  - docs/api/openapi.yaml: every route in src/api/*.c is documented and every
+//  - docs/api/openapi.yaml: every route in src/api/*.c and src/server/*.c is documented and every
 //    documented route answers (with a documented status) on a running server.
 //
 // Run: MUSICGRAPH_BIN=build/musicgraph node --test tests/e2e/deploy.test.mjs
@@ -849,12 +849,14 @@ function zcat(path) {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
-// "METHOD /path" for every route the sources register.
+// "METHOD /path" for every route the sources register: the handlers of
+// src/api and the server's own status endpoints in src/server.
 function sourceRoutes() {
   const routes = new Set();
-  const dir = join(repoRoot, 'src/api');
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.c'))) {
-    const src = readFileSync(join(dir, f), 'utf8');
+  const files = ['src/api', 'src/server'].flatMap((d) =>
+    readdirSync(join(repoRoot, d)).filter((x) => x.endsWith('.c')).map((x) => join(d, x)));
+  for (const f of files) {
+    const src = readFileSync(join(repoRoot, f), 'utf8');
     for (const m of src.matchAll(/http_route\(\s*\w+\s*,\s*"(\w+)"\s*,\s*(?:"([^"]+)"|(\w+)\[\w+\])/g)) {
       if (m[2]) {
         routes.add(`${m[1]} ${m[2]}`);
@@ -917,14 +919,14 @@ describe('docs/api/openapi.yaml', () => {
     for (const f of ['field', 'message']) assert.ok(resolveRef({ $ref: '#/components/schemas/Problem' }).properties.errors.items.properties[f]);
   });
 
-  test('every http_route in src/api/*.c is documented, and every documented route is registered', () => {
+  test('every http_route in src/api and src/server is documented, and every documented route is registered', () => {
     const code = sourceRoutes();
     const documented = new Set(operations.map(({ path, method }) => `${method.toUpperCase()} ${path}`));
     const missing = [...code].filter((r) => !documented.has(r));
     const extra = [...documented].filter((r) => !code.has(r));
-    assert.ok(code.size >= 35, `only ${code.size} routes found in src/api: is the extraction broken?`);
-    assert.deepEqual(missing, [], 'routes in src/api/*.c missing from docs/api/openapi.yaml');
-    assert.deepEqual(extra, [], 'routes in docs/api/openapi.yaml that src/api/*.c does not register');
+    assert.ok(code.size >= 35, `only ${code.size} routes found in src/api and src/server: is the extraction broken?`);
+    assert.deepEqual(missing, [], 'routes in src/api and src/server missing from docs/api/openapi.yaml');
+    assert.deepEqual(extra, [], 'routes in docs/api/openapi.yaml that src/api and src/server do not register');
   });
 
   test('every documented route answers on a running server with a documented status and shape', async () => {

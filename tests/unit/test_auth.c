@@ -1,6 +1,6 @@
 /*
  * test_auth.c — passwords, session tokens, CSRF comparison and the account
- * rules (src/api/auth.h, src/domain/user.h).
+ * rules (src/core/password.h, src/api/auth.h, src/domain/user.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "api/auth.h"
+#include "core/password.h"
 #include "domain/user.h"
 
 #include <sodium.h>
@@ -18,30 +19,30 @@ static void test_password_hash_is_argon2id_and_verifies(void **state)
 {
     (void)state;
     char hash[256];
-    assert_int_equal(auth_hash_password("correct horse battery", hash, sizeof hash), 0);
+    assert_int_equal(password_hash("correct horse battery", hash, sizeof hash), 0);
     assert_memory_equal(hash, "$argon2id$", 10);
-    assert_true(auth_verify_password(hash, "correct horse battery"));
-    assert_false(auth_verify_password(hash, "correct horse batterY"));
-    assert_false(auth_verify_password(hash, ""));
-    assert_false(auth_verify_password("not a hash", "correct horse battery"));
+    assert_true(password_verify(hash, "correct horse battery"));
+    assert_false(password_verify(hash, "correct horse batterY"));
+    assert_false(password_verify(hash, ""));
+    assert_false(password_verify("not a hash", "correct horse battery"));
 }
 
 static void test_password_hashes_are_salted(void **state)
 {
     (void)state;
     char a[256], b[256];
-    assert_int_equal(auth_hash_password("same password 1", a, sizeof a), 0);
-    assert_int_equal(auth_hash_password("same password 1", b, sizeof b), 0);
+    assert_int_equal(password_hash("same password 1", a, sizeof a), 0);
+    assert_int_equal(password_hash("same password 1", b, sizeof b), 0);
     assert_string_not_equal(a, b);
-    assert_int_equal(auth_hash_password("x", a, 10), -1); /* buffer too small */
+    assert_int_equal(password_hash("x", a, 10), -1); /* buffer too small */
 }
 
 static void test_generated_passwords_are_long_random_and_plain(void **state)
 {
     (void)state;
     char a[21], b[21];
-    auth_generate_password(a, sizeof a);
-    auth_generate_password(b, sizeof b);
+    password_generate(a, sizeof a);
+    password_generate(b, sizeof b);
     assert_int_equal(strlen(a), 20);
     assert_string_not_equal(a, b);
     for (const char *p = a; *p; p++)

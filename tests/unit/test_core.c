@@ -1,6 +1,7 @@
 /*
  * test_core.c — unit tests of src/core: buf, the JSON writer, text helpers,
- * the string map and the layered configuration loader.
+ * the string map, the layered configuration loader, SHA-256, gzip, the
+ * atomic file writes and listening addresses.
  *
  * What is checked is what a caller sees: the exact bytes the JSON writer and
  * the escapers produce (and that jansson parses the writer's output back to
@@ -17,15 +18,23 @@
 
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/errors.h"
+#include "core/fs.h"
+#include "core/gzip.h"
+#include "core/net.h"
 #include "core/json.h"
 #include "core/strmap.h"
+#include "core/sha256.h"
 #include "core/text.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---------------------------------------------------------------- helpers */
@@ -955,6 +964,167 @@ static void test_config_long_parses_whole_numbers_only(void **state)
     assert_int_equal(config_long("99999999999999999999999", 5), 5);
 }
 
+/* ------------------------------------------------------- sha256, gzip, fs */
+
+static void test_sha256_hex_matches_the_standard_vectors(void **state)
+{
+    (void)state;
+    char out[SHA256_HEX_SIZE];
+    sha256_hex("", 0, out);
+    assert_string_equal(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    sha256_hex("abc", 3, out);
+    assert_string_equal(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+/* Compresses text with gzip_compress; the caller frees *gz. */
+static size_t compressed(const char *text, char **gz)
+{
+    size_t len;
+    assert_int_equal(gzip_compress(text, strlen(text), 6, gz, &len), 0);
+    assert_true(gzip_is(*gz, len));
+    return len;
+}
+
+static void test_gzip_round_trips_and_refuses_damage(void **state)
+{
+    (void)state;
+    const char *text = "genres and bands, genres and bands, genres and bands";
+    char *gz, *out, err[256];
+    size_t gzlen = compressed(text, &gz), outlen;
+    assert_int_equal(gzip_inflate("x.gz", gz, gzlen, 1 << 20, 0, &out, &outlen, err, sizeof err), 0);
+    assert_int_equal(outlen, strlen(text));
+    assert_string_equal(out, text);
+    free(out);
+    /* Cut short: refused whole, accepted as a head with partial. */
+    assert_int_equal(gzip_inflate("x.gz", gz, gzlen - 6, 1 << 20, 0, &out, &outlen, err, sizeof err), -1);
+    assert_non_null(strstr(err, "x.gz is truncated"));
+    assert_int_equal(gzip_inflate("x.gz", gz, gzlen - 6, 1 << 20, 1, &out, &outlen, err, sizeof err), 0);
+    free(out);
+    /* Bytes after the end of the stream. */
+    char *longer = malloc(gzlen + 3);
+    memcpy(longer, gz, gzlen);
+    memcpy(longer + gzlen, "xyz", 3);
+    assert_int_equal(gzip_inflate("x.gz", longer, gzlen + 3, 1 << 20, 0, &out, &outlen, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unexpected data after the end"));
+    free(longer);
+    /* A damaged byte in the middle. */
+    gz[gzlen / 2] ^= 0x55;
+    assert_int_equal(gzip_inflate("x.gz", gz, gzlen, 1 << 20, 0, &out, &outlen, err, sizeof err), -1);
+    assert_true(strstr(err, "x.gz is corrupt") || strstr(err, "x.gz is truncated"));
+    free(gz);
+    assert_false(gzip_is("{}", 2));
+}
+
+static void test_gzip_inflate_stops_at_its_limit(void **state)
+{
+    (void)state;
+    size_t n = 4u << 20; /* 4 MiB of one letter compress to a few KiB */
+    char *zeros = calloc(1, n + 1), *gz, *out, err[256];
+    size_t gzlen, outlen;
+    memset(zeros, 'a', n);
+    assert_int_equal(gzip_compress(zeros, n, 6, &gz, &gzlen), 0);
+    assert_true(gzlen < 64 * 1024);
+    assert_int_equal(gzip_inflate("bomb.gz", gz, gzlen, 1u << 20, 0, &out, &outlen, err, sizeof err), -1);
+    assert_string_equal(err, "bomb.gz decompresses to more than 1 MiB: refusing it");
+    /* partial: the first bytes, up to the limit, are enough (a manifest). */
+    assert_int_equal(gzip_inflate("bomb.gz", gz, gzlen, 1000, 1, &out, &outlen, err, sizeof err), 0);
+    assert_true(outlen >= 1000 && outlen <= 1001 && out[0] == 'a');
+    free(out);
+    free(gz);
+    free(zeros);
+}
+
+static int write_two_pieces(int fd, void *ctx)
+{
+    (void)ctx;
+    return fs_write_all(fd, "one,", 4) || fs_write_all(fd, "two", 3) ? -1 : 0;
+}
+
+static int fail_writing(int fd, void *ctx)
+{
+    (void)fd;
+    (void)ctx;
+    errno = ENOSPC;
+    return -1;
+}
+
+/* Names of the files in dir, sorted, comma-separated. */
+static void list_dir(const char *dir, char *out, size_t len)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | tr '\\n' ,", dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    pclose(p);
+}
+
+static void test_fs_atomic_writes_replace_whole_files_and_leave_nothing_on_failure(void **state)
+{
+    (void)state;
+    char dir[300], path[400], err[512], names[256];
+    snprintf(dir, sizeof dir, "%s/atomic", tmpdir);
+    assert_int_equal(fs_make_dirs(dir, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/key", dir);
+    assert_int_equal(fs_write_atomic(path, "first", 5, 0600, err, sizeof err), 0);
+    assert_int_equal(fs_write_atomic(path, "second", 6, 0600, err, sizeof err), 0);
+    unsigned char *data;
+    size_t len, size;
+    assert_int_equal(fs_read_file(path, 100, &data, &len, &size, err, sizeof err), 0);
+    assert_string_equal((char *)data, "second");
+    free(data);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* A writer that fails: the old file stays, no temporary file is left. */
+    assert_int_equal(fs_write_atomic_with(path, 0600, fail_writing, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "nothing was written"));
+    list_dir(dir, names, sizeof names);
+    assert_string_equal(names, "key,");
+    /* Publishing without replacing: a taken name is reported, not overwritten. */
+    char tmp[500], final[500];
+    assert_int_equal(fs_write_temp(dir, 0640, write_two_pieces, NULL, tmp, sizeof tmp, err, sizeof err), 0);
+    assert_int_equal(fs_publish(tmp, dir, "key", 0, final, sizeof final, err, sizeof err), MG_ERR_EXISTS);
+    assert_int_equal(fs_publish(tmp, dir, "other", 0, final, sizeof final, err, sizeof err), 0);
+    assert_string_equal(final + strlen(dir), "/other");
+    assert_int_equal(fs_read_file(final, 2, &data, &len, &size, err, sizeof err), 0);
+    assert_int_equal(len, 2); /* only the first max bytes */
+    assert_int_equal(size, 7);
+    assert_memory_equal(data, "on", 2);
+    free(data);
+    list_dir(dir, names, sizeof names);
+    assert_string_equal(names, "key,other,");
+    /* A path that names a directory is refused. */
+    snprintf(path, sizeof path, "%s/", dir);
+    assert_int_equal(fs_write_atomic(path, "x", 1, 0600, err, sizeof err), -1);
+    assert_non_null(strstr(err, "names a directory"));
+}
+
+static void test_net_parse_listen_accepts_the_documented_forms(void **state)
+{
+    (void)state;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char err[256];
+    assert_int_equal(net_parse_listen("127.0.0.1:8080", &ss, &len, err, sizeof err), 0);
+    assert_int_equal(ss.ss_family, AF_INET);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8080);
+    assert_int_equal(net_parse_listen(":80", &ss, &len, err, sizeof err), 0);
+    assert_int_equal(((struct sockaddr_in *)&ss)->sin_addr.s_addr, htonl(INADDR_ANY));
+    assert_int_equal(net_parse_listen("localhost:1", &ss, &len, err, sizeof err), 0);
+    assert_int_equal(((struct sockaddr_in *)&ss)->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+    assert_int_equal(net_parse_listen("[::1]:8443", &ss, &len, err, sizeof err), 0);
+    assert_int_equal(ss.ss_family, AF_INET6);
+    assert_int_equal(len, sizeof(struct sockaddr_in6));
+    assert_int_equal(net_parse_listen("8080", &ss, &len, err, sizeof err), -1);
+    assert_string_equal(err, "listen address '8080' must be HOST:PORT");
+    assert_int_equal(net_parse_listen("host:99999", &ss, &len, err, sizeof err), -1);
+    assert_string_equal(err, "listen port in 'host:99999' must be a number from 0 to 65535");
+    assert_int_equal(net_parse_listen("example.org:80", &ss, &len, err, sizeof err), -1);
+    assert_non_null(strstr(err, "is not an IPv4 address"));
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s/mg-test-core-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -1012,6 +1182,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_plain_database_url_is_accepted_but_prefixed_wins, config_setup,
                                         config_teardown),
         cmocka_unit_test(test_config_long_parses_whole_numbers_only),
+        cmocka_unit_test(test_sha256_hex_matches_the_standard_vectors),
+        cmocka_unit_test(test_gzip_round_trips_and_refuses_damage),
+        cmocka_unit_test(test_gzip_inflate_stops_at_its_limit),
+        cmocka_unit_test(test_fs_atomic_writes_replace_whole_files_and_leave_nothing_on_failure),
+        cmocka_unit_test(test_net_parse_listen_accepts_the_documented_forms),
     };
     int failed = cmocka_run_group_tests_name("core", tests, NULL, NULL);
     char cmd[300];

@@ -9,7 +9,8 @@
  * load giving back the same map field by field, parent order included;
  * the data version counter; a replace_all that breaks a database constraint
  * (bypassing the domain rules) failing whole and leaving the previous map;
- * is_empty.
+ * is_empty; the outcomes of edits and account writes (declined, conflict)
+ * as the negative codes of core/errors.h.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -815,6 +816,50 @@ static int teardown_group(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* store_edit_fn callbacks: decline, break a database constraint, add a band. */
+static int decline(const dataset *current, dataset *next, store_audit *audit, void *ctx)
+{
+    (void)current, (void)next, (void)audit, (void)ctx;
+    return MG_ERR_DECLINED;
+}
+
+static int edit_with(const dataset *current, dataset *next, store_audit *audit, void *ctx)
+{
+    (void)current, (void)audit;
+    ((breaker)ctx)(next);
+    return 0;
+}
+
+static void add_a_band(dataset *d) { add_band(d, "dri", "D.R.I.", "thrash-metal"); }
+
+/* The outcomes callers tell apart are negative codes of core/errors.h. */
+static void test_store_outcomes_follow_the_return_code_convention(void **state)
+{
+    (void)state;
+    char path[512], err[512] = "";
+    store *s = fresh_store(path, sizeof path);
+    dataset base;
+    base_dataset(&base);
+    replace_ok(s, &base);
+    int64_t version = version_of(s);
+    assert_int_equal(store_edit(s, decline, NULL, err, sizeof err), MG_ERR_DECLINED);
+    assert_int_equal(store_edit(s, edit_with, (void *)break_primary_genre_not_leaf, err, sizeof err), MG_ERR_CONFLICT);
+    assert_true(err[0] != '\0');
+    assert_int_equal(version_of(s), version);
+    assert_int_equal(store_edit(s, edit_with, (void *)add_a_band, err, sizeof err), MG_OK);
+    assert_int_equal(version_of(s), version + 1);
+    store_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.username, sizeof u.username, "ann");
+    snprintf(u.email, sizeof u.email, "ann@example.org");
+    snprintf(u.password_hash, sizeof u.password_hash, "not-a-real-hash");
+    assert_int_equal(store_user_create(s, &u, err, sizeof err), MG_OK);
+    assert_int_equal(store_user_create(s, &u, err, sizeof err), MG_ERR_CONFLICT);
+    assert_string_equal(err, "the username or email is already taken");
+    dataset_free(&base);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -834,6 +879,7 @@ int main(void)
         cmocka_unit_test(test_database_accepts_everything_the_rules_accept),
         cmocka_unit_test(test_is_empty_counts_genres_and_bands),
         cmocka_unit_test(test_a_database_before_0003_loads_and_migrates_keeping_its_map),
+        cmocka_unit_test(test_store_outcomes_follow_the_return_code_convention),
     };
     return cmocka_run_group_tests_name("store", tests, setup_group, teardown_group) ? 1 : 0;
 }

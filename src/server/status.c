@@ -1,13 +1,18 @@
 /*
- * ops.c — endpoints for operators and their tools: /readyz and /metrics.
+ * status.c — endpoints for operators and their tools: /readyz and /metrics.
+ * They report on the running process as a whole (the snapshot's build and
+ * layout times, the newest backup, shutting down), which is the composition
+ * root's knowledge, so they live beside it rather than with the handlers.
  * (/healthz, which must not touch the database, lives with the read API.)
  */
-#include "api/app.h"
-#include "api/common.h"
+#include "server/status.h"
 
+#include "api/common.h"
 #include "core/buf.h"
+#include "graph/snapshot.h"
 #include "mg_version.h"
 #include "ops/backup.h"
+#include "ops/backup_location.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +22,10 @@
 /* Ready = database reachable, schema current, snapshot loaded, not stopping. */
 static int get_readyz(http_request *r, void *arg)
 {
-    app *a = arg;
+    status_source *src = arg;
     char err[256];
     const char *database = "ok", *migrations = "ok", *snapshot = "ok", *server = "ok";
-    store *s = app_store(a, err, sizeof err);
+    store *s = api_store(src->api, err, sizeof err);
     int64_t version;
     if (!s || store_data_version(s, &version, err, sizeof err) != 0) {
         database = "unreachable";
@@ -67,7 +72,7 @@ static long resident_bytes(void)
 
 static int get_metrics(http_request *r, void *arg)
 {
-    app *a = arg;
+    status_source *src = arg;
     buf out = BUF_INIT;
     http_metrics_write(&out);
     store_metrics_write(&out);
@@ -94,11 +99,11 @@ static int get_metrics(http_request *r, void *arg)
                "# TYPE musicgraph_process_resident_memory_bytes gauge\nmusicgraph_process_resident_memory_bytes %ld\n"
                "# HELP musicgraph_build_info Version and commit of the running binary.\n"
                "# TYPE musicgraph_build_info gauge\nmusicgraph_build_info{version=\"%s\",commit=\"%s\"} 1\n",
-               app_last_build_seconds(a), app_last_layout_seconds(a), resident_bytes(), MG_VERSION, MG_COMMIT);
+               src->build_seconds, src->layout_seconds, resident_bytes(), MG_VERSION, MG_COMMIT);
     char dir[4096];
     backup_info latest;
-    backup_default_dir(app_config(a), dir, sizeof dir);
-    if (backup_latest(dir, &latest) == 0)
+    backup_default_dir(src->api->cfg, dir, sizeof dir);
+    if (backup_location_latest(dir, &latest) == 0)
         buf_printf(
             &out,
             "# HELP musicgraph_backup_last_timestamp_seconds When the newest local backup was taken.\n"
@@ -114,8 +119,8 @@ static int get_metrics(http_request *r, void *arg)
     return 0;
 }
 
-void api_register_ops(http_router *rt, app *a)
+void status_register(http_router *rt, status_source *src)
 {
-    http_route(rt, "GET", "/readyz", get_readyz, a);
-    http_route(rt, "GET", "/metrics", get_metrics, a);
+    http_route(rt, "GET", "/readyz", get_readyz, src);
+    http_route(rt, "GET", "/metrics", get_metrics, src);
 }

@@ -1,60 +1,49 @@
 /*
- * app.c — application start-up and snapshot life cycle (see app.h).
+ * app.c — start-up, the snapshot's life cycle and the layout thread (see
+ * app.h).
  */
-#include "api/app.h"
+#include "server/app.h"
 
+#include "server/status.h"
+
+#include "api/api.h"
+#include "api/pages.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/password.h"
 #include "graph/positions.h"
 #include "graph/snapshot.h"
 #include "ops/backup.h"
 #include "ops/seed.h"
-#include "api/auth.h"
 #include "domain/user.h"
 
-#include <errno.h>
 #include <malloc.h>
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 static void layout_request(app *a);
 
 struct app {
+    api api;              /* what the handlers see (api.h) */
+    status_source status; /* what /readyz and /metrics report (status.h) */
     const config *cfg;
     store *store; /* the main thread's connection: migrations, rebuilds */
     http_router *router;
-    pthread_mutex_t rebuild_lock;      /* one rebuild at a time */
-    int64_t last_failed_version;       /* do not retry a broken rebuild every tick */
-    _Atomic double last_build_seconds; /* for /metrics */
-    unsigned char session_key[32];     /* derived from the secret key */
-    graph_layout *saved_layout;        /* positions saved by the last run, used at start */
+    pthread_mutex_t rebuild_lock; /* one rebuild at a time */
+    int64_t last_failed_version;  /* do not retry a broken rebuild every tick */
+    graph_layout *saved_layout;   /* positions saved by the last run, used at start */
     char layout_path[4096];
     pthread_t layout_thread;
     int layout_started;
     pthread_mutex_t layout_lock;
     pthread_cond_t layout_cond;
     int layout_pending, layout_stop;
-    _Atomic double last_layout_seconds;
 };
-
-/* Each worker thread keeps its own connection, as SQLite wants. */
-static __thread store *thread_store;
-
-store *app_store(app *a, char *err, size_t errlen)
-{
-    if (!thread_store && store_open(a->cfg->database_url, &thread_store, err, errlen) != 0)
-        return NULL;
-    return thread_store;
-}
-
-const config *app_config(app *a) { return a->cfg; }
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -84,7 +73,7 @@ static int publish(app *a, dataset *d, int64_t version, graph_layout *layout, co
     /* Building allocated and freed megabytes of temporaries (and the old
      * snapshot may be gone): give the free memory back to the system. */
     malloc_trim(0);
-    a->last_build_seconds = seconds_since(t0);
+    a->status.build_seconds = seconds_since(t0);
     log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms (%.0f ms reading the "
              "database)%s",
              (long long)version, genres, bands, bytes / 1024, seconds_since(t0) * 1000, load_seconds * 1000,
@@ -145,10 +134,10 @@ static void *layout_main(void *arg)
             graph_release(s);
             continue;
         }
-        a->last_layout_seconds = seconds_since(&t0);
+        a->status.layout_seconds = seconds_since(&t0);
         malloc_trim(0); /* the layout's workspace is free again */
         log_info("layout of %zu genres and %zu bands computed in %.0f ms", graph_dataset(s)->ngenres,
-                 graph_dataset(s)->nbands, a->last_layout_seconds * 1000);
+                 graph_dataset(s)->nbands, a->status.layout_seconds * 1000);
         if (graph_layout_save(layout, a->layout_path, err, sizeof err) != 0)
             log_warn("the layout is not saved (it is recomputed after a restart): %s", err);
         pthread_mutex_lock(&a->rebuild_lock);
@@ -174,7 +163,8 @@ static void layout_request(app *a)
     pthread_mutex_unlock(&a->layout_lock);
 }
 
-int app_refresh(app *a, store *st, char *err, size_t errlen)
+/* Rebuilds and publishes the snapshot if the database moved past it. */
+static int refresh(app *a, store *st, char *err, size_t errlen)
 {
     pthread_mutex_lock(&a->rebuild_lock);
     int64_t version;
@@ -193,6 +183,13 @@ int app_refresh(app *a, store *st, char *err, size_t errlen)
     }
     pthread_mutex_unlock(&a->rebuild_lock);
     return rc;
+}
+
+/* The handlers' refresh after a commit (api.h). */
+static int refresh_after_write(api *handlers, store *st, char *err, size_t errlen)
+{
+    app *a = (app *)((char *)handlers - offsetof(app, api));
+    return refresh(a, st, err, errlen);
 }
 
 /* The secret keys the session token hashes. Production refuses to start
@@ -222,24 +219,19 @@ static int load_secret(app *a, char *err, size_t errlen)
             unsigned char raw[32];
             randombytes_buf(raw, sizeof raw);
             sodium_bin2hex(generated, sizeof generated, raw, sizeof raw);
-            int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            if (fd < 0 || write(fd, generated, strlen(generated)) != (ssize_t)strlen(generated) || fsync(fd) != 0) {
-                snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-                if (fd >= 0)
-                    close(fd);
+            /* Atomic: a crash while writing must not leave half a key that a
+             * restart would take for a short one and replace, ending every session. */
+            if (fs_write_atomic(path, generated, strlen(generated), 0600, err, errlen) != 0)
                 return -1;
-            }
-            close(fd);
             log_info("generated a secret key in %s (set MUSICGRAPH_SECRET_KEY to choose one)", path);
         }
         secret = generated;
     }
-    crypto_generichash(a->session_key, sizeof a->session_key, (const unsigned char *)secret, strlen(secret), NULL, 0);
+    crypto_generichash(a->api.session_key, sizeof a->api.session_key, (const unsigned char *)secret, strlen(secret),
+                       NULL, 0);
     sodium_memzero(generated, sizeof generated);
     return 0;
 }
-
-const unsigned char *app_session_key(app *a) { return a->session_key; }
 
 /* No default password anywhere: when there is no admin, the first one is
  * created with MUSICGRAPH_ADMIN_PASSWORD or a random password shown once. */
@@ -261,7 +253,7 @@ static int ensure_admin(app *a, char *err, size_t errlen)
             return -1;
         }
     } else {
-        auth_generate_password(generated, sizeof generated);
+        password_generate(generated, sizeof generated);
         password = generated;
     }
     store_user u;
@@ -269,12 +261,12 @@ static int ensure_admin(app *a, char *err, size_t errlen)
     snprintf(u.username, sizeof u.username, "admin");
     snprintf(u.email, sizeof u.email, "admin@localhost");
     u.is_admin = 1;
-    if (auth_hash_password(password, u.password_hash, sizeof u.password_hash) != 0) {
+    if (password_hash(password, u.password_hash, sizeof u.password_hash) != 0) {
         snprintf(err, errlen, "cannot hash the admin password (out of memory?)");
         return -1;
     }
     int rc = store_user_create(a->store, &u, err, errlen);
-    if (rc == STORE_CONFLICT) {
+    if (rc == MG_ERR_CONFLICT) {
         snprintf(err, errlen,
                  "there is no active admin and the name 'admin' is taken: "
                  "run 'musicgraph user promote NAME' for an existing user");
@@ -302,6 +294,9 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
         return -1;
     }
     a->cfg = cfg;
+    a->api.cfg = cfg;
+    a->api.refresh = refresh_after_write;
+    a->status.api = &a->api;
     a->last_failed_version = -1;
     pthread_mutex_init(&a->rebuild_lock, NULL);
     pthread_mutex_init(&a->layout_lock, NULL);
@@ -326,7 +321,7 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
             goto fail;
         log_info("seeded the bundled dataset: %zu genres, %zu bands", genres, bands);
     }
-    if (ensure_admin(a, err, errlen) != 0 || app_refresh(a, a->store, err, errlen) != 0)
+    if (ensure_admin(a, err, errlen) != 0 || refresh(a, a->store, err, errlen) != 0)
         goto fail;
     if (pthread_create(&a->layout_thread, NULL, layout_main, a) == 0)
         a->layout_started = 1;
@@ -335,12 +330,12 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    api_register_read(a->router, a);
-    api_register_pages(a->router, a);
-    api_register_session(a->router, a);
-    api_register_edit(a->router, a);
-    api_register_users(a->router, a);
-    api_register_ops(a->router, a);
+    api_register_read(a->router, &a->api);
+    api_register_pages(a->router, &a->api);
+    api_register_session(a->router, &a->api);
+    api_register_edit(a->router, &a->api);
+    api_register_users(a->router, &a->api);
+    status_register(a->router, &a->status);
     *out = a;
     return 0;
 fail:
@@ -354,7 +349,7 @@ void app_tick(void *arg)
 {
     app *a = arg;
     char err[512];
-    if (app_refresh(a, a->store, err, sizeof err) != 0)
+    if (refresh(a, a->store, err, sizeof err) != 0)
         log_error("refreshing the snapshot failed, still serving the previous one: %s", err);
 }
 
@@ -375,7 +370,3 @@ void app_stop(app *a)
     graph_publish(NULL);
     free(a);
 }
-
-double app_last_build_seconds(app *a) { return a->last_build_seconds; }
-
-double app_last_layout_seconds(app *a) { return a->last_layout_seconds; }

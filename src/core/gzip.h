@@ -1,0 +1,34 @@
+/*
+ * gzip.h — gzip in and out: the documents the server sends with
+ * Content-Encoding: gzip, and backup files anyone can zcat.
+ *
+ * Reading is bounded (a few bytes must not decompress to gigabytes) and says
+ * which kind of damage it met: a stream cut short, corrupt data, or bytes
+ * after its end. The messages name the file they are given.
+ */
+#ifndef MG_GZIP_H
+#define MG_GZIP_H
+
+#include <stddef.h>
+#include <sys/uio.h>
+
+/* 1 when data starts with the gzip magic bytes. */
+int gzip_is(const void *data, size_t len);
+
+/* Compresses data into a new malloc'd gzip member at level (1–9). 0 or -1
+ * (out of memory). */
+int gzip_compress(const void *data, size_t len, int level, char **out, size_t *outlen);
+
+/* Compresses the iovcnt pieces as one gzip member straight into fd, without
+ * holding the compressed bytes. 0, or -1 with errno set. */
+int gzip_write_fd(int fd, const struct iovec *iov, int iovcnt, int level);
+
+/* Decompresses in (named name in messages) into a new malloc'd,
+ * NUL-terminated *out. At most max bytes come out: past that it fails, or
+ * with partial stops quietly (reading only the head of a file); partial also
+ * accepts input that ends early. Without partial the stream must be whole
+ * and followed by nothing. */
+int gzip_inflate(const char *name, const void *in, size_t inlen, size_t max, int partial, char **out, size_t *outlen,
+                 char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * blob.h — a serialized document of a snapshot: its bytes, a gzip copy when
+ * it is worth compressing, and a strong ETag.
+ *
+ * Built once when the snapshot is built and sent as is by every request
+ * (http_respond_body), so a read costs no serialization and no compression.
+ */
+#ifndef MG_GRAPH_BLOB_H
+#define MG_GRAPH_BLOB_H
+
+#include "core/buf.h"
+
+#include <stddef.h>
+
+typedef struct graph_blob {
+    char *data;
+    size_t len;
+    char *gz; /* NULL when not worth compressing (or not compressed yet) */
+    size_t gzlen;
+    int lazy;      /* compressed on first use: see graph_blob_gzip */
+    char etag[24]; /* "\"0123456789abcdef\"" */
+} graph_blob;
+
+/* Documents a higher layer may attach to a snapshot (graph_attach). */
+#define GRAPH_EXTRA_SLOTS 4
+
+/* Fills blob from data (taken): ETag, and gzip when len >= 2 KiB. */
+int graph_blob_init(graph_blob *b, char *data, size_t len);
+/* The same from a finished buffer (taken); fails if it ran out of memory. */
+int graph_blob_from_buf(graph_blob *b, buf *out);
+/* The same, but the gzip form is made on first use (graph_blob_gzip). */
+int graph_blob_from_buf_lazy(graph_blob *b, buf *out);
+void graph_blob_free(graph_blob *b);
+/* Makes sure a lazily compressed blob has its gzip form (thread-safe; the
+ * large, rarely fetched lists are compressed on their first gzip request
+ * rather than at every rebuild). */
+void graph_blob_gzip(const graph_blob *b);
+
+#endif

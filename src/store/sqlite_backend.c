@@ -1,0 +1,58 @@
+/*
+ * sqlite_backend.c — the SQLite backend as store.c sees it: opening a
+ * connection and the table of its operations (backend.h).
+ *
+ * One connection per store handle, in WAL mode so readers never block the
+ * writer, with foreign keys on and a busy timeout so that a CLI command and
+ * the server can share the file.
+ */
+#include "store/sqlite_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static void sqlite_close(store *s)
+{
+    sqlite3_close(sq_db(s));
+    free(s);
+}
+
+#define SQLITE_OPERATION(name, params, args) .name = sq_##name,
+
+static const struct store_ops sqlite_ops = {.name = "sqlite",
+                                            .close = sqlite_close,
+                                            /* .NAME = sq_NAME for every operation */
+                                            STORE_OPERATIONS(SQLITE_OPERATION)};
+
+int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open SQLite database %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    char what[200];
+    /* A small page cache: the map is read once per change into the snapshot,
+     * so every connection caching megabytes of pages would only cost memory. */
+    if (sq_exec(
+            db,
+            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -256;",
+            what, sizeof what) != 0) {
+        snprintf(err, errlen, "cannot use SQLite database %s: %s", path, what);
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        sqlite3_close(db);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->base.ops = &sqlite_ops;
+    s->db = db;
+    *out = &s->base;
+    return 0;
+}
