@@ -673,7 +673,7 @@ int backup_decode(const char *name, const char *text, size_t len, int allow_bare
     size_t end = 0;
     int rc = parse_manifest(text, len, &out->manifest, &end, why, sizeof why);
     if (rc == MG_ERR_NOT_FOUND && allow_bare) {
-        /* A plain dataset document, like data/musicgraph.json. */
+        /* A plain dataset document, like a file of data/families. */
         domain_errors errs = {0};
         rc = codec_parse_dataset(text, len, &out->dump.map, &errs) == 0 ? 0 : -1;
         if (rc != 0)
