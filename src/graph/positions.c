@@ -120,7 +120,8 @@ graph_layout *graph_layout_copy(const graph_layout *src)
 /* Node masses: families are heavy so they spread out first. */
 static double genre_mass(genre_type t) { return t == GENRE_ROOT ? 4.0 : t == GENRE_INTERMEDIATE ? 2.0 : 1.0; }
 
-graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *previous, char *err, size_t errlen)
+graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *previous, const atomic_int *cancel,
+                                   char *err, size_t errlen)
 {
     const dataset *d = graph_dataset(s);
     size_t ng = d->ngenres, nb = d->nbands, n = ng + nb, nedges = 0;
@@ -162,8 +163,11 @@ graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *
     layout_default_params(&params);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     params.threads = cores > 0 ? (int)(cores < 8 ? cores : 8) : 1;
-    if (layout_run(n, edges, e, mass, has, x, y, &params, NULL) != 0) {
-        snprintf(err, errlen, "the layout failed (out of memory?)");
+    params.cancel = cancel;
+    int rc = layout_run(n, edges, e, mass, has, x, y, &params, NULL);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s",
+                 rc == LAYOUT_CANCELLED ? "the layout was cancelled" : "the layout failed (out of memory?)");
         goto done;
     }
     out = layout_new(n);
