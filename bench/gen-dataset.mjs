@@ -212,7 +212,7 @@ for (let i = 0; i < opt.bands; i++) {
   bands.push({ id: uniqueId(slug(name), bandIds), name, primary_genre: primary, genres: distinct(leafIds, n, primary) });
 }
 
-// One object per line, like data/musicgraph.json.
+// One object per line, like data/families/*.json.
 const lines = [
   '{',
   '  "format": "musicgraph-dataset",',

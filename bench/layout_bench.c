@@ -300,7 +300,7 @@ static void run_rebuild(scenario *sc, const dataset *base, const graph_snapshot 
     clock_pair t1 = clock_now();
 
     /* 2. The layout thread: refine from the known positions. */
-    graph_layout *refined = graph_layout_compute(s1, graph_layout_of(s1), err, sizeof err);
+    graph_layout *refined = graph_layout_compute(s1, graph_layout_of(s1), NULL, err, sizeof err);
     if (!refined)
         die("graph_layout_compute (refine): %s", err);
     clock_pair t2 = clock_now();
@@ -427,7 +427,7 @@ int main(int argc, char **argv)
         if (!s)
             die("graph_build: %s", err);
         clock_pair b = clock_now();
-        graph_layout *l = graph_layout_compute(s, NULL, err, sizeof err);
+        graph_layout *l = graph_layout_compute(s, NULL, NULL, err, sizeof err);
         if (!l)
             die("graph_layout_compute: %s", err);
         clock_pair c = clock_now();

@@ -445,11 +445,13 @@ static const command commands[] = {
      "--status it only lists. Exits 1 if the database was changed by another\n"
      "version (a checksum differs, or it has migrations this binary does not know).\n",
      cmd_migrate},
-    {"seed", "load a dataset file into an empty database",
-     "usage: musicgraph seed [--file FILE] [options]\n\n"
-     "Checks every entry of FILE (default: the bundled dataset) against the data\n"
-     "rules and loads it in one transaction. Refuses a non-empty database and a\n"
-     "dataset that breaks a rule, naming the entry and the rule.\n",
+    {"seed", "load a dataset into an empty database",
+     "usage: musicgraph seed [--file FILE|DIR] [options]\n\n"
+     "Checks every entry of FILE, or of every *.json file in DIR (such as\n"
+     "data/families, one file per root family), against the data rules and loads\n"
+     "it in one transaction; the default is the bundled dataset. Refuses a\n"
+     "non-empty database and a dataset that breaks a rule, naming the file, the\n"
+     "entry and the rule.\n",
      cmd_seed},
     {"user", "create and manage curator accounts",
      "usage: musicgraph user create NAME --email EMAIL [--admin] [--password-file FILE]\n"

@@ -4,6 +4,7 @@
 #include "api/common.h"
 
 #include "core/json.h"
+#include "graph/snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -112,4 +113,20 @@ json_t *api_user_json(const store_user *u)
     return json_pack("{s:I, s:s, s:s, s:b, s:b, s:s, s:s?}", "id", (json_int_t)u->id, "username", u->username, "email",
                      u->email, "is_admin", u->is_admin, "disabled", u->disabled, "created_at", u->created_at,
                      "last_login_at", u->last_login_at[0] ? u->last_login_at : NULL);
+}
+
+int api_redirect_former_id(http_request *r, const graph_snapshot *s, int is_genre, const char *id, const char *prefix,
+                           const char *rest)
+{
+    size_t i;
+    if (!(is_genre ? graph_find_former_genre(s, id, &i) : graph_find_former_band(s, id, &i)))
+        return 0;
+    const dataset *d = graph_dataset(s);
+    const char *query = http_query_string(r);
+    buf location = BUF_INIT;
+    buf_printf(&location, "%s%s%s%s%s", prefix, is_genre ? d->genres[i].id : d->bands[i].id, rest ? rest : "",
+               query ? "?" : "", query ? query : "");
+    http_redirect(r, 301, buf_cstr(&location));
+    buf_free(&location);
+    return 1;
 }

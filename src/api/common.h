@@ -21,6 +21,13 @@ json_t *api_json_body(http_request *r);
 void api_problem_fields(http_request *r, int status, const char *title, const domain_errors *errs);
 /* Sends a json_t (jansson's serializer, for small documents). Steals v. */
 void api_send_json(http_request *r, int status, json_t *v);
+/* When id (a path segment) is the former id of a genre (is_genre) or band,
+ * answers 301 to prefix + its current id + rest, the query string kept,
+ * and returns 1; otherwise returns 0 and sends nothing. Ids promised never
+ * to change, changed anyway: old links keep working. */
+struct graph_snapshot;
+int api_redirect_former_id(http_request *r, const struct graph_snapshot *s, int is_genre, const char *id,
+                           const char *prefix, const char *rest);
 /* 1 if the request's Content-Type is that media type (parameters ignored). */
 int api_content_type_is(http_request *r, const char *media_type);
 /* A user as the API shows it: never the password hash. */

@@ -7,6 +7,11 @@
  * that block a deletion) or commits with an audit entry. After the commit
  * the snapshot is refreshed before answering, so the response and every
  * later read already show the change.
+ *
+ * An update replaces the entity, except for the fields of dataset format 2
+ * (aliases, former_ids, region, defining; aliases, former_ids, country,
+ * active_from) when the body leaves them out: an editor that predates them
+ * must not erase them by saving a description.
  */
 #include "api/api.h"
 #include "api/auth.h"
@@ -25,9 +30,14 @@
 typedef enum edit_kind { EDIT_GENRE, EDIT_BAND } edit_kind;
 typedef enum edit_op { EDIT_CREATE, EDIT_UPDATE, EDIT_DELETE } edit_op;
 
+/* The optional fields an update keeps when the body omits them. */
+static const char *const kept_genre_fields[] = {"aliases", "former_ids", "region", "defining", NULL};
+static const char *const kept_band_fields[] = {"aliases", "former_ids", "country", "active_from", NULL};
+
 typedef struct edit_ctx {
     edit_kind kind;
     edit_op op;
+    unsigned omitted;   /* bit i: kept_*_fields[i] is absent from the body */
     const char *id;     /* target id (create: the new id) */
     const char *actor;  /* username */
     genre g;            /* input for genre create/update */
@@ -173,6 +183,17 @@ static int delete_genre(edit_ctx *c, const dataset *cur, dataset *next, store_au
 
 static int delete_band(edit_ctx *c, dataset *next, store_audit *audit)
 {
+    /* A band that defines genres leaves their lists; the response says which. */
+    json_writer w;
+    jw_init(&w, &c->unlinked);
+    jw_object_begin(&w);
+    jw_key(&w, "genres");
+    jw_array_begin(&w);
+    for (size_t i = 0; i < next->ngenres; i++)
+        if (remove_string(next->genres[i].defining, &next->genres[i].ndefining, c->id))
+            jw_string(&w, next->genres[i].id);
+    jw_array_end(&w);
+    jw_object_end(&w);
     band *victim = dataset_find_band(next, c->id);
     fill_audit(audit, c, victim, NULL);
     band_clear(victim);
@@ -180,6 +201,45 @@ static int delete_band(edit_ctx *c, dataset *next, store_audit *audit)
     memmove(victim, victim + 1, (next->nbands - at - 1) * sizeof *victim);
     next->nbands--;
     return 0;
+}
+
+static void take_list(char ***dst, size_t *ndst, char ***src, size_t *nsrc)
+{
+    *dst = *src, *ndst = *nsrc;
+    *src = NULL, *nsrc = 0;
+}
+
+static void take_string(char **dst, char **src)
+{
+    *dst = *src;
+    *src = NULL;
+}
+
+/* Moves the fields the update body omitted from the current entity (in
+ * next, about to be replaced) to the input. */
+static void keep_omitted(edit_ctx *c, void *current)
+{
+    if (c->kind == EDIT_GENRE) {
+        genre *g = current;
+        if (c->omitted & 1u)
+            take_list(&c->g.aliases, &c->g.naliases, &g->aliases, &g->naliases);
+        if (c->omitted & 2u)
+            take_list(&c->g.former_ids, &c->g.nformer_ids, &g->former_ids, &g->nformer_ids);
+        if (c->omitted & 4u)
+            take_string(&c->g.region, &g->region);
+        if (c->omitted & 8u)
+            take_list(&c->g.defining, &c->g.ndefining, &g->defining, &g->ndefining);
+    } else {
+        band *b = current;
+        if (c->omitted & 1u)
+            take_list(&c->b.aliases, &c->b.naliases, &b->aliases, &b->naliases);
+        if (c->omitted & 2u)
+            take_list(&c->b.former_ids, &c->b.nformer_ids, &b->former_ids, &b->nformer_ids);
+        if (c->omitted & 4u)
+            take_string(&c->b.country, &b->country);
+        if (c->omitted & 8u)
+            c->b.active_from = b->active_from;
+    }
 }
 
 /* Runs inside the write transaction (store_edit_fn). */
@@ -204,8 +264,10 @@ static int apply_edit(const dataset *cur, dataset *next, store_audit *audit, voi
         genre *slot = c->op == EDIT_CREATE ? dataset_add_genre(next) : dataset_find_genre(next, c->id);
         if (!slot)
             return MG_ERR_DECLINED;
-        if (c->op == EDIT_UPDATE)
+        if (c->op == EDIT_UPDATE) {
+            keep_omitted(c, slot);
             genre_clear(slot);
+        }
         if (genre_copy(slot, &c->g) != 0)
             return MG_ERR_DECLINED;
         fill_audit(audit, c, existing, slot);
@@ -213,8 +275,10 @@ static int apply_edit(const dataset *cur, dataset *next, store_audit *audit, voi
         band *slot = c->op == EDIT_CREATE ? dataset_add_band(next) : dataset_find_band(next, c->id);
         if (!slot)
             return MG_ERR_DECLINED;
-        if (c->op == EDIT_UPDATE)
+        if (c->op == EDIT_UPDATE) {
+            keep_omitted(c, slot);
             band_clear(slot);
+        }
         if (band_copy(slot, &c->b) != 0)
             return MG_ERR_DECLINED;
         fill_audit(audit, c, existing, slot);
@@ -313,6 +377,10 @@ static int read_entity(http_request *r, edit_ctx *c, const char *path_id)
     snprintf(entry, sizeof entry, "%s", c->kind == EDIT_GENRE ? "genre" : "band");
     int rc = c->kind == EDIT_GENRE ? codec_genre_from_json(body, &c->g, entry, &c->errs)
                                    : codec_band_from_json(body, &c->b, entry, &c->errs);
+    const char *const *kept = c->kind == EDIT_GENRE ? kept_genre_fields : kept_band_fields;
+    for (unsigned i = 0; kept[i]; i++)
+        if (!json_object_get(body, kept[i]))
+            c->omitted |= 1u << i;
     json_decref(body);
     char **id = c->kind == EDIT_GENRE ? &c->g.id : &c->b.id;
     const char *name = c->kind == EDIT_GENRE ? c->g.name : c->b.name;

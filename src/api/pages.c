@@ -9,6 +9,7 @@
  */
 #include "api/api.h"
 #include "api/assets.h"
+#include "api/common.h"
 #include "api/infobox.h"
 #include "api/pages.h"
 
@@ -159,6 +160,10 @@ static int get_entity_page(http_request *r, int is_genre)
     const dataset *d = graph_dataset(s);
     size_t i;
     int found = is_genre ? graph_find_genre(s, r->params[0], &i) : graph_find_band(s, r->params[0], &i);
+    if (!found && api_redirect_former_id(r, s, is_genre, r->params[0], is_genre ? "/genres/" : "/bands/", NULL)) {
+        graph_release(s);
+        return 0;
+    }
     char title[256], description[2200];
     if (!found) {
         snprintf(title, sizeof title, "Not found — musicgraph");

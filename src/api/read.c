@@ -6,6 +6,7 @@
  * when the response has been written) and never touches the database.
  */
 #include "api/api.h"
+#include "api/common.h"
 
 #include "core/buf.h"
 #include "core/text.h"
@@ -75,8 +76,9 @@ static int get_genre(http_request *r, void *ctx)
     if (!s)
         return 0;
     if (!graph_find_genre(s, r->params[0], &i)) {
+        if (!api_redirect_former_id(r, s, 1, r->params[0], "/api/v1/genres/", NULL))
+            http_problem(r, 404, "Not Found", "There is no genre with this id.", NULL);
         graph_release(s);
-        http_problem(r, 404, "Not Found", "There is no genre with this id.", NULL);
         return 0;
     }
     send_blob(r, s, graph_doc_genre(s, i));
@@ -91,8 +93,9 @@ static int get_band(http_request *r, void *ctx)
     if (!s)
         return 0;
     if (!graph_find_band(s, r->params[0], &i)) {
+        if (!api_redirect_former_id(r, s, 0, r->params[0], "/api/v1/bands/", NULL))
+            http_problem(r, 404, "Not Found", "There is no band with this id.", NULL);
         graph_release(s);
-        http_problem(r, 404, "Not Found", "There is no band with this id.", NULL);
         return 0;
     }
     send_blob(r, s, graph_doc_band(s, i));
@@ -186,8 +189,9 @@ static int get_path(http_request *r, void *ctx)
 
 typedef int (*neighbours_fn)(const graph_snapshot *s, const char *id, size_t limit, buf *out);
 
-/* Related genres and similar bands: same parameters, same errors. */
-static int get_neighbours(http_request *r, neighbours_fn fn, const char *unknown)
+/* Related genres and similar bands: same parameters, same errors, and a
+ * former id redirects like the entity's own document. */
+static int get_neighbours(http_request *r, neighbours_fn fn, int is_genre)
 {
     long limit = 20;
     if (read_limit(r, &limit, 100) != 0)
@@ -196,9 +200,12 @@ static int get_neighbours(http_request *r, neighbours_fn fn, const char *unknown
     if (!s)
         return 0;
     buf out = BUF_INIT;
-    if (fn(s, r->params[0], (size_t)limit, &out) != 0)
-        http_problem(r, 404, "Not Found", unknown, NULL);
-    else
+    if (fn(s, r->params[0], (size_t)limit, &out) != 0) {
+        if (!api_redirect_former_id(r, s, is_genre, r->params[0], is_genre ? "/api/v1/genres/" : "/api/v1/bands/",
+                                    is_genre ? "/related" : "/similar"))
+            http_problem(r, 404, "Not Found",
+                         is_genre ? "There is no genre with this id." : "There is no band with this id.", NULL);
+    } else
         http_respond(r, 200, JSON_TYPE, buf_cstr(&out), out.len);
     graph_release(s);
     buf_free(&out);
@@ -208,13 +215,13 @@ static int get_neighbours(http_request *r, neighbours_fn fn, const char *unknown
 static int get_related(http_request *r, void *ctx)
 {
     (void)ctx;
-    return get_neighbours(r, graph_related, "There is no genre with this id.");
+    return get_neighbours(r, graph_related, 1);
 }
 
 static int get_similar(http_request *r, void *ctx)
 {
     (void)ctx;
-    return get_neighbours(r, graph_similar, "There is no band with this id.");
+    return get_neighbours(r, graph_similar, 0);
 }
 
 /* Written once at registration: the liveness answer never allocates. The version

@@ -19,7 +19,7 @@ struct embedded_file {
 extern const struct embedded_file embedded_sqlite_migrations[];
 /* Web assets: index.html template, app.js, style.css, graph libraries. */
 extern const struct embedded_file embedded_web[];
-/* The bundled dataset (data/musicgraph.json). */
+/* The bundled dataset: one document per root family (data/families). */
 extern const struct embedded_file embedded_dataset[];
 
 const struct embedded_file *embedded_find(const struct embedded_file *table, const char *name);

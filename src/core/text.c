@@ -4,6 +4,7 @@
 #include "core/text.h"
 
 #include <string.h>
+#include <utf8proc.h>
 
 size_t text_utf8_decode(const unsigned char *s, size_t avail, unsigned int *cp_out)
 {
@@ -73,93 +74,86 @@ size_t text_utf8_length(const char *s)
     return count;
 }
 
-/* Latin-1 Supplement letters U+00C0..U+00FF, by offset. */
-static const char *const latin1_fold[64] = {
-    "a", "a",  "a", "a", "a", "a", "ae", "c", "e",  "e",  "e", "e",  "i", "i", "i", "i", "d",  "n", "o",  "o", "o", "o",
-    "o", NULL, "o", "u", "u", "u", "u",  "y", "th", "ss", "a", "a",  "a", "a", "a", "a", "ae", "c", "e",  "e", "e", "e",
-    "i", "i",  "i", "i", "d", "n", "o",  "o", "o",  "o",  "o", NULL, "o", "u", "u", "u", "u",  "y", "th", "y"};
-
-/* Latin Extended-A U+0100..U+017F (and Extended Additional below) as ranges sharing one base letter. */
+/* Letters that Unicode does not decompose into a base letter and marks, and
+ * typographic punctuation, with the ASCII people type for them. Everything
+ * else is decomposed by utf8proc (NFKD with case folding and marks stripped),
+ * so "é", "ş", "ğ", "ơ" or "ﬁ" need no entry here. Sorted by code point. */
 static const struct {
-    unsigned int first, last;
-    const char *base;
-} latin_ext_fold[] = {
-    {0x100, 0x105, "a"},
-    {0x106, 0x10D, "c"},
-    {0x10E, 0x111, "d"},
-    {0x112, 0x11B, "e"},
-    {0x11C, 0x123, "g"},
-    {0x124, 0x127, "h"},
-    {0x128, 0x131, "i"},
-    {0x132, 0x133, "ij"},
-    {0x134, 0x135, "j"},
-    {0x136, 0x138, "k"},
-    {0x139, 0x142, "l"},
-    {0x143, 0x14B, "n"},
-    {0x14C, 0x151, "o"},
-    {0x152, 0x153, "oe"},
-    {0x154, 0x159, "r"},
-    {0x15A, 0x161, "s"},
-    {0x162, 0x167, "t"},
-    {0x168, 0x173, "u"},
-    {0x174, 0x175, "w"},
-    {0x176, 0x178, "y"},
-    {0x179, 0x17E, "z"},
-    {0x17F, 0x17F, "s"},
-    /* Latin Extended Additional (Vietnamese, Welsh, …): letter pairs by base. */
-    {0x1E00, 0x1E01, "a"},
-    {0x1E02, 0x1E07, "b"},
-    {0x1E08, 0x1E09, "c"},
-    {0x1E0A, 0x1E13, "d"},
-    {0x1E14, 0x1E1D, "e"},
-    {0x1E1E, 0x1E1F, "f"},
-    {0x1E20, 0x1E21, "g"},
-    {0x1E22, 0x1E2B, "h"},
-    {0x1E2C, 0x1E2F, "i"},
-    {0x1E30, 0x1E35, "k"},
-    {0x1E36, 0x1E3D, "l"},
-    {0x1E3E, 0x1E43, "m"},
-    {0x1E44, 0x1E4B, "n"},
-    {0x1E4C, 0x1E53, "o"},
-    {0x1E54, 0x1E57, "p"},
-    {0x1E58, 0x1E5F, "r"},
-    {0x1E60, 0x1E69, "s"},
-    {0x1E6A, 0x1E71, "t"},
-    {0x1E72, 0x1E7B, "u"},
-    {0x1E7C, 0x1E7F, "v"},
-    {0x1E80, 0x1E89, "w"},
-    {0x1E8A, 0x1E8D, "x"},
-    {0x1E8E, 0x1E8F, "y"},
-    {0x1E90, 0x1E95, "z"},
-    {0x1E96, 0x1E96, "h"},
-    {0x1E97, 0x1E97, "t"},
-    {0x1E98, 0x1E98, "w"},
-    {0x1E99, 0x1E99, "y"},
-    {0x1E9A, 0x1E9A, "a"},
-    {0x1E9B, 0x1E9D, "s"},
-    {0x1E9E, 0x1E9E, "ss"},
-    {0x1E9F, 0x1E9F, "d"},
-    {0x1EA0, 0x1EB7, "a"},
-    {0x1EB8, 0x1EC7, "e"},
-    {0x1EC8, 0x1ECB, "i"},
-    {0x1ECC, 0x1EE3, "o"},
-    {0x1EE4, 0x1EF1, "u"},
-    {0x1EF2, 0x1EF9, "y"},
-    {0x1EFA, 0x1EFB, "ll"},
-    {0x1EFC, 0x1EFD, "v"},
-    {0x1EFE, 0x1EFF, "y"},
+    unsigned int cp;
+    const char *ascii;
+} fold_extra[] = {
+    {0x00B7, ""},   /* middle dot of Catalan l·l */
+    {0x00E6, "ae"}, /* æ */
+    {0x00F0, "d"},  /* ð */
+    {0x00F8, "o"},  /* ø */
+    {0x00FE, "th"}, /* þ */
+    {0x0111, "d"},  /* đ */
+    {0x0127, "h"},  /* ħ */
+    {0x0131, "i"},  /* dotless ı */
+    {0x0138, "k"},  /* ĸ */
+    {0x0142, "l"},  /* ł */
+    {0x014B, "ng"}, /* ŋ */
+    {0x0153, "oe"}, /* œ */
+    {0x0167, "t"},  /* ŧ */
+    {0x0180, "b"},  /* ƀ */
+    {0x0188, "c"},  /* ƈ */
+    {0x0192, "f"},  /* ƒ */
+    {0x01A5, "p"},  /* ƥ */
+    {0x01B4, "y"},  /* ƴ */
+    {0x01B6, "z"},  /* ƶ */
+    {0x0225, "z"},  /* ȥ */
+    {0x0254, "o"},  /* open o ɔ */
+    {0x0256, "d"},  /* ɖ */
+    {0x0259, "e"},  /* schwa ə (Azerbaijani) */
+    {0x025B, "e"},  /* open e ɛ */
+    {0x0263, "g"},  /* ɣ */
+    {0x0268, "i"},  /* ɨ */
+    {0x0272, "n"},  /* ɲ */
+    {0x0289, "u"},  /* ʉ */
+    {0x028B, "v"},  /* ʋ */
+    {0x2010, "-"},  /* hyphen */
+    {0x2011, "-"},  /* non-breaking hyphen */
+    {0x2012, "-"},  /* figure dash */
+    {0x2013, "-"},  /* en dash */
+    {0x2014, "-"},  /* em dash */
+    {0x2015, "-"},  /* horizontal bar */
+    {0x2018, "'"},  /* left single quote */
+    {0x2019, "'"},  /* right single quote, apostrophe */
+    {0x201C, "\""}, /* left double quote */
+    {0x201D, "\""}, /* right double quote */
 };
 
-static const char *fold_code_point(unsigned int cp)
+static const char *fold_extra_ascii(unsigned int cp)
 {
-    if (cp >= 0xC0 && cp <= 0xFF)
-        return latin1_fold[cp - 0xC0];
-    if (cp < 0x100 || (cp > 0x17F && cp < 0x1E00) || cp > 0x1EFF)
-        return NULL;
-    for (size_t i = 0; i < sizeof latin_ext_fold / sizeof latin_ext_fold[0]; i++)
-        if (cp >= latin_ext_fold[i].first && cp <= latin_ext_fold[i].last)
-            return latin_ext_fold[i].base;
+    size_t lo = 0, hi = sizeof fold_extra / sizeof fold_extra[0];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (fold_extra[mid].cp == cp)
+            return fold_extra[mid].ascii;
+        if (fold_extra[mid].cp < cp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
+}
+
+/* Appends the folded form of one decomposed, case-folded code point. */
+static void fold_put(buf *out, utf8proc_int32_t cp)
+{
+    if (cp < 0x80) {
+        char c = (char)cp;
+        buf_putc(out, (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c);
+        return;
+    }
+    const char *ascii = fold_extra_ascii((unsigned int)cp);
+    if (ascii) {
+        buf_puts(out, ascii);
+        return;
+    }
+    utf8proc_uint8_t bytes[4];
+    utf8proc_ssize_t n = utf8proc_encode_char(cp, bytes);
+    buf_append(out, bytes, (size_t)n);
 }
 
 void text_fold(const char *s, buf *out)
@@ -173,17 +167,23 @@ void text_fold(const char *s, buf *out)
             i++;
             continue;
         }
-        if (cp < 0x80) {
-            char c = (char)cp;
-            buf_putc(out, (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c);
-        } else {
-            const char *base = fold_code_point(cp);
-            if (base)
-                buf_puts(out, base);
-            else
-                buf_append(out, p + i, n);
-        }
         i += n;
+        if (cp < 0x80) {
+            fold_put(out, (utf8proc_int32_t)cp);
+            continue;
+        }
+        /* The longest compatibility decomposition is 18 code points (U+FDFA). */
+        utf8proc_int32_t parts[32];
+        int boundclass = 0;
+        utf8proc_ssize_t k = utf8proc_decompose_char(
+            (utf8proc_int32_t)cp, parts, 32,
+            UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK, &boundclass);
+        if (k < 0 || k > 32) {
+            fold_put(out, (utf8proc_int32_t)cp);
+            continue;
+        }
+        for (utf8proc_ssize_t j = 0; j < k; j++)
+            fold_put(out, parts[j]);
     }
 }
 

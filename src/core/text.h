@@ -3,8 +3,11 @@
  *
  * Names come from curators and imports; they are checked here once (valid
  * UTF-8, no control characters) so that every later writer can trust them.
- * Folding maps a name to its search key: lower case with Latin accents
- * removed, so "motorhead" finds "Motörhead" and "BJORK" finds "Björk".
+ * Folding maps a name to its search key: case-folded, decomposed with marks
+ * removed (utf8proc), and the few letters Unicode does not decompose (ı, ø,
+ * æ, ł, đ, þ…) spelt in ASCII, so "motorhead" finds "Motörhead", "BJORK"
+ * finds "Björk" and "baris manco" finds "Barış Manço". Other scripts are
+ * kept, case-folded.
  */
 #ifndef MG_TEXT_H
 #define MG_TEXT_H

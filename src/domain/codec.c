@@ -29,8 +29,9 @@ static int read_string(const json_t *obj, const char *key, char **out, const cha
     return 0;
 }
 
-static int read_string_array(const json_t *obj, const char *key, char ***out, size_t *n, const char *entry,
-                             domain_errors *errs)
+/* Reads an optional array of strings; what names the items in the message. */
+static int read_string_array(const json_t *obj, const char *key, const char *what, char ***out, size_t *n,
+                             const char *entry, domain_errors *errs)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
@@ -38,7 +39,7 @@ static int read_string_array(const json_t *obj, const char *key, char ***out, si
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_array(v)) {
-        domain_errors_add(errs, entry, key, "must be an array of ids");
+        domain_errors_add(errs, entry, key, "must be an array of %s", what);
         return -1;
     }
     size_t count = json_array_size(v);
@@ -50,7 +51,7 @@ static int read_string_array(const json_t *obj, const char *key, char ***out, si
     for (size_t i = 0; i < count; i++) {
         json_t *item = json_array_get(v, i);
         if (!json_is_string(item) || strlen(json_string_value(item)) != json_string_length(item)) {
-            domain_errors_add(errs, entry, key, "must be an array of ids");
+            domain_errors_add(errs, entry, key, "must be an array of %s", what);
             for (size_t j = 0; j < i; j++)
                 free(items[j]);
             free(items);
@@ -61,6 +62,30 @@ static int read_string_array(const json_t *obj, const char *key, char ***out, si
     *out = items;
     *n = count;
     return 0;
+}
+
+/* An optional string where "" means the same as null (forms send ""). */
+static void read_optional_text(const json_t *obj, const char *key, char **out, const char *entry, domain_errors *errs)
+{
+    if (read_string(obj, key, out, entry, errs) == 0 && *out && !**out) {
+        free(*out);
+        *out = NULL;
+    }
+}
+
+/* An optional year: a whole number, 0 (unknown) when null or absent. */
+static void read_year(const json_t *obj, const char *key, int *out, const char *entry, domain_errors *errs)
+{
+    json_t *year = json_object_get(obj, key);
+    *out = 0;
+    if (!year || json_is_null(year))
+        return;
+    if (!json_is_integer(year) || json_integer_value(year) < -100000 || json_integer_value(year) > 100000)
+        domain_errors_add(errs, entry, key, "must be a year (a whole number) or null");
+    else if (json_integer_value(year) == 0)
+        domain_errors_add(errs, entry, key, "must be between %d and %d", DOMAIN_YEAR_MIN, DOMAIN_YEAR_MAX);
+    else
+        *out = (int)json_integer_value(year);
 }
 
 static int check_keys(const json_t *obj, const char *const *allowed, const char *entry, domain_errors *errs)
@@ -117,8 +142,9 @@ static int read_links(const json_t *obj, genre *g, const char *entry, domain_err
 
 int codec_genre_from_json(const json_t *obj, genre *g, const char *entry, domain_errors *errs)
 {
-    static const char *const keys[] = {"id",    "name",     "type",  "parent", "parents", "description", "origin_year",
-                                       "links", "children", "bands", "family", "x",       "y",           NULL};
+    static const char *const keys[] = {"id",          "name",  "type",    "parent",     "parents", "description",
+                                       "origin_year", "links", "aliases", "former_ids", "region",  "defining",
+                                       "children",    "bands", "family",  "x",          "y",       NULL};
     memset(g, 0, sizeof *g);
     if (!json_is_object(obj)) {
         domain_errors_add(errs, entry, "", "must be a JSON object");
@@ -137,18 +163,13 @@ int codec_genre_from_json(const json_t *obj, genre *g, const char *entry, domain
             domain_errors_add(errs, entry, "type", "is required (root, intermediate or leaf)");
     }
     free(type);
-    read_string_array(obj, "parents", &g->parents, &g->nparents, entry, errs);
-    json_t *year = json_object_get(obj, "origin_year");
-    if (year && !json_is_null(year)) {
-        if (!json_is_integer(year) || json_integer_value(year) < -100000 || json_integer_value(year) > 100000)
-            domain_errors_add(errs, entry, "origin_year", "must be a year (a whole number) or null");
-        else if (json_integer_value(year) == 0)
-            domain_errors_add(errs, entry, "origin_year", "must be between %d and %d", DOMAIN_YEAR_MIN,
-                              DOMAIN_YEAR_MAX);
-        else
-            g->origin_year = (int)json_integer_value(year);
-    }
+    read_string_array(obj, "parents", "ids", &g->parents, &g->nparents, entry, errs);
+    read_year(obj, "origin_year", &g->origin_year, entry, errs);
     read_links(obj, g, entry, errs);
+    read_string_array(obj, "aliases", "names", &g->aliases, &g->naliases, entry, errs);
+    read_string_array(obj, "former_ids", "ids", &g->former_ids, &g->nformer_ids, entry, errs);
+    read_optional_text(obj, "region", &g->region, entry, errs);
+    read_string_array(obj, "defining", "band ids", &g->defining, &g->ndefining, entry, errs);
     /* A root with parents omitted is fine; a missing primary parent for a
      * single-parent genre is inferred, as the original editor did. */
     if (!g->parent && g->nparents == 1)
@@ -158,7 +179,8 @@ int codec_genre_from_json(const json_t *obj, genre *g, const char *entry, domain
 
 int codec_band_from_json(const json_t *obj, band *b, const char *entry, domain_errors *errs)
 {
-    static const char *const keys[] = {"id", "name", "primary_genre", "genres", NULL};
+    static const char *const keys[] = {"id",         "name",    "primary_genre", "genres", "aliases",
+                                       "former_ids", "country", "active_from",   NULL};
     memset(b, 0, sizeof *b);
     if (!json_is_object(obj)) {
         domain_errors_add(errs, entry, "", "must be a JSON object");
@@ -169,7 +191,11 @@ int codec_band_from_json(const json_t *obj, band *b, const char *entry, domain_e
     read_string(obj, "id", &b->id, entry, errs);
     read_string(obj, "name", &b->name, entry, errs);
     read_string(obj, "primary_genre", &b->primary_genre, entry, errs);
-    read_string_array(obj, "genres", &b->genres, &b->ngenres, entry, errs);
+    read_string_array(obj, "genres", "ids", &b->genres, &b->ngenres, entry, errs);
+    read_string_array(obj, "aliases", "names", &b->aliases, &b->naliases, entry, errs);
+    read_string_array(obj, "former_ids", "ids", &b->former_ids, &b->nformer_ids, entry, errs);
+    read_optional_text(obj, "country", &b->country, entry, errs);
+    read_year(obj, "active_from", &b->active_from, entry, errs);
     return errs->count == before ? 0 : -1;
 }
 
@@ -182,17 +208,10 @@ static void entry_label(char *out, size_t len, const char *kind, size_t index, c
         snprintf(out, len, "%s #%zu", kind, index + 1);
 }
 
-int codec_parse_dataset(const char *text, size_t len, dataset *out, domain_errors *errs)
+int codec_dataset_from_json(const json_t *root, dataset *out, domain_errors *errs)
 {
-    static const char *const top_keys[] = {"format", "format_version", "genres", "bands", NULL};
+    static const char *const top_keys[] = {"format", "format_version", "family", "genres", "bands", NULL};
     memset(out, 0, sizeof *out);
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        domain_errors_add(errs, "dataset", "", "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
-                          jerr.text);
-        return -1;
-    }
     size_t before = errs->count;
     json_t *format = json_object_get(root, "format");
     json_t *version = json_object_get(root, "format_version");
@@ -202,9 +221,12 @@ int codec_parse_dataset(const char *text, size_t len, dataset *out, domain_error
         domain_errors_add(errs, "dataset", "", "must be a JSON object");
     } else if (!json_is_string(format) || strcmp(json_string_value(format), DATASET_FORMAT) != 0) {
         domain_errors_add(errs, "dataset", "format", "must be \"%s\"", DATASET_FORMAT);
-    } else if (!json_is_integer(version) || json_integer_value(version) != DATASET_FORMAT_VERSION) {
-        domain_errors_add(errs, "dataset", "format_version", "must be %d (this program's format)",
-                          DATASET_FORMAT_VERSION);
+    } else if (!json_is_integer(version) || json_integer_value(version) < DATASET_FORMAT_VERSION_MIN ||
+               json_integer_value(version) > DATASET_FORMAT_VERSION) {
+        domain_errors_add(errs, "dataset", "format_version", "must be %d to %d (the formats this program reads)",
+                          DATASET_FORMAT_VERSION_MIN, DATASET_FORMAT_VERSION);
+    } else if (json_object_get(root, "family") && !json_is_string(json_object_get(root, "family"))) {
+        domain_errors_add(errs, "dataset", "family", "must be the id of the file's root genre");
     } else if (!json_is_array(genres) || (bands && !json_is_array(bands))) {
         domain_errors_add(errs, "dataset", "genres", "genres and bands must be arrays");
     } else if (check_keys(root, top_keys, "dataset", errs) != 0) {
@@ -226,12 +248,26 @@ int codec_parse_dataset(const char *text, size_t len, dataset *out, domain_error
                 continue;
         }
     }
-    json_decref(root);
     if (errs->count != before) {
         dataset_free(out);
         return -1;
     }
     return 0;
+}
+
+int codec_parse_dataset(const char *text, size_t len, dataset *out, domain_errors *errs)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        domain_errors_add(errs, "dataset", "", "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+                          jerr.text);
+        return -1;
+    }
+    int rc = codec_dataset_from_json(root, out, errs);
+    json_decref(root);
+    return rc;
 }
 
 static void write_ids(json_writer *w, char *const *ids, size_t n)
@@ -240,6 +276,14 @@ static void write_ids(json_writer *w, char *const *ids, size_t n)
     for (size_t i = 0; i < n; i++)
         jw_string(w, ids[i]);
     jw_array_end(w);
+}
+
+static void write_year(json_writer *w, int year)
+{
+    if (year)
+        jw_int(w, year);
+    else
+        jw_null(w);
 }
 
 /* Missing strings are written as null: whatever codec_parse_dataset accepted
@@ -260,10 +304,7 @@ void codec_genre_json(json_writer *w, const genre *g)
     jw_key(w, "description");
     jw_string_or_null(w, g->description);
     jw_key(w, "origin_year");
-    if (g->origin_year)
-        jw_int(w, g->origin_year);
-    else
-        jw_null(w);
+    write_year(w, g->origin_year);
     jw_key(w, "links");
     jw_array_begin(w);
     for (size_t j = 0; j < g->nlinks; j++) {
@@ -275,6 +316,14 @@ void codec_genre_json(json_writer *w, const genre *g)
         jw_object_end(w);
     }
     jw_array_end(w);
+    jw_key(w, "aliases");
+    write_ids(w, g->aliases, g->naliases);
+    jw_key(w, "former_ids");
+    write_ids(w, g->former_ids, g->nformer_ids);
+    jw_key(w, "region");
+    jw_string_or_null(w, g->region);
+    jw_key(w, "defining");
+    write_ids(w, g->defining, g->ndefining);
     jw_object_end(w);
 }
 
@@ -289,6 +338,14 @@ void codec_band_json(json_writer *w, const band *b)
     jw_string_or_null(w, b->primary_genre);
     jw_key(w, "genres");
     write_ids(w, b->genres, b->ngenres);
+    jw_key(w, "aliases");
+    write_ids(w, b->aliases, b->naliases);
+    jw_key(w, "former_ids");
+    write_ids(w, b->former_ids, b->nformer_ids);
+    jw_key(w, "country");
+    jw_string_or_null(w, b->country);
+    jw_key(w, "active_from");
+    write_year(w, b->active_from);
     jw_object_end(w);
 }
 

@@ -2,8 +2,12 @@
  * codec.h — the dataset's JSON form: reading (jansson) and writing (json.h).
  *
  * One format for the bundled dataset, seeds, imports and backups:
- *   {"format":"musicgraph-dataset","format_version":1,"genres":[…],"bands":[…]}
- * with the entity shapes of DESIGN §5. Reading reports structural problems
+ *   {"format":"musicgraph-dataset","format_version":2,"genres":[…],"bands":[…]}
+ * with the entity shapes of DESIGN §5 (version 2 added aliases, former_ids,
+ * region and defining to genres, aliases, former_ids, country and
+ * active_from to bands; version 1 documents, which lack them, are still
+ * read). The bundled dataset is one such document per root family, with a
+ * "family" member naming it. Reading reports structural problems
  * (wrong JSON types, unknown type names) as domain errors naming the entry;
  * the data rules are checked separately by rules.h.
  */
@@ -17,11 +21,14 @@
 
 #include <jansson.h>
 
-#define DATASET_FORMAT         "musicgraph-dataset"
-#define DATASET_FORMAT_VERSION 1
+#define DATASET_FORMAT             "musicgraph-dataset"
+#define DATASET_FORMAT_VERSION     2 /* what this program writes */
+#define DATASET_FORMAT_VERSION_MIN 1 /* the oldest it reads */
 
 /* Parses a whole dataset document. Returns 0, or -1 with errors added. */
 int codec_parse_dataset(const char *json, size_t len, dataset *out, domain_errors *errs);
+/* The same for a document already parsed (a backup embeds one). */
+int codec_dataset_from_json(const json_t *doc, dataset *out, domain_errors *errs);
 /* Reads one genre or band object (request bodies use the same shapes).
  * Unknown keys are errors, so a typo in a field name is not silently lost. */
 int codec_genre_from_json(const json_t *obj, genre *out, const char *entry, domain_errors *errs);

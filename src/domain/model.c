@@ -37,6 +37,10 @@ void genre_clear(genre *g)
         free(g->links[i].kind);
     }
     free(g->links);
+    free_strings(g->aliases, g->naliases);
+    free_strings(g->former_ids, g->nformer_ids);
+    free(g->region);
+    free_strings(g->defining, g->ndefining);
     memset(g, 0, sizeof *g);
 }
 
@@ -46,6 +50,9 @@ void band_clear(band *b)
     free(b->name);
     free(b->primary_genre);
     free_strings(b->genres, b->ngenres);
+    free_strings(b->aliases, b->naliases);
+    free_strings(b->former_ids, b->nformer_ids);
+    free(b->country);
     memset(b, 0, sizeof *b);
 }
 
@@ -101,18 +108,22 @@ static char *dup_or_null(const char *s, int *failed)
     return c;
 }
 
-static char **copy_strings(char *const *v, size_t n, int *failed)
+/* Copies the array src[0..n) into *dst, setting *dstn (0 on failure). */
+static void copy_strings(char ***dst, size_t *dstn, char *const *src, size_t n, int *failed)
 {
+    *dst = NULL;
+    *dstn = 0;
     if (n == 0)
-        return NULL;
+        return;
     char **c = calloc(n, sizeof *c);
     if (!c) {
         *failed = 1;
-        return NULL;
+        return;
     }
     for (size_t i = 0; i < n; i++)
-        c[i] = dup_or_null(v[i], failed);
-    return c;
+        c[i] = dup_or_null(src[i], failed);
+    *dst = c;
+    *dstn = n;
 }
 
 int genre_copy(genre *dst, const genre *src)
@@ -123,10 +134,13 @@ int genre_copy(genre *dst, const genre *src)
     dst->name = dup_or_null(src->name, &failed);
     dst->type = src->type;
     dst->parent = dup_or_null(src->parent, &failed);
-    dst->parents = copy_strings(src->parents, src->nparents, &failed);
-    dst->nparents = dst->parents ? src->nparents : 0;
+    copy_strings(&dst->parents, &dst->nparents, src->parents, src->nparents, &failed);
     dst->description = dup_or_null(src->description, &failed);
     dst->origin_year = src->origin_year;
+    copy_strings(&dst->aliases, &dst->naliases, src->aliases, src->naliases, &failed);
+    copy_strings(&dst->former_ids, &dst->nformer_ids, src->former_ids, src->nformer_ids, &failed);
+    dst->region = dup_or_null(src->region, &failed);
+    copy_strings(&dst->defining, &dst->ndefining, src->defining, src->ndefining, &failed);
     if (src->nlinks) {
         dst->links = calloc(src->nlinks, sizeof *dst->links);
         if (dst->links) {
@@ -151,8 +165,11 @@ int band_copy(band *dst, const band *src)
     dst->id = dup_or_null(src->id, &failed);
     dst->name = dup_or_null(src->name, &failed);
     dst->primary_genre = dup_or_null(src->primary_genre, &failed);
-    dst->genres = copy_strings(src->genres, src->ngenres, &failed);
-    dst->ngenres = dst->genres ? src->ngenres : 0;
+    copy_strings(&dst->genres, &dst->ngenres, src->genres, src->ngenres, &failed);
+    copy_strings(&dst->aliases, &dst->naliases, src->aliases, src->naliases, &failed);
+    copy_strings(&dst->former_ids, &dst->nformer_ids, src->former_ids, src->nformer_ids, &failed);
+    dst->country = dup_or_null(src->country, &failed);
+    dst->active_from = src->active_from;
     if (failed)
         band_clear(dst);
     return failed ? -1 : 0;
@@ -175,6 +192,26 @@ int dataset_copy(dataset *dst, const dataset *src)
             return -1;
         }
     }
+    return 0;
+}
+
+int dataset_append(dataset *dst, dataset *src)
+{
+    for (size_t i = 0; i < src->ngenres; i++) {
+        genre *g = dataset_add_genre(dst);
+        if (!g)
+            return -1;
+        *g = src->genres[i];
+        memset(&src->genres[i], 0, sizeof src->genres[i]);
+    }
+    for (size_t i = 0; i < src->nbands; i++) {
+        band *b = dataset_add_band(dst);
+        if (!b)
+            return -1;
+        *b = src->bands[i];
+        memset(&src->bands[i], 0, sizeof src->bands[i]);
+    }
+    dataset_free(src);
     return 0;
 }
 

@@ -28,6 +28,13 @@ typedef struct genre {
     int origin_year;   /* 0 when unknown */
     genre_link *links;
     size_t nlinks;
+    char **aliases; /* other names people search for ("hip-hop", "rap") */
+    size_t naliases;
+    char **former_ids; /* ids this genre had before; old links redirect here */
+    size_t nformer_ids;
+    char *region;    /* where it emerged, in words; may be NULL */
+    char **defining; /* band ids that define the genre, most important first */
+    size_t ndefining;
 } genre;
 
 typedef struct band {
@@ -36,6 +43,12 @@ typedef struct band {
     char *primary_genre;
     char **genres; /* primary included */
     size_t ngenres;
+    char **aliases; /* other names: spellings, former names ("acdc") */
+    size_t naliases;
+    char **former_ids; /* ids this band had before; old links redirect here */
+    size_t nformer_ids;
+    char *country;   /* ISO 3166-1 alpha-2 code of its origin, or NULL */
+    int active_from; /* the year it became active, 0 when unknown */
 } band;
 
 typedef struct dataset {
@@ -59,6 +72,9 @@ band *dataset_add_band(dataset *d);
 int genre_copy(genre *dst, const genre *src);
 int band_copy(band *dst, const band *src);
 int dataset_copy(dataset *dst, const dataset *src);
+/* Moves every entry of src to the end of dst, leaving src empty; -1 on
+ * allocation failure (src then keeps what was not moved). */
+int dataset_append(dataset *dst, dataset *src);
 /* Linear lookups (for small edits; the snapshot has indexes). */
 genre *dataset_find_genre(const dataset *d, const char *id);
 band *dataset_find_band(const dataset *d, const char *id);

@@ -100,6 +100,34 @@ void domain_slugify(const char *name, char *out, size_t outlen)
     buf_free(&folded);
 }
 
+/* ISO 3166-1 alpha-2 codes in use (the list of /usr/share/zoneinfo/iso3166.tab)
+ * and XK (Kosovo), sorted, two letters each. */
+static const char countries[] = "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZ"
+                                "CACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEEEGEHERESETFIFJFKFMFOFR"
+                                "GAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHMHNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJP"
+                                "KEKGKHKIKMKNKPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMT"
+                                "MUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURW"
+                                "SASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZUAUG"
+                                "UMUSUYUZVAVCVEVGVIVNVUWFWSXKYEYTZAZMZW";
+
+int domain_country_valid(const char *code)
+{
+    if (!code || strlen(code) != 2)
+        return 0;
+    size_t lo = 0, hi = (sizeof countries - 1) / 2;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strncmp(countries + 2 * mid, code, 2);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
 static void check_id(const char *entry, const char *field, const char *id, domain_errors *errs)
 {
     if (!id || !*id)
@@ -144,6 +172,40 @@ static void check_description(const char *entry, const char *s, domain_errors *e
         domain_errors_add(errs, entry, "description", "must be at most %d characters", DOMAIN_DESCRIPTION_MAX);
 }
 
+/* Aliases follow the name rules, are listed once and differ from the name
+ * (compared as search keys: "AC/DC" and "ac/dc" are the same name). */
+static void check_aliases(const char *entry, const char *name, char *const *aliases, size_t n, domain_errors *errs)
+{
+    if (n > DOMAIN_ALIASES_MAX)
+        domain_errors_add(errs, entry, "aliases", "at most %d aliases", DOMAIN_ALIASES_MAX);
+    buf keys = BUF_INIT, own = BUF_INIT;
+    size_t *at = calloc(n ? n : 1, sizeof *at);
+    text_fold(name && text_utf8_valid(name, strlen(name)) ? name : "", &own);
+    for (size_t i = 0; at && i < n; i++) {
+        size_t before = errs->count;
+        check_text(entry, "aliases", aliases[i], DOMAIN_NAME_MAX, 1, errs);
+        at[i] = keys.len;
+        if (errs->count == before)
+            text_fold(aliases[i], &keys);
+        buf_append(&keys, "", 1);
+        if (errs->count != before)
+            continue;
+        const char *key = keys.data + at[i];
+        if (strcmp(key, buf_cstr(&own)) == 0) {
+            domain_errors_add(errs, entry, "aliases", "'%s' is the name itself", aliases[i]);
+            continue;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(key, keys.data + at[j]) == 0) {
+                domain_errors_add(errs, entry, "aliases", "'%s' is listed twice", aliases[i]);
+                break;
+            }
+    }
+    free(at);
+    buf_free(&keys);
+    buf_free(&own);
+}
+
 static int has_duplicate(char *const *v, size_t n, size_t *dup)
 {
     for (size_t i = 0; i < n; i++)
@@ -166,6 +228,23 @@ static int contains(char *const *v, size_t n, const char *s)
 static void entry_name(char *out, size_t len, const char *kind, const char *id)
 {
     snprintf(out, len, "%s %s", kind, id && *id ? id : "(no id)");
+}
+
+/* Former ids are ids, listed once, not the entry's own. */
+static void check_former_ids(const char *entry, const char *id, char *const *former, size_t n, domain_errors *errs)
+{
+    size_t dup;
+    if (n > DOMAIN_FORMER_IDS_MAX)
+        domain_errors_add(errs, entry, "former_ids", "at most %d former ids", DOMAIN_FORMER_IDS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (!domain_id_valid(former[i]))
+            domain_errors_add(errs, entry, "former_ids", "'%s' is not a valid id (lowercase a-z, digits and '-')",
+                              former[i] ? former[i] : "");
+        else if (id && strcmp(former[i], id) == 0)
+            domain_errors_add(errs, entry, "former_ids", "'%s' is the current id", former[i]);
+    }
+    if (has_duplicate(former, n, &dup))
+        domain_errors_add(errs, entry, "former_ids", "'%s' is listed twice", former[dup]);
 }
 
 void domain_check_genre(const genre *g, domain_errors *errs)
@@ -215,6 +294,17 @@ void domain_check_genre(const genre *g, domain_errors *errs)
                 break;
             }
     }
+    check_aliases(entry, g->name, g->aliases, g->naliases, errs);
+    check_former_ids(entry, g->id, g->former_ids, g->nformer_ids, errs);
+    check_text(entry, "region", g->region, DOMAIN_NAME_MAX, 0, errs);
+    if (g->ndefining > DOMAIN_DEFINING_MAX)
+        domain_errors_add(errs, entry, "defining", "at most %d defining bands", DOMAIN_DEFINING_MAX);
+    for (size_t i = 0; i < g->ndefining; i++)
+        if (!domain_id_valid(g->defining[i]))
+            domain_errors_add(errs, entry, "defining", "'%s' is not a valid band id",
+                              g->defining[i] ? g->defining[i] : "");
+    if (has_duplicate(g->defining, g->ndefining, &dup))
+        domain_errors_add(errs, entry, "defining", "'%s' is listed twice", g->defining[dup]);
 }
 
 void domain_check_band(const band *b, domain_errors *errs)
@@ -236,6 +326,15 @@ void domain_check_band(const band *b, domain_errors *errs)
     else if (!contains(b->genres, b->ngenres, b->primary_genre))
         domain_errors_add(errs, entry, "primary_genre", "the primary genre '%s' must be one of the band's genres",
                           b->primary_genre);
+    check_aliases(entry, b->name, b->aliases, b->naliases, errs);
+    check_former_ids(entry, b->id, b->former_ids, b->nformer_ids, errs);
+    if (b->country && !domain_country_valid(b->country))
+        domain_errors_add(errs, entry, "country",
+                          "'%.20s' is not an ISO 3166-1 country code (two capital letters, such as US, GB or BR)",
+                          b->country);
+    if (b->active_from != 0 && (b->active_from < DOMAIN_YEAR_MIN || b->active_from > DOMAIN_YEAR_MAX))
+        domain_errors_add(errs, entry, "active_from", "must be a year between %d and %d", DOMAIN_YEAR_MIN,
+                          DOMAIN_YEAR_MAX);
 }
 
 /* Reports one cycle found from start, following parent edges; colour: 0 new, 1 on stack, 2 done. */
@@ -292,6 +391,117 @@ static int find_cycles(const dataset *d, const strmap *index, domain_errors *err
     return found;
 }
 
+/* Former ids of one kind: none is a current id, none is claimed twice.
+ * current indexes the current ids; kind is "genre" or "band". */
+static int check_former_unique(const char *kind, size_t n, char **(*former_of)(const dataset *, size_t, size_t *),
+                               const char *(*id_of)(const dataset *, size_t), const dataset *d, const strmap *current,
+                               domain_errors *errs)
+{
+    strmap claimed;
+    if (strmap_init(&claimed, 16) != 0)
+        return -1;
+    char entry[80];
+    for (size_t i = 0; i < n; i++) {
+        size_t count, other;
+        char **former = former_of(d, i, &count);
+        entry_name(entry, sizeof entry, kind, id_of(d, i));
+        for (size_t j = 0; j < count; j++) {
+            if (!domain_id_valid(former[j]))
+                continue;
+            if (strmap_get(current, former[j], NULL))
+                domain_errors_add(errs, entry, "former_ids", "'%s' is the id of another %s; a former id must be free",
+                                  former[j], kind);
+            else if (strmap_get(&claimed, former[j], &other) && other != i)
+                domain_errors_add(errs, entry, "former_ids", "'%s' is already a former id of %s %s", former[j], kind,
+                                  id_of(d, other));
+            else if (strmap_put(&claimed, former[j], i) != 0) {
+                strmap_free(&claimed);
+                return -1;
+            }
+        }
+    }
+    strmap_free(&claimed);
+    return 0;
+}
+
+static char **genre_former(const dataset *d, size_t i, size_t *n)
+{
+    *n = d->genres[i].nformer_ids;
+    return d->genres[i].former_ids;
+}
+static char **band_former(const dataset *d, size_t i, size_t *n)
+{
+    *n = d->bands[i].nformer_ids;
+    return d->bands[i].former_ids;
+}
+static const char *genre_id_at(const dataset *d, size_t i) { return d->genres[i].id ? d->genres[i].id : "(no id)"; }
+static const char *band_id_at(const dataset *d, size_t i) { return d->bands[i].id ? d->bands[i].id : "(no id)"; }
+
+/* 1 when genre from is target or descends from it. mark/stamp: a visited set
+ * reused across calls (a fresh stamp per call), which also stops the walk on
+ * a parent cycle (reported elsewhere). */
+static int descends_from(const dataset *d, const strmap *index, size_t from, size_t target, unsigned *mark,
+                         unsigned stamp, size_t *stack)
+{
+    size_t depth = 0;
+    stack[depth++] = from;
+    mark[from] = stamp;
+    while (depth > 0) {
+        size_t v = stack[--depth];
+        if (v == target)
+            return 1;
+        const genre *g = &d->genres[v];
+        for (size_t j = 0; j < g->nparents; j++) {
+            size_t p;
+            if (g->parents[j] && strmap_get(index, g->parents[j], &p) && mark[p] != stamp) {
+                mark[p] = stamp;
+                stack[depth++] = p;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Defining bands exist and carry the genre, or one of its sub-genres. */
+static int check_defining(const dataset *d, const strmap *genres, const strmap *bands, domain_errors *errs)
+{
+    size_t n = d->ngenres ? d->ngenres : 1;
+    unsigned *mark = calloc(n, sizeof *mark);
+    size_t *stack = malloc(n * sizeof *stack);
+    if (!mark || !stack) {
+        free(mark), free(stack);
+        return -1;
+    }
+    unsigned stamp = 0;
+    char entry[80];
+    for (size_t i = 0; i < d->ngenres; i++) {
+        const genre *g = &d->genres[i];
+        entry_name(entry, sizeof entry, "genre", g->id);
+        for (size_t j = 0; j < g->ndefining; j++) {
+            size_t bi;
+            if (!domain_id_valid(g->defining[j]))
+                continue;
+            if (!strmap_get(bands, g->defining[j], &bi)) {
+                domain_errors_add(errs, entry, "defining", "the band '%s' does not exist", g->defining[j]);
+                continue;
+            }
+            const band *b = &d->bands[bi];
+            int carries = 0;
+            for (size_t k = 0; k < b->ngenres && !carries; k++) {
+                size_t gk;
+                if (b->genres[k] && strmap_get(genres, b->genres[k], &gk))
+                    carries = descends_from(d, genres, gk, i, mark, ++stamp, stack);
+            }
+            if (!carries)
+                domain_errors_add(errs, entry, "defining",
+                                  "the band '%s' does not list this genre or one of its sub-genres among its genres",
+                                  g->defining[j]);
+        }
+    }
+    free(mark), free(stack);
+    return 0;
+}
+
 size_t domain_check_dataset(const dataset *d, domain_errors *errs)
 {
     size_t before = errs->count;
@@ -338,7 +548,10 @@ size_t domain_check_dataset(const dataset *d, domain_errors *errs)
             domain_errors_add(errs, entry, "primary_genre", "the primary genre '%s' must be a leaf genre, not %s",
                               b->primary_genre, genre_type_name(d->genres[pg].type));
     }
-    if (find_cycles(d, &genres, errs) < 0)
+    if (find_cycles(d, &genres, errs) < 0 ||
+        check_former_unique("genre", d->ngenres, genre_former, genre_id_at, d, &genres, errs) != 0 ||
+        check_former_unique("band", d->nbands, band_former, band_id_at, d, &bands, errs) != 0 ||
+        check_defining(d, &genres, &bands, errs) != 0)
         domain_errors_add(errs, "dataset", "", "out of memory");
     strmap_free(&genres);
     strmap_free(&bands);

@@ -18,6 +18,9 @@
 #define DOMAIN_DESCRIPTION_MAX 2000
 #define DOMAIN_YEAR_MIN        1000
 #define DOMAIN_YEAR_MAX        2100
+#define DOMAIN_ALIASES_MAX     20 /* other names of one genre or band */
+#define DOMAIN_FORMER_IDS_MAX  10
+#define DOMAIN_DEFINING_MAX    5 /* defining bands of one genre */
 
 typedef struct domain_error {
     char *entry;   /* "genre grindcore", "band pantera" */
@@ -39,15 +42,21 @@ void domain_errors_first(const domain_errors *e, char *out, size_t len);
 
 /* 1 if id matches ^[a-z0-9-]+$ and is 1..50 bytes long. */
 int domain_id_valid(const char *id);
-/* Derives an id from a name: folded to ASCII, non-alphanumerics become '-',
- * dashes collapsed and trimmed, at most 50 bytes. Writes "" if nothing is left. */
+/* Derives an id from a name: folded to ASCII (text_fold: "Barış Manço" ->
+ * "baris manco"), non-alphanumerics become '-', dashes collapsed and
+ * trimmed, at most 50 bytes. Writes "" if nothing is left. */
 void domain_slugify(const char *name, char *out, size_t outlen);
+/* 1 if code is an ISO 3166-1 alpha-2 country code in use ("US", "GB"; and
+ * "XK", which every registry uses for Kosovo). */
+int domain_country_valid(const char *code);
 
 /* Field rules of one entity, without looking at the rest of the dataset. */
 void domain_check_genre(const genre *g, domain_errors *errs);
 void domain_check_band(const band *b, domain_errors *errs);
-/* Every rule: field rules, unique ids, references, leaf primary genres,
- * and no cycle in the parent graph. Returns the number of errors added. */
+/* Every rule: field rules, unique ids, references, leaf primary genres, no
+ * cycle in the parent graph, former ids that name no current entry and no
+ * other entry's former id, and defining bands that exist and carry the genre
+ * (or one of its sub-genres). Returns the number of errors added. */
 size_t domain_check_dataset(const dataset *d, domain_errors *errs);
 
 /* Ids of genres whose primary parent is id, and of bands whose primary

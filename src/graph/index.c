@@ -91,6 +91,16 @@ int graph_build_indexes(graph_snapshot *s)
     for (size_t i = 0; i < nb; i++)
         if (strmap_put(&s->band_index, d->bands[i].id, i) != 0)
             return -1;
+    if (strmap_init(&s->genre_former_index, 16) != 0 || strmap_init(&s->band_former_index, 16) != 0)
+        return -1;
+    for (size_t i = 0; i < ng; i++)
+        for (size_t j = 0; j < d->genres[i].nformer_ids; j++)
+            if (strmap_put(&s->genre_former_index, d->genres[i].former_ids[j], i) != 0)
+                return -1;
+    for (size_t i = 0; i < nb; i++)
+        for (size_t j = 0; j < d->bands[i].nformer_ids; j++)
+            if (strmap_put(&s->band_former_index, d->bands[i].former_ids[j], i) != 0)
+                return -1;
 
     s->family = malloc((ng ? ng : 1) * sizeof *s->family);
     size_t *genre_rank = malloc((ng ? ng : 1) * sizeof *genre_rank);
@@ -146,6 +156,8 @@ void graph_free_indexes(graph_snapshot *s)
 {
     strmap_free(&s->genre_index);
     strmap_free(&s->band_index);
+    strmap_free(&s->genre_former_index);
+    strmap_free(&s->band_former_index);
     free(s->family);
     free(s->child_off), free(s->child_idx);
     free(s->band_off), free(s->band_idx);
@@ -169,4 +181,14 @@ int graph_find_genre(const graph_snapshot *s, const char *id, size_t *index)
 int graph_find_band(const graph_snapshot *s, const char *id, size_t *index)
 {
     return strmap_get(&s->band_index, id, index);
+}
+
+int graph_find_former_genre(const graph_snapshot *s, const char *id, size_t *index)
+{
+    return strmap_get(&s->genre_former_index, id, index);
+}
+
+int graph_find_former_band(const graph_snapshot *s, const char *id, size_t *index)
+{
+    return strmap_get(&s->band_former_index, id, index);
 }

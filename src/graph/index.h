@@ -23,6 +23,9 @@ const dataset *graph_dataset(const graph_snapshot *s);
 const char *graph_family(const graph_snapshot *s, size_t genre_index);
 int graph_find_genre(const graph_snapshot *s, const char *id, size_t *index);
 int graph_find_band(const graph_snapshot *s, const char *id, size_t *index);
+/* The genre or band that once had this id (its former_ids), for redirects. */
+int graph_find_former_genre(const graph_snapshot *s, const char *id, size_t *index);
+int graph_find_former_band(const graph_snapshot *s, const char *id, size_t *index);
 /* Genre indexes sorted by name (case- and accent-insensitive). */
 const size_t *graph_genres_by_name(const graph_snapshot *s);
 

@@ -30,6 +30,7 @@ typedef struct search_entry {
     const char *compact; /* its letters and digits only, inside search_keys */
     unsigned len, clen;  /* their lengths */
     unsigned kind;
+    unsigned alias;  /* 0: the entry's name; k: its alias k - 1 */
     unsigned weight; /* importance: ranks equal matches */
     size_t index;
 } search_entry;
@@ -39,20 +40,21 @@ struct graph_snapshot {
     int64_t version;
     dataset data;
     strmap genre_index, band_index;
-    size_t *family;                /* per genre: index of its root */
-    size_t *child_off, *child_idx; /* CSR: children of genre i, sorted by name */
-    size_t *band_off, *band_idx;   /* CSR: bands listing genre i, sorted by name */
+    strmap genre_former_index, band_former_index; /* former id -> index of the entry that had it */
+    size_t *family;                               /* per genre: index of its root */
+    size_t *child_off, *child_idx;                /* CSR: children of genre i, sorted by name */
+    size_t *band_off, *band_idx;                  /* CSR: bands listing genre i, sorted by name */
     size_t *genres_by_name;
     size_t *bands_by_name;
     graph_blob graph_doc, genres_doc, bands_doc;
     graph_blob *genre_docs, *band_docs;
     graph_blob extra[GRAPH_EXTRA_SLOTS];
     struct graph_layout *layout; /* positions, may be NULL or partial */
-    search_entry *search;        /* in key order: genres, then bands */
+    search_entry *search;        /* each genre, then each band: its name, then its aliases */
     size_t nsearch;
     struct search_group *search_groups; /* best matches of prefixes shared by many names */
     size_t nsearch_groups;
-    char *search_keys; /* every folded name, NUL-terminated, one after the other */
+    char *search_keys; /* every folded name and alias, NUL-terminated, one after the other */
     size_t search_keys_len;
     search_entry *search_by_key; /* the same entries sorted by key, for prefix lookups */
     uint64_t *search_bigrams;    /* per entry: a 64-bit filter of the letter pairs in its key */

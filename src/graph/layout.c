@@ -121,6 +121,7 @@ typedef struct ws {
     double *wsub, *wa0, *wa1;
     worker wk[MAX_THREADS];
     int nthreads;
+    const atomic_int *cancel; /* layout_params.cancel */
 } ws;
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -1294,12 +1295,14 @@ static double settle_start(ws *w, uint64_t seed)
     return s;
 }
 
+static int cancelled(const ws *w) { return w->cancel && atomic_load_explicit(w->cancel, memory_order_relaxed); }
+
 static void run_iterations(ws *w, int iters, anchor *an, size_t *max_cells)
 {
     memset(w->ofx, 0, w->n * sizeof *w->ofx);
     memset(w->ofy, 0, w->n * sizeof *w->ofy);
     stepper sp = {1.0, 1.0};
-    for (int it = 0; it < iters; it++) {
+    for (int it = 0; it < iters && !cancelled(w); it++) {
         iterate(w, &sp, an);
         if (w->ncells > *max_cells)
             *max_cells = w->ncells;
@@ -1358,6 +1361,7 @@ static int run_start(run *r, size_t n, const layout_edge *edges, size_t nedges, 
     r->bytes = r->c.used + 64;
 
     w->nthreads = r->threads;
+    w->cancel = p->cancel;
     w->kr = isfinite(p->scaling) && p->scaling > 0 ? p->scaling : 2.0;
     w->kg = isfinite(p->gravity) && p->gravity >= 0 ? p->gravity : 1.0;
     double theta = isfinite(p->theta) && p->theta > 0 ? p->theta : 1.0;
@@ -1513,6 +1517,10 @@ int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *
         released = an.released;
     }
 
+    if (cancelled(w)) {
+        free(block);
+        return LAYOUT_CANCELLED;
+    }
     if (refine) {
         /* Back into the caller's frame; shrink only if the map outgrew the box. */
         double x0, y0, x1, y1, big = 0;

@@ -27,6 +27,7 @@
 #define MG_LAYOUT_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* Changes whenever a change here changes the output. A refinement keeps
@@ -43,15 +44,16 @@ typedef struct layout_edge {
 } layout_edge;
 
 typedef struct layout_params {
-    int iterations;        /* on the full graph without previous positions; 0 = automatic */
-    int refine_iterations; /* run from previous positions; 0 = automatic */
-    double theta;          /* Barnes–Hut opening criterion: cell size / distance */
-    double gravity;        /* pull towards the centre, per unit of mass */
-    double scaling;        /* repulsion relative to attraction */
-    double box;            /* output half-side: coordinates within [-box, box] */
-    double refine_share;   /* refine when at least this share of nodes has a position */
-    uint64_t seed;         /* varies the deterministic jitter */
-    int threads;           /* repulsion threads, started per iteration (1 = caller only) */
+    int iterations;           /* on the full graph without previous positions; 0 = automatic */
+    int refine_iterations;    /* run from previous positions; 0 = automatic */
+    double theta;             /* Barnes–Hut opening criterion: cell size / distance */
+    double gravity;           /* pull towards the centre, per unit of mass */
+    double scaling;           /* repulsion relative to attraction */
+    double box;               /* output half-side: coordinates within [-box, box] */
+    double refine_share;      /* refine when at least this share of nodes has a position */
+    uint64_t seed;            /* varies the deterministic jitter */
+    int threads;              /* repulsion threads, started per iteration (1 = caller only) */
+    const atomic_int *cancel; /* NULL, or a flag another thread may set to stop the run */
 } layout_params;
 
 /* What a run did; every field is filled when layout_run returns 0. */
@@ -78,7 +80,11 @@ void layout_default_params(layout_params *p);
  *   st:      NULL or filled with what the run did.
  * Returns 0, or -1 on invalid input (x, y or edges NULL where needed, an
  * endpoint out of range, n or nedges above 2^31 - 1) or allocation failure,
- * in which case x and y are untouched. */
+ * in which case x and y are untouched. When p->cancel becomes non-zero the
+ * run stops at its next iteration and returns LAYOUT_CANCELLED, x and y
+ * then holding no usable layout: a server that stops must not wait for a
+ * layout nobody will see. */
+#define LAYOUT_CANCELLED (-2)
 int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *mass, const unsigned char *has_pos,
                double *x, double *y, const layout_params *p, layout_stats *st);
 

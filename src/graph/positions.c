@@ -212,7 +212,8 @@ static int input_store(const input *in, const graph_snapshot *s, graph_layout *l
     return 0;
 }
 
-graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *previous, char *err, size_t errlen)
+graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *previous, const atomic_int *cancel,
+                                   char *err, size_t errlen)
 {
     input in;
     graph_layout *out = NULL;
@@ -224,8 +225,11 @@ graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *
     layout_default_params(&params);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     params.threads = cores > 0 ? (int)(cores < 8 ? cores : 8) : 1;
-    if (layout_run(in.n, in.edges, in.nedges, in.mass, in.has, in.x, in.y, &params, NULL) != 0) {
-        snprintf(err, errlen, "the layout failed (out of memory?)");
+    params.cancel = cancel;
+    int rc = layout_run(in.n, in.edges, in.nedges, in.mass, in.has, in.x, in.y, &params, NULL);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s",
+                 rc == LAYOUT_CANCELLED ? "the layout was cancelled" : "the layout failed (out of memory?)");
         goto done;
     }
     out = layout_new(in.n);

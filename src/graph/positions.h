@@ -13,13 +13,16 @@
 
 #include "graph/index.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct graph_layout graph_layout;
 
 /* Positions for every node of s: starts from previous (may be NULL) and
- * refines, or lays out from scratch. NULL with err on failure. */
-graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *previous, char *err, size_t errlen);
+ * refines, or lays out from scratch. NULL with err on failure, or when
+ * cancel (may be NULL) was set meanwhile (layout.h). */
+graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *previous, const atomic_int *cancel,
+                                   char *err, size_t errlen);
 /* Gives every node of s that has no position in *l (created when NULL) a
  * provisional one with layout_place: milliseconds, so that no snapshot is
  * published with a node the explorer cannot draw. Provisional positions are

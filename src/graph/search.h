@@ -9,7 +9,9 @@
 
 /* Writes {"query":…,"total":N,"results":[{"kind","id","name","match"}…]}
  * for q, best first: exact (spacing and punctuation ignored), prefix, a
- * word's start, substring, then typos when those leave room (search.c). */
+ * word's start, substring, then typos when those leave room (search.c).
+ * Aliases are searched like names; each genre or band is listed once, and
+ * one found by an alias carries "alias" (the alias that matched). */
 void graph_search(const graph_snapshot *s, const char *q, size_t limit, buf *out);
 
 #endif

@@ -24,8 +24,19 @@ static void write_ids(json_writer *w, char *const *ids, size_t n)
     jw_array_end(w);
 }
 
-/* The fields every genre document shares (DESIGN §5 shape plus family). */
-static void write_genre_fields(json_writer *w, const graph_snapshot *s, size_t i, int with_description)
+static void write_year(json_writer *w, const char *key, int year)
+{
+    jw_key(w, key);
+    if (year)
+        jw_int(w, year);
+    else
+        jw_null(w);
+}
+
+/* The fields every genre document shares (DESIGN §5 shape plus family); the
+ * detail and list documents (detail) add the description, the aliases and
+ * the former ids, which the explorer's graph document leaves out. */
+static void write_genre_fields(json_writer *w, const graph_snapshot *s, size_t i, int detail)
 {
     const genre *g = &s->data.genres[i];
     jw_key(w, "id");
@@ -40,14 +51,18 @@ static void write_genre_fields(json_writer *w, const graph_snapshot *s, size_t i
     write_ids(w, g->parents, g->nparents);
     jw_key(w, "family");
     jw_string(w, s->data.genres[s->family[i]].id);
-    jw_key(w, "origin_year");
-    if (g->origin_year)
-        jw_int(w, g->origin_year);
-    else
-        jw_null(w);
-    if (with_description) {
+    write_year(w, "origin_year", g->origin_year);
+    jw_key(w, "region");
+    jw_string_or_null(w, g->region);
+    jw_key(w, "defining");
+    write_ids(w, g->defining, g->ndefining);
+    if (detail) {
         jw_key(w, "description");
         jw_string_or_null(w, g->description);
+        jw_key(w, "aliases");
+        write_ids(w, g->aliases, g->naliases);
+        jw_key(w, "former_ids");
+        write_ids(w, g->former_ids, g->nformer_ids);
     }
     jw_key(w, "links");
     jw_array_begin(w);
@@ -74,7 +89,8 @@ static void write_position(json_writer *w, const graph_snapshot *s, char kind, c
     jw_fixed2(w, y);
 }
 
-static void write_band_fields(json_writer *w, const band *b)
+/* A band's fields; detail adds the aliases and former ids. */
+static void write_band_fields(json_writer *w, const band *b, int detail)
 {
     jw_key(w, "id");
     jw_string(w, b->id);
@@ -84,6 +100,15 @@ static void write_band_fields(json_writer *w, const band *b)
     jw_string(w, b->primary_genre);
     jw_key(w, "genres");
     write_ids(w, b->genres, b->ngenres);
+    jw_key(w, "country");
+    jw_string_or_null(w, b->country);
+    write_year(w, "active_from", b->active_from);
+    if (detail) {
+        jw_key(w, "aliases");
+        write_ids(w, b->aliases, b->naliases);
+        jw_key(w, "former_ids");
+        write_ids(w, b->former_ids, b->nformer_ids);
+    }
 }
 
 static void write_ref(json_writer *w, const char *id, const char *name)
@@ -156,7 +181,7 @@ static int build_list_docs(graph_snapshot *s)
     jw_array_begin(&w);
     for (size_t i = 0; i < d->nbands; i++) {
         jw_object_begin(&w);
-        write_band_fields(&w, &d->bands[i]);
+        write_band_fields(&w, &d->bands[i], 0);
         write_position(&w, s, 'b', d->bands[i].id);
         jw_object_end(&w);
     }
@@ -204,7 +229,7 @@ static void build_bands_list(graph_snapshot *s, buf *out)
     jw_array_begin(&w);
     for (size_t k = 0; k < d->nbands; k++) {
         jw_object_begin(&w);
-        write_band_fields(&w, &d->bands[s->bands_by_name[k]]);
+        write_band_fields(&w, &d->bands[s->bands_by_name[k]], 1);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -262,7 +287,7 @@ static int build_entity_docs(graph_snapshot *s)
     for (size_t i = 0; i < d->nbands; i++) {
         jw_init(&w, &out);
         jw_object_begin(&w);
-        write_band_fields(&w, &d->bands[i]);
+        write_band_fields(&w, &d->bands[i], 1);
         jw_object_end(&w);
         if (graph_blob_from_buf(&s->band_docs[i], &out) != 0)
             return -1;

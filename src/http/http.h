@@ -88,6 +88,8 @@ int http_set_trusted_proxies(const char *list, char *err, size_t errlen);
 const char *http_method(http_request *r);
 /* The request path without the query, as sent (pool-allocated). */
 const char *http_path(http_request *r);
+/* The raw query string after '?' (not decoded, pool-allocated), or NULL. */
+const char *http_query_string(http_request *r);
 /* Query parameter value, percent-decoded, allocated in the request pool.
  * Returns NULL if absent; sets *bad when the query is malformed. */
 const char *http_query(http_request *r, const char *name, int *bad);

@@ -390,6 +390,14 @@ const char *http_form_field(http_request *r, const char *name)
     return NULL;
 }
 
+const char *http_query_string(http_request *r)
+{
+    h2o_req_t *req = r->req;
+    if (req->query_at == SIZE_MAX)
+        return NULL;
+    return h2o_strdup(&req->pool, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1).base;
+}
+
 const char *http_path(http_request *r)
 {
     h2o_req_t *req = r->req;

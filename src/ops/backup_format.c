@@ -580,46 +580,10 @@ static void label(char *out, size_t len, const char *kind, size_t i, const json_
 
 static void parse_dataset(const json_t *ds, dataset *map, domain_errors *errs)
 {
-    static const char *const keys[] = {"format", "format_version", "genres", "bands", NULL};
-    json_t *format = json_object_get(ds, "format"), *version = json_object_get(ds, "format_version");
-    json_t *genres = json_object_get(ds, "genres"), *bands = json_object_get(ds, "bands");
-    if (!json_is_object(ds)) {
+    if (!json_is_object(ds))
         domain_errors_add(errs, "payload", "dataset", "must be a JSON object");
-        return;
-    }
-    if (!json_is_string(format) || strcmp(json_string_value(format), DATASET_FORMAT) != 0 ||
-        !json_is_integer(version) || json_integer_value(version) != DATASET_FORMAT_VERSION) {
-        domain_errors_add(errs, "payload", "dataset", "must be a \"%s\" document of format_version %d", DATASET_FORMAT,
-                          DATASET_FORMAT_VERSION);
-        return;
-    }
-    if (!json_is_array(genres) || !json_is_array(bands)) {
-        domain_errors_add(errs, "payload", "dataset", "genres and bands must be arrays");
-        return;
-    }
-    if (known_keys(ds, keys, "dataset", errs) != 0)
-        return;
-    char entry[96];
-    for (size_t i = 0; i < json_array_size(genres); i++) {
-        json_t *item = json_array_get(genres, i);
-        genre *g = dataset_add_genre(map);
-        label(entry, sizeof entry, "genre", i, item, "id");
-        if (!g) {
-            domain_errors_add(errs, "payload", "", "out of memory");
-            return;
-        }
-        codec_genre_from_json(item, g, entry, errs);
-    }
-    for (size_t i = 0; i < json_array_size(bands); i++) {
-        json_t *item = json_array_get(bands, i);
-        band *b = dataset_add_band(map);
-        label(entry, sizeof entry, "band", i, item, "id");
-        if (!b) {
-            domain_errors_add(errs, "payload", "", "out of memory");
-            return;
-        }
-        codec_band_from_json(item, b, entry, errs);
-    }
+    else
+        codec_dataset_from_json(ds, map, errs);
 }
 
 static int parse_payload(const char *text, size_t len, store_dump_t *d, char *err, size_t errlen)
@@ -709,7 +673,7 @@ int backup_decode(const char *name, const char *text, size_t len, int allow_bare
     size_t end = 0;
     int rc = parse_manifest(text, len, &out->manifest, &end, why, sizeof why);
     if (rc == MG_ERR_NOT_FOUND && allow_bare) {
-        /* A plain dataset document, like data/musicgraph.json. */
+        /* A plain dataset document, like a file of data/families. */
         domain_errors errs = {0};
         rc = codec_parse_dataset(text, len, &out->dump.map, &errs) == 0 ? 0 : -1;
         if (rc != 0)

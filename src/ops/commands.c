@@ -83,9 +83,10 @@ const char cmd_export_usage[] = "usage: musicgraph export [--anonymize] [FILE | 
                                 "                           audit actors: for a development or staging copy\n";
 
 const char cmd_import_usage[] = "usage: musicgraph import FILE [--replace | --merge] [options]\n\n"
-                                "Loads an export or a backup (gzip or plain), or a bare dataset document like\n"
-                                "data/musicgraph.json. Every rule is checked on the result before anything is\n"
-                                "written, and it is written in one transaction: all of it or nothing.\n"
+                                "Loads an export or a backup (gzip or plain), or a bare dataset document (the\n"
+                                "format of data/families/*.json). Every rule is checked on the result before\n"
+                                "anything is written, and it is written in one transaction: all of it or\n"
+                                "nothing.\n"
                                 "Users in the file whose username and email are free are added; existing\n"
                                 "users and the audit log are left as they are.\n\n"
                                 "  --replace                the map becomes exactly the file's\n"

@@ -1,5 +1,5 @@
 /*
- * seed.c — dataset file -> rules -> store (see seed.h).
+ * seed.c — dataset files -> codec -> rules -> store (see seed.h).
  */
 #include "ops/seed.h"
 
@@ -8,32 +8,28 @@
 #include "domain/codec.h"
 #include "domain/rules.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SEED_MAX_BYTES (256u * 1024 * 1024)
+#define SEED_MAX_FILES 256
 
-int seed_parse_checked(const char *json, size_t len, dataset *out, char *err, size_t errlen)
+/* "the dataset breaks N rules:" and the first ten, each prefixed by where. */
+static void format_errors(const char *where, const domain_errors *errs, char *err, size_t errlen)
 {
-    domain_errors errs = {0};
-    if (codec_parse_dataset(json, len, out, &errs) == 0)
-        domain_check_dataset(out, &errs);
-    if (errs.count == 0)
-        return 0;
     buf msg = BUF_INIT;
-    size_t shown = errs.count < 10 ? errs.count : 10;
-    buf_printf(&msg, "the dataset breaks %zu rule%s:", errs.count, errs.count == 1 ? "" : "s");
+    size_t shown = errs->count < 10 ? errs->count : 10;
+    buf_printf(&msg, "%s breaks %zu rule%s:", where, errs->count, errs->count == 1 ? "" : "s");
     for (size_t i = 0; i < shown; i++)
-        buf_printf(&msg, "\n  %s: %s: %s", errs.items[i].entry, errs.items[i].field, errs.items[i].message);
-    if (shown < errs.count)
-        buf_printf(&msg, "\n  … and %zu more", errs.count - shown);
+        buf_printf(&msg, "\n  %s: %s: %s", errs->items[i].entry, errs->items[i].field, errs->items[i].message);
+    if (shown < errs->count)
+        buf_printf(&msg, "\n  … and %zu more", errs->count - shown);
     snprintf(err, errlen, "%s", buf_cstr(&msg));
     buf_free(&msg);
-    domain_errors_free(&errs);
-    dataset_free(out);
-    return -1;
 }
 
 static int read_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
@@ -62,6 +58,110 @@ static int read_file(const char *path, char **data, size_t *len, char *err, size
     return 0;
 }
 
+/* Parses one document named where and appends its entries to out. */
+static int add_document(const char *where, const char *json, size_t len, dataset *out, char *err, size_t errlen)
+{
+    domain_errors errs = {0};
+    dataset part;
+    if (codec_parse_dataset(json, len, &part, &errs) != 0) {
+        format_errors(where, &errs, err, errlen);
+        domain_errors_free(&errs);
+        return -1;
+    }
+    if (dataset_append(out, &part) != 0) {
+        dataset_free(&part);
+        snprintf(err, errlen, "out of memory reading %s", where);
+        return -1;
+    }
+    return 0;
+}
+
+static int add_file(const char *path, dataset *out, char *err, size_t errlen)
+{
+    char *json;
+    size_t len;
+    if (read_file(path, &json, &len, err, errlen) != 0)
+        return -1;
+    int rc = add_document(path, json, len, out, err, errlen);
+    free(json);
+    return rc;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Every *.json in dir, in name order (the order does not change the map,
+ * but a stable order gives stable error messages). */
+static int add_directory(const char *dir, dataset *out, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "cannot read %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char *names[SEED_MAX_FILES];
+    size_t n = 0;
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        if (n == SEED_MAX_FILES) {
+            snprintf(err, errlen, "%s holds more than %d dataset files", dir, SEED_MAX_FILES);
+            rc = -1;
+        } else if (!(names[n++] = strdup(e->d_name))) {
+            n--;
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+        }
+    }
+    closedir(d);
+    if (rc == 0 && n == 0) {
+        snprintf(err, errlen, "%s holds no dataset files (*.json)", dir);
+        rc = -1;
+    }
+    qsort(names, n, sizeof *names, by_name);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0) {
+            buf path = BUF_INIT;
+            buf_printf(&path, "%s/%s", dir, names[i]);
+            rc = buf_failed(&path) ? -1 : add_file(buf_cstr(&path), out, err, errlen);
+            buf_free(&path);
+        }
+        free(names[i]);
+    }
+    return rc;
+}
+
+int seed_load(const char *path, dataset *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int rc = 0;
+    struct stat st;
+    if (!path) {
+        for (const struct embedded_file *f = embedded_dataset; rc == 0 && f->name; f++) {
+            char where[160];
+            snprintf(where, sizeof where, "bundled dataset file %s", f->name);
+            rc = add_document(where, (const char *)f->data, f->len, out, err, errlen);
+        }
+    } else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        rc = add_directory(path, out, err, errlen);
+    } else {
+        rc = add_file(path, out, err, errlen);
+    }
+    if (rc == 0) {
+        domain_errors errs = {0};
+        if (domain_check_dataset(out, &errs) != 0) {
+            format_errors(path ? path : "the bundled dataset", &errs, err, errlen);
+            rc = -1;
+        }
+        domain_errors_free(&errs);
+    }
+    if (rc != 0)
+        dataset_free(out);
+    return rc;
+}
+
 int seed_run(store *s, const char *path, size_t *genres, size_t *bands, char *err, size_t errlen)
 {
     int empty;
@@ -71,27 +171,10 @@ int seed_run(store *s, const char *path, size_t *genres, size_t *bands, char *er
         snprintf(err, errlen, "the database already holds data; seeding only fills an empty database");
         return -1;
     }
-    char *owned = NULL;
-    const char *json;
-    size_t len;
-    if (path) {
-        if (read_file(path, &owned, &len, err, errlen) != 0)
-            return -1;
-        json = owned;
-    } else {
-        const struct embedded_file *f = embedded_find(embedded_dataset, "musicgraph.json");
-        json = (const char *)f->data;
-        len = f->len;
-    }
     dataset d;
-    char why[4096];
-    int rc = seed_parse_checked(json, len, &d, why, sizeof why);
-    free(owned);
-    if (rc != 0) {
-        snprintf(err, errlen, "%s: %s", path ? path : "bundled dataset", why);
+    if (seed_load(path, &d, err, errlen) != 0)
         return -1;
-    }
-    rc = store_replace_all(s, &d, err, errlen);
+    int rc = store_replace_all(s, &d, err, errlen);
     *genres = d.ngenres;
     *bands = d.nbands;
     dataset_free(&d);

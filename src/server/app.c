@@ -43,6 +43,7 @@ struct app {
     pthread_mutex_t layout_lock;
     pthread_cond_t layout_cond;
     int layout_pending, layout_stop;
+    atomic_int layout_cancel; /* set by app_stop: a running layout gives up */
 };
 
 static double seconds_since(const struct timespec *t0)
@@ -128,9 +129,10 @@ static void *layout_main(void *arg)
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         char err[512];
-        graph_layout *layout = graph_layout_compute(s, known, err, sizeof err);
+        graph_layout *layout = graph_layout_compute(s, known, &a->layout_cancel, err, sizeof err);
         if (!layout) {
-            log_error("layout failed: %s", err);
+            if (!atomic_load(&a->layout_cancel))
+                log_error("layout failed: %s", err);
             graph_release(s);
             continue;
         }
@@ -358,6 +360,7 @@ void app_stop(app *a)
     if (!a)
         return;
     if (a->layout_started) {
+        atomic_store(&a->layout_cancel, 1);
         pthread_mutex_lock(&a->layout_lock);
         a->layout_stop = 1;
         pthread_cond_signal(&a->layout_cond);

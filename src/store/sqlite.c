@@ -169,13 +169,71 @@ static int push_string(char ***v, size_t *n, char *s)
     return 0;
 }
 
+/* Where a list table's values go: the array and the count of entry i. */
+typedef char ***(*list_slot)(dataset *d, size_t i, size_t **n);
+
+#define LIST_SLOT(fn, arr, field, count)                                                                               \
+    static char ***fn(dataset *d, size_t i, size_t **n)                                                                \
+    {                                                                                                                  \
+        *n = &d->arr[i].count;                                                                                         \
+        return &d->arr[i].field;                                                                                       \
+    }
+LIST_SLOT(genre_parents_slot, genres, parents, nparents)
+LIST_SLOT(genre_aliases_slot, genres, aliases, naliases)
+LIST_SLOT(genre_former_slot, genres, former_ids, nformer_ids)
+LIST_SLOT(genre_defining_slot, genres, defining, ndefining)
+LIST_SLOT(band_genres_slot, bands, genres, ngenres)
+LIST_SLOT(band_aliases_slot, bands, aliases, naliases)
+LIST_SLOT(band_former_slot, bands, former_ids, nformer_ids)
+
+/* Runs sql, which selects (owner id, value) in owner and position order,
+ * and appends each value to its owner's list. -1: SQL error, -2: memory. */
+static int load_list(sqlite3 *db, const char *sql, const strmap *owners, dataset *d, list_slot slot)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t owner, *n;
+        if (!strmap_get(owners, (const char *)sqlite3_column_text(st, 0), &owner))
+            continue;
+        char ***v = slot(d, owner, &n);
+        if (push_string(v, n, sq_column_dup(st, 1)) != 0) {
+            sqlite3_finalize(st);
+            return -2;
+        }
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
+static int index_ids(strmap *m, size_t n, const char *(*id_at)(const dataset *, size_t), const dataset *d)
+{
+    if (strmap_init(m, n) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (strmap_put(m, id_at(d, i), i) != 0)
+            return -1;
+    return 0;
+}
+static const char *genre_id_at(const dataset *d, size_t i) { return d->genres[i].id; }
+static const char *band_id_at(const dataset *d, size_t i) { return d->bands[i].id; }
+
 int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     strmap gindex = {0}, bindex = {0};
-    int rc = -1;
-    if (sqlite3_prepare_v2(db, "SELECT id, name, type, parent_id, description, origin_year FROM genres ORDER BY id", -1,
-                           &st, NULL) != SQLITE_OK)
+    int rc = -1, v2, list_rc = 0;
+    /* A backup taken before migration 0003 reads a schema without its tables. */
+    if (sq_table_exists(db, "genre_defining", &v2, err, errlen) != 0)
+        return -1;
+    if (sqlite3_prepare_v2(db,
+                           v2 ? "SELECT id, name, type, parent_id, description, origin_year, region FROM genres "
+                                "ORDER BY id"
+                              : "SELECT id, name, type, parent_id, description, origin_year, NULL FROM genres "
+                                "ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
         goto sqlfail;
     while (sqlite3_step(st) == SQLITE_ROW) {
         genre *g = dataset_add_genre(d);
@@ -187,28 +245,46 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         g->parent = sq_column_dup(st, 3);
         g->description = sq_column_dup(st, 4);
         g->origin_year = sqlite3_column_int(st, 5);
+        g->region = sq_column_dup(st, 6);
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (strmap_init(&gindex, d->ngenres) != 0)
-        goto oom;
-    for (size_t i = 0; i < d->ngenres; i++)
-        if (strmap_put(&gindex, d->genres[i].id, i) != 0)
-            goto oom;
-
-    if (sqlite3_prepare_v2(db, "SELECT genre_id, parent_id FROM genre_parents ORDER BY genre_id, position", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db,
+                           v2 ? "SELECT id, name, primary_genre, country, active_from FROM bands ORDER BY id"
+                              : "SELECT id, name, primary_genre, NULL, NULL FROM bands ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
         goto sqlfail;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        size_t gi;
-        if (!strmap_get(&gindex, (const char *)sqlite3_column_text(st, 0), &gi))
-            continue;
-        genre *g = &d->genres[gi];
-        if (push_string(&g->parents, &g->nparents, sq_column_dup(st, 1)) != 0)
+        band *b = dataset_add_band(d);
+        if (!b)
             goto oom;
+        b->id = sq_column_dup(st, 0);
+        b->name = sq_column_dup(st, 1);
+        b->primary_genre = sq_column_dup(st, 2);
+        b->country = sq_column_dup(st, 3);
+        b->active_from = sqlite3_column_int(st, 4);
     }
     sqlite3_finalize(st);
     st = NULL;
+    if (index_ids(&gindex, d->ngenres, genre_id_at, d) != 0 || index_ids(&bindex, d->nbands, band_id_at, d) != 0)
+        goto oom;
+
+    if ((list_rc = load_list(db, "SELECT genre_id, parent_id FROM genre_parents ORDER BY genre_id, position", &gindex,
+                             d, genre_parents_slot)) != 0 ||
+        (list_rc = load_list(db, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", &bindex, d,
+                             band_genres_slot)) != 0)
+        goto listfail;
+    if (v2 && ((list_rc = load_list(db, "SELECT genre_id, alias FROM genre_aliases ORDER BY genre_id, position",
+                                    &gindex, d, genre_aliases_slot)) != 0 ||
+               (list_rc = load_list(db, "SELECT genre_id, former_id FROM genre_former_ids ORDER BY genre_id, position",
+                                    &gindex, d, genre_former_slot)) != 0 ||
+               (list_rc = load_list(db, "SELECT genre_id, band_id FROM genre_defining ORDER BY genre_id, position",
+                                    &gindex, d, genre_defining_slot)) != 0 ||
+               (list_rc = load_list(db, "SELECT band_id, alias FROM band_aliases ORDER BY band_id, position", &bindex,
+                                    d, band_aliases_slot)) != 0 ||
+               (list_rc = load_list(db, "SELECT band_id, former_id FROM band_former_ids ORDER BY band_id, position",
+                                    &bindex, d, band_former_slot)) != 0))
+        goto listfail;
 
     if (sqlite3_prepare_v2(db, "SELECT from_id, to_id, kind FROM genre_links ORDER BY from_id, position", -1, &st,
                            NULL) != SQLITE_OK)
@@ -226,40 +302,11 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         g->links[g->nlinks].kind = sq_column_dup(st, 2);
         g->nlinks++;
     }
-    sqlite3_finalize(st);
-    st = NULL;
-
-    if (sqlite3_prepare_v2(db, "SELECT id, name, primary_genre FROM bands ORDER BY id", -1, &st, NULL) != SQLITE_OK)
-        goto sqlfail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        band *b = dataset_add_band(d);
-        if (!b)
-            goto oom;
-        b->id = sq_column_dup(st, 0);
-        b->name = sq_column_dup(st, 1);
-        b->primary_genre = sq_column_dup(st, 2);
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (strmap_init(&bindex, d->nbands) != 0)
-        goto oom;
-    for (size_t i = 0; i < d->nbands; i++)
-        if (strmap_put(&bindex, d->bands[i].id, i) != 0)
-            goto oom;
-
-    if (sqlite3_prepare_v2(db, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", -1, &st, NULL) !=
-        SQLITE_OK)
-        goto sqlfail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        size_t bi;
-        if (!strmap_get(&bindex, (const char *)sqlite3_column_text(st, 0), &bi))
-            continue;
-        band *b = &d->bands[bi];
-        if (push_string(&b->genres, &b->ngenres, sq_column_dup(st, 1)) != 0)
-            goto oom;
-    }
     rc = 0;
     goto done;
+listfail:
+    if (list_rc == -2)
+        goto oom;
 sqlfail:
     sq_fail(db, "reading the map", err, errlen);
     goto done;
@@ -301,8 +348,8 @@ int sq_is_empty(store *s, int *empty, char *err, size_t errlen)
 
 /*
  * Row writer: prepared statements for every row kind, shared by
- * replace_all (delete everything, insert everything) and edit (write only
- * what differs between the current map and the edited one).
+ * sq_write_map (delete everything, insert everything: seed, restore) and
+ * edit (write only what differs between the current map and the edited one).
  */
 enum {
     W_GENRE_INSERT,
@@ -312,29 +359,50 @@ enum {
     W_PARENTS_DELETE,
     W_LINK_INSERT,
     W_LINKS_DELETE,
+    W_GENRE_ALIAS_INSERT,
+    W_GENRE_ALIASES_DELETE,
+    W_GENRE_FORMER_INSERT,
+    W_GENRE_FORMERS_DELETE,
+    W_DEFINING_INSERT,
+    W_DEFINING_DELETE,
     W_BAND_INSERT,
     W_BAND_UPDATE,
     W_BAND_DELETE,
     W_BAND_GENRE_INSERT,
     W_BAND_GENRES_DELETE,
+    W_BAND_ALIAS_INSERT,
+    W_BAND_ALIASES_DELETE,
+    W_BAND_FORMER_INSERT,
+    W_BAND_FORMERS_DELETE,
     W_COUNT
 };
 
 static const char *const writer_sql[W_COUNT] = {
-    "INSERT INTO genres (id, name, type, parent_id, description, origin_year) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    "UPDATE genres SET name = ?2, type = ?3, parent_id = ?4, description = ?5, origin_year = ?6, "
+    "INSERT INTO genres (id, name, type, parent_id, description, region, origin_year) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "UPDATE genres SET name = ?2, type = ?3, parent_id = ?4, description = ?5, region = ?6, origin_year = ?7, "
     "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
     "DELETE FROM genres WHERE id = ?1",
     "INSERT INTO genre_parents (genre_id, parent_id, position) VALUES (?1, ?2, ?3)",
     "DELETE FROM genre_parents WHERE genre_id = ?1",
     "INSERT INTO genre_links (from_id, to_id, kind, position) VALUES (?1, ?2, ?3, ?4)",
     "DELETE FROM genre_links WHERE from_id = ?1",
-    "INSERT INTO bands (id, name, primary_genre) VALUES (?1, ?2, ?3)",
-    "UPDATE bands SET name = ?2, primary_genre = ?3, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-    "WHERE id = ?1",
+    "INSERT INTO genre_aliases (genre_id, alias, position) VALUES (?1, ?2, ?3)",
+    "DELETE FROM genre_aliases WHERE genre_id = ?1",
+    "INSERT INTO genre_former_ids (genre_id, former_id, position) VALUES (?1, ?2, ?3)",
+    "DELETE FROM genre_former_ids WHERE genre_id = ?1",
+    "INSERT INTO genre_defining (genre_id, band_id, position) VALUES (?1, ?2, ?3)",
+    "DELETE FROM genre_defining WHERE genre_id = ?1",
+    "INSERT INTO bands (id, name, primary_genre, country, active_from) VALUES (?1, ?2, ?3, ?4, ?5)",
+    "UPDATE bands SET name = ?2, primary_genre = ?3, country = ?4, active_from = ?5, "
+    "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
     "DELETE FROM bands WHERE id = ?1",
     "INSERT INTO band_genres (band_id, genre_id, position) VALUES (?1, ?2, ?3)",
     "DELETE FROM band_genres WHERE band_id = ?1",
+    "INSERT INTO band_aliases (band_id, alias, position) VALUES (?1, ?2, ?3)",
+    "DELETE FROM band_aliases WHERE band_id = ?1",
+    "INSERT INTO band_former_ids (band_id, former_id, position) VALUES (?1, ?2, ?3)",
+    "DELETE FROM band_former_ids WHERE band_id = ?1",
 };
 
 typedef struct writer {
@@ -377,19 +445,36 @@ static int run(writer *w, int k, const char *const *text, int ntext, int64_t num
     return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
+/* Replaces the list of owner in one list table: delete (on update), then
+ * one row (owner, value, position) per value. */
+static int write_list(writer *w, int k_insert, int k_delete, int update, const char *owner, char *const *values,
+                      size_t n)
+{
+    const char *row[] = {owner};
+    if (update && run(w, k_delete, row, 1, 0, 0, 0) != 0)
+        return -1;
+    for (size_t j = 0; j < n; j++) {
+        const char *p[] = {owner, values[j]};
+        if (run(w, k_insert, p, 2, (int64_t)j, 1, 0) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int write_genre(writer *w, const genre *g, int update)
 {
     snprintf(w->what, sizeof w->what, "genre %s", g->id);
-    const char *row[] = {g->id, g->name, genre_type_name(g->type), g->parent, g->description};
-    if (run(w, update ? W_GENRE_UPDATE : W_GENRE_INSERT, row, 5, g->origin_year, 1, g->origin_year == 0) != 0)
+    const char *row[] = {g->id, g->name, genre_type_name(g->type), g->parent, g->description, g->region};
+    if (run(w, update ? W_GENRE_UPDATE : W_GENRE_INSERT, row, 6, g->origin_year, 1, g->origin_year == 0) != 0)
         return -1;
-    if (update && (run(w, W_PARENTS_DELETE, row, 1, 0, 0, 0) != 0 || run(w, W_LINKS_DELETE, row, 1, 0, 0, 0) != 0))
+    if (write_list(w, W_PARENT_INSERT, W_PARENTS_DELETE, update, g->id, g->parents, g->nparents) != 0 ||
+        write_list(w, W_GENRE_ALIAS_INSERT, W_GENRE_ALIASES_DELETE, update, g->id, g->aliases, g->naliases) != 0 ||
+        write_list(w, W_GENRE_FORMER_INSERT, W_GENRE_FORMERS_DELETE, update, g->id, g->former_ids, g->nformer_ids) !=
+            0 ||
+        write_list(w, W_DEFINING_INSERT, W_DEFINING_DELETE, update, g->id, g->defining, g->ndefining) != 0)
         return -1;
-    for (size_t j = 0; j < g->nparents; j++) {
-        const char *p[] = {g->id, g->parents[j]};
-        if (run(w, W_PARENT_INSERT, p, 2, (int64_t)j, 1, 0) != 0)
-            return -1;
-    }
+    if (update && run(w, W_LINKS_DELETE, row, 1, 0, 0, 0) != 0)
+        return -1;
     for (size_t j = 0; j < g->nlinks; j++) {
         const char *l[] = {g->id, g->links[j].to, g->links[j].kind};
         if (run(w, W_LINK_INSERT, l, 3, (int64_t)j, 1, 0) != 0)
@@ -401,18 +486,19 @@ static int write_genre(writer *w, const genre *g, int update)
 static int write_band(writer *w, const band *b, int update)
 {
     snprintf(w->what, sizeof w->what, "band %s", b->id);
-    const char *row[] = {b->id, b->name, b->primary_genre};
+    const char *row[] = {b->id, b->name, b->primary_genre, b->country};
     /* Genres first on update: the new primary must be linked when the row changes. */
     if (update && run(w, W_BAND_GENRES_DELETE, row, 1, 0, 0, 0) != 0)
         return -1;
-    if (run(w, update ? W_BAND_UPDATE : W_BAND_INSERT, row, 3, 0, 0, 0) != 0)
+    if (run(w, update ? W_BAND_UPDATE : W_BAND_INSERT, row, 4, b->active_from, 1, b->active_from == 0) != 0)
         return -1;
-    for (size_t j = 0; j < b->ngenres; j++) {
-        const char *p[] = {b->id, b->genres[j]};
-        if (run(w, W_BAND_GENRE_INSERT, p, 2, (int64_t)j, 1, 0) != 0)
-            return -1;
-    }
-    return 0;
+    return write_list(w, W_BAND_GENRE_INSERT, W_BAND_GENRES_DELETE, 0, b->id, b->genres, b->ngenres) != 0 ||
+                   write_list(w, W_BAND_ALIAS_INSERT, W_BAND_ALIASES_DELETE, update, b->id, b->aliases, b->naliases) !=
+                       0 ||
+                   write_list(w, W_BAND_FORMER_INSERT, W_BAND_FORMERS_DELETE, update, b->id, b->former_ids,
+                              b->nformer_ids) != 0
+               ? -1
+               : 0;
 }
 
 static int delete_row(writer *w, int k, const char *kind, const char *id)
@@ -438,7 +524,10 @@ static int genre_same(const genre *a, const genre *b)
 {
     if (!same_string(a->name, b->name) || a->type != b->type || !same_string(a->parent, b->parent) ||
         !same_string(a->description, b->description) || a->origin_year != b->origin_year ||
-        !same_strings(a->parents, a->nparents, b->parents, b->nparents) || a->nlinks != b->nlinks)
+        !same_strings(a->parents, a->nparents, b->parents, b->nparents) || a->nlinks != b->nlinks ||
+        !same_strings(a->aliases, a->naliases, b->aliases, b->naliases) ||
+        !same_strings(a->former_ids, a->nformer_ids, b->former_ids, b->nformer_ids) ||
+        !same_string(a->region, b->region) || !same_strings(a->defining, a->ndefining, b->defining, b->ndefining))
         return 0;
     for (size_t i = 0; i < a->nlinks; i++)
         if (!same_string(a->links[i].to, b->links[i].to) || !same_string(a->links[i].kind, b->links[i].kind))
@@ -449,7 +538,10 @@ static int genre_same(const genre *a, const genre *b)
 static int band_same(const band *a, const band *b)
 {
     return same_string(a->name, b->name) && same_string(a->primary_genre, b->primary_genre) &&
-           same_strings(a->genres, a->ngenres, b->genres, b->ngenres);
+           same_strings(a->genres, a->ngenres, b->genres, b->ngenres) &&
+           same_strings(a->aliases, a->naliases, b->aliases, b->naliases) &&
+           same_strings(a->former_ids, a->nformer_ids, b->former_ids, b->nformer_ids) &&
+           same_string(a->country, b->country) && a->active_from == b->active_from;
 }
 
 /* Writes the difference from old to new: removed bands and genres, then
@@ -514,17 +606,15 @@ static int commit(sqlite3 *db, char *err, size_t errlen)
     return rc;
 }
 
-int sq_replace_all(store *s, const dataset *d, char *err, size_t errlen)
+int sq_write_map(sqlite3 *db, const dataset *d, char *err, size_t errlen)
 {
-    sqlite3 *db = sq_db(s);
     writer w;
-    if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
-        return -1;
     int rc = writer_open(&w, db, err, errlen);
     if (rc == 0)
         rc = sq_exec(db,
-                     "DELETE FROM band_genres; DELETE FROM bands; DELETE FROM genre_links; "
-                     "DELETE FROM genre_parents; DELETE FROM genres;",
+                     "DELETE FROM genre_defining; DELETE FROM genre_aliases; DELETE FROM genre_former_ids; "
+                     "DELETE FROM band_aliases; DELETE FROM band_former_ids; DELETE FROM band_genres; "
+                     "DELETE FROM bands; DELETE FROM genre_links; DELETE FROM genre_parents; DELETE FROM genres;",
                      err, errlen);
     for (size_t i = 0; rc == 0 && i < d->ngenres; i++)
         if (write_genre(&w, &d->genres[i], 0) != 0)
@@ -533,6 +623,15 @@ int sq_replace_all(store *s, const dataset *d, char *err, size_t errlen)
         if (write_band(&w, &d->bands[i], 0) != 0)
             rc = sq_fail(db, w.what, err, errlen);
     writer_close(&w);
+    return rc;
+}
+
+int sq_replace_all(store *s, const dataset *d, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    int rc = sq_write_map(db, d, err, errlen);
     if (rc == 0)
         rc = bump_version(db, err, errlen);
     if (rc != 0) {

@@ -137,14 +137,9 @@ int sq_dump(store *s, store_dump_t *out, char *err, size_t errlen)
 
 /* ---- restore ---- */
 
-enum { R_GENRE, R_PARENT, R_LINK, R_BAND, R_BAND_GENRE, R_USER, R_USER_ADD, R_AUDIT, R_COUNT };
+enum { R_USER, R_USER_ADD, R_AUDIT, R_COUNT };
 
 static const char *const restore_sql[R_COUNT] = {
-    "INSERT INTO genres (id, name, type, parent_id, description, origin_year) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    "INSERT INTO genre_parents (genre_id, parent_id, position) VALUES (?1, ?2, ?3)",
-    "INSERT INTO genre_links (from_id, to_id, kind, position) VALUES (?1, ?2, ?3, ?4)",
-    "INSERT INTO bands (id, name, primary_genre) VALUES (?1, ?2, ?3)",
-    "INSERT INTO band_genres (band_id, genre_id, position) VALUES (?1, ?2, ?3)",
     "INSERT INTO users (id, username, email, password_hash, is_admin, disabled, created_at, last_login_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, ''))",
     "INSERT INTO users (username, email, password_hash, is_admin, disabled, created_at, last_login_at) "
@@ -170,56 +165,6 @@ static int step(restorer *r, int k)
 static void bind_text(restorer *r, int k, int i, const char *s)
 {
     sqlite3_bind_text(r->st[k], i, s, -1, SQLITE_STATIC);
-}
-
-static int put_genre(restorer *r, const genre *g)
-{
-    snprintf(r->what, sizeof r->what, "restoring genre %.60s", g->id ? g->id : "?");
-    sqlite3_stmt *st = r->st[R_GENRE];
-    sqlite3_clear_bindings(st);
-    bind_text(r, R_GENRE, 1, g->id);
-    bind_text(r, R_GENRE, 2, g->name);
-    bind_text(r, R_GENRE, 3, genre_type_name(g->type));
-    bind_text(r, R_GENRE, 4, g->parent);
-    bind_text(r, R_GENRE, 5, g->description);
-    if (g->origin_year)
-        sqlite3_bind_int(st, 6, g->origin_year);
-    if (step(r, R_GENRE) != 0)
-        return -1;
-    for (size_t j = 0; j < g->nparents; j++) {
-        bind_text(r, R_PARENT, 1, g->id);
-        bind_text(r, R_PARENT, 2, g->parents[j]);
-        sqlite3_bind_int64(r->st[R_PARENT], 3, (int64_t)j);
-        if (step(r, R_PARENT) != 0)
-            return -1;
-    }
-    for (size_t j = 0; j < g->nlinks; j++) {
-        bind_text(r, R_LINK, 1, g->id);
-        bind_text(r, R_LINK, 2, g->links[j].to);
-        bind_text(r, R_LINK, 3, g->links[j].kind);
-        sqlite3_bind_int64(r->st[R_LINK], 4, (int64_t)j);
-        if (step(r, R_LINK) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int put_band(restorer *r, const band *b)
-{
-    snprintf(r->what, sizeof r->what, "restoring band %.60s", b->id ? b->id : "?");
-    bind_text(r, R_BAND, 1, b->id);
-    bind_text(r, R_BAND, 2, b->name);
-    bind_text(r, R_BAND, 3, b->primary_genre);
-    if (step(r, R_BAND) != 0)
-        return -1;
-    for (size_t j = 0; j < b->ngenres; j++) {
-        bind_text(r, R_BAND_GENRE, 1, b->id);
-        bind_text(r, R_BAND_GENRE, 2, b->genres[j]);
-        sqlite3_bind_int64(r->st[R_BAND_GENRE], 3, (int64_t)j);
-        if (step(r, R_BAND_GENRE) != 0)
-            return -1;
-    }
-    return 0;
 }
 
 static int put_user(restorer *r, int k, const store_user *u)
@@ -282,20 +227,8 @@ static int restore_rows(restorer *r, const store_dump_t *d, unsigned what, int64
     for (int i = 0; i < R_COUNT; i++)
         if (sq_prepare(db, restore_sql[i], &r->st[i], err, errlen) != 0)
             return -1;
-    if (what & STORE_RESTORE_MAP) {
-        snprintf(r->what, sizeof r->what, "removing the current map");
-        if (sq_exec(db,
-                    "DELETE FROM band_genres; DELETE FROM bands; DELETE FROM genre_links; "
-                    "DELETE FROM genre_parents; DELETE FROM genres;",
-                    err, errlen) != 0)
-            return -1;
-        for (size_t i = 0; i < d->map.ngenres; i++)
-            if (put_genre(r, &d->map.genres[i]) != 0)
-                return sq_fail(db, r->what, err, errlen);
-        for (size_t i = 0; i < d->map.nbands; i++)
-            if (put_band(r, &d->map.bands[i]) != 0)
-                return sq_fail(db, r->what, err, errlen);
-    }
+    if ((what & STORE_RESTORE_MAP) && sq_write_map(db, &d->map, err, errlen) != 0)
+        return -1;
     if (what & STORE_RESTORE_USERS) {
         /* Sessions point at user ids that may now name somebody else. */
         if (sq_exec(db, "DELETE FROM sessions; DELETE FROM login_attempts; DELETE FROM users;", err, errlen) != 0)

@@ -53,5 +53,8 @@ STORE_OPERATIONS(SQLITE_DECLARE)
 
 /* The whole map, read by the caller's transaction. */
 int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen);
+/* Replaces every row of the map with d's, in the caller's transaction
+ * (seed and restore). MG_ERR_CONFLICT when a constraint refuses a row. */
+int sq_write_map(sqlite3 *db, const dataset *d, char *err, size_t errlen);
 
 #endif

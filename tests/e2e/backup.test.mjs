@@ -13,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { loadFamilies } from '../../tools/dataset.mjs';
 import { binary, repoRoot, startServer } from '../lib/server.mjs';
 import { ACCESS_KEY, REGION, SECRET_KEY, checkSignature, startS3 } from '../lib/s3rver.mjs';
 
@@ -142,7 +143,7 @@ function countsOf(p) {
   };
 }
 
-const bundled = JSON.parse(readFileSync(join(repoRoot, 'data', 'musicgraph.json'), 'utf8'));
+const bundled = loadFamilies();
 const INTERMEDIATE = bundled.genres.find((g) => g.type === 'intermediate').id;
 const LEAF = bundled.genres.find((g) => g.type === 'leaf').id;
 
@@ -425,7 +426,7 @@ test('damaged or foreign files are refused, each with its own message, and nothi
     const p = JSON.parse(payloadText);
     const lastBand = p.dataset.bands.at(-1);
     lastBand.primary_genre = INTERMEDIATE; // a band's primary genre must be a leaf
-    lastBand.genres = [INTERMEDIATE];
+    lastBand.genres = [INTERMEDIATE, ...lastBand.genres]; // its other genres stay (it may define one)
     writeBackup(f, manifest, JSON.stringify(p));
   });
 
@@ -871,11 +872,16 @@ test('import: --replace and --merge, every rule checked, all or nothing', { time
 
 test('the server backs up before it applies pending migrations', { timeout: TEST_TIMEOUT }, async (t) => {
   if (spawnSync('sh', ['-c', 'command -v sqlite3']).status !== 0) return t.skip('needs the sqlite3 command to build an old database');
-  // A database at 0001_init: seed, then undo 0002 (its tables and its record).
+  // A database at 0001_init: seed, then undo 0003 and 0002 (their tables, columns and records).
   const state = await seededState();
   const db = join(state, 'musicgraph.db');
-  const sql = `DROP TABLE audit_log; DROP TABLE login_attempts; DROP TABLE sessions; DROP TABLE users;
-    DELETE FROM schema_migrations WHERE name = '0002_accounts';`;
+  const sql = `DROP TABLE genre_aliases; DROP TABLE band_aliases; DROP TABLE genre_former_ids;
+    DROP TABLE band_former_ids; DROP TABLE genre_defining; DROP TRIGGER genres_id_not_former;
+    DROP TRIGGER bands_id_not_former; ALTER TABLE genres DROP COLUMN region;
+    ALTER TABLE bands DROP COLUMN country; ALTER TABLE bands DROP COLUMN active_from;
+    DROP TABLE audit_log; DROP TABLE login_attempts; DROP TABLE sessions; DROP TABLE users;
+    DELETE FROM schema_migrations WHERE name > '0001_init';`;
+  const latest = readdirSync(join(repoRoot, 'src', 'store', 'migrations', 'sqlite')).sort().pop().replace(/\.sql$/, '');
   const r = spawnSync('sqlite3', [db, sql], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const status = (await cli(['migrate', '--status', '--state-dir', state])).stdout;
@@ -883,7 +889,7 @@ test('the server backs up before it applies pending migrations', { timeout: TEST
   const server = await serve(state);
   await server.stop({ keepState: true });
   const made = backupsIn(join(state, 'backups'));
-  assert.deepEqual(made.map((n) => n.replace(/^musicgraph-\d{8}T\d{6}Z/, '')), ['-pre-migrate-0001_init-0002_accounts.json.gz'], made.join(' '));
+  assert.deepEqual(made.map((n) => n.replace(/^musicgraph-\d{8}T\d{6}Z/, '')), [`-pre-migrate-0001_init-${latest}.json.gz`], made.join(' '));
   const { manifest, payload } = readBackup(join(state, 'backups', made[0]));
   assert.equal(manifest.schema_version, '0001_init');
   assert.equal(payload.dataset.genres.length, bundled.genres.length);

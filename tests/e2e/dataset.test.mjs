@@ -1,201 +1,191 @@
-// Validation of the bundled dataset data/musicgraph.json.
-// Run: node --test tests/e2e/dataset.test.mjs   (Node 20+, no dependencies)
+// The bundled dataset, data/families/*.json: every rule and convention
+// (tools/dataset.mjs, the curators' checker), the embedding in meson.build,
+// the fixes and the structure issue 16 asks for, and its target figures.
+// Run: node --test tests/e2e/dataset.test.mjs   (Node 18+, no dependencies)
+//
+// Overridable so a curator's candidate can be checked before it replaces
+// the committed files: MUSICGRAPH_DATASET_DIR=/path/to/families and
+// MUSICGRAPH_LEAF_ALLOWLIST=/path/to/leaf-allowlist.json.
 import { test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { ALLOWLIST, FAMILIES_DIR, ROOT, TARGETS, figures, loadAllowlist, loadFamilies, slugify, validate }
+  from '../../tools/dataset.mjs';
 
-// Minimum sizes: raise these as the dataset grows.
-const GENRES_MIN = 600;
-const BANDS_MIN = 3000;
+const DIR = process.env.MUSICGRAPH_DATASET_DIR || FAMILIES_DIR;
+const ds = loadFamilies(DIR);
+const allow = loadAllowlist(process.env.MUSICGRAPH_LEAF_ALLOWLIST || ALLOWLIST);
+const gById = new Map(ds.genres.map(g => [g.id, g]));
+const bById = new Map(ds.bands.map(b => [b.id, b]));
+const { total } = figures(ds);
+const familyOf = id => { let g = gById.get(id); while (g.parent) g = gById.get(g.parent); return g.id; };
+
 // Root genres ("families") that must exist.
 const REQUIRED_ROOTS = [
-  'rock', 'metal', 'punk', 'pop', 'electronic', 'hip-hop', 'jazz', 'blues',
-  'rhythm-and-blues', 'country', 'folk', 'classical', 'caribbean', 'latin',
-  'african', 'asian', 'middle-eastern', 'european', 'gospel', 'easy-listening', 'experimental',
+  'rock', 'metal', 'punk', 'pop', 'electronic', 'hip-hop', 'jazz', 'blues', 'rhythm-and-blues', 'country', 'folk',
+  'classical', 'caribbean', 'latin', 'african', 'asian', 'middle-eastern', 'european', 'gospel', 'easy-listening',
+  'experimental', 'stage-and-screen', 'oceanian',
 ];
-// Ids that other parts of the project rely on.
-const REQUIRED_GENRES = ['rock', 'metal', 'heavy-metal', 'death-metal', 'thrash-metal', 'groove-metal',
-  'grindcore', 'punk-rock', 'hardcore-punk', 'jazz-fusion'];
+// Ids other parts of the project rely on, and every genre issue 16 names.
+const REQUIRED_GENRES = [
+  'heavy-metal', 'death-metal', 'thrash-metal', 'groove-metal', 'grindcore', 'punk-rock', 'hardcore-punk', 'jazz-fusion',
+  'musical-theatre', 'film-score', 'video-game-music', 'cabaret', 'operetta', 'zarzuela', 'music-hall', 'tin-pan-alley',
+  'aboriginal-australian-music', 'maori-music', 'pacific-music', 'hawaiian-music', 'electronica', 'new-romantic',
+  'neue-deutsche-welle', 'euro-disco', 'eurobeat', 'post-disco', 'yacht-rock', 'alternative-dance', 'balearic-beat',
+  'chill-out', 'hard-trance', 'lo-fi-hip-hop', 'country-rap', 'memphis-soul', 'latin-soul', 'nueva-trova', 'lambada',
+  'baiao', 'frevo', 'maracatu', 'dembow', 'taarab', 'benga', 'kwela', 'afropop', 'guoyue', 'min-yo', 'rabindra-sangeet',
+  'barbershop', 'native-american-music', 'art-song', 'classical-crossover',
+  'extreme-metal', 'technical-death-metal', 'deep-house', 'bebop', 'hard-bop',
+];
 const REQUIRED_BANDS = { pantera: 'Pantera', metallica: 'Metallica', motorhead: 'Motörhead', bjork: 'Björk' };
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-// Overridable so a candidate file can be validated before it replaces the committed one.
-const DATA = process.env.MUSICGRAPH_DATASET || path.join(ROOT, 'data', 'musicgraph.json');
-const ALLOW = process.env.MUSICGRAPH_LEAF_ALLOWLIST || path.join(ROOT, 'data', 'leaf-allowlist.json');
-
-const raw = fs.readFileSync(DATA);
-const text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-const data = JSON.parse(text);
-const allow = JSON.parse(fs.readFileSync(ALLOW, 'utf8'));
-const genres = data.genres;
-const bands = data.bands;
-const gById = new Map(genres.map(g => [g.id, g]));
-
-const ID_RE = /^[a-z0-9-]{1,50}$/;
-// The C loader accepts origin years in this range only (earlier origins are recorded as null).
-const YEAR_MIN = 1000;
-const YEAR_MAX = 2100;
-const TYPES = new Set(['root', 'intermediate', 'leaf']);
-const GENRE_KEYS = ['id', 'name', 'type', 'parent', 'parents', 'description', 'origin_year', 'links'].sort();
-const BAND_KEYS = ['id', 'name', 'primary_genre', 'genres'].sort();
-
-function checkName(where, name) {
-  assert.equal(typeof name, 'string', `${where}: name must be a string`);
-  const cps = [...name].length;
-  assert.ok(cps >= 1 && cps <= 100, `${where}: name length ${cps} not in 1..100`);
-  assert.ok(!/\p{Cs}/u.test(name), `${where}: name is not well-formed UTF-16/UTF-8`);
-  assert.ok(!/\p{Cc}/u.test(name), `${where}: name contains a control character`);
-  assert.equal(name, name.trim(), `${where}: name has leading/trailing whitespace`);
-}
-
-test('top level', () => {
-  assert.deepEqual(Object.keys(data).sort(), ['bands', 'format', 'format_version', 'genres']);
-  assert.equal(data.format, 'musicgraph-dataset');
-  assert.equal(data.format_version, 1);
-  assert.ok(Array.isArray(genres) && Array.isArray(bands));
+test('every family file passes every rule and convention', () => {
+  const problems = validate(ds, allow);
+  assert.deepEqual(problems.slice(0, 30).map(p => `${p.file}: ${p.entry}: ${p.message}`), [],
+    `${problems.length} problem(s); run: node tools/dataset.mjs check`);
 });
 
-test('counts', () => {
-  assert.ok(genres.length >= GENRES_MIN, `only ${genres.length} genres, need ${GENRES_MIN}`);
-  assert.ok(bands.length >= BANDS_MIN, `only ${bands.length} bands, need ${BANDS_MIN}`);
+test('one file per root family, and meson.build embeds exactly these files', () => {
+  const roots = ds.genres.filter(g => g.type === 'root').map(g => g.id).sort();
+  assert.deepEqual(ds.files.map(f => path.basename(f.file, '.json')).sort(), roots);
+  const meson = fs.readFileSync(path.join(ROOT, 'meson.build'), 'utf8');
+  const list = /dataset_files = files\(([^)]*)\)/.exec(meson);
+  assert.ok(list, 'meson.build defines dataset_files = files(...)');
+  const embedded = [...list[1].matchAll(/'data\/families\/([^']+)'/g)].map(m => m[1]).sort();
+  const onDisk = fs.readdirSync(FAMILIES_DIR).filter(f => f.endsWith('.json')).sort();
+  assert.deepEqual(embedded, onDisk, 'list every data/families file in meson.build');
 });
 
-test('genre ids and names', () => {
-  const seen = new Set();
-  for (const g of genres) {
-    assert.deepEqual(Object.keys(g).sort(), GENRE_KEYS, `genre ${g.id}: unexpected key set`);
-    assert.equal(typeof g.id, 'string');
-    assert.match(g.id, ID_RE, `bad genre id ${JSON.stringify(g.id)}`);
-    assert.ok(!seen.has(g.id), `duplicate genre id ${g.id}`);
-    seen.add(g.id);
-    checkName(`genre ${g.id}`, g.name);
-  }
-});
-
-test('genre fields', () => {
-  for (const g of genres) {
-    const w = `genre ${g.id}`;
-    assert.ok(TYPES.has(g.type), `${w}: bad type ${g.type}`);
-    assert.equal(typeof g.description, 'string', `${w}: description must be a string`);
-    assert.ok(g.description.trim().length >= 10 && g.description.length <= 500, `${w}: description length`);
-    assert.ok(!/\p{Cs}/u.test(g.description) && !/\p{Cc}/u.test(g.description), `${w}: bad description text`);
-    assert.ok(g.origin_year === null || (Number.isInteger(g.origin_year) && g.origin_year % 10 === 0
-      && g.origin_year >= YEAR_MIN && g.origin_year <= YEAR_MAX), `${w}: origin_year must be a decade start year in ${YEAR_MIN}..${YEAR_MAX} or null`);
-  }
-});
-
-test('genre parents', () => {
-  for (const g of genres) {
-    const w = `genre ${g.id}`;
-    assert.ok(Array.isArray(g.parents), `${w}: parents must be an array`);
-    assert.equal(new Set(g.parents).size, g.parents.length, `${w}: duplicate parents`);
-    for (const p of g.parents) {
-      assert.ok(gById.has(p), `${w}: unknown parent ${p}`);
-      assert.notEqual(p, g.id, `${w}: is its own parent`);
-    }
-    if (g.type === 'root') {
-      assert.equal(g.parent, null, `${w}: root must have parent null`);
-      assert.equal(g.parents.length, 0, `${w}: root must have no parents`);
-    } else {
-      assert.ok(g.parents.length >= 1, `${w}: non-root needs at least one parent`);
-      assert.ok(g.parents.includes(g.parent), `${w}: parent ${g.parent} is not in parents`);
-    }
-  }
-});
-
-test('type matches position in the tree', () => {
-  const hasChild = new Set(genres.flatMap(g => g.parents));
-  for (const g of genres) {
-    if (g.type === 'leaf') assert.ok(!hasChild.has(g.id), `leaf ${g.id} is the parent of another genre`);
-    if (g.type === 'intermediate') assert.ok(hasChild.has(g.id), `intermediate ${g.id} has no child genre`);
-  }
-});
-
-test('parent graph has no cycles', () => {
-  const state = new Map(); // 1 = on stack, 2 = done
-  const visit = (id, trail) => {
-    const s = state.get(id);
-    if (s === 2) return;
-    assert.notEqual(s, 1, `cycle: ${[...trail, id].join(' -> ')}`);
-    state.set(id, 1);
-    for (const p of gById.get(id).parents) visit(p, [...trail, id]);
-    state.set(id, 2);
-  };
-  for (const g of genres) visit(g.id, []);
-  // every genre reaches a root
-  for (const g of genres) {
-    let cur = g;
-    for (let i = 0; cur.type !== 'root'; i++) { assert.ok(i < genres.length); cur = gById.get(cur.parent); }
-  }
-});
-
-test('influence links', () => {
-  let total = 0;
-  for (const g of genres) {
-    const w = `genre ${g.id}`;
-    assert.ok(Array.isArray(g.links), `${w}: links must be an array`);
-    const seen = new Set();
-    for (const l of g.links) {
-      assert.deepEqual(Object.keys(l).sort(), ['kind', 'to'], `${w}: bad link object`);
-      assert.equal(l.kind, 'influence', `${w}: link kind must be influence`);
-      assert.ok(gById.has(l.to), `${w}: link to unknown genre ${l.to}`);
-      assert.notEqual(l.to, g.id, `${w}: self link`);
-      assert.ok(!seen.has(l.to), `${w}: duplicate link to ${l.to}`);
-      seen.add(l.to);
-      total++;
-    }
-  }
-  assert.ok(total > 0, 'no influence links at all');
-});
-
-test('root families present', () => {
+test('root families present, each with sub-genres', () => {
   for (const r of REQUIRED_ROOTS) {
-    assert.ok(gById.has(r), `missing root family ${r}`);
-    assert.equal(gById.get(r).type, 'root', `${r} should be a root`);
-    assert.ok(genres.some(g => g.parents.includes(r)), `root family ${r} has no sub-genre`);
+    assert.equal(gById.get(r)?.type, 'root', `missing root family ${r}`);
+    assert.ok(ds.genres.some(g => g.parents.includes(r)), `root family ${r} has no sub-genre`);
   }
-  for (const id of REQUIRED_GENRES) assert.ok(gById.has(id), `missing required genre ${id}`);
+  for (const id of REQUIRED_GENRES) assert.ok(gById.has(id), `missing genre ${id}`);
   assert.deepEqual([...gById.get('grindcore').parents].sort(), ['death-metal', 'hardcore-punk']);
+  for (const [id, name] of Object.entries(REQUIRED_BANDS)) assert.equal(bById.get(id)?.name, name, `band ${id}`);
 });
 
-test('bands', () => {
-  const seen = new Set();
-  for (const b of bands) {
-    const w = `band ${b.id}`;
-    assert.deepEqual(Object.keys(b).sort(), BAND_KEYS, `${w}: unexpected key set`);
-    assert.equal(typeof b.id, 'string');
-    assert.match(b.id, ID_RE, `bad band id ${JSON.stringify(b.id)}`);
-    assert.ok(!seen.has(b.id), `duplicate band id ${b.id}`);
-    seen.add(b.id);
-    checkName(w, b.name);
-    assert.ok(Array.isArray(b.genres) && b.genres.length >= 1, `${w}: genres must be a non-empty array`);
-    assert.equal(new Set(b.genres).size, b.genres.length, `${w}: duplicate genres`);
-    for (const x of b.genres) assert.ok(gById.has(x), `${w}: unknown genre ${x}`);
-    assert.ok(gById.has(b.primary_genre), `${w}: unknown primary genre ${b.primary_genre}`);
-    assert.equal(gById.get(b.primary_genre).type, 'leaf', `${w}: primary genre ${b.primary_genre} is not a leaf`);
-    assert.ok(b.genres.includes(b.primary_genre), `${w}: primary genre not in genres`);
+test('the errors and moves issue 16 names are fixed', () => {
+  // Electropop goes back to the synth-pop of the late 1970s.
+  assert.equal(gById.get('electropop').origin_year, 1970);
+  assert.equal(familyOf('hawaiian-music'), 'oceanian');
+  // The slugs that lost their dotless ı keep working as former ids.
+  for (const [id, name, old] of [['baris-manco', 'Barış Manço', 'bar-s-manco'], ['asik-veysel', 'Âşık Veysel', 'as-k-veysel'],
+    ['ibrahim-tatlises', 'İbrahim Tatlıses', 'ibrahim-tatl-ses']]) {
+    const b = bById.get(id);
+    assert.equal(b?.name, name);
+    assert.deepEqual(b.former_ids, [old]);
+    assert.equal(slugify(name), id);
+    assert.ok(!bById.has(old));
   }
-  for (const [id, name] of Object.entries(REQUIRED_BANDS)) {
-    const b = bands.find(x => x.id === id);
-    assert.ok(b, `missing band ${id}`);
-    assert.equal(b.name, name);
-  }
+  // A hierarchy with depth: the chains the issue gives as examples.
+  const chain = (id) => { const out = []; for (let g = gById.get(id); g; g = gById.get(g.parent)) out.unshift(g.id); return out; };
+  assert.deepEqual(chain('technical-death-metal'), ['metal', 'heavy-metal', 'extreme-metal', 'death-metal', 'technical-death-metal']);
+  assert.deepEqual(chain('deep-house').slice(-2), ['house', 'deep-house']);
+  assert.deepEqual(chain('hard-bop'), ['jazz', 'bebop', 'hard-bop']);
 });
 
-test('every leaf genre has a band or is allow-listed', () => {
-  assert.ok(Array.isArray(allow), 'leaf-allowlist.json must be an array');
-  const allowIds = new Set();
-  for (const a of allow) {
-    assert.deepEqual(Object.keys(a).sort(), ['id', 'reason'], 'allowlist entries are {id, reason}');
-    assert.ok(gById.has(a.id), `allowlist: unknown genre ${a.id}`);
-    assert.equal(gById.get(a.id).type, 'leaf', `allowlist: ${a.id} is not a leaf`);
-    assert.ok(typeof a.reason === 'string' && a.reason.trim().length > 0, `allowlist: ${a.id} needs a reason`);
-    assert.ok(!allowIds.has(a.id), `allowlist: duplicate ${a.id}`);
-    allowIds.add(a.id);
+test('aliases people type are on the entries they mean', () => {
+  const aliasesOf = id => (gById.get(id) ?? bById.get(id)).aliases;
+  for (const a of ['hip-hop', 'hiphop', 'rap']) assert.ok(aliasesOf('hip-hop').includes(a), `hip hop: ${a}`);
+  for (const a of ['R&B', 'rnb']) assert.ok(aliasesOf('contemporary-r-and-b').includes(a), `R&B: ${a}`);
+  for (const a of ['dnb', "drum 'n' bass"]) assert.ok(aliasesOf('drum-and-bass').includes(a), `drum and bass: ${a}`);
+  for (const a of ['K-pop', 'kpop']) assert.ok(aliasesOf('k-pop').includes(a) || gById.get('k-pop').name === a, `K-pop: ${a}`);
+  assert.ok(aliasesOf('ac-dc').includes('acdc'));
+});
+
+// ---- the target figures of issue 16 ----
+
+test(`genres: at least ${TARGETS.genres}`, () => {
+  assert.ok(total.genres >= TARGETS.genres, `${total.genres} genres`);
+});
+
+test(`hierarchy: at least ${TARGETS.intermediates} intermediate genres`, () => {
+  assert.ok(total.intermediates >= TARGETS.intermediates, `${total.intermediates} intermediates`);
+});
+
+test(`hierarchy: at most ${TARGETS.leavesOffRootMax * 100}% of the leaves hang directly off a root`, () => {
+  const share = total.leavesOffRoot / total.leaves;
+  assert.ok(share <= TARGETS.leavesOffRootMax, `${total.leavesOffRoot} of ${total.leaves} leaves (${(share * 100).toFixed(1)}%)`);
+});
+
+test('defining artists: every leaf with bands names at least one, none names more than five', () => {
+  const missing = ds.genres.filter(g => g.type === 'leaf' && ds.bands.some(b => b.genres.includes(g.id)) && !g.defining.length);
+  assert.deepEqual(missing.map(g => g.id), []);
+  assert.equal(total.leavesWithDefining, total.leavesWithBands);
+  assert.ok(ds.genres.every(g => g.defining.length <= 5));
+});
+
+// The artist figures are phase 2 of issue 16 (about 4,000 artists added and
+// tagged by the content engineers, family by family). Until then they are
+// reported as TODO — counted and named by the test runner, never silently
+// passed; drop the todo option when the figure is reached.
+const PHASE_2 = 'issue 16 phase 2: artists are added and tagged family by family';
+
+test(`artists: at least ${TARGETS.bands}`, { todo: PHASE_2 }, () => {
+  assert.ok(total.bands >= TARGETS.bands, `${total.bands} artists`);
+});
+
+test(`artists: at least ${TARGETS.multiGenreShare * 100}% carry two or more genres`, { todo: PHASE_2 }, () => {
+  const share = total.multiGenre / total.bands;
+  assert.ok(share >= TARGETS.multiGenreShare, `${(share * 100).toFixed(1)}%`);
+});
+
+test(`artists: at least ${TARGETS.countryYearShare * 100}% have a country and a year`, { todo: PHASE_2 }, () => {
+  const share = total.countryYear / total.bands;
+  assert.ok(share >= TARGETS.countryYearShare, `${(share * 100).toFixed(1)}%`);
+});
+
+// ---- the curators' command line ----
+
+test('tools/dataset.mjs check names each problem of one file by file and entry; gaps lists what is left', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-dataset-'));
+  try {
+    for (const f of fs.readdirSync(FAMILIES_DIR)) fs.copyFileSync(path.join(FAMILIES_DIR, f), path.join(tmp, f));
+    const run = (...args) => spawnSync(process.execPath, [path.join(ROOT, 'tools', 'dataset.mjs'), ...args],
+      { encoding: 'utf8', timeout: 60_000 });
+
+    const clean = run('check', path.join(tmp, 'oceanian.json'));
+    assert.equal(clean.status, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, /^oceanian\s+\d+/m);
+    assert.doesNotMatch(clean.stdout, /^metal\s/m, 'figures of the checked family only');
+    assert.match(clean.stdout, /no problems/);
+
+    // Break the Oceania file the way a hurried edit would.
+    const file = path.join(tmp, 'oceanian.json');
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const band = doc.bands[0];
+    band.country = 'XX';
+    band.active_from = 3000;
+    band.former_ids = ['metallica'];
+    band.aliases = [band.name];
+    band.genres.push('no-such-genre');
+    doc.genres.find(g => g.type === 'leaf').defining = ['metallica'];
+    fs.writeFileSync(file, JSON.stringify(doc, null, 2));
+
+    const broken = run('check', file);
+    assert.equal(broken.status, 1);
+    const lines = broken.stdout.split('\n').filter(l => l.includes(`: band ${band.id}: `));
+    for (const what of [/country/, /active_from/, /former id "metallica"/, /alias/, /no-such-genre/])
+      assert.ok(lines.some(l => what.test(l)), `${what} in:\n${broken.stdout}`);
+    assert.ok(lines.every(l => l.startsWith(path.relative(ROOT, file) + ': ')), 'each line names the file');
+    assert.match(broken.stdout, /defining.*metallica/);
+    assert.match(broken.stdout, /\d+ problem\(s\)/);
+    // Another file of the same copy is still clean: its problems are its own.
+    assert.equal(run('check', path.join(tmp, 'metal.json')).status, 0);
+
+    const gaps = run('gaps', path.join(ROOT, 'data', 'families', 'oceanian.json'));
+    assert.equal(gaps.status, 0);
+    const gapLines = gaps.stdout.split('\n').filter(l => l.includes(': missing '));
+    assert.ok(gapLines.every(l => l.startsWith('data/families/oceanian.json: ')), gaps.stdout);
+    assert.match(gaps.stdout, /\d+ gap\(s\)/);
+
+    assert.equal(run('check', '/nonexistent/x.json').status, 2);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
-  const used = new Set(bands.flatMap(b => b.genres));
-  const bare = genres.filter(g => g.type === 'leaf' && !used.has(g.id) && !allowIds.has(g.id)).map(g => g.id);
-  assert.deepEqual(bare, [], `leaf genres without bands: ${bare.join(', ')}`);
 });

@@ -32,6 +32,15 @@ static inline char **split_ids(const char *csv, size_t *n)
     return v;
 }
 
+/* Replaces a string list (aliases, former ids, defining bands) with "a,b,c". */
+static inline void set_list(char ***v, size_t *n, const char *csv)
+{
+    for (size_t i = 0; i < *n; i++)
+        free((*v)[i]);
+    free(*v);
+    *v = split_ids(csv, n);
+}
+
 /* Adds a genre; its primary parent is the first of parents. */
 static inline genre *add_genre(dataset *d, const char *id, const char *name, genre_type type, const char *parents)
 {

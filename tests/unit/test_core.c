@@ -462,7 +462,37 @@ static void test_fold_removes_latin_accents_and_lowercases(void **state)
     assert_fold("\xc5\xbf", "s"); /* ſ, the last Latin Extended-A letter */
 }
 
-static void test_fold_lowercases_ascii_only_and_keeps_punctuation(void **state)
+static void test_fold_spells_undecomposable_letters_in_ascii(void **state)
+{
+    (void)state;
+    /* Turkish: dotless ı, dotted İ, ş, ğ, ç. */
+    assert_fold("Bar\xc4\xb1\xc5\x9f Man\xc3\xa7o", "baris manco");
+    assert_fold("\xc4\xb0\x62rahim Tatl\xc4\xb1ses", "ibrahim tatlises");
+    assert_fold("Da\xc4\x9f", "dag");
+    /* Nordic, Polish, South Slavic, Icelandic, Maltese, Azerbaijani. */
+    assert_fold("\xc3\x98\xc3\xb8", "oo");
+    assert_fold("\xc5\x82\xc5\x81", "ll");
+    assert_fold("\xc4\x90\xc4\x91", "dd");
+    assert_fold("\xc3\xb0\xc3\x90\xc3\xbe", "ddth");
+    assert_fold("\xc4\xa6\xc4\xa7", "hh");
+    assert_fold("\xc6\x8f\xc9\x99", "ee");
+    /* Decomposed by Unicode: Vietnamese, Romanian comma below, Latin Extended Additional. */
+    assert_fold("S\xc6\xa1n T\xc3\xb9ng", "son tung");
+    assert_fold("\xc8\x98\xc8\x9b", "st");
+    assert_fold("\xe1\xba\xa0\xe1\xbb\x87", "ae");
+    /* Compatibility forms: ligatures, full-width letters; typographic punctuation. */
+    assert_fold("\xef\xac\x81\xef\xbc\xa1", "fia");
+    assert_fold("Guns N\xe2\x80\x99 Roses \xe2\x80\x94 \xe2\x80\x9cX\xe2\x80\x9d", "guns n' roses - \"x\"");
+}
+
+static void test_fold_case_folds_other_scripts(void **state)
+{
+    (void)state;
+    assert_fold("\xd0\x9a\xd0\x98\xd0\x9d\xd0\x9e", "\xd0\xba\xd0\xb8\xd0\xbd\xd0\xbe"); /* КИНО -> кино */
+    assert_fold("\xce\x91\xce\xac", "\xce\xb1\xce\xb1");                                 /* Αά -> αα */
+}
+
+static void test_fold_lowercases_ascii_and_keeps_punctuation(void **state)
 {
     (void)state;
     assert_fold("AC/DC", "ac/dc");
@@ -1124,7 +1154,9 @@ int main(void)
         cmocka_unit_test(test_has_control_finds_c0_c1_and_del),
         cmocka_unit_test(test_utf8_length_counts_code_points_not_bytes),
         cmocka_unit_test(test_fold_removes_latin_accents_and_lowercases),
-        cmocka_unit_test(test_fold_lowercases_ascii_only_and_keeps_punctuation),
+        cmocka_unit_test(test_fold_lowercases_ascii_and_keeps_punctuation),
+        cmocka_unit_test(test_fold_spells_undecomposable_letters_in_ascii),
+        cmocka_unit_test(test_fold_case_folds_other_scripts),
         cmocka_unit_test(test_fold_keeps_other_scripts_and_drops_invalid_bytes),
         cmocka_unit_test(test_html_escape_escapes_the_five_specials),
         cmocka_unit_test(test_url_decode_decodes_escapes_and_plus),

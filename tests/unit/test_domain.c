@@ -23,6 +23,7 @@
 #include "domain/codec.h"
 #include "domain/model.h"
 #include "domain/rules.h"
+#include "ops/seed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +45,22 @@ static void base_dataset(dataset *d)
     add_link(thrash, "grunge", "influence");
     thrash->origin_year = 1981;
     set_str(&thrash->description, "Fast.\nAggressive.\tLoud.");
-    add_band(d, "metallica", "Metallica", "thrash-metal");
+    set_list(&thrash->aliases, &thrash->naliases, "thrash,speed/thrash");
+    set_list(&thrash->former_ids, &thrash->nformer_ids, "thrash");
+    set_str(&thrash->region, "United States");
+    set_list(&thrash->defining, &thrash->ndefining, "metallica,motorhead");
+    /* A band of a sub-genre defines its parent too. */
+    set_list(&dataset_find_genre(d, "heavy-metal")->defining, &dataset_find_genre(d, "heavy-metal")->ndefining,
+             "motorhead");
+    band *metallica = add_band(d, "metallica", "Metallica", "thrash-metal");
+    metallica->country = strdup("US");
+    metallica->active_from = 1981;
     add_band(d, "nirvana", "Nirvana", "grunge");
-    add_band(d, "motorhead", "Mot\xc3\xb6rhead", "nwobhm,thrash-metal");
+    band *motorhead = add_band(d, "motorhead", "Mot\xc3\xb6rhead", "nwobhm,thrash-metal");
+    set_list(&motorhead->aliases, &motorhead->naliases, "Bastard");
+    set_list(&motorhead->former_ids, &motorhead->nformer_ids, "motoerhead");
+    motorhead->country = strdup("GB");
+    motorhead->active_from = 1975;
 }
 
 static int has_error(const domain_errors *e, const char *entry, const char *field, const char *needle)
@@ -137,6 +151,10 @@ static void assert_datasets_equal(const dataset *a, const dataset *b)
             assert_string_equal(x->links[j].to, y->links[j].to);
             assert_string_equal(x->links[j].kind, y->links[j].kind);
         }
+        assert_strings_equal(x->aliases, x->naliases, y->aliases, y->naliases);
+        assert_strings_equal(x->former_ids, x->nformer_ids, y->former_ids, y->nformer_ids);
+        assert_opt_string_equal(x->region, y->region);
+        assert_strings_equal(x->defining, x->ndefining, y->defining, y->ndefining);
     }
     for (size_t i = 0; i < a->nbands; i++) {
         const band *x = &a->bands[i], *y = &b->bands[i];
@@ -144,6 +162,10 @@ static void assert_datasets_equal(const dataset *a, const dataset *b)
         assert_string_equal(x->name, y->name);
         assert_string_equal(x->primary_genre, y->primary_genre);
         assert_strings_equal(x->genres, x->ngenres, y->genres, y->ngenres);
+        assert_strings_equal(x->aliases, x->naliases, y->aliases, y->naliases);
+        assert_strings_equal(x->former_ids, x->nformer_ids, y->former_ids, y->nformer_ids);
+        assert_opt_string_equal(x->country, y->country);
+        assert_int_equal(x->active_from, y->active_from);
     }
 }
 
@@ -311,17 +333,22 @@ static void test_valid_dataset_has_no_errors(void **state)
 static void test_bundled_dataset_passes_every_rule(void **state)
 {
     (void)state;
-    const struct embedded_file *f = &embedded_dataset[0];
-    assert_non_null(f->name);
+    size_t files = 0;
+    for (const struct embedded_file *f = embedded_dataset; f->name; f++)
+        files++;
+    assert_true(files >= 21); /* one per root family */
     dataset d;
-    domain_errors errs = {0};
-    int rc = codec_parse_dataset((const char *)f->data, f->len, &d, &errs);
-    print_errors(&errs);
+    char err[4096] = "";
+    int rc = seed_load(NULL, &d, err, sizeof err);
+    if (rc != 0)
+        print_message("%s\n", err);
     assert_int_equal(rc, 0);
     assert_true(d.ngenres > 100);
     assert_true(d.nbands > 100);
     expect_no_errors(&d);
-    domain_errors_free(&errs);
+    /* The families were merged: a genre of the first file and one of the last. */
+    assert_non_null(dataset_find_genre(&d, "african"));
+    assert_non_null(dataset_find_genre(&d, "rock"));
     dataset_free(&d);
 }
 
@@ -922,8 +949,12 @@ static void test_codec_rejects_wrong_format_and_version(void **state)
     expect_parse_error("{\"format\":\"other\",\"format_version\":1,\"genres\":[]}", "dataset", "format",
                        "musicgraph-dataset");
     expect_parse_error("{\"format_version\":1,\"genres\":[]}", "dataset", "format", NULL);
-    expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":2,\"genres\":[]}", "dataset",
-                       "format_version", "must be 1");
+    expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":3,\"genres\":[]}", "dataset",
+                       "format_version", "must be 1 to 2");
+    expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":0,\"genres\":[]}", "dataset",
+                       "format_version", "must be 1 to 2");
+    expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":2,\"family\":3,\"genres\":[]}", "dataset",
+                       "family", "root genre");
     expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":\"1\",\"genres\":[]}", "dataset",
                        "format_version", NULL);
     expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":1.0,\"genres\":[]}", "dataset",
@@ -1122,10 +1153,10 @@ static void test_codec_write_then_parse_gives_the_same_dataset(void **state)
 static void test_codec_round_trips_the_bundled_dataset(void **state)
 {
     (void)state;
-    const struct embedded_file *f = &embedded_dataset[0];
     dataset d, back;
     domain_errors errs = {0};
-    assert_int_equal(codec_parse_dataset((const char *)f->data, f->len, &d, &errs), 0);
+    char err[4096];
+    assert_int_equal(seed_load(NULL, &d, err, sizeof err), 0);
     size_t len;
     char *json = write_dataset(&d, &len);
     assert_int_equal(codec_parse_dataset(json, len, &back, &errs), 0);
@@ -1146,7 +1177,7 @@ static void test_codec_writes_empty_dataset_and_missing_strings(void **state)
     json_t *v = json_loads(json, 0, &jerr);
     assert_non_null(v);
     assert_string_equal(json_string_value(json_object_get(v, "format")), "musicgraph-dataset");
-    assert_int_equal(json_integer_value(json_object_get(v, "format_version")), 1);
+    assert_int_equal(json_integer_value(json_object_get(v, "format_version")), DATASET_FORMAT_VERSION);
     assert_int_equal(json_array_size(json_object_get(v, "genres")), 0);
     assert_int_equal(json_array_size(json_object_get(v, "bands")), 0);
     json_decref(v);
@@ -1165,6 +1196,277 @@ static void test_codec_writes_empty_dataset_and_missing_strings(void **state)
     json_decref(v);
     free(json);
     dataset_free(&d);
+}
+
+/* ---------------------------------------------------------------- aliases, former ids, origins, defining bands */
+
+static void test_slugify_transliterates_letters_of_every_latin_alphabet(void **state)
+{
+    (void)state;
+    /* The three Turkish names the first slug function got wrong (dotless ı). */
+    assert_string_equal(slug("Bar\xc4\xb1\xc5\x9f Man\xc3\xa7o"), "baris-manco");
+    assert_string_equal(slug("A\xc5\x9f\xc4\xb1k Veysel"), "asik-veysel");
+    assert_string_equal(slug("\xc4\xb0\x62rahim Tatl\xc4\xb1ses"), "ibrahim-tatlises");
+    assert_string_equal(slug("Erkin Ko\xc3\xa7\x61y \xc4\x9f"), "erkin-kocay-g");                      /* ç, ğ */
+    assert_string_equal(slug("M\xc3\xb8 \xc3\x98ystein"), "mo-oystein");                               /* ø, Ø */
+    assert_string_equal(slug("\xc3\x86gir \xc3\xa6"), "aegir-ae");                                     /* Æ, æ */
+    assert_string_equal(slug("\xc5\x92uvre \xc5\x93il"), "oeuvre-oeil");                               /* Œ, œ */
+    assert_string_equal(slug("Stra\xc3\x9f\x65 \xe1\xba\x9e"), "strasse-ss");                          /* ß, ẞ */
+    assert_string_equal(slug("\xc5\x81\xc3\xb3\x64\xc5\xba"), "lodz");                                 /* Łódź */
+    assert_string_equal(slug("\xc4\x90or\xc4\x91\x65 Bala\xc5\xa1\x65vi\xc4\x87"), "dorde-balasevic"); /* Đ, đ, š, ć */
+    assert_string_equal(slug("\xc3\x9eursaflokkurinn"), "thursaflokkurinn");                           /* Þ */
+    assert_string_equal(slug("Sigur\xc3\xb0ur \xc3\x90"), "sigurdur-d");                               /* ð, Ð */
+    assert_string_equal(slug("S\xc6\xa1n T\xc3\xb9ng M-TP"), "son-tung-m-tp");               /* Vietnamese ơ */
+    assert_string_equal(slug("\xc8\x98tefan B\xc4\x83ni\xc8\x9b\xc4\x83"), "stefan-banita"); /* Romanian ș, ă, ț */
+    assert_string_equal(slug("\xc6\x8f\x6c\x69 \xc9\x99"), "eli-e");                         /* Azerbaijani Ə, ə */
+    assert_string_equal(slug("\xc4\xa6\x61\xc5\xbc-\xc5\xbb"
+                             "ebbu\xc4\xa1"),
+                        "haz-zebbug");                                     /* Maltese Ħ, ż, ġ */
+    assert_string_equal(slug("\xef\xac\x81nal \xef\xbc\xa1"), "final-a");  /* ﬁ ligature, fullwidth Ａ */
+    assert_string_equal(slug("Guns N\xe2\x80\x99 Roses"), "guns-n-roses"); /* curly apostrophe */
+    assert_string_equal(slug("Paral\xc2\xb7l\xc3\xa8lia"), "parallelia");  /* Catalan l·l */
+}
+
+static void test_alias_rules(void **state)
+{
+    (void)state;
+    dataset d;
+    base_dataset(&d);
+    genre *g = dataset_find_genre(&d, "thrash-metal");
+    set_list(&g->aliases, &g->naliases, "thrash,THRASH");
+    expect_error(&d, "genre thrash-metal", "aliases", "'THRASH' is listed twice");
+    set_list(&g->aliases, &g->naliases, "thrash,Thrash Metal");
+    expect_error(&d, "genre thrash-metal", "aliases", "'Thrash Metal' is the name itself");
+    set_list(&g->aliases, &g->naliases, "thrash");
+    set_str(&g->aliases[0], "tab\there");
+    expect_error(&d, "genre thrash-metal", "aliases", "control characters");
+    set_str(&g->aliases[0], "");
+    expect_error(&d, "genre thrash-metal", "aliases", "required");
+    char *long_name = repeat("x", DOMAIN_NAME_MAX + 1);
+    set_str(&g->aliases[0], long_name);
+    free(long_name);
+    expect_error(&d, "genre thrash-metal", "aliases", "at most 100 characters");
+    set_list(&g->aliases, &g->naliases, "a1,a2,a3,a4,a5,a6,a7,a8,a9,a10,a11,a12,a13,a14,a15,a16,a17,a18,a19,a20,a21");
+    expect_error(&d, "genre thrash-metal", "aliases", "at most 20 aliases");
+    dataset_free(&d);
+
+    /* Bands follow the same rules; "AC/DC" and "acdc" are different search keys. */
+    base_dataset(&d);
+    band *b = add_band(&d, "ac-dc", "AC/DC", "nwobhm");
+    set_list(&b->aliases, &b->naliases, "acdc,AC-DC");
+    expect_no_errors(&d);
+    set_list(&b->aliases, &b->naliases, "acdc,ac/dc");
+    expect_error(&d, "band ac-dc", "aliases", "'ac/dc' is the name itself");
+    dataset_free(&d);
+}
+
+static void test_former_id_rules(void **state)
+{
+    (void)state;
+    dataset d;
+    base_dataset(&d);
+    genre *g = dataset_find_genre(&d, "grunge");
+    set_list(&g->former_ids, &g->nformer_ids, "Seattle Sound");
+    expect_error(&d, "genre grunge", "former_ids", "not a valid id");
+    set_list(&g->former_ids, &g->nformer_ids, "grunge");
+    expect_error(&d, "genre grunge", "former_ids", "'grunge' is the current id");
+    set_list(&g->former_ids, &g->nformer_ids, "seattle,seattle");
+    expect_error(&d, "genre grunge", "former_ids", "'seattle' is listed twice");
+    /* A former id must not be a current id of another genre... */
+    set_list(&g->former_ids, &g->nformer_ids, "nwobhm");
+    expect_error(&d, "genre grunge", "former_ids", "'nwobhm' is the id of another genre");
+    /* ...nor another genre's former id (thrash-metal has "thrash"). */
+    set_list(&g->former_ids, &g->nformer_ids, "thrash");
+    expect_error(&d, "genre grunge", "former_ids", "already a former id of genre thrash-metal");
+    /* Genres and bands are separate namespaces: a band's id may be a genre's former id. */
+    set_list(&g->former_ids, &g->nformer_ids, "nirvana");
+    expect_no_errors(&d);
+    dataset_free(&d);
+
+    base_dataset(&d);
+    band *b = B(&d, "nirvana");
+    set_list(&b->former_ids, &b->nformer_ids, "metallica");
+    expect_error(&d, "band nirvana", "former_ids", "'metallica' is the id of another band");
+    set_list(&b->former_ids, &b->nformer_ids, "motoerhead");
+    expect_error(&d, "band motorhead", "former_ids", "already a former id of band nirvana");
+    set_list(&b->former_ids, &b->nformer_ids, "a,b,c,d,e,f,g,h,i,j,k");
+    expect_error(&d, "band nirvana", "former_ids", "at most 10");
+    dataset_free(&d);
+}
+
+static void test_region_country_and_year_rules(void **state)
+{
+    (void)state;
+    dataset d;
+    base_dataset(&d);
+    genre *g = dataset_find_genre(&d, "grunge");
+    set_str(&g->region, "Seattle\nWashington");
+    expect_error(&d, "genre grunge", "region", "control characters");
+    char *long_region = repeat("y", DOMAIN_NAME_MAX + 1);
+    set_str(&g->region, long_region);
+    free(long_region);
+    expect_error(&d, "genre grunge", "region", "at most 100 characters");
+    set_str(&g->region, "Seattle, United States");
+    expect_no_errors(&d);
+    dataset_free(&d);
+
+    base_dataset(&d);
+    band *b = B(&d, "nirvana");
+    const char *bad[] = {"us", "USA", "U", "ZZ", "UK", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        set_str(&b->country, bad[i]);
+        expect_error(&d, "band nirvana", "country", "not an ISO 3166-1 country code");
+    }
+    const char *good[] = {"US", "GB", "XK", "TR", "ZW", "AD"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        set_str(&b->country, good[i]);
+        expect_no_errors(&d);
+    }
+    b->active_from = 999;
+    expect_error(&d, "band nirvana", "active_from", "between 1000 and 2100");
+    b->active_from = 2101;
+    expect_error(&d, "band nirvana", "active_from", "between 1000 and 2100");
+    b->active_from = 1987;
+    expect_no_errors(&d);
+    dataset_free(&d);
+    assert_false(domain_country_valid(NULL));
+}
+
+static void test_defining_band_rules(void **state)
+{
+    (void)state;
+    dataset d;
+    base_dataset(&d);
+    genre *g = dataset_find_genre(&d, "thrash-metal");
+    set_list(&g->defining, &g->ndefining, "metallica,nobody");
+    expect_error(&d, "genre thrash-metal", "defining", "the band 'nobody' does not exist");
+    set_list(&g->defining, &g->ndefining, "metallica,nirvana");
+    expect_error(&d, "genre thrash-metal", "defining",
+                 "the band 'nirvana' does not list this genre or one of its sub-genres");
+    set_list(&g->defining, &g->ndefining, "metallica,metallica");
+    expect_error(&d, "genre thrash-metal", "defining", "'metallica' is listed twice");
+    set_list(&g->defining, &g->ndefining, "Metallica");
+    expect_error(&d, "genre thrash-metal", "defining", "not a valid band id");
+    for (int i = 0; i < 6; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "band-%d", i);
+        add_band(&d, id, id, "thrash-metal");
+    }
+    set_list(&g->defining, &g->ndefining, "band-0,band-1,band-2,band-3,band-4,band-5");
+    expect_error(&d, "genre thrash-metal", "defining", "at most 5");
+    /* Up to five, in any order; a sub-genre's band may define its ancestors. */
+    set_list(&g->defining, &g->ndefining, "band-4,band-0,metallica,motorhead,band-1");
+    genre *metal = dataset_find_genre(&d, "metal");
+    set_list(&metal->defining, &metal->ndefining, "metallica,motorhead");
+    expect_no_errors(&d);
+    dataset_free(&d);
+
+    /* A parent cycle (reported on its own) does not make the walk loop. */
+    base_dataset(&d);
+    genre *hr = dataset_find_genre(&d, "hard-rock");
+    set_list(&hr->parents, &hr->nparents, "rock,heavy-metal");
+    set_list(&dataset_find_genre(&d, "rock")->defining, &dataset_find_genre(&d, "rock")->ndefining, "nirvana");
+    set_list(&dataset_find_genre(&d, "grunge")->defining, &dataset_find_genre(&d, "grunge")->ndefining, "metallica");
+    expect_error(&d, "genre grunge", "defining", "'metallica' does not list");
+    dataset_free(&d);
+}
+
+static void test_dataset_append_moves_every_entry(void **state)
+{
+    (void)state;
+    dataset a, b;
+    base_dataset(&a);
+    memset(&b, 0, sizeof b);
+    add_genre(&b, "jazz", "Jazz", GENRE_ROOT, "");
+    add_genre(&b, "bebop", "Bebop", GENRE_LEAF, "jazz");
+    add_band(&b, "charlie-parker", "Charlie Parker", "bebop");
+    size_t genres = a.ngenres, bands = a.nbands;
+    assert_int_equal(dataset_append(&a, &b), 0);
+    assert_int_equal(b.ngenres + b.nbands, 0);
+    assert_null(b.genres);
+    assert_int_equal(a.ngenres, genres + 2);
+    assert_int_equal(a.nbands, bands + 1);
+    assert_string_equal(a.genres[genres + 1].id, "bebop");
+    assert_string_equal(a.bands[bands].primary_genre, "bebop");
+    expect_no_errors(&a);
+    dataset_free(&a);
+}
+
+static void test_codec_reads_and_writes_format_2_fields(void **state)
+{
+    (void)state;
+    const char *doc =
+        "{\"format\":\"musicgraph-dataset\",\"format_version\":2,\"family\":\"rock\",\"genres\":["
+        "{\"id\":\"rock\",\"name\":\"Rock\",\"type\":\"root\",\"aliases\":[\"rock music\"],"
+        "\"former_ids\":[\"rock-music\"],\"region\":\"United States\",\"defining\":[\"x\"]},"
+        "{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"],\"region\":\"\"}],"
+        "\"bands\":[{\"id\":\"x\",\"name\":\"X\",\"primary_genre\":\"g\",\"genres\":[\"g\"],"
+        "\"aliases\":[\"Ex\",\"Why\"],\"former_ids\":[\"old-x\"],\"country\":\"GB\",\"active_from\":1977},"
+        "{\"id\":\"y\",\"name\":\"Y\",\"primary_genre\":\"g\",\"genres\":[\"g\"],\"country\":\"\","
+        "\"active_from\":null}]}";
+    dataset d;
+    domain_errors errs = {0};
+    assert_int_equal(parse(doc, &d, &errs), 0);
+    genre *rock = &d.genres[0];
+    assert_int_equal(rock->naliases, 1);
+    assert_string_equal(rock->aliases[0], "rock music");
+    assert_string_equal(rock->former_ids[0], "rock-music");
+    assert_string_equal(rock->region, "United States");
+    assert_string_equal(rock->defining[0], "x");
+    assert_null(d.genres[1].region); /* "" reads as unknown */
+    assert_int_equal(d.genres[1].naliases + d.genres[1].nformer_ids + d.genres[1].ndefining, 0);
+    band *x = &d.bands[0];
+    assert_int_equal(x->naliases, 2);
+    assert_string_equal(x->aliases[1], "Why");
+    assert_string_equal(x->former_ids[0], "old-x");
+    assert_string_equal(x->country, "GB");
+    assert_int_equal(x->active_from, 1977);
+    assert_null(d.bands[1].country);
+    assert_int_equal(d.bands[1].active_from, 0);
+    expect_no_errors(&d);
+
+    /* Written as format 2 with every field, and read back the same. */
+    size_t len;
+    char *json = write_dataset(&d, &len);
+    assert_non_null(strstr(json, "\"format_version\":2"));
+    assert_non_null(strstr(json, "\"aliases\":[\"Ex\",\"Why\"],\"former_ids\":[\"old-x\"],\"country\":\"GB\","
+                                 "\"active_from\":1977"));
+    assert_non_null(strstr(json, "\"country\":null,\"active_from\":null"));
+    assert_non_null(strstr(json, "\"region\":null,\"defining\":[]"));
+    dataset back;
+    assert_int_equal(parse(json, &back, &errs), 0);
+    assert_datasets_equal(&d, &back);
+    free(json);
+    dataset_free(&back);
+    dataset_free(&d);
+    domain_errors_free(&errs);
+}
+
+static void test_codec_rejects_wrong_types_of_format_2_fields(void **state)
+{
+    (void)state;
+    const char *g = "{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"],";
+    char json[512];
+    snprintf(json, sizeof json, "%s\"aliases\":\"hip-hop\"}", g);
+    expect_genre_error(json, "aliases", "must be an array of names");
+    snprintf(json, sizeof json, "%s\"aliases\":[1]}", g);
+    expect_genre_error(json, "aliases", "must be an array of names");
+    snprintf(json, sizeof json, "%s\"former_ids\":{}}", g);
+    expect_genre_error(json, "former_ids", "must be an array of ids");
+    snprintf(json, sizeof json, "%s\"region\":[\"x\"]}", g);
+    expect_genre_error(json, "region", "must be a string");
+    snprintf(json, sizeof json, "%s\"defining\":\"metallica\"}", g);
+    expect_genre_error(json, "defining", "must be an array of band ids");
+    expect_band_error("{\"id\":\"b\",\"name\":\"B\",\"primary_genre\":\"rock\",\"genres\":[\"rock\"],\"country\":1}",
+                      "country", "must be a string");
+    expect_band_error(
+        "{\"id\":\"b\",\"name\":\"B\",\"primary_genre\":\"rock\",\"genres\":[\"rock\"],\"active_from\":\"1990\"}",
+        "active_from", "must be a year");
+    expect_band_error(
+        "{\"id\":\"b\",\"name\":\"B\",\"primary_genre\":\"rock\",\"genres\":[\"rock\"],\"active_from\":0}",
+        "active_from", "between 1000 and 2100");
+    expect_band_error("{\"id\":\"b\",\"name\":\"B\",\"primary_genre\":\"rock\",\"genres\":[\"rock\"],\"alias\":[]}",
+                      "alias", "not a known field");
 }
 
 int main(void)
@@ -1218,6 +1520,14 @@ int main(void)
         cmocka_unit_test(test_codec_write_then_parse_gives_the_same_dataset),
         cmocka_unit_test(test_codec_round_trips_the_bundled_dataset),
         cmocka_unit_test(test_codec_writes_empty_dataset_and_missing_strings),
+        cmocka_unit_test(test_slugify_transliterates_letters_of_every_latin_alphabet),
+        cmocka_unit_test(test_alias_rules),
+        cmocka_unit_test(test_former_id_rules),
+        cmocka_unit_test(test_region_country_and_year_rules),
+        cmocka_unit_test(test_defining_band_rules),
+        cmocka_unit_test(test_dataset_append_moves_every_entry),
+        cmocka_unit_test(test_codec_reads_and_writes_format_2_fields),
+        cmocka_unit_test(test_codec_rejects_wrong_types_of_format_2_fields),
     };
     return cmocka_run_group_tests_name("domain", tests, NULL, NULL) ? 1 : 0;
 }

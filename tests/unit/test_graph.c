@@ -231,7 +231,7 @@ static void test_every_node_is_placed_before_the_layout_runs(void **state)
     assert_false(graph_layout_covers(graph_layout_of(s), graph_dataset(s)));
     json_decref(positions_of(s, 0));
 
-    graph_layout *computed = graph_layout_compute(s, graph_layout_of(s), err, sizeof err);
+    graph_layout *computed = graph_layout_compute(s, graph_layout_of(s), NULL, err, sizeof err);
     assert_non_null(computed);
     assert_true(graph_layout_covers(computed, graph_dataset(s)));
     dataset d;
@@ -256,7 +256,7 @@ static void test_every_node_is_placed_before_the_layout_runs(void **state)
     double ey = coordinate(after, "bands", "nirvana", "y") - coordinate(after, "genres", "grunge", "y");
     assert_true(dx * dx + dy * dy < 4 * (ex * ex + ey * ey)); /* about as near as its labelmate */
 
-    graph_layout *refined = graph_layout_compute(edited, graph_layout_of(edited), err, sizeof err);
+    graph_layout *refined = graph_layout_compute(edited, graph_layout_of(edited), NULL, err, sizeof err);
     assert_non_null(refined);
     assert_true(graph_layout_covers(refined, graph_dataset(edited)));
     graph_layout_free(refined);
@@ -814,6 +814,98 @@ static void test_search_echoes_a_hostile_query_safely(void **state)
 
 /* ---------------------------------------------------------------- exploration */
 
+/* ---------------------------------------------------------------- aliases and former ids */
+
+static void test_search_finds_aliases_once_per_entry(void **state)
+{
+    (void)state;
+    dataset d;
+    memset(&d, 0, sizeof d);
+    genre *hh = add_genre(&d, "hip-hop", "Hip hop", GENRE_ROOT, "");
+    set_list(&hh->aliases, &hh->naliases, "hip-hop,hiphop,rap");
+    add_genre(&d, "rap-rock", "Rap rock", GENRE_ROOT, "");
+    band *acdc = add_band(&d, "ac-dc", "AC/DC", "rap-rock");
+    set_list(&acdc->aliases, &acdc->naliases, "acdc");
+    add_band(&d, "rapture", "The Rapture", "rap-rock");
+    graph_snapshot *s = build(&d, 1);
+
+    /* An exact alias ranks like an exact name: before prefixes and words of
+     * other names; the result says which alias matched. */
+    json_t *v = search(s, "rap", 10);
+    json_t *r = json_object_get(v, "results");
+    assert_int_equal(json_array_size(r), 3);
+    assert_result(r, 0, "genre", "hip-hop");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "name")), "Hip hop");
+    const char *alias = json_string_value(json_object_get(json_array_get(r, 0), "alias"));
+    assert_non_null(alias);
+    assert_string_equal(alias, "rap");
+    assert_result(r, 1, "genre", "rap-rock");
+    assert_result(r, 2, "band", "rapture");
+    assert_int_equal(json_integer_value(json_object_get(v, "total")), 3);
+    json_decref(v);
+
+    /* "hiphop" equals the name once spacing is ignored, and two aliases: one
+     * result, by its name (no "alias"), counted once. */
+    v = search(s, "hiphop", 10);
+    r = json_object_get(v, "results");
+    assert_int_equal(json_array_size(r), 1);
+    assert_result(r, 0, "genre", "hip-hop");
+    assert_null(json_object_get(json_array_get(r, 0), "alias"));
+    assert_int_equal(json_integer_value(json_object_get(v, "total")), 1);
+    json_decref(v);
+
+    v = search(s, "ACDC", 10);
+    r = json_object_get(v, "results");
+    assert_int_equal(json_array_size(r), 1);
+    assert_result(r, 0, "band", "ac-dc");
+    json_decref(v);
+    graph_release(s);
+}
+
+static void test_former_ids_resolve_and_documents_carry_the_new_fields(void **state)
+{
+    (void)state;
+    dataset d;
+    memset(&d, 0, sizeof d);
+    genre *r = add_genre(&d, "rock", "Rock", GENRE_ROOT, "");
+    set_list(&r->former_ids, &r->nformer_ids, "rock-music,rocknroll");
+    set_str(&r->region, "United States");
+    set_list(&r->defining, &r->ndefining, "baris-manco");
+    band *b = add_band(&d, "baris-manco", "Bar\xc4\xb1\xc5\x9f Man\xc3\xa7o", "rock");
+    set_list(&b->former_ids, &b->nformer_ids, "bar-s-manco");
+    b->country = strdup("TR");
+    b->active_from = 1963;
+    graph_snapshot *s = build(&d, 1);
+    size_t i;
+    assert_true(graph_find_former_genre(s, "rocknroll", &i));
+    assert_string_equal(graph_dataset(s)->genres[i].id, "rock");
+    assert_true(graph_find_former_band(s, "bar-s-manco", &i));
+    assert_string_equal(graph_dataset(s)->bands[i].id, "baris-manco");
+    assert_false(graph_find_former_band(s, "rock-music", &i)); /* genres and bands apart */
+    assert_false(graph_find_former_genre(s, "rock", &i));      /* a current id is not a former one */
+
+    json_t *g = genre_doc(s, "rock");
+    assert_string_equal(json_string_value(json_object_get(g, "region")), "United States");
+    assert_int_equal(json_array_size(json_object_get(g, "former_ids")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(g, "defining"), 0)), "baris-manco");
+    json_decref(g);
+    json_t *bd = parse_blob(graph_doc_band(s, 0));
+    assert_string_equal(json_string_value(json_object_get(bd, "country")), "TR");
+    assert_int_equal(json_integer_value(json_object_get(bd, "active_from")), 1963);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(bd, "former_ids"), 0)), "bar-s-manco");
+    json_decref(bd);
+    /* The graph document has the cheap fields and leaves the aliases to the details. */
+    json_t *graph = parse_blob(graph_doc_graph(s));
+    json_t *gb = json_array_get(json_object_get(graph, "bands"), 0);
+    assert_string_equal(json_string_value(json_object_get(gb, "country")), "TR");
+    assert_null(json_object_get(gb, "former_ids"));
+    json_t *gg = json_array_get(json_object_get(graph, "genres"), 0);
+    assert_non_null(json_object_get(gg, "defining"));
+    assert_null(json_object_get(gg, "aliases"));
+    json_decref(graph);
+    graph_release(s);
+}
+
 static json_t *explore_doc(int rc, buf *out)
 {
     assert_int_equal(rc, 0);
@@ -1064,6 +1156,8 @@ int main(void)
         cmocka_unit_test(test_search_forgives_spacing_punctuation_and_typos),
         cmocka_unit_test(test_search_empty_or_unmatched_query_gives_no_results),
         cmocka_unit_test(test_search_echoes_a_hostile_query_safely),
+        cmocka_unit_test(test_search_finds_aliases_once_per_entry),
+        cmocka_unit_test(test_former_ids_resolve_and_documents_carry_the_new_fields),
         cmocka_unit_test(test_path_follows_parent_links_both_ways),
         cmocka_unit_test(test_path_through_influence_cycles),
         cmocka_unit_test(test_similar_weights_rare_genres_above_broad_ones),

@@ -167,6 +167,33 @@ static void test_deterministic(void **state)
     graph_free(&g);
 }
 
+/* A set cancel flag stops a run (from scratch or refining); a clear one
+ * changes nothing. */
+static void test_cancel(void **state)
+{
+    (void)state;
+    graph g = forest(6, 20, 10, 11);
+    double *x1 = malloc(g.n * sizeof *x1), *y1 = malloc(g.n * sizeof *y1);
+    double *x2 = malloc(g.n * sizeof *x2), *y2 = malloc(g.n * sizeof *y2);
+    unsigned char *has = malloc(g.n);
+    memset(has, 1, g.n);
+    layout_params p;
+    layout_default_params(&p);
+    run_ok(&g, NULL, x1, y1, &p, NULL);
+    atomic_int flag = 0;
+    p.cancel = &flag;
+    run_ok(&g, NULL, x2, y2, &p, NULL);
+    assert_memory_equal(x1, x2, g.n * sizeof *x1);
+    assert_memory_equal(y1, y2, g.n * sizeof *y1);
+    atomic_store(&flag, 1);
+    assert_int_equal(layout_run(g.n, g.e, g.ne, NULL, NULL, x2, y2, &p, NULL), LAYOUT_CANCELLED);
+    memcpy(x2, x1, g.n * sizeof *x1);
+    memcpy(y2, y1, g.n * sizeof *y1);
+    assert_int_equal(layout_run(g.n, g.e, g.ne, NULL, has, x2, y2, &p, NULL), LAYOUT_CANCELLED);
+    free(x1), free(y1), free(x2), free(y2), free(has);
+    graph_free(&g);
+}
+
 static void test_finite_distinct_in_box(void **state)
 {
     (void)state;
@@ -585,7 +612,7 @@ int main(void)
         cmocka_unit_test(test_refine_one_edge),         cmocka_unit_test(test_refine_new_node),
         cmocka_unit_test(test_partial_positions),       cmocka_unit_test(test_invalid_input),
         cmocka_unit_test(test_allocation_sizes),        cmocka_unit_test(test_satellites_by_their_genres),
-        cmocka_unit_test(test_place_without_iterating),
+        cmocka_unit_test(test_place_without_iterating), cmocka_unit_test(test_cancel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

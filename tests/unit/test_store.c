@@ -53,9 +53,22 @@ static void base_dataset(dataset *d)
     add_link(t, "hard-rock", "influence");
     add_genre(d, "grunge", "Grunge", GENRE_LEAF, "rock");
     add_genre(d, "nwobhm", "NWOBHM", GENRE_LEAF, "heavy-metal,hard-rock");
-    add_band(d, "metallica", "Metallica", "thrash-metal");
+    /* Adding entries moves the arrays: look the genres up again. */
+    t = dataset_find_genre(d, "thrash-metal");
+    hm = dataset_find_genre(d, "heavy-metal");
+    set_list(&t->aliases, &t->naliases, "thrash,speed/thrash");
+    set_list(&t->former_ids, &t->nformer_ids, "thrash,thrash-music");
+    set_str(&t->region, "San Francisco Bay Area \xe2\x80\x94 United States");
+    set_list(&t->defining, &t->ndefining, "motorhead,metallica"); /* not alphabetical */
+    set_list(&hm->defining, &hm->ndefining, "motorhead");
+    band *metallica = add_band(d, "metallica", "Metallica", "thrash-metal");
+    set_str(&metallica->country, "US");
+    metallica->active_from = 1981;
     add_band(d, "nirvana", "Nirvana", "grunge,rock");
-    add_band(d, "motorhead", "Mot\xc3\xb6rhead", "nwobhm,thrash-metal,hard-rock,rock");
+    band *motorhead = add_band(d, "motorhead", "Mot\xc3\xb6rhead", "nwobhm,thrash-metal,hard-rock,rock");
+    set_list(&motorhead->aliases, &motorhead->naliases, "Bastard,Lemmy and co");
+    set_list(&motorhead->former_ids, &motorhead->nformer_ids, "bastard");
+    set_str(&motorhead->country, "GB");
 }
 
 static void open_path(const char *path, store **s)
@@ -118,6 +131,13 @@ static void assert_opt_string_equal(const char *a, const char *b)
         assert_string_equal(a, b);
 }
 
+static void assert_same_list(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    assert_int_equal(na, nb);
+    for (size_t j = 0; j < na; j++)
+        assert_string_equal(a[j], b[j]);
+}
+
 /* Same map: same entries (the store returns them by id), every field equal,
  * the order of parents, links and band genres preserved. */
 static void assert_same_map(const dataset *want, const dataset *got)
@@ -142,6 +162,10 @@ static void assert_same_map(const dataset *want, const dataset *got)
             assert_string_equal(x->links[j].to, y->links[j].to);
             assert_string_equal(x->links[j].kind, y->links[j].kind);
         }
+        assert_same_list(x->aliases, x->naliases, y->aliases, y->naliases);
+        assert_same_list(x->former_ids, x->nformer_ids, y->former_ids, y->nformer_ids);
+        assert_opt_string_equal(x->region, y->region);
+        assert_same_list(x->defining, x->ndefining, y->defining, y->ndefining);
     }
     for (size_t i = 0; i < want->nbands; i++) {
         const band *x = &want->bands[i];
@@ -150,9 +174,11 @@ static void assert_same_map(const dataset *want, const dataset *got)
             fail_msg("band %s is missing", x->id);
         assert_string_equal(x->name, y->name);
         assert_string_equal(x->primary_genre, y->primary_genre);
-        assert_int_equal(x->ngenres, y->ngenres);
-        for (size_t j = 0; j < x->ngenres; j++)
-            assert_string_equal(x->genres[j], y->genres[j]);
+        assert_same_list(x->genres, x->ngenres, y->genres, y->ngenres);
+        assert_same_list(x->aliases, x->naliases, y->aliases, y->naliases);
+        assert_same_list(x->former_ids, x->nformer_ids, y->former_ids, y->nformer_ids);
+        assert_opt_string_equal(x->country, y->country);
+        assert_int_equal(x->active_from, y->active_from);
     }
 }
 
@@ -518,6 +544,54 @@ static void break_bad_type(dataset *d) { dataset_find_genre(d, "grunge")->type =
 
 static void break_self_link(dataset *d) { add_link(dataset_find_genre(d, "grunge"), "grunge", "influence"); }
 
+static void break_former_id_is_current(dataset *d)
+{
+    genre *g = dataset_find_genre(d, "grunge");
+    set_list(&g->former_ids, &g->nformer_ids, "nwobhm");
+}
+
+static void break_former_id_twice(dataset *d)
+{
+    genre *g = dataset_find_genre(d, "grunge");
+    set_list(&g->former_ids, &g->nformer_ids, "thrash");
+}
+
+static void break_band_former_id_is_current(dataset *d)
+{
+    band *b = dataset_find_band(d, "nirvana");
+    set_list(&b->former_ids, &b->nformer_ids, "metallica");
+}
+
+static void break_six_defining(dataset *d)
+{
+    genre *g = dataset_find_genre(d, "rock");
+    set_list(&g->defining, &g->ndefining, "b1,b2,b3,b4,b5,b6");
+    for (int i = 1; i <= 6; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "b%d", i);
+        add_band(d, id, id, "grunge");
+    }
+}
+
+static void break_defining_unknown_band(dataset *d)
+{
+    genre *g = dataset_find_genre(d, "grunge");
+    set_list(&g->defining, &g->ndefining, "pearl-jam");
+}
+
+static void break_country_lowercase(dataset *d) { set_str(&dataset_find_band(d, "nirvana")->country, "us"); }
+
+static void break_active_from(dataset *d) { dataset_find_band(d, "nirvana")->active_from = 999; }
+
+static void break_long_alias(dataset *d)
+{
+    char alias[102];
+    memset(alias, 'a', 101);
+    alias[101] = '\0';
+    band *b = dataset_find_band(d, "nirvana");
+    set_list(&b->aliases, &b->naliases, alias);
+}
+
 static void test_replace_all_refused_by_a_constraint_changes_nothing(void **state)
 {
     (void)state;
@@ -538,6 +612,14 @@ static void test_replace_all_refused_by_a_constraint_changes_nothing(void **stat
         {"origin year 3000", break_year},
         {"invalid type", break_bad_type},
         {"self link", break_self_link},
+        {"former id that is a current id", break_former_id_is_current},
+        {"former id of two genres", break_former_id_twice},
+        {"band former id that is a current id", break_band_former_id_is_current},
+        {"six defining bands", break_six_defining},
+        {"defining band that does not exist", break_defining_unknown_band},
+        {"lowercase country code", break_country_lowercase},
+        {"active from 999", break_active_from},
+        {"alias of 101 characters", break_long_alias},
     };
     char path[512];
     store *s = fresh_store(path, sizeof path);
@@ -616,9 +698,37 @@ static void test_database_accepts_everything_the_rules_accept(void **state)
     set_str(&g->description, desc);
     char *long_id = repeat("z", DOMAIN_ID_MAX);
     band *b = add_band(&d, long_id, name, "grunge");
-    (void)b;
+    /* Every list at its longest, every optional at its limits. */
+    b->aliases = calloc(DOMAIN_ALIASES_MAX, sizeof *b->aliases);
+    for (int i = 0; i < DOMAIN_ALIASES_MAX; i++) {
+        /* 100 characters each, all different: a letter and 99 times ö. */
+        char *tail = repeat("\xc3\xb6", DOMAIN_NAME_MAX - 1);
+        b->aliases[i] = malloc(strlen(tail) + 2);
+        b->aliases[i][0] = "ABCDEFGHIJKLMNPQRSTUVWXYZ"[i]; /* no O: Oöö… folds like the name */
+        strcpy(b->aliases[i] + 1, tail);
+        free(tail);
+    }
+    b->naliases = DOMAIN_ALIASES_MAX;
+    b->former_ids = calloc(DOMAIN_FORMER_IDS_MAX, sizeof *b->former_ids);
+    for (int i = 0; i < DOMAIN_FORMER_IDS_MAX; i++) {
+        b->former_ids[i] = repeat("y", DOMAIN_ID_MAX);
+        b->former_ids[i][0] = (char)('a' + i);
+    }
+    b->nformer_ids = DOMAIN_FORMER_IDS_MAX;
+    set_str(&b->country, "XK");
+    b->active_from = DOMAIN_YEAR_MIN;
+    dataset_find_band(&d, "nirvana")->active_from = DOMAIN_YEAR_MAX;
+    set_str(&g->region, name);
+    set_list(&g->defining, &g->ndefining, "nirvana");
+    genre *rock = dataset_find_genre(&d, "rock");
+    set_list(&rock->defining, &rock->ndefining, "nirvana,metallica,motorhead,nirvana-2,placeholder");
+    set_str(&rock->defining[4], long_id);
+    add_band(&d, "nirvana-2", "Nirvana (UK)", "grunge");
     domain_errors errs = {0};
-    assert_int_equal(domain_check_dataset(&d, &errs), 0);
+    domain_check_dataset(&d, &errs);
+    for (size_t i = 0; i < errs.count; i++)
+        print_message("%s: %s: %s\n", errs.items[i].entry, errs.items[i].field, errs.items[i].message);
+    assert_int_equal(errs.count, 0);
     domain_errors_free(&errs);
     replace_ok(s, &d);
     dataset got;
@@ -640,6 +750,53 @@ static void test_is_empty_counts_genres_and_bands(void **state)
     add_genre(&d, "solo", "Solo", GENRE_ROOT, "");
     replace_ok(s, &d);
     assert_int_equal(empty_of(s), 0);
+    dataset_free(&d);
+    store_close(s);
+}
+
+static void test_a_database_before_0003_loads_and_migrates_keeping_its_map(void **state)
+{
+    (void)state;
+    /* A database last migrated by a version without 0003: the automatic
+     * backup before migrating reads it with the old schema. */
+    char path[512], err[512] = "";
+    store *s = fresh_store(path, sizeof path);
+    dataset d = {0};
+    add_genre(&d, "rock", "Rock", GENRE_ROOT, "");
+    add_genre(&d, "grunge", "Grunge", GENRE_LEAF, "rock");
+    add_band(&d, "nirvana", "Nirvana", "grunge,rock");
+    replace_ok(s, &d);
+    store_close(s);
+    sql(path, "DROP TABLE genre_aliases; DROP TABLE band_aliases; DROP TABLE genre_former_ids; "
+              "DROP TABLE band_former_ids; DROP TABLE genre_defining; DROP TRIGGER IF EXISTS genres_id_not_former; "
+              "DROP TRIGGER IF EXISTS bands_id_not_former; ALTER TABLE genres DROP COLUMN region; "
+              "ALTER TABLE bands DROP COLUMN country; ALTER TABLE bands DROP COLUMN active_from; "
+              "DELETE FROM schema_migrations WHERE name = '0003_aliases'");
+    open_path(path, &s);
+    dataset got;
+    load_ok(s, &got);
+    assert_same_map(&d, &got);
+    dataset_free(&got);
+    store_dump_t dump;
+    assert_int_equal(store_dump(s, &dump, err, sizeof err), 0);
+    assert_string_equal(dump.schema_version, "0002_accounts");
+    assert_same_map(&d, &dump.map);
+    store_dump_free(&dump);
+
+    int applied = 0;
+    assert_int_equal(store_migrate(s, &applied, err, sizeof err), 0);
+    assert_int_equal(applied, 1);
+    load_ok(s, &got);
+    assert_same_map(&d, &got);
+    dataset_free(&got);
+    /* The new columns and tables now take the new fields. */
+    set_str(&d.bands[0].country, "US");
+    d.bands[0].active_from = 1987;
+    set_list(&d.genres[1].defining, &d.genres[1].ndefining, "nirvana");
+    replace_ok(s, &d);
+    load_ok(s, &got);
+    assert_same_map(&d, &got);
+    dataset_free(&got);
     dataset_free(&d);
     store_close(s);
 }
@@ -721,6 +878,7 @@ int main(void)
         cmocka_unit_test(test_leaf_constraint_names_the_problem),
         cmocka_unit_test(test_database_accepts_everything_the_rules_accept),
         cmocka_unit_test(test_is_empty_counts_genres_and_bands),
+        cmocka_unit_test(test_a_database_before_0003_loads_and_migrates_keeping_its_map),
         cmocka_unit_test(test_store_outcomes_follow_the_return_code_convention),
     };
     return cmocka_run_group_tests_name("store", tests, setup_group, teardown_group) ? 1 : 0;
