@@ -269,6 +269,26 @@ static int user_fail(const char *what, const char *err)
     return 1;
 }
 
+/* What `musicgraph user passwd|promote|demote` changes (store_user_fn): only
+ * that column is written, so a change made meanwhile through the web (a
+ * disabled account) stays. */
+typedef struct cli_user_change {
+    const char *password_hash; /* NULL: unchanged */
+    int is_admin;              /* -1: unchanged */
+} cli_user_change;
+
+static int apply_cli_change(const store_user *before, store_user *after, store_audit *audit, void *ctx)
+{
+    const cli_user_change *c = ctx;
+    (void)before;
+    (void)audit;
+    if (c->password_hash)
+        snprintf(after->password_hash, sizeof after->password_hash, "%s", c->password_hash);
+    if (c->is_admin >= 0)
+        after->is_admin = c->is_admin;
+    return 0;
+}
+
 static int cmd_user(config *cfg, int argc, char **argv)
 {
     if (argc < 2) {
@@ -357,9 +377,11 @@ static int cmd_user(config *cfg, int argc, char **argv)
             else
                 user_check_password(password, &errs);
             if (rc == 0 && errs.count == 0) {
-                if (password_hash(password, u.password_hash, sizeof u.password_hash) != 0 ||
-                    store_user_update(s, &u, err, sizeof err) != 0 ||
-                    store_sessions_delete_user(s, u.id, err, sizeof err) != 0)
+                char hash[sizeof u.password_hash];
+                cli_user_change change = {hash, -1};
+                if (password_hash(password, hash, sizeof hash) != 0)
+                    rc = user_fail(action, "cannot hash the password (out of memory?)");
+                else if (store_user_edit(s, u.id, apply_cli_change, &change, NULL, err, sizeof err) != 0)
                     rc = user_fail(action, err);
                 else if (generated)
                     printf("new password for %s (shown once): %s\n", name, password);
@@ -368,7 +390,8 @@ static int cmd_user(config *cfg, int argc, char **argv)
             }
         } else {
             u.is_admin = strcmp(action, "promote") == 0;
-            if (store_user_update(s, &u, err, sizeof err) != 0)
+            cli_user_change change = {NULL, u.is_admin};
+            if (store_user_edit(s, u.id, apply_cli_change, &change, NULL, err, sizeof err) != 0)
                 rc = user_fail(action, err);
             else
                 printf("%s is %s an admin\n", name, u.is_admin ? "now" : "no longer");

@@ -3,20 +3,35 @@
  * operators and their tools.
  *
  * What they report beyond the layers' own metrics (http, store) comes from
- * the composition root, which fills in a status_source and updates it.
+ * the composition root, which fills in a status_source. Nothing here runs
+ * slow work on an event loop: /readyz asks the database from a worker
+ * thread (a job, api.h), and /metrics reads the backup gauges from a cache
+ * that a worker refreshes (status_refresh_backups), never the files.
  */
 #ifndef MG_SERVER_STATUS_H
 #define MG_SERVER_STATUS_H
 
 #include "api/api.h"
 #include "http/http.h"
+#include "ops/backup_target.h"
+#include "server/pool.h"
+#include "server/snapshots.h"
+
+#include <pthread.h>
 
 typedef struct status_source {
-    api *api;                      /* the configuration and this thread's database connection */
-    _Atomic double build_seconds;  /* the last snapshot's build */
-    _Atomic double layout_seconds; /* the last background layout (0 before the first) */
+    api *api;
+    snapshots *snapshots;
+    pool *db, *hash; /* the worker pools, for their backlog */
+    /* The newest local backup, as last read by status_refresh_backups. */
+    pthread_mutex_t lock;
+    int backup_known;
+    backup_info backup;
 } status_source;
 
 void status_register(http_router *rt, status_source *src);
+/* Reads the newest local backup (opening and inflating files): on a worker
+ * thread, every minute or so. */
+void status_refresh_backups(void *src);
 
 #endif

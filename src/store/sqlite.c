@@ -57,7 +57,8 @@ int sq_migrations(store *s, store_migration **list, size_t *count, size_t *unkno
             free(m);
             return sq_fail(db, "reading schema_migrations", err, errlen);
         }
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             const char *name = (const char *)sqlite3_column_text(st, 0);
             const char *sum = (const char *)sqlite3_column_text(st, 1);
             const char *at = (const char *)sqlite3_column_text(st, 2);
@@ -74,6 +75,13 @@ int sq_migrations(store *s, store_migration **list, size_t *count, size_t *unkno
             m[i].applied = 1;
             m[i].checksum_ok = sum && strcmp(sum, expected) == 0;
             snprintf(m[i].applied_at, sizeof m[i].applied_at, "%s", at ? at : "");
+        }
+        /* A scan that ends on an error is not a complete list. */
+        if (step != SQLITE_DONE) {
+            sq_fail(db, "reading schema_migrations", err, errlen);
+            sqlite3_finalize(st);
+            free(m);
+            return -1;
         }
         sqlite3_finalize(st);
     }
@@ -173,11 +181,11 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     strmap gindex = {0}, bindex = {0};
-    int rc = -1;
+    int rc = -1, step;
     if (sqlite3_prepare_v2(db, "SELECT id, name, type, parent_id, description, origin_year FROM genres ORDER BY id", -1,
                            &st, NULL) != SQLITE_OK)
         goto sqlfail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         genre *g = dataset_add_genre(d);
         if (!g)
             goto oom;
@@ -188,6 +196,8 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         g->description = sq_column_dup(st, 4);
         g->origin_year = sqlite3_column_int(st, 5);
     }
+    if (step != SQLITE_DONE)
+        goto sqlfail;
     sqlite3_finalize(st);
     st = NULL;
     if (strmap_init(&gindex, d->ngenres) != 0)
@@ -199,7 +209,7 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
     if (sqlite3_prepare_v2(db, "SELECT genre_id, parent_id FROM genre_parents ORDER BY genre_id, position", -1, &st,
                            NULL) != SQLITE_OK)
         goto sqlfail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         size_t gi;
         if (!strmap_get(&gindex, (const char *)sqlite3_column_text(st, 0), &gi))
             continue;
@@ -207,13 +217,15 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         if (push_string(&g->parents, &g->nparents, sq_column_dup(st, 1)) != 0)
             goto oom;
     }
+    if (step != SQLITE_DONE)
+        goto sqlfail;
     sqlite3_finalize(st);
     st = NULL;
 
     if (sqlite3_prepare_v2(db, "SELECT from_id, to_id, kind FROM genre_links ORDER BY from_id, position", -1, &st,
                            NULL) != SQLITE_OK)
         goto sqlfail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         size_t gi;
         if (!strmap_get(&gindex, (const char *)sqlite3_column_text(st, 0), &gi))
             continue;
@@ -226,12 +238,14 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         g->links[g->nlinks].kind = sq_column_dup(st, 2);
         g->nlinks++;
     }
+    if (step != SQLITE_DONE)
+        goto sqlfail;
     sqlite3_finalize(st);
     st = NULL;
 
     if (sqlite3_prepare_v2(db, "SELECT id, name, primary_genre FROM bands ORDER BY id", -1, &st, NULL) != SQLITE_OK)
         goto sqlfail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         band *b = dataset_add_band(d);
         if (!b)
             goto oom;
@@ -239,6 +253,8 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         b->name = sq_column_dup(st, 1);
         b->primary_genre = sq_column_dup(st, 2);
     }
+    if (step != SQLITE_DONE)
+        goto sqlfail;
     sqlite3_finalize(st);
     st = NULL;
     if (strmap_init(&bindex, d->nbands) != 0)
@@ -250,7 +266,7 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
     if (sqlite3_prepare_v2(db, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", -1, &st, NULL) !=
         SQLITE_OK)
         goto sqlfail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         size_t bi;
         if (!strmap_get(&bindex, (const char *)sqlite3_column_text(st, 0), &bi))
             continue;
@@ -258,6 +274,10 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         if (push_string(&b->genres, &b->ngenres, sq_column_dup(st, 1)) != 0)
             goto oom;
     }
+    /* Only a scan that reached its end is the whole map: an I/O error, a
+     * busy lock or a short allocation inside SQLite ends it early too. */
+    if (step != SQLITE_DONE)
+        goto sqlfail;
     rc = 0;
     goto done;
 sqlfail:
@@ -272,14 +292,16 @@ done:
     return rc;
 }
 
-int sq_load(store *s, dataset *out, char *err, size_t errlen)
+int sq_load(store *s, dataset *out, int64_t *version, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     memset(out, 0, sizeof *out);
-    /* One read transaction: every table is read at the same instant. */
+    /* One read transaction: every table, and the version, at the same instant. */
     if (sq_exec(db, "BEGIN", err, errlen) != 0)
         return -1;
     int rc = sq_load_map(db, out, err, errlen);
+    if (rc == 0 && version)
+        rc = sq_data_version(s, version, err, errlen);
     sq_exec(db, "COMMIT", err, rc == 0 ? errlen : 0);
     if (rc != 0)
         dataset_free(out);
