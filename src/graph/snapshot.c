@@ -289,10 +289,22 @@ graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_l
 
 void graph_retain(graph_snapshot *s) { atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed); }
 
+static void (*reclaimer)(graph_snapshot *s);
+
+void graph_set_reclaimer(void (*reclaim)(graph_snapshot *s)) { reclaimer = reclaim; }
+
 void graph_release(graph_snapshot *s)
 {
     if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
         return;
+    if (reclaimer)
+        reclaimer(s);
+    else
+        graph_free(s);
+}
+
+void graph_free(graph_snapshot *s)
+{
     for (size_t i = 0; s->genre_docs && i < s->data.ngenres; i++)
         graph_blob_free(&s->genre_docs[i]);
     for (size_t i = 0; s->band_docs && i < s->data.nbands; i++)

@@ -155,14 +155,16 @@ static int cores(void)
     return n > 0 ? (int)n : 1;
 }
 
-/* The worker pools. Database work waits on I/O and locks more than it
- * computes: a few threads, at the loops' priority. argon2id hashes compute
- * for ~100 ms each: one thread fewer than the cores, at a lower priority,
- * so that logins can never take every core from the event loops. */
+/* The worker pools, below the event loops' priority (a loop that has a
+ * request to answer wins the core). Database work waits on I/O and locks
+ * more than it computes, but an edit reads and checks the whole map: a few
+ * threads, slightly lower (nice 5). argon2id hashes compute for ~100 ms
+ * each: one thread fewer than the cores, lower still (nice 10), so that
+ * logins can never take every core from the event loops. */
 static int start_pools(app *a, char *err, size_t errlen)
 {
     int n = cores();
-    pool_config db = {"db", n < 2 ? 2 : n > 8 ? 8 : n, 0, 1024, api_store_close};
+    pool_config db = {"db", n < 2 ? 2 : n > 8 ? 8 : n, 5, 1024, api_store_close};
     pool_config hash = {"hash", n > 1 ? n - 1 : 1, 10, 64, NULL};
     a->db = pool_start(&db, err, errlen);
     a->hash = a->db ? pool_start(&hash, err, errlen) : NULL;

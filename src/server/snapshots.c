@@ -25,8 +25,8 @@
 /* Building a snapshot takes a core for a while (about a second for 20,000
  * bands); the event loops must win that core whenever they have requests.
  * The layout is background work of minutes at worst. */
-#define PUBLISHER_NICE 5
-#define LAYOUT_NICE    10
+#define PUBLISHER_NICE 10
+#define LAYOUT_NICE    15
 /* Retries of a failed rebuild: 50 ms doubling up to 5 s; writes waiting to
  * be shown give up after this many failures in a row (about 1.5 s). */
 #define RETRY_FIRST_MS     50
@@ -54,8 +54,10 @@ struct snapshots {
     pthread_t publisher;
     int publisher_started;
     int poll_asked, stop;
-    int64_t shown;     /* data version of the published snapshot */
-    waiter *waiters;   /* writes waiting for a newer version */
+    int64_t shown;           /* data version of the published snapshot */
+    waiter *waiters;         /* writes waiting for a newer version */
+    graph_snapshot **unused; /* snapshots nobody holds any more, to free */
+    size_t nunused, unused_cap;
     int failures;      /* rebuilds failed in a row */
     uint64_t retry_at; /* monotonic ns; 0: no retry pending */
 
@@ -190,14 +192,47 @@ static void call_waiters(waiter *w, int shown)
     }
 }
 
+/* Frees the snapshots handed over by reclaim (under lock, released while
+ * freeing). */
+static void free_unused(snapshots *s)
+{
+    while (s->nunused) {
+        graph_snapshot *g = s->unused[--s->nunused];
+        pthread_mutex_unlock(&s->lock);
+        graph_free(g);
+        malloc_trim(0);
+        pthread_mutex_lock(&s->lock);
+    }
+}
+
+/* The one instance, for graph_set_reclaimer's plain function pointer. */
+static snapshots *reclaim_into;
+
+/* The last reader of an old snapshot is usually an event loop: it hands the
+ * snapshot over instead of spending milliseconds freeing a large map. */
+static void reclaim(graph_snapshot *g)
+{
+    snapshots *s = reclaim_into;
+    pthread_mutex_lock(&s->lock);
+    if (s->nunused == s->unused_cap) {
+        s->unused_cap = s->unused_cap ? s->unused_cap * 2 : 4;
+        s->unused = xreallocarray(s->unused, s->unused_cap, sizeof *s->unused);
+    }
+    s->unused[s->nunused++] = g;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void *publisher_main(void *arg)
 {
     snapshots *s = arg;
     lower_priority("the snapshot publisher", PUBLISHER_NICE);
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
+        free_unused(s);
         if (!s->poll_asked && !s->waiters) {
-            pthread_cond_wait(&s->cond, &s->lock);
+            if (!s->nunused)
+                pthread_cond_wait(&s->cond, &s->lock);
             continue;
         }
         uint64_t now = now_ns();
@@ -377,6 +412,8 @@ int snapshots_start(const config *cfg, snapshots **out, char *err, size_t errlen
         return -1;
     }
     s->publisher_started = 1;
+    reclaim_into = s;
+    graph_set_reclaimer(reclaim);
     return 0;
 }
 
@@ -398,6 +435,12 @@ void snapshots_stop(snapshots *s)
         pthread_mutex_unlock(&s->layout_lock);
         pthread_join(s->layout_thread, NULL);
     }
+    /* No thread frees for us any more: what is left goes now. */
+    graph_set_reclaimer(NULL);
+    reclaim_into = NULL;
+    while (s->nunused)
+        graph_free(s->unused[--s->nunused]);
+    free(s->unused);
     graph_layout_free(s->saved_layout);
     store_close(s->store);
     graph_publish(NULL);

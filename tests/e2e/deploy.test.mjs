@@ -468,6 +468,18 @@ describe('nginx', () => {
         body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
       });
       assert.doesNotMatch(direct.headers.get('set-cookie'), /Secure/, 'plain HTTP without the proxy: not Secure');
+      // The browser's Origin (port included) is this site's through the proxy; another site's is refused.
+      const form = (origin) =>
+        https(p443, '/login', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+          body: `username=admin&password=${encodeURIComponent(ADMIN_PASSWORD)}`,
+        });
+      assert.equal((await form(`https://127.0.0.1:${p443}`)).status, 303, 'same origin through nginx');
+      assert.equal((await form('https://evil.example')).status, 403, 'another origin');
+      // /metrics is not for the public: nginx hides it; musicgraph itself still answers.
+      assert.equal((await https(p443, '/metrics')).status, 404);
+      assert.equal((await fetch(`${server.url}/metrics`)).status, 200);
 
       // X-Forwarded-For: the client is the rightmost address that is not a trusted proxy.
       const xff = await https(p443, '/api/v1/search?q=pan', { headers: { 'x-forwarded-for': '203.0.113.7' } });
