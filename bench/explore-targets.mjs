@@ -14,7 +14,8 @@
 //            siblings through any parent, influence neighbours both ways);
 //   similar  the band whose genres hold the most bands in total (each is a
 //            candidate that has to be scored);
-//   search   a prefix query (accent-folded: "quebec" has to find
+//   search   a typo of the longest band name (the edit-distance pass); a
+//            prefix query (accent-folded: "quebec" has to find
 //            "Québécois …") and a query that matches nothing (every name is
 //            scanned and nothing is ranked).
 
@@ -117,6 +118,13 @@ if (noMatchHits) {
   process.exit(1);
 }
 
+// A typo: the longest band name with one letter in its middle changed, so
+// that no real match fills the results and the edit-distance pass runs.
+const longest = d.bands.reduce((a, b) => (fold(b.name).replace(/[^a-z0-9]/g, '').length > fold(a.name).replace(/[^a-z0-9]/g, '').length ? b : a));
+const plain = fold(longest.name).replace(/[^a-z0-9 ]/g, '');
+const mid = plain.length >> 1;
+const typo = plain.slice(0, mid) + (plain[mid] === 'x' ? 'q' : 'x') + plain.slice(mid + 1);
+
 const q = encodeURIComponent;
 const lines = [
   ['path', `/api/v1/path?from=${q(from.id)}&to=${q(to.id)}`, `${from.id} (family ${family(from)}) to ${to.id} (family ${family(to)}), ${dist.get(to.id)} links apart`],
@@ -124,5 +132,6 @@ const lines = [
   ['similar', `/api/v1/bands/${q(similar.id)}/similar`, `band in ${similar.genres.length} genres holding ${similarCount} other bands`],
   ['search-prefix', `/api/v1/search?q=${q(prefixQuery)}`, `prefix, accent-folded: ${prefixHits} names start with it or have a word that does`],
   ['search-none', `/api/v1/search?q=${q(noMatchQuery)}`, 'no name matches: a full scan, nothing to rank'],
+  ['search-typo', `/api/v1/search?q=${q(typo)}`, `a typo of "${longest.name}": every name through the typo filter, edit distance on the few left`],
 ];
 for (const l of lines) process.stdout.write(l.join('|') + '\n');

@@ -8,9 +8,9 @@
 //   node bench/first-frame.mjs MUSICGRAPH_URL [RUNS] [FA2_ITERATIONS]
 //
 // 1. Waits until musicgraph's background layout has finished: polls
-//    /api/v1/graph until every genre carries "x" and "y" (so the explorer
-//    takes the server's positions, which is the case being measured), and
-//    reads the layout time the server reports on /metrics.
+//    /api/v1/graph until it says "laid_out" (every position is final, which
+//    is the case being measured), and reads the layout time the server
+//    reports on /metrics.
 // 2. Serves bench/fa2/ from a small node server on 127.0.0.1 (never from
 //    musicgraph): the page, sigma.min.js and graphology.umd.min.js from
 //    node_modules (the files the binary embeds), graphology-layout-
@@ -29,6 +29,11 @@
 // 4. After each load (outside the timing): a screenshot of the map, decoded
 //    by the browser, must have drawn pixels (> 500 sampled pixels away from
 //    the background colour), and the graph must hold every genre.
+// 5. The explorer's figures (explorerFigures below): bytes on the wire of the
+//    first frame, map/eras switches and genres opened by a click, timed from
+//    the click to the first frame drawn after it (median of 5). With
+//    BENCH_BUNDLED_URL (a server with the bundled map, started by bench/run)
+//    the same for the bundled map, first frame included.
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -36,7 +41,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../tests/lib/browser.mjs';
 
 const [mgUrl, runsArg, itersArg] = process.argv.slice(2);
 if (!mgUrl) {
@@ -49,18 +54,6 @@ const VIEWPORT = { width: 1280, height: 800 };
 const BG = [0x0f, 0x13, 0x1a];
 const LAYOUT_WAIT_MS = 180000;
 const PAGE_TIMEOUT_MS = 180000;
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -93,7 +86,7 @@ async function waitLaidOut() {
     const res = await get(mgUrl + '/api/v1/graph');
     if (res.status === 200) {
       const doc = JSON.parse(res.body.toString('utf8'));
-      if (doc.genres.length && doc.genres.every((g) => Number.isFinite(g.x) && Number.isFinite(g.y)))
+      if (doc.laid_out === true && doc.genres.length)
         return { waited_ms: Date.now() - t0, genres: doc.genres.length };
     }
     if (Date.now() - t0 > LAYOUT_WAIT_MS) throw new Error(`no positions in /api/v1/graph after ${LAYOUT_WAIT_MS} ms`);
@@ -156,6 +149,69 @@ function startPageServer(graphBody) {
     res.end(r.gz);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/* ---------- 5. the explorer's own figures (issue 17) ---------- */
+
+// One more load of the explorer, outside the first-frame timing: the bytes
+// the first frame cost on the wire (the page, its scripts and styles and the
+// graph document, as Chromium fetched them: gzip, since Chromium asks for
+// brotli only over HTTPS, plus what the graph would be in brotli), then five
+// switches between the map and the eras and five genres opened by a click,
+// each timed from the click to its first drawn frame by the page itself.
+async function explorerFigures(browser, url) {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  try {
+    const page = await context.newPage();
+    await page.goto(url, { timeout: PAGE_TIMEOUT_MS });
+    await page.waitForFunction(() => document.body.dataset.graphReady === '1', null, { timeout: PAGE_TIMEOUT_MS });
+    const wire = await page.evaluate(() => {
+      const nav = performance.getEntriesByType('navigation')[0];
+      const res = performance.getEntriesByType('resource');
+      const by = { html: nav.transferSize, js: 0, css: 0, graph: 0 };
+      for (const e of res) {
+        const path = new URL(e.name).pathname;
+        if (path === '/api/v1/graph') by.graph += e.transferSize;
+        else if (path.endsWith('.js')) by.js += e.transferSize;
+        else if (path.endsWith('.css')) by.css += e.transferSize;
+      }
+      return by;
+    });
+    const br = await get(url.replace(/\/$/, '') + '/api/v1/graph', { 'Accept-Encoding': 'br' });
+    const graphGz = await get(url.replace(/\/$/, '') + '/api/v1/graph', { 'Accept-Encoding': 'gzip' });
+    wire.total = wire.html + wire.js + wire.css + wire.graph;
+    wire.graph_gzip_body = graphGz.body.length;
+    wire.graph_brotli_body = br.headers['content-encoding'] === 'br' ? br.body.length : null;
+    wire.total_with_brotli_graph = wire.graph_brotli_body == null ? null : wire.total - wire.graph_gzip_body + wire.graph_brotli_body;
+    for (let i = 0; i < 5; i++) {
+      for (const view of ['eras', 'map']) {
+        await page.click('#view-' + view);
+        await page.waitForTimeout(1200); // the move, and the camera after it
+      }
+    }
+    const keys = await page.evaluate(() => {
+      const { graph } = window.musicgraph;
+      return graph.filterNodes((k, a) => a.level === 'root').slice(0, 5);
+    });
+    for (const key of keys) {
+      const p = await page.evaluate((k) => {
+        const { sigma, graph } = window.musicgraph;
+        const v = sigma.graphToViewport(graph.getNodeAttributes(k));
+        const r = sigma.getContainer().getBoundingClientRect();
+        return { x: r.left + v.x, y: r.top + v.y };
+      }, key);
+      await page.mouse.click(p.x, p.y);
+      await page.waitForTimeout(1200);
+      await page.keyboard.press('Escape');
+      await page.evaluate(() => window.musicgraph.sigma.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }));
+      await page.waitForTimeout(400);
+    }
+    const t = await page.evaluate(() => window.musicgraph.timings);
+    const stat = (xs) => ({ median_ms: xs.length ? r1(median(xs)) : null, runs_ms: xs.map(r1) });
+    return { bytes_on_the_wire: wire, view_switch: stat(t.viewSwitch), panel_open: stat(t.panelOpen) };
+  } finally {
+    await context.close();
+  }
 }
 
 /* ---------- 3. and 4. the browser ---------- */
@@ -255,7 +311,7 @@ try {
   const fa2Url = `http://127.0.0.1:${server.address().port}/?iterations=${ITERATIONS}`;
   const oursUrl = mgUrl + '/';
 
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   decoder = await (await browser.newContext()).newPage();
   const runs = { ours: [], fa2: [] };
   const urls = { ours: oursUrl, fa2: fa2Url };
@@ -280,6 +336,22 @@ try {
   const ours = summary(runs.ours);
   const fa2 = summary(runs.fa2);
   fa2.median_layout_ms = r1(median(runs.fa2.map((r) => r.layout_ms)));
+  ours.explorer = await explorerFigures(browser, oursUrl);
+  say(`explorer (large map): ${JSON.stringify(ours.explorer)}`);
+  // The bundled map, when bench/run started a server with it.
+  let bundled = null;
+  if (process.env.BENCH_BUNDLED_URL) {
+    const url = process.env.BENCH_BUNDLED_URL;
+    const doc = JSON.parse((await get(url + '/api/v1/graph')).body.toString('utf8'));
+    const list = [];
+    for (let r = 1; r <= RUNS; r++) {
+      const run = await load(browser, 'bundled', url + '/', doc.genres.length);
+      list.push({ round: r, ...run });
+      say(`bundled map round ${r}: first frame ${run.first_frame_ms} ms`);
+    }
+    bundled = { url, genres: doc.genres.length, ...summary(list), explorer: await explorerFigures(browser, url + '/'), runs: list };
+    say(`explorer (bundled map): ${JSON.stringify(bundled.explorer)}`);
+  }
   process.stdout.write(
     JSON.stringify({
       chromium: browser.version(),
@@ -292,6 +364,7 @@ try {
       ours: { url: oursUrl, ...ours, runs: runs.ours },
       fa2: { url: fa2Url, ...fa2, runs: runs.fa2 },
       ratio_fa2_to_ours: ours.median_ms ? Math.round((fa2.median_ms / ours.median_ms) * 100) / 100 : null,
+      bundled,
     }) + '\n',
   );
 } catch (e) {

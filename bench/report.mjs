@@ -259,6 +259,18 @@ else if (browser) {
   for (const [label, r, note] of rows) out.push(`  ${label.padEnd(lw)}  ${fmt(r.median_ms).padStart(vw)} ms  (runs ${runs(r)}; ${note})`);
   out.push(`  the original approach takes ${browser.ratio_fa2_to_ours}x as long; checks (pixels drawn, every genre in the graph, no page error): ${o.all_checks_ok && f.all_checks_ok ? 'passed' : 'FAILED'}`);
   out.push('');
+  // Issue 17: both maps, bytes on the wire and the two interactions.
+  const maps = [['large map', { ...o, genres: browser.genres }], ...(browser.bundled ? [['bundled map', browser.bundled]] : [])];
+  out.push('explorer (issue 17): first frame (target 1.0 s bundled, 1.5 s large), click to first frame (target 100 ms, median of 5), first-frame bytes');
+  for (const [name, m] of maps) {
+    const e = m.explorer;
+    if (!e) continue;
+    const w = e.bytes_on_the_wire;
+    out.push(`  ${name} (${fmt(m.genres)} genres): first frame ${fmt(m.median_ms)} ms; map/eras switch ${fmt(e.view_switch.median_ms)} ms; panel open ${fmt(e.panel_open.median_ms)} ms`);
+    out.push(`    on the wire: ${fmt(w.total)} B (page ${fmt(w.html)}, scripts ${fmt(w.js)}, styles ${fmt(w.css)}, graph ${fmt(w.graph)} gzip); ` +
+      `graph in brotli ${fmt(w.graph_brotli_body)} B instead of ${fmt(w.graph_gzip_body)} (${w.graph_brotli_body ? Math.round((1 - w.graph_brotli_body / w.graph_gzip_body) * 100) : '?'}% less), total ${fmt(w.total_with_brotli_graph)} B`);
+  }
+  out.push('');
 }
 
 // Backups (bench/backup-bench.sh).

@@ -254,7 +254,7 @@ static void send_entity(http_request *r, int status, edit_kind kind, const char 
     snprintf(location, sizeof location, "/api/v1/%s/%s", kind == EDIT_GENRE ? "genres" : "bands", id);
     if (status == 201)
         http_add_header(r, "location", location);
-    http_body body = {b->data, b->len, NULL, 0, NULL};
+    http_body body = {.data = b->data, .len = b->len};
     http_respond_body(r, status, API_JSON, HTTP_CACHE_NONE, &body, s, release_snapshot);
 }
 

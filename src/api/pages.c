@@ -1,20 +1,19 @@
 /*
- * pages.c — the explorer page and the static assets it loads.
+ * pages.c — the explorer's pages, rendered from templates.
  *
- * Assets (scripts, styles, the graph libraries) are embedded in the binary
- * and served under content-hashed names with year-long immutable caching, so
- * a deploy can never mix files of two versions. The page template gets the
- * hashed names, the page title and description, and an HTML-escaped list of
+ * The page template gets the assets' hashed names (assets.c), the page
+ * title and description, and an HTML-escaped list of
  * every genre (meaningful without JavaScript and to crawlers). The page for
  * "/" is rendered once per snapshot; genre pages carry the genre's own title
  * and description for link previews. No data ever goes into a script.
  */
 #include "api/api.h"
+#include "api/assets.h"
+#include "api/infobox.h"
 #include "api/pages.h"
 
 #include "core/buf.h"
 #include "core/embedded.h"
-#include "core/strmap.h"
 #include "core/text.h"
 #include "graph/snapshot.h"
 
@@ -29,73 +28,16 @@
     "An interactive map of music genres and the bands that play them: how genres descend from "                        \
     "and influence each other, from blues to grindcore."
 
-typedef struct asset {
-    const struct embedded_file *file;
-    char url[128]; /* /assets/app.0123abcd.js */
-    const char *content_type;
-    graph_blob blob;
-} asset;
-
-static asset *assets;
-static size_t nassets;
 static const struct embedded_file *page_template;
-
-static const char *type_for(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot)
-        return "application/octet-stream";
-    if (strcmp(dot, ".js") == 0)
-        return "text/javascript; charset=utf-8";
-    if (strcmp(dot, ".css") == 0)
-        return "text/css; charset=utf-8";
-    if (strcmp(dot, ".svg") == 0)
-        return "image/svg+xml";
-    if (strcmp(dot, ".png") == 0)
-        return "image/png";
-    return "application/octet-stream";
-}
 
 int pages_init(char *err, size_t errlen)
 {
-    if (assets)
-        return 0;
     page_template = embedded_find(embedded_web, "index.html");
-    size_t n = 0;
-    while (embedded_web[n].name)
-        n++;
-    assets = calloc(n, sizeof *assets);
-    if (!page_template || !assets) {
+    if (!page_template) {
         snprintf(err, errlen, "the embedded web assets are incomplete");
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        const struct embedded_file *f = &embedded_web[i];
-        if (strstr(f->name, ".html"))
-            continue; /* templates, rendered per page */
-        asset *a = &assets[nassets++];
-        a->file = f;
-        a->content_type = type_for(f->name);
-        /* Hash in the name: app.js -> app.<8 hex>.js */
-        const char *dot = strchr(f->name, '.');
-        size_t stem = dot ? (size_t)(dot - f->name) : strlen(f->name);
-        unsigned long long h = strmap_hash((const char *)f->data, f->len);
-        snprintf(a->url, sizeof a->url, "/assets/%.*s.%08llx%s", (int)stem, f->name, h & 0xffffffffull, dot ? dot : "");
-        char *copy = malloc(f->len + 1);
-        if (!copy || (memcpy(copy, f->data, f->len), graph_blob_init(&a->blob, copy, f->len)) != 0) {
-            snprintf(err, errlen, "out of memory loading assets");
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static const asset *asset_named(const char *name, size_t len)
-{
-    for (size_t i = 0; i < nassets; i++)
-        if (strlen(assets[i].file->name) == len && memcmp(assets[i].file->name, name, len) == 0)
-            return &assets[i];
-    return NULL;
+    return assets_init(embedded_web, err, errlen);
 }
 
 static void genre_list(const graph_snapshot *s, buf *out)
@@ -112,9 +54,12 @@ static void genre_list(const graph_snapshot *s, buf *out)
     }
 }
 
-/* Fills a template: @@ASSET:name@@ with hashed URLs, @@GENRE_LIST@@ with the
+/* Fills a template: @@ASSET:name@@ with hashed URLs, @@MODULE:name@@ with the
+ * tags that load an ES module, @@PANEL@@ with panel (HTML already escaped
+ * by infobox.c), @@GENRE_LIST@@ with the
  * genre index (when s is given), and @@KEY@@ with the escaped value from kv. */
-static void render_file(const struct embedded_file *tpl, const graph_snapshot *s, const char *const *kv, buf *out)
+static void render_file(const struct embedded_file *tpl, const graph_snapshot *s, const char *const *kv,
+                        const buf *panel, buf *out)
 {
     const char *t = (const char *)tpl->data;
     const char *end = t + tpl->len;
@@ -140,9 +85,13 @@ static void render_file(const struct embedded_file *tpl, const graph_snapshot *s
             text_html_escape(out, value);
         } else if (s && nlen == 10 && memcmp(name, "GENRE_LIST", 10) == 0) {
             genre_list(s, out);
+        } else if (panel && nlen == 5 && memcmp(name, "PANEL", 5) == 0) {
+            buf_append(out, panel->data, panel->len);
         } else if (nlen > 6 && memcmp(name, "ASSET:", 6) == 0) {
-            const asset *a = asset_named(name + 6, nlen - 6);
-            buf_puts(out, a ? a->url : "/assets/missing");
+            const char *url = assets_url(name + 6, nlen - 6);
+            buf_puts(out, url ? url : "/assets/missing");
+        } else if (nlen > 7 && memcmp(name, "MODULE:", 7) == 0) {
+            assets_module_tags(name + 7, nlen - 7, out);
         } else {
             buf_append(out, at, nlen + 4); /* not a placeholder: keep as is */
         }
@@ -150,23 +99,28 @@ static void render_file(const struct embedded_file *tpl, const graph_snapshot *s
     }
 }
 
-static void render(const graph_snapshot *s, const char *title, const char *description, buf *out)
+/* The explorer page; panel is the panel's content, or NULL for none. */
+static void render(const graph_snapshot *s, const char *title, const char *description, const buf *panel, buf *out)
 {
-    const char *kv[] = {"TITLE", title, "DESCRIPTION", description, NULL};
-    render_file(page_template, s, kv, out);
+    buf empty = BUF_INIT;
+    if (!panel)
+        infobox_empty(&empty);
+    const char *kv[] = {"TITLE", title, "DESCRIPTION", description, "PANEL_HIDDEN", panel ? "" : "hidden", NULL};
+    render_file(page_template, s, kv, panel ? panel : &empty, out);
+    buf_free(&empty);
 }
 
 void pages_render_template(const char *name, const char *const *kv, buf *out)
 {
     const struct embedded_file *f = embedded_find(embedded_web, name);
     if (f)
-        render_file(f, NULL, kv, out);
+        render_file(f, NULL, kv, NULL, out);
 }
 
 int pages_attach(graph_snapshot *s)
 {
     buf out = BUF_INIT;
-    render(s, SITE_TITLE, SITE_DESCRIPTION, &out);
+    render(s, SITE_TITLE, SITE_DESCRIPTION, NULL, &out);
     if (buf_failed(&out)) {
         buf_free(&out);
         return -1;
@@ -188,7 +142,7 @@ static int get_index(http_request *r, void *ctx)
         http_problem(r, 503, "Service Unavailable", "The map is not loaded yet.", NULL);
         return 0;
     }
-    http_body body = {page->data, page->len, page->gz, page->gzlen, page->etag};
+    http_body body = {.data = page->data, .len = page->len, .gz = page->gz, .gzlen = page->gzlen, .etag = page->etag};
     http_respond_body(r, 200, HTML_TYPE, HTTP_CACHE_REVALIDATE, &body, s, release_snapshot);
     return 0;
 }
@@ -224,10 +178,43 @@ static int get_entity_page(http_request *r, int is_genre)
         snprintf(title, sizeof title, "%s — musicgraph", b->name);
         snprintf(description, sizeof description, "%s: %s, on the musicgraph map of music genres.", b->name, gname);
     }
-    buf out = BUF_INIT;
-    render(s, title, description, &out);
+    /* The panel's content in the page: readable without JavaScript. */
+    buf panel = BUF_INIT, out = BUF_INIT;
+    if (found && is_genre)
+        infobox_genre(s, i, &panel);
+    else if (found)
+        infobox_band(s, i, &panel);
+    render(s, title, description, found ? &panel : NULL, &out);
     graph_release(s);
     http_respond(r, found ? 200 : 404, HTML_TYPE, buf_cstr(&out), out.len);
+    buf_free(&panel);
+    buf_free(&out);
+    return 0;
+}
+
+/* /search?q=: the results as a page, for the search box without JavaScript. */
+static int get_search_page(http_request *r, void *ctx)
+{
+    (void)ctx;
+    int bad = 0;
+    const char *q = http_query(r, "q", &bad);
+    if (bad || (q && text_utf8_length(q) > 100)) {
+        http_problem(r, 400, "Bad Request", "The search text is malformed or longer than 100 characters.", NULL);
+        return 0;
+    }
+    graph_snapshot *s = graph_acquire();
+    if (!s) {
+        http_problem(r, 503, "Service Unavailable", "The map is not loaded yet.", NULL);
+        return 0;
+    }
+    char title[256];
+    snprintf(title, sizeof title, "Search: %.150s — musicgraph", q ? q : "");
+    buf panel = BUF_INIT, out = BUF_INIT;
+    infobox_search(s, q ? q : "", &panel);
+    render(s, title, SITE_DESCRIPTION, &panel, &out);
+    graph_release(s);
+    http_respond(r, 200, HTML_TYPE, buf_cstr(&out), out.len);
+    buf_free(&panel);
     buf_free(&out);
     return 0;
 }
@@ -244,25 +231,11 @@ static int get_band_page(http_request *r, void *ctx)
     return get_entity_page(r, 0);
 }
 
-static int get_asset(http_request *r, void *ctx)
-{
-    (void)ctx;
-    for (size_t i = 0; i < nassets; i++) {
-        if (strcmp(assets[i].url + 8, r->params[0]) != 0)
-            continue;
-        const graph_blob *b = &assets[i].blob;
-        http_body body = {b->data, b->len, b->gz, b->gzlen, b->etag};
-        http_respond_body(r, 200, assets[i].content_type, HTTP_CACHE_IMMUTABLE, &body, NULL, NULL);
-        return 0;
-    }
-    http_problem(r, 404, "Not Found", "No such asset (asset names change with every release).", NULL);
-    return 0;
-}
-
 void api_register_pages(http_router *rt, api *a)
 {
     http_route(rt, "GET", "/", get_index, a);
     http_route(rt, "GET", "/genres/{id}", get_genre_page, a);
     http_route(rt, "GET", "/bands/{id}", get_band_page, a);
-    http_route(rt, "GET", "/assets/{name}", get_asset, a);
+    http_route(rt, "GET", "/search", get_search_page, a);
+    assets_register(rt);
 }

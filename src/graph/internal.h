@@ -26,9 +26,11 @@ typedef struct graph_adjacent {
 } graph_adjacent;
 
 typedef struct search_entry {
-    const char *key; /* folded name, inside search_keys */
-    unsigned len;    /* its length */
+    const char *key;     /* folded name, inside search_keys */
+    const char *compact; /* its letters and digits only, inside search_keys */
+    unsigned len, clen;  /* their lengths */
     unsigned kind;
+    unsigned weight; /* importance: ranks equal matches */
     size_t index;
 } search_entry;
 
@@ -54,11 +56,14 @@ struct graph_snapshot {
     size_t search_keys_len;
     search_entry *search_by_key; /* the same entries sorted by key, for prefix lookups */
     uint64_t *search_bigrams;    /* per entry: a 64-bit filter of the letter pairs in its key */
+    uint16_t *search_heads;      /* per entry: first letter << 8 | compact length (at most 255) */
     size_t *adj_off;             /* CSR: genre neighbours over parent and influence links */
     graph_adjacent *adj;
-    double *genre_weight; /* per genre: how rare it is among bands (for similarity) */
-    size_t *genre_rank;   /* per genre: its position in name order (for stable ties) */
-    double *band_weight;  /* per band: the sum of its genres' weights */
+    double *genre_weight;  /* per genre: how rare it is among bands (for similarity) */
+    size_t *genre_rank;    /* per genre: its position in name order (for stable ties) */
+    double *band_weight;   /* per band: the sum of its genres' weights */
+    double *era_x, *era_y; /* per genre: its place in the era view (eras.c) */
+    int era_min_year, era_max_year;
 };
 
 int graph_build_indexes(graph_snapshot *s);
@@ -67,5 +72,9 @@ int graph_build_search(graph_snapshot *s);
 void graph_free_search(graph_snapshot *s);
 int graph_build_explore(graph_snapshot *s);
 void graph_free_explore(graph_snapshot *s);
+int graph_build_eras(graph_snapshot *s);
+void graph_free_eras(graph_snapshot *s);
+/* The era view's x of a year (eras.c). */
+double graph_era_x(int year);
 
 #endif

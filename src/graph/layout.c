@@ -1306,6 +1306,127 @@ static void run_iterations(ws *w, int iters, anchor *an, size_t *max_cells)
     }
 }
 
+/* What layout_run and layout_place share: the checked input, a workspace
+ * over it and level 0 (the caller's graph, valid edges only, FA2 masses). */
+typedef struct run {
+    ws w;
+    carver c;
+    level lv0;
+    void *block;
+    size_t bytes, npos;
+    double box;
+    int threads;
+} run;
+
+/* Returns 0 when r is ready, 1 when there is nothing to lay out (n <= 1,
+ * already handled), -1 on invalid input or allocation failure (x and y
+ * untouched). */
+static int run_start(run *r, size_t n, const layout_edge *edges, size_t nedges, const double *mass,
+                     const unsigned char *has_pos, double *x, double *y, const layout_params *p)
+{
+    memset(r, 0, sizeof *r);
+    if (n == 0)
+        return 1;
+    if (!x || !y || (nedges && !edges) || n > MAX_NODES || nedges > MAX_EDGES)
+        return -1;
+    for (size_t e = 0; e < nedges; e++)
+        if (edges[e].a >= n || edges[e].b >= n)
+            return -1;
+    r->box = isfinite(p->box) && p->box > 0 ? p->box : 1000.0;
+    if (has_pos)
+        for (size_t i = 0; i < n; i++)
+            r->npos += has_pos[i] && isfinite(x[i]) && isfinite(y[i]);
+    if (n == 1) {
+        if (!r->npos)
+            x[0] = y[0] = 0;
+        x[0] = clampd(x[0], -r->box, r->box);
+        y[0] = clampd(y[0], -r->box, r->box);
+        return 1;
+    }
+
+    r->threads = clamp_threads(p->threads);
+    ws *w = &r->w;
+    plan(&r->c, w, n, nedges, r->threads);
+    if (r->c.overflow)
+        return -1;
+    r->block = malloc(r->c.used + 64);
+    if (!r->block)
+        return -1;
+    r->c = (carver){.base = (char *)(((uintptr_t)r->block + 63) & ~(uintptr_t)63)};
+    memset(w, 0, sizeof *w);
+    plan(&r->c, w, n, nedges, r->threads);
+    r->bytes = r->c.used + 64;
+
+    w->nthreads = r->threads;
+    w->kr = isfinite(p->scaling) && p->scaling > 0 ? p->scaling : 2.0;
+    w->kg = isfinite(p->gravity) && p->gravity >= 0 ? p->gravity : 1.0;
+    double theta = isfinite(p->theta) && p->theta > 0 ? p->theta : 1.0;
+    w->theta2 = theta * theta;
+
+    r->lv0 = (level){.n = n, .x = x, .y = y, .m = w->m, .ea = w->ea, .eb = w->eb, .ew = w->ew};
+    uint32_t *deg = w->depth;
+    memset(deg, 0, n * sizeof *deg);
+    for (size_t e = 0; e < nedges; e++) {
+        const layout_edge *E = &edges[e];
+        if (E->a == E->b || !(E->weight > 0) || !isfinite(E->weight))
+            continue;
+        w->ea[r->lv0.ne] = E->a;
+        w->eb[r->lv0.ne] = E->b;
+        w->ew[r->lv0.ne] = E->weight;
+        r->lv0.ne++;
+        deg[E->a]++, deg[E->b]++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double s = mass && isfinite(mass[i]) && mass[i] > 0 ? mass[i] : 1.0;
+        w->m[i] = (1.0 + deg[i]) * s;
+    }
+    use_level(w, &r->lv0);
+    return 0;
+}
+
+/* Previous positions: flags them in w.anchored (also depth, for
+ * place_incremental) and places the other nodes next to them. */
+static unsigned char *start_from_previous(ws *w, const unsigned char *has_pos, uint64_t seed)
+{
+    unsigned char *placed = w->anchored;
+    for (size_t i = 0; i < w->n; i++) {
+        placed[i] = has_pos[i] && isfinite(w->x[i]) && isfinite(w->y[i]);
+        w->depth[i] = placed[i];
+        w->parent[i] = NONE;
+    }
+    build_adjacency(w);
+    rank_by_mass(w);
+    place_incremental(w, placed, seed);
+    return placed;
+}
+
+int layout_place(size_t n, const layout_edge *edges, size_t nedges, const double *mass, const unsigned char *has_pos,
+                 double *x, double *y, const layout_params *p)
+{
+    layout_params defaults;
+    if (!p) {
+        layout_default_params(&defaults);
+        p = &defaults;
+    }
+    run r;
+    int rc = run_start(&r, n, edges, nedges, mass, has_pos, x, y, p);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (r.npos == 0) {
+        build_adjacency(&r.w);
+        rank_by_mass(&r.w);
+        place_radial(&r.w, p->seed);
+        normalize(&r.w, FILL * r.box);
+    } else {
+        start_from_previous(&r.w, has_pos, p->seed);
+        for (size_t i = 0; i < n; i++)
+            x[i] = clampd(x[i], -r.box, r.box), y[i] = clampd(y[i], -r.box, r.box);
+    }
+    separate(&r.w, r.box * 1e-9, r.box, p->seed);
+    free(r.block);
+    return 0;
+}
+
 int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *mass, const unsigned char *has_pos,
                double *x, double *y, const layout_params *p, layout_stats *st)
 {
@@ -1316,71 +1437,22 @@ int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *
     }
     if (st)
         *st = (layout_stats){0};
-    if (n == 0)
-        return 0;
-    if (!x || !y || (nedges && !edges) || n > MAX_NODES || nedges > MAX_EDGES)
+    run r;
+    int rc = run_start(&r, n, edges, nedges, mass, has_pos, x, y, p);
+    if (rc < 0)
         return -1;
-    for (size_t e = 0; e < nedges; e++)
-        if (edges[e].a >= n || edges[e].b >= n)
-            return -1;
-    double box = isfinite(p->box) && p->box > 0 ? p->box : 1000.0;
-
-    size_t npos = 0;
-    if (has_pos)
-        for (size_t i = 0; i < n; i++)
-            npos += has_pos[i] && isfinite(x[i]) && isfinite(y[i]);
-    if (n == 1) {
-        if (!npos)
-            x[0] = y[0] = 0;
-        x[0] = clampd(x[0], -box, box);
-        y[0] = clampd(y[0], -box, box);
-        if (st)
-            *st = (layout_stats){.refined = npos > 0, .positioned = npos, .levels = 1};
+    if (rc > 0) {
+        if (st && n == 1)
+            *st = (layout_stats){.refined = r.npos > 0, .positioned = r.npos, .levels = 1};
         return 0;
     }
-
-    int threads = clamp_threads(p->threads);
-    carver c = {0};
-    ws w;
-    memset(&w, 0, sizeof w);
-    plan(&c, &w, n, nedges, threads);
-    if (c.overflow)
-        return -1;
-    void *block = malloc(c.used + 64);
-    if (!block)
-        return -1;
-    c = (carver){.base = (char *)(((uintptr_t)block + 63) & ~(uintptr_t)63)};
-    memset(&w, 0, sizeof w);
-    plan(&c, &w, n, nedges, threads);
-    size_t bytes = c.used + 64;
-
-    w.nthreads = threads;
-    w.kr = isfinite(p->scaling) && p->scaling > 0 ? p->scaling : 2.0;
-    w.kg = isfinite(p->gravity) && p->gravity >= 0 ? p->gravity : 1.0;
-    double theta = isfinite(p->theta) && p->theta > 0 ? p->theta : 1.0;
-    w.theta2 = theta * theta;
-
-    /* Level 0: the caller's graph, valid edges only, FA2 masses. */
+    ws *w = &r.w;
+    double box = r.box;
+    size_t npos = r.npos, bytes = r.bytes;
+    void *block = r.block;
     level lv[MAX_LEVELS];
     memset(lv, 0, sizeof lv);
-    lv[0] = (level){.n = n, .x = x, .y = y, .m = w.m, .ea = w.ea, .eb = w.eb, .ew = w.ew};
-    uint32_t *deg = w.depth;
-    memset(deg, 0, n * sizeof *deg);
-    for (size_t e = 0; e < nedges; e++) {
-        const layout_edge *E = &edges[e];
-        if (E->a == E->b || !(E->weight > 0) || !isfinite(E->weight))
-            continue;
-        w.ea[lv[0].ne] = E->a;
-        w.eb[lv[0].ne] = E->b;
-        w.ew[lv[0].ne] = E->weight;
-        lv[0].ne++;
-        deg[E->a]++, deg[E->b]++;
-    }
-    for (size_t i = 0; i < n; i++) {
-        double s = mass && isfinite(mass[i]) && mass[i] > 0 ? mass[i] : 1.0;
-        w.m[i] = (1.0 + deg[i]) * s;
-    }
-    use_level(&w, &lv[0]);
+    lv[0] = r.lv0;
 
     int refine = npos > 0 && (double)npos >= p->refine_share * (double)n;
     int nlev = 1, iters;
@@ -1390,62 +1462,54 @@ int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *
         /* Coarsen first (the only step that can fail), then lay out from the
          * coarsest level down. x and y are untouched until this succeeds. */
         for (; nlev < MAX_LEVELS; nlev++) {
-            build_adjacency(&w);
-            int r = coarsen(&w, &lv[nlev], p->seed + (uint64_t)nlev, lv[0].ne);
-            if (r < 0) {
+            build_adjacency(w);
+            int c = coarsen(w, &lv[nlev], p->seed + (uint64_t)nlev, lv[0].ne);
+            if (c < 0) {
                 for (int l = 1; l <= nlev; l++)
                     free(lv[l].block);
                 free(block);
                 return -1;
             }
-            if (r == 0)
+            if (c == 0)
                 break;
-            use_level(&w, &lv[nlev]);
+            use_level(w, &lv[nlev]);
             bytes += lv[nlev].bytes;
         }
-        build_adjacency(&w);
-        rank_by_mass(&w);
-        place_radial(&w, p->seed);
-        settle_start(&w, p->seed);
-        iters = nlev > 1            ? auto_iterations(w.n, ITER_COARSEST)
+        build_adjacency(w);
+        rank_by_mass(w);
+        place_radial(w, p->seed);
+        settle_start(w, p->seed);
+        iters = nlev > 1            ? auto_iterations(w->n, ITER_COARSEST)
                 : p->iterations > 0 ? p->iterations
                                     : auto_iterations(n, ITER_FULL);
-        run_iterations(&w, iters, NULL, &max_cells);
+        run_iterations(w, iters, NULL, &max_cells);
         for (int l = nlev - 2; l >= 0; l--) {
-            use_level(&w, &lv[l]);
-            build_adjacency(&w);
-            prolong(&w, &lv[l + 1], w.kr, p->seed);
-            settle_start(&w, p->seed);
-            iters = l > 0               ? auto_iterations(w.n, ITER_LEVEL)
+            use_level(w, &lv[l]);
+            build_adjacency(w);
+            prolong(w, &lv[l + 1], w->kr, p->seed);
+            settle_start(w, p->seed);
+            iters = l > 0               ? auto_iterations(w->n, ITER_LEVEL)
                     : p->iterations > 0 ? p->iterations
                                         : auto_iterations(n, ITER_LEVEL);
-            run_iterations(&w, iters, NULL, &max_cells);
+            run_iterations(w, iters, NULL, &max_cells);
         }
         for (int l = 1; l < nlev; l++)
             free(lv[l].block);
     } else {
         /* Start from the previous positions, in a frame centred on where
          * gravity pulled the run that made them, at their energy's scale. */
-        unsigned char *placed = w.anchored;
-        for (size_t i = 0; i < n; i++) {
-            placed[i] = has_pos[i] && isfinite(x[i]) && isfinite(y[i]);
-            w.depth[i] = placed[i];
-            w.parent[i] = NONE;
-        }
-        build_adjacency(&w);
-        rank_by_mass(&w);
-        place_incremental(&w, placed, p->seed);
-        weighted_median(&w, placed, &ox, &oy);
+        unsigned char *placed = start_from_previous(w, has_pos, p->seed);
+        weighted_median(w, placed, &ox, &oy);
         for (size_t i = 0; i < n; i++)
             x[i] -= ox, y[i] -= oy;
-        scale = settle_start(&w, p->seed);
+        scale = settle_start(w, p->seed);
         iters = refine ? p->refine_iterations : p->iterations;
         if (iters <= 0)
             iters = auto_iterations(n, refine ? ITER_REFINE : ITER_FULL);
         for (size_t i = 0; i < n; i++)
-            w.ax[i] = x[i], w.ay[i] = y[i];
-        anchor an = {w.ax, w.ay, placed, ANCHOR, 0, 0};
-        run_iterations(&w, iters, refine ? &an : NULL, &max_cells);
+            w->ax[i] = x[i], w->ay[i] = y[i];
+        anchor an = {w->ax, w->ay, placed, ANCHOR, 0, 0};
+        run_iterations(w, iters, refine ? &an : NULL, &max_cells);
         released = an.released;
     }
 
@@ -1456,20 +1520,20 @@ int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *
             x[i] = x[i] / scale + ox;
             y[i] = y[i] / scale + oy;
         }
-        bounds(&w, &x0, &y0, &x1, &y1);
+        bounds(w, &x0, &y0, &x1, &y1);
         big = maxd(maxd(fabs(x0), fabs(x1)), maxd(fabs(y0), fabs(y1)));
         if (big > box) {
             for (size_t i = 0; i < n; i++)
                 x[i] *= box / big, y[i] *= box / big;
         } else if (big < 0.5 * box) {
-            normalize(&w, FILL * box);
+            normalize(w, FILL * box);
         }
         for (size_t i = 0; i < n; i++)
             x[i] = clampd(x[i], -box, box), y[i] = clampd(y[i], -box, box);
     } else {
-        normalize(&w, FILL * box);
+        normalize(w, FILL * box);
     }
-    separate(&w, box * 1e-9, box, p->seed);
+    separate(w, box * 1e-9, box, p->seed);
 
     if (st)
         *st = (layout_stats){iters, refine, npos, released, (size_t)nlev, max_cells, bytes};

@@ -82,6 +82,17 @@ void layout_default_params(layout_params *p);
 int layout_run(size_t n, const layout_edge *edges, size_t nedges, const double *mass, const unsigned char *has_pos,
                double *x, double *y, const layout_params *p, layout_stats *st);
 
+/* Starting positions only, without a single iteration: nodes with has_pos
+ * keep theirs (clamped to the box), the others go next to their placed
+ * neighbours or, when nothing is placed, the whole graph is drawn as a
+ * radial tree from its heaviest nodes. Linear in the edges (plus sorts), so
+ * it runs where a layout cannot wait: a snapshot is never published with a
+ * node the explorer cannot draw, and layout_run refines later. Same
+ * arguments, return values and guarantees (finite, in the box, no two
+ * nodes on one point) as layout_run. */
+int layout_place(size_t n, const layout_edge *edges, size_t nedges, const double *mass, const unsigned char *has_pos,
+                 double *x, double *y, const layout_params *p);
+
 /* Bytes of the block layout_run allocates for this input (freed before it
  * returns; coarser levels add blocks no larger in total, reported in
  * layout_stats.workspace_bytes); SIZE_MAX when the size would overflow. */

@@ -20,9 +20,17 @@ typedef struct graph_layout graph_layout;
 /* Positions for every node of s: starts from previous (may be NULL) and
  * refines, or lays out from scratch. NULL with err on failure. */
 graph_layout *graph_layout_compute(const graph_snapshot *s, const graph_layout *previous, char *err, size_t errlen);
-/* 1 when every genre and band of d has a position. */
+/* Gives every node of s that has no position in *l (created when NULL) a
+ * provisional one with layout_place: milliseconds, so that no snapshot is
+ * published with a node the explorer cannot draw. Provisional positions are
+ * served like the others but count as absent for graph_layout_covers,
+ * graph_layout_compute (which lays them out properly) and saving.
+ * 0, or -1 on allocation failure. */
+int graph_layout_fill(graph_layout **l, const graph_snapshot *s);
+/* 1 when every genre and band of d has a position computed by the layout
+ * (provisional ones do not count). */
 int graph_layout_covers(const graph_layout *l, const dataset *d);
-/* Position of a genre (kind 'g') or band ('b'); 0 if unknown. */
+/* Position of a genre (kind 'g') or band ('b'), provisional or not; 0 if unknown. */
 int graph_layout_get(const graph_layout *l, char kind, const char *id, double *x, double *y);
 graph_layout *graph_layout_copy(const graph_layout *l);
 void graph_layout_free(graph_layout *l);

@@ -7,8 +7,9 @@
 #include "core/buf.h"
 #include "graph/index.h"
 
-/* Writes {"query":…,"results":[{"kind","id","name"}…]} for q, best first:
- * exact name, then prefix, then word prefix, then substring matches. */
+/* Writes {"query":…,"total":N,"results":[{"kind","id","name","match"}…]}
+ * for q, best first: exact (spacing and punctuation ignored), prefix, a
+ * word's start, substring, then typos when those leave room (search.c). */
 void graph_search(const graph_snapshot *s, const char *q, size_t limit, buf *out);
 
 #endif

@@ -96,6 +96,33 @@ static void write_ref(json_writer *w, const char *id, const char *name)
     jw_object_end(w);
 }
 
+/* "eras": the years the era view spans and where its axis marks go: every
+ * decade from 1900, every century before. */
+static void write_era_axis(json_writer *w, const graph_snapshot *s)
+{
+    jw_key(w, "eras");
+    jw_object_begin(w);
+    jw_key(w, "from");
+    jw_int(w, s->era_min_year);
+    jw_key(w, "to");
+    jw_int(w, s->era_max_year);
+    jw_key(w, "ticks");
+    jw_array_begin(w);
+    if (s->data.ngenres) {
+        int first = s->era_min_year >= 1900 ? s->era_min_year / 10 * 10 : s->era_min_year / 100 * 100;
+        for (int y = first; y <= s->era_max_year; y += y < 1900 ? 100 : 10) {
+            jw_object_begin(w);
+            jw_key(w, "year");
+            jw_int(w, y);
+            jw_key(w, "x");
+            jw_fixed2(w, graph_era_x(y));
+            jw_object_end(w);
+        }
+    }
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
 /* The explorer's document and the two lists. */
 static int build_list_docs(graph_snapshot *s)
 {
@@ -108,15 +135,23 @@ static int build_list_docs(graph_snapshot *s)
     jw_object_begin(&w);
     jw_key(&w, "version");
     jw_int(&w, s->version);
+    /* false while some positions are provisional: the explorer asks again. */
+    jw_key(&w, "laid_out");
+    jw_bool(&w, graph_layout_covers(s->layout, d));
     jw_key(&w, "genres");
     jw_array_begin(&w);
     for (size_t i = 0; i < d->ngenres; i++) {
         jw_object_begin(&w);
         write_genre_fields(&w, s, i, 0);
         write_position(&w, s, 'g', d->genres[i].id);
+        jw_key(&w, "ex");
+        jw_fixed2(&w, s->era_x[i]);
+        jw_key(&w, "ey");
+        jw_fixed2(&w, s->era_y[i]);
         jw_object_end(&w);
     }
     jw_array_end(&w);
+    write_era_axis(&w, s);
     jw_key(&w, "bands");
     jw_array_begin(&w);
     for (size_t i = 0; i < d->nbands; i++) {
@@ -127,7 +162,10 @@ static int build_list_docs(graph_snapshot *s)
     }
     jw_array_end(&w);
     jw_object_end(&w);
-    return graph_blob_from_buf(&s->graph_doc, &out);
+    if (graph_blob_from_buf(&s->graph_doc, &out) != 0)
+        return -1;
+    /* The first frame's document in brotli too. */
+    return graph_blob_brotli(&s->graph_doc);
 }
 
 /* The two lists (GET /api/v1/genres, /api/v1/bands) are built on their first
@@ -278,8 +316,10 @@ graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_l
     s->version = version;
     s->data = *d;
     memset(d, 0, sizeof *d);
-    if (graph_build_indexes(s) != 0 || build_docs(s) != 0 || graph_build_search(s) != 0 ||
-        graph_build_explore(s) != 0) {
+    /* Every node gets a position before the documents are written: placed
+     * now where the layout has none yet, laid out by the layout thread. */
+    if (graph_build_indexes(s) != 0 || graph_layout_fill(&s->layout, s) != 0 || graph_build_eras(s) != 0 ||
+        build_docs(s) != 0 || graph_build_search(s) != 0 || graph_build_explore(s) != 0) {
         snprintf(err, errlen, "out of memory building the snapshot");
         graph_release(s);
         return NULL;
@@ -318,6 +358,7 @@ void graph_free(graph_snapshot *s)
         graph_blob_free(&s->extra[i]);
     graph_free_search(s);
     graph_free_explore(s);
+    graph_free_eras(s);
     graph_layout_free(s->layout);
     graph_free_indexes(s);
     free(s);
@@ -371,8 +412,8 @@ const graph_blob *graph_extra(const graph_snapshot *s, int slot)
 
 size_t graph_bytes(const graph_snapshot *s)
 {
-    size_t total = s->graph_doc.len + s->graph_doc.gzlen + s->genres_doc.len + s->genres_doc.gzlen + s->bands_doc.len +
-                   s->bands_doc.gzlen;
+    size_t total = s->graph_doc.len + s->graph_doc.gzlen + s->graph_doc.brlen + s->genres_doc.len +
+                   s->genres_doc.gzlen + s->bands_doc.len + s->bands_doc.gzlen;
     for (size_t i = 0; i < s->data.ngenres; i++)
         total += s->genre_docs[i].len + s->genre_docs[i].gzlen;
     for (size_t i = 0; i < s->data.nbands; i++)

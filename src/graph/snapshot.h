@@ -28,7 +28,9 @@
 /* Builds a snapshot; takes ownership of *d (left empty). NULL on failure. */
 graph_snapshot *graph_build(dataset *d, int64_t version, char *err, size_t errlen);
 /* The same, with node positions (taken over; may be NULL or cover only
- * some nodes): the graph document carries "x" and "y" where known. */
+ * some nodes). Nodes without one are placed (graph_layout_fill), so the
+ * graph document carries "x" and "y" for every node, and "laid_out" says
+ * whether they all come from the layout. */
 struct graph_layout;
 graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_layout *layout, char *err,
                                      size_t errlen);

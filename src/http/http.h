@@ -94,6 +94,8 @@ const char *http_query(http_request *r, const char *name, int *bad);
 /* Request header value copied into the pool as a C string, or NULL. */
 const char *http_header(http_request *r, const char *lowercase_name);
 int http_accepts_gzip(http_request *r);
+/* 1 when Accept-Encoding lists coding (e.g. "br") without q=0. */
+int http_accepts_encoding(http_request *r, const char *coding);
 /* The client's address as text (the TCP peer). */
 const char *http_client_address(http_request *r);
 /* 1 when the request came over TLS. */
@@ -114,6 +116,8 @@ typedef struct http_body {
     const char *gz; /* gzip form or NULL */
     size_t gzlen;
     const char *etag; /* strong ETag with quotes, or NULL */
+    const char *br;   /* brotli form or NULL: preferred when accepted */
+    size_t brlen;
 } http_body;
 
 #define HTTP_CACHE_NONE       "no-store"
@@ -124,7 +128,8 @@ typedef struct http_body {
 void http_respond(http_request *r, int status, const char *content_type, const char *body, size_t len);
 /* Sends body without copying: owner is released (release(owner)) when the
  * request's memory is freed. Answers 304 when If-None-Match matches the
- * ETag and picks the gzip form when the client accepts it. */
+ * ETag and picks the brotli form, else the gzip form, when the client
+ * accepts it. */
 void http_respond_body(http_request *r, int status, const char *content_type, const char *cache_control,
                        const http_body *body, void *owner, void (*release)(void *owner));
 /* problem+json: {"type":"about:blank","title","status","detail"}; errors_json,

@@ -84,41 +84,45 @@ const char *http_query(http_request *r, const char *name, int *bad)
     return found;
 }
 
-int http_accepts_gzip(http_request *r)
+int http_accepts_encoding(http_request *r, const char *coding)
 {
     ssize_t i = h2o_find_header(&r->req->headers, H2O_TOKEN_ACCEPT_ENCODING, -1);
     if (i < 0)
         return 0;
     h2o_iovec_t v = r->req->headers.entries[i].value;
-    /* Look for a "gzip" token not followed by q=0. */
-    for (size_t at = 0; at + 4 <= v.len; at++) {
-        if (h2o_lcstris(v.base + at, 4, H2O_STRLIT("gzip")) &&
-            (at == 0 || v.base[at - 1] == ' ' || v.base[at - 1] == ',')) {
-            size_t end = at + 4;
-            while (end < v.len && v.base[end] == ' ')
-                end++;
-            if (end < v.len && v.base[end] == ';') {
-                const char *rest = v.base + end;
-                size_t restlen = v.len - end;
-                const char *comma = memchr(rest, ',', restlen);
-                size_t plen = comma ? (size_t)(comma - rest) : restlen;
-                /* q=0, q=0.0, q=0.00 mean "not acceptable". */
-                for (size_t k = 0; k + 3 <= plen; k++)
-                    if (rest[k] == 'q' && rest[k + 1] == '=' && rest[k + 2] == '0') {
-                        size_t m = k + 3;
-                        if (m < plen && rest[m] == '.')
-                            m++;
-                        while (m < plen && rest[m] == '0')
-                            m++;
-                        if (m == plen || rest[m] == ' ')
-                            return 0;
-                    }
-            }
-            return 1;
+    size_t clen = strlen(coding);
+    /* Look for the coding as a whole token, not followed by q=0. */
+    for (size_t at = 0; at + clen <= v.len; at++) {
+        if (!h2o_lcstris(v.base + at, clen, coding, clen) || (at > 0 && v.base[at - 1] != ' ' && v.base[at - 1] != ','))
+            continue;
+        size_t end = at + clen;
+        while (end < v.len && v.base[end] == ' ')
+            end++;
+        if (end < v.len && v.base[end] != ';' && v.base[end] != ',')
+            continue; /* a longer token ("brotli", "gzipx") */
+        if (end < v.len && v.base[end] == ';') {
+            const char *rest = v.base + end;
+            size_t restlen = v.len - end;
+            const char *comma = memchr(rest, ',', restlen);
+            size_t plen = comma ? (size_t)(comma - rest) : restlen;
+            /* q=0, q=0.0, q=0.00 mean "not acceptable". */
+            for (size_t k = 0; k + 3 <= plen; k++)
+                if (rest[k] == 'q' && rest[k + 1] == '=' && rest[k + 2] == '0') {
+                    size_t m = k + 3;
+                    if (m < plen && rest[m] == '.')
+                        m++;
+                    while (m < plen && rest[m] == '0')
+                        m++;
+                    if (m == plen || rest[m] == ' ')
+                        return 0;
+                }
         }
+        return 1;
     }
     return 0;
 }
+
+int http_accepts_gzip(http_request *r) { return http_accepts_encoding(r, "gzip"); }
 
 void http_add_header(http_request *r, const char *name, const char *value)
 {
@@ -259,20 +263,21 @@ void http_respond_body(http_request *r, int status, const char *content_type, co
     ref->owner = owner;
     ref->release = release;
 
-    int use_gzip = body->gz && http_accepts_gzip(r);
+    int use_br = body->br && http_accepts_encoding(r, "br");
+    int use_gzip = !use_br && body->gz && http_accepts_gzip(r);
     char etag[48] = "";
     if (body->etag) {
-        /* The gzip bytes are a different representation: a different ETag. */
+        /* Compressed bytes are a different representation: a different ETag. */
         size_t n = strlen(body->etag);
-        if (use_gzip && n >= 2 && n + 4 < sizeof etag)
-            snprintf(etag, sizeof etag, "%.*s-gz\"", (int)(n - 1), body->etag);
+        if ((use_gzip || use_br) && n >= 2 && n + 4 < sizeof etag)
+            snprintf(etag, sizeof etag, "%.*s-%s\"", (int)(n - 1), body->etag, use_br ? "br" : "gz");
         else
             snprintf(etag, sizeof etag, "%s", body->etag);
         h2o_iovec_t e = h2o_strdup(&req->pool, etag, strlen(etag));
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, e.base, e.len);
     }
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, strlen(cache_control));
-    if (body->gz)
+    if (body->gz || body->br)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept-Encoding"));
 
     const char *inm = etag[0] ? http_header(r, "if-none-match") : NULL;
@@ -281,7 +286,10 @@ void http_respond_body(http_request *r, int status, const char *content_type, co
         return;
     }
     set_content_type(r, content_type);
-    if (use_gzip) {
+    if (use_br) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_ENCODING, NULL, H2O_STRLIT("br"));
+        send_final(r, status, body->br, body->brlen);
+    } else if (use_gzip) {
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_ENCODING, NULL, H2O_STRLIT("gzip"));
         send_final(r, status, body->gz, body->gzlen);
     } else {

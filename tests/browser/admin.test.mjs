@@ -18,21 +18,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { axeProblems, launchChromium, watchPage } from '../lib/browser.mjs';
 import { runCli, startServer } from '../lib/server.mjs';
 
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 const ADMIN = { username: 'admin', password: 'correct-horse-battery' };
 const READER = { username: 'reader', password: 'reader-password-1' };
 const EDITOR = { username: 'editor', password: 'editor-password-1' }; // a second admin
@@ -57,7 +45,7 @@ before(async () => {
   writeFileSync(pwFile, EDITOR.password + '\n');
   r = await runCli(['user', 'create', EDITOR.username, '--email', 'editor@example.com', '--admin', '--password-file', pwFile, '--state-dir', server.stateDir]);
   assert.equal(r.code, 0, `user create failed: ${r.stderr}`);
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   const context = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': nextClient() } });
   const page = await context.newPage();
   await loginForm(page, ADMIN, '/admin');
@@ -92,28 +80,15 @@ function nextClient() {
 async function newPage(t, { width = 1280, height = 860, storageState } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, storageState, extraHTTPHeaders: { 'X-Forwarded-For': nextClient() } });
   const page = await context.newPage();
-  const problems = [];
+  const problems = await watchPage(page, {
+    ignoreConsole: (text) => /^Failed to load resource: the server responded with a status of \d+/.test(text),
+  });
   const httpErrors = [];
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    if (/^Failed to load resource: the server responded with a status of \d+/.test(msg.text())) return;
-    problems.push(`console error: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.type()} ${d.message()}`);
-    d.dismiss().catch(() => {});
-  });
   page.on('response', (res) => {
     if (res.status() >= 400) {
       const u = new URL(res.url());
       httpErrors.push(`${res.status()} ${res.request().method()} ${u.pathname}`);
     }
-  });
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
-    });
   });
   t.after(() => context.close());
   return { context, page, problems, httpErrors };
@@ -777,6 +752,19 @@ describe('phone width', () => {
 });
 
 /* ---------- logging out (last: it ends the shared session) ---------- */
+
+describe('accessibility', () => {
+  test('axe-core finds no serious or critical problem on the curation pages and the login page', async (t) => {
+    for (const path of ['/admin', '/admin#bands', '/admin/genres/new', '/admin/genres/grindcore/edit', '/admin/bands/new', '/admin/users', '/admin/audit']) {
+      const p = await adminPage(t, path);
+      assert.deepEqual(await axeProblems(p.page), [], `axe on ${path}`);
+      assertClean(p);
+    }
+    const anon = await newPage(t);
+    await anon.page.goto(server.url + '/login');
+    assert.deepEqual(await axeProblems(anon.page), [], 'axe on /login');
+  });
+});
 
 describe('logging out', () => {
   test('log out ends the session: the map opens and /admin asks for the login again', async (t) => {

@@ -367,7 +367,7 @@ test('seed --file refuses each bad dataset, naming the entry and the rule, and l
   assert.equal(xss.description, XSS_DESCRIPTION);
   assert.equal((await (await fetch(`${server.url}/api/v1/bands/bobby-tables`)).json()).name, XSS_BAND);
   const found = await (await fetch(`${server.url}/api/v1/search?q=${encodeURIComponent('drop table')}`)).json();
-  assert.deepEqual(found.results, [{ kind: 'band', id: 'bobby-tables', name: XSS_BAND }]);
+  assert.deepEqual(found.results, [{ kind: 'band', id: 'bobby-tables', name: XSS_BAND, match: 'word' }]);
   for (const path of ['/', '/genres/xss-core', '/bands/bobby-tables']) {
     const html = await (await fetch(`${server.url}${path}`)).text();
     assert.ok(!html.includes('<script>alert'), `${path}: a stored name became a script`);

@@ -23,9 +23,11 @@
 #include "core/buf.h"
 #include "domain/model.h"
 #include "graph/internal.h"
+#include "graph/positions.h"
 #include "graph/snapshot.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +181,149 @@ static void test_build_takes_over_the_dataset_and_indexes_it(void **state)
     assert_false(graph_find_band(s, "grunge", &i));
     assert_false(graph_find_genre(s, "", &i));
     assert_true(graph_bytes(s) > 0);
+    graph_release(s);
+}
+
+/* Every node of the graph document has a finite position, distinct from the
+ * others; laid_out says whether they all come from the layout. */
+static json_t *positions_of(const graph_snapshot *s, int laid_out)
+{
+    json_t *doc = parse_blob(graph_doc_graph(s));
+    assert_true(json_is_boolean(json_object_get(doc, "laid_out")));
+    assert_int_equal(json_is_true(json_object_get(doc, "laid_out")), laid_out);
+    for (int k = 0; k < 2; k++) {
+        json_t *list = json_object_get(doc, k ? "bands" : "genres"), *a, *b;
+        size_t i, j;
+        json_array_foreach(list, i, a)
+        {
+            assert_true(json_is_number(json_object_get(a, "x")) && json_is_number(json_object_get(a, "y")));
+            json_array_foreach(list, j, b) if (j > i &&
+                                               json_number_value(json_object_get(a, "x")) ==
+                                                   json_number_value(json_object_get(b, "x")) &&
+                                               json_number_value(json_object_get(a, "y")) ==
+                                                   json_number_value(json_object_get(b, "y")))
+                fail_msg("two nodes share a point");
+        }
+    }
+    return doc;
+}
+
+static double coordinate(json_t *doc, const char *list, const char *id, const char *axis)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(doc, list), i,
+                       item) if (strcmp(json_string_value(json_object_get(item, "id")), id) ==
+                                 0) return json_number_value(json_object_get(item, axis));
+    fail_msg("%s not in %s", id, list);
+    return 0;
+}
+
+/* The explorer never has to place a node: a snapshot without a layout
+ * places every node; a rebuild keeps the known positions and places the
+ * new node next to its genre; the layout thread's result replaces the
+ * provisional positions and then covers the map. */
+static void test_every_node_is_placed_before_the_layout_runs(void **state)
+{
+    (void)state;
+    char err[256];
+    graph_snapshot *s = build_small();
+    assert_false(graph_layout_covers(graph_layout_of(s), graph_dataset(s)));
+    json_decref(positions_of(s, 0));
+
+    graph_layout *computed = graph_layout_compute(s, graph_layout_of(s), err, sizeof err);
+    assert_non_null(computed);
+    assert_true(graph_layout_covers(computed, graph_dataset(s)));
+    dataset d;
+    assert_int_equal(dataset_copy(&d, graph_dataset(s)), 0);
+    graph_snapshot *laid = graph_build_laid_out(&d, 8, graph_layout_copy(computed), err, sizeof err);
+    assert_non_null(laid);
+    json_t *before = positions_of(laid, 1);
+
+    /* An edit adds a band to grunge. */
+    assert_int_equal(dataset_copy(&d, graph_dataset(laid)), 0);
+    add_band(&d, "mudhoney", "Mudhoney", "grunge");
+    graph_snapshot *edited = graph_build_laid_out(&d, 9, graph_layout_copy(computed), err, sizeof err);
+    assert_non_null(edited);
+    json_t *after = positions_of(edited, 0);
+    for (const char *const *id = (const char *const[]){"rock", "grunge", "doom-metal", NULL}; *id; id++) {
+        assert_true(coordinate(before, "genres", *id, "x") == coordinate(after, "genres", *id, "x"));
+        assert_true(coordinate(before, "genres", *id, "y") == coordinate(after, "genres", *id, "y"));
+    }
+    double dx = coordinate(after, "bands", "mudhoney", "x") - coordinate(after, "genres", "grunge", "x");
+    double dy = coordinate(after, "bands", "mudhoney", "y") - coordinate(after, "genres", "grunge", "y");
+    double ex = coordinate(after, "bands", "nirvana", "x") - coordinate(after, "genres", "grunge", "x");
+    double ey = coordinate(after, "bands", "nirvana", "y") - coordinate(after, "genres", "grunge", "y");
+    assert_true(dx * dx + dy * dy < 4 * (ex * ex + ey * ey)); /* about as near as its labelmate */
+
+    graph_layout *refined = graph_layout_compute(edited, graph_layout_of(edited), err, sizeof err);
+    assert_non_null(refined);
+    assert_true(graph_layout_covers(refined, graph_dataset(edited)));
+    graph_layout_free(refined);
+    graph_layout_free(computed);
+    json_decref(before);
+    json_decref(after);
+    graph_release(s);
+    graph_release(laid);
+    graph_release(edited);
+}
+
+/* The era view: x by year, never before a parent (a genre without a year
+ * takes its parents'), each family its own horizontal band, no two genres
+ * on one point, and an axis mark for each decade the map spans. */
+static void test_eras_place_genres_by_year_in_family_bands(void **state)
+{
+    (void)state;
+    dataset d;
+    small_dataset(&d);
+    const char *ids[] = {"rock",       "metal",  "hard-rock",  "heavy-metal", "thrash-metal", "crossover-thrash",
+                         "doom-metal", "grunge", "zydeco-rock"};
+    const int years[] = {1950, 1968, 1966, 1970, 1981, 1984, 1975, 1986, 0 /* unknown */};
+    for (size_t k = 0; k < sizeof ids / sizeof *ids; k++)
+        dataset_find_genre(&d, ids[k])->origin_year = years[k];
+    dataset_find_genre(&d, "arger-rock")->origin_year = 1940; /* before its parent rock: moved after it */
+    graph_snapshot *s = build(&d, 1);
+    json_t *doc = parse_blob(graph_doc_graph(s));
+#define EX(id) coordinate(doc, "genres", id, "ex")
+#define EY(id) coordinate(doc, "genres", id, "ey")
+    assert_true(EX("rock") < EX("hard-rock") && EX("hard-rock") < EX("heavy-metal") &&
+                EX("heavy-metal") < EX("thrash-metal") && EX("thrash-metal") < EX("crossover-thrash"));
+    assert_true(EX("crossover-thrash") - EX("thrash-metal") == 3.0); /* a year is a unit after 1900 */
+    /* No year: its parent's decade, after the parent; never before a parent. */
+    assert_true(EX("zydeco-rock") > EX("rock") && EX("zydeco-rock") < EX("rock") + 10);
+    assert_true(EX("arger-rock") > EX("rock") && EX("arger-rock") < EX("rock") + 10);
+    assert_true(EX("arger-rock") != EX("zydeco-rock")); /* one decade, spread over its width */
+    /* heavy metal belongs to rock's family (primary parent hard rock), doom metal to metal's. */
+    double rock_top = -INFINITY, rock_bottom = INFINITY, metal_top = -INFINITY, metal_bottom = INFINITY;
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(doc, "genres"), i, g)
+    {
+        double y = json_number_value(json_object_get(g, "ey"));
+        int is_rock = strcmp(json_string_value(json_object_get(g, "family")), "rock") == 0;
+        if (is_rock)
+            rock_top = fmax(rock_top, y), rock_bottom = fmin(rock_bottom, y);
+        else
+            metal_top = fmax(metal_top, y), metal_bottom = fmin(metal_bottom, y);
+        size_t j;
+        json_t *o;
+        json_array_foreach(json_object_get(doc, "genres"), j, o) if (j > i &&
+                                                                     json_number_value(json_object_get(o, "ex")) ==
+                                                                         json_number_value(json_object_get(g, "ex")) &&
+                                                                     json_number_value(json_object_get(o, "ey")) == y)
+            fail_msg("two genres share a point in the era view");
+    }
+    assert_true(rock_bottom > metal_top || metal_bottom > rock_top); /* disjoint bands */
+    json_t *eras = json_object_get(doc, "eras");
+    assert_int_equal(json_integer_value(json_object_get(eras, "from")), 1950);
+    assert_int_equal(json_integer_value(json_object_get(eras, "to")), 1986);
+    json_t *ticks = json_object_get(eras, "ticks");
+    assert_int_equal(json_array_size(ticks), 4); /* 1950s to 1980s */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ticks, 0), "year")), 1950);
+    assert_true(json_number_value(json_object_get(json_array_get(ticks, 3), "x")) == 80.0);
+#undef EX
+#undef EY
+    json_decref(doc);
     graph_release(s);
 }
 
@@ -349,6 +494,9 @@ static void test_large_docs_have_gzip_that_inflates_to_the_identity_bytes(void *
     assert_int_equal(n, b->len);
     assert_memory_equal(plain, b->data, n);
     free(plain);
+    /* The graph document (the first frame's) also in brotli, smaller still. */
+    assert_non_null(b->br);
+    assert_true(b->brlen > 0 && b->brlen < b->gzlen);
 
     /* The large lists are compressed on first use, not at every rebuild. */
     const graph_blob *g = graph_doc_genres(s);
@@ -570,13 +718,68 @@ static void test_search_respects_the_limit(void **state)
     graph_release(s);
 }
 
+/* Spacing and punctuation never matter, typos within one or two edits are
+ * forgiven (after every real match), and equal matches go by importance:
+ * the genre with bands before the one without. */
+static void test_search_forgives_spacing_punctuation_and_typos(void **state)
+{
+    (void)state;
+    dataset d;
+    memset(&d, 0, sizeof d);
+    add_genre(&d, "rock", "Rock", GENRE_ROOT, "");
+    add_genre(&d, "metal", "Metal", GENRE_ROOT, "");
+    add_genre(&d, "hip-hop", "Hip hop", GENRE_ROOT, "");
+    add_genre(&d, "shoegaze", "Shoegaze", GENRE_LEAF, "rock");
+    add_genre(&d, "kawaii-metal", "Kawaii metal", GENRE_LEAF, "metal");
+    add_genre(&d, "thrash-metal", "Thrash metal", GENRE_LEAF, "metal");
+    add_genre(&d, "k-pop", "K-pop", GENRE_ROOT, "");
+    add_band(&d, "slayer", "Slayer", "thrash-metal");
+    add_band(&d, "anthrax", "Anthrax", "thrash-metal");
+    add_band(&d, "ac-dc", "AC/DC", "rock");
+    add_band(&d, "motorhead", "Mot\xc3\xb6rhead", "rock");
+    graph_snapshot *s = build(&d, 1);
+    const char *exact[][2] = {{"hip-hop", "hip-hop"},    {"hiphop", "hip-hop"}, {"HIP  HOP", "hip-hop"},
+                              {"shoe gaze", "shoegaze"}, {"kpop", "k-pop"},     {"acdc", "ac-dc"},
+                              {"AC/DC", "ac-dc"},        {"metal!", "metal"}};
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++) {
+        json_t *v = search(s, exact[i][0], 5);
+        json_t *first = json_array_get(json_object_get(v, "results"), 0);
+        if (!first || strcmp(json_string_value(json_object_get(first, "id")), exact[i][1]) != 0 ||
+            strcmp(json_string_value(json_object_get(first, "match")), "exact") != 0)
+            fail_msg("'%s' should find %s exactly first", exact[i][0], exact[i][1]);
+        json_decref(v);
+    }
+    /* A typo: found, and marked so. Short queries are not forgiven. */
+    json_t *v = search(s, "motorhed", 5);
+    assert_result(json_object_get(v, "results"), 0, "band", "motorhead");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(v, "results"), 0), "match")),
+                        "typo");
+    assert_int_equal(json_integer_value(json_object_get(v, "total")), 0); /* typos are not counted */
+    json_decref(v);
+    v = search(s, "thrsh metl", 5);
+    assert_result(json_object_get(v, "results"), 0, "genre", "thrash-metal");
+    json_decref(v);
+    v = search(s, "rok", 5);
+    assert_int_equal(json_array_size(json_object_get(v, "results")), 0);
+    json_decref(v);
+    /* "metal": the genre itself, then the word matches, the one with bands first. */
+    v = search(s, "metal", 5);
+    json_t *r = json_object_get(v, "results");
+    assert_result(r, 0, "genre", "metal");
+    assert_result(r, 1, "genre", "thrash-metal");
+    assert_result(r, 2, "genre", "kawaii-metal");
+    assert_int_equal(json_integer_value(json_object_get(v, "total")), 3);
+    json_decref(v);
+    graph_release(s);
+}
+
 static void test_search_empty_or_unmatched_query_gives_no_results(void **state)
 {
     (void)state;
     dataset d;
     search_dataset(&d);
     graph_snapshot *s = build(&d, 1);
-    const char *queries[] = {"", "   ", "zzz", "metal!", "\xff\xfe"};
+    const char *queries[] = {"", "   ", "zzz", "!?!", "\xff\xfe"};
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         buf out = BUF_INIT;
         graph_search(s, queries[i], 10, &out);
@@ -843,6 +1046,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_publish_acquire_release_reference_counts),
         cmocka_unit_test(test_build_takes_over_the_dataset_and_indexes_it),
+        cmocka_unit_test(test_every_node_is_placed_before_the_layout_runs),
+        cmocka_unit_test(test_eras_place_genres_by_year_in_family_bands),
         cmocka_unit_test(test_family_of_a_deep_genre_is_its_root_by_primary_parents),
         cmocka_unit_test(test_genre_doc_has_fields_children_and_bands_sorted_by_name),
         cmocka_unit_test(test_list_docs_are_sorted_by_name_and_counted),
@@ -856,6 +1061,7 @@ int main(void)
         cmocka_unit_test(test_search_common_prefix_ranks_like_a_full_scan),
         cmocka_unit_test(test_search_ignores_accents_and_case),
         cmocka_unit_test(test_search_respects_the_limit),
+        cmocka_unit_test(test_search_forgives_spacing_punctuation_and_typos),
         cmocka_unit_test(test_search_empty_or_unmatched_query_gives_no_results),
         cmocka_unit_test(test_search_echoes_a_hostile_query_safely),
         cmocka_unit_test(test_path_follows_parent_links_both_ways),

@@ -532,6 +532,49 @@ static void test_satellites_by_their_genres(void **state)
     graph_free(&g);
 }
 
+/* Placement only: known nodes stay exactly where they were, new ones land
+ * by their neighbours; with nothing known every node still gets a distinct
+ * point in the box; the same input gives the same output. */
+static void test_place_without_iterating(void **state)
+{
+    (void)state;
+    graph g = forest(6, 30, 8, 77);
+    size_t n = g.n;
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    double *x2 = malloc(n * sizeof *x), *y2 = malloc(n * sizeof *y);
+    assert_int_equal(layout_place(n, g.e, g.ne, NULL, NULL, x, y, NULL), 0);
+    assert_in_box(n, x, y, BOX);
+    assert_true(min_pair_distance(n, x, y) > 0);
+    assert_int_equal(layout_place(n, g.e, g.ne, NULL, NULL, x2, y2, NULL), 0);
+    assert_memory_equal(x, x2, n * sizeof *x);
+    assert_memory_equal(y, y2, n * sizeof *y);
+
+    /* A laid-out map and one newcomer (node n) tied to node 40. */
+    run_ok(&g, NULL, x, y, NULL, NULL);
+    double edge = 0;
+    for (size_t k = 0; k < g.ne; k++)
+        edge += hypot(x[g.e[k].a] - x[g.e[k].b], y[g.e[k].a] - y[g.e[k].b]);
+    edge /= (double)g.ne;
+    double *x3 = malloc((n + 1) * sizeof *x3), *y3 = malloc((n + 1) * sizeof *y3);
+    unsigned char *has3 = malloc(n + 1);
+    memcpy(x3, x, n * sizeof *x), memcpy(y3, y, n * sizeof *y);
+    memset(has3, 1, n);
+    has3[n] = 0;
+    layout_edge *e = malloc((g.ne + 1) * sizeof *e);
+    memcpy(e, g.e, g.ne * sizeof *e);
+    e[g.ne] = (layout_edge){(uint32_t)n, 40, 1.0f};
+    assert_int_equal(layout_place(n + 1, e, g.ne + 1, NULL, has3, x3, y3, NULL), 0);
+    assert_memory_equal(x, x3, n * sizeof *x); /* known nodes untouched */
+    assert_memory_equal(y, y3, n * sizeof *y);
+    assert_true(hypot(x3[n] - x3[40], y3[n] - y3[40]) < edge);
+    assert_in_box(n + 1, x3, y3, BOX);
+    assert_true(min_pair_distance(n + 1, x3, y3) > 0);
+
+    assert_int_equal(layout_place(3, &(layout_edge){0, 7, 1.0f}, 1, NULL, NULL, x, y, NULL), -1);
+    free(x), free(y), free(x2), free(y2), free(x3), free(y3), free(has3), free(e);
+    graph_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_refine_one_edge),         cmocka_unit_test(test_refine_new_node),
         cmocka_unit_test(test_partial_positions),       cmocka_unit_test(test_invalid_input),
         cmocka_unit_test(test_allocation_sizes),        cmocka_unit_test(test_satellites_by_their_genres),
+        cmocka_unit_test(test_place_without_iterating),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
