@@ -7,6 +7,7 @@
  * on stderr otherwise, 2 for a usage error.
  */
 #include "server/app.h"
+#include "core/xalloc.h"
 #include "core/password.h"
 #include "domain/user.h"
 #include "core/config.h"
@@ -72,9 +73,7 @@ static void reload(void *ctx)
 {
     (void)ctx;
     int argc = original_argc - 1;
-    char **argv = calloc((size_t)original_argc + 1, sizeof *argv);
-    if (!argv)
-        return;
+    char **argv = xcalloc((size_t)original_argc + 1, sizeof *argv);
     memcpy(argv, original_argv + 1, (size_t)argc * sizeof *argv);
     config fresh;
     char err[1024];
@@ -510,8 +509,8 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     original_argc = argc;
-    original_argv = calloc((size_t)argc + 1, sizeof *original_argv);
-    for (int i = 0; original_argv && i < argc; i++)
+    original_argv = xcalloc((size_t)argc + 1, sizeof *original_argv);
+    for (int i = 0; i < argc; i++)
         original_argv[i] = argv[i];
     ssize_t n = readlink("/proc/self/exe", exec_path, sizeof exec_path - 1);
     exec_path[n > 0 ? n : 0] = '\0';

@@ -15,7 +15,7 @@
  * reply runs back on the request's own loop with the request. A step that
  * committed a change sets show_version: the reply then waits until the
  * published snapshot shows that data version (read-your-writes), while the
- * loop serves others. docs/design/event-loops.md tells the whole story.
+ * loop serves others. docs/event-loops.md tells the whole story.
  */
 #ifndef MG_API_H
 #define MG_API_H

@@ -56,8 +56,8 @@ static void fill_audit(store_audit *audit, const edit_ctx *c, const void *before
     static const char *const actions[] = {"create", "update", "delete"};
     snprintf(audit->action, sizeof audit->action, "%s", actions[c->op]);
     snprintf(audit->entity_type, sizeof audit->entity_type, "%s", c->kind == EDIT_GENRE ? "genre" : "band");
-    audit->actor = strdup(c->actor);
-    audit->entity_id = strdup(c->id);
+    audit->actor = xstrdup(c->actor);
+    audit->entity_id = xstrdup(c->id);
     audit->before_json = before ? entity_json(c->kind, before) : NULL;
     audit->after_json = after ? entity_json(c->kind, after) : NULL;
 }

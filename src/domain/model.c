@@ -2,6 +2,7 @@
  * model.c — ownership helpers for the data model (see model.h).
  */
 #include "domain/model.h"
+#include "core/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,7 @@ static void *append_slot(void *array, size_t count, size_t size)
 {
     if (count == 0 || (count & (count - 1)) == 0) {
         size_t cap = count ? count * 2 : 8;
-        array = realloc(array, cap * size);
+        array = xrealloc(array, cap * size);
         if (!array)
             return NULL;
     }
@@ -95,7 +96,7 @@ static char *dup_or_null(const char *s, int *failed)
 {
     if (!s)
         return NULL;
-    char *c = strdup(s);
+    char *c = xstrdup(s);
     if (!c)
         *failed = 1;
     return c;
@@ -105,7 +106,7 @@ static char **copy_strings(char *const *v, size_t n, int *failed)
 {
     if (n == 0)
         return NULL;
-    char **c = calloc(n, sizeof *c);
+    char **c = xcalloc(n, sizeof *c);
     if (!c) {
         *failed = 1;
         return NULL;
@@ -128,7 +129,7 @@ int genre_copy(genre *dst, const genre *src)
     dst->description = dup_or_null(src->description, &failed);
     dst->origin_year = src->origin_year;
     if (src->nlinks) {
-        dst->links = calloc(src->nlinks, sizeof *dst->links);
+        dst->links = xcalloc(src->nlinks, sizeof *dst->links);
         if (dst->links) {
             dst->nlinks = src->nlinks;
             for (size_t i = 0; i < src->nlinks; i++) {

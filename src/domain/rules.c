@@ -6,6 +6,7 @@
  * names the genres on the cycle so a curator can see which link to remove.
  */
 #include "domain/rules.h"
+#include "core/xalloc.h"
 
 #include "core/buf.h"
 #include "core/strmap.h"
@@ -24,7 +25,7 @@ void domain_errors_add(domain_errors *e, const char *entry, const char *field, c
     }
     if (e->count == e->cap) {
         size_t cap = e->cap ? e->cap * 2 : 8;
-        domain_error *items = realloc(e->items, cap * sizeof *items);
+        domain_error *items = xrealloc(e->items, cap * sizeof *items);
         if (!items)
             return;
         e->items = items;
@@ -36,9 +37,9 @@ void domain_errors_add(domain_errors *e, const char *entry, const char *field, c
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     domain_error *item = &e->items[e->count++];
-    item->entry = strdup(entry ? entry : "");
-    item->field = strdup(field ? field : "");
-    item->message = strdup(message);
+    item->entry = xstrdup(entry ? entry : "");
+    item->field = xstrdup(field ? field : "");
+    item->message = xstrdup(message);
 }
 
 int domain_errors_full(const domain_errors *e) { return e->count >= DOMAIN_ERRORS_MAX; }
@@ -270,9 +271,9 @@ void domain_check_band(const band *b, domain_errors *errs)
 static int find_cycles(const dataset *d, const strmap *index, domain_errors *errs)
 {
     size_t n = d->ngenres;
-    unsigned char *colour = calloc(n ? n : 1, 1);
-    size_t *stack = malloc((n ? n : 1) * sizeof *stack);
-    size_t *next_edge = calloc(n ? n : 1, sizeof *next_edge);
+    unsigned char *colour = xcalloc(n ? n : 1, 1);
+    size_t *stack = xmalloc((n ? n : 1) * sizeof *stack);
+    size_t *next_edge = xcalloc(n ? n : 1, sizeof *next_edge);
     if (!colour || !stack || !next_edge) {
         free(colour), free(stack), free(next_edge);
         return -1;
@@ -377,8 +378,8 @@ size_t domain_check_dataset(const dataset *d, domain_errors *errs)
 int domain_genre_delete_blockers(const dataset *d, const char *id, const char ***genres, size_t *ngenres,
                                  const char ***bands, size_t *nbands)
 {
-    *genres = calloc(d->ngenres + 1, sizeof **genres);
-    *bands = calloc(d->nbands + 1, sizeof **bands);
+    *genres = xcalloc(d->ngenres + 1, sizeof **genres);
+    *bands = xcalloc(d->nbands + 1, sizeof **bands);
     *ngenres = *nbands = 0;
     if (!*genres || !*bands) {
         free(*genres), free(*bands);

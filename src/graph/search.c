@@ -38,6 +38,7 @@
  * `total` counts every match that is not a typo.
  */
 #include "graph/internal.h"
+#include "core/xalloc.h"
 #include "graph/search.h"
 
 #include "core/json.h"
@@ -108,11 +109,11 @@ int graph_build_search(graph_snapshot *s)
 {
     size_t n = s->data.ngenres + s->data.nbands;
     buf keys = BUF_INIT;
-    size_t *offsets = malloc((n ? n : 1) * 2 * sizeof *offsets);
-    s->search = calloc(n ? n : 1, sizeof *s->search);
-    s->search_by_key = malloc((n ? n : 1) * sizeof *s->search_by_key);
-    s->search_bigrams = malloc((n ? n : 1) * sizeof *s->search_bigrams);
-    s->search_heads = malloc((n ? n : 1) * sizeof *s->search_heads);
+    size_t *offsets = xmalloc((n ? n : 1) * 2 * sizeof *offsets);
+    s->search = xcalloc(n ? n : 1, sizeof *s->search);
+    s->search_by_key = xmalloc((n ? n : 1) * sizeof *s->search_by_key);
+    s->search_bigrams = xmalloc((n ? n : 1) * sizeof *s->search_bigrams);
+    s->search_heads = xmalloc((n ? n : 1) * sizeof *s->search_heads);
     if (!offsets || !s->search || !s->search_by_key || !s->search_bigrams || !s->search_heads) {
         free(offsets);
         return -1;
@@ -309,7 +310,7 @@ static int add_groups(graph_snapshot *s, size_t lo, size_t hi, unsigned len, siz
     if (len > 0) {
         if (s->nsearch_groups == *cap) {
             size_t grown_cap = *cap ? *cap * 2 : 64;
-            struct search_group *grown = realloc(s->search_groups, grown_cap * sizeof *grown);
+            struct search_group *grown = xrealloc(s->search_groups, grown_cap * sizeof *grown);
             if (!grown)
                 return -1;
             s->search_groups = grown;
@@ -444,7 +445,7 @@ void graph_search(const graph_snapshot *s, const char *text, size_t limit, buf *
     q.pairs = pairs_of(q.c, q.clen);
     q.typos = q.clen < TYPO_MIN_QUERY ? 0 : q.clen < 7 ? 1 : 2;
 
-    top t = {calloc(limit ? limit : 1, sizeof(candidate)), 0, limit, 0};
+    top t = {xcalloc(limit ? limit : 1, sizeof(candidate)), 0, limit, 0};
     if (t.best && limit > 0 && q.clen > 0 && q.clen <= KEY_MAX)
         collect(s, &q, &t);
 

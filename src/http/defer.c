@@ -1,6 +1,6 @@
 /*
  * defer.c — answering a request later, from its own event loop (see http.h:
- * http_defer, http_resume; docs/design/event-loops.md says why it works so).
+ * http_defer, http_resume; docs/event-loops.md says why it works so).
  *
  * Each event loop has one h2o_multithread receiver on its context's queue
  * (h2o's pipe and mutex: a worker thread appends a message and wakes the

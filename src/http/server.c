@@ -9,6 +9,7 @@
  * 100 ms; they stop accepting, let open requests finish, and return.
  */
 #include "http/internal.h"
+#include "core/xalloc.h"
 
 #include "core/log.h"
 #include "core/net.h"
@@ -256,9 +257,7 @@ static tracked_conn *admit(worker *w, h2o_socket_t *sock)
 {
     if (atomic_load_explicit(&open_total, memory_order_relaxed) >= max_connections)
         return NULL;
-    tracked_conn *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
+    tracked_conn *c = xcalloc(1, sizeof *c);
     struct sockaddr_storage peer;
     socklen_t plen = h2o_socket_getpeername(sock, (struct sockaddr *)&peer);
     if (plen > 0 && http_client_key_of((struct sockaddr *)&peer, &c->client) == 0 &&
@@ -429,12 +428,7 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
         cfg->max_connections_per_client > 0 && cfg->max_connections_per_client < max_connections
             ? cfg->max_connections_per_client
             : max_connections;
-    workers = calloc((size_t)nworkers, sizeof *workers);
-    if (!workers) {
-        close(fd);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    workers = xcalloc((size_t)nworkers, sizeof *workers);
     int started = 0;
     for (; started < nworkers; started++) {
         workers[started].index = started;

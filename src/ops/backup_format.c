@@ -3,6 +3,7 @@
  * backup_format.h).
  */
 #include "ops/backup_format.h"
+#include "core/xalloc.h"
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -489,7 +490,7 @@ static int take_string(const json_t *obj, const char *key, char *fixed, size_t m
         }
         memcpy(fixed, json_string_value(v), n + 1);
     } else {
-        *dup = strdup(json_string_value(v));
+        *dup = xstrdup(json_string_value(v));
     }
     return 0;
 }
@@ -647,8 +648,8 @@ static int parse_payload(const char *text, size_t len, store_dump_t *d, char *er
         d->has_users = json_is_array(users);
         d->has_audit = json_is_array(audit);
         size_t nu = json_array_size(users), na = json_array_size(audit);
-        d->users = calloc(nu ? nu : 1, sizeof *d->users);
-        d->audit = calloc(na ? na : 1, sizeof *d->audit);
+        d->users = xcalloc(nu ? nu : 1, sizeof *d->users);
+        d->audit = xcalloc(na ? na : 1, sizeof *d->audit);
         if (!d->users || !d->audit) {
             domain_errors_add(&errs, "payload", "", "out of memory");
         } else {

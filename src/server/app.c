@@ -27,8 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Backup gauges for /metrics are read from the files this often. */
-#define BACKUP_GAUGES_EVERY_S 60
+/* Backup gauges for /metrics are read from the files at least this often. */
+#define BACKUP_GAUGES_EVERY_S 15
 
 struct app {
     api api;              /* what the handlers see (api.h) */
@@ -37,7 +37,6 @@ struct app {
     http_router *router;
     snapshots *snapshots;
     pool *db, *hash;
-    time_t backups_read_at; /* when the backup gauges were last refreshed */
 };
 
 static app *app_of(api *handlers) { return (app *)((char *)handlers - offsetof(app, api)); }
@@ -236,11 +235,7 @@ void app_tick(void *arg)
     app *a = arg;
     /* Another process (restore, import) may have changed the data. */
     snapshots_poll(a->snapshots);
-    time_t now = time(NULL);
-    if (now - a->backups_read_at >= BACKUP_GAUGES_EVERY_S) {
-        a->backups_read_at = now;
-        pool_submit(a->db, status_refresh_backups, &a->status, 0);
-    }
+    status_refresh_backups(&a->status, BACKUP_GAUGES_EVERY_S);
 }
 
 void app_stop(app *a)

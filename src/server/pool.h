@@ -1,7 +1,7 @@
 /*
  * pool.h — a small pool of worker threads with one queue: where the work
  * that must never run on an event loop runs (database transactions,
- * password hashes; docs/design/event-loops.md).
+ * password hashes; docs/event-loops.md).
  *
  * The server starts one pool per kind of work, so that each is bounded on
  * its own: a few threads for the database, and a lane for argon2id hashes

@@ -88,7 +88,8 @@ static int get_readyz(http_request *r, void *arg)
     return 0;
 }
 
-void status_refresh_backups(void *arg)
+/* On a worker thread: the newest backup, read from the files. */
+static void read_backups(void *arg)
 {
     status_source *src = arg;
     char dir[4096];
@@ -99,7 +100,23 @@ void status_refresh_backups(void *arg)
     src->backup_known = known;
     if (known)
         src->backup = latest;
+    src->backup_read_at = time(NULL);
+    src->backup_reading = 0;
     pthread_mutex_unlock(&src->lock);
+}
+
+void status_refresh_backups(status_source *src, int max_age_s)
+{
+    pthread_mutex_lock(&src->lock);
+    int go = !src->backup_reading && time(NULL) - src->backup_read_at >= max_age_s;
+    if (go)
+        src->backup_reading = 1;
+    pthread_mutex_unlock(&src->lock);
+    if (go && src->api->submit(src->api, API_LANE_DB, read_backups, src, 0) != 0) {
+        pthread_mutex_lock(&src->lock);
+        src->backup_reading = 0;
+        pthread_mutex_unlock(&src->lock);
+    }
 }
 
 static long resident_bytes(void)
@@ -151,6 +168,8 @@ static int get_metrics(http_request *r, void *arg)
                snapshots_build_seconds(src->snapshots), snapshots_failures(src->snapshots),
                snapshots_layout_seconds(src->snapshots), pool_backlog(src->db), pool_backlog(src->hash),
                resident_bytes(), MG_VERSION, MG_COMMIT);
+    /* What the files said a few seconds ago; a scrape asks for a fresh look. */
+    status_refresh_backups(src, 5);
     pthread_mutex_lock(&src->lock);
     int known = src->backup_known;
     backup_info latest = src->backup;

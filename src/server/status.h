@@ -6,7 +6,8 @@
  * the composition root, which fills in a status_source. Nothing here runs
  * slow work on an event loop: /readyz asks the database from a worker
  * thread (a job, api.h), and /metrics reads the backup gauges from a cache
- * that a worker refreshes (status_refresh_backups), never the files.
+ * that a worker refreshes (listing backups opens and inflates every file),
+ * never the files themselves.
  */
 #ifndef MG_SERVER_STATUS_H
 #define MG_SERVER_STATUS_H
@@ -18,20 +19,23 @@
 #include "server/snapshots.h"
 
 #include <pthread.h>
+#include <time.h>
 
 typedef struct status_source {
     api *api;
     snapshots *snapshots;
     pool *db, *hash; /* the worker pools, for their backlog */
-    /* The newest local backup, as last read by status_refresh_backups. */
+    /* The newest local backup, as last read from the files. */
     pthread_mutex_t lock;
     int backup_known;
     backup_info backup;
+    time_t backup_read_at;
+    int backup_reading; /* a refresh is queued or running */
 } status_source;
 
 void status_register(http_router *rt, status_source *src);
-/* Reads the newest local backup (opening and inflating files): on a worker
- * thread, every minute or so. */
-void status_refresh_backups(void *src);
+/* Has a worker read the newest local backup again when the cache is older
+ * than max_age_s (and no refresh is under way). Returns at once. */
+void status_refresh_backups(status_source *src, int max_age_s);
 
 #endif

@@ -7,6 +7,7 @@
  * never fails half way on a lock upgrade.
  */
 #include "store/sqlite_internal.h"
+#include "core/xalloc.h"
 
 #include "core/embedded.h"
 #include "core/sha256.h"
@@ -37,11 +38,7 @@ int sq_migrations(store *s, store_migration **list, size_t *count, size_t *unkno
 {
     sqlite3 *db = sq_db(s);
     size_t n = migration_count();
-    store_migration *m = calloc(n ? n : 1, sizeof *m);
-    if (!m) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    store_migration *m = xcalloc(n ? n : 1, sizeof *m);
     for (size_t i = 0; i < n; i++)
         migration_name(embedded_sqlite_migrations[i].name, m[i].name, sizeof m[i].name);
     *unknown = 0;
@@ -163,18 +160,10 @@ int sq_migrate(store *s, int *applied, char *err, size_t errlen)
 }
 
 /* Appends s to a string array grown one at a time (lists are short). */
-static int push_string(char ***v, size_t *n, char *s)
+static void push_string(char ***v, size_t *n, char *s)
 {
-    char **grown = realloc(*v, (*n + 1) * sizeof **v);
-    if (!grown || !s) {
-        free(s);
-        if (grown)
-            *v = grown;
-        return -1;
-    }
-    *v = grown;
+    *v = xreallocarray(*v, *n + 1, sizeof **v);
     (*v)[(*n)++] = s;
-    return 0;
 }
 
 int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
@@ -214,8 +203,7 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         if (!strmap_get(&gindex, (const char *)sqlite3_column_text(st, 0), &gi))
             continue;
         genre *g = &d->genres[gi];
-        if (push_string(&g->parents, &g->nparents, sq_column_dup(st, 1)) != 0)
-            goto oom;
+        push_string(&g->parents, &g->nparents, sq_column_dup(st, 1));
     }
     if (step != SQLITE_DONE)
         goto sqlfail;
@@ -230,10 +218,7 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         if (!strmap_get(&gindex, (const char *)sqlite3_column_text(st, 0), &gi))
             continue;
         genre *g = &d->genres[gi];
-        genre_link *links = realloc(g->links, (g->nlinks + 1) * sizeof *links);
-        if (!links)
-            goto oom;
-        g->links = links;
+        g->links = xreallocarray(g->links, g->nlinks + 1, sizeof *g->links);
         g->links[g->nlinks].to = sq_column_dup(st, 1);
         g->links[g->nlinks].kind = sq_column_dup(st, 2);
         g->nlinks++;
@@ -271,8 +256,7 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         if (!strmap_get(&bindex, (const char *)sqlite3_column_text(st, 0), &bi))
             continue;
         band *b = &d->bands[bi];
-        if (push_string(&b->genres, &b->ngenres, sq_column_dup(st, 1)) != 0)
-            goto oom;
+        push_string(&b->genres, &b->ngenres, sq_column_dup(st, 1));
     }
     /* Only a scan that reached its end is the whole map: an I/O error, a
      * busy lock or a short allocation inside SQLite ends it early too. */

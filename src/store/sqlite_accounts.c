@@ -5,6 +5,7 @@
  * take the write lock first.
  */
 #include "store/sqlite_internal.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,13 +72,7 @@ int sq_user_list(store *s, store_user **users, size_t *count, char *err, size_t 
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_user *grown = realloc(*users, (*count + 1) * sizeof *grown);
-        if (!grown) {
-            sqlite3_finalize(st);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        *users = grown;
+        *users = xreallocarray(*users, *count + 1, sizeof **users);
         sq_read_user(st, 0, &(*users)[(*count)++]);
     }
     sqlite3_finalize(st);
@@ -357,9 +352,14 @@ int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries
     int rc = -1;
     if (sq_prepare(db, "SELECT count(*) FROM audit_log", &st, err, errlen) != 0)
         goto done;
-    if (sqlite3_step(st) == SQLITE_ROW)
+    int counted = sqlite3_step(st) == SQLITE_ROW;
+    if (counted)
         *total = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    if (!counted) {
+        sq_fail(db, "counting the audit log", err, errlen);
+        goto done;
+    }
     if (sq_prepare(db,
                    "SELECT id, at, actor, action, entity_type, entity_id, before_json, after_json FROM audit_log "
                    "ORDER BY id DESC LIMIT ? OFFSET ?",
@@ -369,10 +369,7 @@ int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries
     sqlite3_bind_int64(st, 2, offset);
     int step = SQLITE_DONE;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        store_audit *grown = realloc(*entries, (*count + 1) * sizeof *grown);
-        if (!grown)
-            break;
-        *entries = grown;
+        *entries = xreallocarray(*entries, *count + 1, sizeof **entries);
         store_audit *a = &(*entries)[(*count)++];
         sq_read_audit(st, a);
     }

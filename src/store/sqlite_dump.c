@@ -16,6 +16,7 @@
  * old schema too.
  */
 #include "store/sqlite_internal.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,13 +41,7 @@ static int dump_users(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_user *grown = realloc(out->users, (out->nusers + 1) * sizeof *grown);
-        if (!grown) {
-            sqlite3_finalize(st);
-            snprintf(err, errlen, "out of memory while reading users");
-            return -1;
-        }
-        out->users = grown;
+        out->users = xreallocarray(out->users, out->nusers + 1, sizeof *out->users);
         sq_read_user(st, 0, &out->users[out->nusers++]);
     }
     sqlite3_finalize(st);
@@ -66,13 +61,7 @@ static int dump_audit(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->naudit == cap) {
             cap = cap ? cap * 2 : 64;
-            store_audit *grown = realloc(out->audit, cap * sizeof *grown);
-            if (!grown) {
-                sqlite3_finalize(st);
-                snprintf(err, errlen, "out of memory while reading the audit log");
-                return -1;
-            }
-            out->audit = grown;
+            out->audit = xreallocarray(out->audit, cap, sizeof *out->audit);
         }
         store_audit *a = &out->audit[out->naudit++];
         sq_read_audit(st, a);

@@ -607,7 +607,11 @@ describe('the operations guide and the README', () => {
       // The backup metrics appear once there is a backup.
       const backup = mg(['backup', '--state-dir', server.stateDir]);
       assert.equal(backup.status, 0, backup.stderr);
-      const text = await (await fetch(`${server.url}/metrics`)).text();
+      // /metrics shows what a worker read from the backup files a few seconds ago.
+      const text = await waitFor('the backup in /metrics', async () => {
+        const t = await (await fetch(`${server.url}/metrics`)).text();
+        return t.includes('musicgraph_backup_last_verified') ? t : null;
+      }, 60000);
       const exposed = [...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
       const listed = [...ops.matchAll(/^\| `(musicgraph_\w+)` \| (\w+) \|/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
       assert.deepEqual(listed, exposed, 'update the metrics table in docs/operations.md');
