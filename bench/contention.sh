@@ -160,8 +160,8 @@ for (const [name, runs] of Object.entries(parts)) {
     runs,
   };
 }
-console.log(JSON.stringify({ connections: +process.argv[3], duration_s: +process.argv[4], rounds: +process.argv[5], summary }));
-' "$TMP/small.jsonl" "$TMP/big.jsonl" "$CONNS" "$DURATION" "$ROUNDS" >"$TMP/out.json"
+console.log(JSON.stringify({ binary: process.argv[6], connections: +process.argv[3], duration_s: +process.argv[4], rounds: +process.argv[5], summary }));
+' "$TMP/small.jsonl" "$TMP/big.jsonl" "$CONNS" "$DURATION" "$ROUNDS" "$("$BIN" version | head -n 1)" >"$TMP/out.json"
 node -e '
 const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).summary;
 const line = (n, s) => console.log(`${n.padEnd(16)} ${String(s.rps).padStart(8)} ${s.p50_ms.toFixed(2).padStart(8)} ${s.p99_ms.toFixed(2).padStart(8)} ${s.max_ms.toFixed(1).padStart(8)} ${String(s.errors).padStart(6)}`);

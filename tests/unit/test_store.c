@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "faulty_vfs.h"
 #include "fixtures.h"
 
 #include "domain/model.h"
@@ -708,75 +709,6 @@ static void test_store_outcomes_follow_the_return_code_convention(void **state)
 
 /* ---------------------------------------------------------- failing reads */
 
-/*
- * A VFS that fails reads on demand: the default VFS with its files' xRead
- * wrapped. Armed with a count, the count-th read from then on (and every
- * later one) fails with SQLITE_IOERR_READ, as a disk error mid-scan would.
- * The wrapped file keeps the real one's layout (our VFS allocates the same
- * size); only its method table is a copy with xRead replaced.
- */
-static sqlite3_vfs faulty_vfs, *real_vfs;
-static int reads_until_failure = -1; /* -1: never fail */
-#define MAX_METHOD_TABLES 4
-static const sqlite3_io_methods *real_methods[MAX_METHOD_TABLES];
-static sqlite3_io_methods faulty_methods[MAX_METHOD_TABLES];
-
-static const sqlite3_io_methods *real_of(sqlite3_file *f)
-{
-    for (int i = 0; i < MAX_METHOD_TABLES; i++)
-        if (f->pMethods == &faulty_methods[i])
-            return real_methods[i];
-    return f->pMethods;
-}
-
-static int faulty_read(sqlite3_file *f, void *buf, int amount, sqlite3_int64 offset)
-{
-    if (reads_until_failure > 0)
-        reads_until_failure--;
-    if (reads_until_failure == 0)
-        return SQLITE_IOERR_READ;
-    return real_of(f)->xRead(f, buf, amount, offset);
-}
-
-static int faulty_close(sqlite3_file *f)
-{
-    const sqlite3_io_methods *m = real_of(f);
-    f->pMethods = m;
-    return m->xClose(f);
-}
-
-static int faulty_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out_flags)
-{
-    (void)vfs;
-    int rc = real_vfs->xOpen(real_vfs, name, f, flags, out_flags);
-    if (rc != SQLITE_OK || !f->pMethods)
-        return rc;
-    int i;
-    for (i = 0; i < MAX_METHOD_TABLES && real_methods[i] && real_methods[i] != f->pMethods; i++)
-        ;
-    assert_true(i < MAX_METHOD_TABLES);
-    if (!real_methods[i]) {
-        real_methods[i] = f->pMethods;
-        faulty_methods[i] = *f->pMethods;
-        faulty_methods[i].xRead = faulty_read;
-        faulty_methods[i].xClose = faulty_close;
-    }
-    f->pMethods = &faulty_methods[i];
-    return rc;
-}
-
-/* Makes the faulty VFS the default for every connection opened after. */
-static void install_faulty_vfs(void)
-{
-    if (real_vfs)
-        return;
-    real_vfs = sqlite3_vfs_find(NULL);
-    faulty_vfs = *real_vfs;
-    faulty_vfs.zName = "faulty";
-    faulty_vfs.xOpen = faulty_open;
-    assert_int_equal(sqlite3_vfs_register(&faulty_vfs, 1), SQLITE_OK);
-}
-
 /* A map of a few hundred rows per table: its scans cross many pages. */
 static void big_dataset(dataset *d)
 {
@@ -807,14 +739,14 @@ static void test_a_read_error_mid_scan_is_an_error_not_a_short_map(void **state)
     big_dataset(&want);
     replace_ok(s, &want);
     store_close(s);
-    install_faulty_vfs();
+    faulty_vfs_install();
     int failed = 0, whole = 0;
     for (int n = 1; n < 400; n += 3) {
         open_path(path, &s);
         dataset got;
-        reads_until_failure = n;
+        faulty_vfs_fail_from(n);
         int rc = store_load(s, &got, NULL, err, sizeof err);
-        reads_until_failure = -1;
+        faulty_vfs_disarm();
         if (rc == 0) {
             whole++;
             assert_int_equal(got.ngenres, want.ngenres);
@@ -832,9 +764,9 @@ static void test_a_read_error_mid_scan_is_an_error_not_a_short_map(void **state)
 
         open_path(path, &s);
         store_dump_t dump;
-        reads_until_failure = n;
+        faulty_vfs_fail_from(n);
         rc = store_dump(s, &dump, err, sizeof err);
-        reads_until_failure = -1;
+        faulty_vfs_disarm();
         if (rc == 0) {
             assert_int_equal(dump.map.nbands, want.nbands);
             assert_int_equal(dump.counts.bands, (int64_t)want.nbands);
