@@ -408,7 +408,7 @@ int main(int argc, char **argv)
             die("%s", err);
         dataset d;
         clock_pair a = clock_now();
-        if (store_load(st, &d, err, sizeof err) != 0)
+        if (store_load(st, &d, NULL, err, sizeof err) != 0)
             die("store_load: %s", err);
         series_add(&load, ms_between(a, clock_now()));
         dataset_free(&d);

@@ -4,6 +4,7 @@
 //
 //   node bench/report.mjs META.json START.json BODIES.jsonl RAW.jsonl OUT.json
 //        [--layout LAYOUT.json] [--browser BROWSER.json] [--backup BACKUP.json]
+//        [--contention CONTENTION.json] [--contention-baseline CONTENTION.json]
 //
 // Per endpoint and server, the figures are medians over the rounds (each
 // statistic separately); errors are summed over all rounds, because one error
@@ -11,10 +12,11 @@
 // nginx's, measured in the same run on the same bytes; the exploration
 // endpoints (group "explore") are measured on musicgraph alone. The optional
 // files are the outputs of bench/layout_bench.c, bench/first-frame.mjs and
-// bench/backup-bench.sh; each may be {"error": …} instead (and the last
-// {"available": false} when the binary has no backup commands). The
-// targets are those of issues 2, 4 and 5; they are reported, never asserted
-// (DESIGN §6).
+// bench/backup-bench.sh and bench/contention.sh (the baseline: the same
+// run against another binary, e.g. main before a change); each may be
+// {"error": …} instead (and the backup one {"available": false} when the
+// binary has no backup commands). The targets are those of issues 2, 4, 5
+// and 10; they are reported, never asserted (DESIGN §6).
 
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -22,7 +24,7 @@ const argv = process.argv.slice(2);
 const [metaPath, startPath, bodiesPath, rawPath, outPath] = argv;
 const opts = {};
 for (let i = 5; i < argv.length; i += 2) {
-  const m = /^--(layout|browser|backup)$/.exec(argv[i]);
+  const m = /^--(layout|browser|backup|contention|contention-baseline)$/.exec(argv[i]);
   if (!m || !argv[i + 1]) {
     process.stderr.write(`report.mjs: unknown argument ${argv[i]}\n`);
     process.exit(2);
@@ -46,6 +48,8 @@ const raw = jsonl(rawPath);
 const layout = opts.layout ? JSON.parse(readFileSync(opts.layout, 'utf8')) : null;
 const browser = opts.browser ? JSON.parse(readFileSync(opts.browser, 'utf8')) : null;
 const backup = opts.backup ? JSON.parse(readFileSync(opts.backup, 'utf8')) : null;
+const contention = opts.contention ? JSON.parse(readFileSync(opts.contention, 'utf8')) : null;
+const baseline = opts['contention-baseline'] ? JSON.parse(readFileSync(opts['contention-baseline'], 'utf8')) : null;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -145,6 +149,17 @@ else if (backup && backup.available !== false) {
   t5('restore of that backup, safety backup included (median)', backup.restore_ms.median, 5000);
 }
 
+// Reads while others log in, edit, restore (issue 10).
+if (contention && contention.error) failedTarget(10, 'contention', contention.error);
+else if (contention) {
+  const c = contention.summary;
+  const t10 = (what, target, value, met) => targets.push({ issue: 10, what, target, value, met });
+  t10('genre reads p99 while 2 clients log in and 1 edits', '< 10 ms', `${c.logins_edits.p99_ms} ms`, c.logins_edits.p99_ms < 10);
+  const share = round(c.logins_edits.rps / c.quiet.rps, 2);
+  t10('genre reads/s while 2 clients log in and 1 edits, share of quiet', '>= 0.50', `${share} (${c.logins_edits.rps} of ${c.quiet.rps})`, share >= 0.5);
+  t10('genre reads p99 of the large map while restores run', '< 10 ms', `${c.restore.p99_ms} ms`, c.restore.p99_ms < 10);
+}
+
 const results = {
   ...meta,
   start_time: start,
@@ -158,6 +173,8 @@ const results = {
   layout,
   browser,
   backup,
+  contention,
+  contention_baseline: baseline,
   targets,
 };
 writeFileSync(outPath, JSON.stringify(results, null, 2) + '\n');
@@ -284,6 +301,32 @@ else if (backup) {
   out.push('');
 }
 
+// Contention (bench/contention.sh).
+if (contention && contention.error) out.push(`contention: FAILED: ${contention.error}`, '');
+else if (contention) {
+  const parts = [
+    ['quiet', 'bundled map, quiet'],
+    ['logins_edits', 'bundled map, 2 log in + 1 edits'],
+    ['quiet_large', 'large map, quiet'],
+    ['restore', 'large map, restores running'],
+  ];
+  out.push(`reads while others work (issue 10): GET one genre, wrk -t2 -c${contention.connections} -d${contention.duration_s}s, median of ${contention.rounds} rounds, quiet and loaded alternating`);
+  const runs = [['this build', contention], ...(baseline && !baseline.error ? [[`baseline (${baseline.binary || 'other binary'})`, baseline]] : [])];
+  const lw = Math.max(...parts.map((p) => p[1].length));
+  for (const [label, c] of runs) {
+    out.push(`  ${label}`);
+    for (const [key, name] of parts) {
+      const p = c.summary[key];
+      if (!p) continue;
+      out.push(`    ${name.padEnd(lw)}  ${fmt(p.rps).padStart(7)} req/s  p50 ${fmt(p.p50_ms, 2).padStart(6)} ms  p99 ${fmt(p.p99_ms, 2).padStart(7)} ms  max ${fmt(p.max_ms, 1).padStart(7)} ms  errors ${p.errors}`);
+    }
+    const w = c.summary.logins_edits.runs.map((r) => r.writers);
+    out.push(`    meanwhile: ${w.map((x) => `${x.logins.done} logins (p50 ${x.logins.p50_ms} ms), ${x.edits.done} edits (p50 ${x.edits.p50_ms} ms)`).join('; ')}`);
+    out.push(`    restores: ${c.summary.restore.runs.map((r) => r.restore_ms.map((x) => fmt(x)).join(', ') + ' ms').join('; ')}`);
+  }
+  out.push('');
+}
+
 const loads = [meta.loadavg_before, meta.loadavg_after, ...Object.values(meta.loadavg_at || {})].map((l) => Number(String(l).split(' ')[0]));
 const busy = Math.max(...loads);
 out.push(`load average (1/5/15 min): ${meta.loadavg_before} before, ${meta.loadavg_after} after`);
@@ -291,7 +334,7 @@ if (meta.loadavg_at) out.push(`  1-min load at the start of each part: ${Object.
 if (busy > meta.machine.nproc * 0.5)
   out.push(`WARNING: the machine was busy (1-min load up to ${busy} on ${meta.machine.nproc} CPUs): absolute figures are low and noisy; the interleaved ratios hold up better.`);
 out.push('');
-for (const issue of [2, 4, 5]) {
+for (const issue of [2, 4, 5, 10]) {
   const list = targets.filter((t) => t.issue === issue);
   if (!list.length) continue;
   out.push(`targets (issue ${issue}):`);

@@ -7,6 +7,7 @@
  * on stderr otherwise, 2 for a usage error.
  */
 #include "server/app.h"
+#include "core/xalloc.h"
 #include "core/password.h"
 #include "domain/user.h"
 #include "core/config.h"
@@ -75,9 +76,7 @@ static void reload(void *ctx)
 {
     (void)ctx;
     int argc = original_argc - 1;
-    char **argv = calloc((size_t)original_argc + 1, sizeof *argv);
-    if (!argv)
-        return;
+    char **argv = xcalloc((size_t)original_argc + 1, sizeof *argv);
     memcpy(argv, original_argv + 1, (size_t)argc * sizeof *argv);
     config fresh;
     char err[1024];
@@ -272,6 +271,26 @@ static int user_fail(const char *what, const char *err)
     return 1;
 }
 
+/* What `musicgraph user passwd|promote|demote` changes (store_user_fn): only
+ * that column is written, so a change made meanwhile through the web (a
+ * disabled account) stays. */
+typedef struct cli_user_change {
+    const char *password_hash; /* NULL: unchanged */
+    int is_admin;              /* -1: unchanged */
+} cli_user_change;
+
+static int apply_cli_change(const store_user *before, store_user *after, store_audit *audit, void *ctx)
+{
+    const cli_user_change *c = ctx;
+    (void)before;
+    (void)audit;
+    if (c->password_hash)
+        snprintf(after->password_hash, sizeof after->password_hash, "%s", c->password_hash);
+    if (c->is_admin >= 0)
+        after->is_admin = c->is_admin;
+    return 0;
+}
+
 static int cmd_user(config *cfg, int argc, char **argv)
 {
     if (argc < 2) {
@@ -360,9 +379,11 @@ static int cmd_user(config *cfg, int argc, char **argv)
             else
                 user_check_password(password, &errs);
             if (rc == 0 && errs.count == 0) {
-                if (password_hash(password, u.password_hash, sizeof u.password_hash) != 0 ||
-                    store_user_update(s, &u, err, sizeof err) != 0 ||
-                    store_sessions_delete_user(s, u.id, err, sizeof err) != 0)
+                char hash[sizeof u.password_hash];
+                cli_user_change change = {hash, -1};
+                if (password_hash(password, hash, sizeof hash) != 0)
+                    rc = user_fail(action, "cannot hash the password (out of memory?)");
+                else if (store_user_edit(s, u.id, apply_cli_change, &change, NULL, err, sizeof err) != 0)
                     rc = user_fail(action, err);
                 else if (generated)
                     printf("new password for %s (shown once): %s\n", name, password);
@@ -371,7 +392,8 @@ static int cmd_user(config *cfg, int argc, char **argv)
             }
         } else {
             u.is_admin = strcmp(action, "promote") == 0;
-            if (store_user_update(s, &u, err, sizeof err) != 0)
+            cli_user_change change = {NULL, u.is_admin};
+            if (store_user_edit(s, u.id, apply_cli_change, &change, NULL, err, sizeof err) != 0)
                 rc = user_fail(action, err);
             else
                 printf("%s is %s an admin\n", name, u.is_admin ? "now" : "no longer");
@@ -503,8 +525,8 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     original_argc = argc;
-    original_argv = calloc((size_t)argc + 1, sizeof *original_argv);
-    for (int i = 0; original_argv && i < argc; i++)
+    original_argv = xcalloc((size_t)argc + 1, sizeof *original_argv);
+    for (int i = 0; i < argc; i++)
         original_argv[i] = argv[i];
     ssize_t n = readlink("/proc/self/exe", exec_path, sizeof exec_path - 1);
     exec_path[n > 0 ? n : 0] = '\0';

@@ -13,6 +13,7 @@
  * it. No bundler, no import map (an inline script the CSP would refuse).
  */
 #include "api/assets.h"
+#include "core/xalloc.h"
 
 #include "core/buf.h"
 #include "core/strmap.h"
@@ -187,7 +188,7 @@ int assets_init(const struct embedded_file *files, char *err, size_t errlen)
     size_t n = 0;
     while (files[n].name)
         n++;
-    assets = calloc(n ? n : 1, sizeof *assets);
+    assets = xcalloc(n ? n : 1, sizeof *assets);
     if (!assets) {
         snprintf(err, errlen, "out of memory loading assets");
         return -1;
@@ -231,7 +232,7 @@ static void preload(const asset *a, unsigned char *seen, buf *out)
 void assets_module_tags(const char *name, size_t len, buf *out)
 {
     const asset *a = find(name, len);
-    unsigned char *seen = calloc(nassets ? nassets : 1, 1);
+    unsigned char *seen = xcalloc(nassets ? nassets : 1, 1);
     if (!a || !seen) {
         free(seen);
         buf_puts(out, "<script type=\"module\" src=\"/assets/missing\"></script>");

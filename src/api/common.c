@@ -4,19 +4,24 @@
 #include "api/common.h"
 
 #include "core/json.h"
+#include "core/xalloc.h"
 #include "graph/snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-int api_content_type_is(http_request *r, const char *media_type)
+static int media_type_is(const char *ct, const char *media_type)
 {
-    const char *ct = http_header(r, "content-type");
     if (!ct)
         return 0;
     size_t n = strlen(media_type);
     return strncasecmp(ct, media_type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+int api_content_type_is(http_request *r, const char *media_type)
+{
+    return media_type_is(http_header(r, "content-type"), media_type);
 }
 
 /* Our words for what is wrong with a body: jansson's own texts name its
@@ -46,32 +51,60 @@ static const char *json_problem(const json_error_t *e)
     }
 }
 
-json_t *api_json_body(http_request *r)
+json_t *api_json_parse(const char *content_type, const char *body, size_t len, api_answer *a)
 {
-    if (!api_content_type_is(r, "application/json")) {
-        http_problem(r, 400, "Bad Request", "Send the body as JSON with Content-Type: application/json.", NULL);
+    if (!media_type_is(content_type, "application/json")) {
+        api_answer_problem(a, 400, "Bad Request", "Send the body as JSON with Content-Type: application/json.");
         return NULL;
     }
-    size_t len;
-    const char *body = http_body_bytes(r, &len);
     json_error_t jerr;
     json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!v) {
         buf msg = BUF_INIT;
-        buf_printf(&msg, "The body is not valid JSON (line %d, column %d): %s.", jerr.line, jerr.column, json_problem(&jerr));
-        http_problem(r, 400, "Bad Request", buf_cstr(&msg), NULL);
+        buf_printf(&msg, "The body is not valid JSON (line %d, column %d): %s.", jerr.line, jerr.column,
+                   json_problem(&jerr));
+        api_answer_problem(a, 400, "Bad Request", buf_cstr(&msg));
         buf_free(&msg);
         return NULL;
     }
     if (!json_is_object(v)) {
         json_decref(v);
-        http_problem(r, 400, "Bad Request", "The body must be a JSON object.", NULL);
+        api_answer_problem(a, 400, "Bad Request", "The body must be a JSON object.");
         return NULL;
     }
     return v;
 }
 
-void api_problem_fields(http_request *r, int status, const char *title, const domain_errors *errs)
+json_t *api_json_body(http_request *r)
+{
+    size_t len;
+    const char *body = http_body_bytes(r, &len);
+    api_answer a = {0};
+    json_t *v = api_json_parse(http_header(r, "content-type"), body, len, &a);
+    if (!v)
+        api_answer_send(r, &a);
+    api_answer_free(&a);
+    return v;
+}
+
+void api_answer_json(api_answer *a, int status, json_t *v)
+{
+    a->status = status;
+    a->json = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(v);
+    if (!a->json)
+        xalloc_fail(0);
+}
+
+void api_answer_problem(api_answer *a, int status, const char *title, const char *detail)
+{
+    a->status = status;
+    a->title = title;
+    free(a->detail);
+    a->detail = xstrdup(detail);
+}
+
+void api_answer_fields(api_answer *a, int status, const char *title, const domain_errors *errs)
 {
     buf out = BUF_INIT;
     json_writer w;
@@ -86,26 +119,50 @@ void api_problem_fields(http_request *r, int status, const char *title, const do
         jw_object_end(&w);
     }
     jw_array_end(&w);
-    const char *detail = errs->count == 1 ? errs->items[0].message : "Some fields are not valid; see errors.";
-    char first[600];
-    if (errs->count == 1) {
-        snprintf(first, sizeof first, "%s: %s", errs->items[0].field, errs->items[0].message);
-        detail = first;
-    }
-    http_problem(r, status, title, detail, buf_cstr(&out));
-    buf_free(&out);
+    char detail[700];
+    if (errs->count == 1)
+        snprintf(detail, sizeof detail, "%s: %s", errs->items[0].field, errs->items[0].message);
+    else if (errs->dropped)
+        snprintf(detail, sizeof detail, "Some fields are not valid; see errors (the first %zu of %zu).", errs->count,
+                 errs->count + errs->dropped);
+    else
+        snprintf(detail, sizeof detail, "Some fields are not valid; see errors.");
+    api_answer_problem(a, status, title, detail);
+    a->extra_key = "errors";
+    free(a->extra);
+    a->extra = buf_steal(&out, NULL);
+}
+
+void api_answer_send(http_request *r, const api_answer *a)
+{
+    if (a->json)
+        http_respond(r, a->status, API_JSON, a->json, strlen(a->json));
+    else
+        http_problem_with(r, a->status, a->title, a->detail, a->extra_key ? a->extra_key : "errors", a->extra);
+}
+
+void api_answer_free(api_answer *a)
+{
+    free(a->json);
+    free(a->detail);
+    free(a->extra);
+    memset(a, 0, sizeof *a);
+}
+
+void api_problem_fields(http_request *r, int status, const char *title, const domain_errors *errs)
+{
+    api_answer a = {0};
+    api_answer_fields(&a, status, title, errs);
+    api_answer_send(r, &a);
+    api_answer_free(&a);
 }
 
 void api_send_json(http_request *r, int status, json_t *v)
 {
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
-    json_decref(v);
-    if (!text) {
-        http_problem(r, 500, "Internal Server Error", "Could not serialize the response.", NULL);
-        return;
-    }
-    http_respond(r, status, API_JSON, text, strlen(text));
-    free(text);
+    api_answer a = {0};
+    api_answer_json(&a, status, v);
+    api_answer_send(r, &a);
+    api_answer_free(&a);
 }
 
 json_t *api_user_json(const store_user *u)

@@ -4,9 +4,9 @@
  * Every write runs inside store_edit's transaction: the handler's function
  * gets the current map, applies the change to a copy, runs every data rule
  * on the result and either declines (with per-field errors, or the entries
- * that block a deletion) or commits with an audit entry. After the commit
- * the snapshot is refreshed before answering, so the response and every
- * later read already show the change.
+ * that block a deletion) or commits with an audit entry. All of it runs on a
+ * worker thread (api.h); the answer waits until the published snapshot
+ * shows the change, so the response and every later read already show it.
  *
  * An update replaces the entity, except for the fields of dataset format 2
  * (aliases, former_ids, region, defining; aliases, former_ids, country,
@@ -19,6 +19,7 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "core/xalloc.h"
 #include "domain/codec.h"
 #include "domain/rules.h"
 #include "graph/snapshot.h"
@@ -65,8 +66,8 @@ static void fill_audit(store_audit *audit, const edit_ctx *c, const void *before
     static const char *const actions[] = {"create", "update", "delete"};
     snprintf(audit->action, sizeof audit->action, "%s", actions[c->op]);
     snprintf(audit->entity_type, sizeof audit->entity_type, "%s", c->kind == EDIT_GENRE ? "genre" : "band");
-    audit->actor = strdup(c->actor);
-    audit->entity_id = strdup(c->id);
+    audit->actor = xstrdup(c->actor);
+    audit->entity_id = xstrdup(c->id);
     audit->before_json = before ? entity_json(c->kind, before) : NULL;
     audit->after_json = after ? entity_json(c->kind, after) : NULL;
 }
@@ -288,6 +289,19 @@ static int apply_edit(const dataset *cur, dataset *next, store_audit *audit, voi
 
 static void release_snapshot(void *s) { graph_release(s); }
 
+/* An edit: the body is read, checked and written on a worker; the answer
+ * waits until the snapshot shows the change. */
+typedef struct edit_job {
+    api_job job; /* first */
+    auth_ctx auth;
+    char *content_type, *body;
+    size_t len;
+    char *path_id; /* PUT and DELETE: the {id} of the path */
+    edit_ctx c;
+    api_answer answer; /* a refusal, or a deletion's report */
+    int committed;
+} edit_job;
+
 /* Answers with the entity's detail document from the refreshed snapshot. */
 static void send_entity(http_request *r, int status, edit_kind kind, const char *id)
 {
@@ -308,69 +322,60 @@ static void send_entity(http_request *r, int status, edit_kind kind, const char 
     http_respond_body(r, status, API_JSON, HTTP_CACHE_NONE, &body, s, release_snapshot);
 }
 
-static void run_edit(api *a, http_request *r, edit_ctx *c, const auth_ctx *auth)
+/* The body of a deletion's answer: what went with the genre. */
+static void deleted_answer(edit_job *e)
 {
-    char err[512];
-    store *s = api_store(a, err, sizeof err);
-    c->actor = auth->session.user.username;
-    int rc = s ? store_edit(s, apply_edit, c, err, sizeof err) : -1;
-    if (rc == 0) {
-        if (api_refresh(a, s, err, sizeof err) != 0)
-            log_error("refreshing the snapshot after a write failed: %s", err);
-        if (c->op == EDIT_DELETE) {
-            buf out = BUF_INIT;
-            json_writer w;
-            jw_init(&w, &out);
-            jw_object_begin(&w);
-            jw_key(&w, "deleted");
-            jw_string(&w, c->id);
-            if (c->unlinked.len) {
-                jw_key(&w, "unlinked");
-                jw_raw(&w, c->unlinked.data, c->unlinked.len);
-            }
-            jw_object_end(&w);
-            http_respond(r, 200, API_JSON, buf_cstr(&out), out.len);
-            buf_free(&out);
-        } else {
-            send_entity(r, c->op == EDIT_CREATE ? 201 : 200, c->kind, c->id);
-        }
-        return;
+    buf out = BUF_INIT;
+    json_writer w;
+    jw_init(&w, &out);
+    jw_object_begin(&w);
+    jw_key(&w, "deleted");
+    jw_string(&w, e->c.id);
+    if (e->c.unlinked.len) {
+        jw_key(&w, "unlinked");
+        jw_raw(&w, e->c.unlinked.data, e->c.unlinked.len);
     }
+    jw_object_end(&w);
+    e->answer.status = 200;
+    e->answer.json = buf_steal(&out, NULL);
+}
+
+/* The answer to a write the store did not commit. */
+static void declined_answer(edit_job *e, int rc, const char *err)
+{
+    edit_ctx *c = &e->c;
     if (rc == MG_ERR_DECLINED && c->status == 404) {
-        http_problem(r, 404, "Not Found",
-                     c->kind == EDIT_GENRE ? "There is no genre with this id." : "There is no band with this id.",
-                     NULL);
+        api_answer_problem(&e->answer, 404, "Not Found",
+                           c->kind == EDIT_GENRE ? "There is no genre with this id."
+                                                 : "There is no band with this id.");
     } else if (rc == MG_ERR_DECLINED && c->status == 409 && c->blockers.len) {
         buf detail = BUF_INIT;
         buf_printf(&detail,
                    "The genre '%s' cannot be deleted: it is the primary parent of other genres or the "
                    "primary genre of bands (see blockers). Change those first.",
                    c->id);
-        http_problem_with(r, 409, "Conflict", buf_cstr(&detail), "blockers", buf_cstr(&c->blockers));
+        api_answer_problem(&e->answer, 409, "Conflict", buf_cstr(&detail));
         buf_free(&detail);
+        e->answer.extra_key = "blockers";
+        e->answer.extra = buf_steal(&c->blockers, NULL);
     } else if (rc == MG_ERR_DECLINED && c->errs.count) {
-        api_problem_fields(r, c->status ? c->status : 400, c->status == 409 ? "Conflict" : "Bad Request", &c->errs);
+        api_answer_fields(&e->answer, c->status ? c->status : 400, c->status == 409 ? "Conflict" : "Bad Request",
+                          &c->errs);
     } else if (rc == MG_ERR_CONFLICT) {
-        http_problem(r, 409, "Conflict", err, NULL);
+        api_answer_problem(&e->answer, 409, "Conflict", err);
     } else {
         log_error("a write failed: %s", rc == MG_ERR_DECLINED ? "out of memory" : err);
-        http_problem(r, 503, "Service Unavailable", "The change could not be saved; nothing was changed.", NULL);
+        api_answer_problem(&e->answer, 503, "Service Unavailable",
+                           "The change could not be saved; nothing was changed.");
     }
 }
 
-static void edit_ctx_free(edit_ctx *c)
+/* Reads and checks the body of a create or update; on failure fills the
+ * 400 answer. */
+static int read_entity(edit_job *e)
 {
-    genre_clear(&c->g);
-    band_clear(&c->b);
-    domain_errors_free(&c->errs);
-    buf_free(&c->blockers);
-    buf_free(&c->unlinked);
-}
-
-/* Reads and checks the body of a create or update; answers 400 itself. */
-static int read_entity(http_request *r, edit_ctx *c, const char *path_id)
-{
-    json_t *body = api_json_body(r);
+    edit_ctx *c = &e->c;
+    json_t *body = api_json_parse(e->content_type, e->body, e->len, &e->answer);
     if (!body)
         return -1;
     char entry[80];
@@ -384,50 +389,118 @@ static int read_entity(http_request *r, edit_ctx *c, const char *path_id)
     json_decref(body);
     char **id = c->kind == EDIT_GENRE ? &c->g.id : &c->b.id;
     const char *name = c->kind == EDIT_GENRE ? c->g.name : c->b.name;
-    if (rc == 0 && path_id) {
-        if (*id && strcmp(*id, path_id) != 0)
+    if (rc == 0 && e->path_id) {
+        if (*id && strcmp(*id, e->path_id) != 0)
             domain_errors_add(&c->errs, entry, "id", "cannot be changed (delete and create instead)");
         free(*id);
-        *id = strdup(path_id);
+        *id = xstrdup(e->path_id);
     } else if (rc == 0 && (!*id || !**id) && name) {
         char slug[DOMAIN_ID_MAX + 1];
         domain_slugify(name, slug, sizeof slug);
         free(*id);
-        *id = slug[0] ? strdup(slug) : NULL;
+        *id = slug[0] ? xstrdup(slug) : NULL;
         if (!*id)
             domain_errors_add(&c->errs, entry, "id", "cannot be derived from this name; give an id");
     }
-    /* Without an id there is nothing to check against the map: report the
-     * entity's own rules now. Otherwise every rule, the entity's and the
-     * map's, is checked at once inside the transaction (apply_edit). */
-    if (rc == 0 && c->errs.count) {
+    /* Without an id there is nothing to check against the map, and a list
+     * over the bound is not worth a transaction: report the entity's own
+     * rules now. Otherwise every rule, the entity's and the map's, is
+     * checked at once inside the transaction (apply_edit). */
+    size_t longest = c->kind == EDIT_GENRE ? (c->g.nparents > c->g.nlinks ? c->g.nparents : c->g.nlinks) : c->b.ngenres;
+    if (rc == 0 && (c->errs.count || longest > DOMAIN_REFS_MAX)) {
         if (c->kind == EDIT_GENRE)
             domain_check_genre(&c->g, &c->errs);
         else
             domain_check_band(&c->b, &c->errs);
     }
     if (c->errs.count) {
-        api_problem_fields(r, 400, "Bad Request", &c->errs);
+        api_answer_fields(&e->answer, 400, "Bad Request", &c->errs);
         return -1;
     }
     c->id = *id;
     return 0;
 }
 
+static int edit_step(api_job *j, store *s)
+{
+    edit_job *e = (edit_job *)j;
+    edit_ctx *c = &e->c;
+    if (auth_check(j->a, s, &e->auth) != 0)
+        return API_DONE;
+    if (c->op == EDIT_DELETE)
+        c->id = e->path_id;
+    else if (read_entity(e) != 0)
+        return API_DONE;
+    char err[512];
+    c->actor = e->auth.session.user.username;
+    int rc = store_edit(s, apply_edit, c, err, sizeof err);
+    if (rc != 0) {
+        declined_answer(e, rc, err);
+        return API_DONE;
+    }
+    e->committed = 1;
+    if (c->op == EDIT_DELETE)
+        deleted_answer(e);
+    /* Answer once the map shows the change: this version or a later one. */
+    int64_t version;
+    if (store_data_version(s, &version, err, sizeof err) == 0)
+        j->show_version = version;
+    else
+        log_error("reading the data version after a write failed: %s", err);
+    return API_DONE;
+}
+
+static void edit_reply(http_request *r, api_job *j)
+{
+    edit_job *e = (edit_job *)j;
+    if (e->auth.refused)
+        auth_refuse(r, &e->auth);
+    else if (!e->committed)
+        api_answer_send(r, &e->answer);
+    else if (!j->shown)
+        http_problem(r, 500, "Internal Server Error",
+                     "The change was saved but the map could not be refreshed yet; it shows once it is.", NULL);
+    else if (e->c.op == EDIT_DELETE)
+        api_answer_send(r, &e->answer);
+    else
+        send_entity(r, e->c.op == EDIT_CREATE ? 201 : 200, e->c.kind, e->c.id);
+}
+
+static void edit_destroy(api_job *j)
+{
+    edit_job *e = (edit_job *)j;
+    genre_clear(&e->c.g);
+    band_clear(&e->c.b);
+    domain_errors_free(&e->c.errs);
+    buf_free(&e->c.blockers);
+    buf_free(&e->c.unlinked);
+    api_answer_free(&e->answer);
+    free(e->content_type);
+    free(e->body);
+    free(e->path_id);
+    free(e);
+}
+
 static int handle(http_request *r, api *a, edit_kind kind, edit_op op)
 {
-    auth_ctx auth;
-    if (auth_require(a, r, &auth, 1, NULL) != 0)
-        return 0;
-    edit_ctx c;
-    memset(&c, 0, sizeof c);
-    c.kind = kind;
-    c.op = op;
-    if (op == EDIT_DELETE)
-        c.id = r->params[0];
-    if (op == EDIT_DELETE || read_entity(r, &c, op == EDIT_UPDATE ? r->params[0] : NULL) == 0)
-        run_edit(a, r, &c, &auth);
-    edit_ctx_free(&c);
+    edit_job *e = xcalloc(1, sizeof *e);
+    auth_prepare(a, r, &e->auth, AUTH_ADMIN, NULL);
+    e->c.kind = kind;
+    e->c.op = op;
+    if (op != EDIT_CREATE)
+        e->path_id = xstrdup(r->params[0]);
+    if (op != EDIT_DELETE) {
+        /* Copied: the request's memory belongs to this loop. */
+        const char *body = http_body_bytes(r, &e->len);
+        e->body = xmalloc(e->len + 1);
+        memcpy(e->body, body, e->len);
+        e->content_type = xstrdup(http_header(r, "content-type"));
+    }
+    e->job.step = edit_step;
+    e->job.lane = API_LANE_DB;
+    e->job.reply = edit_reply;
+    e->job.destroy = edit_destroy;
+    api_job_start(a, r, &e->job);
     return 0;
 }
 

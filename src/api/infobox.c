@@ -12,6 +12,7 @@
  * the same.
  */
 #include "api/infobox.h"
+#include "core/xalloc.h"
 
 #include "core/text.h"
 
@@ -165,8 +166,8 @@ void infobox_genre(const graph_snapshot *s, size_t gi, buf *out)
     esc(out, g->description && *g->description ? g->description : "No description yet.");
     buf_puts(out, "</p>\n");
 
-    unsigned char *listed = calloc(ng ? ng : 1, 1);
-    size_t *idx = malloc((ng ? ng : 1) * sizeof *idx), n;
+    unsigned char *listed = xcalloc(ng ? ng : 1, 1);
+    size_t *idx = xmalloc((ng ? ng : 1) * sizeof *idx), n;
     if (!listed || !idx) {
         free(listed), free(idx);
         buf_puts(out, "</div>\n");

@@ -1,6 +1,8 @@
 /*
  * session.c — logging in and out: the JSON API (/api/v1/session, /me) and
  * the HTML form (/login, /logout) for browsers without the admin app.
+ * Everything that reads the database or a password runs as a job
+ * (api.h); the handlers here only read the request and write the answer.
  */
 #include "api/api.h"
 #include "api/pages.h"
@@ -8,15 +10,16 @@
 #include "api/common.h"
 
 #include "core/buf.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static void send_me(http_request *r, int status, const auth_ctx *ctx)
+static void send_me(http_request *r, int status, const store_session *session)
 {
-    api_send_json(
-        r, status,
-        json_pack("{s:o, s:s}", "user", api_user_json(&ctx->session.user), "csrf_token", ctx->session.csrf_token));
+    api_send_json(r, status,
+                  json_pack("{s:o, s:s}", "user", api_user_json(&session->user), "csrf_token", session->csrf_token));
 }
 
 static void send_retry_after(http_request *r, int seconds)
@@ -24,6 +27,25 @@ static void send_retry_after(http_request *r, int seconds)
     char value[16];
     snprintf(value, sizeof value, "%d", seconds);
     http_add_header(r, "retry-after", value);
+}
+
+static void answer_session(http_request *r, const auth_login_outcome *o, void *data)
+{
+    (void)data;
+    switch (o->result) {
+    case AUTH_LOGIN_OK:
+        send_me(r, 200, o->session);
+        break;
+    case AUTH_LOGIN_BAD_CREDENTIALS:
+        http_problem(r, 401, "Unauthorized", "Wrong username or password.", NULL);
+        break;
+    case AUTH_LOGIN_RATE_LIMITED:
+        send_retry_after(r, o->retry_after_s);
+        http_problem(r, 429, "Too Many Requests", "Too many login attempts; wait a minute and try again.", NULL);
+        break;
+    default:
+        http_problem(r, 503, "Service Unavailable", "Logging in is not possible right now.", NULL);
+    }
 }
 
 static int post_session(http_request *r, void *a)
@@ -41,46 +63,75 @@ static int post_session(http_request *r, void *a)
             domain_errors_add(&errs, "session", "password", "is required");
         api_problem_fields(r, 400, "Bad Request", &errs);
         domain_errors_free(&errs);
-        json_decref(body);
-        return 0;
+    } else {
+        auth_login_start(a, r, username, password, answer_session, NULL, NULL);
     }
-    auth_ctx ctx;
-    int retry;
-    auth_login_result res = auth_login(a, r, username, password, &ctx, &retry);
     json_decref(body);
-    switch (res) {
-    case AUTH_LOGIN_OK:
-        send_me(r, 200, &ctx);
-        break;
-    case AUTH_LOGIN_BAD_CREDENTIALS:
-        http_problem(r, 401, "Unauthorized", "Wrong username or password.", NULL);
-        break;
-    case AUTH_LOGIN_RATE_LIMITED:
-        send_retry_after(r, retry);
-        http_problem(r, 429, "Too Many Requests", "Too many login attempts; wait a minute and try again.", NULL);
-        break;
-    default:
-        http_problem(r, 503, "Service Unavailable", "Logging in is not possible right now.", NULL);
-    }
     return 0;
+}
+
+/* A job that needs only the session: /me, logging out. */
+typedef struct session_job {
+    api_job job;
+    auth_ctx auth;
+    int logout;
+    int form; /* the HTML form's logout: redirect instead of 204 */
+} session_job;
+
+static int session_step(api_job *j, store *s)
+{
+    session_job *sj = (session_job *)j;
+    auth_ctx *ctx = &sj->auth;
+    /* The form's logout works without a session too (it just goes home);
+     * with one, it needs the session's CSRF token like any other change. */
+    if (auth_check(j->a, s, ctx) == 0 && sj->form && ctx->logged_in &&
+        !auth_csrf_matches(ctx->session.csrf_token, ctx->csrf_sent))
+        ctx->refused = 403;
+    if (!ctx->refused && sj->logout)
+        auth_logout(s, ctx);
+    return API_DONE;
+}
+
+static void session_reply(http_request *r, api_job *j)
+{
+    session_job *sj = (session_job *)j;
+    if (sj->auth.refused) {
+        auth_refuse(r, &sj->auth);
+    } else if (sj->logout) {
+        auth_clear_cookie(r);
+        if (sj->form)
+            http_redirect(r, 303, "/");
+        else
+            http_respond(r, 204, "text/plain", "", 0);
+    } else {
+        send_me(r, 200, &sj->auth.session);
+    }
+}
+
+static void free_job(api_job *j) { free(j); }
+
+static void start_session_job(api *a, http_request *r, int need, int logout, int form, const char *form_csrf)
+{
+    session_job *sj = xcalloc(1, sizeof *sj);
+    auth_prepare(a, r, &sj->auth, need, form_csrf);
+    sj->logout = logout;
+    sj->form = form;
+    sj->job.step = session_step;
+    sj->job.lane = API_LANE_DB;
+    sj->job.reply = session_reply;
+    sj->job.destroy = free_job;
+    api_job_start(a, r, &sj->job);
 }
 
 static int delete_session(http_request *r, void *a)
 {
-    auth_ctx ctx;
-    if (auth_require(a, r, &ctx, 0, NULL) != 0)
-        return 0;
-    auth_logout(a, r, &ctx);
-    http_respond(r, 204, "text/plain", "", 0);
+    start_session_job(a, r, AUTH_USER, 1, 0, NULL);
     return 0;
 }
 
 static int get_me(http_request *r, void *a)
 {
-    auth_ctx ctx;
-    if (auth_require(a, r, &ctx, 0, NULL) != 0)
-        return 0;
-    send_me(r, 200, &ctx);
+    start_session_job(a, r, AUTH_USER, 0, 0, NULL);
     return 0;
 }
 
@@ -115,6 +166,38 @@ static int get_login(http_request *r, void *a)
     return 0;
 }
 
+/* What the form's answer needs after the login: what was typed. */
+typedef struct login_form {
+    char *username, *next;
+} login_form;
+
+static void free_login_form(void *data)
+{
+    login_form *f = data;
+    free(f->username);
+    free(f->next);
+    free(f);
+}
+
+static void answer_form(http_request *r, const auth_login_outcome *o, void *data)
+{
+    login_form *f = data;
+    switch (o->result) {
+    case AUTH_LOGIN_OK:
+        http_redirect(r, 303, local_path_or(f->next, o->session->user.is_admin ? "/admin" : "/"));
+        break;
+    case AUTH_LOGIN_BAD_CREDENTIALS:
+        login_page(r, 401, "Wrong username or password.", f->username, f->next);
+        break;
+    case AUTH_LOGIN_RATE_LIMITED:
+        send_retry_after(r, o->retry_after_s);
+        login_page(r, 429, "Too many login attempts; wait a minute and try again.", f->username, f->next);
+        break;
+    default:
+        login_page(r, 503, "Logging in is not possible right now; try again later.", f->username, f->next);
+    }
+}
+
 static int post_login(http_request *r, void *a)
 {
     if (!api_content_type_is(r, "application/x-www-form-urlencoded")) {
@@ -128,34 +211,16 @@ static int post_login(http_request *r, void *a)
         login_page(r, 400, "Enter your username and password.", username, next);
         return 0;
     }
-    auth_ctx ctx;
-    int retry;
-    switch (auth_login(a, r, username, password, &ctx, &retry)) {
-    case AUTH_LOGIN_OK:
-        http_redirect(r, 303, local_path_or(next, ctx.session.user.is_admin ? "/admin" : "/"));
-        break;
-    case AUTH_LOGIN_BAD_CREDENTIALS:
-        login_page(r, 401, "Wrong username or password.", username, next);
-        break;
-    case AUTH_LOGIN_RATE_LIMITED:
-        send_retry_after(r, retry);
-        login_page(r, 429, "Too many login attempts; wait a minute and try again.", username, next);
-        break;
-    default:
-        login_page(r, 503, "Logging in is not possible right now; try again later.", username, next);
-    }
+    login_form *f = xcalloc(1, sizeof *f);
+    f->username = xstrdup(username);
+    f->next = xstrdup(next);
+    auth_login_start(a, r, username, password, answer_form, f, free_login_form);
     return 0;
 }
 
 static int post_logout(http_request *r, void *a)
 {
-    auth_ctx ctx;
-    if (auth_resolve(a, r, &ctx) != 0)
-        return 0;
-    if (ctx.logged_in && auth_require(a, r, &ctx, 0, http_form_field(r, "csrf_token")) != 0)
-        return 0;
-    auth_logout(a, r, &ctx);
-    http_redirect(r, 303, "/");
+    start_session_job(a, r, AUTH_ANYONE, 1, 1, http_form_field(r, "csrf_token"));
     return 0;
 }
 

@@ -2,6 +2,7 @@
  * buf.c — growable byte buffer (see buf.h).
  */
 #include "core/buf.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ static int buf_reserve(buf *b, size_t extra)
         }
         cap *= 2;
     }
-    char *data = realloc(b->data, cap);
+    char *data = xrealloc(b->data, cap);
     if (!data) {
         b->failed = 1;
         return -1;
@@ -76,7 +77,7 @@ char *buf_steal(buf *b, size_t *len)
     if (len)
         *len = b->len;
     if (!data)
-        data = calloc(1, 1);
+        data = xcalloc(1, 1);
     b->data = NULL;
     b->len = b->cap = 0;
     b->failed = 0;

@@ -2,6 +2,7 @@
  * config.c — settings table and the layered loader (see config.h).
  */
 #include "core/config.h"
+#include "core/xalloc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -79,7 +80,7 @@ static void set_field(config *cfg, const config_setting *s, const char *value)
 {
     char **slot = field_ptr(cfg, s);
     free(*slot);
-    *slot = strdup(value);
+    *slot = xstrdup(value);
 }
 
 /* Reads a secret from FILE: first line, without the trailing newline. */
@@ -95,7 +96,7 @@ static int read_secret_file(const char *path, char **out, char *err, size_t errl
         line[0] = '\0';
     fclose(f);
     line[strcspn(line, "\r\n")] = '\0';
-    *out = strdup(line);
+    *out = xstrdup(line);
     return 0;
 }
 
@@ -238,7 +239,7 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
     if (config_path) {
         if (load_file(cfg, config_path, err, errlen) != 0)
             return -1;
-        cfg->config_file = strdup(config_path);
+        cfg->config_file = xstrdup(config_path);
     }
     if (load_env(cfg, err, errlen) != 0)
         return -1;
@@ -256,12 +257,12 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
 
     if (!cfg->state_dir) {
         const char *sd = getenv("STATE_DIRECTORY"); /* set by systemd's StateDirectory= */
-        cfg->state_dir = strdup(sd && *sd ? sd : "./var");
+        cfg->state_dir = xstrdup(sd && *sd ? sd : "./var");
     }
     if (!cfg->database_url || !*cfg->database_url) {
         free(cfg->database_url);
         size_t n = strlen(cfg->state_dir) + 64;
-        cfg->database_url = malloc(n);
+        cfg->database_url = xmalloc(n);
         snprintf(cfg->database_url, n, "sqlite://%s/musicgraph.db", cfg->state_dir);
     }
     if (strcmp(cfg->env, "development") && strcmp(cfg->env, "staging") && strcmp(cfg->env, "production")) {
@@ -273,7 +274,7 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
         return -1;
     }
     if (!cfg->log_format)
-        cfg->log_format = strdup(strcmp(cfg->env, "development") == 0 ? "text" : "json");
+        cfg->log_format = xstrdup(strcmp(cfg->env, "development") == 0 ? "text" : "json");
     if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json")) {
         snprintf(err, errlen, "MUSICGRAPH_LOG_FORMAT must be text or json, not '%s'", cfg->log_format);
         return -1;

@@ -2,6 +2,7 @@
  * fs.c — directories, reading, atomic writes (see fs.h).
  */
 #include "core/fs.h"
+#include "core/xalloc.h"
 
 #include "core/errors.h"
 
@@ -53,7 +54,7 @@ int fs_read_file(const char *path, size_t max, unsigned char **data, size_t *len
     }
     *size = (size_t)st.st_size;
     size_t want = (size_t)st.st_size < max ? (size_t)st.st_size : max;
-    unsigned char *b = malloc(want + 1);
+    unsigned char *b = xmalloc(want + 1);
     if (!b) {
         snprintf(err, errlen, "out of memory reading %s", path);
         close(fd);

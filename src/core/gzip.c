@@ -6,6 +6,7 @@
  * zcat reads.
  */
 #include "core/gzip.h"
+#include "core/xalloc.h"
 
 #include "core/fs.h"
 
@@ -30,7 +31,7 @@ int gzip_compress(const void *data, size_t len, int level, char **out, size_t *o
     if (deflateInit2(&z, level, Z_DEFLATED, GZIP_WINDOW, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -1;
     size_t cap = deflateBound(&z, len) + 32;
-    char *gz = malloc(cap);
+    char *gz = xmalloc(cap);
     if (!gz) {
         deflateEnd(&z);
         return -1;
@@ -59,7 +60,7 @@ int gzip_write_fd(int fd, const struct iovec *iov, int iovcnt, int level)
         return -1;
     }
     size_t outlen = 1 << 17;
-    unsigned char *out = malloc(outlen);
+    unsigned char *out = xmalloc(outlen);
     if (!out) {
         deflateEnd(&z);
         errno = ENOMEM;
@@ -113,7 +114,7 @@ int gzip_inflate(const char *name, const void *in, size_t inlen, size_t max, int
     size_t cap = inlen * 6 + 4096;
     if (cap > max + 1)
         cap = max + 1;
-    char *o = malloc(cap + 1);
+    char *o = xmalloc(cap + 1);
     if (!o) {
         snprintf(err, errlen, "out of memory reading %s", name);
         return inflate_fail(&z, o);
@@ -131,7 +132,7 @@ int gzip_inflate(const char *name, const void *in, size_t inlen, size_t max, int
                 return inflate_fail(&z, o);
             }
             size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            char *g = realloc(o, ncap + 1);
+            char *g = xrealloc(o, ncap + 1);
             if (!g) {
                 snprintf(err, errlen, "out of memory reading %s", name);
                 return inflate_fail(&z, o);

@@ -2,6 +2,7 @@
  * strmap.c — string-keyed hash map (see strmap.h).
  */
 #include "core/strmap.h"
+#include "core/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,8 @@ int strmap_init(strmap *m, size_t expected)
     size_t cap = 16;
     while (cap < expected * 2)
         cap *= 2;
-    m->keys = calloc(cap, sizeof *m->keys);
-    m->values = calloc(cap, sizeof *m->values);
+    m->keys = xcalloc(cap, sizeof *m->keys);
+    m->values = xcalloc(cap, sizeof *m->values);
     m->cap = cap;
     m->count = 0;
     if (!m->keys || !m->values) {

@@ -2,6 +2,7 @@
  * codec.c — dataset JSON reading and writing (see codec.h).
  */
 #include "domain/codec.h"
+#include "core/xalloc.h"
 
 #include "core/json.h"
 
@@ -25,7 +26,7 @@ static int read_string(const json_t *obj, const char *key, char **out, const cha
         domain_errors_add(errs, entry, key, "must not contain NUL characters");
         return -1;
     }
-    *out = strdup(json_string_value(v));
+    *out = xstrdup(json_string_value(v));
     return 0;
 }
 
@@ -45,7 +46,7 @@ static int read_string_array(const json_t *obj, const char *key, const char *wha
     size_t count = json_array_size(v);
     if (count == 0)
         return 0;
-    char **items = calloc(count, sizeof *items);
+    char **items = xcalloc(count, sizeof *items);
     if (!items)
         return -1;
     for (size_t i = 0; i < count; i++) {
@@ -57,7 +58,7 @@ static int read_string_array(const json_t *obj, const char *key, const char *wha
             free(items);
             return -1;
         }
-        items[i] = strdup(json_string_value(item));
+        items[i] = xstrdup(json_string_value(item));
     }
     *out = items;
     *n = count;
@@ -120,7 +121,7 @@ static int read_links(const json_t *obj, genre *g, const char *entry, domain_err
     size_t count = json_array_size(v);
     if (count == 0)
         return 0;
-    g->links = calloc(count, sizeof *g->links);
+    g->links = xcalloc(count, sizeof *g->links);
     if (!g->links)
         return -1;
     for (size_t i = 0; i < count; i++) {
@@ -135,7 +136,7 @@ static int read_links(const json_t *obj, genre *g, const char *entry, domain_err
             read_string(item, "kind", &g->links[i].kind, entry, errs) != 0)
             return -1;
         if (!g->links[i].kind)
-            g->links[i].kind = strdup("influence");
+            g->links[i].kind = xstrdup("influence");
     }
     return 0;
 }
@@ -173,7 +174,7 @@ int codec_genre_from_json(const json_t *obj, genre *g, const char *entry, domain
     /* A root with parents omitted is fine; a missing primary parent for a
      * single-parent genre is inferred, as the original editor did. */
     if (!g->parent && g->nparents == 1)
-        g->parent = strdup(g->parents[0]);
+        g->parent = xstrdup(g->parents[0]);
     return errs->count == before ? 0 : -1;
 }
 

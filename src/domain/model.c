@@ -2,6 +2,7 @@
  * model.c — ownership helpers for the data model (see model.h).
  */
 #include "domain/model.h"
+#include "core/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,7 @@ static void *append_slot(void *array, size_t count, size_t size)
 {
     if (count == 0 || (count & (count - 1)) == 0) {
         size_t cap = count ? count * 2 : 8;
-        array = realloc(array, cap * size);
+        array = xrealloc(array, cap * size);
         if (!array)
             return NULL;
     }
@@ -102,7 +103,7 @@ static char *dup_or_null(const char *s, int *failed)
 {
     if (!s)
         return NULL;
-    char *c = strdup(s);
+    char *c = xstrdup(s);
     if (!c)
         *failed = 1;
     return c;
@@ -115,7 +116,7 @@ static void copy_strings(char ***dst, size_t *dstn, char *const *src, size_t n, 
     *dstn = 0;
     if (n == 0)
         return;
-    char **c = calloc(n, sizeof *c);
+    char **c = xcalloc(n, sizeof *c);
     if (!c) {
         *failed = 1;
         return;
@@ -142,7 +143,7 @@ int genre_copy(genre *dst, const genre *src)
     dst->region = dup_or_null(src->region, &failed);
     copy_strings(&dst->defining, &dst->ndefining, src->defining, src->ndefining, &failed);
     if (src->nlinks) {
-        dst->links = calloc(src->nlinks, sizeof *dst->links);
+        dst->links = xcalloc(src->nlinks, sizeof *dst->links);
         if (dst->links) {
             dst->nlinks = src->nlinks;
             for (size_t i = 0; i < src->nlinks; i++) {

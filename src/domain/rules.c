@@ -6,6 +6,7 @@
  * names the genres on the cycle so a curator can see which link to remove.
  */
 #include "domain/rules.h"
+#include "core/xalloc.h"
 
 #include "core/buf.h"
 #include "core/strmap.h"
@@ -18,9 +19,13 @@
 
 void domain_errors_add(domain_errors *e, const char *entry, const char *field, const char *fmt, ...)
 {
+    if (e->count >= DOMAIN_ERRORS_MAX) {
+        e->dropped++;
+        return;
+    }
     if (e->count == e->cap) {
         size_t cap = e->cap ? e->cap * 2 : 8;
-        domain_error *items = realloc(e->items, cap * sizeof *items);
+        domain_error *items = xrealloc(e->items, cap * sizeof *items);
         if (!items)
             return;
         e->items = items;
@@ -32,10 +37,12 @@ void domain_errors_add(domain_errors *e, const char *entry, const char *field, c
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     domain_error *item = &e->items[e->count++];
-    item->entry = strdup(entry ? entry : "");
-    item->field = strdup(field ? field : "");
-    item->message = strdup(message);
+    item->entry = xstrdup(entry ? entry : "");
+    item->field = xstrdup(field ? field : "");
+    item->message = xstrdup(message);
 }
+
+int domain_errors_full(const domain_errors *e) { return e->count >= DOMAIN_ERRORS_MAX; }
 
 void domain_errors_free(domain_errors *e)
 {
@@ -173,22 +180,25 @@ static void check_description(const char *entry, const char *s, domain_errors *e
 }
 
 /* Aliases follow the name rules, are listed once and differ from the name
- * (compared as search keys: "AC/DC" and "ac/dc" are the same name). */
+ * (compared as search keys: "AC/DC" and "ac/dc" are the same name). Too many
+ * are refused before any is compared: the comparison is quadratic. */
 static void check_aliases(const char *entry, const char *name, char *const *aliases, size_t n, domain_errors *errs)
 {
-    if (n > DOMAIN_ALIASES_MAX)
+    if (n > DOMAIN_ALIASES_MAX) {
         domain_errors_add(errs, entry, "aliases", "at most %d aliases", DOMAIN_ALIASES_MAX);
+        return;
+    }
     buf keys = BUF_INIT, own = BUF_INIT;
-    size_t *at = calloc(n ? n : 1, sizeof *at);
+    size_t *at = xcalloc(n ? n : 1, sizeof *at);
     text_fold(name && text_utf8_valid(name, strlen(name)) ? name : "", &own);
-    for (size_t i = 0; at && i < n; i++) {
-        size_t before = errs->count;
+    for (size_t i = 0; i < n; i++) {
+        size_t before = errs->count + errs->dropped;
         check_text(entry, "aliases", aliases[i], DOMAIN_NAME_MAX, 1, errs);
         at[i] = keys.len;
-        if (errs->count == before)
+        if (errs->count + errs->dropped == before)
             text_fold(aliases[i], &keys);
         buf_append(&keys, "", 1);
-        if (errs->count != before)
+        if (errs->count + errs->dropped != before)
             continue;
         const char *key = keys.data + at[i];
         if (strcmp(key, buf_cstr(&own)) == 0) {
@@ -206,14 +216,33 @@ static void check_aliases(const char *entry, const char *name, char *const *alia
     buf_free(&own);
 }
 
+/* The first id listed a second time, found through a hash map: linear. */
 static int has_duplicate(char *const *v, size_t n, size_t *dup)
 {
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < i; j++)
-            if (v[i] && v[j] && strcmp(v[i], v[j]) == 0) {
-                *dup = i;
-                return 1;
-            }
+    strmap seen;
+    int found = 0;
+    if (strmap_init(&seen, n) != 0)
+        return 0;
+    for (size_t i = 0; i < n && !found; i++) {
+        if (!v[i])
+            continue;
+        if (strmap_get(&seen, v[i], NULL)) {
+            *dup = i;
+            found = 1;
+        } else {
+            strmap_put(&seen, v[i], i);
+        }
+    }
+    strmap_free(&seen);
+    return found;
+}
+
+/* 1 when a list is short enough to check id by id (else one error says so). */
+static int list_bounded(const char *entry, const char *field, size_t n, domain_errors *errs)
+{
+    if (n <= DOMAIN_REFS_MAX)
+        return 1;
+    domain_errors_add(errs, entry, field, "lists %zu ids; at most %d are allowed", n, DOMAIN_REFS_MAX);
     return 0;
 }
 
@@ -270,16 +299,18 @@ void domain_check_genre(const genre *g, domain_errors *errs)
             domain_errors_add(errs, entry, "parent", "the primary parent '%s' must be one of the parents", g->parent);
     }
     size_t dup;
-    for (size_t i = 0; i < g->nparents; i++) {
+    int parents_ok = list_bounded(entry, "parents", g->nparents, errs);
+    for (size_t i = 0; parents_ok && i < g->nparents; i++) {
         if (!domain_id_valid(g->parents[i]))
             domain_errors_add(errs, entry, "parents", "'%s' is not a valid genre id",
                               g->parents[i] ? g->parents[i] : "");
         else if (g->id && strcmp(g->parents[i], g->id) == 0)
             domain_errors_add(errs, entry, "parents", "a genre cannot be its own parent");
     }
-    if (has_duplicate(g->parents, g->nparents, &dup))
+    if (parents_ok && has_duplicate(g->parents, g->nparents, &dup))
         domain_errors_add(errs, entry, "parents", "'%s' is listed twice", g->parents[dup]);
-    for (size_t i = 0; i < g->nlinks; i++) {
+    int links_ok = list_bounded(entry, "links", g->nlinks, errs);
+    for (size_t i = 0; links_ok && i < g->nlinks; i++) {
         const genre_link *l = &g->links[i];
         if (!l->kind || strcmp(l->kind, "influence") != 0)
             domain_errors_add(errs, entry, "links", "link kind must be 'influence'");
@@ -316,10 +347,11 @@ void domain_check_band(const band *b, domain_errors *errs)
     size_t dup;
     if (b->ngenres == 0)
         domain_errors_add(errs, entry, "genres", "a band needs at least one genre");
-    for (size_t i = 0; i < b->ngenres; i++)
+    int genres_ok = list_bounded(entry, "genres", b->ngenres, errs);
+    for (size_t i = 0; genres_ok && i < b->ngenres; i++)
         if (!domain_id_valid(b->genres[i]))
             domain_errors_add(errs, entry, "genres", "'%s' is not a valid genre id", b->genres[i] ? b->genres[i] : "");
-    if (has_duplicate(b->genres, b->ngenres, &dup))
+    if (genres_ok && has_duplicate(b->genres, b->ngenres, &dup))
         domain_errors_add(errs, entry, "genres", "'%s' is listed twice", b->genres[dup]);
     if (!b->primary_genre || !*b->primary_genre)
         domain_errors_add(errs, entry, "primary_genre", "is required");
@@ -341,9 +373,9 @@ void domain_check_band(const band *b, domain_errors *errs)
 static int find_cycles(const dataset *d, const strmap *index, domain_errors *errs)
 {
     size_t n = d->ngenres;
-    unsigned char *colour = calloc(n ? n : 1, 1);
-    size_t *stack = malloc((n ? n : 1) * sizeof *stack);
-    size_t *next_edge = calloc(n ? n : 1, sizeof *next_edge);
+    unsigned char *colour = xcalloc(n ? n : 1, 1);
+    size_t *stack = xmalloc((n ? n : 1) * sizeof *stack);
+    size_t *next_edge = xcalloc(n ? n : 1, sizeof *next_edge);
     if (!colour || !stack || !next_edge) {
         free(colour), free(stack), free(next_edge);
         return -1;
@@ -525,10 +557,11 @@ size_t domain_check_dataset(const dataset *d, domain_errors *errs)
     for (size_t i = 0; i < d->ngenres; i++) {
         const genre *g = &d->genres[i];
         entry_name(entry, sizeof entry, "genre", g->id);
-        for (size_t j = 0; j < g->nparents; j++)
+        /* Lists over the bound were reported by domain_check_genre. */
+        for (size_t j = 0; g->nparents <= DOMAIN_REFS_MAX && j < g->nparents; j++)
             if (g->parents[j] && domain_id_valid(g->parents[j]) && !strmap_get(&genres, g->parents[j], NULL))
                 domain_errors_add(errs, entry, "parents", "the parent '%s' does not exist", g->parents[j]);
-        for (size_t j = 0; j < g->nlinks; j++)
+        for (size_t j = 0; g->nlinks <= DOMAIN_REFS_MAX && j < g->nlinks; j++)
             if (g->links[j].to && domain_id_valid(g->links[j].to) && !strmap_get(&genres, g->links[j].to, NULL))
                 domain_errors_add(errs, entry, "links", "the linked genre '%s' does not exist", g->links[j].to);
     }
@@ -540,7 +573,7 @@ size_t domain_check_dataset(const dataset *d, domain_errors *errs)
             domain_errors_add(errs, entry, "id", "the id '%s' is used by another band", b->id);
         else if (b->id)
             strmap_put(&bands, b->id, i);
-        for (size_t j = 0; j < b->ngenres; j++)
+        for (size_t j = 0; b->ngenres <= DOMAIN_REFS_MAX && j < b->ngenres; j++)
             if (b->genres[j] && domain_id_valid(b->genres[j]) && !strmap_get(&genres, b->genres[j], NULL))
                 domain_errors_add(errs, entry, "genres", "the genre '%s' does not exist", b->genres[j]);
         size_t pg;
@@ -561,8 +594,8 @@ size_t domain_check_dataset(const dataset *d, domain_errors *errs)
 int domain_genre_delete_blockers(const dataset *d, const char *id, const char ***genres, size_t *ngenres,
                                  const char ***bands, size_t *nbands)
 {
-    *genres = calloc(d->ngenres + 1, sizeof **genres);
-    *bands = calloc(d->nbands + 1, sizeof **bands);
+    *genres = xcalloc(d->ngenres + 1, sizeof **genres);
+    *bands = xcalloc(d->nbands + 1, sizeof **bands);
     *ngenres = *nbands = 0;
     if (!*genres || !*bands) {
         free(*genres), free(*bands);

@@ -21,6 +21,12 @@
 #define DOMAIN_ALIASES_MAX     20 /* other names of one genre or band */
 #define DOMAIN_FORMER_IDS_MAX  10
 #define DOMAIN_DEFINING_MAX    5 /* defining bands of one genre */
+/* Ids in one list of an entity (parents, links, genres): far more than any
+ * real genre or band has, few enough that no request can make the checks
+ * (or the error list) grow without bound. */
+#define DOMAIN_REFS_MAX 100
+/* Errors kept in one list; the others are only counted (dropped). */
+#define DOMAIN_ERRORS_MAX 100
 
 typedef struct domain_error {
     char *entry;   /* "genre grindcore", "band pantera" */
@@ -32,11 +38,14 @@ typedef struct domain_errors {
     domain_error *items;
     size_t count;
     size_t cap;
+    size_t dropped; /* errors past DOMAIN_ERRORS_MAX, counted only */
 } domain_errors;
 
 void domain_errors_add(domain_errors *e, const char *entry, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void domain_errors_free(domain_errors *e);
+/* 1 once errors are being dropped: checks may stop early. */
+int domain_errors_full(const domain_errors *e);
 /* "genre x: parents: message" for the first error (or "" when none). */
 void domain_errors_first(const domain_errors *e, char *out, size_t len);
 

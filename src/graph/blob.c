@@ -2,6 +2,7 @@
  * blob.c — serialized documents with their gzip form and ETag (see blob.h).
  */
 #include "graph/blob.h"
+#include "core/xalloc.h"
 
 #include "core/gzip.h"
 #include "core/strmap.h"
@@ -38,7 +39,7 @@ int graph_blob_brotli(graph_blob *b)
     if (b->len < GZIP_MIN_BYTES)
         return 0;
     size_t cap = BrotliEncoderMaxCompressedSize(b->len);
-    char *br = cap ? malloc(cap) : NULL;
+    char *br = cap ? xmalloc(cap) : NULL;
     if (!br)
         return -1;
     size_t len = cap;

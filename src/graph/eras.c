@@ -24,6 +24,7 @@
  * every snapshot (milliseconds for thousands of genres).
  */
 #include "graph/internal.h"
+#include "core/xalloc.h"
 
 #include "graph/positions.h"
 
@@ -75,7 +76,7 @@ static void effective_years(const graph_snapshot *s, double *year)
     }
     /* Still unknown (a root without a year, or a whole family): the
      * family's earliest known year, or the middle of the last century. */
-    double *earliest = malloc((ng ? ng : 1) * sizeof *earliest);
+    double *earliest = xmalloc((ng ? ng : 1) * sizeof *earliest);
     if (!earliest)
         return;
     for (size_t i = 0; i < ng; i++)
@@ -114,7 +115,7 @@ static void rank_families(const graph_snapshot *s, double *rank)
 {
     const dataset *d = &s->data;
     size_t ng = d->ngenres, nroots = 0;
-    era_item *roots = malloc((ng ? ng : 1) * sizeof *roots);
+    era_item *roots = xmalloc((ng ? ng : 1) * sizeof *roots);
     if (!roots)
         return;
     for (size_t i = 0; i < ng; i++) {
@@ -135,13 +136,13 @@ int graph_build_eras(graph_snapshot *s)
 {
     const dataset *d = &s->data;
     size_t ng = d->ngenres;
-    s->era_x = calloc(ng ? ng : 1, sizeof *s->era_x);
-    s->era_y = calloc(ng ? ng : 1, sizeof *s->era_y);
-    double *year = malloc((ng ? ng : 1) * sizeof *year);
-    double *rank = calloc(ng ? ng : 1, sizeof *rank);
-    era_item *items = malloc((ng ? ng : 1) * sizeof *items);
-    double *lane_end = malloc((ng ? ng : 1) * sizeof *lane_end); /* per lane: the last x placed */
-    size_t *lane_of = malloc((ng ? ng : 1) * sizeof *lane_of);
+    s->era_x = xcalloc(ng ? ng : 1, sizeof *s->era_x);
+    s->era_y = xcalloc(ng ? ng : 1, sizeof *s->era_y);
+    double *year = xmalloc((ng ? ng : 1) * sizeof *year);
+    double *rank = xcalloc(ng ? ng : 1, sizeof *rank);
+    era_item *items = xmalloc((ng ? ng : 1) * sizeof *items);
+    double *lane_end = xmalloc((ng ? ng : 1) * sizeof *lane_end); /* per lane: the last x placed */
+    size_t *lane_of = xmalloc((ng ? ng : 1) * sizeof *lane_of);
     int rc = -1;
     if (!s->era_x || !s->era_y || !year || !rank || !items || !lane_end || !lane_of)
         goto done;

@@ -10,6 +10,7 @@
  * small leaf genre rank above two bands that only share a broad one.
  */
 #include "graph/explore.h"
+#include "core/xalloc.h"
 #include "graph/internal.h"
 
 #include "core/json.h"
@@ -33,10 +34,10 @@ int graph_build_explore(graph_snapshot *s)
 {
     const dataset *d = &s->data;
     size_t n = d->ngenres;
-    size_t *count = calloc(n + 1, sizeof *count);
-    size_t *rank = malloc((n ? n : 1) * sizeof *rank);
-    s->adj_off = calloc(n + 1, sizeof *s->adj_off);
-    s->genre_weight = malloc((n ? n : 1) * sizeof *s->genre_weight);
+    size_t *count = xcalloc(n + 1, sizeof *count);
+    size_t *rank = xmalloc((n ? n : 1) * sizeof *rank);
+    s->adj_off = xcalloc(n + 1, sizeof *s->adj_off);
+    s->genre_weight = xmalloc((n ? n : 1) * sizeof *s->genre_weight);
     if (!count || !rank || !s->adj_off || !s->genre_weight) {
         free(count), free(rank);
         return -1;
@@ -56,7 +57,7 @@ int graph_build_explore(graph_snapshot *s)
     }
     for (size_t i = 0; i < n; i++)
         s->adj_off[i + 1] = s->adj_off[i] + count[i];
-    s->adj = malloc((total ? total : 1) * sizeof *s->adj);
+    s->adj = xmalloc((total ? total : 1) * sizeof *s->adj);
     if (!s->adj) {
         free(count), free(rank);
         return -1;
@@ -83,7 +84,7 @@ int graph_build_explore(graph_snapshot *s)
     }
     free(count);
     s->genre_rank = rank;
-    s->band_weight = calloc(d->nbands ? d->nbands : 1, sizeof *s->band_weight);
+    s->band_weight = xcalloc(d->nbands ? d->nbands : 1, sizeof *s->band_weight);
     if (!s->band_weight)
         return -1;
     for (size_t i = 0; i < d->nbands; i++)
@@ -123,9 +124,9 @@ int graph_path(const graph_snapshot *s, const char *from_id, const char *to_id, 
     if (!graph_find_genre(s, from_id, &from) || !graph_find_genre(s, to_id, &to))
         return -1;
     /* Breadth-first search; prev[v] is the step that first reached v. */
-    size_t *queue = malloc(n * sizeof *queue);
-    graph_adjacent *prev = malloc(n * sizeof *prev);
-    unsigned char *seen = calloc(n, 1);
+    size_t *queue = xmalloc(n * sizeof *queue);
+    graph_adjacent *prev = xmalloc(n * sizeof *prev);
+    unsigned char *seen = xcalloc(n, 1);
     if (!queue || !prev || !seen) {
         free(queue), free(prev), free(seen);
         return -1;
@@ -212,8 +213,8 @@ int graph_related(const graph_snapshot *s, const char *id, size_t limit, buf *ou
         return -1;
     /* Only the genres around g are scored: slot[i] is 1 + its place in
      * cand, so a request costs its neighbourhood, not the whole map. */
-    size_t *slot = calloc(n, sizeof *slot);
-    scored *cand = malloc(n * sizeof *cand);
+    size_t *slot = xcalloc(n, sizeof *slot);
+    scored *cand = xmalloc(n * sizeof *cand);
     size_t ncand = 0;
     if (!slot || !cand) {
         free(slot), free(cand);
@@ -296,9 +297,9 @@ int graph_similar(const graph_snapshot *s, const char *id, size_t limit, buf *ou
     if (!graph_find_band(s, id, &bi))
         return -1;
     const band *b = &s->data.bands[bi];
-    double *acc = calloc(nb, sizeof *acc);
-    size_t *touched = malloc(nb * sizeof *touched);
-    band_score *found = malloc(nb * sizeof *found);
+    double *acc = xcalloc(nb, sizeof *acc);
+    size_t *touched = xmalloc(nb * sizeof *touched);
+    band_score *found = xmalloc(nb * sizeof *found);
     if (!acc || !touched || !found) {
         free(acc), free(touched), free(found);
         return -1;

@@ -3,6 +3,7 @@
  * genre, name order (see index.h).
  */
 #include "graph/internal.h"
+#include "core/xalloc.h"
 
 #include "core/text.h"
 
@@ -21,8 +22,8 @@ static int by_sort_key(const void *a, const void *b, void *ctx)
 /* Returns indexes 0..n-1 ordered by folded name(i); rank[i] its position. */
 static size_t *order_by_name(size_t n, const char *(*name)(const dataset *, size_t), const dataset *d, size_t *rank)
 {
-    size_t *order = malloc((n ? n : 1) * sizeof *order);
-    char **keys = calloc(n ? n : 1, sizeof *keys);
+    size_t *order = xmalloc((n ? n : 1) * sizeof *order);
+    char **keys = xcalloc(n ? n : 1, sizeof *keys);
     if (!order || !keys) {
         free(order);
         free(keys);
@@ -58,9 +59,9 @@ static int by_rank(const void *a, const void *b, void *ctx)
 static int build_csr(size_t nrows, const size_t *from, const size_t *to, size_t npairs, size_t *rank, size_t **off_out,
                      size_t **idx_out)
 {
-    size_t *off = calloc(nrows + 1, sizeof *off);
-    size_t *idx = malloc((npairs ? npairs : 1) * sizeof *idx);
-    size_t *fill = calloc(nrows + 1, sizeof *fill);
+    size_t *off = xcalloc(nrows + 1, sizeof *off);
+    size_t *idx = xmalloc((npairs ? npairs : 1) * sizeof *idx);
+    size_t *fill = xcalloc(nrows + 1, sizeof *fill);
     if (!off || !idx || !fill) {
         free(off), free(idx), free(fill);
         return -1;
@@ -102,9 +103,9 @@ int graph_build_indexes(graph_snapshot *s)
             if (strmap_put(&s->band_former_index, d->bands[i].former_ids[j], i) != 0)
                 return -1;
 
-    s->family = malloc((ng ? ng : 1) * sizeof *s->family);
-    size_t *genre_rank = malloc((ng ? ng : 1) * sizeof *genre_rank);
-    size_t *band_rank = malloc((nb ? nb : 1) * sizeof *band_rank);
+    s->family = xmalloc((ng ? ng : 1) * sizeof *s->family);
+    size_t *genre_rank = xmalloc((ng ? ng : 1) * sizeof *genre_rank);
+    size_t *band_rank = xmalloc((nb ? nb : 1) * sizeof *band_rank);
     if (!s->family || !genre_rank || !band_rank)
         goto fail;
     for (size_t i = 0; i < ng; i++) {
@@ -125,8 +126,8 @@ int graph_build_indexes(graph_snapshot *s)
         npairs += d->genres[i].nparents;
     for (size_t i = 0; i < nb; i++)
         nbpairs += d->bands[i].ngenres;
-    size_t *from = malloc((npairs + nbpairs + 1) * sizeof *from);
-    size_t *to = malloc((npairs + nbpairs + 1) * sizeof *to);
+    size_t *from = xmalloc((npairs + nbpairs + 1) * sizeof *from);
+    size_t *to = xmalloc((npairs + nbpairs + 1) * sizeof *to);
     if (!from || !to) {
         free(from), free(to);
         goto fail;

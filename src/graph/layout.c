@@ -52,6 +52,7 @@
  * own elsewhere. Split, each part would export its internals to the others.
  */
 #include "graph/layout.h"
+#include "core/xalloc.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -1213,7 +1214,7 @@ static int coarsen(ws *w, level *out, uint64_t seed, size_t max_edges)
         if (c.overflow)
             return -1;
         out->bytes = c.used + 64;
-        out->block = malloc(out->bytes);
+        out->block = xmalloc(out->bytes);
         if (!out->block)
             return -1;
         c = (carver){.base = (char *)(((uintptr_t)out->block + 63) & ~(uintptr_t)63)};
@@ -1352,7 +1353,7 @@ static int run_start(run *r, size_t n, const layout_edge *edges, size_t nedges, 
     plan(&r->c, w, n, nedges, r->threads);
     if (r->c.overflow)
         return -1;
-    r->block = malloc(r->c.used + 64);
+    r->block = xmalloc(r->c.used + 64);
     if (!r->block)
         return -1;
     r->c = (carver){.base = (char *)(((uintptr_t)r->block + 63) & ~(uintptr_t)63)};

@@ -2,6 +2,7 @@
  * positions.c — layouts keyed by id: computing, copying, saving (see positions.h).
  */
 #include "graph/positions.h"
+#include "core/xalloc.h"
 
 #include "core/buf.h"
 #include "core/fs.h"
@@ -28,10 +29,10 @@ struct graph_layout {
 
 static graph_layout *layout_new(size_t capacity)
 {
-    graph_layout *l = calloc(1, sizeof *l);
+    graph_layout *l = xcalloc(1, sizeof *l);
     if (!l)
         return NULL;
-    l->items = calloc(capacity ? capacity : 1, sizeof *l->items);
+    l->items = xcalloc(capacity ? capacity : 1, sizeof *l->items);
     l->cap = capacity ? capacity : 1;
     if (!l->items || strmap_init(&l->index, capacity) != 0) {
         free(l->items);
@@ -44,7 +45,7 @@ static graph_layout *layout_new(size_t capacity)
 static int layout_put(graph_layout *l, char kind, const char *id, double x, double y, int provisional)
 {
     size_t len = strlen(id);
-    char *key = malloc(len + 3);
+    char *key = xmalloc(len + 3);
     if (!key)
         return -1;
     key[0] = kind;
@@ -59,7 +60,7 @@ static int layout_put(graph_layout *l, char kind, const char *id, double x, doub
         return 0;
     }
     if (l->count == l->cap) {
-        position *grown = realloc(l->items, l->cap * 2 * sizeof *grown);
+        position *grown = xrealloc(l->items, l->cap * 2 * sizeof *grown);
         if (!grown) {
             free(key);
             return -1;
@@ -160,11 +161,11 @@ static int input_build(input *in, const graph_snapshot *s, const graph_layout *p
     for (size_t i = 0; i < nb; i++)
         nedges += d->bands[i].ngenres;
     *in = (input){.ng = ng, .n = n};
-    in->x = calloc(n ? n : 1, sizeof *in->x);
-    in->y = calloc(n ? n : 1, sizeof *in->y);
-    in->mass = malloc((n ? n : 1) * sizeof *in->mass);
-    in->has = calloc(n ? n : 1, 1);
-    in->edges = malloc((nedges ? nedges : 1) * sizeof *in->edges);
+    in->x = xcalloc(n ? n : 1, sizeof *in->x);
+    in->y = xcalloc(n ? n : 1, sizeof *in->y);
+    in->mass = xmalloc((n ? n : 1) * sizeof *in->mass);
+    in->has = xcalloc(n ? n : 1, 1);
+    in->edges = xmalloc((nedges ? nedges : 1) * sizeof *in->edges);
     if (!in->x || !in->y || !in->mass || !in->has || !in->edges) {
         input_free(in);
         return -1;

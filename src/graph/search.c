@@ -43,6 +43,7 @@
  * `total` counts every genre and band matched other than by a typo.
  */
 #include "graph/internal.h"
+#include "core/xalloc.h"
 #include "graph/search.h"
 
 #include "core/json.h"
@@ -125,11 +126,11 @@ int graph_build_search(graph_snapshot *s)
     for (size_t i = 0; i < s->data.nbands; i++)
         n += s->data.bands[i].naliases;
     buf keys = BUF_INIT;
-    size_t *offsets = malloc((n ? n : 1) * 2 * sizeof *offsets);
-    s->search = calloc(n ? n : 1, sizeof *s->search);
-    s->search_by_key = malloc((n ? n : 1) * sizeof *s->search_by_key);
-    s->search_bigrams = malloc((n ? n : 1) * sizeof *s->search_bigrams);
-    s->search_heads = malloc((n ? n : 1) * sizeof *s->search_heads);
+    size_t *offsets = xmalloc((n ? n : 1) * 2 * sizeof *offsets);
+    s->search = xcalloc(n ? n : 1, sizeof *s->search);
+    s->search_by_key = xmalloc((n ? n : 1) * sizeof *s->search_by_key);
+    s->search_bigrams = xmalloc((n ? n : 1) * sizeof *s->search_bigrams);
+    s->search_heads = xmalloc((n ? n : 1) * sizeof *s->search_heads);
     if (!offsets || !s->search || !s->search_by_key || !s->search_bigrams || !s->search_heads) {
         free(offsets);
         return -1;
@@ -356,7 +357,7 @@ static int add_groups(graph_snapshot *s, size_t lo, size_t hi, unsigned len, siz
     if (len > 0) {
         if (s->nsearch_groups == *cap) {
             size_t grown_cap = *cap ? *cap * 2 : 64;
-            struct search_group *grown = realloc(s->search_groups, grown_cap * sizeof *grown);
+            struct search_group *grown = xrealloc(s->search_groups, grown_cap * sizeof *grown);
             if (!grown)
                 return -1;
             s->search_groups = grown;
@@ -495,13 +496,13 @@ void graph_search(const graph_snapshot *s, const char *text, size_t limit, buf *
     q.pairs = pairs_of(q.c, q.clen);
     q.typos = q.clen < TYPO_MIN_QUERY ? 0 : q.clen < 7 ? 1 : 2;
 
-    top t = {calloc(limit ? limit : 1, sizeof(candidate)),
+    top t = {xcalloc(limit ? limit : 1, sizeof(candidate)),
              0,
              limit,
              0,
-             calloc((s->data.ngenres + s->data.nbands + 7) / 8 + 1, 1),
+             xcalloc((s->data.ngenres + s->data.nbands + 7) / 8 + 1, 1),
              s->data.ngenres};
-    if (t.best && t.seen && limit > 0 && q.clen > 0 && q.clen <= KEY_MAX)
+    if (limit > 0 && q.clen > 0 && q.clen <= KEY_MAX)
         collect(s, &q, &t);
 
     json_writer w;

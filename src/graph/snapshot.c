@@ -2,6 +2,7 @@
  * snapshot.c — building, publishing and reading snapshots (see snapshot.h).
  */
 #include "graph/snapshot.h"
+#include "core/xalloc.h"
 
 #include "graph/internal.h"
 
@@ -262,8 +263,8 @@ static int build_entity_docs(graph_snapshot *s)
     const dataset *d = &s->data;
     json_writer w;
     buf out = BUF_INIT;
-    s->genre_docs = calloc(d->ngenres ? d->ngenres : 1, sizeof *s->genre_docs);
-    s->band_docs = calloc(d->nbands ? d->nbands : 1, sizeof *s->band_docs);
+    s->genre_docs = xcalloc(d->ngenres ? d->ngenres : 1, sizeof *s->genre_docs);
+    s->band_docs = xcalloc(d->nbands ? d->nbands : 1, sizeof *s->band_docs);
     if (!s->genre_docs || !s->band_docs)
         return -1;
     for (size_t i = 0; i < d->ngenres; i++) {
@@ -330,7 +331,7 @@ const struct graph_layout *graph_layout_of(const graph_snapshot *s) { return s->
 
 graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_layout *layout, char *err, size_t errlen)
 {
-    graph_snapshot *s = calloc(1, sizeof *s);
+    graph_snapshot *s = xcalloc(1, sizeof *s);
     if (!s) {
         graph_layout_free(layout);
         snprintf(err, errlen, "out of memory building the snapshot");
@@ -354,10 +355,22 @@ graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_l
 
 void graph_retain(graph_snapshot *s) { atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed); }
 
+static void (*reclaimer)(graph_snapshot *s);
+
+void graph_set_reclaimer(void (*reclaim)(graph_snapshot *s)) { reclaimer = reclaim; }
+
 void graph_release(graph_snapshot *s)
 {
     if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
         return;
+    if (reclaimer)
+        reclaimer(s);
+    else
+        graph_free(s);
+}
+
+void graph_free(graph_snapshot *s)
+{
     for (size_t i = 0; s->genre_docs && i < s->data.ngenres; i++)
         graph_blob_free(&s->genre_docs[i]);
     for (size_t i = 0; s->band_docs && i < s->data.nbands; i++)

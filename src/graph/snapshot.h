@@ -7,10 +7,10 @@
  * Reads never touch the database: they take a reference to the current
  * snapshot, write bytes, and drop it. After a committed write a new snapshot
  * is built and published atomically; readers of the old one finish
- * undisturbed and the last one to leave frees it. Who builds it is the
- * server's business (src/server/app.c): today the request that wrote, on
- * its own event-loop thread, before it answers, so that its response
- * already shows the change; other requests on that loop wait meanwhile.
+ * undisturbed and the last one to leave frees it (or hands it to a thread
+ * that does: graph_set_reclaimer). Who builds it is the
+ * server's business (src/server/snapshots.c): a thread of its own, never
+ * an event loop; the request that wrote answers once it is published.
  */
 #ifndef MG_SNAPSHOT_H
 #define MG_SNAPSHOT_H
@@ -37,6 +37,12 @@ graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_l
 const struct graph_layout *graph_layout_of(const graph_snapshot *s);
 void graph_retain(graph_snapshot *s);
 void graph_release(graph_snapshot *s);
+/* Who frees a snapshot nobody holds any more: by default the thread that
+ * dropped the last reference, often an event loop after a response, where
+ * freeing a large map would hold up other requests. reclaim (set once,
+ * before serving) takes such snapshots instead and must graph_free them. */
+void graph_set_reclaimer(void (*reclaim)(graph_snapshot *s));
+void graph_free(graph_snapshot *s);
 
 /* The published snapshot: graph_acquire returns it retained (or NULL before
  * the first publish); graph_publish takes over the caller's reference. */

@@ -8,6 +8,7 @@
  * next to requests, so one mutex over a small chained hash is enough.
  */
 #include "http/internal.h"
+#include "core/xalloc.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -55,7 +56,7 @@ int http_clients_acquire(const http_client_key *key, int limit)
         slot = &(*slot)->next;
     int admitted = 0;
     if (!*slot) {
-        client *c = calloc(1, sizeof *c);
+        client *c = xcalloc(1, sizeof *c);
         if (c) {
             c->key = *key;
             *slot = c;

@@ -144,6 +144,20 @@ void http_redirect(http_request *r, int status, const char *location);
 /* Adds a response header (copied). */
 void http_add_header(http_request *r, const char *name, const char *value);
 
+/* ---- answering later ---- */
+/* A handler that must wait for work on another thread (a password hash, a
+ * database transaction, a snapshot rebuild) defers its request and returns
+ * at once, so that its event loop goes on serving the others. The answer is
+ * written later, on the same loop, by the function given to http_resume. */
+typedef struct http_deferred http_deferred;
+/* r is NULL when the client went away meanwhile: free arg, answer nobody. */
+typedef void (*http_resume_fn)(http_request *r, void *arg);
+/* Called on the request's loop, from its handler. */
+http_deferred *http_defer(http_request *r);
+/* From any thread, exactly once per http_defer: runs fn(r, arg) on the
+ * request's loop, with r's request id set for the log (log.h). */
+void http_resume(http_deferred *d, http_resume_fn fn, void *arg);
+
 /* ---- metrics ---- */
 uint64_t http_requests_served(void);
 /* Appends the server's metrics in Prometheus text format: requests by route

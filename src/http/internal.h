@@ -39,11 +39,25 @@ int http_is_trusted_proxy_key(const http_client_key *key);
 /* Checks the raw request head for what h2o lets through (framing.c): returns
  * 0, or the status (400, 414, 431) to answer with title and detail. */
 int http_check_framing(struct st_h2o_req_t *req, const char **title, const char **detail);
+/* State-changing requests from another site (origin.c): 0, or 403 with
+ * detail. */
+int http_check_origin(http_request *r, const char **detail);
 /* SIGUSR2 (upgrade.c): starts the binary again with the listening socket;
  * poll from the main loop: 1 once it is ready (hand over), -1 when it failed,
  * 0 while waiting or when no upgrade is under way. */
 int http_upgrade_start(const char *exec_path, char **argv, int listen_fd);
 int http_upgrade_poll(void);
+/* Deferred requests (defer.c): one receiver per event loop, and how many of
+ * its requests wait for http_resume (touched on the loop thread only). */
+#include <h2o.h>
+typedef struct http_resumer {
+    h2o_multithread_receiver_t receiver;
+    int pending;
+} http_resumer;
+void http_resumer_init(http_resumer *rs, h2o_context_t *ctx);
+void http_resumer_dispose(http_resumer *rs, h2o_context_t *ctx);
+/* The resumer of the loop that owns ctx (server.c). */
+http_resumer *http_resumer_of(h2o_context_t *ctx);
 /* Writes the access log line for a finished request. */
 void http_log_request(http_request *r, size_t bytes);
 

@@ -7,6 +7,7 @@
  * are counted by each worker on its own loop and published here.
  */
 #include "http/internal.h"
+#include "core/xalloc.h"
 
 #include "core/buf.h"
 
@@ -37,7 +38,7 @@ int http_metrics_init(const http_router *rt)
 {
     router = rt;
     nroutes = http_router_count(rt);
-    routes = calloc(nroutes + 1, sizeof *routes);
+    routes = xcalloc(nroutes + 1, sizeof *routes);
     return routes ? 0 : -1;
 }
 

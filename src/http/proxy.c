@@ -8,6 +8,7 @@
  * itself a trusted proxy; several X-Forwarded-For headers are one list.
  */
 #include "http/internal.h"
+#include "core/xalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,7 +44,7 @@ static int parse_address(const char *text, int *family, unsigned char out[16])
 int http_set_trusted_proxies(const char *list, char *err, size_t errlen)
 {
     nproxies = 0;
-    char *copy = strdup(list ? list : "");
+    char *copy = xstrdup(list ? list : "");
     int rc = 0;
     for (char *save = NULL, *item = strtok_r(copy, ", ", &save); item; item = strtok_r(NULL, ", ", &save)) {
         if (nproxies == MAX_PROXIES) {

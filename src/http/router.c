@@ -6,6 +6,7 @@
  * with an Allow header rather than 404.
  */
 #include "http/internal.h"
+#include "core/xalloc.h"
 
 
 #include <h2o.h>
@@ -28,7 +29,7 @@ struct http_router {
     size_t count;
 };
 
-http_router *http_router_new(void) { return calloc(1, sizeof(http_router)); }
+http_router *http_router_new(void) { return xcalloc(1, sizeof(http_router)); }
 
 void http_router_free(http_router *rt)
 {
@@ -45,14 +46,11 @@ void http_router_free(http_router *rt)
 
 int http_route(http_router *rt, const char *method, const char *pattern, http_handler_fn fn, void *ctx)
 {
-    route *grown = realloc(rt->routes, (rt->count + 1) * sizeof *grown);
-    if (!grown)
-        return -1;
-    rt->routes = grown;
+    rt->routes = xreallocarray(rt->routes, rt->count + 1, sizeof *rt->routes);
     route *r = &rt->routes[rt->count];
     memset(r, 0, sizeof *r);
     strncpy(r->method, method, sizeof r->method - 1);
-    r->pattern = strdup(pattern);
+    r->pattern = xstrdup(pattern);
     r->fn = fn;
     r->ctx = ctx;
     /* "/" has no segments; "/a/{b}" has "a" and "{b}". */
@@ -61,7 +59,7 @@ int http_route(http_router *rt, const char *method, const char *pattern, http_ha
         p++;
     while (*p && r->nsegments < MAX_SEGMENTS) {
         size_t n = strcspn(p, "/");
-        r->segments[r->nsegments++] = strndup(p, n);
+        r->segments[r->nsegments++] = xstrndup(p, n);
         p += n;
         while (*p == '/')
             p++;

@@ -9,6 +9,7 @@
  * 100 ms; they stop accepting, let open requests finish, and return.
  */
 #include "http/internal.h"
+#include "core/xalloc.h"
 
 #include "core/log.h"
 #include "core/net.h"
@@ -36,10 +37,11 @@ typedef struct worker {
     pthread_t thread;
     int index;
     int fd;
-    atomic_int connections;  /* open on this loop, lingering ones included */
+    atomic_int connections; /* open on this loop, lingering ones included */
     h2o_timeout_t linger_timeout;
     unsigned tls_generation; /* which published TLS context accept_ctx holds */
     h2o_context_t ctx;
+    http_resumer resumer; /* requests answered later (defer.c) */
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
 } worker;
@@ -53,6 +55,8 @@ static int max_connections;            /* for the whole process, across workers 
 static int max_connections_per_client; /* per client address, trusted proxies exempt */
 static worker *workers;
 static int nworkers;
+
+http_resumer *http_resumer_of(h2o_context_t *ctx) { return &H2O_STRUCT_FROM_MEMBER(worker, ctx, ctx)->resumer; }
 
 uint64_t http_requests_served(void) { return atomic_load(&requests_served); }
 
@@ -147,6 +151,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         http_problem(r, refused, title, detail, NULL);
         return 0;
     }
+    if (http_check_origin(r, &detail) != 0) {
+        r->route = "-";
+        http_problem(r, 403, "Forbidden", detail, NULL);
+        return 0;
+    }
     log_set_request_id(r->request_id);
     http_dispatch(router, r);
     log_set_request_id(NULL);
@@ -171,14 +180,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
  * open, half-closes it (FIN after the response) and discards what the client
  * still sends, for at most LINGER_MS or LINGER_MAX_BYTES, before closing.
  */
-#define LINGER_MS 2000
+#define LINGER_MS        2000
 #define LINGER_MAX_BYTES (8u << 20)
 
 typedef struct tracked_conn {
     worker *w;
     http_client_key client;
     int per_client; /* counted against the client's limit */
-    int fd; /* our duplicate of the client socket */
+    int fd;         /* our duplicate of the client socket */
     size_t drained;
     h2o_socket_t *linger;
     h2o_timeout_entry_t deadline;
@@ -225,7 +234,8 @@ static void on_conn_closed(void *data)
     /* Nothing left to read and the client already done: close at once, the
      * common case of a client that closed its keep-alive connection. */
     if (shutdown(c->fd, SHUT_WR) != 0 || atomic_load(&stopping) ||
-        (ioctl(c->fd, FIONREAD, &unread) == 0 && unread == 0 && recv(c->fd, &(char){0}, 1, MSG_PEEK | MSG_DONTWAIT) == 0)) {
+        (ioctl(c->fd, FIONREAD, &unread) == 0 && unread == 0 &&
+         recv(c->fd, &(char){0}, 1, MSG_PEEK | MSG_DONTWAIT) == 0)) {
         close(c->fd);
         conn_release(c);
         return;
@@ -247,9 +257,7 @@ static tracked_conn *admit(worker *w, h2o_socket_t *sock)
 {
     if (atomic_load_explicit(&open_total, memory_order_relaxed) >= max_connections)
         return NULL;
-    tracked_conn *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
+    tracked_conn *c = xcalloc(1, sizeof *c);
     struct sockaddr_storage peer;
     socklen_t plen = h2o_socket_getpeername(sock, (struct sockaddr *)&peer);
     if (plen > 0 && http_client_key_of((struct sockaddr *)&peer, &c->client) == 0 &&
@@ -337,6 +345,7 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     h2o_context_init(&w->ctx, h2o_evloop_create(), &globalconf);
+    http_resumer_init(&w->resumer, &w->ctx);
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = globalconf.hosts;
     h2o_timeout_init(w->ctx.loop, &w->linger_timeout, LINGER_MS);
@@ -361,6 +370,14 @@ static void *worker_main(void *arg)
     uint64_t deadline = now_ns() + (uint64_t)shutdown_timeout_ms * 1000000ull;
     while (has_connections(&w->ctx) && now_ns() < deadline)
         h2o_evloop_run(w->ctx.loop, 50);
+    /* Work handed to other threads ends in a message to this loop: it must
+     * turn until the last one came, or a worker would write into a queue
+     * nobody reads (work is bounded: a hash, a transaction, a rebuild). */
+    if (w->resumer.pending > 0)
+        log_info("waiting for %d request(s) still at work", w->resumer.pending);
+    while (w->resumer.pending > 0)
+        h2o_evloop_run(w->ctx.loop, 50);
+    http_resumer_dispose(&w->resumer, &w->ctx);
     return NULL;
 }
 
@@ -407,19 +424,28 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     }
     nworkers = cfg->threads > 0 ? cfg->threads : 1;
     max_connections = cfg->max_connections > 0 ? cfg->max_connections : 4096;
-    max_connections_per_client = cfg->max_connections_per_client > 0 && cfg->max_connections_per_client < max_connections
-                                     ? cfg->max_connections_per_client
-                                     : max_connections;
-    workers = calloc((size_t)nworkers, sizeof *workers);
-    if (!workers) {
-        close(fd);
-        snprintf(err, errlen, "out of memory");
-        return -1;
+    max_connections_per_client =
+        cfg->max_connections_per_client > 0 && cfg->max_connections_per_client < max_connections
+            ? cfg->max_connections_per_client
+            : max_connections;
+    workers = xcalloc((size_t)nworkers, sizeof *workers);
+    int started = 0;
+    for (; started < nworkers; started++) {
+        workers[started].index = started;
+        workers[started].fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (workers[started].fd < 0 ||
+            pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]) != 0)
+            break;
     }
-    for (int i = 0; i < nworkers; i++) {
-        workers[i].index = i;
-        workers[i].fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-        pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+    if (started < nworkers) {
+        snprintf(err, errlen, "cannot start worker thread %d of %d", started + 1, nworkers);
+        atomic_store(&stopping, 1);
+        for (int i = 0; i < started; i++)
+            pthread_join(workers[i].thread, NULL);
+        free(workers);
+        workers = NULL;
+        close(fd);
+        return -1;
     }
     sd_notify(0, "READY=1");
 

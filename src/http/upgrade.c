@@ -14,6 +14,7 @@
  * the main loop, which keeps taking signals (SIGTERM) meanwhile.
  */
 #include "http/internal.h"
+#include "core/xalloc.h"
 
 #include "core/log.h"
 
@@ -51,7 +52,7 @@ static char **build_environment(void)
     size_t n = 0;
     while (environ[n])
         n++;
-    char **envp = calloc(n + 4, sizeof *envp);
+    char **envp = xcalloc(n + 4, sizeof *envp);
     if (!envp)
         return NULL;
     size_t k = 0;

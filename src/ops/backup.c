@@ -285,27 +285,9 @@ unsigned backup_parts(const store_dump_t *d)
     return STORE_RESTORE_MAP | (d->has_users ? STORE_RESTORE_USERS : 0) | (d->has_audit ? STORE_RESTORE_AUDIT : 0);
 }
 
-typedef struct safety {
-    const char *dir;
-    const char *backend;
-    char *path;
-    size_t pathlen;
-} safety;
-
-/* Runs inside the restore's write transaction: the safety backup holds
- * exactly what is about to be replaced, and is on disk before it is. */
-static int write_safety(const store_dump_t *current, void *ctx, char *err, size_t errlen)
-{
-    safety *sf = ctx;
-    char why[2048];
-    if (write_dump(current, sf->backend, sf->dir, "pre-restore", sf->path, sf->pathlen, NULL, why, sizeof why) == 0)
-        return 0;
-    snprintf(err, errlen,
-             "cannot take the safety backup of the current data, so nothing was restored: %s "
-             "(--no-safety-backup restores without it)",
-             why);
-    return -1;
-}
+/* How often restore starts over when the data changed while it wrote the
+ * safety backup (a curator's edit, a login's account change). */
+#define RESTORE_ATTEMPTS 3
 
 int backup_restore(store *s, const backup_contents *c, const char *safety_dir, char *safety_path, size_t safety_len,
                    char *err, size_t errlen)
@@ -316,11 +298,39 @@ int backup_restore(store *s, const backup_contents *c, const char *safety_dir, c
         return -1;
     if (backup_check_rules(&c->dump, err, errlen) != 0)
         return -1;
-    safety sf = {safety_dir, store_backend(s), safety_path, safety_len};
-    return store_restore(s, &c->dump, backup_parts(&c->dump), -1, safety_dir ? write_safety : NULL, &sf, NULL, err,
-                         errlen) == 0
-               ? 0
-               : -1;
+    /* The safety backup is read in a read transaction and compressed with no
+     * lock held: a running server keeps writing meanwhile. The replacement is
+     * one short write transaction that first checks nothing changed since
+     * that read (store_restore's expected), so the safety backup is exactly
+     * what gets replaced; if something did change, it starts over. */
+    int rc = -1;
+    for (int attempt = 1; attempt <= RESTORE_ATTEMPTS; attempt++) {
+        store_dump_t current;
+        if (store_dump(s, &current, err, errlen) != 0)
+            return -1;
+        if (safety_dir) {
+            char why[2048];
+            if (write_dump(&current, store_backend(s), safety_dir, "pre-restore", safety_path, safety_len, NULL, why,
+                           sizeof why) != 0) {
+                snprintf(err, errlen,
+                         "cannot take the safety backup of the current data, so nothing was restored: %s "
+                         "(--no-safety-backup restores without it)",
+                         why);
+                store_dump_free(&current);
+                return -1;
+            }
+        }
+        rc = store_restore(s, &c->dump, backup_parts(&c->dump), &current, NULL, err, errlen);
+        store_dump_free(&current);
+        if (rc != MG_ERR_CONFLICT)
+            break;
+        /* That safety backup is not what was replaced: the next one will be. */
+        if (safety_dir && safety_path && safety_path[0]) {
+            unlink(safety_path);
+            safety_path[0] = '\0';
+        }
+    }
+    return rc == 0 ? 0 : -1;
 }
 
 /* ---- before migrations ---- */

@@ -8,8 +8,8 @@
  * file with a final name is always complete.
  *
  * Restore checks everything first (checksum, format, schema, every data
- * rule), takes a safety backup of the current data, then replaces all data
- * in one transaction. Verify restores into a scratch database and compares
+ * rule), takes a safety backup of the current data without locking anyone
+ * out, then replaces all data in one short transaction. Verify restores into a scratch database and compares
  * what comes back with the manifest; the result is recorded beside the
  * backup (backup_target_record), which `musicgraph backups` shows.
  */
@@ -53,8 +53,10 @@ int backup_check_schema(store *s, const backup_manifest *m, char *err, size_t er
 unsigned backup_parts(const store_dump_t *d);
 
 /* Restores c into s: schema and rules checked, a safety backup of the
- * current data written to safety_dir (unless NULL; its path in safety_path),
- * then every part c carries replaced in one transaction. */
+ * current data (read in a read transaction) written to safety_dir (unless
+ * NULL; its path in safety_path), then every part c carries replaced in one
+ * short write transaction that first checks that the data is still what the
+ * safety backup holds (and starts over, at most 3 times, when it is not). */
 int backup_restore(store *s, const backup_contents *c, const char *safety_dir, char *safety_path, size_t safety_len,
                    char *err, size_t errlen);
 

@@ -2,6 +2,7 @@
  * backup_anonymize.c — anonymized dumps (see backup_anonymize.h).
  */
 #include "ops/backup_anonymize.h"
+#include "core/xalloc.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -68,11 +69,11 @@ void backup_anonymize(store_dump_t *d, backup_secrets *originals)
     for (size_t i = 0; i < d->nusers; i++) {
         store_user *u = &d->users[i];
         /* Always two entries per user, so scrub_json can index them. */
-        char **grown = realloc(originals->items, (originals->count + 2) * sizeof *grown);
+        char **grown = xrealloc(originals->items, (originals->count + 2) * sizeof *grown);
         if (grown) {
             originals->items = grown;
-            originals->items[originals->count++] = strdup(u->email);
-            originals->items[originals->count++] = strdup(u->password_hash);
+            originals->items[originals->count++] = xstrdup(u->email);
+            originals->items[originals->count++] = xstrdup(u->password_hash);
             if (!originals->items[originals->count - 1] || !originals->items[originals->count - 2])
                 originals->count -= 2;
         }

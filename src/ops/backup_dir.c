@@ -6,6 +6,7 @@
  * modification time, so a file changed afterwards shows as not verified.
  */
 #include "ops/backup_target_impl.h"
+#include "core/xalloc.h"
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -87,7 +88,7 @@ static int dir_list(backup_target *t, backup_info **list, size_t *count, char *e
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 32;
-            backup_info *grown = realloc(out, cap * sizeof *grown);
+            backup_info *grown = xrealloc(out, cap * sizeof *grown);
             if (!grown) {
                 free(out);
                 closedir(d);
@@ -186,7 +187,7 @@ static const struct backup_target_ops dir_ops = {
 
 int backup_dir_open(const char *dir, backup_target **out, char *err, size_t errlen)
 {
-    dir_target *t = calloc(1, sizeof *t);
+    dir_target *t = xcalloc(1, sizeof *t);
     if (!t) {
         snprintf(err, errlen, "out of memory");
         return -1;

@@ -3,6 +3,7 @@
  * backup_format.h).
  */
 #include "ops/backup_format.h"
+#include "core/xalloc.h"
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -287,13 +288,15 @@ int backup_encode(const store_dump_t *d, const char *kind, const char *tag, int 
     m->data_version = d->data_version;
     m->anonymized = anonymized;
     m->counts = backup_counts(d);
-    const store_counts *db = &d->counts;
-    if (db->genres != m->counts.genres || db->genre_parents != m->counts.genre_parents ||
-        db->genre_links != m->counts.genre_links || db->bands != m->counts.bands ||
-        db->band_genres != m->counts.band_genres)
-        log_warn("the database holds rows the map does not reach (e.g. %lld band_genres rows, %lld in the map); "
-                 "the backup holds the map",
-                 (long long)db->band_genres, (long long)m->counts.band_genres);
+    /* The database counted its rows in the same read transaction: a payload
+     * holding another number is not the whole database (a scan cut off, rows
+     * the map does not reach), and must never be written as if it were. */
+    char why[200];
+    if (backup_counts_differ(&d->counts, &m->counts, why, sizeof why)) {
+        snprintf(err, errlen, "the data read does not match the database's own row counts (%s): nothing was written",
+                 why);
+        return -1;
+    }
     backup_payload_json(d, payload);
     if (buf_failed(payload)) {
         snprintf(err, errlen, "out of memory while writing the backup");
@@ -487,7 +490,7 @@ static int take_string(const json_t *obj, const char *key, char *fixed, size_t m
         }
         memcpy(fixed, json_string_value(v), n + 1);
     } else {
-        *dup = strdup(json_string_value(v));
+        *dup = xstrdup(json_string_value(v));
     }
     return 0;
 }
@@ -609,8 +612,8 @@ static int parse_payload(const char *text, size_t len, store_dump_t *d, char *er
         d->has_users = json_is_array(users);
         d->has_audit = json_is_array(audit);
         size_t nu = json_array_size(users), na = json_array_size(audit);
-        d->users = calloc(nu ? nu : 1, sizeof *d->users);
-        d->audit = calloc(na ? na : 1, sizeof *d->audit);
+        d->users = xcalloc(nu ? nu : 1, sizeof *d->users);
+        d->audit = xcalloc(na ? na : 1, sizeof *d->audit);
         if (!d->users || !d->audit) {
             domain_errors_add(&errs, "payload", "", "out of memory");
         } else {

@@ -7,6 +7,7 @@
  * downloading every backup. Fetching downloads into a temporary directory.
  */
 #include "ops/backup_target_impl.h"
+#include "core/xalloc.h"
 
 #include "core/buf.h"
 #include "ops/s3.h"
@@ -109,7 +110,7 @@ static int s3t_list(backup_target *bt, backup_info **list, size_t *count, char *
     size_t n;
     if (s3_list(t->client, t->bucket, t->prefix, &objs, &n, err, errlen) != 0)
         return -1;
-    backup_info *out = calloc(n ? n : 1, sizeof *out);
+    backup_info *out = xcalloc(n ? n : 1, sizeof *out);
     size_t k = 0;
     for (size_t i = 0; out && i < n; i++) {
         const char *name = objs[i].key + strlen(t->prefix);
@@ -225,7 +226,7 @@ static const struct backup_target_ops s3_ops = {
 int backup_s3_open(const config *cfg, const char *bucket, const char *prefix, backup_target **out, char *err,
                    size_t errlen)
 {
-    s3_target *t = calloc(1, sizeof *t);
+    s3_target *t = xcalloc(1, sizeof *t);
     if (!t) {
         snprintf(err, errlen, "out of memory");
         return -1;

@@ -57,7 +57,7 @@ int backup_verify(const char *path, backup_manifest *mout, char *err, size_t err
         snprintf(err, errlen, "%s: %s", path, why);
         goto done;
     }
-    if (store_restore(scratch, &c.dump, backup_parts(&c.dump), -1, NULL, NULL, NULL, why, sizeof why) != 0) {
+    if (store_restore(scratch, &c.dump, backup_parts(&c.dump), NULL, NULL, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: restoring into a scratch database failed: %s", path, why);
         goto done;
     }

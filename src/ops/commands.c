@@ -654,7 +654,7 @@ int cmd_import(config *cfg, int argc, char **argv)
     int64_t added = 0;
     unsigned what = STORE_RESTORE_MAP | (next.nusers ? STORE_RESTORE_ADD_USERS : 0);
     if (rc == 0)
-        rc = store_restore(s, &next, what, current.data_version, NULL, NULL, &added, err, sizeof err);
+        rc = store_restore(s, &next, what, &current, &added, err, sizeof err);
     store_close(s);
     if (rc == 0)
         printf("imported %s%s: the map now holds %zu genres and %zu bands (%zu genres and %zu bands from the file); "

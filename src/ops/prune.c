@@ -6,6 +6,7 @@
  * any backup.
  */
 #include "ops/prune.h"
+#include "core/xalloc.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -85,7 +86,7 @@ int prune_target(backup_target *t, const prune_policy *p, int dry_run, FILE *out
     *kept = *removed = 0;
     if (backup_target_list(t, &list, &n, err, errlen) != 0)
         return -1;
-    prune_item *items = calloc(n ? n : 1, sizeof *items);
+    prune_item *items = xcalloc(n ? n : 1, sizeof *items);
     if (!items) {
         free(list);
         snprintf(err, errlen, "out of memory");

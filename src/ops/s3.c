@@ -8,6 +8,7 @@
  * the connection alive across a listing and its follow-up requests.
  */
 #include "ops/s3.h"
+#include "core/xalloc.h"
 
 #include "core/buf.h"
 #include "core/sha256.h"
@@ -81,7 +82,7 @@ int s3_open(const config *cfg, s3_client **out, char *err, size_t errlen)
         snprintf(err, errlen, "MUSICGRAPH_S3_ENDPOINT must be an http:// or https:// URL, not '%s'", endpoint);
         return -1;
     }
-    s3_client *c = calloc(1, sizeof *c);
+    s3_client *c = xcalloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -101,8 +102,8 @@ int s3_open(const config *cfg, s3_client **out, char *err, size_t errlen)
     while (bl > 0 && c->base_path[bl - 1] == '/')
         c->base_path[--bl] = '\0';
     snprintf(c->region, sizeof c->region, "%s", region);
-    c->access_key = strdup(cfg->s3_access_key);
-    c->secret_key = strdup(cfg->s3_secret_key);
+    c->access_key = xstrdup(cfg->s3_access_key);
+    c->secret_key = xstrdup(cfg->s3_secret_key);
     pthread_once(&curl_once, curl_init);
     c->curl = curl_easy_init();
     if (!c->curl || !c->access_key || !c->secret_key) {
@@ -168,7 +169,7 @@ void s3_sign(const char *access_key, const char *secret_key, const char *region,
     snprintf(scope, sizeof scope, "%s/%s/s3/aws4_request", date, region);
     snprintf(to_sign, sizeof to_sign, "AWS4-HMAC-SHA256\n%s\n%s\n%s", amz_date, scope, creq_hash);
     size_t klen = strlen(secret_key) + 4;
-    unsigned char *k = malloc(klen + 1);
+    unsigned char *k = xmalloc(klen + 1);
     unsigned char k1[32], k2[32], k3[32], k4[32], sig[32];
     if (!k) {
         snprintf(out, outlen, "%s", "");
@@ -513,7 +514,7 @@ int s3_get_bytes(s3_client *c, const char *bucket, const char *key, size_t max, 
         buf_cstr(&r.response);
         *data = buf_steal(&r.response, len);
         if (!*data)
-            *data = calloc(1, 1);
+            *data = xcalloc(1, 1);
     } else if (missing && r.status == 404) {
         *missing = 1;
         rc = 0;
@@ -567,7 +568,7 @@ int s3_list(s3_client *c, const char *bucket, const char *prefix, s3_object **ob
                 break;
             if (*count == cap) {
                 cap = cap ? cap * 2 : 64;
-                s3_object *grown = realloc(*objects, cap * sizeof *grown);
+                s3_object *grown = xrealloc(*objects, cap * sizeof *grown);
                 if (!grown) {
                     snprintf(err, errlen, "out of memory listing s3://%s/%s", bucket, prefix);
                     buf_free(&r.response);

@@ -1,9 +1,11 @@
 /*
- * app.c — start-up, the snapshot's life cycle and the layout thread (see
- * app.h).
+ * app.c — start-up, the worker pools, and what the handlers get from the
+ * server (see app.h).
  */
 #include "server/app.h"
 
+#include "server/pool.h"
+#include "server/snapshots.h"
 #include "server/status.h"
 
 #include "api/api.h"
@@ -11,13 +13,11 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/password.h"
-#include "graph/positions.h"
-#include "graph/snapshot.h"
+#include "core/xalloc.h"
 #include "ops/backup.h"
 #include "ops/seed.h"
 #include "domain/user.h"
 
-#include <malloc.h>
 #include <sodium.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -25,173 +25,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-static void layout_request(app *a);
+/* Backup gauges for /metrics are read from the files at least this often. */
+#define BACKUP_GAUGES_EVERY_S 15
 
 struct app {
     api api;              /* what the handlers see (api.h) */
     status_source status; /* what /readyz and /metrics report (status.h) */
     const config *cfg;
-    store *store; /* the main thread's connection: migrations, rebuilds */
     http_router *router;
-    pthread_mutex_t rebuild_lock; /* one rebuild at a time */
-    int64_t last_failed_version;  /* do not retry a broken rebuild every tick */
-    graph_layout *saved_layout;   /* positions saved by the last run, used at start */
-    char layout_path[4096];
-    pthread_t layout_thread;
-    int layout_started;
-    pthread_mutex_t layout_lock;
-    pthread_cond_t layout_cond;
-    int layout_pending, layout_stop;
-    atomic_int layout_cancel; /* set by app_stop: a running layout gives up */
+    snapshots *snapshots;
+    pool *db, *hash;
 };
 
-static double seconds_since(const struct timespec *t0)
+static app *app_of(api *handlers) { return (app *)((char *)handlers - offsetof(app, api)); }
+
+/* api.submit: the lane's pool. */
+static int submit(api *handlers, api_lane lane, api_work_fn fn, void *arg, unsigned delay_ms)
 {
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+    app *a = app_of(handlers);
+    return pool_submit(lane == API_LANE_HASH ? a->hash : a->db, fn, arg, delay_ms);
 }
 
-/* Publishes a snapshot of d with the given layout (taken), logging what it did. */
-static int publish(app *a, dataset *d, int64_t version, graph_layout *layout, const struct timespec *t0,
-                   double load_seconds, char *err, size_t errlen)
+/* api.show: the snapshot publisher tells when the version is visible. */
+static void show(api *handlers, int64_t version, api_shown_fn done, void *arg)
 {
-    graph_snapshot *s = graph_build_laid_out(d, version, layout, err, errlen);
-    if (!s) {
-        dataset_free(d);
-        return -1;
-    }
-    if (pages_attach(s) != 0) {
-        graph_release(s);
-        snprintf(err, errlen, "out of memory rendering pages");
-        return -1;
-    }
-    const dataset *sd = graph_dataset(s);
-    int laid_out = layout && graph_layout_covers(layout, sd);
-    size_t genres = sd->ngenres, bands = sd->nbands, bytes = graph_bytes(s);
-    graph_publish(s);
-    /* Building allocated and freed megabytes of temporaries (and the old
-     * snapshot may be gone): give the free memory back to the system. */
-    malloc_trim(0);
-    a->status.build_seconds = seconds_since(t0);
-    log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms (%.0f ms reading the "
-             "database)%s",
-             (long long)version, genres, bands, bytes / 1024, seconds_since(t0) * 1000, load_seconds * 1000,
-             laid_out ? "" : "; laying it out in the background");
-    if (!laid_out)
-        layout_request(a);
-    return 0;
-}
-
-/* Loads the map and publishes a snapshot of it; the caller holds rebuild_lock.
- * Nodes keep the positions they had (from the current snapshot, or at start
- * from the saved layout); new ones are placed by the layout thread. */
-static int rebuild_locked(app *a, store *st, int64_t version, char *err, size_t errlen)
-{
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    dataset d;
-    if (store_load(st, &d, err, errlen) != 0)
-        return -1;
-    double load_seconds = seconds_since(&t0);
-    graph_snapshot *current = graph_acquire();
-    const graph_layout *known = current && graph_layout_of(current) ? graph_layout_of(current) : a->saved_layout;
-    graph_layout *layout = known ? graph_layout_copy(known) : NULL;
-    graph_release(current);
-    return publish(a, &d, version, layout, &t0, load_seconds, err, errlen);
-}
-
-/* The layout thread: whenever the published snapshot has nodes without a
- * position, it computes positions (refining the known ones), saves them, and
- * republishes the same data with them — unless the data moved on meanwhile,
- * in which case the newer snapshot has already asked for another round. */
-static void *layout_main(void *arg)
-{
-    app *a = arg;
-    for (;;) {
-        pthread_mutex_lock(&a->layout_lock);
-        while (!a->layout_pending && !a->layout_stop)
-            pthread_cond_wait(&a->layout_cond, &a->layout_lock);
-        int stop = a->layout_stop;
-        a->layout_pending = 0;
-        pthread_mutex_unlock(&a->layout_lock);
-        if (stop)
-            return NULL;
-        graph_snapshot *s = graph_acquire();
-        if (!s)
-            continue;
-        const graph_layout *known = graph_layout_of(s);
-        if (known && graph_layout_covers(known, graph_dataset(s))) {
-            graph_release(s);
-            continue;
-        }
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        char err[512];
-        graph_layout *layout = graph_layout_compute(s, known, &a->layout_cancel, err, sizeof err);
-        if (!layout) {
-            if (!atomic_load(&a->layout_cancel))
-                log_error("layout failed: %s", err);
-            graph_release(s);
-            continue;
-        }
-        a->status.layout_seconds = seconds_since(&t0);
-        malloc_trim(0); /* the layout's workspace is free again */
-        log_info("layout of %zu genres and %zu bands computed in %.0f ms", graph_dataset(s)->ngenres,
-                 graph_dataset(s)->nbands, a->status.layout_seconds * 1000);
-        if (graph_layout_save(layout, a->layout_path, err, sizeof err) != 0)
-            log_warn("the layout is not saved (it is recomputed after a restart): %s", err);
-        pthread_mutex_lock(&a->rebuild_lock);
-        graph_snapshot *now = graph_acquire();
-        dataset d;
-        if (now == s && dataset_copy(&d, graph_dataset(s)) == 0) {
-            if (publish(a, &d, graph_version(s), layout, &t0, 0, err, sizeof err) != 0)
-                log_error("publishing the laid-out snapshot failed: %s", err);
-        } else {
-            graph_layout_free(layout);
-        }
-        graph_release(now);
-        pthread_mutex_unlock(&a->rebuild_lock);
-        graph_release(s);
-    }
-}
-
-static void layout_request(app *a)
-{
-    pthread_mutex_lock(&a->layout_lock);
-    a->layout_pending = 1;
-    pthread_cond_signal(&a->layout_cond);
-    pthread_mutex_unlock(&a->layout_lock);
-}
-
-/* Rebuilds and publishes the snapshot if the database moved past it. */
-static int refresh(app *a, store *st, char *err, size_t errlen)
-{
-    pthread_mutex_lock(&a->rebuild_lock);
-    int64_t version;
-    int rc = store_data_version(st, &version, err, errlen);
-    if (rc == 0) {
-        graph_snapshot *s = graph_acquire();
-        int64_t current = s ? graph_version(s) : -1;
-        graph_release(s);
-        /* The version can be read before the load: a write in between only
-         * makes the snapshot newer than its label, and the next refresh fixes it. */
-        if (version != current && version != a->last_failed_version) {
-            rc = rebuild_locked(a, st, version, err, errlen);
-            if (rc != 0)
-                a->last_failed_version = version;
-        }
-    }
-    pthread_mutex_unlock(&a->rebuild_lock);
-    return rc;
-}
-
-/* The handlers' refresh after a commit (api.h). */
-static int refresh_after_write(api *handlers, store *st, char *err, size_t errlen)
-{
-    app *a = (app *)((char *)handlers - offsetof(app, api));
-    return refresh(a, st, err, errlen);
+    snapshots_show(app_of(handlers)->snapshots, version, done, arg);
 }
 
 /* The secret keys the session token hashes. Production refuses to start
@@ -237,15 +97,15 @@ static int load_secret(app *a, char *err, size_t errlen)
 
 /* No default password anywhere: when there is no admin, the first one is
  * created with MUSICGRAPH_ADMIN_PASSWORD or a random password shown once. */
-static int ensure_admin(app *a, char *err, size_t errlen)
+static int ensure_admin(store *st, const config *cfg, char *err, size_t errlen)
 {
     int64_t admins;
-    if (store_admin_count(a->store, &admins, err, errlen) != 0)
+    if (store_admin_count(st, &admins, err, errlen) != 0)
         return -1;
     if (admins > 0)
         return 0;
     char generated[21] = "";
-    const char *password = a->cfg->admin_password;
+    const char *password = cfg->admin_password;
     if (password && *password) {
         domain_errors errs = {0};
         user_check_password(password, &errs);
@@ -267,7 +127,7 @@ static int ensure_admin(app *a, char *err, size_t errlen)
         snprintf(err, errlen, "cannot hash the admin password (out of memory?)");
         return -1;
     }
-    int rc = store_user_create(a->store, &u, err, errlen);
+    int rc = store_user_create(st, &u, err, errlen);
     if (rc == MG_ERR_CONFLICT) {
         snprintf(err, errlen,
                  "there is no active admin and the name 'admin' is taken: "
@@ -288,50 +148,73 @@ static int ensure_admin(app *a, char *err, size_t errlen)
     return 0;
 }
 
-int app_start(const config *cfg, app **out, char *err, size_t errlen)
+static int cores(void)
 {
-    app *a = calloc(1, sizeof *a);
-    if (!a) {
-        snprintf(err, errlen, "out of memory");
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* The worker pools, below the event loops' priority (a loop that has a
+ * request to answer wins the core). Database work waits on I/O and locks
+ * more than it computes, but an edit reads and checks the whole map: a few
+ * threads, slightly lower (nice 5). argon2id hashes compute for ~100 ms
+ * each: one thread fewer than the cores, lower still (nice 10), so that
+ * logins can never take every core from the event loops. */
+static int start_pools(app *a, char *err, size_t errlen)
+{
+    int n = cores();
+    pool_config db = {"db", n < 2 ? 2 : n > 8 ? 8 : n, 5, 1024, api_store_close};
+    pool_config hash = {"hash", n > 1 ? n - 1 : 1, 10, 64, NULL};
+    a->db = pool_start(&db, err, errlen);
+    a->hash = a->db ? pool_start(&hash, err, errlen) : NULL;
+    return a->hash ? 0 : -1;
+}
+
+/* Migrations, the bundled dataset and the first admin, on a connection of
+ * the main thread that is closed before serving. */
+static int prepare_database(app *a, char *err, size_t errlen)
+{
+    const config *cfg = a->cfg;
+    store *st;
+    if (store_open(cfg->database_url, &st, err, errlen) != 0)
         return -1;
-    }
-    a->cfg = cfg;
-    a->api.cfg = cfg;
-    a->api.refresh = refresh_after_write;
-    a->status.api = &a->api;
-    a->last_failed_version = -1;
-    pthread_mutex_init(&a->rebuild_lock, NULL);
-    pthread_mutex_init(&a->layout_lock, NULL);
-    pthread_cond_init(&a->layout_cond, NULL);
-    snprintf(a->layout_path, sizeof a->layout_path, "%s/layout.tsv", cfg->state_dir);
-    a->saved_layout = graph_layout_load(a->layout_path);
-    if (fs_make_dirs(cfg->state_dir, err, errlen) != 0 || load_secret(a, err, errlen) != 0 ||
-        pages_init(err, errlen) != 0 || store_open(cfg->database_url, &a->store, err, errlen) != 0)
-        goto fail;
-    int applied;
+    int applied, empty, rc = -1;
     /* A database that is about to change shape is backed up first. */
-    if (backup_before_migrate(a->store, cfg, err, errlen) != 0 || store_migrate(a->store, &applied, err, errlen) != 0)
-        goto fail;
+    if (backup_before_migrate(st, cfg, err, errlen) != 0 || store_migrate(st, &applied, err, errlen) != 0)
+        goto done;
     if (applied)
         log_info("applied %d migration(s)", applied);
-    int empty;
-    if (store_is_empty(a->store, &empty, err, errlen) != 0)
-        goto fail;
+    if (store_is_empty(st, &empty, err, errlen) != 0)
+        goto done;
     if (empty && strcmp(cfg->seed, "0") != 0) {
         size_t genres, bands;
-        if (seed_run(a->store, NULL, &genres, &bands, err, errlen) != 0)
-            goto fail;
+        if (seed_run(st, NULL, &genres, &bands, err, errlen) != 0)
+            goto done;
         log_info("seeded the bundled dataset: %zu genres, %zu bands", genres, bands);
     }
-    if (ensure_admin(a, err, errlen) != 0 || refresh(a, a->store, err, errlen) != 0)
+    rc = ensure_admin(st, cfg, err, errlen);
+done:
+    store_close(st);
+    return rc;
+}
+
+int app_start(const config *cfg, app **out, char *err, size_t errlen)
+{
+    app *a = xcalloc(1, sizeof *a);
+    a->cfg = cfg;
+    a->api.cfg = cfg;
+    a->api.submit = submit;
+    a->api.show = show;
+    a->status.api = &a->api;
+    pthread_mutex_init(&a->status.lock, NULL);
+    if (fs_make_dirs(cfg->state_dir, err, errlen) != 0 || load_secret(a, err, errlen) != 0 ||
+        pages_init(err, errlen) != 0 || prepare_database(a, err, errlen) != 0 ||
+        snapshots_start(cfg, &a->snapshots, err, errlen) != 0 || start_pools(a, err, errlen) != 0)
         goto fail;
-    if (pthread_create(&a->layout_thread, NULL, layout_main, a) == 0)
-        a->layout_started = 1;
+    a->status.snapshots = a->snapshots;
+    a->status.db = a->db;
+    a->status.hash = a->hash;
     a->router = http_router_new();
-    if (!a->router) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
     api_register_read(a->router, &a->api);
     api_register_pages(a->router, &a->api);
     api_register_session(a->router, &a->api);
@@ -350,26 +233,20 @@ http_router *app_router(app *a) { return a->router; }
 void app_tick(void *arg)
 {
     app *a = arg;
-    char err[512];
-    if (refresh(a, a->store, err, sizeof err) != 0)
-        log_error("refreshing the snapshot failed, still serving the previous one: %s", err);
+    /* Another process (restore, import) may have changed the data. */
+    snapshots_poll(a->snapshots);
+    status_refresh_backups(&a->status, BACKUP_GAUGES_EVERY_S);
 }
 
 void app_stop(app *a)
 {
     if (!a)
         return;
-    if (a->layout_started) {
-        atomic_store(&a->layout_cancel, 1);
-        pthread_mutex_lock(&a->layout_lock);
-        a->layout_stop = 1;
-        pthread_cond_signal(&a->layout_cond);
-        pthread_mutex_unlock(&a->layout_lock);
-        pthread_join(a->layout_thread, NULL);
-    }
-    graph_layout_free(a->saved_layout);
+    /* The event loops are done: what is still queued only finishes. */
+    pool_stop(a->hash);
+    pool_stop(a->db);
+    snapshots_stop(a->snapshots);
     http_router_free(a->router);
-    store_close(a->store);
-    graph_publish(NULL);
+    pthread_mutex_destroy(&a->status.lock);
     free(a);
 }

@@ -5,13 +5,14 @@
  * app_start creates the state directory and the secret key (or checks the
  * configured one), opens the database, backs it up and applies migrations,
  * seeds an empty database when asked, creates the first admin when there is
- * none, builds the first snapshot, starts the layout thread and registers
- * every route. While the server runs, app_tick (main thread, every 250 ms)
- * compares the database's data version with the snapshot's and rebuilds
- * when another process changed the data; a write handler refreshes right
- * after its commit (api.h), so its response already sees it. Both rebuild
- * on the thread that asks, one at a time: today that is the main thread
- * or a worker thread of the HTTP server (see docs/architecture.md).
+ * none, builds the first snapshot and starts the snapshot publisher and
+ * layout threads (snapshots.h), starts the worker pools (pool.h: one for
+ * the database, one for password hashes) and registers every route. The
+ * handlers run their database and hashing work on those pools and ask the
+ * publisher to show their writes (api.h). While the server runs, app_tick
+ * (main thread, every 250 ms) asks the publisher to look for changes made by
+ * other processes, and now and then has a worker refresh the backup gauges.
+ * app_stop runs after the event loops stopped: what is queued finishes.
  */
 #ifndef MG_SERVER_APP_H
 #define MG_SERVER_APP_H

@@ -22,7 +22,7 @@ typedef struct store store;
     X(migrations, (store *s, store_migration **list, size_t *count, size_t *unknown, char *err, size_t errlen),        \
       (s, list, count, unknown, err, errlen))                                                                          \
     X(migrate, (store *s, int *applied, char *err, size_t errlen), (s, applied, err, errlen))                          \
-    X(load, (store *s, dataset *out, char *err, size_t errlen), (s, out, err, errlen))                                 \
+    X(load, (store *s, dataset *out, int64_t *version, char *err, size_t errlen), (s, out, version, err, errlen))      \
     X(is_empty, (store *s, int *empty, char *err, size_t errlen), (s, empty, err, errlen))                             \
     X(replace_all, (store *s, const dataset *d, char *err, size_t errlen), (s, d, err, errlen))                        \
     X(data_version, (store *s, int64_t *version, char *err, size_t errlen), (s, version, err, errlen))                 \
@@ -37,7 +37,8 @@ typedef struct store store;
       (s, id, out, found, err, errlen))                                                                                \
     X(user_list, (store *s, store_user **users, size_t *count, char *err, size_t errlen),                              \
       (s, users, count, err, errlen))                                                                                  \
-    X(user_update, (store *s, const store_user *u, char *err, size_t errlen), (s, u, err, errlen))                     \
+    X(user_edit, (store *s, int64_t id, store_user_fn fn, void *ctx, store_user *after, char *err, size_t errlen),     \
+      (s, id, fn, ctx, after, err, errlen))                                                                            \
     X(user_logged_in, (store *s, int64_t id, char *err, size_t errlen), (s, id, err, errlen))                          \
     X(admin_count, (store *s, int64_t *count, char *err, size_t errlen), (s, count, err, errlen))                      \
     X(session_create, (store *s, const char *token_hash, int64_t user_id, const char *csrf_token, int64_t now,         \
@@ -49,13 +50,17 @@ typedef struct store store;
       (s, token_hash, now, err, errlen))                                                                               \
     X(session_delete, (store *s, const char *token_hash, char *err, size_t errlen), (s, token_hash, err, errlen))      \
     X(sessions_delete_user, (store *s, int64_t user_id, char *err, size_t errlen), (s, user_id, err, errlen))          \
-    X(attempt, (store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,           \
-                int record, int *allowed, int64_t *retry_after_ms, char *err, size_t errlen),                          \
-      (s, keys, nkeys, now_ms, window_ms, max, record, allowed, retry_after_ms, err, errlen))                          \
+    X(attempts_count, (store *s, const char *key, int64_t since_ms, int64_t upto_id, int64_t *count,                  \
+                       int64_t *oldest_ms, char *err, size_t errlen),                                                  \
+      (s, key, since_ms, upto_id, count, oldest_ms, err, errlen))                                                      \
+    X(attempts_add, (store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t forget_before_ms,       \
+                     int64_t *ids, char *err, size_t errlen),                                                          \
+      (s, keys, nkeys, now_ms, forget_before_ms, ids, err, errlen))                                                    \
+    X(attempts_remove, (store *s, const int64_t *ids, size_t n, char *err, size_t errlen), (s, ids, n, err, errlen))  \
     X(dump, (store *s, store_dump_t *out, char *err, size_t errlen), (s, out, err, errlen))                            \
-    X(restore, (store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,   \
-                void *ctx, int64_t *users_added, char *err, size_t errlen),                                            \
-      (s, d, what, expected_version, before, ctx, users_added, err, errlen))
+    X(restore, (store *s, const store_dump_t *d, unsigned what, const store_dump_t *expected, int64_t *users_added,   \
+                char *err, size_t errlen),                                                                             \
+      (s, d, what, expected, users_added, err, errlen))
 // clang-format on
 
 #define STORE_OPERATION_FIELD(name, params, args) int(*name) params;

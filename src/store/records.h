@@ -52,6 +52,11 @@ typedef struct store_user {
     char last_login_at[32]; /* "" when never */
 } store_user;
 
+/* Called by store_user_edit inside its write transaction with the user as
+ * stored now and a copy to change. Returns 0 to save after (only the columns
+ * that differ are written) and fills audit; MG_ERR_DECLINED to roll back. */
+typedef int (*store_user_fn)(const store_user *before, store_user *after, store_audit *audit, void *ctx);
+
 typedef struct store_session {
     int64_t user_id;
     char csrf_token[96];
@@ -75,6 +80,7 @@ typedef struct store_dump_t {
     size_t naudit;
     char schema_version[128]; /* latest applied migration ("0002_accounts"), "" when none */
     int64_t data_version;
+    int64_t audit_last_id; /* the newest audit entry's id, 0 when none */
     store_counts counts;
     int has_users; /* 0 when the schema had no accounts tables yet */
     int has_audit;
@@ -88,11 +94,5 @@ void store_dump_free(store_dump_t *d);
 #define STORE_RESTORE_AUDIT     4u /* the audit log (ids and times kept) */
 #define STORE_RESTORE_ADD_USERS 8u /* import: users whose username and email are free are added, new ids */
 #define STORE_RESTORE_ALL       (STORE_RESTORE_MAP | STORE_RESTORE_USERS | STORE_RESTORE_AUDIT)
-
-/* Called by store_restore inside its write transaction, before anything
- * is replaced, with everything the database holds at that moment: the place
- * to write a safety backup that is exactly what the restore replaces (no
- * other write can come between). Non-zero rolls the restore back. */
-typedef int (*store_restore_hook)(const store_dump_t *current, void *ctx, char *err, size_t errlen);
 
 #endif

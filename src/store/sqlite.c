@@ -7,6 +7,7 @@
  * never fails half way on a lock upgrade.
  */
 #include "store/sqlite_internal.h"
+#include "core/xalloc.h"
 
 #include "core/embedded.h"
 #include "core/sha256.h"
@@ -37,11 +38,7 @@ int sq_migrations(store *s, store_migration **list, size_t *count, size_t *unkno
 {
     sqlite3 *db = sq_db(s);
     size_t n = migration_count();
-    store_migration *m = calloc(n ? n : 1, sizeof *m);
-    if (!m) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    store_migration *m = xcalloc(n ? n : 1, sizeof *m);
     for (size_t i = 0; i < n; i++)
         migration_name(embedded_sqlite_migrations[i].name, m[i].name, sizeof m[i].name);
     *unknown = 0;
@@ -57,7 +54,8 @@ int sq_migrations(store *s, store_migration **list, size_t *count, size_t *unkno
             free(m);
             return sq_fail(db, "reading schema_migrations", err, errlen);
         }
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             const char *name = (const char *)sqlite3_column_text(st, 0);
             const char *sum = (const char *)sqlite3_column_text(st, 1);
             const char *at = (const char *)sqlite3_column_text(st, 2);
@@ -74,6 +72,13 @@ int sq_migrations(store *s, store_migration **list, size_t *count, size_t *unkno
             m[i].applied = 1;
             m[i].checksum_ok = sum && strcmp(sum, expected) == 0;
             snprintf(m[i].applied_at, sizeof m[i].applied_at, "%s", at ? at : "");
+        }
+        /* A scan that ends on an error is not a complete list. */
+        if (step != SQLITE_DONE) {
+            sq_fail(db, "reading schema_migrations", err, errlen);
+            sqlite3_finalize(st);
+            free(m);
+            return -1;
         }
         sqlite3_finalize(st);
     }
@@ -155,18 +160,10 @@ int sq_migrate(store *s, int *applied, char *err, size_t errlen)
 }
 
 /* Appends s to a string array grown one at a time (lists are short). */
-static int push_string(char ***v, size_t *n, char *s)
+static void push_string(char ***v, size_t *n, char *s)
 {
-    char **grown = realloc(*v, (*n + 1) * sizeof **v);
-    if (!grown || !s) {
-        free(s);
-        if (grown)
-            *v = grown;
-        return -1;
-    }
-    *v = grown;
+    *v = xreallocarray(*v, *n + 1, sizeof **v);
     (*v)[(*n)++] = s;
-    return 0;
 }
 
 /* Where a list table's values go: the array and the count of entry i. */
@@ -187,7 +184,7 @@ LIST_SLOT(band_aliases_slot, bands, aliases, naliases)
 LIST_SLOT(band_former_slot, bands, former_ids, nformer_ids)
 
 /* Runs sql, which selects (owner id, value) in owner and position order,
- * and appends each value to its owner's list. -1: SQL error, -2: memory. */
+  * and appends each value to its owner's list. -1: SQL error. */
 static int load_list(sqlite3 *db, const char *sql, const strmap *owners, dataset *d, list_slot slot)
 {
     sqlite3_stmt *st;
@@ -199,10 +196,7 @@ static int load_list(sqlite3 *db, const char *sql, const strmap *owners, dataset
         if (!strmap_get(owners, (const char *)sqlite3_column_text(st, 0), &owner))
             continue;
         char ***v = slot(d, owner, &n);
-        if (push_string(v, n, sq_column_dup(st, 1)) != 0) {
-            sqlite3_finalize(st);
-            return -2;
-        }
+        push_string(v, n, sq_column_dup(st, 1));
     }
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? 0 : -1;
@@ -224,7 +218,7 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     strmap gindex = {0}, bindex = {0};
-    int rc = -1, v2, list_rc = 0;
+    int rc = -1, v2, step;
     /* A backup taken before migration 0003 reads a schema without its tables. */
     if (sq_table_exists(db, "genre_defining", &v2, err, errlen) != 0)
         return -1;
@@ -235,7 +229,7 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
                                 "ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         goto sqlfail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         genre *g = dataset_add_genre(d);
         if (!g)
             goto oom;
@@ -247,6 +241,8 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         g->origin_year = sqlite3_column_int(st, 5);
         g->region = sq_column_dup(st, 6);
     }
+    if (step != SQLITE_DONE)
+        goto sqlfail;
     sqlite3_finalize(st);
     st = NULL;
     if (sqlite3_prepare_v2(db,
@@ -254,7 +250,7 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
                               : "SELECT id, name, primary_genre, NULL, NULL FROM bands ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         goto sqlfail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         band *b = dataset_add_band(d);
         if (!b)
             goto oom;
@@ -264,49 +260,49 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         b->country = sq_column_dup(st, 3);
         b->active_from = sqlite3_column_int(st, 4);
     }
+    if (step != SQLITE_DONE)
+        goto sqlfail;
     sqlite3_finalize(st);
     st = NULL;
     if (index_ids(&gindex, d->ngenres, genre_id_at, d) != 0 || index_ids(&bindex, d->nbands, band_id_at, d) != 0)
         goto oom;
 
-    if ((list_rc = load_list(db, "SELECT genre_id, parent_id FROM genre_parents ORDER BY genre_id, position", &gindex,
-                             d, genre_parents_slot)) != 0 ||
-        (list_rc = load_list(db, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", &bindex, d,
-                             band_genres_slot)) != 0)
-        goto listfail;
-    if (v2 && ((list_rc = load_list(db, "SELECT genre_id, alias FROM genre_aliases ORDER BY genre_id, position",
-                                    &gindex, d, genre_aliases_slot)) != 0 ||
-               (list_rc = load_list(db, "SELECT genre_id, former_id FROM genre_former_ids ORDER BY genre_id, position",
-                                    &gindex, d, genre_former_slot)) != 0 ||
-               (list_rc = load_list(db, "SELECT genre_id, band_id FROM genre_defining ORDER BY genre_id, position",
-                                    &gindex, d, genre_defining_slot)) != 0 ||
-               (list_rc = load_list(db, "SELECT band_id, alias FROM band_aliases ORDER BY band_id, position", &bindex,
-                                    d, band_aliases_slot)) != 0 ||
-               (list_rc = load_list(db, "SELECT band_id, former_id FROM band_former_ids ORDER BY band_id, position",
-                                    &bindex, d, band_former_slot)) != 0))
-        goto listfail;
+    if (load_list(db, "SELECT genre_id, parent_id FROM genre_parents ORDER BY genre_id, position", &gindex, d,
+                  genre_parents_slot) != 0 ||
+        load_list(db, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", &bindex, d,
+                  band_genres_slot) != 0)
+        goto sqlfail;
+    if (v2 && (load_list(db, "SELECT genre_id, alias FROM genre_aliases ORDER BY genre_id, position", &gindex, d,
+                         genre_aliases_slot) != 0 ||
+               load_list(db, "SELECT genre_id, former_id FROM genre_former_ids ORDER BY genre_id, position", &gindex, d,
+                         genre_former_slot) != 0 ||
+               load_list(db, "SELECT genre_id, band_id FROM genre_defining ORDER BY genre_id, position", &gindex, d,
+                         genre_defining_slot) != 0 ||
+               load_list(db, "SELECT band_id, alias FROM band_aliases ORDER BY band_id, position", &bindex, d,
+                         band_aliases_slot) != 0 ||
+               load_list(db, "SELECT band_id, former_id FROM band_former_ids ORDER BY band_id, position", &bindex, d,
+                         band_former_slot) != 0))
+        goto sqlfail;
 
     if (sqlite3_prepare_v2(db, "SELECT from_id, to_id, kind FROM genre_links ORDER BY from_id, position", -1, &st,
                            NULL) != SQLITE_OK)
         goto sqlfail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         size_t gi;
         if (!strmap_get(&gindex, (const char *)sqlite3_column_text(st, 0), &gi))
             continue;
         genre *g = &d->genres[gi];
-        genre_link *links = realloc(g->links, (g->nlinks + 1) * sizeof *links);
-        if (!links)
-            goto oom;
-        g->links = links;
+        g->links = xreallocarray(g->links, g->nlinks + 1, sizeof *g->links);
         g->links[g->nlinks].to = sq_column_dup(st, 1);
         g->links[g->nlinks].kind = sq_column_dup(st, 2);
         g->nlinks++;
     }
+    /* Only a scan that reached its end is the whole map: an I/O error, a
+     * busy lock or a short allocation inside SQLite ends it early too. */
+    if (step != SQLITE_DONE)
+        goto sqlfail;
     rc = 0;
     goto done;
-listfail:
-    if (list_rc == -2)
-        goto oom;
 sqlfail:
     sq_fail(db, "reading the map", err, errlen);
     goto done;
@@ -319,14 +315,16 @@ done:
     return rc;
 }
 
-int sq_load(store *s, dataset *out, char *err, size_t errlen)
+int sq_load(store *s, dataset *out, int64_t *version, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     memset(out, 0, sizeof *out);
-    /* One read transaction: every table is read at the same instant. */
+    /* One read transaction: every table, and the version, at the same instant. */
     if (sq_exec(db, "BEGIN", err, errlen) != 0)
         return -1;
     int rc = sq_load_map(db, out, err, errlen);
+    if (rc == 0 && version)
+        rc = sq_data_version(s, version, err, errlen);
     sq_exec(db, "COMMIT", err, rc == 0 ? errlen : 0);
     if (rc != 0)
         dataset_free(out);

@@ -1,9 +1,11 @@
 /*
  * sqlite_accounts.c — users, sessions, login attempts and the audit log in
  * SQLite (see store.h). Small single-statement functions; the ones that must
- * read and write atomically (login attempts) take the write lock first.
+ * read and write atomically (a change of a user, recording login attempts)
+ * take the write lock first.
  */
 #include "store/sqlite_internal.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,37 +72,85 @@ int sq_user_list(store *s, store_user **users, size_t *count, char *err, size_t 
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_user *grown = realloc(*users, (*count + 1) * sizeof *grown);
-        if (!grown) {
-            sqlite3_finalize(st);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        *users = grown;
+        *users = xreallocarray(*users, *count + 1, sizeof **users);
         sq_read_user(st, 0, &(*users)[(*count)++]);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : sq_fail(db, "listing users", err, errlen);
 }
 
-int sq_user_update(store *s, const store_user *u, char *err, size_t errlen)
+/* Writes the columns of after that differ from before, one statement. */
+static int write_user_changes(sqlite3 *db, const store_user *before, const store_user *after, char *err, size_t errlen)
 {
-    sqlite3 *db = sq_db(s);
+    char sql[200] = "UPDATE users SET ";
+    const char *sep = "";
+    int email = strcmp(before->email, after->email) != 0;
+    int hash = strcmp(before->password_hash, after->password_hash) != 0;
+    int admin = !before->is_admin != !after->is_admin, disabled = !before->disabled != !after->disabled;
+    if (!email && !hash && !admin && !disabled)
+        return 0;
+    /* ?1..?4 are bound whether used or not: the text names only the changed ones. */
+    const char *cols[] = {"email = ?1", "password_hash = ?2", "is_admin = ?3", "disabled = ?4"};
+    int changed[] = {email, hash, admin, disabled};
+    for (int i = 0; i < 4; i++)
+        if (changed[i]) {
+            strcat(sql, sep);
+            strcat(sql, cols[i]);
+            sep = ", ";
+        }
+    strcat(sql, " WHERE id = ?5");
     sqlite3_stmt *st;
-    if (sq_prepare(db, "UPDATE users SET email = ?, password_hash = ?, is_admin = ?, disabled = ? WHERE id = ?", &st,
-                   err, errlen) != 0)
+    if (sq_prepare(db, sql, &st, err, errlen) != 0)
         return -1;
-    sqlite3_bind_text(st, 1, u->email, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, u->password_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, u->is_admin ? 1 : 0);
-    sqlite3_bind_int(st, 4, u->disabled ? 1 : 0);
-    sqlite3_bind_int64(st, 5, u->id);
+    sqlite3_bind_text(st, 1, after->email, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, after->password_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, after->is_admin ? 1 : 0);
+    sqlite3_bind_int(st, 4, after->disabled ? 1 : 0);
+    sqlite3_bind_int64(st, 5, before->id);
     int rc = sq_step_done(db, st, "updating the user", err, errlen);
     if (rc == MG_ERR_CONFLICT && strstr(err, "last admin"))
         snprintf(err, errlen, "the last admin cannot be demoted or disabled");
     else if (rc == MG_ERR_CONFLICT)
         snprintf(err, errlen, "the email is already taken");
     return rc;
+}
+
+int sq_user_edit(store *s, int64_t id, store_user_fn fn, void *ctx, store_user *after, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    store_user before, next;
+    store_audit audit;
+    memset(&audit, 0, sizeof audit);
+    /* The write lock first: the row fn sees stays current until commit. */
+    if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    int found = 0;
+    int rc = sq_user_by_id(s, id, &before, &found, err, errlen);
+    if (rc == 0 && !found) {
+        snprintf(err, errlen, "there is no user with id %lld", (long long)id);
+        rc = MG_ERR_NOT_FOUND;
+    }
+    if (rc == 0) {
+        next = before;
+        rc = fn(&before, &next, &audit, ctx) == 0 ? 0 : MG_ERR_DECLINED;
+    }
+    if (rc == 0)
+        rc = write_user_changes(db, &before, &next, err, errlen);
+    if (rc == 0 && audit.action[0])
+        rc = sq_audit_insert(db, &audit, err, errlen);
+    /* A disabled account or a new password ends every session of the user. */
+    if (rc == 0 && ((next.disabled && !before.disabled) || strcmp(next.password_hash, before.password_hash) != 0))
+        rc = sq_sessions_delete_user(s, id, err, errlen);
+    store_audit_clear(&audit);
+    if (rc == 0 && sq_exec(db, "COMMIT", err, errlen) != 0)
+        rc = sq_fail(db, "saving the user", err, errlen);
+    if (rc != 0) {
+        sq_rollback(db);
+        return rc;
+    }
+    if (after)
+        *after = next;
+    return 0;
 }
 
 int sq_user_logged_in(store *s, int64_t id, char *err, size_t errlen)
@@ -210,39 +260,43 @@ int sq_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errlen)
     return session_statement(s, "DELETE FROM sessions WHERE user_id = ?", NULL, user_id, 1, err, errlen);
 }
 
-int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max, int record,
-               int *allowed, int64_t *retry_after_ms, char *err, size_t errlen)
+int sq_attempts_count(store *s, const char *key, int64_t since_ms, int64_t upto_id, int64_t *count, int64_t *oldest_ms,
+                      char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
-    sqlite3_stmt *count = NULL, *insert = NULL, *sweep = NULL;
-    *allowed = 1;
-    *retry_after_ms = 0;
+    sqlite3_stmt *st;
+    if (sq_prepare(db,
+                   "SELECT count(*), coalesce(min(at), 0) FROM login_attempts WHERE key = ?1 AND at > ?2 "
+                   "AND (?3 = 0 OR rowid <= ?3)",
+                   &st, err, errlen) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, since_ms);
+    sqlite3_bind_int64(st, 3, upto_id);
+    int rc = sqlite3_step(st);
+    *count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    *oldest_ms = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : sq_fail(db, "counting login attempts", err, errlen);
+}
+
+int sq_attempts_add(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t forget_before_ms,
+                    int64_t *ids, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *insert = NULL, *sweep = NULL;
     if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
         return -1;
     int rc = -1;
-    if (sq_prepare(db, "SELECT count(*), min(at) FROM login_attempts WHERE key = ? AND at > ?", &count, err, errlen) !=
-            0 ||
-        sq_prepare(db, "INSERT INTO login_attempts (key, at) VALUES (?, ?)", &insert, err, errlen) != 0 ||
-        sq_prepare(db, "DELETE FROM login_attempts WHERE at <= ?", &sweep, err, errlen) != 0)
+    if (sq_prepare(db, "DELETE FROM login_attempts WHERE at <= ?", &sweep, err, errlen) != 0 ||
+        sq_prepare(db, "INSERT INTO login_attempts (key, at) VALUES (?, ?)", &insert, err, errlen) != 0)
         goto done;
-    sqlite3_bind_int64(sweep, 1, now_ms - window_ms);
-    sqlite3_step(sweep);
-    for (size_t i = 0; max > 0 && i < nkeys; i++) {
-        sqlite3_reset(count);
-        sqlite3_bind_text(count, 1, keys[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(count, 2, now_ms - window_ms);
-        if (sqlite3_step(count) != SQLITE_ROW) {
-            sq_fail(db, "counting login attempts", err, errlen);
-            goto done;
-        }
-        if (sqlite3_column_int(count, 0) >= max) {
-            *allowed = 0;
-            int64_t wait = sqlite3_column_int64(count, 1) + window_ms - now_ms;
-            if (wait > *retry_after_ms)
-                *retry_after_ms = wait;
-        }
+    sqlite3_bind_int64(sweep, 1, forget_before_ms);
+    if (sqlite3_step(sweep) != SQLITE_DONE) {
+        sq_fail(db, "forgetting old login attempts", err, errlen);
+        goto done;
     }
-    for (size_t i = 0; record && *allowed && i < nkeys; i++) {
+    for (size_t i = 0; i < nkeys; i++) {
         sqlite3_reset(insert);
         sqlite3_bind_text(insert, 1, keys[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(insert, 2, now_ms);
@@ -250,16 +304,33 @@ int sq_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, 
             sq_fail(db, "recording the login attempt", err, errlen);
             goto done;
         }
+        ids[i] = sqlite3_last_insert_rowid(db);
     }
     rc = 0;
 done:
-    sqlite3_finalize(count);
     sqlite3_finalize(insert);
     sqlite3_finalize(sweep);
     if (rc == 0)
         rc = sq_exec(db, "COMMIT", err, errlen);
     if (rc != 0)
         sq_rollback(db);
+    return rc;
+}
+
+int sq_attempts_remove(store *s, const int64_t *ids, size_t n, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    sqlite3_stmt *st;
+    if (sq_prepare(db, "DELETE FROM login_attempts WHERE rowid = ?", &st, err, errlen) != 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, ids[i]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = sq_fail(db, "forgetting a login attempt", err, errlen);
+    }
+    sqlite3_finalize(st);
     return rc;
 }
 
@@ -281,9 +352,14 @@ int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries
     int rc = -1;
     if (sq_prepare(db, "SELECT count(*) FROM audit_log", &st, err, errlen) != 0)
         goto done;
-    if (sqlite3_step(st) == SQLITE_ROW)
+    int counted = sqlite3_step(st) == SQLITE_ROW;
+    if (counted)
         *total = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    if (!counted) {
+        sq_fail(db, "counting the audit log", err, errlen);
+        goto done;
+    }
     if (sq_prepare(db,
                    "SELECT id, at, actor, action, entity_type, entity_id, before_json, after_json FROM audit_log "
                    "ORDER BY id DESC LIMIT ? OFFSET ?",
@@ -293,10 +369,7 @@ int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries
     sqlite3_bind_int64(st, 2, offset);
     int step = SQLITE_DONE;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        store_audit *grown = realloc(*entries, (*count + 1) * sizeof *grown);
-        if (!grown)
-            break;
-        *entries = grown;
+        *entries = xreallocarray(*entries, *count + 1, sizeof **entries);
         store_audit *a = &(*entries)[(*count)++];
         sq_read_audit(st, a);
     }

@@ -7,6 +7,7 @@
  * the server can share the file.
  */
 #include "store/sqlite_internal.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,12 +46,7 @@ int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)
         sqlite3_close(db);
         return -1;
     }
-    sqlite_store *s = calloc(1, sizeof *s);
-    if (!s) {
-        sqlite3_close(db);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    sqlite_store *s = xcalloc(1, sizeof *s);
     s->base.ops = &sqlite_ops;
     s->db = db;
     *out = &s->base;

@@ -5,6 +5,7 @@
  * files use (a user, an audit entry).
  */
 #include "store/sqlite_internal.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,7 @@ int sq_table_exists(sqlite3 *db, const char *name, int *exists, char *err, size_
 char *sq_column_dup(sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? strdup((const char *)t) : NULL;
+    return t ? xstrdup((const char *)t) : NULL;
 }
 
 void sq_column_copy(sqlite3_stmt *st, int col, char *out, size_t len)

@@ -16,6 +16,7 @@
  * old schema too.
  */
 #include "store/sqlite_internal.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,13 +41,7 @@ static int dump_users(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_user *grown = realloc(out->users, (out->nusers + 1) * sizeof *grown);
-        if (!grown) {
-            sqlite3_finalize(st);
-            snprintf(err, errlen, "out of memory while reading users");
-            return -1;
-        }
-        out->users = grown;
+        out->users = xreallocarray(out->users, out->nusers + 1, sizeof *out->users);
         sq_read_user(st, 0, &out->users[out->nusers++]);
     }
     sqlite3_finalize(st);
@@ -66,13 +61,7 @@ static int dump_audit(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->naudit == cap) {
             cap = cap ? cap * 2 : 64;
-            store_audit *grown = realloc(out->audit, cap * sizeof *grown);
-            if (!grown) {
-                sqlite3_finalize(st);
-                snprintf(err, errlen, "out of memory while reading the audit log");
-                return -1;
-            }
-            out->audit = grown;
+            out->audit = xreallocarray(out->audit, cap, sizeof *out->audit);
         }
         store_audit *a = &out->audit[out->naudit++];
         sq_read_audit(st, a);
@@ -90,9 +79,12 @@ static int dump_all(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
         sqlite3_stmt *st;
         if (sq_prepare(db, "SELECT max(name) FROM schema_migrations", &st, err, errlen) != 0)
             return -1;
-        if (sqlite3_step(st) == SQLITE_ROW)
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW)
             sq_column_copy(st, 0, out->schema_version, sizeof out->schema_version);
         sqlite3_finalize(st);
+        if (step != SQLITE_ROW)
+            return sq_fail(db, "reading schema_migrations", err, errlen);
     }
     if (sq_table_exists(db, "genres", &exists, err, errlen) != 0)
         return -1;
@@ -114,7 +106,8 @@ static int dump_all(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
     if (sq_table_exists(db, "audit_log", &out->has_audit, err, errlen) != 0)
         return -1;
     if (out->has_audit && (dump_audit(db, out, err, errlen) != 0 ||
-                           query_int(db, "SELECT count(*) FROM audit_log", &out->counts.audit_log, err, errlen) != 0))
+                           query_int(db, "SELECT count(*) FROM audit_log", &out->counts.audit_log, err, errlen) != 0 ||
+                           query_int(db, "SELECT max(id) FROM audit_log", &out->audit_last_id, err, errlen) != 0))
         return -1;
     return 0;
 }
@@ -197,33 +190,47 @@ static int put_audit(restorer *r, const store_audit *a)
     return step(r, R_AUDIT);
 }
 
-static int restore_rows(restorer *r, const store_dump_t *d, unsigned what, int64_t expected_version,
-                        store_restore_hook before, void *ctx, int64_t *users_added, char *err, size_t errlen)
+/* The accounts as the guard compares them: everything but the last login. */
+static int same_user(const store_user *a, const store_user *b)
+{
+    return a->id == b->id && strcmp(a->username, b->username) == 0 && strcmp(a->email, b->email) == 0 &&
+           strcmp(a->password_hash, b->password_hash) == 0 && a->is_admin == b->is_admin && a->disabled == b->disabled;
+}
+
+/* MG_ERR_CONFLICT when the database is no longer what expected was read
+ * as: its data version, newest audit entry or accounts differ. The write
+ * lock is held, so nothing can change after this check. */
+static int check_unchanged(sqlite3 *db, const store_dump_t *expected, char *err, size_t errlen)
+{
+    store_dump_t now;
+    memset(&now, 0, sizeof now);
+    int rc = query_int(db, "SELECT version FROM data_version WHERE id = 1", &now.data_version, err, errlen);
+    if (rc == 0 && expected->has_audit)
+        rc = query_int(db, "SELECT max(id) FROM audit_log", &now.audit_last_id, err, errlen);
+    if (rc == 0 && expected->has_users)
+        rc = dump_users(db, &now, err, errlen);
+    int same = now.data_version == expected->data_version && now.audit_last_id == expected->audit_last_id &&
+               now.nusers == expected->nusers;
+    for (size_t i = 0; rc == 0 && same && i < now.nusers; i++)
+        same = same_user(&now.users[i], &expected->users[i]);
+    if (rc == 0 && !same) {
+        snprintf(err, errlen,
+                 "the data changed while this command ran (data version %lld, it read %lld; or an account or the "
+                 "audit log changed): nothing was written; run it again",
+                 (long long)now.data_version, (long long)expected->data_version);
+        rc = MG_ERR_CONFLICT;
+    }
+    store_dump_free(&now);
+    return rc;
+}
+
+static int restore_rows(restorer *r, const store_dump_t *d, unsigned what, const store_dump_t *expected,
+                        int64_t *users_added, char *err, size_t errlen)
 {
     sqlite3 *db = r->db;
-    if (before) {
-        /* The write lock is held: this is exactly what gets replaced. */
-        store_dump_t current;
-        memset(&current, 0, sizeof current);
-        int rc = dump_all(db, &current, err, errlen);
-        if (rc == 0)
-            rc = before(&current, ctx, err, errlen) == 0 ? 0 : -1;
-        store_dump_free(&current);
-        if (rc != 0)
-            return -1;
-    }
-    if (expected_version >= 0) {
-        int64_t now;
-        if (query_int(db, "SELECT version FROM data_version WHERE id = 1", &now, err, errlen) != 0)
-            return -1;
-        if (now != expected_version) {
-            snprintf(err, errlen,
-                     "the data changed while this command ran (version %lld, expected %lld): nothing was written; "
-                     "run it again",
-                     (long long)now, (long long)expected_version);
-            return MG_ERR_CONFLICT;
-        }
-    }
+    int rc = expected ? check_unchanged(db, expected, err, errlen) : 0;
+    if (rc != 0)
+        return rc;
     for (int i = 0; i < R_COUNT; i++)
         if (sq_prepare(db, restore_sql[i], &r->st[i], err, errlen) != 0)
             return -1;
@@ -255,8 +262,8 @@ static int restore_rows(restorer *r, const store_dump_t *d, unsigned what, int64
     return sq_exec(db, "UPDATE data_version SET version = version + 1 WHERE id = 1", err, errlen);
 }
 
-int sq_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,
-               void *ctx, int64_t *users_added, char *err, size_t errlen)
+int sq_restore(store *s, const store_dump_t *d, unsigned what, const store_dump_t *expected, int64_t *users_added,
+               char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
     if (users_added)
@@ -266,7 +273,7 @@ int sq_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_
     restorer r;
     memset(&r, 0, sizeof r);
     r.db = db;
-    int rc = restore_rows(&r, d, what, expected_version, before, ctx, users_added, err, errlen);
+    int rc = restore_rows(&r, d, what, expected, users_added, err, errlen);
     for (int i = 0; i < R_COUNT; i++)
         sqlite3_finalize(r.st[i]);
     if (rc != 0) {

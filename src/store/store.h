@@ -34,8 +34,9 @@ int store_migrations(store *s, store_migration **list, size_t *count, size_t *un
  * does not know or whose checksum differs. *applied counts what ran. */
 int store_migrate(store *s, int *applied, char *err, size_t errlen);
 
-/* Reads the whole map in one read transaction: a consistent picture. */
-int store_load(store *s, dataset *out, char *err, size_t errlen);
+/* Reads the whole map in one read transaction: a consistent picture, and
+ * (version may be NULL) the data version it is the picture of. */
+int store_load(store *s, dataset *out, int64_t *version, char *err, size_t errlen);
 /* 1 when there are no genres and no bands. */
 int store_is_empty(store *s, int *empty, char *err, size_t errlen);
 /* Replaces every genre and band with d in one transaction (seed, restore). */
@@ -67,9 +68,15 @@ int store_user_create(store *s, store_user *u, char *err, size_t errlen);
 int store_user_by_name(store *s, const char *username, store_user *out, int *found, char *err, size_t errlen);
 int store_user_by_id(store *s, int64_t id, store_user *out, int *found, char *err, size_t errlen);
 int store_user_list(store *s, store_user **users, size_t *count, char *err, size_t errlen);
-/* Saves email, password_hash, is_admin and disabled. MG_ERR_CONFLICT when it
- * would leave no active admin, or the email is taken. */
-int store_user_update(store *s, const store_user *u, char *err, size_t errlen);
+/* Changes user id in one write transaction: fn (store_user_fn) sees the row
+ * as it is and changes a copy; only the columns it changed (email,
+ * password_hash, is_admin, disabled) are written, so a concurrent change of
+ * another column is never undone. Writes fn's audit entry, and ends the
+ * user's sessions when the account is disabled or the password changed.
+ * after (may be NULL) gets the saved row. MG_ERR_NOT_FOUND when there is no
+ * such user, MG_ERR_DECLINED when fn declined, MG_ERR_CONFLICT when it would
+ * leave no active admin or the email is taken. */
+int store_user_edit(store *s, int64_t id, store_user_fn fn, void *ctx, store_user *after, char *err, size_t errlen);
 int store_user_logged_in(store *s, int64_t id, char *err, size_t errlen);
 int store_admin_count(store *s, int64_t *count, char *err, size_t errlen);
 
@@ -81,14 +88,20 @@ int store_session_delete(store *s, const char *token_hash, char *err, size_t err
 /* Removes every session of a user (disabled, password changed). */
 int store_sessions_delete_user(store *s, int64_t user_id, char *err, size_t errlen);
 
-/* Login attempts per key (client address, username) within [now - window,
- * now]. With max > 0, *allowed is cleared when a key has max attempts or
- * more, and *retry_after_ms says when the oldest leaves the window. With
- * record, one attempt is recorded for each key (when allowed). The login
- * code checks before verifying a password and records failures only, so
- * colleagues behind one address do not lock each other out by logging in. */
-int store_attempt(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t window_ms, int max,
-                  int record, int *allowed, int64_t *retry_after_ms, char *err, size_t errlen);
+/* ---- login attempts (the rate limit, api/auth.c) ---- */
+
+/* How many attempts were recorded under key since since_ms (a read); with
+ * upto_id > 0, only those up to and including attempt upto_id, which tells
+ * an attempt its place among concurrent ones. *oldest_ms: the first of them
+ * (0 when none). */
+int store_attempts_count(store *s, const char *key, int64_t since_ms, int64_t upto_id, int64_t *count,
+                         int64_t *oldest_ms, char *err, size_t errlen);
+/* Records one attempt under each of keys at now_ms (ids[i] gets the id of
+ * keys[i]'s), and forgets attempts older than forget_before_ms. */
+int store_attempts_add(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t forget_before_ms,
+                       int64_t *ids, char *err, size_t errlen);
+/* Forgets the attempts with these ids (a login that succeeded). */
+int store_attempts_remove(store *s, const int64_t *ids, size_t n, char *err, size_t errlen);
 
 /* Appends the database metrics in Prometheus text format. */
 struct buf;
@@ -104,11 +117,12 @@ int store_dump(store *s, store_dump_t *out, char *err, size_t errlen);
  * bumps the data version, so a running server switches to the new data at
  * once: afterwards the database holds exactly d's parts, or on any failure
  * exactly what it held before. The caller has checked every rule; the
- * database constraints are the second line. expected_version >= 0 makes it
- * refuse (MG_ERR_CONFLICT) when the data changed since the caller read it.
- * before (may be NULL) runs first, inside the transaction.
+ * database constraints are the second line. expected (may be NULL) is the
+ * dump the caller read the database as: the restore refuses (MG_ERR_CONFLICT)
+ * when the data changed since, that is when the data version, the newest
+ * audit entry or any account differs from it (a login's time aside).
  * *users_added (may be NULL) counts users added by STORE_RESTORE_ADD_USERS. */
-int store_restore(store *s, const store_dump_t *d, unsigned what, int64_t expected_version, store_restore_hook before,
-                  void *ctx, int64_t *users_added, char *err, size_t errlen);
+int store_restore(store *s, const store_dump_t *d, unsigned what, const store_dump_t *expected, int64_t *users_added,
+                  char *err, size_t errlen);
 
 #endif

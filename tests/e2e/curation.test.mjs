@@ -1,6 +1,8 @@
-// Curation over HTTP: accounts, sessions, CSRF, the login rate limit, every
-// editing route under every permission, every data rule through the write
-// API, refused and cascading deletions, the users API and the audit log.
+// Curation over HTTP: accounts, sessions, CSRF (tokens and cross-site
+// requests), the login rate limit, every editing route under every
+// permission, every data rule through the write API, refused and cascading
+// deletions, huge id lists, the users API (and concurrent changes of one
+// account) and the audit log.
 // Also the equivalents of the original Flask app's tests (marked "flask:").
 import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
@@ -465,21 +467,33 @@ test('the audit log records who changed what, before and after, newest first, pa
   assert.equal((await send(a, 'GET', '/api/v1/audit?per_page=0')).status, 400);
 });
 
-test('login is rate limited: the 6th failed attempt in a minute gets 429 with Retry-After, also across restarts', async () => {
-  const name = `limited${process.pid}`;
+// A fresh account of its own for a test (the rate limit is per username).
+async function newUser(prefix) {
+  const a = await admin();
+  const username = `${prefix}${process.pid}x${++counter}`;
+  const password = `pw-${username}-long-enough`;
+  const res = await send(a, 'POST', '/api/v1/users', { username, email: `${username}@example.org`, password });
+  const text = await res.text();
+  assert.equal(res.status, 201, text);
+  return { username, password, id: JSON.parse(text).user.id };
+}
+
+test('login is rate limited per username and address: the 6th attempt gets 429 with Retry-After, also across restarts', async () => {
+  const who = await newUser('limited');
   const address = '192.0.2.77';
-  for (let i = 0; i < 5; i++) assert.equal((await login({ username: name, password: 'wrong-password-x' }, address)).status, 401);
-  // The right password does not help from a limited address; the username is limited everywhere.
-  assert.equal((await login(ADMIN, address)).status, 429, 'the address is limited');
-  assert.equal((await login({ username: name, password: 'x-wrong-password' }, '192.0.2.78')).status, 429, 'so is the username');
+  for (let i = 0; i < 5; i++) assert.equal((await login({ username: who.username, password: 'wrong-password-x' }, address)).status, 401);
+  // The right password does not help from that address …
   const res = await fetch(`${srv.url}/api/v1/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
-    body: JSON.stringify({ username: name, password: 'wrong-password-x' }),
+    body: JSON.stringify(who),
   });
-  assert.equal(res.status, 429);
+  assert.equal(res.status, 429, 'the username is limited from this address');
   const retry = Number(res.headers.get('retry-after'));
   assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
+  // … but nobody can lock the account out from everywhere: its owner, elsewhere, gets in.
+  assert.equal((await login(who, '192.0.2.78')).status, 200, 'the owner logs in from another address');
+  assert.equal((await login(ADMIN, address)).status, 200, 'another account logs in from the limited address');
   // The limit lives in the database: a second server on the same data sees it.
   const other = await startServer({
     stateDir: srv.stateDir,
@@ -490,10 +504,111 @@ test('login is rate limited: the 6th failed attempt in a minute gets 429 with Re
     const again = await fetch(`${other.url}/api/v1/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
-      body: JSON.stringify({ username: name, password: 'wrong-password-x' }),
+      body: JSON.stringify({ username: who.username, password: 'wrong-password-x' }),
     });
     assert.equal(again.status, 429);
   } finally {
     await other.stop({ keepState: true });
+  }
+});
+
+test('parallel login attempts get no extra guesses: 10 at once from one address, exactly 5 are tried', async () => {
+  const who = await newUser('parallel');
+  const address = '192.0.2.99';
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () => login({ username: who.username, password: 'wrong-password-y' }, address)),
+  );
+  const statuses = results.map((r) => r.status).sort();
+  assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429, 429, 429, 429]);
+});
+
+test('many failed logins for one username from many addresses slow its logins down but never refuse the owner', async () => {
+  const who = await newUser('slowed');
+  // 22 addresses, one wrong password each: past 20 per minute the answers are delayed.
+  for (let i = 0; i < 22; i++) {
+    assert.equal((await login({ username: who.username, password: 'wrong-password-z' }, `198.51.100.${i + 1}`)).status, 401);
+  }
+  const requestId = `slowed-${process.pid}`;
+  const owner = await fetch(`${srv.url}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.200', 'x-request-id': requestId },
+    body: JSON.stringify(who),
+  });
+  assert.equal(owner.status, 200, 'delayed, not refused');
+  const lines = srv.logs().split('\n');
+  const delayed = lines.filter((l) => l.includes('login delayed') && l.includes(who.username));
+  assert.ok(delayed.length >= 2, `the server logs the delays:\n${delayed.join('\n')}`);
+  // Written by the worker threads that did the work: each line carries the request's id.
+  const mine = lines.filter((l) => l.includes(`id=${requestId}`));
+  assert.ok(mine.some((l) => l.includes('login delayed')), mine.join('\n'));
+  assert.ok(mine.some((l) => l.includes('login succeeded')), mine.join('\n'));
+});
+
+test('login CSRF: a login form posted from another site is refused, from this site it works', async () => {
+  const form = (headers) =>
+    fetch(`${srv.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': nextAddress(), ...headers },
+      body: `username=admin&password=${encodeURIComponent(ADMIN.password)}`,
+      redirect: 'manual',
+    });
+  for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' },
+    { 'sec-fetch-site': 'same-site', origin: srv.url }, { origin: srv.url.replace('127.0.0.1', 'localhost') }]) {
+    const res = await form(headers);
+    assert.equal(res.status, 403, JSON.stringify(headers));
+    assert.equal(res.headers.get('set-cookie'), null, 'no session for a cross-site login');
+    assert.match((await res.json()).detail, /another (site|origin)/);
+  }
+  for (const headers of [{ origin: srv.url }, { 'sec-fetch-site': 'same-origin', origin: srv.url }, { 'sec-fetch-site': 'none' }, {}]) {
+    const res = await form(headers);
+    assert.equal(res.status, 303, JSON.stringify(headers));
+  }
+  // Every other change too, even with a valid session and CSRF token.
+  const a = await admin();
+  const res = await fetch(`${srv.url}/api/v1/genres`, {
+    method: 'POST',
+    headers: { cookie: a.cookie, 'x-csrf-token': a.csrf, 'content-type': 'application/json', origin: 'https://evil.example' },
+    body: JSON.stringify(leaf(uid('cross'))),
+  });
+  assert.equal(res.status, 403);
+});
+
+test('huge id lists are refused with one short error, not one per id', async () => {
+  const a = await admin();
+  const ids = Array.from({ length: 100000 }, (_, i) => `x${i.toString(36)}`);
+  const genre = await send(a, 'POST', '/api/v1/genres', { ...leaf(uid('huge')), parents: ['death-metal', ...ids] });
+  const gbody = await genre.text();
+  assert.equal(genre.status, 400);
+  assert.ok(gbody.length < 4096, `a ${gbody.length}-byte error body`);
+  assert.match(gbody, /at most 100/);
+  const band = await send(a, 'POST', '/api/v1/bands', { id: uid('many'), name: 'Many', primary_genre: 'grindcore', genres: ['grindcore', ...ids] });
+  const bbody = await band.text();
+  assert.equal(band.status, 400);
+  assert.ok(bbody.length < 4096, `a ${bbody.length}-byte error body`);
+  // Many entries each wrong in the map check: the list of errors is capped too.
+  const links = ids.slice(0, 100).map((to) => ({ to, kind: 'influence' }));
+  const linked = await send(a, 'POST', '/api/v1/genres', { ...leaf(uid('linked')), links });
+  const lbody = await linked.json();
+  assert.equal(linked.status, 400);
+  assert.ok(lbody.errors.length <= 100, `${lbody.errors.length} errors listed`);
+});
+
+test('a password change and a disable at once: the account ends disabled, with the new password (no lost update)', async () => {
+  const a = await admin();
+  for (let round = 0; round < 4; round++) {
+    const who = await newUser('raced');
+    const newPassword = `changed-${who.password}`;
+    // The password change hashes first (slow), the disable lands meanwhile.
+    const change = send(a, 'PATCH', `/api/v1/users/${who.id}`, { password: newPassword });
+    await new Promise((r) => setTimeout(r, 20));
+    const disable = send(a, 'PATCH', `/api/v1/users/${who.id}`, { disabled: true });
+    const [c, d] = await Promise.all([change, disable]);
+    assert.equal(c.status, 200);
+    assert.equal(d.status, 200);
+    const users = (await (await send(a, 'GET', '/api/v1/users')).json()).users;
+    assert.equal(users.find((u) => u.id === who.id).disabled, true, `round ${round}: the disable was undone`);
+    assert.equal((await login({ username: who.username, password: newPassword })).status, 401, 'disabled');
+    assert.equal((await send(a, 'PATCH', `/api/v1/users/${who.id}`, { disabled: false })).status, 200);
+    assert.equal((await login({ username: who.username, password: newPassword })).status, 200, 'the new password holds');
   }
 });

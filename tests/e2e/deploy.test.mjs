@@ -424,6 +424,18 @@ describe('nginx', () => {
         body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
       });
       assert.doesNotMatch(direct.headers.get('set-cookie'), /Secure/, 'plain HTTP without the proxy: not Secure');
+      // The browser's Origin (port included) is this site's through the proxy; another site's is refused.
+      const form = (origin) =>
+        https(p443, '/login', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+          body: `username=admin&password=${encodeURIComponent(ADMIN_PASSWORD)}`,
+        });
+      assert.equal((await form(`https://127.0.0.1:${p443}`)).status, 303, 'same origin through nginx');
+      assert.equal((await form('https://evil.example')).status, 403, 'another origin');
+      // /metrics is not for the public: nginx hides it; musicgraph itself still answers.
+      assert.equal((await https(p443, '/metrics')).status, 404);
+      assert.equal((await fetch(`${server.url}/metrics`)).status, 200);
 
       // X-Forwarded-For: the client is the rightmost address that is not a trusted proxy.
       const xff = await https(p443, '/api/v1/search?q=pan', { headers: { 'x-forwarded-for': '203.0.113.7' } });
@@ -551,7 +563,11 @@ describe('the operations guide and the README', () => {
       // The backup metrics appear once there is a backup.
       const backup = mg(['backup', '--state-dir', server.stateDir]);
       assert.equal(backup.status, 0, backup.stderr);
-      const text = await (await fetch(`${server.url}/metrics`)).text();
+      // /metrics shows what a worker read from the backup files a few seconds ago.
+      const text = await waitFor('the backup in /metrics', async () => {
+        const t = await (await fetch(`${server.url}/metrics`)).text();
+        return t.includes('musicgraph_backup_last_verified') ? t : null;
+      }, 60000);
       const exposed = [...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
       const listed = [...ops.matchAll(/^\| `(musicgraph_\w+)` \| (\w+) \|/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
       assert.deepEqual(listed, exposed, 'update the metrics table in docs/operations.md');

@@ -248,6 +248,26 @@ test('path traversal never reaches the file system', { timeout: TEST_TIMEOUT }, 
     const r = assertRejected(await exchange(get(t)), [400, 404], t);
     assert.ok(!r.body.includes('@@GENRE_LIST@@') && !r.body.includes('"format_version"'), `${t}: leaked a file`);
   }
+  // The static asset route itself, with a name it really serves: it answers
+  // that asset (the route is reached), and every twist of the name gives
+  // either that same asset (the path normalizes to it) or a 4xx, never
+  // anything else.
+  const page = (await exchange(get('/'))).responses[0];
+  const asset = /src="(\/assets\/[^"]+\.js)"/.exec(page.body)[1];
+  const real = assertRejected(await exchange(get(asset, 'Accept-Encoding: identity\r\n')), [200], asset);
+  assert.ok(real.body.length > 1000, `${asset}: served`);
+  const name = asset.slice('/assets/'.length);
+  const twists = [
+    `/assets/../assets/${name}`, `/assets/./${name}`, `/assets//${name}`, `/assets/x/../${name}`,
+    `/assets/%2e%2e/assets/${name}`, `/assets/..%2fassets%2f${name}`, `/assets/%2e/${name}`,
+    `/assets/${name}/../../../../etc/passwd`, `/assets/${name}%00.png`, `/assets/${name}/`, `/assets/${name}%2f..%2f..%2fetc%2fpasswd`,
+    `/assets/${name.toUpperCase()}`, `/assets/%252e%252e/${name}`, `/x/../assets/${name}`,
+  ];
+  for (const t of twists) {
+    const r = assertRejected(await exchange(get(t, 'Accept-Encoding: identity\r\n')), [200, 400, 404], t);
+    if (r.status === 200) assert.equal(r.body, real.body, `${t}: 200 with something other than ${asset}`);
+    assert.ok(!/root:.*:0:0:/.test(r.body), `${t}: leaked /etc/passwd`);
+  }
   await assertAlive('path traversal');
 });
 

@@ -801,13 +801,52 @@ static void test_errors_first_formats_entry_field_message(void **state)
     domain_errors_first(&errs, out, sizeof out);
     assert_string_equal(out, "band x: name: is required");
     assert_int_equal(errs.count, 2);
-    /* Many errors grow the list. */
+    /* Many errors grow the list, up to its bound; the rest are counted. */
     for (int i = 0; i < 100; i++)
         domain_errors_add(&errs, NULL, NULL, "%d", i);
-    assert_int_equal(errs.count, 102);
-    assert_string_equal(errs.items[101].message, "99");
-    assert_string_equal(errs.items[101].entry, "");
+    assert_int_equal(errs.count, DOMAIN_ERRORS_MAX);
+    assert_int_equal(errs.dropped, 102 - DOMAIN_ERRORS_MAX);
+    assert_true(domain_errors_full(&errs));
+    assert_string_equal(errs.items[DOMAIN_ERRORS_MAX - 1].message, "97");
+    assert_string_equal(errs.items[DOMAIN_ERRORS_MAX - 1].entry, "");
     domain_errors_free(&errs);
+}
+
+/* 100,000 ids in one list: one error saying so, not one per id (nor a check
+ * of every pair of them), and the map check does not list them either. */
+static void test_a_huge_id_list_is_one_error(void **state)
+{
+    (void)state;
+    dataset d;
+    memset(&d, 0, sizeof d);
+    add_genre(&d, "metal", "Metal", GENRE_ROOT, "");
+    genre *g = add_genre(&d, "huge", "Huge", GENRE_LEAF, "metal");
+    band *b = add_band(&d, "many", "Many", "huge");
+    const size_t n = 100000;
+    g->parents = realloc(g->parents, n * sizeof *g->parents);
+    b->genres = realloc(b->genres, n * sizeof *b->genres);
+    for (size_t i = 1; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "missing-%zu", i);
+        g->parents[i] = strdup(id);
+        b->genres[i] = strdup(i % 2 ? id : "huge"); /* duplicates too */
+    }
+    g->nparents = b->ngenres = n;
+    domain_errors errs = {0};
+    domain_check_dataset(&d, &errs);
+    int parents = 0, genres = 0;
+    for (size_t i = 0; i < errs.count; i++) {
+        if (strcmp(errs.items[i].field, "parents") == 0) {
+            parents++;
+            assert_string_equal(errs.items[i].message, "lists 100000 ids; at most 100 are allowed");
+        }
+        genres += strcmp(errs.items[i].field, "genres") == 0;
+    }
+    assert_int_equal(parents, 1);
+    assert_int_equal(genres, 1);
+    assert_int_equal(errs.dropped, 0);
+    domain_errors_free(&errs);
+    dataset_free(&d);
 }
 
 /* ---------------------------------------------------------------- codec: reading */
@@ -1505,6 +1544,7 @@ int main(void)
         cmocka_unit_test(test_single_entity_checks_report_field_errors),
         cmocka_unit_test(test_delete_blockers_name_primary_children_and_bands),
         cmocka_unit_test(test_errors_first_formats_entry_field_message),
+        cmocka_unit_test(test_a_huge_id_list_is_one_error),
         cmocka_unit_test(test_codec_parses_a_valid_document),
         cmocka_unit_test(test_codec_bands_may_be_omitted),
         cmocka_unit_test(test_codec_rejects_invalid_json_with_position),

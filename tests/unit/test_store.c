@@ -10,7 +10,10 @@
  * the data version counter; a replace_all that breaks a database constraint
  * (bypassing the domain rules) failing whole and leaving the previous map;
  * is_empty; the outcomes of edits and account writes (declined, conflict)
- * as the negative codes of core/errors.h.
+ * as the negative codes of core/errors.h; login attempts counted in order;
+ * a change of a user writing only what it changes; restore refusing when
+ * the data changed since it was read; reads failing mid-scan (a VFS that
+ * fails on demand) ending in an error, never in a short map.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "faulty_vfs.h"
 #include "fixtures.h"
 
 #include "domain/model.h"
@@ -192,7 +196,7 @@ static void replace_ok(store *s, const dataset *d)
 static void load_ok(store *s, dataset *d)
 {
     char err[512] = "";
-    if (store_load(s, d, err, sizeof err) != 0)
+    if (store_load(s, d, NULL, err, sizeof err) != 0)
         fail_msg("load: %s", err);
 }
 
@@ -860,6 +864,198 @@ static void test_store_outcomes_follow_the_return_code_convention(void **state)
     store_close(s);
 }
 
+/* ---------------------------------------------------------- failing reads */
+
+/* A map of a few hundred rows per table: its scans cross many pages. */
+static void big_dataset(dataset *d)
+{
+    base_dataset(d);
+    char id[32], name[64];
+    for (int i = 0; i < 300; i++) {
+        snprintf(id, sizeof id, "leaf-%03d", i);
+        snprintf(name, sizeof name, "Leaf genre number %d with a longer name", i);
+        add_genre(d, id, name, GENRE_LEAF, i % 2 ? "heavy-metal,hard-rock" : "hard-rock");
+    }
+    for (int i = 0; i < 1500; i++) {
+        char band_id[32], genres[64];
+        snprintf(band_id, sizeof band_id, "band-%04d", i);
+        snprintf(name, sizeof name, "Band number %d of the failing-read test", i);
+        snprintf(genres, sizeof genres, "leaf-%03d,leaf-%03d", i % 300, (i + 1) % 300);
+        add_band(d, band_id, name, genres);
+    }
+}
+
+/* store_load and store_dump, with a read failing anywhere in them, either
+ * fail or give the whole map: never a part of it taken for the whole. */
+static void test_a_read_error_mid_scan_is_an_error_not_a_short_map(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    store *s = fresh_store(path, sizeof path);
+    dataset want;
+    big_dataset(&want);
+    replace_ok(s, &want);
+    store_close(s);
+    faulty_vfs_install();
+    int failed = 0, whole = 0;
+    for (int n = 1; n < 400; n += 3) {
+        open_path(path, &s);
+        dataset got;
+        faulty_vfs_fail_from(n);
+        int rc = store_load(s, &got, NULL, err, sizeof err);
+        faulty_vfs_disarm();
+        if (rc == 0) {
+            whole++;
+            assert_int_equal(got.ngenres, want.ngenres);
+            assert_int_equal(got.nbands, want.nbands);
+            size_t links = 0;
+            for (size_t i = 0; i < got.nbands; i++)
+                links += got.bands[i].ngenres;
+            assert_int_equal(links, 2 * 1500 + 1 + 2 + 4);
+            dataset_free(&got);
+        } else {
+            failed++;
+            assert_non_null(strstr(err, "reading the map"));
+        }
+        store_close(s);
+
+        open_path(path, &s);
+        store_dump_t dump;
+        faulty_vfs_fail_from(n);
+        rc = store_dump(s, &dump, err, sizeof err);
+        faulty_vfs_disarm();
+        if (rc == 0) {
+            assert_int_equal(dump.map.nbands, want.nbands);
+            assert_int_equal(dump.counts.bands, (int64_t)want.nbands);
+            store_dump_free(&dump);
+        }
+        store_close(s);
+    }
+    /* Both outcomes happened: the failure hit scans, and short loads ended too. */
+    assert_true(failed > 10);
+    assert_true(whole > 0);
+    dataset_free(&want);
+}
+
+/* ---------------------------------------------------------- login attempts */
+
+static void test_attempts_count_in_order_and_are_forgotten(void **state)
+{
+    (void)state;
+    char path[512], err[512] = "";
+    store *s = fresh_store(path, sizeof path);
+    const char *keys[] = {"pair:ann|10.0.0.1", "user:ann"};
+    int64_t first[2], second[2], count, oldest;
+    assert_int_equal(store_attempts_add(s, keys, 2, 1000, 0, first, err, sizeof err), 0);
+    assert_int_equal(store_attempts_add(s, keys, 2, 2000, 0, second, err, sizeof err), 0);
+    assert_true(second[0] > first[0] && second[1] > first[1]);
+    assert_int_equal(store_attempts_count(s, keys[0], 0, 0, &count, &oldest, err, sizeof err), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(oldest, 1000);
+    /* Up to the first attempt's id: its place among the others. */
+    assert_int_equal(store_attempts_count(s, keys[0], 0, first[0], &count, &oldest, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    /* The window: only attempts after since count. */
+    assert_int_equal(store_attempts_count(s, keys[1], 1500, 0, &count, &oldest, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(oldest, 2000);
+    /* A successful login forgets its own attempt, nothing else. */
+    assert_int_equal(store_attempts_remove(s, second, 2, err, sizeof err), 0);
+    assert_int_equal(store_attempts_count(s, keys[0], 0, 0, &count, &oldest, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    /* Adding forgets attempts older than the window. */
+    int64_t third[1];
+    assert_int_equal(store_attempts_add(s, keys, 1, 9000, 5000, third, err, sizeof err), 0);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM login_attempts"), 1);
+    store_close(s);
+}
+
+/* ---------------------------------------------------------- users */
+
+typedef struct user_change {
+    const char *password_hash;
+    int disabled; /* -1 unchanged */
+} user_change;
+
+static int change_user(const store_user *before, store_user *after, store_audit *audit, void *ctx)
+{
+    const user_change *c = ctx;
+    (void)before;
+    if (c->password_hash)
+        snprintf(after->password_hash, sizeof after->password_hash, "%s", c->password_hash);
+    if (c->disabled >= 0)
+        after->disabled = c->disabled;
+    snprintf(audit->action, sizeof audit->action, "update");
+    snprintf(audit->entity_type, sizeof audit->entity_type, "user");
+    audit->entity_id = strdup("x");
+    return 0;
+}
+
+/* The lost update of issue 10: a password change that read the account
+ * before another admin disabled it must not enable it again. */
+static void test_a_user_edit_writes_only_what_it_changes(void **state)
+{
+    (void)state;
+    char path[512], err[512] = "";
+    store *s = fresh_store(path, sizeof path);
+    store_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.username, sizeof u.username, "ann");
+    snprintf(u.email, sizeof u.email, "ann@example.org");
+    snprintf(u.password_hash, sizeof u.password_hash, "old-hash");
+    assert_int_equal(store_user_create(s, &u, err, sizeof err), 0);
+    sql(path, "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) "
+              "VALUES ('t', 1, 'c', 0, 0, 9999999999)");
+    /* Meanwhile, somebody else disabled the account (another connection). */
+    sql(path, "UPDATE users SET disabled = 1 WHERE username = 'ann'");
+    user_change password_only = {"new-hash", -1};
+    store_user after;
+    assert_int_equal(store_user_edit(s, u.id, change_user, &password_only, &after, err, sizeof err), 0);
+    assert_string_equal(after.password_hash, "new-hash");
+    assert_int_equal(sql_int(path, "SELECT disabled FROM users WHERE username = 'ann'"), 1);
+    assert_int_equal(sql_int(path, "SELECT password_hash = 'new-hash' FROM users WHERE username = 'ann'"), 1);
+    /* A new password ends the sessions; the audit entry is in the same transaction. */
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM sessions"), 0);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM audit_log WHERE entity_type = 'user'"), 1);
+    assert_int_equal(store_user_edit(s, 999, change_user, &password_only, NULL, err, sizeof err), MG_ERR_NOT_FOUND);
+    store_close(s);
+}
+
+/* ---------------------------------------------------------- restore guard */
+
+static void test_restore_refuses_when_the_data_changed_since_it_was_read(void **state)
+{
+    (void)state;
+    char path[512], err[512] = "";
+    store *s = fresh_store(path, sizeof path);
+    dataset base;
+    base_dataset(&base);
+    replace_ok(s, &base);
+    store_dump_t read, replacement;
+    assert_int_equal(store_dump(s, &read, err, sizeof err), 0);
+    assert_int_equal(store_dump(s, &replacement, err, sizeof err), 0);
+    /* Unchanged: the restore goes through. */
+    assert_int_equal(store_restore(s, &replacement, STORE_RESTORE_ALL, &read, NULL, err, sizeof err), 0);
+    store_dump_free(&read);
+    assert_int_equal(store_dump(s, &read, err, sizeof err), 0);
+    int64_t version = version_of(s);
+    /* An account changed after the read (no data version bump): refused. */
+    sql(path, "INSERT INTO users (username, email, password_hash) VALUES ('bob', 'bob@example.org', 'h')");
+    assert_int_equal(store_restore(s, &replacement, STORE_RESTORE_ALL, &read, NULL, err, sizeof err), MG_ERR_CONFLICT);
+    assert_non_null(strstr(err, "changed while this command ran"));
+    assert_int_equal(version_of(s), version);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM users"), 1);
+    /* The map changed: refused too. */
+    store_dump_free(&read);
+    assert_int_equal(store_dump(s, &read, err, sizeof err), 0);
+    sql(path, "UPDATE data_version SET version = version + 1");
+    assert_int_equal(store_restore(s, &replacement, STORE_RESTORE_ALL, &read, NULL, err, sizeof err), MG_ERR_CONFLICT);
+    store_dump_free(&read);
+    store_dump_free(&replacement);
+    dataset_free(&base);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -880,6 +1076,11 @@ int main(void)
         cmocka_unit_test(test_is_empty_counts_genres_and_bands),
         cmocka_unit_test(test_a_database_before_0003_loads_and_migrates_keeping_its_map),
         cmocka_unit_test(test_store_outcomes_follow_the_return_code_convention),
+        cmocka_unit_test(test_attempts_count_in_order_and_are_forgotten),
+        cmocka_unit_test(test_a_user_edit_writes_only_what_it_changes),
+        cmocka_unit_test(test_restore_refuses_when_the_data_changed_since_it_was_read),
+        /* Last: it makes a failing VFS the default. */
+        cmocka_unit_test(test_a_read_error_mid_scan_is_an_error_not_a_short_map),
     };
     return cmocka_run_group_tests_name("store", tests, setup_group, teardown_group) ? 1 : 0;
 }

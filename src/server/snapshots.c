@@ -1,0 +1,456 @@
+/*
+ * snapshots.c — building, publishing and laying out the snapshot; the
+ * publisher thread that folds writes into rebuilds (see snapshots.h).
+ */
+#include "server/snapshots.h"
+
+#include "api/pages.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "graph/positions.h"
+#include "graph/snapshot.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Building a snapshot takes a core for a while (about a second for 20,000
+ * bands); the event loops must win that core whenever they have requests.
+ * The layout is background work of minutes at worst. */
+#define PUBLISHER_NICE 10
+#define LAYOUT_NICE    15
+/* Retries of a failed rebuild: 50 ms doubling up to 5 s; writes waiting to
+ * be shown give up after this many failures in a row (about 1.5 s). */
+#define RETRY_FIRST_MS     50
+#define RETRY_MAX_MS       5000
+#define WAITERS_GIVE_UP_AT 5
+
+typedef struct waiter {
+    int64_t version;
+    snapshots_shown_fn done;
+    void *arg;
+    struct waiter *next;
+} waiter;
+
+struct snapshots {
+    const config *cfg;
+    store *store;                 /* the publisher's own connection */
+    pthread_mutex_t rebuild_lock; /* one build and publish at a time: publisher, layout thread */
+    graph_layout *saved_layout;   /* positions saved by the last run, used at start */
+    char layout_path[4096];
+    _Atomic double build_seconds, layout_seconds;
+
+    /* The publisher and what it is asked for, under lock. */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t publisher;
+    int publisher_started;
+    int poll_asked, stop;
+    int64_t shown;           /* data version of the published snapshot */
+    waiter *waiters;         /* writes waiting for a newer version */
+    graph_snapshot **unused; /* snapshots nobody holds any more, to free */
+    size_t nunused, unused_cap;
+    int failures;      /* rebuilds failed in a row */
+    uint64_t retry_at; /* monotonic ns; 0: no retry pending */
+
+    /* The layout thread. */
+    pthread_t layout_thread;
+    int layout_started;
+    pthread_mutex_t layout_lock;
+    pthread_cond_t layout_cond;
+    int layout_pending, layout_stop;
+    atomic_int layout_cancel; /* set by snapshots_stop: a running layout gives up */
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static double seconds_since(uint64_t t0) { return (double)(now_ns() - t0) / 1e9; }
+
+/* Lowers this thread's priority (Linux keeps a nice value per thread; the
+ * threads it starts, such as a build's helper, inherit it). */
+static void lower_priority(const char *who, int nice)
+{
+    pid_t tid = gettid();
+    if (setpriority(PRIO_PROCESS, (id_t)tid, getpriority(PRIO_PROCESS, (id_t)tid) + nice) != 0)
+        log_warn("%s: cannot lower the thread's priority: %s", who, strerror(errno));
+}
+
+static void layout_request(snapshots *s)
+{
+    pthread_mutex_lock(&s->layout_lock);
+    s->layout_pending = 1;
+    pthread_cond_signal(&s->layout_cond);
+    pthread_mutex_unlock(&s->layout_lock);
+}
+
+/* Publishes a snapshot of d with the given layout (taken), logging what it
+ * did; the caller holds rebuild_lock. */
+static int publish(snapshots *s, dataset *d, int64_t version, graph_layout *layout, uint64_t t0, double load_seconds,
+                   char *err, size_t errlen)
+{
+    graph_snapshot *g = graph_build_laid_out(d, version, layout, err, errlen);
+    if (!g) {
+        dataset_free(d);
+        return -1;
+    }
+    if (pages_attach(g) != 0) {
+        graph_release(g);
+        snprintf(err, errlen, "out of memory rendering pages");
+        return -1;
+    }
+    const dataset *sd = graph_dataset(g);
+    int laid_out = layout && graph_layout_covers(layout, sd);
+    size_t genres = sd->ngenres, bands = sd->nbands, bytes = graph_bytes(g);
+    graph_publish(g);
+    /* Building allocated and freed megabytes of temporaries (and the old
+     * snapshot may be gone): give the free memory back to the system. */
+    malloc_trim(0);
+    s->build_seconds = seconds_since(t0);
+    log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms (%.0f ms reading the "
+             "database)%s",
+             (long long)version, genres, bands, bytes / 1024, seconds_since(t0) * 1000, load_seconds * 1000,
+             laid_out ? "" : "; laying it out in the background");
+    if (!laid_out)
+        layout_request(s);
+    return 0;
+}
+
+/* Loads the map and publishes a snapshot of it, labelled with the data
+ * version read in the same transaction. Nodes keep the positions they had
+ * (from the current snapshot, or at start from the saved layout); new ones
+ * are placed by the layout thread. */
+static int rebuild(snapshots *s, int64_t *version, char *err, size_t errlen)
+{
+    uint64_t t0 = now_ns();
+    dataset d;
+    if (store_load(s->store, &d, version, err, errlen) != 0)
+        return -1;
+    double load_seconds = seconds_since(t0);
+    pthread_mutex_lock(&s->rebuild_lock);
+    graph_snapshot *current = graph_acquire();
+    const graph_layout *known = current && graph_layout_of(current) ? graph_layout_of(current) : s->saved_layout;
+    graph_layout *layout = known ? graph_layout_copy(known) : NULL;
+    graph_release(current);
+    int rc = publish(s, &d, *version, layout, t0, load_seconds, err, errlen);
+    pthread_mutex_unlock(&s->rebuild_lock);
+    return rc;
+}
+
+/* Rebuilds if the database moved past the published snapshot; *shown is
+ * the version published afterwards. */
+static int refresh(snapshots *s, int64_t *shown, char *err, size_t errlen)
+{
+    int64_t version;
+    if (store_data_version(s->store, &version, err, errlen) != 0)
+        return -1;
+    graph_snapshot *g = graph_acquire();
+    int64_t current = g ? graph_version(g) : -1;
+    graph_release(g);
+    if (version == current) {
+        *shown = current;
+        return 0;
+    }
+    return rebuild(s, shown, err, errlen);
+}
+
+/* Takes the waiters to call now (under lock): all of them, or those shown. */
+static waiter *take_waiters(snapshots *s, int all)
+{
+    waiter *out = NULL, **at = &s->waiters;
+    while (*at) {
+        waiter *w = *at;
+        if (all || w->version <= s->shown) {
+            *at = w->next;
+            w->next = out;
+            out = w;
+        } else {
+            at = &w->next;
+        }
+    }
+    return out;
+}
+
+static void call_waiters(waiter *w, int shown)
+{
+    while (w) {
+        waiter *next = w->next;
+        w->done(w->arg, shown);
+        free(w);
+        w = next;
+    }
+}
+
+/* Frees the snapshots handed over by reclaim (under lock, released while
+ * freeing). */
+static void free_unused(snapshots *s)
+{
+    while (s->nunused) {
+        graph_snapshot *g = s->unused[--s->nunused];
+        pthread_mutex_unlock(&s->lock);
+        graph_free(g);
+        malloc_trim(0);
+        pthread_mutex_lock(&s->lock);
+    }
+}
+
+/* The one instance, for graph_set_reclaimer's plain function pointer. */
+static snapshots *reclaim_into;
+
+/* The last reader of an old snapshot is usually an event loop: it hands the
+ * snapshot over instead of spending milliseconds freeing a large map. */
+static void reclaim(graph_snapshot *g)
+{
+    snapshots *s = reclaim_into;
+    pthread_mutex_lock(&s->lock);
+    if (s->nunused == s->unused_cap) {
+        s->unused_cap = s->unused_cap ? s->unused_cap * 2 : 4;
+        s->unused = xreallocarray(s->unused, s->unused_cap, sizeof *s->unused);
+    }
+    s->unused[s->nunused++] = g;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *publisher_main(void *arg)
+{
+    snapshots *s = arg;
+    lower_priority("the snapshot publisher", PUBLISHER_NICE);
+    pthread_mutex_lock(&s->lock);
+    while (!s->stop) {
+        free_unused(s);
+        if (!s->poll_asked && !s->waiters) {
+            if (!s->nunused)
+                pthread_cond_wait(&s->cond, &s->lock);
+            continue;
+        }
+        uint64_t now = now_ns();
+        if (s->retry_at > now) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            uint64_t wait = s->retry_at - now;
+            until.tv_sec += (time_t)(wait / 1000000000ull);
+            until.tv_nsec += (long)(wait % 1000000000ull);
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&s->cond, &s->lock, &until);
+            continue;
+        }
+        /* Everything asked until now is answered by this one rebuild. */
+        s->poll_asked = 0;
+        pthread_mutex_unlock(&s->lock);
+        char err[512];
+        int64_t shown = -1;
+        int rc = refresh(s, &shown, err, sizeof err);
+        pthread_mutex_lock(&s->lock);
+        waiter *done;
+        int ok = rc == 0;
+        if (ok) {
+            if (s->failures)
+                log_info("the snapshot is current again after %d failed rebuild(s)", s->failures);
+            s->failures = 0;
+            s->retry_at = 0;
+            s->shown = shown;
+            done = take_waiters(s, 0);
+        } else {
+            s->failures++;
+            unsigned shift = s->failures - 1 < 7 ? (unsigned)s->failures - 1 : 7;
+            unsigned delay = RETRY_FIRST_MS << shift;
+            if (delay > RETRY_MAX_MS)
+                delay = RETRY_MAX_MS;
+            s->retry_at = now_ns() + (uint64_t)delay * 1000000ull;
+            s->poll_asked = 1; /* retry even when no write waits */
+            /* Every failure while it is young, then every 16th: a database
+             * that stays away must not fill the log. */
+            if (s->failures <= 4 || s->failures % 16 == 0)
+                log_error("rebuilding the snapshot failed (%d in a row, next try in %u ms), still serving the "
+                          "previous one: %s",
+                          s->failures, delay, err);
+            done = s->failures >= WAITERS_GIVE_UP_AT ? take_waiters(s, 1) : NULL;
+        }
+        pthread_mutex_unlock(&s->lock);
+        call_waiters(done, ok);
+        pthread_mutex_lock(&s->lock);
+    }
+    waiter *left = take_waiters(s, 1);
+    pthread_mutex_unlock(&s->lock);
+    call_waiters(left, 0);
+    return NULL;
+}
+
+void snapshots_poll(snapshots *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->poll_asked = 1;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void snapshots_show(snapshots *s, int64_t version, snapshots_shown_fn done, void *arg)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->shown >= version || s->stop) {
+        int stopped = s->shown < version;
+        pthread_mutex_unlock(&s->lock);
+        done(arg, !stopped);
+        return;
+    }
+    waiter *w = xmalloc(sizeof *w);
+    w->version = version;
+    w->done = done;
+    w->arg = arg;
+    w->next = s->waiters;
+    s->waiters = w;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+double snapshots_build_seconds(const snapshots *s) { return s->build_seconds; }
+
+double snapshots_layout_seconds(const snapshots *s) { return s->layout_seconds; }
+
+int snapshots_failures(snapshots *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int n = s->failures;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+/* The layout thread: whenever the published snapshot has nodes without a
+ * position, it computes positions (refining the known ones), saves them, and
+ * republishes the same data with them — unless the data moved on meanwhile,
+ * in which case the newer snapshot has already asked for another round. */
+static void *layout_main(void *arg)
+{
+    snapshots *s = arg;
+    lower_priority("the layout thread", LAYOUT_NICE);
+    for (;;) {
+        pthread_mutex_lock(&s->layout_lock);
+        while (!s->layout_pending && !s->layout_stop)
+            pthread_cond_wait(&s->layout_cond, &s->layout_lock);
+        int stop = s->layout_stop;
+        s->layout_pending = 0;
+        pthread_mutex_unlock(&s->layout_lock);
+        if (stop)
+            return NULL;
+        graph_snapshot *g = graph_acquire();
+        if (!g)
+            continue;
+        const graph_layout *known = graph_layout_of(g);
+        if (known && graph_layout_covers(known, graph_dataset(g))) {
+            graph_release(g);
+            continue;
+        }
+        uint64_t t0 = now_ns();
+        char err[512];
+        graph_layout *layout = graph_layout_compute(g, known, &s->layout_cancel, err, sizeof err);
+        if (!layout) {
+            if (!atomic_load(&s->layout_cancel))
+                log_error("layout failed: %s", err);
+            graph_release(g);
+            continue;
+        }
+        s->layout_seconds = seconds_since(t0);
+        malloc_trim(0); /* the layout's workspace is free again */
+        log_info("layout of %zu genres and %zu bands computed in %.0f ms", graph_dataset(g)->ngenres,
+                 graph_dataset(g)->nbands, s->layout_seconds * 1000);
+        if (graph_layout_save(layout, s->layout_path, err, sizeof err) != 0)
+            log_warn("the layout is not saved (it is recomputed after a restart): %s", err);
+        pthread_mutex_lock(&s->rebuild_lock);
+        graph_snapshot *now = graph_acquire();
+        dataset d;
+        if (now == g && dataset_copy(&d, graph_dataset(g)) == 0) {
+            if (publish(s, &d, graph_version(g), layout, t0, 0, err, sizeof err) != 0)
+                log_error("publishing the laid-out snapshot failed: %s", err);
+        } else {
+            graph_layout_free(layout);
+        }
+        graph_release(now);
+        pthread_mutex_unlock(&s->rebuild_lock);
+        graph_release(g);
+    }
+}
+
+int snapshots_start(const config *cfg, snapshots **out, char *err, size_t errlen)
+{
+    snapshots *s = xcalloc(1, sizeof *s);
+    s->cfg = cfg;
+    s->shown = -1;
+    pthread_mutex_init(&s->rebuild_lock, NULL);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&s->layout_lock, NULL);
+    pthread_cond_init(&s->layout_cond, NULL);
+    snprintf(s->layout_path, sizeof s->layout_path, "%s/layout.tsv", cfg->state_dir);
+    s->saved_layout = graph_layout_load(s->layout_path);
+    *out = s;
+    if (store_open(cfg->database_url, &s->store, err, errlen) != 0 || refresh(s, &s->shown, err, errlen) != 0)
+        return -1;
+    if (pthread_create(&s->layout_thread, NULL, layout_main, s) == 0)
+        s->layout_started = 1;
+    else
+        log_warn("cannot start the layout thread: new nodes will have no position until a restart");
+    if (pthread_create(&s->publisher, NULL, publisher_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the snapshot publisher thread");
+        return -1;
+    }
+    s->publisher_started = 1;
+    reclaim_into = s;
+    graph_set_reclaimer(reclaim);
+    return 0;
+}
+
+void snapshots_stop(snapshots *s)
+{
+    if (!s)
+        return;
+    if (s->publisher_started) {
+        pthread_mutex_lock(&s->lock);
+        s->stop = 1;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->publisher, NULL);
+    }
+    if (s->layout_started) {
+        atomic_store(&s->layout_cancel, 1);
+        pthread_mutex_lock(&s->layout_lock);
+        s->layout_stop = 1;
+        pthread_cond_signal(&s->layout_cond);
+        pthread_mutex_unlock(&s->layout_lock);
+        pthread_join(s->layout_thread, NULL);
+    }
+    /* No thread frees for us any more: what is left goes now. */
+    graph_set_reclaimer(NULL);
+    reclaim_into = NULL;
+    while (s->nunused)
+        graph_free(s->unused[--s->nunused]);
+    free(s->unused);
+    graph_layout_free(s->saved_layout);
+    store_close(s->store);
+    graph_publish(NULL);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->rebuild_lock);
+    pthread_mutex_destroy(&s->layout_lock);
+    pthread_cond_destroy(&s->layout_cond);
+    free(s);
+}
