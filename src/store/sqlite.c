@@ -11,7 +11,7 @@
 
 #include "core/embedded.h"
 #include "core/sha256.h"
-#include "core/strmap.h"
+#include "store/maprows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,65 +159,24 @@ int sq_migrate(store *s, int *applied, char *err, size_t errlen)
     return rc;
 }
 
-/* Appends s to a string array grown one at a time (lists are short). */
-static void push_string(char ***v, size_t *n, char *s)
-{
-    *v = xreallocarray(*v, *n + 1, sizeof **v);
-    (*v)[(*n)++] = s;
-}
-
-/* Where a list table's values go: the array and the count of entry i. */
-typedef char ***(*list_slot)(dataset *d, size_t i, size_t **n);
-
-#define LIST_SLOT(fn, arr, field, count)                                                                               \
-    static char ***fn(dataset *d, size_t i, size_t **n)                                                                \
-    {                                                                                                                  \
-        *n = &d->arr[i].count;                                                                                         \
-        return &d->arr[i].field;                                                                                       \
-    }
-LIST_SLOT(genre_parents_slot, genres, parents, nparents)
-LIST_SLOT(genre_aliases_slot, genres, aliases, naliases)
-LIST_SLOT(genre_former_slot, genres, former_ids, nformer_ids)
-LIST_SLOT(genre_defining_slot, genres, defining, ndefining)
-LIST_SLOT(band_genres_slot, bands, genres, ngenres)
-LIST_SLOT(band_aliases_slot, bands, aliases, naliases)
-LIST_SLOT(band_former_slot, bands, former_ids, nformer_ids)
-
 /* Runs sql, which selects (owner id, value) in owner and position order,
-  * and appends each value to its owner's list. -1: SQL error. */
-static int load_list(sqlite3 *db, const char *sql, const strmap *owners, dataset *d, list_slot slot)
+ * and files each value under its owner. -1: SQL error. */
+static int load_list(sqlite3 *db, const char *sql, maprows *m, maprows_list list)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t owner, *n;
-        if (!strmap_get(owners, (const char *)sqlite3_column_text(st, 0), &owner))
-            continue;
-        char ***v = slot(d, owner, &n);
-        push_string(v, n, sq_column_dup(st, 1));
-    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        maprows_add(m, list, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? 0 : -1;
 }
 
-static int index_ids(strmap *m, size_t n, const char *(*id_at)(const dataset *, size_t), const dataset *d)
-{
-    if (strmap_init(m, n) != 0)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (strmap_put(m, id_at(d, i), i) != 0)
-            return -1;
-    return 0;
-}
-static const char *genre_id_at(const dataset *d, size_t i) { return d->genres[i].id; }
-static const char *band_id_at(const dataset *d, size_t i) { return d->bands[i].id; }
-
 int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
-    strmap gindex = {0}, bindex = {0};
+    maprows rows = {0};
     int rc = -1, v2, step;
     /* A backup taken before migration 0003 reads a schema without its tables. */
     if (sq_table_exists(db, "genre_defining", &v2, err, errlen) != 0)
@@ -264,39 +223,32 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         goto sqlfail;
     sqlite3_finalize(st);
     st = NULL;
-    if (index_ids(&gindex, d->ngenres, genre_id_at, d) != 0 || index_ids(&bindex, d->nbands, band_id_at, d) != 0)
+    if (maprows_init(&rows, d) != 0)
         goto oom;
 
-    if (load_list(db, "SELECT genre_id, parent_id FROM genre_parents ORDER BY genre_id, position", &gindex, d,
-                  genre_parents_slot) != 0 ||
-        load_list(db, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", &bindex, d,
-                  band_genres_slot) != 0)
+    if (load_list(db, "SELECT genre_id, parent_id FROM genre_parents ORDER BY genre_id, position", &rows,
+                  MAPROWS_GENRE_PARENTS) != 0 ||
+        load_list(db, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", &rows,
+                  MAPROWS_BAND_GENRES) != 0)
         goto sqlfail;
-    if (v2 && (load_list(db, "SELECT genre_id, alias FROM genre_aliases ORDER BY genre_id, position", &gindex, d,
-                         genre_aliases_slot) != 0 ||
-               load_list(db, "SELECT genre_id, former_id FROM genre_former_ids ORDER BY genre_id, position", &gindex, d,
-                         genre_former_slot) != 0 ||
-               load_list(db, "SELECT genre_id, band_id FROM genre_defining ORDER BY genre_id, position", &gindex, d,
-                         genre_defining_slot) != 0 ||
-               load_list(db, "SELECT band_id, alias FROM band_aliases ORDER BY band_id, position", &bindex, d,
-                         band_aliases_slot) != 0 ||
-               load_list(db, "SELECT band_id, former_id FROM band_former_ids ORDER BY band_id, position", &bindex, d,
-                         band_former_slot) != 0))
+    if (v2 && (load_list(db, "SELECT genre_id, alias FROM genre_aliases ORDER BY genre_id, position", &rows,
+                         MAPROWS_GENRE_ALIASES) != 0 ||
+               load_list(db, "SELECT genre_id, former_id FROM genre_former_ids ORDER BY genre_id, position", &rows,
+                         MAPROWS_GENRE_FORMER_IDS) != 0 ||
+               load_list(db, "SELECT genre_id, band_id FROM genre_defining ORDER BY genre_id, position", &rows,
+                         MAPROWS_GENRE_DEFINING) != 0 ||
+               load_list(db, "SELECT band_id, alias FROM band_aliases ORDER BY band_id, position", &rows,
+                         MAPROWS_BAND_ALIASES) != 0 ||
+               load_list(db, "SELECT band_id, former_id FROM band_former_ids ORDER BY band_id, position", &rows,
+                         MAPROWS_BAND_FORMER_IDS) != 0))
         goto sqlfail;
 
     if (sqlite3_prepare_v2(db, "SELECT from_id, to_id, kind FROM genre_links ORDER BY from_id, position", -1, &st,
                            NULL) != SQLITE_OK)
         goto sqlfail;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t gi;
-        if (!strmap_get(&gindex, (const char *)sqlite3_column_text(st, 0), &gi))
-            continue;
-        genre *g = &d->genres[gi];
-        g->links = xreallocarray(g->links, g->nlinks + 1, sizeof *g->links);
-        g->links[g->nlinks].to = sq_column_dup(st, 1);
-        g->links[g->nlinks].kind = sq_column_dup(st, 2);
-        g->nlinks++;
-    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        maprows_add_link(&rows, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                         (const char *)sqlite3_column_text(st, 2));
     /* Only a scan that reached its end is the whole map: an I/O error, a
      * busy lock or a short allocation inside SQLite ends it early too. */
     if (step != SQLITE_DONE)
@@ -310,8 +262,7 @@ oom:
     snprintf(err, errlen, "out of memory while reading the map");
 done:
     sqlite3_finalize(st);
-    strmap_free(&gindex);
-    strmap_free(&bindex);
+    maprows_free(&rows);
     return rc;
 }
 
@@ -506,87 +457,14 @@ static int delete_row(writer *w, int k, const char *kind, const char *id)
     return run(w, k, row, 1, 0, 0, 0);
 }
 
-static int same_string(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
+static int genre_cb(void *w, const genre *g, int update) { return write_genre(w, g, update); }
+static int band_cb(void *w, const band *b, int update) { return write_band(w, b, update); }
+static int delete_genre_cb(void *w, const char *id) { return delete_row(w, W_GENRE_DELETE, "genre", id); }
+static int delete_band_cb(void *w, const char *id) { return delete_row(w, W_BAND_DELETE, "band", id); }
 
-static int same_strings(char *const *a, size_t na, char *const *b, size_t nb)
+static maprows_writer rows_writer(writer *w)
 {
-    if (na != nb)
-        return 0;
-    for (size_t i = 0; i < na; i++)
-        if (!same_string(a[i], b[i]))
-            return 0;
-    return 1;
-}
-
-static int genre_same(const genre *a, const genre *b)
-{
-    if (!same_string(a->name, b->name) || a->type != b->type || !same_string(a->parent, b->parent) ||
-        !same_string(a->description, b->description) || a->origin_year != b->origin_year ||
-        !same_strings(a->parents, a->nparents, b->parents, b->nparents) || a->nlinks != b->nlinks ||
-        !same_strings(a->aliases, a->naliases, b->aliases, b->naliases) ||
-        !same_strings(a->former_ids, a->nformer_ids, b->former_ids, b->nformer_ids) ||
-        !same_string(a->region, b->region) || !same_strings(a->defining, a->ndefining, b->defining, b->ndefining))
-        return 0;
-    for (size_t i = 0; i < a->nlinks; i++)
-        if (!same_string(a->links[i].to, b->links[i].to) || !same_string(a->links[i].kind, b->links[i].kind))
-            return 0;
-    return 1;
-}
-
-static int band_same(const band *a, const band *b)
-{
-    return same_string(a->name, b->name) && same_string(a->primary_genre, b->primary_genre) &&
-           same_strings(a->genres, a->ngenres, b->genres, b->ngenres) &&
-           same_strings(a->aliases, a->naliases, b->aliases, b->naliases) &&
-           same_strings(a->former_ids, a->nformer_ids, b->former_ids, b->nformer_ids) &&
-           same_string(a->country, b->country) && a->active_from == b->active_from;
-}
-
-/* Writes the difference from old to new: removed bands and genres, then
- * genres (parents before children do not matter: foreign keys are deferred),
- * then bands, whose triggers need their genres in place. */
-static int write_diff(writer *w, const dataset *old, const dataset *new)
-{
-    strmap oldg = {0}, oldb = {0}, newg = {0}, newb = {0};
-    int rc = -1;
-    if (strmap_init(&oldg, old->ngenres) || strmap_init(&oldb, old->nbands) || strmap_init(&newg, new->ngenres) ||
-        strmap_init(&newb, new->nbands))
-        goto done;
-    for (size_t i = 0; i < old->ngenres; i++)
-        strmap_put(&oldg, old->genres[i].id, i);
-    for (size_t i = 0; i < old->nbands; i++)
-        strmap_put(&oldb, old->bands[i].id, i);
-    for (size_t i = 0; i < new->ngenres; i++)
-        strmap_put(&newg, new->genres[i].id, i);
-    for (size_t i = 0; i < new->nbands; i++)
-        strmap_put(&newb, new->bands[i].id, i);
-    size_t k;
-    for (size_t i = 0; i < old->nbands; i++)
-        if (!strmap_get(&newb, old->bands[i].id, NULL) && delete_row(w, W_BAND_DELETE, "band", old->bands[i].id))
-            goto done;
-    for (size_t i = 0; i < old->ngenres; i++)
-        if (!strmap_get(&newg, old->genres[i].id, NULL) && delete_row(w, W_GENRE_DELETE, "genre", old->genres[i].id))
-            goto done;
-    for (size_t i = 0; i < new->ngenres; i++) {
-        const genre *g = &new->genres[i];
-        int exists = strmap_get(&oldg, g->id, &k);
-        if (exists && genre_same(g, &old->genres[k]))
-            continue;
-        if (write_genre(w, g, exists) != 0)
-            goto done;
-    }
-    for (size_t i = 0; i < new->nbands; i++) {
-        const band *b = &new->bands[i];
-        int exists = strmap_get(&oldb, b->id, &k);
-        if (exists && band_same(b, &old->bands[k]))
-            continue;
-        if (write_band(w, b, exists) != 0)
-            goto done;
-    }
-    rc = 0;
-done:
-    strmap_free(&oldg), strmap_free(&oldb), strmap_free(&newg), strmap_free(&newb);
-    return rc;
+    return (maprows_writer){genre_cb, band_cb, delete_genre_cb, delete_band_cb, w};
 }
 
 static int bump_version(sqlite3 *db, char *err, size_t errlen)
@@ -614,12 +492,9 @@ int sq_write_map(sqlite3 *db, const dataset *d, char *err, size_t errlen)
                      "DELETE FROM band_aliases; DELETE FROM band_former_ids; DELETE FROM band_genres; "
                      "DELETE FROM bands; DELETE FROM genre_links; DELETE FROM genre_parents; DELETE FROM genres;",
                      err, errlen);
-    for (size_t i = 0; rc == 0 && i < d->ngenres; i++)
-        if (write_genre(&w, &d->genres[i], 0) != 0)
-            rc = sq_fail(db, w.what, err, errlen);
-    for (size_t i = 0; rc == 0 && i < d->nbands; i++)
-        if (write_band(&w, &d->bands[i], 0) != 0)
-            rc = sq_fail(db, w.what, err, errlen);
+    maprows_writer rw = rows_writer(&w);
+    if (rc == 0 && maprows_write_all(&rw, d) != 0)
+        rc = sq_fail(db, w.what, err, errlen);
     writer_close(&w);
     return rc;
 }
@@ -666,7 +541,8 @@ int sq_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen)
     } else {
         writer w;
         rc = writer_open(&w, db, err, errlen);
-        if (rc == 0 && write_diff(&w, &current, &next) != 0)
+        maprows_writer rw = rows_writer(&w);
+        if (rc == 0 && maprows_write_diff(&rw, &current, &next) != 0)
             rc = sq_fail(db, w.what, err, errlen);
         writer_close(&w);
         if (rc == 0 && audit.action[0])
