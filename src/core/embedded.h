@@ -17,6 +17,8 @@ struct embedded_file {
 
 /* SQL migrations for SQLite, sorted by name (NNNN_name.sql). */
 extern const struct embedded_file embedded_sqlite_migrations[];
+/* The same for PostgreSQL: the same numbers, the same changes. */
+extern const struct embedded_file embedded_postgres_migrations[];
 /* Web assets: index.html template, app.js, style.css, graph libraries. */
 extern const struct embedded_file embedded_web[];
 /* The bundled dataset: one document per root family (data/families). */

@@ -77,5 +77,7 @@ struct store {
 };
 
 int sqlite_store_open(const char *path, store **out, char *err, size_t errlen);
+/* url: postgres://… or postgresql://… as libpq reads it. */
+int postgres_store_open(const char *url, store **out, char *err, size_t errlen);
 
 #endif

@@ -11,80 +11,43 @@
 
 #include "core/embedded.h"
 #include "core/sha256.h"
+#include "store/schema.h"
 #include "store/maprows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static size_t migration_count(void)
+/* Files the rows of schema_migrations (if any) into st. */
+static int read_schema(sqlite3 *db, schema_state *st, char *err, size_t errlen)
 {
-    size_t n = 0;
-    while (embedded_sqlite_migrations[n].name)
-        n++;
-    return n;
-}
-
-/* Copies "0001_init" from "0001_init.sql". */
-static void migration_name(const char *file, char *out, size_t len)
-{
-    snprintf(out, len, "%s", file);
-    char *dot = strrchr(out, '.');
-    if (dot)
-        *dot = '\0';
+    int exists = 0;
+    if (sq_table_exists(db, "schema_migrations", &exists, err, errlen) != 0)
+        return -1;
+    if (!exists)
+        return 0;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT name, checksum, applied_at FROM schema_migrations ORDER BY name", -1, &q,
+                           NULL) != SQLITE_OK)
+        return sq_fail(db, "reading schema_migrations", err, errlen);
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW)
+        schema_record(st, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+                      (const char *)sqlite3_column_text(q, 2), NULL);
+    sqlite3_finalize(q);
+    /* A scan that ends on an error is not a complete list. */
+    return step == SQLITE_DONE ? 0 : sq_fail(db, "reading schema_migrations", err, errlen);
 }
 
 int sq_migrations(store *s, store_migration **list, size_t *count, size_t *unknown, char *err, size_t errlen)
 {
-    sqlite3 *db = sq_db(s);
-    size_t n = migration_count();
-    store_migration *m = xcalloc(n ? n : 1, sizeof *m);
-    for (size_t i = 0; i < n; i++)
-        migration_name(embedded_sqlite_migrations[i].name, m[i].name, sizeof m[i].name);
-    *unknown = 0;
-    int exists = 0;
-    if (sq_table_exists(db, "schema_migrations", &exists, err, errlen) != 0) {
-        free(m);
-        return -1;
-    }
-    if (exists) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, "SELECT name, checksum, applied_at FROM schema_migrations ORDER BY name", -1, &st,
-                               NULL) != SQLITE_OK) {
-            free(m);
-            return sq_fail(db, "reading schema_migrations", err, errlen);
-        }
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            const char *name = (const char *)sqlite3_column_text(st, 0);
-            const char *sum = (const char *)sqlite3_column_text(st, 1);
-            const char *at = (const char *)sqlite3_column_text(st, 2);
-            size_t i;
-            for (i = 0; i < n; i++)
-                if (name && strcmp(m[i].name, name) == 0)
-                    break;
-            if (i == n) {
-                (*unknown)++;
-                continue;
-            }
-            char expected[SHA256_HEX_SIZE];
-            sha256_hex(embedded_sqlite_migrations[i].data, embedded_sqlite_migrations[i].len, expected);
-            m[i].applied = 1;
-            m[i].checksum_ok = sum && strcmp(sum, expected) == 0;
-            snprintf(m[i].applied_at, sizeof m[i].applied_at, "%s", at ? at : "");
-        }
-        /* A scan that ends on an error is not a complete list. */
-        if (step != SQLITE_DONE) {
-            sq_fail(db, "reading schema_migrations", err, errlen);
-            sqlite3_finalize(st);
-            free(m);
-            return -1;
-        }
-        sqlite3_finalize(st);
-    }
-    *list = m;
-    *count = n;
-    return 0;
+    schema_state st;
+    schema_init(&st, embedded_sqlite_migrations);
+    int rc = read_schema(sq_db(s), &st, err, errlen);
+    if (rc == 0)
+        schema_take(&st, list, count, unknown);
+    schema_free(&st);
+    return rc;
 }
 
 int sq_migrate(store *s, int *applied, char *err, size_t errlen)
@@ -96,26 +59,13 @@ int sq_migrate(store *s, int *applied, char *err, size_t errlen)
                 "applied_at TEXT NOT NULL)",
                 err, errlen) != 0)
         return -1;
-    store_migration *list;
-    size_t n, unknown;
-    if (sq_migrations(s, &list, &n, &unknown, err, errlen) != 0)
-        return -1;
-    int rc = 0;
-    if (unknown > 0) {
-        snprintf(err, errlen,
-                 "the database has %zu migration(s) this binary does not know: it was created by a newer "
-                 "musicgraph; run that version, or restore a backup taken before the upgrade",
-                 unknown);
-        rc = -1;
-    }
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (list[i].applied && !list[i].checksum_ok) {
-            snprintf(err, errlen,
-                     "migration %s was applied with different SQL than this binary carries; the schema may differ "
-                     "from what this version expects: run the version that applied it, or restore a backup",
-                     list[i].name);
-            rc = -1;
-        }
+    schema_state sch;
+    schema_init(&sch, embedded_sqlite_migrations);
+    store_migration *list = sch.list;
+    size_t n = sch.count;
+    int rc = read_schema(db, &sch, err, errlen);
+    if (rc == 0)
+        rc = schema_check(&sch, err, errlen);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (list[i].applied)
             continue;
@@ -155,7 +105,7 @@ int sq_migrate(store *s, int *applied, char *err, size_t errlen)
         }
         (*applied)++;
     }
-    free(list);
+    schema_free(&sch);
     return rc;
 }
 

@@ -75,8 +75,7 @@ int store_open(const char *url, store **out, char *err, size_t errlen)
         return sqlite_store_open(path, out, err, errlen);
     }
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        snprintf(err, errlen, "the PostgreSQL backend is not built yet; use a sqlite: URL");
-        return -1;
+        return postgres_store_open(url, out, err, errlen);
     }
     snprintf(err, errlen, "unsupported database URL (expected sqlite:///path or postgresql://…)");
     return -1;

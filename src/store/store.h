@@ -2,8 +2,8 @@
  * store.h — the database, behind one backend-neutral interface.
  *
  * A store is one connection: the server opens one per worker thread, a CLI
- * command opens one. The URL chooses the backend (sqlite:… today,
- * postgresql:… next); nothing above this header knows which one it is.
+ * command opens one. The URL chooses the backend (sqlite:… or
+ * postgres[ql]://…); nothing above this header knows which one it is.
  * Every write runs in one transaction: it happens whole or not at all.
  * Errors come back as -1 with a one-line message in the caller's buffer;
  * MG_ERR_CONFLICT (core/errors.h) is a write the database refused for a
