@@ -170,14 +170,11 @@ static int start_pools(app *a, char *err, size_t errlen)
     return a->hash ? 0 : -1;
 }
 
-/* Migrations, the bundled dataset and the first admin, on a connection of
- * the main thread that is closed before serving. */
-static int prepare_database(app *a, char *err, size_t errlen)
+/* Migrations, the bundled dataset and the first admin: what one server
+ * does at start, while no other one starting on the same database does. */
+static int prepare_locked(store *st, void *ctx, char *err, size_t errlen)
 {
-    const config *cfg = a->cfg;
-    store *st;
-    if (store_open(cfg->database_url, &st, err, errlen) != 0)
-        return -1;
+    const config *cfg = ctx;
     int applied, empty, rc = -1;
     /* A database that is about to change shape is backed up first. */
     if (backup_before_migrate(st, cfg, err, errlen) != 0 || store_migrate(st, &applied, err, errlen) != 0)
@@ -194,6 +191,16 @@ static int prepare_database(app *a, char *err, size_t errlen)
     }
     rc = ensure_admin(st, cfg, err, errlen);
 done:
+    return rc;
+}
+
+/* On a connection of the main thread that is closed before serving. */
+static int prepare_database(app *a, char *err, size_t errlen)
+{
+    store *st;
+    if (store_open(a->cfg->database_url, &st, err, errlen) != 0)
+        return -1;
+    int rc = store_startup(st, prepare_locked, (void *)a->cfg, err, errlen);
     store_close(st);
     return rc;
 }

@@ -22,6 +22,7 @@ typedef struct store store;
     X(migrations, (store *s, store_migration **list, size_t *count, size_t *unknown, char *err, size_t errlen),        \
       (s, list, count, unknown, err, errlen))                                                                          \
     X(migrate, (store *s, int *applied, char *err, size_t errlen), (s, applied, err, errlen))                          \
+    X(startup, (store *s, store_startup_fn fn, void *ctx, char *err, size_t errlen), (s, fn, ctx, err, errlen))        \
     X(load, (store *s, dataset *out, int64_t *version, char *err, size_t errlen), (s, out, version, err, errlen))      \
     X(is_empty, (store *s, int *empty, char *err, size_t errlen), (s, empty, err, errlen))                             \
     X(replace_all, (store *s, const dataset *d, char *err, size_t errlen), (s, d, err, errlen))                        \

@@ -113,18 +113,36 @@ static int migrate_locked(pg_store *p, int *applied, char *err, size_t errlen)
     return rc;
 }
 
+/* Takes (or gives back) the session lock of migrations and start-up work;
+ * it nests, and the server drops it when the connection ends. */
+static int startup_lock(pg_store *p, int take, char *err, size_t errlen)
+{
+    pg_num key = pg_i64(PG_LOCK_MIGRATIONS);
+    const char *params[] = {key.s};
+    if (take)
+        return pg_cmd(p, "SELECT pg_advisory_lock($1::bigint)", 1, params, "waiting for another instance's start",
+                      err, errlen);
+    PQclear(pg_run(p, "SELECT pg_advisory_unlock($1::bigint)", 1, params));
+    return 0;
+}
+
 int pg_migrate(store *s, int *applied, char *err, size_t errlen)
 {
     pg_store *p = pg(s);
     *applied = 0;
-    pg_num key = pg_i64(PG_LOCK_MIGRATIONS);
-    const char *params[] = {key.s};
-    /* Held for the session: released below, or by the server when the connection ends. */
-    if (pg_cmd(p, "SELECT pg_advisory_lock($1::bigint)", 1, params, "waiting for other instances' migrations", err,
-               errlen) != 0)
+    if (startup_lock(p, 1, err, errlen) != 0)
         return -1;
     int rc = migrate_locked(p, applied, err, errlen);
-    PQclear(pg_run(p, "SELECT pg_advisory_unlock($1::bigint)", 1, params));
+    startup_lock(p, 0, NULL, 0);
+    return rc;
+}
+
+int pg_startup(store *s, store_startup_fn fn, void *ctx, char *err, size_t errlen)
+{
+    if (startup_lock(pg(s), 1, err, errlen) != 0)
+        return -1;
+    int rc = fn(s, ctx, err, errlen);
+    startup_lock(pg(s), 0, NULL, 0);
     return rc;
 }
 

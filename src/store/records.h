@@ -57,6 +57,11 @@ typedef struct store_user {
  * that differ are written) and fills audit; MG_ERR_DECLINED to roll back. */
 typedef int (*store_user_fn)(const store_user *before, store_user *after, store_audit *audit, void *ctx);
 
+/* Called by store_startup while no other process starting on the same
+ * database runs its own; returns 0 or -1 with err filled. */
+struct store;
+typedef int (*store_startup_fn)(struct store *s, void *ctx, char *err, size_t errlen);
+
 typedef struct store_session {
     int64_t user_id;
     char csrf_token[96];

@@ -109,6 +109,8 @@ int sq_migrate(store *s, int *applied, char *err, size_t errlen)
     return rc;
 }
 
+int sq_startup(store *s, store_startup_fn fn, void *ctx, char *err, size_t errlen) { return fn(s, ctx, err, errlen); }
+
 /* Runs sql, which selects (owner id, value) in owner and position order,
  * and files each value under its owner. -1: SQL error. */
 static int load_list(sqlite3 *db, const char *sql, maprows *m, maprows_list list)

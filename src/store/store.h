@@ -34,6 +34,13 @@ int store_migrations(store *s, store_migration **list, size_t *count, size_t *un
  * does not know or whose checksum differs. *applied counts what ran. */
 int store_migrate(store *s, int *applied, char *err, size_t errlen);
 
+/* Runs fn (migrations, the bundled dataset, the first admin) so that
+ * several servers starting at once on one database do it one after the
+ * other: the second finds the work done instead of seeding twice or racing
+ * for the first admin's name. PostgreSQL: a session advisory lock; SQLite:
+ * one machine, fn runs as it is. */
+int store_startup(store *s, store_startup_fn fn, void *ctx, char *err, size_t errlen);
+
 /* Reads the whole map in one read transaction: a consistent picture, and
  * (version may be NULL) the data version it is the picture of. */
 int store_load(store *s, dataset *out, int64_t *version, char *err, size_t errlen);

@@ -91,9 +91,10 @@ export async function startPostgres() {
     password: PASSWORD,
     dir,
     url: adminUrl,
-    // psql as the cluster's superuser against url (or the postgres database).
+    // psql as the cluster's superuser against url (or the postgres database);
+    // unaligned rows without headers (-At): one value per line.
     psql(url, sql) {
-      return run(join(bin, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url || adminUrl('postgres'), '-c', sql]);
+      return run(join(bin, 'psql'), ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', url || adminUrl('postgres'), '-c', sql]);
     },
     async createDatabase() {
       const name = `mg_${process.pid}_${++databases}`;

@@ -5,6 +5,12 @@
 // stop() sends SIGTERM and resolves with the exit code, so a test can assert
 // a clean shutdown. The binary is $MUSICGRAPH_BIN (tests/run points it at the
 // sanitizer build) or build/musicgraph.
+//
+// With MUSICGRAPH_TEST_PG set (postgres://USER:PASSWORD@HOST:PORT, a cluster
+// that tests/run started: tests/tools/postgres-cluster.mjs), every server
+// whose caller chose no database gets a fresh PostgreSQL database of its
+// own instead of SQLite, and runCli passes it on to a command run with that
+// server's --state-dir: the same test files run on both backends.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -16,6 +22,26 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const binary = process.env.MUSICGRAPH_BIN || join(repoRoot, 'build', 'musicgraph');
+
+const pgBase = process.env.MUSICGRAPH_TEST_PG || '';
+const pgDatabases = new Map(); // state directory -> database URL
+let pgCount = 0;
+
+// The PostgreSQL database of a state directory (created on first use), or null on SQLite.
+async function databaseFor(dir) {
+  if (!pgBase) return null;
+  if (!pgDatabases.has(dir)) {
+    const name = `mgt_${process.pid}_${++pgCount}`;
+    const made = await runProgram('psql', ['-X', '-q', '-d', `${pgBase}/postgres`, '-c', `CREATE DATABASE ${name}`]);
+    if (made.code !== 0) throw new Error(`CREATE DATABASE ${name} failed: ${made.stderr}`);
+    pgDatabases.set(dir, `${pgBase}/${name}`);
+  }
+  return pgDatabases.get(dir);
+}
+
+function choosesDatabase(args, env) {
+  return args.some((a) => String(a).startsWith('--database-url')) || 'MUSICGRAPH_DATABASE_URL' in env || 'DATABASE_URL' in env;
+}
 
 export function freePort() {
   return new Promise((ok, fail) => {
@@ -31,8 +57,15 @@ export function freePort() {
 
 // Runs a musicgraph subcommand to completion: { code, stdout, stderr }.
 export function runCli(args, { env = {}, input } = {}) {
+  const dir = args[args.indexOf('--state-dir') + 1];
+  if (pgBase && args.includes('--state-dir') && pgDatabases.has(dir) && !choosesDatabase(args, env))
+    args = [...args, '--database-url', pgDatabases.get(dir)];
+  return runProgram(binary, args, { env, input });
+}
+
+function runProgram(program, args, { env = {}, input } = {}) {
   return new Promise((ok) => {
-    const child = spawn(binary, args, { env: { ...process.env, ...env } });
+    const child = spawn(program, args, { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.on('error', (e) => ok({ code: -1, stdout, stderr: String(e) }));
@@ -66,6 +99,7 @@ export async function startServer({ args = [], env = {}, stateDir, seed = true, 
   const port = await freePort();
   const dir = stateDir || mkdtempSync(join(tmpdir(), 'musicgraph-test-'));
   const fullArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--state-dir', dir, '--threads', '2', ...args];
+  if (pgBase && !choosesDatabase(args, env)) fullArgs.push('--database-url', await databaseFor(dir));
   if (!seed) fullArgs.push('--no-seed');
   const child = spawn(program, fullArgs, {
     env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0', ...env },

@@ -1,0 +1,252 @@
+// musicgraph on PostgreSQL: a throwaway cluster (tests/lib/postgres.mjs),
+// real servers on it. What a user and an operator see: the map served and
+// edited, the same answers as on SQLite for refused edits, rules the
+// database itself holds against psql, migrations applied once by servers
+// starting together, an older binary refused with the version it needs,
+// connection errors that name the database and never the password, and two
+// instances on one database behaving as one site (sessions, edits, a
+// cycle attempted from both at once).
+//
+// Skipped, with the reason named, only where PostgreSQL is not installed
+// (scripts/deps --test installs it).
+import { test, before, after } from '../lib/test.mjs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPostgres, postgresBin } from '../lib/postgres.mjs';
+import { runCli, startServer } from '../lib/server.mjs';
+
+const SKIP = postgresBin() ? false : 'PostgreSQL is not installed (scripts/deps --test installs it)';
+const ADMIN = { username: 'admin', password: 'postgres-admin-pass-1' };
+const SECRET = 'pg-test-secret-key-0123456789-abcdefghijklmnop';
+const T = { timeout: 300_000, skip: SKIP };
+let pg;
+
+before(async () => {
+  if (!SKIP) pg = await startPostgres();
+});
+after(async () => {
+  if (pg) await pg.stop();
+});
+
+const server = (url, extra = {}) =>
+  startServer({
+    args: ['--database-url', url, ...(extra.args || [])],
+    env: { MUSICGRAPH_ADMIN_PASSWORD: ADMIN.password, MUSICGRAPH_SECRET_KEY: SECRET, ...(extra.env || {}) },
+    seed: extra.seed ?? true,
+    timeoutMs: 240_000,
+  });
+
+async function login(srv) {
+  const res = await fetch(`${srv.url}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(ADMIN),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  const body = await res.json();
+  return { cookie: res.headers.get('set-cookie').split(';')[0], csrf: body.csrf_token };
+}
+
+function send(srv, session, method, path, body) {
+  const headers = { cookie: session.cookie, 'x-csrf-token': session.csrf };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return fetch(`${srv.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+// psql as the cluster's superuser: { code, out (trimmed, one value per line), err }.
+async function psqlAt(url, sql) {
+  const r = await pg.psql(url, sql);
+  return { code: r.code, out: r.stdout.trim(), err: r.stderr };
+}
+
+const genre = (id, type, parents, extra = {}) => ({ id, name: `Test ${id}`, type, parents, parent: parents[0] ?? null, ...extra });
+
+test('a server on PostgreSQL serves, edits and keeps the map in the database, not in its state directory', T, async () => {
+  const url = await pg.createDatabase();
+  const a = await server(url);
+  try {
+    const ready = await fetch(`${a.url}/readyz`);
+    assert.equal(ready.status, 200);
+    const thrash = await (await fetch(`${a.url}/api/v1/genres/thrash-metal`)).json();
+    assert.equal(thrash.parent, 'heavy-metal');
+    const s = await login(a);
+    const made = await send(a, s, 'POST', '/api/v1/genres', genre('pg-test-core', 'leaf', ['heavy-metal']));
+    assert.equal(made.status, 201, await made.clone().text());
+    assert.equal((await fetch(`${a.url}/api/v1/genres/pg-test-core`)).status, 200, 'read your write');
+    assert.equal(await (await psqlAt(url, "SELECT name FROM genres WHERE id = 'pg-test-core'")).out, 'Test pg-test-core');
+    assert.match((await psqlAt(url, "SELECT actor || ' ' || action || ' ' || entity_id FROM audit_log")).out, /admin create pg-test-core/);
+  } finally {
+    assert.equal(await a.stop(), 0);
+  }
+  // Another state directory, the same database: the edit is there.
+  const b = await server(url);
+  try {
+    const again = await fetch(`${b.url}/api/v1/genres/pg-test-core`);
+    assert.equal(again.status, 200);
+    assert.doesNotMatch(b.logs(), /seeded the bundled dataset/, 'a database with data is not seeded again');
+  } finally {
+    await b.stop();
+  }
+});
+
+test('refused edits get the same answers on PostgreSQL as on SQLite', T, async () => {
+  const url = await pg.createDatabase();
+  const onPg = await server(url);
+  const onSqlite = await startServer({ env: { MUSICGRAPH_ADMIN_PASSWORD: ADMIN.password } });
+  try {
+    const bad = [
+      ['POST', '/api/v1/genres', genre('pg-root-with-parent', 'root', ['rock'])],
+      ['POST', '/api/v1/genres', genre('pg-primary-not-among', 'leaf', ['rock'], { parent: 'jazz' })],
+      ['POST', '/api/v1/genres', genre('Bad Id', 'leaf', ['rock'])],
+      ['POST', '/api/v1/genres', genre('rock', 'root', [])],
+      ['POST', '/api/v1/bands', { id: 'pg-band', name: 'B', primary_genre: 'rock', genres: ['rock'] }],
+      ['POST', '/api/v1/bands', { id: 'pg-band', name: 'B', primary_genre: 'thrash-metal', genres: ['speed-metal'] }],
+      ['PUT', '/api/v1/genres/heavy-metal', genre('heavy-metal', 'intermediate', ['rock', 'thrash-metal'], { parent: 'rock' })],
+      ['DELETE', '/api/v1/genres/heavy-metal'],
+      ['DELETE', '/api/v1/genres/thrash-metal'],
+    ];
+    const sp = await login(onPg);
+    const ss = await login(onSqlite);
+    for (const [method, path, body] of bad) {
+      const p = await send(onPg, sp, method, path, body);
+      const q = await send(onSqlite, ss, method, path, body);
+      const [pb, qb] = [await p.json(), await q.json()];
+      assert.ok(p.status >= 400, `${method} ${path} was accepted on PostgreSQL`);
+      assert.equal(p.status, q.status, `${method} ${path}: ${JSON.stringify(pb)} vs ${JSON.stringify(qb)}`);
+      assert.deepEqual(pb.errors, qb.errors, `${method} ${path}`);
+      assert.equal(pb.detail, qb.detail, `${method} ${path}`);
+    }
+  } finally {
+    await onPg.stop();
+    await onSqlite.stop();
+  }
+});
+
+test('the database itself refuses what the rules forbid, even from psql: a cycle, a root with parents, a primary genre that is no leaf', T, async () => {
+  const url = await pg.createDatabase();
+  const m = await runCli(['seed', '--database-url', url, '--state-dir', mkdtempSync(join(tmpdir(), 'mg-pg-'))]);
+  assert.equal(m.code, 0, m.stderr);
+  const version = (await psqlAt(url, 'SELECT version FROM data_version')).out;
+  // thrash-metal's ancestor heavy-metal as thrash-metal's child: a cycle.
+  const cycle = await psqlAt(url, "INSERT INTO genre_parents (genre_id, parent_id, position) VALUES ('heavy-metal', 'thrash-metal', 9)");
+  assert.notEqual(cycle.code, 0);
+  assert.match(cycle.err, /cannot be its own ancestor/);
+  // Also when the cycle is longer and made in one transaction with other rows.
+  const grandchild = (await psqlAt(url, `SELECT c.genre_id FROM genre_parents c JOIN genre_parents p ON c.parent_id = p.genre_id
+    WHERE p.parent_id = 'heavy-metal' ORDER BY 1 LIMIT 1`)).out;
+  assert.ok(grandchild, 'heavy-metal has a grandchild');
+  const long = await psqlAt(url, `BEGIN; UPDATE genres SET description = 'x' WHERE id = 'rock';
+    INSERT INTO genre_parents (genre_id, parent_id, position) VALUES ('heavy-metal', '${grandchild}', 1); COMMIT;`);
+  assert.notEqual(long.code, 0);
+  assert.match(long.err, /own ancestor/);
+  const root = await psqlAt(url, "INSERT INTO genre_parents (genre_id, parent_id, position) VALUES ('rock', 'jazz', 1)");
+  assert.notEqual(root.code, 0);
+  assert.match(root.err, /root genre has no parents|own ancestor/);
+  const band = await psqlAt(url, "UPDATE bands SET primary_genre = 'heavy-metal' WHERE id = 'metallica'");
+  assert.notEqual(band.code, 0);
+  assert.match(band.err, /leaf|violates/);
+  const primary = await psqlAt(url, "UPDATE genres SET parent_id = 'jazz' WHERE id = 'thrash-metal'");
+  assert.notEqual(primary.code, 0);
+  assert.match(primary.err, /genres_primary_parent_among_parents/);
+  const del = await psqlAt(url, "DELETE FROM genres WHERE id = 'heavy-metal'");
+  assert.notEqual(del.code, 0, 'a genre that is a primary parent cannot be deleted');
+  assert.equal((await psqlAt(url, 'SELECT version FROM data_version')).out, version);
+  assert.equal((await psqlAt(url, "SELECT count(*) FROM genre_parents WHERE parent_id = 'thrash-metal' AND genre_id IN ('heavy-metal', 'rock')")).out, '0');
+});
+
+test('two servers starting at once on an empty database apply the migrations and seed once', T, async () => {
+  const url = await pg.createDatabase();
+  const [a, b] = await Promise.all([server(url), server(url)]);
+  try {
+    assert.equal((await psqlAt(url, 'SELECT count(*) FROM schema_migrations')).out, '3');
+    const logs = a.logs() + b.logs();
+    assert.equal((logs.match(/applied 3 migration\(s\)/g) || []).length, 1, logs);
+    assert.equal((logs.match(/seeded the bundled dataset/g) || []).length, 1, logs);
+    assert.equal((await psqlAt(url, "SELECT count(*) FROM users WHERE username = 'admin'")).out, '1');
+    assert.equal((await psqlAt(url, 'SELECT version FROM data_version')).out, '1', 'the map was written once');
+    for (const s of [a, b]) assert.equal((await fetch(`${s.url}/api/v1/genres/thrash-metal`)).status, 200);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+test('a binary older than the schema refuses to start and names the version it needs', T, async () => {
+  const url = await pg.createDatabase();
+  const dir = mkdtempSync(join(tmpdir(), 'mg-pg-'));
+  assert.equal((await runCli(['migrate', '--database-url', url, '--state-dir', dir])).code, 0);
+  const fake = await psqlAt(url, "INSERT INTO schema_migrations VALUES ('0099_from_the_future', 'abc', '2031-01-01T00:00:00Z', '9.4.1')");
+  assert.equal(fake.code, 0, fake.err);
+  const r = await runCli(['serve', '--database-url', url, '--state-dir', dir, '--listen', '127.0.0.1:0']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /0099_from_the_future/);
+  assert.match(r.stderr, /musicgraph 9\.4\.1 or newer/);
+  const m = await runCli(['migrate', '--database-url', url, '--state-dir', dir]);
+  assert.notEqual(m.code, 0);
+  assert.match(m.stderr, /9\.4\.1/);
+});
+
+test('connection errors name the host and database and never the password', T, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mg-pg-'));
+  const wrong = `postgres://musicgraph:Very-Secret-Pw%2F9@127.0.0.1:${pg.port}/nosuchdb`;
+  const r = await runCli(['migrate', '--database-url', wrong, '--state-dir', dir]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, new RegExp(`database "nosuchdb" on 127\\.0\\.0\\.1:${pg.port}`));
+  assert.doesNotMatch(r.stderr, /Very-Secret|Secret-Pw/);
+  // A wrong password, from a _FILE (the form a systemd credential takes).
+  const file = join(dir, 'url');
+  writeFileSync(file, `postgres://musicgraph:Another-Wrong-Pw@127.0.0.1:${pg.port}/postgres\n`);
+  const f = await runCli(['migrate', '--state-dir', dir], { env: { MUSICGRAPH_DATABASE_URL_FILE: file } });
+  assert.notEqual(f.code, 0);
+  assert.match(f.stderr, /password authentication failed/);
+  assert.match(f.stderr, /database "postgres" on 127\.0\.0\.1/);
+  assert.doesNotMatch(f.stderr, /Another-Wrong/);
+  // Nothing listening.
+  const closed = await runCli(['migrate', '--state-dir', dir, '--database-url', 'postgresql://u:Pw-Nobody-Knows@127.0.0.1:1/db1']);
+  assert.notEqual(closed.code, 0);
+  assert.match(closed.stderr, /database "db1" on 127\.0\.0\.1:1/);
+  assert.doesNotMatch(closed.stderr, /Pw-Nobody/);
+  // A malformed URL quotes no password back either.
+  const bad = await runCli(['migrate', '--state-dir', dir, '--database-url', 'postgres://u:Pw-Malformed%zz@127.0.0.1:1/db?nonsense=1']);
+  assert.notEqual(bad.code, 0);
+  assert.doesNotMatch(bad.stderr, /Pw-Malformed/);
+});
+
+test('two instances on one database are one site: sessions, edits, and a cycle attempted from both at once', T, async () => {
+  const url = await pg.createDatabase();
+  const a = await server(url);
+  const b = await server(url);
+  try {
+    // A session opened on A works on B.
+    const s = await login(a);
+    const me = await fetch(`${b.url}/api/v1/me`, { headers: { cookie: s.cookie } });
+    assert.equal(me.status, 200);
+    assert.match(await me.text(), /"username":"admin"/);
+    // An edit through A is served by B (after its poll).
+    const made = await send(a, s, 'POST', '/api/v1/genres', genre('pg-x', 'intermediate', ['rock']));
+    assert.equal(made.status, 201, await made.clone().text());
+    const madeY = await send(b, s, 'POST', '/api/v1/genres', genre('pg-y', 'intermediate', ['rock']));
+    assert.equal(madeY.status, 201, await madeY.clone().text());
+    const deadline = Date.now() + 30_000;
+    while ((await fetch(`${b.url}/api/v1/genres/pg-x`)).status !== 200) {
+      assert.ok(Date.now() < deadline, 'B never served the genre made through A');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // x under y through A and y under x through B, at the same moment: one wins.
+    const [ra, rb] = await Promise.all([
+      send(a, s, 'PUT', '/api/v1/genres/pg-x', genre('pg-x', 'intermediate', ['rock', 'pg-y'])),
+      send(b, s, 'PUT', '/api/v1/genres/pg-y', genre('pg-y', 'intermediate', ['rock', 'pg-x'])),
+    ]);
+    const statuses = [ra.status, rb.status].sort();
+    assert.equal(statuses[0], 200, `${ra.status} ${await ra.text()} / ${rb.status} ${await rb.text()}`);
+    assert.ok(statuses[1] >= 400, `both accepted: ${statuses}`);
+    const cycles = await psqlAt(url, `WITH RECURSIVE up (g, a) AS (SELECT genre_id, parent_id FROM genre_parents
+      UNION SELECT up.g, p.parent_id FROM up JOIN genre_parents p ON p.genre_id = up.a) SELECT count(*) FROM up WHERE g = a`);
+    assert.equal(cycles.out, '0');
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
