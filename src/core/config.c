@@ -20,7 +20,8 @@ const config_setting config_settings[] = {
     SETTING(state_dir, "MUSICGRAPH_STATE_DIR", "--state-dir", NULL, 0,
             "directory for the database, backups and generated secrets (default: $STATE_DIRECTORY, else ./var)"),
     SETTING(database_url, "MUSICGRAPH_DATABASE_URL", "--database-url", NULL, 1,
-            "sqlite:///path or postgresql://… (default: sqlite in the state directory; DATABASE_URL also accepted)"),
+            "sqlite:///path or postgres[ql]://USER:PASSWORD@HOST:PORT/DATABASE[?libpq parameters] (default: sqlite in "
+            "the state directory; DATABASE_URL also accepted)"),
     SETTING(env, "MUSICGRAPH_ENV", "--env", "development", 0, "development, staging or production"),
     SETTING(log_format, "MUSICGRAPH_LOG_FORMAT", "--log-format", NULL, 0,
             "text or json (default: json in staging and production, text in development)"),

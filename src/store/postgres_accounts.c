@@ -262,6 +262,32 @@ int pg_attempts_count(store *s, const char *key, int64_t since_ms, int64_t upto_
     return 0;
 }
 
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An attempt learns its place among concurrent ones by counting the ids up
+ * to its own (store_attempts_count). Identity values are handed out before
+ * commit, so without a lock a later id could commit first and count without
+ * an earlier one still in flight. A lock per key, held to commit, orders
+ * them as SQLite's single writer does; taken in one order (sorted) so that
+ * two attempts sharing keys cannot deadlock. */
+static int lock_keys(pg_store *p, const char *const *keys, size_t nkeys, char *err, size_t errlen)
+{
+    const char **sorted = xcalloc(nkeys ? nkeys : 1, sizeof *sorted);
+    memcpy(sorted, keys, nkeys * sizeof *sorted);
+    qsort(sorted, nkeys, sizeof *sorted, by_string);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nkeys; i++) {
+        const char *params[] = {sorted[i]};
+        rc = pg_cmd(p, "SELECT pg_advisory_xact_lock(" PG_LOCK_ATTEMPTS_CLASS ", hashtext($1))", 1, params,
+                    "locking the login attempts", err, errlen);
+    }
+    free(sorted);
+    return rc;
+}
+
 int pg_attempts_add(store *s, const char *const *keys, size_t nkeys, int64_t now_ms, int64_t forget_before_ms,
                     int64_t *ids, char *err, size_t errlen)
 {
@@ -270,7 +296,9 @@ int pg_attempts_add(store *s, const char *const *keys, size_t nkeys, int64_t now
         return -1;
     pg_num before = pg_i64(forget_before_ms), at = pg_i64(now_ms);
     const char *sweep[] = {before.s};
-    int rc = pg_cmd(p, "DELETE FROM login_attempts WHERE at <= $1::bigint", 1, sweep, "forgetting old login attempts",
+    int rc = lock_keys(p, keys, nkeys, err, errlen);
+    if (rc == 0)
+        rc = pg_cmd(p, "DELETE FROM login_attempts WHERE at <= $1::bigint", 1, sweep, "forgetting old login attempts",
                     err, errlen);
     for (size_t i = 0; rc == 0 && i < nkeys; i++) {
         const char *params[] = {keys[i], at.s};

@@ -24,6 +24,8 @@
 #define PG_LOCK_MIGRATIONS 6170000
 #define PG_LOCK_MAP        6170001
 #define PG_LOCK_USERS      6170002
+/* The first half of the two-part lock per login-attempt key (the second: hashtext(key)). */
+#define PG_LOCK_ATTEMPTS_CLASS "6170003"
 
 typedef struct pg_store {
     struct store base;

@@ -250,3 +250,43 @@ test('two instances on one database are one site: sessions, edits, and a cycle a
     await b.stop();
   }
 });
+
+test('a backup taken on SQLite restores into PostgreSQL and the reverse, accounts included', T, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mg-pg-'));
+  const pw = join(dir, 'pw');
+  writeFileSync(pw, 'cross-backend-pass-1\n');
+  const cli = async (args, what) => {
+    const r = await runCli([...args, '--state-dir', dir]);
+    assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await cli(['seed'], 'seed SQLite');
+  await cli(['user', 'create', 'carol', '--email', 'carol@example.org', '--password-file', pw], 'user on SQLite');
+  const fromSqlite = (await cli(['backup', '--tag', 'sqlite'], 'backup SQLite')).match(/written: (\S+)/)[1];
+  const url = await pg.createDatabase();
+  await cli(['migrate', '--database-url', url], 'migrate PostgreSQL');
+  await cli(['restore', fromSqlite, '--database-url', url], 'restore into PostgreSQL');
+  assert.equal((await psqlAt(url, "SELECT email FROM users WHERE username = 'carol'")).out, 'carol@example.org');
+  const genres = (await psqlAt(url, 'SELECT count(*) FROM genres')).out;
+  assert.ok(Number(genres) > 1000, genres);
+  // Changed on PostgreSQL, backed up there, restored into a fresh SQLite database.
+  assert.equal((await psqlAt(url, "UPDATE genres SET name = 'Thrash (pg)' WHERE id = 'thrash-metal'")).code, 0);
+  const fromPg = (await cli(['backup', '--tag', 'pg', '--database-url', url], 'backup PostgreSQL')).match(/written: (\S+)/)[1];
+  await cli(['verify', fromPg], 'verify the PostgreSQL backup');
+  const other = mkdtempSync(join(tmpdir(), 'mg-pg-'));
+  const back = await runCli(['restore', fromPg, '--state-dir', other]);
+  assert.equal(back.code, 0, back.stderr);
+  const srv = await startServer({ stateDir: other, seed: false });
+  try {
+    const g = await (await fetch(`${srv.url}/api/v1/genres/thrash-metal`)).json();
+    assert.equal(g.name, 'Thrash (pg)');
+    const login = await fetch(`${srv.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'carol', password: 'cross-backend-pass-1' }),
+    });
+    assert.equal(login.status, 200, 'the password hash travelled with the account');
+  } finally {
+    await srv.stop();
+  }
+});
