@@ -5,6 +5,7 @@
 #include "server/app.h"
 
 #include "server/pool.h"
+#include "server/listener.h"
 #include "server/snapshots.h"
 #include "server/status.h"
 
@@ -36,6 +37,7 @@ struct app {
     const config *cfg;
     http_router *router;
     snapshots *snapshots;
+    listener *listener; /* NULL on SQLite */
     pool *db, *hash;
 };
 
@@ -216,7 +218,8 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     pthread_mutex_init(&a->status.lock, NULL);
     if (fs_make_dirs(cfg->state_dir, err, errlen) != 0 || load_secret(a, err, errlen) != 0 ||
         pages_init(err, errlen) != 0 || prepare_database(a, err, errlen) != 0 ||
-        snapshots_start(cfg, &a->snapshots, err, errlen) != 0 || start_pools(a, err, errlen) != 0)
+        snapshots_start(cfg, &a->snapshots, err, errlen) != 0 ||
+        listener_start(cfg, a->snapshots, &a->listener, err, errlen) != 0 || start_pools(a, err, errlen) != 0)
         goto fail;
     a->status.snapshots = a->snapshots;
     a->status.db = a->db;
@@ -252,6 +255,7 @@ void app_stop(app *a)
     /* The event loops are done: what is still queued only finishes. */
     pool_stop(a->hash);
     pool_stop(a->db);
+    listener_stop(a->listener);
     snapshots_stop(a->snapshots);
     http_router_free(a->router);
     pthread_mutex_destroy(&a->status.lock);

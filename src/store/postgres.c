@@ -31,6 +31,8 @@
 #include "store/maprows.h"
 #include "store/schema.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +266,51 @@ int pg_is_empty(store *s, int *empty, char *err, size_t errlen)
 int pg_data_version(store *s, int64_t *version, char *err, size_t errlen)
 {
     return pg_int(pg(s), "SELECT version FROM data_version WHERE id = 1", 0, NULL, version, err, errlen);
+}
+
+/* Counts (and frees) the notifications libpq has read. */
+static int drain(pg_store *p)
+{
+    int n = 0;
+    PGnotify *note;
+    while ((note = PQnotifies(p->conn))) {
+        n++;
+        PQfreemem(note);
+    }
+    return n;
+}
+
+int pg_wait_change(store *s, int timeout_ms, int *changed, char *err, size_t errlen)
+{
+    pg_store *p = pg(s);
+    *changed = 0;
+    if (PQstatus(p->conn) != CONNECTION_OK)
+        p->listening = 0;
+    if (!p->listening) {
+        /* pg_run opens the connection again if it was lost. */
+        if (pg_cmd(p, "LISTEN musicgraph_data", 0, NULL, "listening for changes", err, errlen) != 0)
+            return -1;
+        p->listening = 1;
+        *changed = 1; /* whatever happened before listening was not heard */
+        return 0;
+    }
+    if (drain(p) > 0) {
+        *changed = 1;
+        return 0;
+    }
+    struct pollfd fd = {.fd = PQsocket(p->conn), .events = POLLIN};
+    int ready = poll(&fd, 1, timeout_ms);
+    if (ready < 0 && errno != EINTR) {
+        snprintf(err, errlen, "waiting for changes: %s", strerror(errno));
+        return -1;
+    }
+    if (ready > 0 && !PQconsumeInput(p->conn)) {
+        p->listening = 0;
+        snprintf(err, errlen, "listening for changes: the connection to PostgreSQL %s was lost", p->where);
+        return -1;
+    }
+    *changed = drain(p) > 0;
+    return 0;
 }
 
 int pg_bump_version(pg_store *p, char *err, size_t errlen)

@@ -512,6 +512,14 @@ int sq_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen)
     return commit(db, err, errlen);
 }
 
+int sq_wait_change(store *s, int timeout_ms, int *changed, char *err, size_t errlen)
+{
+    (void)s, (void)timeout_ms;
+    *changed = 0;
+    snprintf(err, errlen, "SQLite has no change notifications: poll the data version");
+    return MG_ERR_NOT_FOUND;
+}
+
 int sq_data_version(store *s, int64_t *version, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);

@@ -53,6 +53,14 @@ int store_replace_all(store *s, const dataset *d, char *err, size_t errlen);
  * whether their snapshot is current (also across processes). */
 int store_data_version(store *s, int64_t *version, char *err, size_t errlen);
 
+/* Waits up to timeout_ms for another connection to announce a committed
+ * data change (PostgreSQL: LISTEN/NOTIFY, sent by every write); *changed
+ * is 1 when one did, or when notifications may have been missed (the
+ * connection was lost and opened again). MG_ERR_NOT_FOUND when the backend
+ * has no notifications (SQLite): the caller polls store_data_version. Use
+ * a store of its own: it keeps listening between calls. */
+int store_wait_change(store *s, int timeout_ms, int *changed, char *err, size_t errlen);
+
 /* ---- editing the map ---- */
 
 /* Runs fn in one write transaction (taken before reading, so no other write
