@@ -5,6 +5,7 @@
 //   node bench/report.mjs META.json START.json BODIES.jsonl RAW.jsonl OUT.json
 //        [--layout LAYOUT.json] [--browser BROWSER.json] [--backup BACKUP.json]
 //        [--contention CONTENTION.json] [--contention-baseline CONTENTION.json]
+//        [--propagation PROPAGATION.json]
 //
 // Per endpoint and server, the figures are medians over the rounds (each
 // statistic separately); errors are summed over all rounds, because one error
@@ -24,7 +25,7 @@ const argv = process.argv.slice(2);
 const [metaPath, startPath, bodiesPath, rawPath, outPath] = argv;
 const opts = {};
 for (let i = 5; i < argv.length; i += 2) {
-  const m = /^--(layout|browser|backup|contention|contention-baseline)$/.exec(argv[i]);
+  const m = /^--(layout|browser|backup|contention|contention-baseline|propagation)$/.exec(argv[i]);
   if (!m || !argv[i + 1]) {
     process.stderr.write(`report.mjs: unknown argument ${argv[i]}\n`);
     process.exit(2);
@@ -50,6 +51,7 @@ const browser = opts.browser ? JSON.parse(readFileSync(opts.browser, 'utf8')) : 
 const backup = opts.backup ? JSON.parse(readFileSync(opts.backup, 'utf8')) : null;
 const contention = opts.contention ? JSON.parse(readFileSync(opts.contention, 'utf8')) : null;
 const baseline = opts['contention-baseline'] ? JSON.parse(readFileSync(opts['contention-baseline'], 'utf8')) : null;
+const propagation = opts.propagation ? JSON.parse(readFileSync(opts.propagation, 'utf8')) : null;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -160,6 +162,11 @@ else if (contention) {
   t10('genre reads p99 of the large map while restores run', '< 10 ms', `${c.restore.p99_ms} ms`, c.restore.p99_ms < 10);
 }
 
+// Instances on one PostgreSQL database (issue 12): bench/propagation.mjs.
+if (propagation && propagation.error) failedTarget(12, 'propagation between instances', propagation.error);
+else if (propagation && !propagation.skipped)
+  targets.push({ issue: 12, what: `edit on one instance served by ${propagation.instances - 1} others (p99 of ${propagation.edits})`, target: '< 100 ms', value: `${propagation.p99_ms} ms`, met: propagation.p99_ms < 100 });
+
 const results = {
   ...meta,
   start_time: start,
@@ -175,6 +182,7 @@ const results = {
   backup,
   contention,
   contention_baseline: baseline,
+  propagation,
   targets,
 };
 writeFileSync(outPath, JSON.stringify(results, null, 2) + '\n');
@@ -300,6 +308,12 @@ else if (backup) {
   out.push(`  file ${fmt(backup.backup_bytes)} bytes gzip (${fmt(backup.backup_json_bytes)} bytes of JSON); database ${fmt(backup.database_bytes)} bytes`);
   out.push('');
 }
+
+// Propagation between instances (bench/propagation.mjs).
+if (propagation && propagation.error) out.push(`propagation: FAILED: ${propagation.error}`, '');
+else if (propagation && propagation.skipped) out.push(`propagation: skipped (${propagation.skipped})`, '');
+else if (propagation)
+  out.push(`propagation (issue 12), ${propagation.instances} instances on one PostgreSQL database, ${propagation.edits} edits: p50 ${propagation.p50_ms} ms, p99 ${propagation.p99_ms} ms, max ${propagation.max_ms} ms`, '');
 
 // Contention (bench/contention.sh).
 if (contention && contention.error) out.push(`contention: FAILED: ${contention.error}`, '');
