@@ -41,6 +41,7 @@ static void finish_on_loop(http_request *r, void *arg)
         http_add_header(r, "retry-after", "1");
         http_problem(r, 503, "Service Unavailable", "The server is busy; try again in a moment.", NULL);
     } else if (r && j->failure == JOB_NO_DATABASE) {
+        http_add_header(r, "retry-after", "5");
         http_problem(r, 503, "Service Unavailable", "The database is not reachable.", NULL);
     } else if (r) {
         j->reply(r, j);
@@ -70,6 +71,12 @@ static void run_step(void *arg)
         j->failure = JOB_NO_DATABASE;
     } else {
         next = j->step(j, s);
+        /* Whatever the step made of it, a database out of reach is "try again later". */
+        if (s && store_lost(s)) {
+            log_error("the database is not reachable");
+            j->failure = JOB_NO_DATABASE;
+            next = API_DONE;
+        }
     }
     log_set_request_id(NULL);
     if (next == API_NEXT) {

@@ -71,6 +71,7 @@ typedef struct store store;
 struct store_ops {
     const char *name;
     void (*close)(store *s);
+    int (*lost)(store *s); /* may be NULL: the backend never loses its database */
     STORE_OPERATIONS(STORE_OPERATION_FIELD)
 };
 

@@ -93,6 +93,8 @@ static int describe(pg_store *p, const char *url, char **password, char *err, si
     return 0;
 }
 
+static int postgres_lost(store *s) { return pg(s)->lost; }
+
 static void postgres_close(store *s)
 {
     pg_store *p = pg(s);
@@ -105,6 +107,7 @@ static void postgres_close(store *s)
 
 static const struct store_ops postgres_ops = {.name = "postgresql",
                                               .close = postgres_close,
+                                              .lost = postgres_lost,
                                               /* .NAME = pg_NAME for every operation */
                                               STORE_OPERATIONS(POSTGRES_OPERATION)};
 
@@ -158,7 +161,9 @@ PGresult *pg_run(pg_store *p, const char *sql, int n, const char *const *params)
     if (!p->in_tx && PQstatus(p->conn) != CONNECTION_OK)
         PQreset(p->conn);
     /* Without parameters, the simple protocol: a script of several statements runs too. */
-    return n == 0 ? PQexec(p->conn, sql) : PQexecParams(p->conn, sql, n, NULL, params, NULL, NULL, 0);
+    PGresult *r = n == 0 ? PQexec(p->conn, sql) : PQexecParams(p->conn, sql, n, NULL, params, NULL, NULL, 0);
+    p->lost = PQstatus(p->conn) != CONNECTION_OK;
+    return r;
 }
 
 int pg_ok(const PGresult *r)

@@ -34,6 +34,7 @@ typedef struct pg_store {
     char where[300]; /* database "x" on host:port, for messages (never the password) */
     int in_tx;       /* inside BEGIN: a lost connection is not silently replaced */
     int listening;   /* LISTEN musicgraph_data was issued on this connection */
+    int lost;        /* the last statement failed for want of a connection */
 } pg_store;
 
 static inline pg_store *pg(store *s) { return (pg_store *)s; }

@@ -89,6 +89,8 @@ void store_close(store *s)
 
 const char *store_backend(const store *s) { return s->ops->name; }
 
+int store_lost(store *s) { return s->ops->lost ? s->ops->lost(s) : 0; }
+
 /* The public calls, one per operation of backend.h, each timed. */
 #define STORE_TIMED(name, params, args)                                                                                \
     int store_##name params                                                                                            \

@@ -25,6 +25,10 @@ int store_open(const char *url, store **out, char *err, size_t errlen);
 void store_close(store *s);
 /* "sqlite" or "postgresql". */
 const char *store_backend(const store *s);
+/* 1 when the last call failed because the database could not be reached
+ * (a server that is down, a network that is gone): the caller answers
+ * "try again later" rather than "error". The next call tries to reconnect. */
+int store_lost(store *s);
 
 /* Lists embedded migrations and their state; *list is malloc'd. Also reports
  * migrations recorded in the database that this binary does not know. */

@@ -290,3 +290,49 @@ test('a backup taken on SQLite restores into PostgreSQL and the reverse, account
     await srv.stop();
   }
 });
+
+test('while PostgreSQL is down reads are served, writes and logins answer 503 with Retry-After; afterwards it reconnects by itself', T, async () => {
+  const url = await pg.createDatabase();
+  const srv = await server(url);
+  try {
+    const s = await login(srv);
+    const stopped = await pg.pause();
+    assert.equal(stopped.code, 0, stopped.stderr);
+    try {
+      for (const path of ['/api/v1/graph', '/api/v1/genres/thrash-metal', '/genres/thrash-metal', '/healthz'])
+        assert.equal((await fetch(`${srv.url}${path}`)).status, 200, `${path} during the outage`);
+      const edit = await send(srv, s, 'POST', '/api/v1/genres', genre('pg-outage', 'leaf', ['heavy-metal']));
+      assert.equal(edit.status, 503, await edit.clone().text());
+      assert.match(edit.headers.get('content-type'), /application\/problem\+json/);
+      assert.ok(Number(edit.headers.get('retry-after')) > 0);
+      const again = await send(srv, s, 'POST', '/api/v1/genres', genre('pg-outage', 'leaf', ['heavy-metal']));
+      assert.equal(again.status, 503, 'the reconnection attempt fails too, quickly');
+      const logins = await fetch(`${srv.url}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(ADMIN),
+      });
+      assert.equal(logins.status, 503);
+      assert.ok(logins.headers.get('retry-after'));
+      const ready = await fetch(`${srv.url}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.match(await ready.text(), /database/);
+    } finally {
+      const started = await pg.resume();
+      assert.equal(started.code, 0, started.stderr);
+    }
+    // Back: the same session, no restart.
+    const deadline = Date.now() + 30_000;
+    let res;
+    for (;;) {
+      res = await send(srv, s, 'POST', '/api/v1/genres', genre('pg-outage', 'leaf', ['heavy-metal']));
+      if (res.status !== 503 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(res.status, 201, await res.text());
+    assert.equal((await fetch(`${srv.url}/api/v1/genres/pg-outage`)).status, 200);
+    assert.equal((await fetch(`${srv.url}/readyz`)).status, 200);
+  } finally {
+    assert.equal(await srv.stop(), 0);
+  }
+});
