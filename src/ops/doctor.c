@@ -162,6 +162,14 @@ static void check_database(report *r, const config *cfg)
         store_close(s);
         return;
     }
+    char info[512];
+    int warn = 0;
+    if (store_server_check(s, info, sizeof info, &warn, err, sizeof err) != 0)
+        check(r, "database server", DOCTOR_ERROR, "%s", err);
+    else
+        check(r, "database server", warn ? DOCTOR_WARN : DOCTOR_OK, "%s%s", info,
+              warn ? ": an acknowledged write may be lost in a crash, or the version or encoding is not supported"
+                   : "");
     if (store_data_version(s, &version, err, sizeof err) != 0)
         check(r, "database", DOCTOR_ERROR, "%s", err);
     else

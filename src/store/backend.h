@@ -29,6 +29,8 @@ typedef struct store store;
     X(data_version, (store *s, int64_t *version, char *err, size_t errlen), (s, version, err, errlen))                 \
     X(wait_change, (store *s, int timeout_ms, int *changed, char *err, size_t errlen),                                 \
       (s, timeout_ms, changed, err, errlen))                                                                           \
+    X(server_check, (store *s, char *info, size_t infolen, int *warn, char *err, size_t errlen),                        \
+      (s, info, infolen, warn, err, errlen))                                                                           \
     X(edit, (store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen), (s, fn, ctx, err, errlen))              \
     X(audit_list, (store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,      \
                    char *err, size_t errlen), (s, offset, limit, entries, count, total, err, errlen))                  \

@@ -313,6 +313,25 @@ int pg_wait_change(store *s, int timeout_ms, int *changed, char *err, size_t err
     return 0;
 }
 
+int pg_server_check(store *s, char *info, size_t infolen, int *warn, char *err, size_t errlen)
+{
+    pg_store *p = pg(s);
+    PGresult *r = pg_run(p,
+                         "SELECT current_setting('server_version'), current_setting('synchronous_commit'), "
+                         "current_setting('fsync'), current_setting('server_encoding')",
+                         0, NULL);
+    if (!pg_ok(r))
+        return pg_fail(p, r, "reading the server's settings", err, errlen);
+    const char *version = PQgetvalue(r, 0, 0), *sync = PQgetvalue(r, 0, 1), *fsync = PQgetvalue(r, 0, 2);
+    snprintf(info, infolen, "PostgreSQL %s (%s), synchronous_commit %s, fsync %s, encoding %s", version, p->where,
+             sync, fsync, PQgetvalue(r, 0, 3));
+    /* An acknowledged write must survive a crash of the database server. */
+    *warn = strcmp(sync, "off") == 0 || strcmp(fsync, "on") != 0 || PQserverVersion(p->conn) < 130000 ||
+            strcmp(PQgetvalue(r, 0, 3), "UTF8") != 0;
+    PQclear(r);
+    return 0;
+}
+
 int pg_bump_version(pg_store *p, char *err, size_t errlen)
 {
     /* The notification is delivered at commit, to every instance listening. */

@@ -520,6 +520,20 @@ int sq_wait_change(store *s, int timeout_ms, int *changed, char *err, size_t err
     return MG_ERR_NOT_FOUND;
 }
 
+int sq_server_check(store *s, char *info, size_t infolen, int *warn, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sq_prepare(sq_db(s), "PRAGMA journal_mode", &st, err, errlen) != 0)
+        return -1;
+    int rc = sqlite3_step(st);
+    const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    snprintf(info, infolen, "SQLite %s, journal_mode %s", sqlite3_libversion(), mode ? (const char *)mode : "?");
+    /* The connection sets synchronous = FULL itself; WAL is what readers need not to wait. */
+    *warn = !mode || strcmp((const char *)mode, "wal") != 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : sq_fail(sq_db(s), "reading the journal mode", err, errlen);
+}
+
 int sq_data_version(store *s, int64_t *version, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);

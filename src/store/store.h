@@ -65,6 +65,11 @@ int store_data_version(store *s, int64_t *version, char *err, size_t errlen);
  * a store of its own: it keeps listening between calls. */
 int store_wait_change(store *s, int timeout_ms, int *changed, char *err, size_t errlen);
 
+/* One line about the database server for doctor ("PostgreSQL 15.4,
+ * synchronous_commit on"); *warn = 1 when a setting that matters puts
+ * acknowledged writes at risk (synchronous_commit off, fsync off). */
+int store_server_check(store *s, char *info, size_t infolen, int *warn, char *err, size_t errlen);
+
 /* ---- editing the map ---- */
 
 /* Runs fn in one write transaction (taken before reading, so no other write

@@ -336,3 +336,15 @@ test('while PostgreSQL is down reads are served, writes and logins answer 503 wi
     assert.equal(await srv.stop(), 0);
   }
 });
+
+test('doctor names the PostgreSQL server and warns about settings that lose acknowledged writes', T, async () => {
+  const url = await pg.createDatabase();
+  const dir = mkdtempSync(join(tmpdir(), 'mg-pg-'));
+  assert.equal((await runCli(['migrate', '--database-url', url, '--state-dir', dir])).code, 0);
+  const r = await runCli(['doctor', '--database-url', url, '--state-dir', dir]);
+  // The test cluster runs with synchronous_commit and fsync off, for speed: exactly what doctor must flag.
+  assert.match(r.stdout, /WARN +database server +PostgreSQL 15\.\d+.*database "mg_\d+_\d+" on 127\.0\.0\.1:\d+.*synchronous_commit off/);
+  assert.match(r.stdout, /ok +database +postgresql reachable/);
+  assert.match(r.stdout, /MUSICGRAPH_DATABASE_URL=postgres:\/\/\*\*\*@127\.0\.0\.1/);
+  assert.doesNotMatch(r.stdout + r.stderr, new RegExp(pg.password));
+});
