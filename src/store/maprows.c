@@ -24,8 +24,7 @@ int maprows_init(maprows *m, dataset *d)
 {
     memset(m, 0, sizeof *m);
     m->d = d;
-    return index_ids(&m->genres, d->ngenres, genre_id_at, d) != 0 ||
-                   index_ids(&m->bands, d->nbands, band_id_at, d) != 0
+    return index_ids(&m->genres, d->ngenres, genre_id_at, d) != 0 || index_ids(&m->bands, d->nbands, band_id_at, d) != 0
                ? -1
                : 0;
 }
@@ -47,13 +46,27 @@ void maprows_add(maprows *m, maprows_list list, const char *owner, const char *v
     char ***v = NULL;
     size_t *n = NULL;
     switch (list) {
-    case MAPROWS_GENRE_PARENTS: v = &g->parents, n = &g->nparents; break;
-    case MAPROWS_GENRE_ALIASES: v = &g->aliases, n = &g->naliases; break;
-    case MAPROWS_GENRE_FORMER_IDS: v = &g->former_ids, n = &g->nformer_ids; break;
-    case MAPROWS_GENRE_DEFINING: v = &g->defining, n = &g->ndefining; break;
-    case MAPROWS_BAND_GENRES: v = &b->genres, n = &b->ngenres; break;
-    case MAPROWS_BAND_ALIASES: v = &b->aliases, n = &b->naliases; break;
-    case MAPROWS_BAND_FORMER_IDS: v = &b->former_ids, n = &b->nformer_ids; break;
+    case MAPROWS_GENRE_PARENTS:
+        v = &g->parents, n = &g->nparents;
+        break;
+    case MAPROWS_GENRE_ALIASES:
+        v = &g->aliases, n = &g->naliases;
+        break;
+    case MAPROWS_GENRE_FORMER_IDS:
+        v = &g->former_ids, n = &g->nformer_ids;
+        break;
+    case MAPROWS_GENRE_DEFINING:
+        v = &g->defining, n = &g->ndefining;
+        break;
+    case MAPROWS_BAND_GENRES:
+        v = &b->genres, n = &b->ngenres;
+        break;
+    case MAPROWS_BAND_ALIASES:
+        v = &b->aliases, n = &b->naliases;
+        break;
+    case MAPROWS_BAND_FORMER_IDS:
+        v = &b->former_ids, n = &b->nformer_ids;
+        break;
     }
     /* Lists are short: grown one at a time. */
     *v = xreallocarray(*v, *n + 1, sizeof **v);

@@ -122,8 +122,8 @@ static int startup_lock(pg_store *p, int take, char *err, size_t errlen)
     pg_num key = pg_i64(PG_LOCK_MIGRATIONS);
     const char *params[] = {key.s};
     if (take)
-        return pg_cmd(p, "SELECT pg_advisory_lock($1::bigint)", 1, params, "waiting for another instance's start",
-                      err, errlen);
+        return pg_cmd(p, "SELECT pg_advisory_lock($1::bigint)", 1, params, "waiting for another instance's start", err,
+                      errlen);
     PQclear(pg_run(p, "SELECT pg_advisory_unlock($1::bigint)", 1, params));
     return 0;
 }
@@ -163,8 +163,8 @@ static int load_list(pg_store *p, const char *sql, maprows *m, maprows_list list
 
 int pg_load_map(pg_store *p, dataset *d, char *err, size_t errlen)
 {
-    PGresult *r = pg_run(p, "SELECT id, name, type, parent_id, description, origin_year, region FROM genres ORDER BY id",
-                         0, NULL);
+    PGresult *r = pg_run(
+        p, "SELECT id, name, type, parent_id, description, origin_year, region FROM genres ORDER BY id", 0, NULL);
     if (!pg_ok(r))
         return pg_fail(p, r, "reading the map", err, errlen);
     for (int i = 0; i < PQntuples(r); i++) {
@@ -199,16 +199,16 @@ int pg_load_map(pg_store *p, dataset *d, char *err, size_t errlen)
     int rc = -1;
     if (load_list(p, "SELECT genre_id, parent_id FROM genre_parents ORDER BY genre_id, position", &rows,
                   MAPROWS_GENRE_PARENTS, err, errlen) != 0 ||
-        load_list(p, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", &rows,
-                  MAPROWS_BAND_GENRES, err, errlen) != 0 ||
+        load_list(p, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", &rows, MAPROWS_BAND_GENRES,
+                  err, errlen) != 0 ||
         load_list(p, "SELECT genre_id, alias FROM genre_aliases ORDER BY genre_id, position", &rows,
                   MAPROWS_GENRE_ALIASES, err, errlen) != 0 ||
         load_list(p, "SELECT genre_id, former_id FROM genre_former_ids ORDER BY genre_id, position", &rows,
                   MAPROWS_GENRE_FORMER_IDS, err, errlen) != 0 ||
         load_list(p, "SELECT genre_id, band_id FROM genre_defining ORDER BY genre_id, position", &rows,
                   MAPROWS_GENRE_DEFINING, err, errlen) != 0 ||
-        load_list(p, "SELECT band_id, alias FROM band_aliases ORDER BY band_id, position", &rows,
-                  MAPROWS_BAND_ALIASES, err, errlen) != 0 ||
+        load_list(p, "SELECT band_id, alias FROM band_aliases ORDER BY band_id, position", &rows, MAPROWS_BAND_ALIASES,
+                  err, errlen) != 0 ||
         load_list(p, "SELECT band_id, former_id FROM band_former_ids ORDER BY band_id, position", &rows,
                   MAPROWS_BAND_FORMER_IDS, err, errlen) != 0)
         goto done;
@@ -323,8 +323,8 @@ int pg_server_check(store *s, char *info, size_t infolen, int *warn, char *err, 
     if (!pg_ok(r))
         return pg_fail(p, r, "reading the server's settings", err, errlen);
     const char *version = PQgetvalue(r, 0, 0), *sync = PQgetvalue(r, 0, 1), *fsync = PQgetvalue(r, 0, 2);
-    snprintf(info, infolen, "PostgreSQL %s (%s), synchronous_commit %s, fsync %s, encoding %s", version, p->where,
-             sync, fsync, PQgetvalue(r, 0, 3));
+    snprintf(info, infolen, "PostgreSQL %s (%s), synchronous_commit %s, fsync %s, encoding %s", version, p->where, sync,
+             fsync, PQgetvalue(r, 0, 3));
     /* An acknowledged write must survive a crash of the database server. */
     *warn = strcmp(sync, "off") == 0 || strcmp(fsync, "on") != 0 || PQserverVersion(p->conn) < 130000 ||
             strcmp(PQgetvalue(r, 0, 3), "UTF8") != 0;
@@ -389,8 +389,8 @@ static int write_genre(void *ctx, const genre *g, int update)
     writer *w = ctx;
     snprintf(w->what, sizeof w->what, "genre %s", g->id);
     pg_num year = pg_i64(g->origin_year);
-    const char *row[] = {g->id, g->name, genre_type_name(g->type), g->parent, g->description, g->region,
-                         g->origin_year ? year.s : NULL};
+    const char *row[] = {g->id,          g->name,   genre_type_name(g->type),      g->parent,
+                         g->description, g->region, g->origin_year ? year.s : NULL};
     if (run(w,
             update ? "UPDATE genres SET name = $2, type = $3, parent_id = $4, description = $5, region = $6, "
                      "origin_year = $7::integer, updated_at = to_char(now() AT TIME ZONE 'UTC', "
@@ -401,8 +401,7 @@ static int write_genre(void *ctx, const genre *g, int update)
         return -1;
     if (write_list(w, "genre_parents", "genre_id", "parent_id", update, g->id, g->parents, g->nparents) != 0 ||
         write_list(w, "genre_aliases", "genre_id", "alias", update, g->id, g->aliases, g->naliases) != 0 ||
-        write_list(w, "genre_former_ids", "genre_id", "former_id", update, g->id, g->former_ids, g->nformer_ids) !=
-            0 ||
+        write_list(w, "genre_former_ids", "genre_id", "former_id", update, g->id, g->former_ids, g->nformer_ids) != 0 ||
         write_list(w, "genre_defining", "genre_id", "band_id", update, g->id, g->defining, g->ndefining) != 0)
         return -1;
     if (update && run(w, "DELETE FROM genre_links WHERE from_id = $1", 1, row) != 0)
@@ -410,8 +409,8 @@ static int write_genre(void *ctx, const genre *g, int update)
     for (size_t j = 0; j < g->nlinks; j++) {
         pg_num pos = pg_i64((int64_t)j);
         const char *l[] = {g->id, g->links[j].to, g->links[j].kind, pos.s};
-        if (run(w, "INSERT INTO genre_links (from_id, to_id, kind, position) VALUES ($1, $2, $3, $4::integer)", 4,
-                l) != 0)
+        if (run(w, "INSERT INTO genre_links (from_id, to_id, kind, position) VALUES ($1, $2, $3, $4::integer)", 4, l) !=
+            0)
             return -1;
     }
     return 0;

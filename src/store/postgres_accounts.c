@@ -88,12 +88,10 @@ int pg_user_list(store *s, store_user **users, size_t *count, char *err, size_t 
 }
 
 /* Writes the columns of after that differ from before, one statement. */
-static int write_user_changes(pg_store *p, const store_user *before, const store_user *after, char *err,
-                              size_t errlen)
+static int write_user_changes(pg_store *p, const store_user *before, const store_user *after, char *err, size_t errlen)
 {
-    int changed[] = {strcmp(before->email, after->email) != 0,
-                     strcmp(before->password_hash, after->password_hash) != 0, !before->is_admin != !after->is_admin,
-                     !before->disabled != !after->disabled};
+    int changed[] = {strcmp(before->email, after->email) != 0, strcmp(before->password_hash, after->password_hash) != 0,
+                     !before->is_admin != !after->is_admin, !before->disabled != !after->disabled};
     const char *cols[] = {"email = $%d", "password_hash = $%d", "is_admin = $%d::integer", "disabled = $%d::integer"};
     const char *values[] = {after->email, after->password_hash, after->is_admin ? "1" : "0",
                             after->disabled ? "1" : "0"};
@@ -169,16 +167,16 @@ int pg_user_logged_in(store *s, int64_t id, char *err, size_t errlen)
 {
     pg_num n = pg_i64(id);
     const char *params[] = {n.s};
-    return pg_cmd(pg(s),
-                  "UPDATE users SET last_login_at = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-                  "WHERE id = $1::bigint",
-                  1, params, "recording the login", err, errlen);
+    return pg_cmd(
+        pg(s),
+        "UPDATE users SET last_login_at = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+        "WHERE id = $1::bigint",
+        1, params, "recording the login", err, errlen);
 }
 
 int pg_admin_count(store *s, int64_t *count, char *err, size_t errlen)
 {
-    return pg_int(pg(s), "SELECT count(*) FROM users WHERE is_admin = 1 AND disabled = 0", 0, NULL, count, err,
-                  errlen);
+    return pg_int(pg(s), "SELECT count(*) FROM users WHERE is_admin = 1 AND disabled = 0", 0, NULL, count, err, errlen);
 }
 
 int pg_session_create(store *s, const char *token_hash, int64_t user_id, const char *csrf_token, int64_t now,
@@ -262,10 +260,7 @@ int pg_attempts_count(store *s, const char *key, int64_t since_ms, int64_t upto_
     return 0;
 }
 
-static int by_string(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+static int by_string(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
 /* An attempt learns its place among concurrent ones by counting the ids up
  * to its own (store_attempts_count). Identity values are handed out before

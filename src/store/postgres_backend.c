@@ -87,7 +87,10 @@ static int describe(pg_store *p, const char *url, char **password, char *err, si
         else if (strcmp(o->keyword, "password") == 0 && *o->val)
             *password = xstrdup(o->val);
     }
-    snprintf(p->where, sizeof p->where, "database \"%s\" on %s:%s", db ? db : user ? user : "(default)",
+    snprintf(p->where, sizeof p->where, "database \"%s\" on %s:%s",
+             db     ? db
+             : user ? user
+                    : "(default)",
              host ? host : "localhost", port ? port : "5432");
     PQconninfoFree(opts);
     return 0;
@@ -131,10 +134,18 @@ int postgres_store_open(const char *url, store **out, char *err, size_t errlen)
         return -1;
     }
     /* Later keywords win: the URL comes last so that it can override each default. */
-    const char *keys[] = {"application_name", "client_encoding", "connect_timeout", "keepalives", "keepalives_idle",
-                          "keepalives_interval", "keepalives_count", "options", "dbname", NULL};
-    const char *values[] = {"musicgraph", "UTF8", CONNECT_TIMEOUT_S, "1", "30", "10", "3",
-                            "-c statement_timeout=" STATEMENT_TIMEOUT_MS " -c TimeZone=UTC", url, NULL};
+    const char *keys[] = {"application_name",    "client_encoding",  "connect_timeout", "keepalives", "keepalives_idle",
+                          "keepalives_interval", "keepalives_count", "options",         "dbname",     NULL};
+    const char *values[] = {"musicgraph",
+                            "UTF8",
+                            CONNECT_TIMEOUT_S,
+                            "1",
+                            "30",
+                            "10",
+                            "3",
+                            "-c statement_timeout=" STATEMENT_TIMEOUT_MS " -c TimeZone=UTC",
+                            url,
+                            NULL};
     p->conn = PQconnectdbParams(keys, values, 1);
     if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
         char msg[1024];
@@ -188,8 +199,7 @@ int pg_fail(pg_store *p, PGresult *r, const char *what, char *err, size_t errlen
     return conflict ? MG_ERR_CONFLICT : -1;
 }
 
-int pg_cmd(pg_store *p, const char *sql, int n, const char *const *params, const char *what, char *err,
-           size_t errlen)
+int pg_cmd(pg_store *p, const char *sql, int n, const char *const *params, const char *what, char *err, size_t errlen)
 {
     PGresult *r = pg_run(p, sql, n, params);
     if (!pg_ok(r))

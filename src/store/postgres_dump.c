@@ -163,8 +163,8 @@ static int put_audit(pg_store *p, const store_audit *a, char *err, size_t errlen
     char what[160];
     snprintf(what, sizeof what, "restoring audit entry %lld", (long long)a->id);
     pg_num id = pg_i64(a->id);
-    const char *params[] = {id.s, a->at, a->actor, a->action, a->entity_type, a->entity_id, a->before_json,
-                            a->after_json};
+    const char *params[] = {id.s,           a->at,        a->actor,       a->action,
+                            a->entity_type, a->entity_id, a->before_json, a->after_json};
     return pg_cmd(p,
                   "INSERT INTO audit_log (id, at, actor, action, entity_type, entity_id, before_json, after_json) "
                   "VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8)",

@@ -50,8 +50,7 @@ int pg_ok(const PGresult *r);
  * constraint violation (SQLSTATE class 23), else -1. */
 int pg_fail(pg_store *p, PGresult *r, const char *what, char *err, size_t errlen);
 /* Runs a statement whose rows do not matter; 0 or pg_fail's code. */
-int pg_cmd(pg_store *p, const char *sql, int n, const char *const *params, const char *what, char *err,
-           size_t errlen);
+int pg_cmd(pg_store *p, const char *sql, int n, const char *const *params, const char *what, char *err, size_t errlen);
 /* Runs a query returning one integer (0 when no row or NULL). */
 int pg_int(pg_store *p, const char *sql, int n, const char *const *params, int64_t *out, char *err, size_t errlen);
 int pg_begin(pg_store *p, char *err, size_t errlen);
