@@ -21,10 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Seconds; the URL may say otherwise (connect_timeout=, options=-c statement_timeout=…). */
 #define CONNECT_TIMEOUT_S    "5"
 #define STATEMENT_TIMEOUT_MS "30000"
+/* The longest pause between two attempts to reach a database that went away. */
+#define RECONNECT_MAX_MS 5000
 
 /* Replaces every occurrence of secret in msg by "***", and line breaks and
  * tabs by spaces (one message, one line). */
@@ -102,7 +105,6 @@ static void postgres_close(store *s)
 {
     pg_store *p = pg(s);
     PQfinish(p->conn);
-    free(p->url);
     free(p);
 }
 
@@ -162,15 +164,46 @@ int postgres_store_open(const char *url, store **out, char *err, size_t errlen)
     free(password);
     free(written);
     PQsetNoticeProcessor(p->conn, quiet, NULL);
-    p->url = xstrdup(url);
     *out = &p->base;
     return 0;
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Opens a lost connection again, unless the last attempt failed less than
+ * a pause ago: while the database is away, calls fail at once instead of
+ * each waiting for a connect timeout, and the many workers of several
+ * instances do not knock in step (the pause doubles up to RECONNECT_MAX_MS,
+ * with jitter). */
+static int reconnect(pg_store *p)
+{
+    uint64_t now = now_ms();
+    if (now < p->retry_at)
+        return -1;
+    PQreset(p->conn);
+    if (PQstatus(p->conn) == CONNECTION_OK) {
+        p->pause_ms = 0;
+        p->listening = 0;
+        return 0;
+    }
+    p->pause_ms = p->pause_ms ? (p->pause_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : p->pause_ms * 2) : 100;
+    /* Jitter needs no good randomness: the time and this connection's address differ enough. */
+    uint64_t mix = (now * 2654435761u) ^ (uint64_t)(uintptr_t)p;
+    p->retry_at = now_ms() + p->pause_ms / 2 + (uint32_t)(mix % p->pause_ms);
+    return -1;
+}
+
 PGresult *pg_run(pg_store *p, const char *sql, int n, const char *const *params)
 {
-    if (!p->in_tx && PQstatus(p->conn) != CONNECTION_OK)
-        PQreset(p->conn);
+    if (!p->in_tx && PQstatus(p->conn) != CONNECTION_OK && reconnect(p) != 0) {
+        p->lost = 1;
+        return NULL;
+    }
     /* Without parameters, the simple protocol: a script of several statements runs too. */
     PGresult *r = n == 0 ? PQexec(p->conn, sql) : PQexecParams(p->conn, sql, n, NULL, params, NULL, NULL, 0);
     p->lost = PQstatus(p->conn) != CONNECTION_OK;

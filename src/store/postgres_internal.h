@@ -30,11 +30,12 @@
 typedef struct pg_store {
     struct store base;
     PGconn *conn;
-    char *url;
-    char where[300]; /* database "x" on host:port, for messages (never the password) */
-    int in_tx;       /* inside BEGIN: a lost connection is not silently replaced */
-    int listening;   /* LISTEN musicgraph_data was issued on this connection */
-    int lost;        /* the last statement failed for want of a connection */
+    char where[300];   /* database "x" on host:port, for messages (never the password) */
+    int in_tx;         /* inside BEGIN: a lost connection is not silently replaced */
+    int listening;     /* LISTEN musicgraph_data was issued on this connection */
+    int lost;          /* the last statement failed for want of a connection */
+    uint32_t pause_ms; /* between attempts to reconnect; 0 while connected */
+    uint64_t retry_at; /* monotonic ms before which no attempt is made */
 } pg_store;
 
 static inline pg_store *pg(store *s) { return (pg_store *)s; }
