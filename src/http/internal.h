@@ -60,5 +60,8 @@ void http_resumer_dispose(http_resumer *rs, h2o_context_t *ctx);
 http_resumer *http_resumer_of(h2o_context_t *ctx);
 /* Writes the access log line for a finished request. */
 void http_log_request(http_request *r, size_t bytes);
+/* challenge.c: 1 when r was an ACME challenge request (answered). */
+int http_acme_answer(http_request *r);
+void http_redirect_to_https(http_request *r);
 
 #endif

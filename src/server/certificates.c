@@ -1,0 +1,281 @@
+/*
+ * certificates.c — the ACME certificate manager (see certificates.h).
+ *
+ * Files in STATE_DIR/acme (directory 0700): account.key (the ACME account,
+ * 0600), certificate.pem (the chain) and certificate.key (0600). Each is
+ * written atomically, the key before the chain: a crash between the two
+ * leaves a chain that does not match its key, which the start-up check
+ * refuses, so a new certificate is ordered rather than a broken one served.
+ */
+#include "server/certificates.h"
+
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "http/http.h"
+#include "ops/acme.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_NAMES       100
+#define ORDER_TIMEOUT_S 300
+#define BACKOFF_FIRST_S 30
+#define BACKOFF_MAX_S   (6 * 3600)
+
+struct certificates {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    atomic_int stopping;
+    char dir[4096], account_key[4200], chain_path[4200], key_path[4200];
+    char *names_buf;
+    const char *names[MAX_NAMES];
+    size_t nnames;
+    acme_settings settings;
+    /* under lock: what /metrics and the log report */
+    int have_cert;
+    acme_cert_info cert;
+    unsigned long long successes, failures;
+    int failures_in_row;
+    time_t retry_at;
+    char last_error[1024];
+};
+
+/* ---- the challenge responder: the server's own listeners answer ---- */
+static int present(void *ctx, const char *type, const char *name, const char *token, const char *key_auth, char *err,
+                   size_t errlen)
+{
+    (void)ctx, (void)type;
+    if (http_acme_challenge_set(token, key_auth) != 0) {
+        snprintf(err, errlen, "cannot publish the http-01 challenge for %s", name);
+        return -1;
+    }
+    return 0;
+}
+
+static void cleanup(void *ctx, const char *type, const char *name, const char *token)
+{
+    (void)ctx, (void)type, (void)name;
+    http_acme_challenge_remove(token);
+}
+
+/* Reads the stored chain and loads it when it is usable for our names. */
+static int load_stored(certificates *c, char *err, size_t errlen)
+{
+    unsigned char *pem;
+    size_t len, size;
+    if (fs_read_file(c->chain_path, 1u << 20, &pem, &len, &size, err, errlen) != 0)
+        return -1;
+    acme_cert_info info;
+    int rc = acme_chain_check((const char *)pem, len, c->names, c->nnames, &info, err, errlen);
+    free(pem);
+    if (rc == 0 && info.not_after <= time(NULL)) {
+        snprintf(err, errlen, "the stored certificate expired");
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = http_tls_load(c->chain_path, c->key_path, err, errlen);
+    if (rc == 0) {
+        pthread_mutex_lock(&c->lock);
+        c->have_cert = 1;
+        c->cert = info;
+        pthread_mutex_unlock(&c->lock);
+    }
+    return rc;
+}
+
+static int store_and_load(certificates *c, const acme_result *res, char *err, size_t errlen)
+{
+    if (fs_write_atomic(c->key_path, res->key_pem, strlen(res->key_pem), 0600, err, errlen) != 0 ||
+        fs_write_atomic(c->chain_path, res->chain_pem, strlen(res->chain_pem), 0644, err, errlen) != 0)
+        return -1;
+    return load_stored(c, err, errlen);
+}
+
+/* When to order next: at once without a certificate; when a third of the
+ * lifetime is left; after a failure, not before the backoff ends. */
+static time_t next_attempt(certificates *c)
+{
+    time_t at = 0;
+    if (c->have_cert)
+        at = c->cert.not_after - (c->cert.not_after - c->cert.not_before) / 3;
+    if (c->failures_in_row && c->retry_at > at)
+        at = c->retry_at;
+    return at;
+}
+
+static void note_failure(certificates *c, const char *why)
+{
+    pthread_mutex_lock(&c->lock);
+    c->failures++;
+    c->failures_in_row++;
+    long backoff = BACKOFF_FIRST_S;
+    for (int i = 1; i < c->failures_in_row && backoff < BACKOFF_MAX_S; i++)
+        backoff *= 2;
+    if (backoff > BACKOFF_MAX_S)
+        backoff = BACKOFF_MAX_S;
+    /* Up to a quarter more, so that many servers failing together (a CA
+     * outage) do not come back together. */
+    backoff += (long)randombytes_uniform((uint32_t)(backoff / 4 + 1));
+    c->retry_at = time(NULL) + backoff;
+    snprintf(c->last_error, sizeof c->last_error, "%s", why);
+    time_t left = c->have_cert ? c->cert.not_after - time(NULL) : 0;
+    pthread_mutex_unlock(&c->lock);
+    if (left > 0)
+        log_error("acme: could not obtain a certificate (retrying in %ld s; the current one is valid for %ld s "
+                  "more): %s",
+                  backoff, (long)left, why);
+    else
+        log_error("acme: could not obtain a certificate (retrying in %ld s): %s", backoff, why);
+}
+
+static void *run(void *arg)
+{
+    certificates *c = arg;
+    acme_responder responder = {present, cleanup, c};
+    pthread_mutex_lock(&c->lock);
+    while (!atomic_load(&c->stopping)) {
+        time_t at = next_attempt(c);
+        if (at > time(NULL)) {
+            struct timespec until = {at, 0};
+            pthread_cond_timedwait(&c->wake, &c->lock, &until);
+            continue;
+        }
+        int renewing = c->have_cert;
+        pthread_mutex_unlock(&c->lock);
+
+        log_info("acme: %s a certificate for %s from %s", renewing ? "renewing" : "obtaining", c->names[0],
+                 c->settings.directory);
+        acme_result res;
+        char err[1024];
+        if (acme_obtain(&c->settings, &responder, &res, err, sizeof err) != 0 ||
+            store_and_load(c, &res, err, sizeof err) != 0) {
+            note_failure(c, err);
+        } else {
+            pthread_mutex_lock(&c->lock);
+            c->successes++;
+            c->failures_in_row = 0;
+            c->last_error[0] = '\0';
+            pthread_mutex_unlock(&c->lock);
+            log_info("acme: certificate for %s loaded for new connections (serial %s, issuer %s, valid until %lld)",
+                     c->names[0], res.info.serial, res.info.issuer, (long long)res.info.not_after);
+        }
+        acme_result_free(&res);
+        pthread_mutex_lock(&c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+/* MUSICGRAPH_ACME_DOMAINS: names separated by commas or spaces. */
+static int split_names(certificates *c, const char *list, char *err, size_t errlen)
+{
+    c->names_buf = xstrdup(list);
+    for (char *save = NULL, *t = strtok_r(c->names_buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+        if (c->nnames == MAX_NAMES) {
+            snprintf(err, errlen, "MUSICGRAPH_ACME_DOMAINS lists more than %d names", MAX_NAMES);
+            return -1;
+        }
+        c->names[c->nnames++] = t;
+    }
+    if (c->nnames == 0) {
+        snprintf(err, errlen, "MUSICGRAPH_ACME_DOMAINS lists no name");
+        return -1;
+    }
+    return 0;
+}
+
+int certificates_start(const config *cfg, certificates **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!cfg->acme_domains || !*cfg->acme_domains)
+        return 0;
+    certificates *c = xcalloc(1, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_cond_init(&c->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    snprintf(c->dir, sizeof c->dir, "%s/acme", cfg->state_dir);
+    snprintf(c->account_key, sizeof c->account_key, "%s/account.key", c->dir);
+    snprintf(c->chain_path, sizeof c->chain_path, "%s/certificate.pem", c->dir);
+    snprintf(c->key_path, sizeof c->key_path, "%s/certificate.key", c->dir);
+    if (split_names(c, cfg->acme_domains, err, errlen) != 0 || fs_make_dirs(c->dir, err, errlen) != 0)
+        goto fail;
+    chmod(c->dir, 0700);
+    c->settings = (acme_settings){
+        .directory = cfg->acme_directory,
+        .ca_roots = cfg->acme_ca_roots,
+        .email = cfg->acme_email,
+        .names = c->names,
+        .nnames = c->nnames,
+        .account_key = c->account_key,
+        .challenge = cfg->acme_challenge,
+        .timeout_s = ORDER_TIMEOUT_S,
+        .cancel = &c->stopping,
+    };
+    char why[1024];
+    if (load_stored(c, why, sizeof why) == 0)
+        log_info("acme: serving the stored certificate for %s (serial %s, valid until %lld)", c->names[0],
+                 c->cert.serial, (long long)c->cert.not_after);
+    else if (access(c->chain_path, F_OK) == 0)
+        log_warn("acme: not using the stored certificate, ordering a new one: %s", why);
+    else
+        log_info("acme: no certificate yet for %s: ordering one (HTTPS waits for it)", c->names[0]);
+    if (pthread_create(&c->thread, NULL, run, c) != 0) {
+        snprintf(err, errlen, "cannot start the certificate thread");
+        goto fail;
+    }
+    *out = c;
+    return 0;
+fail:
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->lock);
+    free(c->names_buf);
+    free(c);
+    return -1;
+}
+
+void certificates_stop(certificates *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    atomic_store(&c->stopping, 1);
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->lock);
+    free(c->names_buf);
+    free(c);
+}
+
+void certificates_metrics(certificates *c, buf *out)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    if (c->have_cert)
+        buf_printf(out,
+                   "# HELP musicgraph_tls_certificate_expiry_timestamp_seconds When the certificate in service "
+                   "expires.\n"
+                   "# TYPE musicgraph_tls_certificate_expiry_timestamp_seconds gauge\n"
+                   "musicgraph_tls_certificate_expiry_timestamp_seconds %lld\n",
+                   (long long)c->cert.not_after);
+    buf_printf(out,
+               "# HELP musicgraph_acme_orders_total Certificate orders from the ACME CA, by outcome.\n"
+               "# TYPE musicgraph_acme_orders_total counter\n"
+               "musicgraph_acme_orders_total{result=\"success\"} %llu\n"
+               "musicgraph_acme_orders_total{result=\"failure\"} %llu\n",
+               c->successes, c->failures);
+    pthread_mutex_unlock(&c->lock);
+}
