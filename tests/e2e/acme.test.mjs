@@ -1,0 +1,216 @@
+// ACME: the server obtains its certificate from a real CA on loopback
+// (Debian's pebble, which really fetches the http-01 token from our plain
+// listener, resolving the name through pebble-challtestsrv's DNS), serves
+// HTTPS with it, renews it before it expires without dropping a request,
+// and reports a broken or unreachable CA as a clear error, not a crash.
+import { test, before, after } from '../lib/test.mjs';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { binary, freePort, startServer } from '../lib/server.mjs';
+
+const NAME = 'musicgraph.test';
+const LIFETIME_S = 40; // short-lived certificates: renewal is due after about 27 s
+const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const available = have('pebble') && have('pebble-challtestsrv');
+const skip = available ? false : 'needs pebble and pebble-challtestsrv (Debian package pebble; scripts/deps --test installs it)';
+
+const dir = mkdtempSync(join(tmpdir(), 'musicgraph-acme-'));
+const children = [];
+let pebble; // { directory, caFile, roots: PEM of the issuing root }
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function startChild(cmd, args, env = {}) {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  children.push(child);
+  return { child, logs: () => output };
+}
+
+// GET over TLS, naming NAME by SNI; ca: PEM roots to verify against (or none: no verification).
+function tlsGet(port, path, { ca, agent = false } = {}) {
+  return new Promise((ok, fail) => {
+    const req = https.get(
+      { host: '127.0.0.1', port, path, servername: NAME, agent, timeout: 5000,
+        ...(ca ? { ca } : { rejectUnauthorized: false }) },
+      (res) => {
+        const cert = res.socket.getPeerCertificate();
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => ok({ status: res.statusCode, body, serial: cert.serialNumber, issuer: cert.issuer?.CN, names: cert.subjectaltname }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', fail);
+  });
+}
+
+async function waitFor(what, fn, ms) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+async function startPebble(httpPort) {
+  // pebble's own HTTPS listener needs a certificate; the package ships none.
+  const caFile = join(dir, 'pebble-https.pem'), keyFile = join(dir, 'pebble-https.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile,
+    '-out', caFile, '-days', '2', '-subj', '/CN=pebble listener', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  const [dnsPort, challMgmt, acmePort, mgmtPort, tlsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  startChild('pebble-challtestsrv', ['-dns01', `127.0.0.1:${dnsPort}`, '-management', `127.0.0.1:${challMgmt}`,
+    '-http01', '', '-https01', '', '-tlsalpn01', '', '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '']);
+  const config = join(dir, 'pebble.json');
+  writeFileSync(config, JSON.stringify({ pebble: {
+    listenAddress: `127.0.0.1:${acmePort}`, managementListenAddress: `127.0.0.1:${mgmtPort}`,
+    certificate: caFile, privateKey: keyFile, httpPort, tlsPort, ocspResponderURL: '',
+    externalAccountBindingRequired: false, certificateValidityPeriod: LIFETIME_S,
+  } }));
+  // PEBBLE_VA_ALWAYS_VALID=0: pebble really fetches the token from our server.
+  const p = startChild('pebble', ['-config', config, '-dnsserver', `127.0.0.1:${dnsPort}`],
+    { PEBBLE_VA_NOSLEEP: '1', PEBBLE_VA_ALWAYS_VALID: '0', PEBBLE_AUTHZREUSE: '0' });
+  const directory = `https://127.0.0.1:${acmePort}/dir`;
+  const get = (url) => new Promise((ok, fail) => {
+    https.get(url, { ca: execFileSync('cat', [caFile]) }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => (res.statusCode === 200 ? ok(body) : fail(new Error(`${url}: ${res.statusCode}`))));
+    }).on('error', fail);
+  });
+  await waitFor(`pebble at ${directory}\n${p.logs()}`, () => get(directory), 20000);
+  const roots = await get(`https://127.0.0.1:${mgmtPort}/roots/0`);
+  return { directory, caFile, roots };
+}
+
+function acmeEnv(plainPort, extra = {}) {
+  return {
+    MUSICGRAPH_ACME_DOMAINS: NAME,
+    MUSICGRAPH_ACME_EMAIL: 'ops@musicgraph.test',
+    MUSICGRAPH_ACME_DIRECTORY: pebble.directory,
+    MUSICGRAPH_ACME_CA_ROOTS: pebble.caFile,
+    MUSICGRAPH_HTTP_REDIRECT_LISTEN: `127.0.0.1:${plainPort}`,
+    ...extra,
+  };
+}
+
+let srv, plainPort;
+
+before(async () => {
+  if (skip) return;
+  plainPort = await freePort();
+  pebble = await startPebble(plainPort);
+  const started = Date.now();
+  // Ready means /healthz answered over HTTPS: the certificate had to come first.
+  srv = await startServer({ env: acmeEnv(plainPort), healthScheme: 'https', timeoutMs: 90000 });
+  console.log(`# first HTTPS response ${Date.now() - started} ms after start (http-01, pebble on loopback)`);
+});
+
+after(async () => {
+  if (srv) assert.equal(await srv.stop(), 0);
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a certificate is obtained at first start and served: it verifies against pebble\'s root for the name', { skip }, async () => {
+  const res = await tlsGet(srv.port, '/api/v1/genres/rock', { ca: pebble.roots });
+  assert.equal(res.status, 200);
+  assert.equal(JSON.parse(res.body).id, 'rock');
+  assert.match(res.issuer, /Pebble Intermediate CA/);
+  assert.match(res.names, new RegExp(`DNS:${NAME.replace('.', '\\.')}`));
+  assert.match(srv.logs(), /acme: account .* \(created\)/);
+  assert.match(srv.logs(), /answering the http-01 challenge for musicgraph\.test/);
+  const stat = statSync(join(srv.stateDir, 'acme', 'account.key'));
+  assert.equal(stat.mode & 0o777, 0o600, 'the account key is for the owner only');
+  assert.equal(statSync(join(srv.stateDir, 'acme', 'certificate.key')).mode & 0o777, 0o600);
+  const chain = new X509Certificate(execFileSync('cat', [join(srv.stateDir, 'acme', 'certificate.pem')]));
+  assert.equal(chain.serialNumber, res.serial, 'the stored certificate is the one served');
+});
+
+test('the plain listener redirects to HTTPS and answers only pending challenges', { skip }, async () => {
+  const res = await fetch(`http://127.0.0.1:${plainPort}/genres/rock?x=1`, { redirect: 'manual' });
+  assert.equal(res.status, 308);
+  assert.equal(res.headers.get('location'), 'https://127.0.0.1/genres/rock?x=1');
+  const token = await fetch(`http://127.0.0.1:${plainPort}/.well-known/acme-challenge/not-a-pending-token`);
+  assert.equal(token.status, 404);
+});
+
+test('/metrics reports the certificate expiry and the orders', { skip }, async () => {
+  const metrics = (await tlsGet(srv.port, '/metrics')).body;
+  const expiry = Number(metrics.match(/^musicgraph_tls_certificate_expiry_timestamp_seconds (\d+)$/m)?.[1]);
+  assert.ok(expiry > Date.now() / 1000 && expiry <= Date.now() / 1000 + LIFETIME_S + 5, `expiry ${expiry}`);
+  assert.match(metrics, /^musicgraph_acme_orders_total\{result="success"\} [1-9]/m);
+});
+
+test('renewal before expiry replaces the certificate without a failed request', { skip, timeout: 150000 }, async () => {
+  const first = (await tlsGet(srv.port, '/healthz')).serial;
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 2 });
+  let requests = 0, failures = 0, renewed = null;
+  const errors = [];
+  // Until a new connection sees a new serial: requests on kept-alive connections and on fresh ones.
+  const deadline = Date.now() + 120000;
+  while (!renewed && Date.now() < deadline) {
+    const [kept, fresh] = await Promise.allSettled([tlsGet(srv.port, '/healthz', { agent }), tlsGet(srv.port, '/healthz')]);
+    for (const r of [kept, fresh]) {
+      requests++;
+      if (r.status !== 'fulfilled' || r.value.status !== 200) {
+        failures++;
+        errors.push(r.reason?.message || r.value?.status);
+      }
+    }
+    if (fresh.status === 'fulfilled' && fresh.value.serial !== first) renewed = fresh.value;
+    await sleep(50);
+  }
+  agent.destroy();
+  assert.ok(renewed, `no new certificate within two minutes\n${srv.logs().split('\n').filter((l) => /acme/.test(l)).join('\n')}`);
+  assert.equal(failures, 0, `${failures} of ${requests} requests failed: ${errors.slice(0, 3).join(', ')}`);
+  assert.match(srv.logs(), /acme: renewing a certificate for musicgraph\.test/);
+  const verified = await tlsGet(srv.port, '/healthz', { ca: pebble.roots });
+  assert.equal(verified.serial, renewed.serial);
+});
+
+// A CA that answers nonsense, and one that is not there at all.
+test('a CA that answers garbage or is down gives a clear error in the log and the server keeps running', { skip, timeout: 60000 }, async () => {
+  const hostile = createServer((req, res) => {
+    if (req.url === '/dir') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"newNonce": "javascript:alert(1)", "newAccount": 42, "newOrder": [');
+    } else {
+      res.writeHead(500);
+      res.end('<html>oops</html>');
+    }
+  });
+  await new Promise((r) => hostile.listen(0, '127.0.0.1', r));
+  const down = await freePort();
+  for (const [directory, expected] of [
+    [`http://127.0.0.1:${hostile.address().port}/dir`, /could not obtain a certificate \(retrying in \d+ s\): the CA's directory is not a JSON object/],
+    [`http://127.0.0.1:${down}/dir`, /could not obtain a certificate \(retrying in \d+ s\): cannot reach the ACME CA at http:\/\/127\.0\.0\.1:\d+\/dir/],
+  ]) {
+    const state = mkdtempSync(join(dir, 'broken-'));
+    const tlsPort = await freePort();
+    const child = spawn(binary,
+      ['serve', '--listen', `127.0.0.1:${tlsPort}`, '--state-dir', state, '--threads', '1'],
+      { env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0', ...acmeEnv(await freePort(), { MUSICGRAPH_ACME_DIRECTORY: directory, MUSICGRAPH_ACME_CA_ROOTS: '' }) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let logs = '';
+    child.stdout.on('data', (d) => (logs += d));
+    child.stderr.on('data', (d) => (logs += d));
+    await waitFor(`the error in the log\n${logs}`, async () => expected.test(logs), 30000);
+    assert.equal(child.exitCode, null, 'the server is still running');
+    // Without a certificate the TLS listener accepts and closes: no plain-text answer on it.
+    await assert.rejects(tlsGet(tlsPort, '/healthz'));
+    const exited = new Promise((r) => child.on('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, 'a clean stop while the manager waits to retry');
+  }
+  hostile.close();
+});
