@@ -471,7 +471,12 @@ static const command commands[] = {
      "  --threads N              MUSICGRAPH_THREADS: worker threads (default: one per core)\n"
      "  --no-seed                MUSICGRAPH_SEED=0: start with an empty map\n"
      "  --max-body-bytes N       MUSICGRAPH_MAX_BODY_BYTES (default 1048576)\n"
-     "  --shutdown-timeout SECS  MUSICGRAPH_SHUTDOWN_TIMEOUT (default 10)\n",
+     "  --shutdown-timeout SECS  MUSICGRAPH_SHUTDOWN_TIMEOUT (default 10)\n\n"
+     "HTTPS: MUSICGRAPH_TLS_CERT and MUSICGRAPH_TLS_KEY (files, reloaded on SIGHUP), or\n"
+     "MUSICGRAPH_ACME_DOMAINS and MUSICGRAPH_ACME_EMAIL: the certificate is obtained from\n"
+     "an ACME CA (MUSICGRAPH_ACME_DIRECTORY, default Let's Encrypt) and renewed by itself,\n"
+     "with MUSICGRAPH_HTTP_REDIRECT_LISTEN (e.g. :80) answering the http-01 challenge and\n"
+     "redirecting plain HTTP to HTTPS. See docs/operations.md, Certificates.\n",
      cmd_serve},
     {"migrate", "apply pending database migrations, or list them",
      "usage: musicgraph migrate [--status] [options]\n\n"
