@@ -53,6 +53,22 @@ typedef struct acme_result {
 int acme_obtain(const acme_settings *s, const acme_responder *r, acme_result *out, char *err, size_t errlen);
 void acme_result_free(acme_result *res);
 
+/* ---- the files in the state directory ---- */
+typedef struct acme_files {
+    char dir[4096];         /* STATE_DIR/acme, 0700 */
+    char account_key[4200]; /* the account, 0600 */
+    char chain[4200];       /* certificate.pem: the chain in service */
+    char key[4200];         /* certificate.key, 0600 */
+    char attempt[4200];     /* last-attempt: "UNIXTIME ok|failed DETAIL" */
+} acme_files;
+void acme_files_of(const char *state_dir, acme_files *f);
+/* Splits MUSICGRAPH_ACME_DOMAINS (commas or spaces) in place: the count,
+ * max + 1 when there are more than max. */
+size_t acme_split_names(char *list, const char **names, size_t max);
+/* The outcome of the last order, for doctor (the server is another process). */
+int acme_record_attempt(const acme_files *f, time_t when, int ok, const char *detail, char *err, size_t errlen);
+int acme_read_attempt(const acme_files *f, time_t *when, int *ok, char *detail, size_t len);
+
 /* ---- the parsers of CA responses (exposed for tests and fuzzing) ---- */
 typedef struct acme_directory {
     char new_nonce[1024], new_account[1024], new_order[1024];

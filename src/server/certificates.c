@@ -35,7 +35,7 @@ struct certificates {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     atomic_int stopping;
-    char dir[4096], account_key[4200], chain_path[4200], key_path[4200];
+    acme_files files;
     char *names_buf;
     const char *names[MAX_NAMES];
     size_t nnames;
@@ -46,7 +46,6 @@ struct certificates {
     unsigned long long successes, failures;
     int failures_in_row;
     time_t retry_at;
-    char last_error[1024];
 };
 
 /* ---- the challenge responder: the server's own listeners answer ---- */
@@ -72,7 +71,7 @@ static int load_stored(certificates *c, char *err, size_t errlen)
 {
     unsigned char *pem;
     size_t len, size;
-    if (fs_read_file(c->chain_path, 1u << 20, &pem, &len, &size, err, errlen) != 0)
+    if (fs_read_file(c->files.chain, 1u << 20, &pem, &len, &size, err, errlen) != 0)
         return -1;
     acme_cert_info info;
     int rc = acme_chain_check((const char *)pem, len, c->names, c->nnames, &info, err, errlen);
@@ -82,7 +81,7 @@ static int load_stored(certificates *c, char *err, size_t errlen)
         rc = -1;
     }
     if (rc == 0)
-        rc = http_tls_load(c->chain_path, c->key_path, err, errlen);
+        rc = http_tls_load(c->files.chain, c->files.key, err, errlen);
     if (rc == 0) {
         pthread_mutex_lock(&c->lock);
         c->have_cert = 1;
@@ -94,8 +93,8 @@ static int load_stored(certificates *c, char *err, size_t errlen)
 
 static int store_and_load(certificates *c, const acme_result *res, char *err, size_t errlen)
 {
-    if (fs_write_atomic(c->key_path, res->key_pem, strlen(res->key_pem), 0600, err, errlen) != 0 ||
-        fs_write_atomic(c->chain_path, res->chain_pem, strlen(res->chain_pem), 0644, err, errlen) != 0)
+    if (fs_write_atomic(c->files.key, res->key_pem, strlen(res->key_pem), 0600, err, errlen) != 0 ||
+        fs_write_atomic(c->files.chain, res->chain_pem, strlen(res->chain_pem), 0644, err, errlen) != 0)
         return -1;
     return load_stored(c, err, errlen);
 }
@@ -112,8 +111,17 @@ static time_t next_attempt(certificates *c)
     return at;
 }
 
+/* For doctor: what happened last, in the state directory. */
+static void record(certificates *c, time_t when, int ok, const char *detail)
+{
+    char err[512];
+    if (acme_record_attempt(&c->files, when, ok, detail, err, sizeof err) != 0)
+        log_warn("acme: %s", err);
+}
+
 static void note_failure(certificates *c, const char *why)
 {
+    time_t now = time(NULL);
     pthread_mutex_lock(&c->lock);
     c->failures++;
     c->failures_in_row++;
@@ -125,10 +133,10 @@ static void note_failure(certificates *c, const char *why)
     /* Up to a quarter more, so that many servers failing together (a CA
      * outage) do not come back together. */
     backoff += (long)randombytes_uniform((uint32_t)(backoff / 4 + 1));
-    c->retry_at = time(NULL) + backoff;
-    snprintf(c->last_error, sizeof c->last_error, "%s", why);
-    time_t left = c->have_cert ? c->cert.not_after - time(NULL) : 0;
+    c->retry_at = now + backoff;
+    time_t left = c->have_cert ? c->cert.not_after - now : 0;
     pthread_mutex_unlock(&c->lock);
+    record(c, now, 0, why);
     if (left > 0)
         log_error("acme: could not obtain a certificate (retrying in %ld s; the current one is valid for %ld s "
                   "more): %s",
@@ -163,8 +171,11 @@ static void *run(void *arg)
             pthread_mutex_lock(&c->lock);
             c->successes++;
             c->failures_in_row = 0;
-            c->last_error[0] = '\0';
             pthread_mutex_unlock(&c->lock);
+            char detail[300];
+            snprintf(detail, sizeof detail, "serial %s, valid until %lld", res.info.serial,
+                     (long long)res.info.not_after);
+            record(c, time(NULL), 1, detail);
             log_info("acme: certificate for %s loaded for new connections (serial %s, issuer %s, valid until %lld)",
                      c->names[0], res.info.serial, res.info.issuer, (long long)res.info.not_after);
         }
@@ -175,19 +186,12 @@ static void *run(void *arg)
     return NULL;
 }
 
-/* MUSICGRAPH_ACME_DOMAINS: names separated by commas or spaces. */
 static int split_names(certificates *c, const char *list, char *err, size_t errlen)
 {
     c->names_buf = xstrdup(list);
-    for (char *save = NULL, *t = strtok_r(c->names_buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
-        if (c->nnames == MAX_NAMES) {
-            snprintf(err, errlen, "MUSICGRAPH_ACME_DOMAINS lists more than %d names", MAX_NAMES);
-            return -1;
-        }
-        c->names[c->nnames++] = t;
-    }
-    if (c->nnames == 0) {
-        snprintf(err, errlen, "MUSICGRAPH_ACME_DOMAINS lists no name");
+    c->nnames = acme_split_names(c->names_buf, c->names, MAX_NAMES);
+    if (c->nnames == 0 || c->nnames > MAX_NAMES) {
+        snprintf(err, errlen, "MUSICGRAPH_ACME_DOMAINS lists %s", c->nnames ? "more than 100 names" : "no name");
         return -1;
     }
     return 0;
@@ -204,20 +208,17 @@ int certificates_start(const config *cfg, certificates **out, char *err, size_t 
     pthread_condattr_init(&ca);
     pthread_cond_init(&c->wake, &ca);
     pthread_condattr_destroy(&ca);
-    snprintf(c->dir, sizeof c->dir, "%s/acme", cfg->state_dir);
-    snprintf(c->account_key, sizeof c->account_key, "%s/account.key", c->dir);
-    snprintf(c->chain_path, sizeof c->chain_path, "%s/certificate.pem", c->dir);
-    snprintf(c->key_path, sizeof c->key_path, "%s/certificate.key", c->dir);
-    if (split_names(c, cfg->acme_domains, err, errlen) != 0 || fs_make_dirs(c->dir, err, errlen) != 0)
+    acme_files_of(cfg->state_dir, &c->files);
+    if (split_names(c, cfg->acme_domains, err, errlen) != 0 || fs_make_dirs(c->files.dir, err, errlen) != 0)
         goto fail;
-    chmod(c->dir, 0700);
+    chmod(c->files.dir, 0700);
     c->settings = (acme_settings){
         .directory = cfg->acme_directory,
         .ca_roots = cfg->acme_ca_roots,
         .email = cfg->acme_email,
         .names = c->names,
         .nnames = c->nnames,
-        .account_key = c->account_key,
+        .account_key = c->files.account_key,
         .challenge = cfg->acme_challenge,
         .timeout_s = ORDER_TIMEOUT_S,
         .cancel = &c->stopping,
@@ -226,7 +227,7 @@ int certificates_start(const config *cfg, certificates **out, char *err, size_t 
     if (load_stored(c, why, sizeof why) == 0)
         log_info("acme: serving the stored certificate for %s (serial %s, valid until %lld)", c->names[0],
                  c->cert.serial, (long long)c->cert.not_after);
-    else if (access(c->chain_path, F_OK) == 0)
+    else if (access(c->files.chain, F_OK) == 0)
         log_warn("acme: not using the stored certificate, ordering a new one: %s", why);
     else
         log_info("acme: no certificate yet for %s: ordering one (HTTPS waits for it)", c->names[0]);

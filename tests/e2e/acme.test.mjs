@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binary, freePort, startServer } from '../lib/server.mjs';
+import { binary, freePort, runCli, startServer } from '../lib/server.mjs';
 
 const NAME = 'musicgraph.test';
 const LIFETIME_S = 40; // short-lived certificates: renewal is due after about 27 s
@@ -137,6 +137,13 @@ test('a certificate is obtained at first start and served: it verifies against p
   assert.equal(chain.serialNumber, res.serial, 'the stored certificate is the one served');
 });
 
+test('doctor reports the account, the certificate and the last order', { skip }, async () => {
+  const report = await runCli(['doctor', '--state-dir', srv.stateDir], { env: acmeEnv(plainPort) });
+  assert.match(report.stdout, /ok\s+acme account\s+.*account\.key at https:\/\/127\.0\.0\.1:\d+\/dir/);
+  assert.match(report.stdout, /ok\s+acme certificate\s+musicgraph\.test: issuer .*Pebble Intermediate CA.*, serial [0-9A-F]+, expires in 0 days/);
+  assert.match(report.stdout, /ok\s+acme last order\s+succeeded at \d{4}-\d\d-\d\dT.*: serial [0-9A-F]+/);
+});
+
 test('the plain listener redirects to HTTPS and answers only pending challenges', { skip }, async () => {
   const res = await fetch(`http://127.0.0.1:${plainPort}/genres/rock?x=1`, { redirect: 'manual' });
   assert.equal(res.status, 308);
@@ -206,6 +213,9 @@ test('a CA that answers garbage or is down gives a clear error in the log and th
     child.stderr.on('data', (d) => (logs += d));
     await waitFor(`the error in the log\n${logs}`, async () => expected.test(logs), 30000);
     assert.equal(child.exitCode, null, 'the server is still running');
+    const report = await runCli(['doctor', '--state-dir', state], { env: acmeEnv(1, { MUSICGRAPH_ACME_DIRECTORY: directory }) });
+    assert.match(report.stdout, /WARN\s+acme certificate\s+none yet for musicgraph\.test/);
+    assert.match(report.stdout, /WARN\s+acme last order\s+failed at .*: (the CA's directory|cannot reach)/);
     // Without a certificate the TLS listener accepts and closes: no plain-text answer on it.
     await assert.rejects(tlsGet(tlsPort, '/healthz'));
     const exited = new Promise((r) => child.on('exit', (code) => r(code)));
