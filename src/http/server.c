@@ -334,6 +334,8 @@ static void on_accept_plain(h2o_socket_t *listener, const char *err)
         accept_from(listener->data, listener, &((worker *)listener->data)->plain_ctx);
 }
 
+static int bind_listener(const char *address, int reuseport, char *err, size_t errlen);
+
 int http_open_listener(const char *address, char *err, size_t errlen)
 {
     int n = sd_listen_fds(1);
@@ -351,10 +353,18 @@ int http_open_listener(const char *address, char *err, size_t errlen)
         log_info("using the listening socket passed by systemd or a previous process (LISTEN_FDS)");
         return fd;
     }
-    return http_open_plain_listener(address, err, errlen);
+    return bind_listener(address, 0, err, errlen);
 }
 
+/* Nobody passes the plain listener on at SIGUSR2 (LISTEN_FDS holds one
+ * socket): the new process binds it again beside the old one, hence
+ * SO_REUSEPORT, for the moment both run. */
 int http_open_plain_listener(const char *address, char *err, size_t errlen)
+{
+    return bind_listener(address, 1, err, errlen);
+}
+
+static int bind_listener(const char *address, int reuseport, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t sl;
@@ -363,6 +373,7 @@ int http_open_plain_listener(const char *address, char *err, size_t errlen)
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int on = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
         bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 1024) != 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", address, strerror(errno));
         if (fd >= 0)
