@@ -49,15 +49,15 @@ const config_setting config_settings[] = {
             "challenges and redirects everything else to https://"),
     SETTING(acme_domains, "MUSICGRAPH_ACME_DOMAINS", NULL, NULL, 0,
             "DNS names (comma-separated) to obtain a certificate for from an ACME CA, and renew it automatically; "
-            "the first is its subject. Replaces MUSICGRAPH_TLS_CERT/_KEY; needs MUSICGRAPH_HTTP_REDIRECT_LISTEN "
-            "reachable on port 80 for http-01"),
+            "the first is its subject. Replaces MUSICGRAPH_TLS_CERT/_KEY; see MUSICGRAPH_ACME_CHALLENGE"),
     SETTING(acme_email, "MUSICGRAPH_ACME_EMAIL", NULL, NULL, 0,
             "contact address of the ACME account (the CA writes about expiring certificates and policy changes)"),
     SETTING(acme_directory, "MUSICGRAPH_ACME_DIRECTORY", NULL, "https://acme-v02.api.letsencrypt.org/directory", 0,
             "directory URL of the ACME CA (Let's Encrypt staging: "
             "https://acme-staging-v02.api.letsencrypt.org/directory)"),
     SETTING(acme_challenge, "MUSICGRAPH_ACME_CHALLENGE", NULL, "http-01", 0,
-            "how the CA checks that the names are ours: http-01 (the only one so far)"),
+            "how the CA checks that the names are ours: http-01 (it fetches a token from port 80: "
+            "MUSICGRAPH_HTTP_REDIRECT_LISTEN) or tls-alpn-01 (a TLS handshake on port 443 itself, MUSICGRAPH_LISTEN)"),
     SETTING(acme_ca_roots, "MUSICGRAPH_ACME_CA_ROOTS", NULL, NULL, 0,
             "PEM file of the roots trusted for the ACME CA's HTTPS, instead of the system's (a private CA, a "
             "test CA)"),
@@ -296,9 +296,9 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
                  "comes either from the CA or from the files");
         return -1;
     }
-    if (config_acme(cfg) && strcmp(cfg->acme_challenge, "http-01") != 0) {
-        snprintf(err, errlen,
-                 "MUSICGRAPH_ACME_CHALLENGE must be http-01 (the only challenge supported so far), not '%s'",
+    if (config_acme(cfg) && strcmp(cfg->acme_challenge, "http-01") != 0 &&
+        strcmp(cfg->acme_challenge, "tls-alpn-01") != 0) {
+        snprintf(err, errlen, "MUSICGRAPH_ACME_CHALLENGE must be http-01 or tls-alpn-01, not '%s'",
                  cfg->acme_challenge);
         return -1;
     }

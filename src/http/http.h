@@ -89,6 +89,13 @@ int http_tls_load(const char *cert_file, const char *key_file, char *err, size_t
  * answers key_auth on every listener. -1 when the table is full. */
 int http_acme_challenge_set(const char *token, const char *key_auth);
 void http_acme_challenge_remove(const char *token);
+/* ACME tls-alpn-01: while set, a handshake for name offering acme-tls/1
+ * gets a challenge certificate for key_auth. */
+int http_acme_alpn_set(const char *name, const char *key_auth);
+void http_acme_alpn_remove(const char *name);
+/* Publishes a TLS context without a certificate when none is loaded, so
+ * that the TLS listener can answer tls-alpn-01 before the first one. */
+int http_tls_without_certificate(char *err, size_t errlen);
 /* Sets the reverse proxies whose forwarding headers are believed
  * ("10.0.0.1, 192.168.0.0/16, ::1"). */
 int http_set_trusted_proxies(const char *list, char *err, size_t errlen);

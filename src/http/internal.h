@@ -63,5 +63,9 @@ void http_log_request(http_request *r, size_t bytes);
 /* challenge.c: 1 when r was an ACME challenge request (answered). */
 int http_acme_answer(http_request *r);
 void http_redirect_to_https(http_request *r);
+/* alpn_challenge.c: the TLS context's callbacks for tls-alpn-01. */
+int http_acme_alpn_client_hello(SSL *ssl, int *alert, void *arg);
+int http_acme_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                          unsigned int inlen, void *arg);
 
 #endif

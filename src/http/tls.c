@@ -33,7 +33,7 @@ static void openssl_error(const char *what, char *err, size_t errlen)
     snprintf(err, errlen, "%s: %s", what, reason);
 }
 
-static SSL_CTX *load_context(const char *cert, const char *key, char *err, size_t errlen)
+static SSL_CTX *new_context(char *err, size_t errlen)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
@@ -42,6 +42,29 @@ static SSL_CTX *load_context(const char *cert, const char *key, char *err, size_
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* ACME tls-alpn-01 (alpn_challenge.c): only handshakes offering
+     * acme-tls/1 are touched; others negotiate no ALPN, as before. */
+    SSL_CTX_set_client_hello_cb(ctx, http_acme_alpn_client_hello, NULL);
+    SSL_CTX_set_alpn_select_cb(ctx, http_acme_alpn_select, NULL);
+    return ctx;
+}
+
+static void publish(SSL_CTX *ctx)
+{
+    pthread_mutex_lock(&tls_lock);
+    SSL_CTX *old = current;
+    current = ctx;
+    atomic_fetch_add(&generation, 1);
+    pthread_mutex_unlock(&tls_lock);
+    if (old)
+        SSL_CTX_free(old);
+}
+
+static SSL_CTX *load_context(const char *cert, const char *key, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = new_context(err, errlen);
+    if (!ctx)
+        return NULL;
     char what[4200];
     snprintf(what, sizeof what, "cannot use the certificate %s", cert);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
@@ -63,13 +86,21 @@ int http_tls_load(const char *cert, const char *key, char *err, size_t errlen)
     SSL_CTX *ctx = load_context(cert, key, err, errlen);
     if (!ctx)
         return -1;
+    publish(ctx);
+    return 0;
+}
+
+int http_tls_without_certificate(char *err, size_t errlen)
+{
     pthread_mutex_lock(&tls_lock);
-    SSL_CTX *old = current;
-    current = ctx;
-    atomic_fetch_add(&generation, 1);
+    int have = current != NULL;
     pthread_mutex_unlock(&tls_lock);
-    if (old)
-        SSL_CTX_free(old);
+    if (have)
+        return 0;
+    SSL_CTX *ctx = new_context(err, errlen);
+    if (!ctx)
+        return -1;
+    publish(ctx);
     return 0;
 }
 

@@ -30,13 +30,15 @@ typedef struct acme_settings {
     const char *const *names; /* DNS names of the certificate, the first is its subject */
     size_t nnames;
     const char *account_key;  /* path of the account key (created when missing) */
-    const char *challenge;    /* "http-01" */
+    const char *challenge;    /* "http-01" or "tls-alpn-01" */
     int timeout_s;            /* for the whole order */
     const atomic_int *cancel; /* set to abandon the order (shutdown), or NULL */
 } acme_settings;
 
 /* Makes the server answer a challenge: for http-01, GET
- * /.well-known/acme-challenge/TOKEN must return key_auth. */
+ * /.well-known/acme-challenge/TOKEN must return key_auth; for tls-alpn-01, a
+ * handshake for name offering acme-tls/1 must present a certificate
+ * carrying its digest (RFC 8737). */
 typedef struct acme_responder {
     int (*present)(void *ctx, const char *type, const char *name, const char *token, const char *key_auth, char *err,
                    size_t errlen);

@@ -52,9 +52,10 @@ struct certificates {
 static int present(void *ctx, const char *type, const char *name, const char *token, const char *key_auth, char *err,
                    size_t errlen)
 {
-    (void)ctx, (void)type;
-    if (http_acme_challenge_set(token, key_auth) != 0) {
-        snprintf(err, errlen, "cannot publish the http-01 challenge for %s", name);
+    (void)ctx;
+    int alpn = strcmp(type, "tls-alpn-01") == 0;
+    if ((alpn ? http_acme_alpn_set(name, key_auth) : http_acme_challenge_set(token, key_auth)) != 0) {
+        snprintf(err, errlen, "cannot publish the %s challenge for %s", type, name);
         return -1;
     }
     return 0;
@@ -62,8 +63,11 @@ static int present(void *ctx, const char *type, const char *name, const char *to
 
 static void cleanup(void *ctx, const char *type, const char *name, const char *token)
 {
-    (void)ctx, (void)type, (void)name;
-    http_acme_challenge_remove(token);
+    (void)ctx;
+    if (strcmp(type, "tls-alpn-01") == 0)
+        http_acme_alpn_remove(name);
+    else
+        http_acme_challenge_remove(token);
 }
 
 /* Reads the stored chain and loads it when it is usable for our names. */
@@ -231,6 +235,11 @@ int certificates_start(const config *cfg, certificates **out, char *err, size_t 
         log_warn("acme: not using the stored certificate, ordering a new one: %s", why);
     else
         log_info("acme: no certificate yet for %s: ordering one (HTTPS waits for it)", c->names[0]);
+    /* tls-alpn-01 is answered during TLS handshakes: the listener needs a
+     * context before there is a certificate to put in it. */
+    if (!c->have_cert && strcmp(cfg->acme_challenge, "tls-alpn-01") == 0 &&
+        http_tls_without_certificate(err, errlen) != 0)
+        goto fail;
     if (pthread_create(&c->thread, NULL, run, c) != 0) {
         snprintf(err, errlen, "cannot start the certificate thread");
         goto fail;

@@ -63,12 +63,12 @@ async function waitFor(what, fn, ms) {
   }
 }
 
-async function startPebble(httpPort) {
+async function startPebble(httpPort, tlsPort) {
   // pebble's own HTTPS listener needs a certificate; the package ships none.
   const caFile = join(dir, 'pebble-https.pem'), keyFile = join(dir, 'pebble-https.key');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile,
     '-out', caFile, '-days', '2', '-subj', '/CN=pebble listener', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
-  const [dnsPort, challMgmt, acmePort, mgmtPort, tlsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [dnsPort, challMgmt, acmePort, mgmtPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   startChild('pebble-challtestsrv', ['-dns01', `127.0.0.1:${dnsPort}`, '-management', `127.0.0.1:${challMgmt}`,
     '-http01', '', '-https01', '', '-tlsalpn01', '', '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '']);
   const config = join(dir, 'pebble.json');
@@ -104,12 +104,13 @@ function acmeEnv(plainPort, extra = {}) {
   };
 }
 
-let srv, plainPort;
+let srv, plainPort, alpnPort;
 
 before(async () => {
   if (skip) return;
   plainPort = await freePort();
-  pebble = await startPebble(plainPort);
+  alpnPort = await freePort(); // where pebble checks tls-alpn-01: the HTTPS port of the second server
+  pebble = await startPebble(plainPort, alpnPort);
   const started = Date.now();
   // Ready means /healthz answered over HTTPS: the certificate had to come first.
   srv = await startServer({ env: acmeEnv(plainPort), healthScheme: 'https', timeoutMs: 90000 });
@@ -184,6 +185,22 @@ test('renewal before expiry replaces the certificate without a failed request', 
   assert.match(srv.logs(), /acme: renewing a certificate for musicgraph\.test/);
   const verified = await tlsGet(srv.port, '/healthz', { ca: pebble.roots });
   assert.equal(verified.serial, renewed.serial);
+});
+
+test('tls-alpn-01: the certificate is obtained through the HTTPS port alone, no plain listener', { skip, timeout: 120000 }, async () => {
+  const env = acmeEnv(0, { MUSICGRAPH_ACME_CHALLENGE: 'tls-alpn-01' });
+  delete env.MUSICGRAPH_HTTP_REDIRECT_LISTEN;
+  const started = Date.now();
+  const alpn = await startServer({ env, healthScheme: 'https', timeoutMs: 90000, port: alpnPort });
+  try {
+    console.log(`# first HTTPS response ${Date.now() - started} ms after start (tls-alpn-01, pebble on loopback)`);
+    const res = await tlsGet(alpnPort, '/api/v1/genres/rock', { ca: pebble.roots });
+    assert.equal(res.status, 200);
+    assert.match(res.issuer, /Pebble Intermediate CA/);
+    assert.match(alpn.logs(), /answering the tls-alpn-01 challenge for musicgraph\.test/);
+  } finally {
+    assert.equal(await alpn.stop(), 0);
+  }
 });
 
 // A CA that answers nonsense, and one that is not there at all.

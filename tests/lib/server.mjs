@@ -62,8 +62,8 @@ function healthStatus(url) {
   });
 }
 
-export async function startServer({ args = [], env = {}, stateDir, seed = true, timeoutMs = 60000, healthScheme = 'http', binary: program = binary } = {}) {
-  const port = await freePort();
+export async function startServer({ args = [], env = {}, stateDir, seed = true, timeoutMs = 60000, healthScheme = 'http', binary: program = binary, port: fixedPort } = {}) {
+  const port = fixedPort || (await freePort());
   const dir = stateDir || mkdtempSync(join(tmpdir(), 'musicgraph-test-'));
   const fullArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--state-dir', dir, '--threads', '2', ...args];
   if (!seed) fullArgs.push('--no-seed');
