@@ -122,12 +122,11 @@ void http_acme_alpn_remove(const char *name)
     pthread_mutex_unlock(&lock);
 }
 
-/* Reads the first host_name of a ClientHello's server_name extension. */
-static int client_hello_name(SSL *ssl, char *name, size_t namelen)
+/* The two readers below take bytes any client on the Internet sends
+ * (tests/fuzz/fuzz_client_hello.c). */
+int http_sni_host_name(const unsigned char *p, size_t len, char *name, size_t namelen)
 {
-    const unsigned char *p;
-    size_t len;
-    if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len) || len < 5)
+    if (len < 5)
         return -1;
     size_t list = (size_t)p[0] << 8 | p[1];
     size_t n = (size_t)p[3] << 8 | p[4];
@@ -141,12 +140,9 @@ static int client_hello_name(SSL *ssl, char *name, size_t namelen)
 static const unsigned char acme_tls_1[] = "\x0a"
                                           "acme-tls/1";
 
-/* 1 when the ClientHello offers acme-tls/1 among its protocols. */
-static int offers_acme(SSL *ssl)
+int http_alpn_offers_acme(const unsigned char *p, size_t len)
 {
-    const unsigned char *p;
-    size_t len;
-    if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &p, &len) || len < 2)
+    if (len < 2)
         return 0;
     size_t list = (size_t)p[0] << 8 | p[1];
     if (list + 2 != len)
@@ -165,12 +161,16 @@ static int offers_acme(SSL *ssl)
 int http_acme_alpn_client_hello(SSL *ssl, int *alert, void *arg)
 {
     (void)arg;
-    if (!offers_acme(ssl))
+    const unsigned char *p;
+    size_t len;
+    if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &p, &len) ||
+        !http_alpn_offers_acme(p, len))
         return SSL_CLIENT_HELLO_SUCCESS;
     char name[256];
     X509 *cert = NULL;
     EVP_PKEY *key = NULL;
-    if (client_hello_name(ssl, name, sizeof name) == 0) {
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len) &&
+        http_sni_host_name(p, len, name, sizeof name) == 0) {
         pthread_mutex_lock(&lock);
         for (int i = 0; i < MAX_ALPN_CHALLENGES; i++)
             if (table[i].name[0] && strcasecmp(table[i].name, name) == 0) {
