@@ -476,7 +476,8 @@ static const command commands[] = {
      "MUSICGRAPH_ACME_DOMAINS and MUSICGRAPH_ACME_EMAIL: the certificate is obtained from\n"
      "an ACME CA (MUSICGRAPH_ACME_DIRECTORY, default Let's Encrypt) and renewed by itself,\n"
      "with MUSICGRAPH_HTTP_REDIRECT_LISTEN (e.g. :80) answering the http-01 challenge and\n"
-     "redirecting plain HTTP to HTTPS. See docs/operations.md, Certificates.\n",
+     "redirecting plain HTTP to HTTPS, or with MUSICGRAPH_ACME_CHALLENGE=tls-alpn-01 on the\n"
+     "HTTPS port alone. See docs/operations.md, Certificates.\n",
      cmd_serve},
     {"migrate", "apply pending database migrations, or list them",
      "usage: musicgraph migrate [--status] [options]\n\n"
