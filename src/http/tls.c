@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 
 static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;
 static SSL_CTX *current; /* the published context, one reference held here */
@@ -104,6 +105,54 @@ int http_tls_without_certificate(char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * h2o keeps the SSL_CTX of an accepted connection without a reference of
+ * its own and makes the connection's SSL from it only when the client's
+ * first bytes arrive. A worker that dropped its reference at once when a
+ * new certificate came could free the context under a connection accepted
+ * a moment before (SSL_new on freed memory: seen as a crash when the first
+ * ACME certificate replaced the certificate-less context while clients were
+ * connecting). So a worker's old reference is kept RETIRE_S seconds,
+ * longer than h2o's handshake timeout (10 s), before it is dropped.
+ */
+#define RETIRE_S    60
+#define MAX_RETIRED 64
+
+static struct {
+    SSL_CTX *ctx;
+    time_t at;
+} retired[MAX_RETIRED];
+
+static void retire(SSL_CTX *ctx)
+{
+    SSL_CTX *drop[MAX_RETIRED + 1];
+    int ndrop = 0;
+    time_t now = time(NULL);
+    pthread_mutex_lock(&tls_lock);
+    int slot = -1, oldest = 0;
+    for (int i = 0; i < MAX_RETIRED; i++) {
+        if (retired[i].ctx && now - retired[i].at >= RETIRE_S) {
+            drop[ndrop++] = retired[i].ctx;
+            retired[i].ctx = NULL;
+        }
+        if (!retired[i].ctx && slot < 0)
+            slot = i;
+        if (retired[i].ctx && retired[i].at < retired[oldest].at)
+            oldest = i;
+    }
+    if (ctx) {
+        if (slot < 0) { /* sixty-four swaps within a minute: the oldest goes early */
+            drop[ndrop++] = retired[oldest].ctx;
+            slot = oldest;
+        }
+        retired[slot].ctx = ctx;
+        retired[slot].at = now;
+    }
+    pthread_mutex_unlock(&tls_lock);
+    for (int i = 0; i < ndrop; i++)
+        SSL_CTX_free(drop[i]);
+}
+
 void http_tls_refresh(SSL_CTX **mine, unsigned *seen)
 {
     unsigned now = atomic_load_explicit(&generation, memory_order_acquire);
@@ -115,7 +164,6 @@ void http_tls_refresh(SSL_CTX **mine, unsigned *seen)
         SSL_CTX_up_ref(ctx);
     *seen = atomic_load(&generation);
     pthread_mutex_unlock(&tls_lock);
-    if (*mine)
-        SSL_CTX_free(*mine);
+    retire(*mine);
     *mine = ctx;
 }

@@ -84,7 +84,7 @@ export async function startServer({ args = [], env = {}, stateDir, seed = true, 
   const deadline = Date.now() + timeoutMs;
   let ready = false;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || spawnError) break;
+    if (child.exitCode !== null || child.signalCode !== null || spawnError) break;
     if ((await healthStatus(url)) === 200) {
       ready = true;
       break;
