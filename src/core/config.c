@@ -57,7 +57,14 @@ const config_setting config_settings[] = {
             "https://acme-staging-v02.api.letsencrypt.org/directory)"),
     SETTING(acme_challenge, "MUSICGRAPH_ACME_CHALLENGE", NULL, "http-01", 0,
             "how the CA checks that the names are ours: http-01 (it fetches a token from port 80: "
-            "MUSICGRAPH_HTTP_REDIRECT_LISTEN) or tls-alpn-01 (a TLS handshake on port 443 itself, MUSICGRAPH_LISTEN)"),
+            "MUSICGRAPH_HTTP_REDIRECT_LISTEN), tls-alpn-01 (a TLS handshake on port 443 itself, MUSICGRAPH_LISTEN) "
+            "or dns-01 (a TXT record, set by MUSICGRAPH_ACME_DNS_HOOK)"),
+    SETTING(acme_dns_hook, "MUSICGRAPH_ACME_DNS_HOOK", NULL, NULL, 0,
+            "dns-01: command run as HOOK add|remove NAME TXT_NAME TXT_VALUE that exits 0 once the TXT record is set "
+            "or removed (examples in deploy/acme/)"),
+    SETTING(acme_dns_resolver, "MUSICGRAPH_ACME_DNS_RESOLVER", NULL, NULL, 0,
+            "dns-01: IPV4[:PORT] of the DNS server asked whether the TXT record is visible before the CA is told "
+            "(default: the system's resolver; the zone's primary server sees it first)"),
     SETTING(acme_ca_roots, "MUSICGRAPH_ACME_CA_ROOTS", NULL, NULL, 0,
             "PEM file of the roots trusted for the ACME CA's HTTPS, instead of the system's (a private CA, a "
             "test CA)"),
@@ -297,9 +304,16 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
         return -1;
     }
     if (config_acme(cfg) && strcmp(cfg->acme_challenge, "http-01") != 0 &&
-        strcmp(cfg->acme_challenge, "tls-alpn-01") != 0) {
-        snprintf(err, errlen, "MUSICGRAPH_ACME_CHALLENGE must be http-01 or tls-alpn-01, not '%s'",
+        strcmp(cfg->acme_challenge, "tls-alpn-01") != 0 && strcmp(cfg->acme_challenge, "dns-01") != 0) {
+        snprintf(err, errlen, "MUSICGRAPH_ACME_CHALLENGE must be http-01, tls-alpn-01 or dns-01, not '%s'",
                  cfg->acme_challenge);
+        return -1;
+    }
+    if (config_acme(cfg) && strcmp(cfg->acme_challenge, "dns-01") == 0 &&
+        (!cfg->acme_dns_hook || !*cfg->acme_dns_hook)) {
+        snprintf(err, errlen,
+                 "MUSICGRAPH_ACME_CHALLENGE=dns-01 needs MUSICGRAPH_ACME_DNS_HOOK, the command that sets "
+                 "the TXT record");
         return -1;
     }
     if (cfg->http_redirect_listen && *cfg->http_redirect_listen && !cfg->tls_cert && !config_acme(cfg)) {

@@ -35,6 +35,8 @@ typedef struct config {
     char *acme_directory;             /* the ACME CA's directory URL */
     char *acme_challenge;             /* http-01 */
     char *acme_ca_roots;              /* PEM roots trusted for the CA's HTTPS, or NULL */
+    char *acme_dns_hook;              /* dns-01: the command that sets and removes the TXT record */
+    char *acme_dns_resolver;          /* dns-01: where to look the record up before telling the CA */
     char *request_timeout;            /* seconds a client has to send a request (slow clients are cut off) */
     char *max_connections;            /* open connections beyond which new ones are refused */
     char *max_connections_per_client; /* the same for one client address */

@@ -296,8 +296,10 @@ static int authorize(client *c, const acme_responder *rsp, const char *url, resp
     }
     char key_auth[512];
     snprintf(key_auth, sizeof key_auth, "%s.%s", a.token, c->thumbprint);
-    if (rsp->present(rsp->ctx, type, a.name, a.token, key_auth, err, errlen) != 0)
+    if (rsp->present(rsp->ctx, type, a.name, a.token, key_auth, err, errlen) != 0) {
+        rsp->cleanup(rsp->ctx, type, a.name, a.token, key_auth); /* a DNS record may be half set */
         return -1;
+    }
     log_info("acme: answering the %s challenge for %s", type, a.name);
     int rc = post(c, a.challenge_url, "{}", "the challenge", r, err, errlen);
     while (rc == 0) {
@@ -316,7 +318,7 @@ static int authorize(client *c, const acme_responder *rsp, const char *url, resp
         }
         rc = wait_turn(c, r, "waiting for the authorization", err, errlen);
     }
-    rsp->cleanup(rsp->ctx, type, a.name, a.token);
+    rsp->cleanup(rsp->ctx, type, a.name, a.token, key_auth);
     return rc;
 }
 

@@ -42,7 +42,7 @@ typedef struct acme_settings {
 typedef struct acme_responder {
     int (*present)(void *ctx, const char *type, const char *name, const char *token, const char *key_auth, char *err,
                    size_t errlen);
-    void (*cleanup)(void *ctx, const char *type, const char *name, const char *token);
+    void (*cleanup)(void *ctx, const char *type, const char *name, const char *token, const char *key_auth);
     void *ctx;
 } acme_responder;
 
@@ -54,6 +54,20 @@ typedef struct acme_result {
 
 int acme_obtain(const acme_settings *s, const acme_responder *r, acme_result *out, char *err, size_t errlen);
 void acme_result_free(acme_result *res);
+
+/* ---- dns-01 (acme_dns.c) ---- */
+/* The record to publish for name: _acme-challenge.NAME and the base64url
+ * SHA-256 of the key authorization. */
+void acme_dns_record(const char *name, const char *key_auth, char *txt_name, size_t namelen, char *value,
+                     size_t valuelen);
+/* Runs HOOK ACTION NAME TXT_NAME VALUE (action "add" or "remove"); 0 when
+ * it exits 0 within timeout_s (it is killed after). */
+int acme_dns_hook(const char *hook, const char *action, const char *name, const char *txt_name, const char *value,
+                  int timeout_s, char *err, size_t errlen);
+/* Looks txt_name up (through resolver "IPV4[:PORT]", or the system's when
+ * NULL or empty) until one of its TXT records is value, for timeout_s. */
+int acme_dns_wait(const char *resolver, const char *txt_name, const char *value, int timeout_s,
+                  const atomic_int *cancel, char *err, size_t errlen);
 
 /* ---- the files in the state directory ---- */
 typedef struct acme_files {

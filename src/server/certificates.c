@@ -25,10 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_NAMES       100
-#define ORDER_TIMEOUT_S 300
-#define BACKOFF_FIRST_S 30
-#define BACKOFF_MAX_S   (6 * 3600)
+#define MAX_NAMES             100
+#define ORDER_TIMEOUT_S       300
+#define BACKOFF_FIRST_S       30
+#define BACKOFF_MAX_S         (6 * 3600)
+#define DNS_HOOK_TIMEOUT_S    120
+#define DNS_VISIBLE_TIMEOUT_S 300
 
 struct certificates {
     pthread_t thread;
@@ -40,6 +42,7 @@ struct certificates {
     const char *names[MAX_NAMES];
     size_t nnames;
     acme_settings settings;
+    const char *dns_hook, *dns_resolver; /* dns-01 */
     /* under lock: what /metrics and the log report */
     int have_cert;
     acme_cert_info cert;
@@ -52,7 +55,15 @@ struct certificates {
 static int present(void *ctx, const char *type, const char *name, const char *token, const char *key_auth, char *err,
                    size_t errlen)
 {
-    (void)ctx;
+    certificates *c = ctx;
+    if (strcmp(type, "dns-01") == 0) {
+        char txt_name[300], value[64];
+        acme_dns_record(name, key_auth, txt_name, sizeof txt_name, value, sizeof value);
+        if (acme_dns_hook(c->dns_hook, "add", name, txt_name, value, DNS_HOOK_TIMEOUT_S, err, errlen) != 0)
+            return -1;
+        log_info("acme: the DNS hook set %s, waiting until it can be seen", txt_name);
+        return acme_dns_wait(c->dns_resolver, txt_name, value, DNS_VISIBLE_TIMEOUT_S, &c->stopping, err, errlen);
+    }
     int alpn = strcmp(type, "tls-alpn-01") == 0;
     if ((alpn ? http_acme_alpn_set(name, key_auth) : http_acme_challenge_set(token, key_auth)) != 0) {
         snprintf(err, errlen, "cannot publish the %s challenge for %s", type, name);
@@ -61,10 +72,15 @@ static int present(void *ctx, const char *type, const char *name, const char *to
     return 0;
 }
 
-static void cleanup(void *ctx, const char *type, const char *name, const char *token)
+static void cleanup(void *ctx, const char *type, const char *name, const char *token, const char *key_auth)
 {
-    (void)ctx;
-    if (strcmp(type, "tls-alpn-01") == 0)
+    certificates *c = ctx;
+    if (strcmp(type, "dns-01") == 0) {
+        char txt_name[300], value[64], err[512];
+        acme_dns_record(name, key_auth, txt_name, sizeof txt_name, value, sizeof value);
+        if (acme_dns_hook(c->dns_hook, "remove", name, txt_name, value, DNS_HOOK_TIMEOUT_S, err, sizeof err) != 0)
+            log_warn("acme: %s", err);
+    } else if (strcmp(type, "tls-alpn-01") == 0)
         http_acme_alpn_remove(name);
     else
         http_acme_challenge_remove(token);
@@ -213,6 +229,8 @@ int certificates_start(const config *cfg, certificates **out, char *err, size_t 
     pthread_cond_init(&c->wake, &ca);
     pthread_condattr_destroy(&ca);
     acme_files_of(cfg->state_dir, &c->files);
+    c->dns_hook = cfg->acme_dns_hook;
+    c->dns_resolver = cfg->acme_dns_resolver;
     if (split_names(c, cfg->acme_domains, err, errlen) != 0 || fs_make_dirs(c->files.dir, err, errlen) != 0)
         goto fail;
     chmod(c->files.dir, 0700);

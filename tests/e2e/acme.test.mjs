@@ -7,7 +7,7 @@ import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -90,7 +90,7 @@ async function startPebble(httpPort, tlsPort) {
   });
   await waitFor(`pebble at ${directory}\n${p.logs()}`, () => get(directory), 20000);
   const roots = await get(`https://127.0.0.1:${mgmtPort}/roots/0`);
-  return { directory, caFile, roots };
+  return { directory, caFile, roots, dnsPort, challMgmt };
 }
 
 function acmeEnv(plainPort, extra = {}) {
@@ -201,6 +201,55 @@ test('tls-alpn-01: the certificate is obtained through the HTTPS port alone, no 
   } finally {
     assert.equal(await alpn.stop(), 0);
   }
+});
+
+// The hook sets the TXT record through pebble-challtestsrv's HTTP API, the
+// DNS server pebble asks; the server waits until that server shows it.
+function dnsHook(exitCode = 0) {
+  const hook = join(dir, `hook-${exitCode}.sh`);
+  writeFileSync(hook, [
+    '#!/bin/sh',
+    '# HOOK add|remove NAME TXT_NAME TXT_VALUE',
+    'echo "$*" >>"$0.calls"',
+    `[ ${exitCode} -eq 0 ] || exit ${exitCode}`,
+    'case "$1" in',
+    `  add) path=set-txt; body="{\\"host\\":\\"$3.\\",\\"value\\":\\"$4\\"}" ;;`,
+    `  remove) path=clear-txt; body="{\\"host\\":\\"$3.\\"}" ;;`,
+    '  *) exit 2 ;;',
+    'esac',
+    `exec curl -sf -o /dev/null -X POST -d "$body" "http://127.0.0.1:${pebble.challMgmt}/$path"`,
+    '',
+  ].join('\n'), { mode: 0o755 });
+  return hook;
+}
+
+test('dns-01: the hook sets the TXT record, the server waits until it is visible, the CA validates it', { skip, timeout: 120000 }, async () => {
+  const hook = dnsHook();
+  const env = acmeEnv(0, { MUSICGRAPH_ACME_CHALLENGE: 'dns-01', MUSICGRAPH_ACME_DNS_HOOK: hook,
+    MUSICGRAPH_ACME_DNS_RESOLVER: `127.0.0.1:${pebble.dnsPort}` });
+  delete env.MUSICGRAPH_HTTP_REDIRECT_LISTEN;
+  const started = Date.now();
+  const dns = await startServer({ env, healthScheme: 'https', timeoutMs: 90000 });
+  try {
+    console.log(`# first HTTPS response ${Date.now() - started} ms after start (dns-01 through the hook, pebble on loopback)`);
+    const res = await tlsGet(dns.port, '/healthz', { ca: pebble.roots });
+    assert.equal(res.status, 200);
+    assert.match(res.issuer, /Pebble Intermediate CA/);
+    assert.match(dns.logs(), /the DNS hook set _acme-challenge\.musicgraph\.test, waiting until it can be seen/);
+    const calls = readFileSync(`${hook}.calls`, 'utf8').trim().split('\n');
+    assert.match(calls[0], /^add musicgraph\.test _acme-challenge\.musicgraph\.test [A-Za-z0-9_-]{43}$/);
+    assert.equal(calls[1], calls[0].replace(/^add/, 'remove'), 'the record is removed after validation');
+  } finally {
+    assert.equal(await dns.stop(), 0);
+  }
+});
+
+test('dns-01: a hook that fails is reported with its exit status and a retry is scheduled', { skip, timeout: 60000 }, async () => {
+  const env = acmeEnv(0, { MUSICGRAPH_ACME_CHALLENGE: 'dns-01', MUSICGRAPH_ACME_DNS_HOOK: dnsHook(3) });
+  delete env.MUSICGRAPH_HTTP_REDIRECT_LISTEN;
+  const err = await startServer({ env, healthScheme: 'https', timeoutMs: 8000 }).catch((e) => e);
+  assert.ok(err instanceof Error, 'no certificate, so HTTPS never became ready');
+  assert.match(err.message, /could not obtain a certificate \(retrying in \d+ s\): the DNS hook \S+hook-3\.sh add _acme-challenge\.musicgraph\.test exited with status 3/);
 });
 
 // A CA that answers nonsense, and one that is not there at all.
