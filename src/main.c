@@ -477,7 +477,8 @@ static const command commands[] = {
      "an ACME CA (MUSICGRAPH_ACME_DIRECTORY, default Let's Encrypt) and renewed by itself,\n"
      "with MUSICGRAPH_HTTP_REDIRECT_LISTEN (e.g. :80) answering the http-01 challenge and\n"
      "redirecting plain HTTP to HTTPS, or with MUSICGRAPH_ACME_CHALLENGE=tls-alpn-01 on the\n"
-     "HTTPS port alone. See docs/operations.md, Certificates.\n",
+     "HTTPS port alone, or dns-01 through MUSICGRAPH_ACME_DNS_HOOK. See docs/operations.md,\n"
+     "Certificates.\n",
      cmd_serve},
     {"migrate", "apply pending database migrations, or list them",
      "usage: musicgraph migrate [--status] [options]\n\n"
