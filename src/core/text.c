@@ -49,21 +49,36 @@ int text_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
-int text_has_control(const char *s)
+/* Characters that change how the text around them is laid out without being
+ * visible: C0/C1 controls and DEL, the line and paragraph separators (a
+ * JavaScript line terminator), and the bidirectional marks, embeddings,
+ * overrides and isolates, with which a name can display as another. Newline
+ * and tab pass when layout is allowed (descriptions). */
+static int is_control(unsigned int cp, int allow_layout)
+{
+    if (allow_layout && (cp == '\n' || cp == '\t'))
+        return 0;
+    return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x200E ||
+           cp == 0x200F || cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static int has_control(const char *s, int allow_layout)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t len = strlen(s);
     unsigned int cp;
     for (size_t i = 0; i < len;) {
         size_t n = text_utf8_decode(p + i, len - i, &cp);
-        if (n == 0)
-            return 1;
-        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
+        if (n == 0 || is_control(cp, allow_layout))
             return 1;
         i += n;
     }
     return 0;
 }
+
+int text_has_control(const char *s) { return has_control(s, 0); }
+
+int text_has_control_except_layout(const char *s) { return has_control(s, 1); }
 
 size_t text_utf8_length(const char *s)
 {

@@ -21,8 +21,11 @@
 size_t text_utf8_decode(const unsigned char *s, size_t avail, unsigned int *cp);
 /* 1 if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 int text_utf8_valid(const char *s, size_t len);
-/* 1 if s contains a C0/C1 control character or DEL. s must be valid UTF-8. */
+/* 1 if s contains a C0/C1 control character, DEL, U+2028/U+2029 or a
+ * bidirectional control (marks, embeddings, overrides, isolates). s must be
+ * valid UTF-8. The second form lets newline and tab pass. */
 int text_has_control(const char *s);
+int text_has_control_except_layout(const char *s);
 /* Number of code points in valid UTF-8 s. */
 size_t text_utf8_length(const char *s);
 /* Appends the search key of s to out (see above). Invalid bytes are dropped. */

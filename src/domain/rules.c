@@ -161,7 +161,7 @@ static void check_text(const char *entry, const char *field, const char *s, size
         domain_errors_add(errs, entry, field, "must be at most %zu characters", max);
 }
 
-/* Description allows newlines and tabs (paragraphs), nothing else below 0x20. */
+/* Description allows newlines and tabs (paragraphs), no other control (text.h). */
 static void check_description(const char *entry, const char *s, domain_errors *errs)
 {
     if (!s || !*s)
@@ -170,11 +170,10 @@ static void check_description(const char *entry, const char *s, domain_errors *e
         domain_errors_add(errs, entry, "description", "must be valid UTF-8");
         return;
     }
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7F) {
-            domain_errors_add(errs, entry, "description", "must not contain control characters");
-            return;
-        }
+    if (text_has_control_except_layout(s)) {
+        domain_errors_add(errs, entry, "description", "must not contain control characters");
+        return;
+    }
     if (text_utf8_length(s) > DOMAIN_DESCRIPTION_MAX)
         domain_errors_add(errs, entry, "description", "must be at most %d characters", DOMAIN_DESCRIPTION_MAX);
 }

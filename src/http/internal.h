@@ -9,6 +9,12 @@
 /* Routes r (fills params and route) and runs the handler; answers 404/405
  * itself. */
 void http_dispatch(http_router *rt, http_request *r);
+/* Everything a request goes through once h2o has parsed it: its record (log,
+ * metrics), request id, framing and origin checks, then routing (server.c).
+ * Always 0: the request is answered. The fuzz target tests/fuzz/fuzz_http.c
+ * drives it without a socket. */
+struct st_h2o_req_t;
+int http_handle_request(http_router *rt, struct st_h2o_req_t *req);
 /* Adds X-Request-Id and the security headers to the response being built. */
 void http_common_headers(http_request *r);
 /* TLS (tls.c): a worker refreshes its context reference once per loop turn. */

@@ -118,9 +118,8 @@ static int request_id_ok(const char *s, size_t len)
     return 1;
 }
 
-static int on_req(h2o_handler_t *self, h2o_req_t *req)
+int http_handle_request(http_router *rt, h2o_req_t *req)
 {
-    (void)self;
     request_record *rec = h2o_mem_alloc_shared(&req->pool, sizeof *rec, on_request_done);
     memset(rec, 0, sizeof *rec);
     http_request *r = &rec->r;
@@ -169,10 +168,16 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     log_set_request_id(r->request_id);
-    http_dispatch(router, r);
+    http_dispatch(rt, r);
     log_set_request_id(NULL);
     /* The disposal callback may run after the request struct is gone. */
     return 0;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    return http_handle_request(router, req);
 }
 
 /*

@@ -18,11 +18,12 @@ after(stopExplorer);
 describe('explorer: views', { timeout: 1_200_000 }, () => {
   test('names at every zoom: labels where there is room, never one over another', async (t) => {
     const { page, problems } = await openPage(t, '/');
-    // Home, then closer, around the map's middle; then Metal and Electronic
+    // Home, then closer, around the map's middle (where the 1,000 genres are
+    // densest: a close-up there is a closer zoom); then Metal and Electronic
     // from their family view down to a close-up. Measured from the label
     // boxes sigma drew in the last frame.
     const views = [
-      ['home', null, [1, 0.5, 0.25]],
+      ['home', null, [1, 0.5, 0.25, 0.12]],
       ['Metal', 'g:metal', [0.45, 0.18, 0.07]],
       ['Electronic', 'g:electronic', [0.45, 0.18, 0.07]],
     ];
@@ -66,7 +67,9 @@ describe('explorer: views', { timeout: 1_200_000 }, () => {
         assert.equal(m.unreadable, 0, `${name} at ${ratio}: every label whole and at least 12 px`);
         assert.ok(m.visible > 0, `${name} at ${ratio}: genres in view`);
         if (ratio === ratios[ratios.length - 1]) assert.ok(share >= 0.8, `${name} closest: ${Math.round(share * 100)}% named, want >= 80%`);
-        else assert.ok(share > 0.2, `${name} at ${ratio}: names appear (${Math.round(share * 100)}%)`);
+        // Farther out the screen has room for so many labels whatever the size of the map: a fifth of
+        // the genres in view, or a hundred names where a fifth of a large map would not fit.
+        else assert.ok(share > 0.2 || m.labelled >= 100, `${name} at ${ratio}: names appear (${m.labelled}, ${Math.round(share * 100)}%)`);
       }
     }
     assertClean(problems);

@@ -145,8 +145,8 @@ describe('explorer: the map', { timeout: 1_200_000 }, () => {
     const px = shot.px(Math.round(first.x - box.x), Math.round(first.y - box.y));
     assert.ok(Math.min(...px) > 150, `band disc painted at ${g.bands[0].id}, got rgb(${px})`);
 
-    // The panel lists the bands as links.
-    const bandLinks = await page.$$eval('#panel a[data-kind="band"]', (as) => as.map((a) => a.getAttribute('href')));
+    // The panel lists the bands as links (its defining artists, also named above them, aside).
+    const bandLinks = await page.$$eval('#panel section.bands a[data-kind="band"]', (as) => as.map((a) => a.getAttribute('href')));
     assert.deepEqual(bandLinks.sort(), detail.bands.map((b) => '/bands/' + b.id).sort());
 
     await clickNode(page, 'g:thrash-metal');

@@ -99,11 +99,13 @@ test('search finds entries by their aliases, once each, and says which alias mat
     assert.equal(`${r[0].kind} ${r[0].id}`, `${kind} ${id}`, `q=${q}: ${JSON.stringify(r.slice(0, 3))}`);
     return r;
   };
+  // "hiphop" is also the name with its space ignored: at equal rank the name wins, and no alias is named.
   let r = await first('hiphop', 'genre', 'hip-hop');
   assert.equal(r[0].name, 'Hip hop');
-  assert.equal(r[0].alias, 'hiphop');
+  assert.ok(!('alias' in r[0]), JSON.stringify(r[0]));
   await first('hip-hop', 'genre', 'hip-hop');
-  await first('rap', 'genre', 'hip-hop');
+  r = await first('rap', 'genre', 'hip-hop');
+  assert.equal(r[0].alias, 'rap');
   await first('dnb', 'genre', 'drum-and-bass');
   await first('kpop', 'genre', 'k-pop');
   await first('acdc', 'band', 'ac-dc');

@@ -301,6 +301,9 @@ test('every data rule is refused with a message per field', async () => {
     [{ ...leaf(uid('x')), name: '' }, 'name', /required/],
     [{ ...leaf(uid('x')), name: 'n'.repeat(101) }, 'name', /at most 100/],
     [{ ...leaf(uid('x')), name: 'tab\there' }, 'name', /control/],
+    [{ ...leaf(uid('x')), name: 'evil\u202Egpj.exe' }, 'name', /control/], // right-to-left override
+    [{ ...leaf(uid('x')), name: 'line\u2028separator' }, 'name', /control/],
+    [{ ...leaf(uid('x')), name: 'ok', description: 'a\u2067hidden\u2069 isolate' }, 'description', /control/],
     [{ ...leaf(uid('x')), type: 'huge' }, 'type', /root, intermediate or leaf/],
     [{ id: uid('x'), name: 'Root with parent', type: 'root', parents: ['rock'], parent: 'rock' }, 'parents', /root genre has no parents/],
     [{ id: uid('x'), name: 'Orphan', type: 'leaf', parents: [] }, 'parents', /at least one parent/],

@@ -146,6 +146,14 @@ test('request smuggling: conflicting framing is refused and the connection close
   await assertRefusedAndClosed(
     `POST /api/v1/session HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
     'two Transfer-Encoding headers');
+  // Lines may end with a bare LF, mixed with CRLF, as the parser accepts them: a head that ends in
+  // "\n\r\n" (found by tests/fuzz/fuzz_http.c) is checked like any other, also when no blank line
+  // follows in what the client sent after it.
+  for (const eol of ['\n', '\r\n']) {
+    await assertRefusedAndClosed(
+      `POST /api/v1/session HTTP/1.1${eol}Host: x${eol}Content-Length: 0${eol}Content-Length: 4\n\r\nabcd`,
+      `two Content-Lengths, lines ending in ${JSON.stringify(eol)}, the head in "\\n\\r\\n"`);
+  }
   await assertRefusedAndClosed('GET /healthz HTTP/1.1\r\n\r\n', 'HTTP/1.1 without Host');
   await assertRefusedAndClosed('GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 'two Host headers');
   // HTTP/1.0 has no Host requirement; one Content-Length is fine.

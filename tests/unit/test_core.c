@@ -428,6 +428,15 @@ static void test_has_control_finds_c0_c1_and_del(void **state)
     assert_false(text_has_control("Mot\xc3\xb6rhead"));
     assert_false(text_has_control("nbsp\xc2\xa0ok")); /* U+00A0 is not a control */
     assert_false(text_has_control(""));
+    assert_true(text_has_control("line\xe2\x80\xa8sep"));   /* U+2028 */
+    assert_true(text_has_control("para\xe2\x80\xa9sep"));   /* U+2029 */
+    assert_true(text_has_control("evil\xe2\x80\xaegpj.exe")); /* U+202E, right-to-left override */
+    assert_true(text_has_control("iso\xe2\x81\xa6late"));   /* U+2066 */
+    assert_true(text_has_control("mark\xe2\x80\x8f"));      /* U+200F */
+    assert_false(text_has_control("\xd9\x81\xd9\x8a\xd8\xb1\xd9\x88\xd8\xb2")); /* Arabic letters are not controls */
+    assert_false(text_has_control_except_layout("two\nlines\tand a tab"));
+    assert_true(text_has_control_except_layout("two\xe2\x80\xa8lines"));
+    assert_true(text_has_control_except_layout("cr\rhere"));
     assert_false(text_has_control("AC/DC & <Friends>"));
 }
 
