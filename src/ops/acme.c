@@ -13,7 +13,6 @@
 
 #include "core/buf.h"
 #include "core/log.h"
-#include "core/xalloc.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -34,7 +33,6 @@ typedef struct response {
     buf body;
     char nonce[256];
     char location[1024];
-    char content_type[128];
     int retry_after; /* seconds, 0 when absent */
 } response;
 
@@ -90,7 +88,6 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
     char retry[32];
     header_value(line, len, "Replay-Nonce", r->nonce, sizeof r->nonce);
     header_value(line, len, "Location", r->location, sizeof r->location);
-    header_value(line, len, "Content-Type", r->content_type, sizeof r->content_type);
     if (header_value(line, len, "Retry-After", retry, sizeof retry))
         r->retry_after = atoi(retry); /* an HTTP date reads as 0: the default wait */
     return len;

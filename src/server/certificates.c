@@ -15,7 +15,6 @@
 #include "http/http.h"
 #include "ops/acme.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -26,7 +25,7 @@
 #include <unistd.h>
 
 #define MAX_NAMES             100
-#define ORDER_TIMEOUT_S       300
+#define ORDER_TIMEOUT_S       600 /* dns-01 may wait minutes for its record */
 #define BACKOFF_FIRST_S       30
 #define BACKOFF_MAX_S         (6 * 3600)
 #define DNS_HOOK_TIMEOUT_S    120
@@ -224,10 +223,7 @@ int certificates_start(const config *cfg, certificates **out, char *err, size_t 
         return 0;
     certificates *c = xcalloc(1, sizeof *c);
     pthread_mutex_init(&c->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_cond_init(&c->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    pthread_cond_init(&c->wake, NULL); /* CLOCK_REALTIME: certificate times are wall-clock times */
     acme_files_of(cfg->state_dir, &c->files);
     c->dns_hook = cfg->acme_dns_hook;
     c->dns_resolver = cfg->acme_dns_resolver;
