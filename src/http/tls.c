@@ -1,8 +1,9 @@
 /*
- * tls.c — native TLS: the certificate in use, and replacing it on SIGHUP.
+ * tls.c — native TLS: the certificate in use, and replacing it on SIGHUP
+ * or when the ACME manager (server/certificates.c) obtained a new one.
  *
- * The main thread builds an SSL_CTX from MUSICGRAPH_TLS_CERT/_KEY and
- * publishes it with a generation number. Each worker checks the generation
+ * The main thread (or the certificate thread) builds an SSL_CTX from the
+ * PEM files and publishes it with a generation number. Each worker checks the generation
  * once per loop turn and takes its own reference to the newest context, so
  * a renewed certificate is used for every new connection from the next
  * turn on, while connections already open keep the context they started
