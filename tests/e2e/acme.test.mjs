@@ -118,7 +118,10 @@ before(async () => {
 });
 
 after(async () => {
-  if (srv) assert.equal(await srv.stop(), 0);
+  if (srv) {
+    assert.equal(await srv.stop(), 0);
+    rmSync(srv.stateDir, { recursive: true, force: true }); // given back to startServer on restarts, so kept by stop()
+  }
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 });
@@ -185,6 +188,24 @@ test('renewal before expiry replaces the certificate without a failed request', 
   assert.match(srv.logs(), /acme: renewing a certificate for musicgraph\.test/);
   const verified = await tlsGet(srv.port, '/healthz', { ca: pebble.roots });
   assert.equal(verified.serial, renewed.serial);
+});
+
+test('a restart serves the stored certificate; a corrupt one is replaced by a new order', { skip, timeout: 150000 }, async () => {
+  const stateDir = srv.stateDir;
+  const chainFile = join(stateDir, 'acme', 'certificate.pem');
+  assert.equal(await srv.stop({ keepState: true }), 0);
+  const stored = new X509Certificate(readFileSync(chainFile)).serialNumber;
+  srv = await startServer({ env: acmeEnv(plainPort), stateDir, healthScheme: 'https', timeoutMs: 90000 });
+  assert.match(srv.logs(), new RegExp(`serving the stored certificate for musicgraph\\.test \\(serial ${stored}`));
+  assert.equal(await srv.stop({ keepState: true }), 0);
+
+  writeFileSync(chainFile, '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n');
+  srv = await startServer({ env: acmeEnv(plainPort), stateDir, healthScheme: 'https', timeoutMs: 90000 });
+  assert.match(srv.logs(), /not using the stored certificate, ordering a new one: /);
+  const res = await tlsGet(srv.port, '/healthz', { ca: pebble.roots });
+  assert.equal(res.status, 200);
+  assert.notEqual(res.serial, stored);
+  assert.equal(new X509Certificate(readFileSync(chainFile)).serialNumber, res.serial, 'the new chain replaced the corrupt file');
 });
 
 test('tls-alpn-01: the certificate is obtained through the HTTPS port alone, no plain listener', { skip, timeout: 120000 }, async () => {
