@@ -11,6 +11,12 @@
  * (fit_scale): every start is put at that scale before the first iteration
  * instead of spending iterations growing or shrinking.
  *
+ * Why one file of some 1,500 lines: the quadtree, the forces, the step rule,
+ * the coarsening and the refinement share one body array and one set of
+ * parameters, and are tuned against each other; split, each part would
+ * expose internals only its neighbours use. The sections below follow the
+ * order of one run.
+ *
  * One iteration:
  *   1. Morton codes of the positions are radix-sorted and a compressed
  *      quadtree is built over the sorted bodies in a pool allocated once

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../lib/server.mjs';
 import { MINUTE, cloneHead, git, have, makeDist, newKey, ok, removeTemps, run, tempDir } from '../lib/release.mjs';
@@ -32,6 +32,20 @@ function imageSkipReason() {
 }
 const skipImage = imageSkipReason();
 const imageTest = (name, options, fn) => test(name, { ...options, skip: skipImage }, fn);
+// Inside a chroot (make test-fresh runs make test in one), a container runs, but `podman exec` and
+// `podman healthcheck run` cannot start a process in it: runc looks the command up outside the
+// container ("stat /usr/local/bin/musicgraph: no such file or directory"). The run on the machine
+// itself covers those checks. A chroot shows as a root other than the one of process 1.
+function inChroot() {
+  try {
+    const here = statSync('/');
+    const init = statSync('/proc/1/root/');
+    return here.dev !== init.dev || here.ino !== init.ino;
+  } catch {
+    return false;
+  }
+}
+const execSkip = skipImage || (inChroot() && 'podman exec cannot start a process in a container from inside a chroot');
 
 describe('the image', () => {
   const VERSION = '1.4.0';
@@ -115,18 +129,23 @@ describe('the image', () => {
     assert.equal(layer(), first, 'the same layer from the same tarball');
   });
 
-  imageTest('runs with podman: /healthz reports the version, the health check passes, state on the volume', { timeout: 2 * MINUTE }, async () => {
-    const c = await runContainer(`musicgraph:${VERSION}`);
-    assert.deepEqual(c.health, { status: 'ok', version: VERSION });
-    ok('podman', ['healthcheck', 'run', c.name]);
-    assert.match(podman(['exec', c.name, '/usr/local/bin/musicgraph', 'version']), new RegExp(`^musicgraph ${VERSION} `));
-    const ready = await fetch(`${c.url}/readyz`);
+  let running;
+  imageTest('runs with podman: /healthz reports the version, /readyz answers, state on a volume', { timeout: 2 * MINUTE }, async () => {
+    running = await runContainer(`musicgraph:${VERSION}`);
+    assert.deepEqual(running.health, { status: 'ok', version: VERSION });
+    const ready = await fetch(`${running.url}/readyz`);
     assert.equal(ready.status, 200);
-    const missing = run('podman', ['exec', c.name, '/usr/local/bin/musicgraph', 'healthcheck', '--url', `${c.url}/nope`]);
-    assert.equal(missing.status, 1, 'a 404 is not healthy');
-    const mounts = JSON.parse(ok('podman', ['inspect', c.name]))[0].Mounts;
+    const mounts = JSON.parse(ok('podman', ['inspect', running.name]))[0].Mounts;
     assert.ok(mounts.some((m) => m.Destination === '/var/lib/musicgraph' && m.Type === 'volume'), JSON.stringify(mounts));
-    assert.equal(podman(['exec', c.name, '/usr/local/bin/musicgraph', 'backup', '--tag', 'in-container']).includes('in-container'), true);
+  });
+
+  test('inside the running container: the health check passes, a 404 is not healthy, version and backup', { timeout: 2 * MINUTE, skip: execSkip }, () => {
+    assert.ok(running, 'the container of the previous test runs');
+    ok('podman', ['healthcheck', 'run', running.name]);
+    assert.match(podman(['exec', running.name, '/usr/local/bin/musicgraph', 'version']), new RegExp(`^musicgraph ${VERSION} `));
+    const missing = run('podman', ['exec', running.name, '/usr/local/bin/musicgraph', 'healthcheck', '--url', `${running.url}/nope`]);
+    assert.equal(missing.status, 1, 'a 404 is not healthy');
+    assert.equal(podman(['exec', running.name, '/usr/local/bin/musicgraph', 'backup', '--tag', 'in-container']).includes('in-container'), true);
   });
 
   imageTest('pushed to the registry with every tag, pulled back and run', { timeout: 3 * MINUTE }, async () => {
