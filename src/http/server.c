@@ -321,6 +321,10 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     worker *w = listener->data;
     if (err)
         return;
+    /* The newest certificate for every new connection: a loop that slept
+     * through a swap would otherwise hand its first newcomers the previous
+     * context (or none: the first ACME certificate) for up to a turn. */
+    http_tls_refresh(&w->accept_ctx.ssl_ctx, &w->tls_generation);
     /* Until the first certificate arrives (ACME), a TLS listener has
      * nothing to handshake with: answering in plain HTTP on it would be
      * worse than closing. */
