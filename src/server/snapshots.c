@@ -405,6 +405,10 @@ int snapshots_start(const config *cfg, snapshots **out, char *err, size_t errlen
     *out = s;
     if (store_open(cfg->database_url, &s->store, err, errlen) != 0 || refresh(s, &s->shown, err, errlen) != 0)
         return -1;
+    /* Before the threads start: their creation orders these writes before
+     * anything they do (a snapshot they drop is handed to reclaim). */
+    reclaim_into = s;
+    graph_set_reclaimer(reclaim);
     if (pthread_create(&s->layout_thread, NULL, layout_main, s) == 0)
         s->layout_started = 1;
     else
@@ -414,8 +418,6 @@ int snapshots_start(const config *cfg, snapshots **out, char *err, size_t errlen
         return -1;
     }
     s->publisher_started = 1;
-    reclaim_into = s;
-    graph_set_reclaimer(reclaim);
     return 0;
 }
 

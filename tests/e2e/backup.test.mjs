@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import {
-  copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync,
+  copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -448,16 +448,19 @@ test('damaged or foreign files are refused, each with its own message, and nothi
 });
 
 test('a restore that fails half way through its transaction leaves the database unchanged', { timeout: TEST_TIMEOUT }, async (t) => {
-  // The large synthetic map is written into a database on a 3 MiB tmpfs:
-  // SQLite runs out of space in the middle of the transaction.
+  // The large synthetic map is written into a database on a tmpfs with room for
+  // the bundled map and 1 MiB more: SQLite runs out of space in the middle of
+  // the transaction.
   const work = tempDir();
   await ok(['seed', '--file', await bigDataset(), '--state-dir', join(work, 'big')]);
   const big = await takeBackup(join(work, 'big'));
   const small = await seededState();
   const mnt = join(work, 'mnt');
   mkdirSync(mnt);
-  if (!mountTmpfs(mnt, '3m')) return t.skip('cannot mount a tmpfs here (not root?)');
-  for (const f of readdirSync(small)) if (f.startsWith('musicgraph.db')) copyFileSync(join(small, f), join(mnt, f));
+  const files = readdirSync(small).filter((f) => f.startsWith('musicgraph.db'));
+  const bytes = files.reduce((n, f) => n + statSync(join(small, f)).size, 0);
+  if (!mountTmpfs(mnt, kib(bytes + (1 << 20)))) return t.skip('cannot mount a tmpfs here (not root?)');
+  for (const f of files) copyFileSync(join(small, f), join(mnt, f));
   const before = await exportOf(mnt);
   const safetyDir = join(work, 'safety');
   const r = await cli(['restore', big, '--state-dir', mnt], { MUSICGRAPH_BACKUP_DIR: safetyDir });
@@ -473,6 +476,9 @@ test('a restore that fails half way through its transaction leaves the database 
 
 // ---------------------------------------------------------------- full disk
 
+// A tmpfs size option for at least n bytes, in whole pages.
+const kib = (n) => `${Math.ceil(n / 4096) * 4}k`;
+
 function mountTmpfs(dir, size) {
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
   if (r.status !== 0) return false;
@@ -486,7 +492,8 @@ test('a full disk fails the backup cleanly: no partial file, older backups intac
   const mnt = join(tempDir(), 'mnt');
   mkdirSync(mnt);
   let readOnly = false;
-  if (!mountTmpfs(mnt, '512k')) {
+  // Room for two backups and a quarter MiB more: the older one, and the one taken at the end.
+  if (!mountTmpfs(mnt, kib(2 * statSync(older).size + 256 * 1024))) {
     // Fallback when mounting is not allowed: a directory that cannot be written.
     if (process.getuid?.() === 0) return t.skip('cannot mount a tmpfs and root ignores read-only directories');
     readOnly = true;
