@@ -14,7 +14,7 @@ const EDITS = Number(process.env.EDITS || 50);
 const PROBE_MS = Number(process.env.PROBE_MS || 2);
 const ADMIN = { username: 'admin', password: 'bench-admin-pass-1' };
 
-const pg = await startPostgres();
+const pg = await startPostgres({ durable: true });
 if (!pg) {
   console.log(JSON.stringify({ skipped: 'PostgreSQL is not installed' }));
   process.exit(0);

@@ -57,7 +57,9 @@ function run(cmd, args, { user, env = {}, input } = {}) {
   });
 }
 
-export async function startPostgres() {
+// durable: fsync and synchronous_commit on, as a production server runs (the
+// benchmark's writes); by default off, for the tests' speed.
+export async function startPostgres({ durable = false } = {}) {
   const bin = postgresBin();
   if (!bin) return null;
   const user = clusterUser();
@@ -77,7 +79,8 @@ export async function startPostgres() {
     throw new Error(`initdb failed: ${init.stdout}\n${init.stderr}`);
   }
   const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200` +
+    (durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off');
   const log = join(dir, 'postgres.log');
   const start = await run(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', log, '-w', '-t', '60', 'start'], { user });
   if (start.code !== 0) {

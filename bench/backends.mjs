@@ -1,0 +1,121 @@
+// SQLite and PostgreSQL side by side (issue 12), the bundled map, one server
+// on each backend (2 threads), measured in one run:
+//  - writes through the API: one client renaming a genre WRITES times in a
+//    row, then 8 clients renaming 8 genres for WRITE_SECONDS; writes/s and
+//    p50/p99 (each write answers once the new map is served: a transaction
+//    and a snapshot rebuild);
+//  - reads: wrk on /api/v1/graph and a genre detail (READ_SECONDS each,
+//    ROUNDS rounds, the backends alternating), req/s medians and the ratio
+//    PostgreSQL/SQLite (reads never touch the database; target >= 0.95).
+// The PostgreSQL cluster is a throwaway one on loopback with fsync and
+// synchronous_commit on; the SQLite file runs with synchronous = FULL.
+// Prints one JSON line.
+//
+//   node bench/backends.mjs   (MUSICGRAPH_BIN, WRITES=50, WRITE_SECONDS=10, READ_SECONDS=5, ROUNDS=2)
+import { execFileSync } from 'node:child_process';
+import { startPostgres } from '../tests/lib/postgres.mjs';
+import { startServer } from '../tests/lib/server.mjs';
+
+const WRITES = Number(process.env.WRITES || 50);
+const WRITE_SECONDS = Number(process.env.WRITE_SECONDS || 10);
+const READ_SECONDS = Number(process.env.READ_SECONDS || 5);
+const ROUNDS = Number(process.env.ROUNDS || 2);
+const ADMIN = { username: 'admin', password: 'bench-admin-pass-1' };
+const env = { MUSICGRAPH_ADMIN_PASSWORD: ADMIN.password, MUSICGRAPH_LOG_LEVEL: 'warn' };
+
+const pg = await startPostgres({ durable: true });
+if (!pg) {
+  console.log(JSON.stringify({ skipped: 'PostgreSQL is not installed' }));
+  process.exit(0);
+}
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+};
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const ms = (x) => Math.round(x * 10) / 10;
+
+async function session(url) {
+  const r = await fetch(`${url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  if (r.status !== 200) throw new Error(`login: ${r.status} ${await r.text()}`);
+  return { cookie: r.headers.get('set-cookie').split(';')[0], csrf: (await r.json()).csrf_token };
+}
+
+function writer(url, s) {
+  return async (method, path, body) => {
+    const r = await fetch(`${url}${path}`, {
+      method,
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (r.status !== 200 && r.status !== 201) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  };
+}
+
+const genre = (id, name) => ({ id, name, type: 'leaf', parents: ['heavy-metal'], parent: 'heavy-metal' });
+
+async function writes(url) {
+  const send = writer(url, await session(url));
+  const ids = Array.from({ length: 8 }, (_, i) => `bench-writes-${i}`);
+  for (const id of ids) await send('POST', '/api/v1/genres', genre(id, `${id} 0`));
+  // One client, one write after the other.
+  const one = [];
+  const t0 = performance.now();
+  for (let i = 1; i <= WRITES; i++) {
+    const t = performance.now();
+    await send('PUT', `/api/v1/genres/${ids[0]}`, genre(ids[0], `Bench writes ${i}`));
+    one.push(performance.now() - t);
+  }
+  const oneSeconds = (performance.now() - t0) / 1000;
+  // Eight clients at once, each on its own genre, for WRITE_SECONDS.
+  const eight = [];
+  const until = performance.now() + WRITE_SECONDS * 1000;
+  const t1 = performance.now();
+  await Promise.all(ids.map(async (id, c) => {
+    const sendC = writer(url, await session(url));
+    for (let i = 1; performance.now() < until; i++) {
+      const t = performance.now();
+      await sendC('PUT', `/api/v1/genres/${id}`, genre(id, `Bench writes ${c}.${i}`));
+      eight.push(performance.now() - t);
+    }
+  }));
+  const eightSeconds = (performance.now() - t1) / 1000;
+  return {
+    one_client: { writes: one.length, per_s: ms(one.length / oneSeconds), p50_ms: ms(median(one)), p99_ms: ms(quantile(one, 0.99)) },
+    eight_clients: { writes: eight.length, per_s: ms(eight.length / eightSeconds), p50_ms: ms(median(eight)), p99_ms: ms(quantile(eight, 0.99)) },
+  };
+}
+
+function wrk(url) {
+  const out = execFileSync('wrk', ['-t2', '-c50', `-d${READ_SECONDS}s`, '-H', 'Accept-Encoding: gzip', url], { encoding: 'utf8' });
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (!m) throw new Error(`no figure from wrk on ${url}:\n${out}`);
+  return Number(m[1]);
+}
+
+const servers = {};
+try {
+  servers.sqlite = await startServer({ env, timeoutMs: 240_000 });
+  servers.postgres = await startServer({ args: ['--database-url', await pg.createDatabase()], env, timeoutMs: 240_000 });
+  const result = { writes: {}, reads: {} };
+  for (const [name, srv] of Object.entries(servers)) result.writes[name] = await writes(srv.url);
+  for (const path of ['/api/v1/graph', '/api/v1/genres/thrash-metal']) {
+    const rps = { sqlite: [], postgres: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 ? ['postgres', 'sqlite'] : ['sqlite', 'postgres'];
+      for (const name of order) rps[name].push(wrk(`${servers[name].url}${path}`));
+    }
+    const sqlite = median(rps.sqlite), postgres = median(rps.postgres);
+    result.reads[path] = { sqlite_rps: Math.round(sqlite), postgres_rps: Math.round(postgres), ratio: Math.round((postgres / sqlite) * 100) / 100 };
+  }
+  result.settings = { writes: WRITES, write_seconds: WRITE_SECONDS, read_seconds: READ_SECONDS, rounds: ROUNDS };
+  console.log(JSON.stringify(result));
+} finally {
+  for (const s of Object.values(servers)) await s.stop();
+  await pg.stop();
+}
