@@ -5,6 +5,7 @@
 //   node bench/report.mjs META.json START.json BODIES.jsonl RAW.jsonl OUT.json
 //        [--layout LAYOUT.json] [--browser BROWSER.json] [--backup BACKUP.json]
 //        [--contention CONTENTION.json] [--contention-baseline CONTENTION.json]
+//        [--acme ACME.json]
 //
 // Per endpoint and server, the figures are medians over the rounds (each
 // statistic separately); errors are summed over all rounds, because one error
@@ -12,8 +13,8 @@
 // nginx's, measured in the same run on the same bytes; the exploration
 // endpoints (group "explore") are measured on musicgraph alone. The optional
 // files are the outputs of bench/layout_bench.c, bench/first-frame.mjs and
-// bench/backup-bench.sh and bench/contention.sh (the baseline: the same
-// run against another binary, e.g. main before a change); each may be
+// bench/backup-bench.sh, bench/contention.sh (the baseline: the same
+// run against another binary, e.g. main before a change) and bench/acme.mjs; each may be
 // {"error": …} instead (and the backup one {"available": false} when the
 // binary has no backup commands). The targets are those of issues 2, 4, 5
 // and 10; they are reported, never asserted (DESIGN §6).
@@ -24,7 +25,7 @@ const argv = process.argv.slice(2);
 const [metaPath, startPath, bodiesPath, rawPath, outPath] = argv;
 const opts = {};
 for (let i = 5; i < argv.length; i += 2) {
-  const m = /^--(layout|browser|backup|contention|contention-baseline)$/.exec(argv[i]);
+  const m = /^--(layout|browser|backup|contention|contention-baseline|acme)$/.exec(argv[i]);
   if (!m || !argv[i + 1]) {
     process.stderr.write(`report.mjs: unknown argument ${argv[i]}\n`);
     process.exit(2);
@@ -50,6 +51,7 @@ const browser = opts.browser ? JSON.parse(readFileSync(opts.browser, 'utf8')) : 
 const backup = opts.backup ? JSON.parse(readFileSync(opts.backup, 'utf8')) : null;
 const contention = opts.contention ? JSON.parse(readFileSync(opts.contention, 'utf8')) : null;
 const baseline = opts['contention-baseline'] ? JSON.parse(readFileSync(opts['contention-baseline'], 'utf8')) : null;
+const acme = opts.acme ? JSON.parse(readFileSync(opts.acme, 'utf8')) : null;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -175,6 +177,7 @@ const results = {
   backup,
   contention,
   contention_baseline: baseline,
+  acme,
   targets,
 };
 writeFileSync(outPath, JSON.stringify(results, null, 2) + '\n');
@@ -324,6 +327,18 @@ else if (contention) {
     out.push(`    meanwhile: ${w.map((x) => `${x.logins.done} logins (p50 ${x.logins.p50_ms} ms), ${x.edits.done} edits (p50 ${x.edits.p50_ms} ms)`).join('; ')}`);
     out.push(`    restores: ${c.summary.restore.runs.map((r) => r.restore_ms.map((x) => fmt(x)).join(', ') + ' ms').join('; ')}`);
   }
+  out.push('');
+}
+
+// Certificates (bench/acme.mjs): measured, no target.
+if (acme && acme.error) out.push(`acme: FAILED: ${acme.error}`, '');
+else if (acme && acme.skipped) out.push(`acme: skipped (${acme.skipped})`, '');
+else if (acme) {
+  out.push(`certificates (issue 13): cold start without a certificate to the first HTTPS response, pebble on loopback, median of ${acme.runs}:`);
+  const base = acme.none.median_ms;
+  out.push(`  no ACME (plain HTTP, the baseline)  ${fmt(base)} ms`);
+  for (const c of ['http-01', 'tls-alpn-01', 'dns-01'])
+    out.push(`  ${c.padEnd(11)}  ${fmt(acme[c].median_ms).padStart(6)} ms, of which getting the certificate ${fmt(acme[c].median_ms - base)} ms (runs: ${acme[c].runs_ms.map((x) => fmt(x)).join(', ')})`);
   out.push('');
 }
 
