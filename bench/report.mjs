@@ -5,7 +5,7 @@
 //   node bench/report.mjs META.json START.json BODIES.jsonl RAW.jsonl OUT.json
 //        [--layout LAYOUT.json] [--browser BROWSER.json] [--backup BACKUP.json]
 //        [--contention CONTENTION.json] [--contention-baseline CONTENTION.json]
-//        [--propagation PROPAGATION.json]
+//        [--propagation PROPAGATION.json] [--backends BACKENDS.json] [--acme ACME.json]
 //
 // Per endpoint and server, the figures are medians over the rounds (each
 // statistic separately); errors are summed over all rounds, because one error
@@ -13,11 +13,12 @@
 // nginx's, measured in the same run on the same bytes; the exploration
 // endpoints (group "explore") are measured on musicgraph alone. The optional
 // files are the outputs of bench/layout_bench.c, bench/first-frame.mjs and
-// bench/backup-bench.sh and bench/contention.sh (the baseline: the same
-// run against another binary, e.g. main before a change); each may be
+// bench/backup-bench.sh, bench/contention.sh (the baseline: the same
+// run against another binary, e.g. main before a change), bench/propagation.mjs,
+// bench/backends.mjs and bench/acme.mjs; each may be
 // {"error": …} instead (and the backup one {"available": false} when the
-// binary has no backup commands). The targets are those of issues 2, 4, 5
-// and 10; they are reported, never asserted (DESIGN §6).
+// binary has no backup commands). The targets are those of issues 2, 4, 5,
+// 10 and 12; they are reported, never asserted (DESIGN §6).
 
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -25,7 +26,7 @@ const argv = process.argv.slice(2);
 const [metaPath, startPath, bodiesPath, rawPath, outPath] = argv;
 const opts = {};
 for (let i = 5; i < argv.length; i += 2) {
-  const m = /^--(layout|browser|backup|contention|contention-baseline|propagation)$/.exec(argv[i]);
+  const m = /^--(layout|browser|backup|contention|contention-baseline|propagation|backends|acme)$/.exec(argv[i]);
   if (!m || !argv[i + 1]) {
     process.stderr.write(`report.mjs: unknown argument ${argv[i]}\n`);
     process.exit(2);
@@ -52,6 +53,8 @@ const backup = opts.backup ? JSON.parse(readFileSync(opts.backup, 'utf8')) : nul
 const contention = opts.contention ? JSON.parse(readFileSync(opts.contention, 'utf8')) : null;
 const baseline = opts['contention-baseline'] ? JSON.parse(readFileSync(opts['contention-baseline'], 'utf8')) : null;
 const propagation = opts.propagation ? JSON.parse(readFileSync(opts.propagation, 'utf8')) : null;
+const acme = opts.acme ? JSON.parse(readFileSync(opts.acme, 'utf8')) : null;
+const backends = opts.backends ? JSON.parse(readFileSync(opts.backends, 'utf8')) : null;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -166,6 +169,10 @@ else if (contention) {
 if (propagation && propagation.error) failedTarget(12, 'propagation between instances', propagation.error);
 else if (propagation && !propagation.skipped)
   targets.push({ issue: 12, what: `edit on one instance served by ${propagation.instances - 1} others (p99 of ${propagation.edits})`, target: '< 100 ms', value: `${propagation.p99_ms} ms`, met: propagation.p99_ms < 100 });
+if (backends && backends.error) failedTarget(12, 'SQLite and PostgreSQL side by side', backends.error);
+else if (backends && !backends.skipped)
+  for (const [path, r] of Object.entries(backends.reads))
+    targets.push({ issue: 12, what: `reads of ${path} on PostgreSQL vs SQLite (req/s)`, target: '>= 0.95x', value: `${r.ratio}x`, met: r.ratio >= 0.95 });
 
 const results = {
   ...meta,
@@ -183,6 +190,8 @@ const results = {
   contention,
   contention_baseline: baseline,
   propagation,
+  backends,
+  acme,
   targets,
 };
 writeFileSync(outPath, JSON.stringify(results, null, 2) + '\n');
@@ -314,6 +323,19 @@ if (propagation && propagation.error) out.push(`propagation: FAILED: ${propagati
 else if (propagation && propagation.skipped) out.push(`propagation: skipped (${propagation.skipped})`, '');
 else if (propagation)
   out.push(`propagation (issue 12), ${propagation.instances} instances on one PostgreSQL database, ${propagation.edits} edits: p50 ${propagation.p50_ms} ms, p99 ${propagation.p99_ms} ms, max ${propagation.max_ms} ms`, '');
+// Both backends (bench/backends.mjs).
+if (backends && backends.error) out.push(`backends: FAILED: ${backends.error}`, '');
+else if (backends && backends.skipped) out.push(`backends: skipped (${backends.skipped})`, '');
+else if (backends) {
+  out.push('SQLite and PostgreSQL (issue 12), the bundled map; each write answers once the new map is served:');
+  for (const b of ['sqlite', 'postgres']) {
+    const w = backends.writes[b];
+    out.push(`  ${b.padEnd(8)}  writes, 1 client: ${w.one_client.per_s}/s (p50 ${w.one_client.p50_ms} ms, p99 ${w.one_client.p99_ms} ms); 8 clients: ${w.eight_clients.per_s}/s (p50 ${w.eight_clients.p50_ms} ms, p99 ${w.eight_clients.p99_ms} ms)`);
+  }
+  for (const [path, r] of Object.entries(backends.reads))
+    out.push(`  reads ${path}: SQLite ${fmt(r.sqlite_rps)} req/s, PostgreSQL ${fmt(r.postgres_rps)} req/s (${r.ratio}x)`);
+  out.push('');
+}
 
 // Contention (bench/contention.sh).
 if (contention && contention.error) out.push(`contention: FAILED: ${contention.error}`, '');
@@ -341,6 +363,18 @@ else if (contention) {
   out.push('');
 }
 
+// Certificates (bench/acme.mjs): measured, no target.
+if (acme && acme.error) out.push(`acme: FAILED: ${acme.error}`, '');
+else if (acme && acme.skipped) out.push(`acme: skipped (${acme.skipped})`, '');
+else if (acme) {
+  out.push(`certificates (issue 13): cold start without a certificate to the first HTTPS response, pebble on loopback, median of ${acme.runs}:`);
+  const base = acme.none.median_ms;
+  out.push(`  no ACME (plain HTTP, the baseline)  ${fmt(base)} ms`);
+  for (const c of ['http-01', 'tls-alpn-01', 'dns-01'])
+    out.push(`  ${c.padEnd(11)}  ${fmt(acme[c].median_ms).padStart(6)} ms, of which getting the certificate ${fmt(acme[c].median_ms - base)} ms (runs: ${acme[c].runs_ms.map((x) => fmt(x)).join(', ')})`);
+  out.push('');
+}
+
 const loads = [meta.loadavg_before, meta.loadavg_after, ...Object.values(meta.loadavg_at || {})].map((l) => Number(String(l).split(' ')[0]));
 const busy = Math.max(...loads);
 out.push(`load average (1/5/15 min): ${meta.loadavg_before} before, ${meta.loadavg_after} after`);
@@ -348,7 +382,7 @@ if (meta.loadavg_at) out.push(`  1-min load at the start of each part: ${Object.
 if (busy > meta.machine.nproc * 0.5)
   out.push(`WARNING: the machine was busy (1-min load up to ${busy} on ${meta.machine.nproc} CPUs): absolute figures are low and noisy; the interleaved ratios hold up better.`);
 out.push('');
-for (const issue of [2, 4, 5, 10]) {
+for (const issue of [2, 4, 5, 10, 12]) {
   const list = targets.filter((t) => t.issue === issue);
   if (!list.length) continue;
   out.push(`targets (issue ${issue}):`);

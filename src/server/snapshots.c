@@ -231,6 +231,10 @@ static void *publisher_main(void *arg)
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
         free_unused(s);
+        /* free_unused let go of the lock: a stop asked meanwhile signalled
+         * nobody (a hang at exit, seen in the restart test). */
+        if (s->stop)
+            break;
         if (!s->poll_asked && !s->waiters) {
             if (!s->nunused)
                 pthread_cond_wait(&s->cond, &s->lock);

@@ -5,104 +5,21 @@
 // and reports a broken or unreachable CA as a clear error, not a crash.
 import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ACME_NAME, acmeEnv as pebbleEnv, challengeEnv, dnsHook, pebbleMissing as skip, sleep, startPebble, tlsGet } from '../lib/pebble.mjs';
 import { binary, freePort, runCli, startServer } from '../lib/server.mjs';
 
-const NAME = 'musicgraph.test';
 const LIFETIME_S = 40; // short-lived certificates: renewal is due after about 27 s
-const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const available = have('pebble') && have('pebble-challtestsrv');
-const skip = available ? false : 'needs pebble and pebble-challtestsrv (Debian package pebble; scripts/deps --test installs it)';
-
 const dir = mkdtempSync(join(tmpdir(), 'musicgraph-acme-'));
 const children = [];
-let pebble; // { directory, caFile, roots: PEM of the issuing root }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function startChild(cmd, args, env = {}) {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  children.push(child);
-  return { child, logs: () => output };
-}
-
-// GET over TLS, naming NAME by SNI; ca: PEM roots to verify against (or none: no verification).
-function tlsGet(port, path, { ca, agent = false } = {}) {
-  return new Promise((ok, fail) => {
-    const req = https.get(
-      { host: '127.0.0.1', port, path, servername: NAME, agent, timeout: 5000,
-        ...(ca ? { ca } : { rejectUnauthorized: false }) },
-      (res) => {
-        const cert = res.socket.getPeerCertificate();
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => ok({ status: res.statusCode, body, serial: cert.serialNumber, issuer: cert.issuer?.CN, names: cert.subjectaltname }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', fail);
-  });
-}
-
-async function waitFor(what, fn, ms) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
-    await sleep(250);
-  }
-}
-
-async function startPebble(httpPort, tlsPort) {
-  // pebble's own HTTPS listener needs a certificate; the package ships none.
-  const caFile = join(dir, 'pebble-https.pem'), keyFile = join(dir, 'pebble-https.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile,
-    '-out', caFile, '-days', '2', '-subj', '/CN=pebble listener', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
-  const [dnsPort, challMgmt, acmePort, mgmtPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  startChild('pebble-challtestsrv', ['-dns01', `127.0.0.1:${dnsPort}`, '-management', `127.0.0.1:${challMgmt}`,
-    '-http01', '', '-https01', '', '-tlsalpn01', '', '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '']);
-  const config = join(dir, 'pebble.json');
-  writeFileSync(config, JSON.stringify({ pebble: {
-    listenAddress: `127.0.0.1:${acmePort}`, managementListenAddress: `127.0.0.1:${mgmtPort}`,
-    certificate: caFile, privateKey: keyFile, httpPort, tlsPort, ocspResponderURL: '',
-    externalAccountBindingRequired: false, certificateValidityPeriod: LIFETIME_S,
-  } }));
-  // PEBBLE_VA_ALWAYS_VALID=0: pebble really fetches the token from our server.
-  const p = startChild('pebble', ['-config', config, '-dnsserver', `127.0.0.1:${dnsPort}`],
-    { PEBBLE_VA_NOSLEEP: '1', PEBBLE_VA_ALWAYS_VALID: '0', PEBBLE_AUTHZREUSE: '0' });
-  const directory = `https://127.0.0.1:${acmePort}/dir`;
-  const get = (url) => new Promise((ok, fail) => {
-    https.get(url, { ca: execFileSync('cat', [caFile]) }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => (res.statusCode === 200 ? ok(body) : fail(new Error(`${url}: ${res.statusCode}`))));
-    }).on('error', fail);
-  });
-  await waitFor(() => `pebble at ${directory}\n${p.logs()}`, () => get(directory), 20000);
-  const roots = await get(`https://127.0.0.1:${mgmtPort}/roots/0`);
-  return { directory, caFile, roots, dnsPort, challMgmt };
-}
-
-function acmeEnv(plainPort, extra = {}) {
-  return {
-    MUSICGRAPH_ACME_DOMAINS: NAME,
-    MUSICGRAPH_ACME_EMAIL: 'ops@musicgraph.test',
-    MUSICGRAPH_ACME_DIRECTORY: pebble.directory,
-    MUSICGRAPH_ACME_CA_ROOTS: pebble.caFile,
-    MUSICGRAPH_HTTP_REDIRECT_LISTEN: `127.0.0.1:${plainPort}`,
-    ...extra,
-  };
-}
+let pebble; // { directory, caFile, roots: PEM of the issuing root, stop() }
+const acmeEnv = (plainPort, extra) => pebbleEnv(pebble, plainPort, extra);
 
 let srv, plainPort, alpnPort;
 
@@ -110,7 +27,7 @@ before(async () => {
   if (skip) return;
   plainPort = await freePort();
   alpnPort = await freePort(); // where pebble checks tls-alpn-01: the HTTPS port of the second server
-  pebble = await startPebble(plainPort, alpnPort);
+  pebble = await startPebble({ dir, httpPort: plainPort, tlsPort: alpnPort, lifetimeS: LIFETIME_S });
   const started = Date.now();
   // Ready means /healthz answered over HTTPS: the certificate had to come first.
   srv = await startServer({ env: acmeEnv(plainPort), healthScheme: 'https', timeoutMs: 90000 });
@@ -123,21 +40,21 @@ after(async () => {
     rmSync(srv.stateDir, { recursive: true, force: true }); // given back to startServer on restarts, so kept by stop()
   }
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  pebble?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
 test('a certificate is obtained at first start and served: it verifies against pebble\'s root for the name', { skip }, async () => {
   const res = await tlsGet(srv.port, '/api/v1/genres/rock', { ca: pebble.roots });
   assert.equal(res.status, 200);
   assert.equal(JSON.parse(res.body).id, 'rock');
   assert.match(res.issuer, /Pebble Intermediate CA/);
-  assert.match(res.names, new RegExp(`DNS:${NAME.replace('.', '\\.')}`));
+  assert.match(res.names, new RegExp(`DNS:${ACME_NAME.replace('.', '\\.')}`));
   assert.match(srv.logs(), /acme: account .* \(created\)/);
   assert.match(srv.logs(), /answering the http-01 challenge for musicgraph\.test/);
   const stat = statSync(join(srv.stateDir, 'acme', 'account.key'));
   assert.equal(stat.mode & 0o777, 0o600, 'the account key is for the owner only');
   assert.equal(statSync(join(srv.stateDir, 'acme', 'certificate.key')).mode & 0o777, 0o600);
-  const chain = new X509Certificate(execFileSync('cat', [join(srv.stateDir, 'acme', 'certificate.pem')]));
+  const chain = new X509Certificate(readFileSync(join(srv.stateDir, 'acme', 'certificate.pem')));
   assert.equal(chain.serialNumber, res.serial, 'the stored certificate is the one served');
 });
 
@@ -209,8 +126,7 @@ test('a restart serves the stored certificate; a corrupt one is replaced by a ne
 });
 
 test('tls-alpn-01: the certificate is obtained through the HTTPS port alone, no plain listener', { skip, timeout: 120000 }, async () => {
-  const env = acmeEnv(0, { MUSICGRAPH_ACME_CHALLENGE: 'tls-alpn-01' });
-  delete env.MUSICGRAPH_HTTP_REDIRECT_LISTEN;
+  const env = challengeEnv(pebble, dir, 'tls-alpn-01');
   const started = Date.now();
   const alpn = await startServer({ env, healthScheme: 'https', timeoutMs: 90000, port: alpnPort });
   try {
@@ -224,31 +140,11 @@ test('tls-alpn-01: the certificate is obtained through the HTTPS port alone, no 
   }
 });
 
-// The hook sets the TXT record through pebble-challtestsrv's HTTP API, the
-// DNS server pebble asks; the server waits until that server shows it.
-function dnsHook(exitCode = 0) {
-  const hook = join(dir, `hook-${exitCode}.sh`);
-  writeFileSync(hook, [
-    '#!/bin/sh',
-    '# HOOK add|remove NAME TXT_NAME TXT_VALUE',
-    'echo "$*" >>"$0.calls"',
-    `[ ${exitCode} -eq 0 ] || exit ${exitCode}`,
-    'case "$1" in',
-    `  add) path=set-txt; body="{\\"host\\":\\"$3.\\",\\"value\\":\\"$4\\"}" ;;`,
-    `  remove) path=clear-txt; body="{\\"host\\":\\"$3.\\"}" ;;`,
-    '  *) exit 2 ;;',
-    'esac',
-    `exec curl -sf -o /dev/null -X POST -d "$body" "http://127.0.0.1:${pebble.challMgmt}/$path"`,
-    '',
-  ].join('\n'), { mode: 0o755 });
-  return hook;
-}
-
 test('dns-01: the hook sets the TXT record, the server waits until it is visible, the CA validates it', { skip, timeout: 120000 }, async () => {
-  const hook = dnsHook();
-  const env = acmeEnv(0, { MUSICGRAPH_ACME_CHALLENGE: 'dns-01', MUSICGRAPH_ACME_DNS_HOOK: hook,
-    MUSICGRAPH_ACME_DNS_RESOLVER: `127.0.0.1:${pebble.dnsPort}` });
-  delete env.MUSICGRAPH_HTTP_REDIRECT_LISTEN;
+  // The hook sets the TXT record through pebble-challtestsrv's HTTP API, the
+  // DNS server pebble asks; the server waits until that server shows it.
+  const env = challengeEnv(pebble, dir, 'dns-01');
+  const hook = env.MUSICGRAPH_ACME_DNS_HOOK;
   const started = Date.now();
   const dns = await startServer({ env, healthScheme: 'https', timeoutMs: 90000 });
   try {
@@ -285,7 +181,7 @@ async function startFailing(env, expected) {
 }
 
 test('dns-01: a hook that fails is reported with its exit status and a retry is scheduled', { skip, timeout: 90000 }, async () => {
-  const env = acmeEnv(0, { MUSICGRAPH_ACME_CHALLENGE: 'dns-01', MUSICGRAPH_ACME_DNS_HOOK: dnsHook(3) });
+  const env = acmeEnv(0, { MUSICGRAPH_ACME_CHALLENGE: 'dns-01', MUSICGRAPH_ACME_DNS_HOOK: dnsHook(pebble, dir, 3) });
   delete env.MUSICGRAPH_HTTP_REDIRECT_LISTEN;
   const failing = await startFailing(env,
     /could not obtain a certificate \(retrying in \d+ s\): the DNS hook \S+hook-3\.sh add _acme-challenge\.musicgraph\.test exited with status 3/);

@@ -1,0 +1,145 @@
+// A real ACME CA on loopback for the tests and the benchmark: Debian's pebble,
+// which really fetches http-01 tokens and makes tls-alpn-01 handshakes, and
+// pebble-challtestsrv, the DNS server pebble asks (its HTTP API sets TXT
+// records for dns-01). Every name resolves to 127.0.0.1.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { join } from 'node:path';
+import { freePort } from './server.mjs';
+
+export const ACME_NAME = 'musicgraph.test';
+
+const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+export const pebbleMissing = have('pebble') && have('pebble-challtestsrv')
+  ? false
+  : 'needs pebble and pebble-challtestsrv (Debian package pebble; scripts/deps --test installs it)';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor(what, fn, ms) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    await sleep(250);
+  }
+}
+
+// GET over TLS, naming ACME_NAME by SNI; ca: PEM roots to verify against (or none: no verification).
+export function tlsGet(port, path, { ca, agent = false } = {}) {
+  return new Promise((ok, fail) => {
+    const req = https.get(
+      { host: '127.0.0.1', port, path, servername: ACME_NAME, agent, timeout: 5000,
+        ...(ca ? { ca } : { rejectUnauthorized: false }) },
+      (res) => {
+        const cert = res.socket.getPeerCertificate();
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => ok({ status: res.statusCode, body, serial: cert.serialNumber, issuer: cert.issuer?.CN, names: cert.subjectaltname }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', fail);
+  });
+}
+
+// Starts pebble and pebble-challtestsrv with their files in dir. httpPort and
+// tlsPort are where pebble checks http-01 and tls-alpn-01; lifetimeS is the
+// certificates' validity. Returns { directory, caFile, roots, dnsPort,
+// challMgmt, stop() }.
+export async function startPebble({ dir, httpPort, tlsPort, lifetimeS }) {
+  const children = [];
+  const startChild = (cmd, args, env = {}) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    children.push(child);
+    return { child, logs: () => output };
+  };
+  // pebble's own HTTPS listener needs a certificate; the package ships none.
+  const caFile = join(dir, 'pebble-https.pem'), keyFile = join(dir, 'pebble-https.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile,
+    '-out', caFile, '-days', '2', '-subj', '/CN=pebble listener', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  const [dnsPort, challMgmt, acmePort, mgmtPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  startChild('pebble-challtestsrv', ['-dns01', `127.0.0.1:${dnsPort}`, '-management', `127.0.0.1:${challMgmt}`,
+    '-http01', '', '-https01', '', '-tlsalpn01', '', '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '']);
+  const config = join(dir, 'pebble.json');
+  writeFileSync(config, JSON.stringify({ pebble: {
+    listenAddress: `127.0.0.1:${acmePort}`, managementListenAddress: `127.0.0.1:${mgmtPort}`,
+    certificate: caFile, privateKey: keyFile, httpPort, tlsPort, ocspResponderURL: '',
+    externalAccountBindingRequired: false, certificateValidityPeriod: lifetimeS,
+  } }));
+  // PEBBLE_VA_ALWAYS_VALID=0: pebble really fetches the token from our server.
+  const p = startChild('pebble', ['-config', config, '-dnsserver', `127.0.0.1:${dnsPort}`],
+    { PEBBLE_VA_NOSLEEP: '1', PEBBLE_VA_ALWAYS_VALID: '0', PEBBLE_AUTHZREUSE: '0' });
+  const stop = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  };
+  const directory = `https://127.0.0.1:${acmePort}/dir`;
+  const ca = readFileSync(caFile);
+  const get = (url) => new Promise((ok, fail) => {
+    https.get(url, { ca }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => (res.statusCode === 200 ? ok(body) : fail(new Error(`${url}: ${res.statusCode}`))));
+    }).on('error', fail);
+  });
+  try {
+    await waitFor(() => `pebble at ${directory}\n${p.logs()}`, () => get(directory), 20000);
+    const roots = await get(`https://127.0.0.1:${mgmtPort}/roots/0`);
+    return { directory, caFile, roots, dnsPort, challMgmt, stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}
+
+// The settings of a server that gets its certificate from pebble; plainPort
+// is its plain-HTTP listener (http-01), extra overrides or adds settings.
+export function acmeEnv(pebble, plainPort, extra = {}) {
+  return {
+    MUSICGRAPH_ACME_DOMAINS: ACME_NAME,
+    MUSICGRAPH_ACME_EMAIL: 'ops@musicgraph.test',
+    MUSICGRAPH_ACME_DIRECTORY: pebble.directory,
+    MUSICGRAPH_ACME_CA_ROOTS: pebble.caFile,
+    MUSICGRAPH_HTTP_REDIRECT_LISTEN: `127.0.0.1:${plainPort}`,
+    ...extra,
+  };
+}
+
+// A dns-01 hook (written into dir) that sets the TXT record through
+// pebble-challtestsrv's HTTP API, or exits with exitCode when it is not 0.
+// Each call is appended to HOOK.calls.
+export function dnsHook(pebble, dir, exitCode = 0) {
+  const hook = join(dir, `hook-${exitCode}.sh`);
+  writeFileSync(hook, [
+    '#!/bin/sh',
+    '# HOOK add|remove NAME TXT_NAME TXT_VALUE',
+    'echo "$*" >>"$0.calls"',
+    `[ ${exitCode} -eq 0 ] || exit ${exitCode}`,
+    'case "$1" in',
+    `  add) path=set-txt; body="{\\"host\\":\\"$3.\\",\\"value\\":\\"$4\\"}" ;;`,
+    `  remove) path=clear-txt; body="{\\"host\\":\\"$3.\\"}" ;;`,
+    '  *) exit 2 ;;',
+    'esac',
+    `exec curl -sf -o /dev/null -X POST -d "$body" "http://127.0.0.1:${pebble.challMgmt}/$path"`,
+    '',
+  ].join('\n'), { mode: 0o755 });
+  return hook;
+}
+
+// The settings for each challenge type, for a server whose HTTPS port is
+// pebble's tlsPort (tls-alpn-01) and whose plain listener is pebble's
+// httpPort (http-01).
+export function challengeEnv(pebble, dir, challenge, plainPort) {
+  if (challenge === 'http-01') return acmeEnv(pebble, plainPort);
+  const env = challenge === 'dns-01'
+    ? acmeEnv(pebble, 0, { MUSICGRAPH_ACME_CHALLENGE: 'dns-01', MUSICGRAPH_ACME_DNS_HOOK: dnsHook(pebble, dir),
+      MUSICGRAPH_ACME_DNS_RESOLVER: `127.0.0.1:${pebble.dnsPort}` })
+    : acmeEnv(pebble, 0, { MUSICGRAPH_ACME_CHALLENGE: challenge });
+  delete env.MUSICGRAPH_HTTP_REDIRECT_LISTEN;
+  return env;
+}
