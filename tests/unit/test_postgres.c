@@ -281,16 +281,14 @@ static void test_statements_are_prepared_once_and_again_after_a_reconnect(void *
     store_user u;
     int found = -1;
     int64_t prepared_before, prepared_after;
-    assert_int_equal(pg_int(pg(s), "SELECT count(*) FROM pg_prepared_statements", 0, NULL, &prepared_before, err,
-                            sizeof err),
-                     0);
+    assert_int_equal(
+        pg_int(pg(s), "SELECT count(*) FROM pg_prepared_statements", 0, NULL, &prepared_before, err, sizeof err), 0);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(store_user_by_name(s, "nobody", &u, &found, err, sizeof err), 0);
         assert_int_equal(found, 0);
     }
-    assert_int_equal(pg_int(pg(s), "SELECT count(*) FROM pg_prepared_statements", 0, NULL, &prepared_after, err,
-                            sizeof err),
-                     0);
+    assert_int_equal(
+        pg_int(pg(s), "SELECT count(*) FROM pg_prepared_statements", 0, NULL, &prepared_after, err, sizeof err), 0);
     assert_int_equal(prepared_after, prepared_before + 1);
     assert_int_equal(admin_int(url, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                     "WHERE application_name = 'musicgraph' AND datname = current_database()"),
