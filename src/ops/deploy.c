@@ -603,8 +603,8 @@ static const char *roll_back(agent *a, const char *version, char *message, size_
     size_t lost = json_array_size(a->lost);
     if (lost)
         snprintf(message + used, mlen - used,
-                 "; %zu write(s) made since the pre-deploy backup were lost by the restore (listed in lost_writes, "
-                 "kept in the pre-rollback backup)",
+                 "; %zu write(s) made since the pre-deploy backup were lost by the restore (listed in lost_writes; the "
+                 "pre-rollback backup holds the data as it was when the rollback began)",
                  lost);
     return "rolled_back";
 }

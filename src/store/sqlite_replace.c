@@ -30,6 +30,14 @@ static int exec_fmt(sqlite3 *db, char *err, size_t errlen, const char *fmt, cons
     return rc;
 }
 
+/* Finalizes a scan that ended with step: 0 when it ran to the end. */
+static int scan_end(sqlite3 *db, sqlite3_stmt *st, int step, const char *what, char *err, size_t errlen)
+{
+    int rc = step == SQLITE_DONE ? 0 : sq_fail(db, what, err, errlen);
+    sqlite3_finalize(st);
+    return rc == 0 ? 0 : -1;
+}
+
 /* The audit entries after audit_after: what the replacement discards. */
 static int read_lost(sqlite3 *db, int64_t audit_after, store_audit **lost, size_t *nlost, char *err, size_t errlen)
 {
@@ -40,7 +48,8 @@ static int read_lost(sqlite3 *db, int64_t audit_after, store_audit **lost, size_
         return -1;
     sqlite3_bind_int64(st, 1, audit_after);
     size_t cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (*nlost == cap) {
             cap = cap ? cap * 2 : 16;
             *lost = xrealloc(*lost, cap * sizeof **lost);
@@ -55,7 +64,7 @@ static int read_lost(sqlite3 *db, int64_t audit_after, store_audit **lost, size_
         snprintf(a->entity_type, sizeof a->entity_type, "%s", (const char *)sqlite3_column_text(st, 4) ?: "");
         a->entity_id = id ? xstrdup(id) : NULL;
     }
-    return sq_step_done(db, st, "reading the audit log", err, errlen);
+    return scan_end(db, st, step, "reading the audit log", err, errlen);
 }
 
 /* Drops every table and view of main (their indexes and triggers go with them). */
@@ -68,8 +77,9 @@ static int drop_all(sqlite3 *db, char *err, size_t errlen)
                        "'sqlite\\_%' ESCAPE '\\' LIMIT 1",
                        &st, err, errlen) != 0)
             return -1;
-        if (sqlite3_step(st) != SQLITE_ROW)
-            return sq_step_done(db, st, "reading the schema", err, errlen) == 0 ? 0 : -1;
+        int step = sqlite3_step(st);
+        if (step != SQLITE_ROW)
+            return scan_end(db, st, step, "reading the schema", err, errlen);
         char type[16], name[256];
         snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(st, 0));
         snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(st, 1));
@@ -90,8 +100,8 @@ static int create_all(sqlite3 *db, char *err, size_t errlen)
                    "'sqlite\\_%' ESCAPE '\\' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END",
                    &st, err, errlen) != 0)
         return -1;
-    int rc = 0;
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+    int rc = 0, step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(st, 0), *name = (const char *)sqlite3_column_text(st, 1);
         rc = sq_exec(db, (const char *)sqlite3_column_text(st, 2), err, errlen);
         if (rc == 0 && strcmp(type, "table") == 0)
@@ -101,7 +111,7 @@ static int create_all(sqlite3 *db, char *err, size_t errlen)
         sqlite3_finalize(st);
         return -1;
     }
-    if (sq_step_done(db, st, "reading the scratch schema", err, errlen) != 0)
+    if (scan_end(db, st, step, "reading the scratch schema", err, errlen) != 0)
         return -1;
     /* AUTOINCREMENT counters, so ids are not handed out twice. */
     int exists = 0;

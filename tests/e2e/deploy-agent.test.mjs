@@ -8,7 +8,8 @@
 import { after, before, describe, test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { binary, startServer } from '../lib/server.mjs';
 import { buildReleases } from '../lib/deploy.mjs';
@@ -57,10 +58,18 @@ const json = async (url) => (await fetch(url)).json();
 
 describe('deploy agent, directory store', () => {
   let rel, store, root, state, server, env;
-  const V = ['1.0.0', '2.0.0'];
+  const V = ['1.0.0', '2.0.0', '3.0.0', '4.0.0'];
+  const ADMIN_PASSWORD = 'deploy-agent-admin-pw';
 
   before(() => {
-    rel = buildReleases([{ version: '1.0.0' }, { version: '2.0.0' }]);
+    rel = buildReleases([
+      { version: '1.0.0' },
+      { version: '2.0.0' },
+      // A server that refuses to start: its migration fails (the table exists).
+      { version: '3.0.0', migration: 'CREATE TABLE genres (id TEXT);\n' },
+      // A migration that works, and a release whose search route is gone: the smoke checks fail.
+      { version: '4.0.0', migration: 'CREATE TABLE deploy_probe (id INTEGER PRIMARY KEY, note TEXT);\n', breakRoute: '/api/v1/search' },
+    ]);
     store = tempDir('musicgraph-store-');
     for (const v of V) {
       const r = run(bin, ['release', 'publish', rel.dists[v], '--to', store, '--public-key', rel.publicKey]);
@@ -77,6 +86,7 @@ describe('deploy agent, directory store', () => {
       MUSICGRAPH_PID_FILE: join(state, 'musicgraph.pid'),
       MUSICGRAPH_STATE_DIR: state,
       MUSICGRAPH_DEPLOY_READY_TIMEOUT: '90',
+      MUSICGRAPH_ADMIN_PASSWORD: ADMIN_PASSWORD,
     };
   }, { timeout: 12 * MINUTE });
 
@@ -135,5 +145,106 @@ describe('deploy agent, directory store', () => {
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /nothing to do/);
     assert.equal(history().length, 2);
+  });
+
+  // /metrics reads the deploy record from a cache a worker refreshes: ask until it shows.
+  async function metricsShowing(pattern) {
+    let text = '';
+    for (let i = 0; i < 60; i++) {
+      text = await (await fetch(`${server.url}/metrics`)).text();
+      if (pattern.test(text)) return text;
+      await sleep(500);
+    }
+    assert.match(text, pattern);
+  }
+
+  test('v3 cannot become ready: rolled back to v2 with zero failed requests, recorded in the store and /metrics', { timeout: 5 * MINUTE, skip: !hasWrk && 'wrk not installed' }, async () => {
+    promote('3.0.0');
+    const load = loadUntilStopped(`${server.url}/api/v1/genres/rock`);
+    await sleep(1000);
+    const r = await agent('run');
+    await sleep(1000);
+    const result = await load.stop();
+    console.log(`# v3 rolled back: ${result.requests} requests, ${result.errors} socket errors, ${result.non2xx} non-2xx`);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /3\.0\.0 did not start/);
+    assert.equal((await json(`${server.url}/readyz`)).version, '2.0.0');
+    assert.equal(readlinkSync(join(root, 'current')), 'releases/2.0.0');
+    assert.equal(result.errors, 0, `no socket errors:\n${result.raw}`);
+    assert.equal(result.non2xx, 0, `no failed responses:\n${result.raw}`);
+    const last = history().pop();
+    assert.equal(last.result, 'rolled_back');
+    assert.equal(last.version, '3.0.0');
+    assert.match(last.message, /did not start/);
+    assert.equal(JSON.parse(readFileSync(join(store, 'deployed/dev/3.0.0'), 'utf8')).result, 'rolled_back');
+    const metrics = await metricsShowing(/musicgraph_deploy_last_info\{from="2\.0\.0",to="3\.0\.0",result="rolled_back"\} 1/);
+    assert.match(metrics, /^musicgraph_deploy_last_success 0$/m);
+    assert.match(metrics, /^musicgraph_deploy_current_info\{version="2\.0\.0"\} 1$/m);
+    // The timer's next run does not try it again.
+    const again = await agent('run');
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /rolled back on this server before/);
+  });
+
+  test('v4 migrates and fails its smoke checks: the pre-deploy backup is restored, the lost writes are named', { timeout: 5 * MINUTE }, async () => {
+    const login = await fetch(`${server.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    assert.equal(login.status, 200);
+    const session = { cookie: login.headers.get('set-cookie').split(';')[0], csrf: (await login.json()).csrf_token };
+    // A curator keeps adding genres through the deploy; each answer is kept.
+    const acknowledged = [];
+    let writing = true;
+    const writer = (async () => {
+      for (let n = 0; writing; n++) {
+        const id = `deploy-probe-${n}`;
+        try {
+          const res = await fetch(`${server.url}/api/v1/genres`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', cookie: session.cookie, 'x-csrf-token': session.csrf },
+            body: JSON.stringify({ id, name: `Deploy probe ${n}`, type: 'root' }),
+          });
+          await res.arrayBuffer();
+          if (res.status === 201) acknowledged.push(id);
+        } catch {}
+        await sleep(150);
+      }
+    })();
+    await sleep(600);
+    promote('4.0.0');
+    const r = await agent('run');
+    writing = false;
+    await writer;
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /4\.0\.0 migrated the schema: restoring the pre-deploy backup/);
+    assert.match(r.stderr, /smoke check GET \/api\/v1\/search\?q=rock answered 404/);
+    assert.equal((await json(`${server.url}/readyz`)).version, '2.0.0');
+    // The schema is v2's again: v2 finds nothing it does not know.
+    const status = run(join(root, 'releases/2.0.0/bin/musicgraph'), ['migrate', '--status'], { env });
+    assert.equal(status.status, 0, status.stdout + status.stderr);
+    assert.doesNotMatch(status.stdout, /deploy_probe/);
+    // The data is exactly the pre-deploy backup's.
+    const backups = readdirSync(join(state, 'backups'));
+    const pre = backups.find((f) => f.includes('pre-deploy-2.0.0-4.0.0'));
+    assert.ok(pre, backups.join(' '));
+    assert.ok(backups.some((f) => f.includes('pre-rollback-4.0.0-2.0.0')), 'what was discarded is kept in a backup');
+    const before = JSON.parse(gunzipSync(readFileSync(join(state, 'backups', pre))).toString()).payload;
+    const exported = run(bin, ['export', '-'], { env });
+    assert.equal(exported.status, 0, exported.stderr);
+    const now = JSON.parse(exported.stdout).payload;
+    assert.deepEqual(now, before);
+    // Every acknowledged write is in the database or named as lost; the lost ones are not in it.
+    const last = history().pop();
+    assert.equal(last.result, 'rolled_back');
+    const lost = last.lost_writes.map((w) => w.id);
+    console.log(`# v4 rolled back: ${acknowledged.length} writes acknowledged, ${lost.length} lost and named`);
+    assert.ok(lost.length > 0, 'writes were made after the pre-deploy backup');
+    const inDb = new Set(now.dataset.genres.map((g) => g.id));
+    for (const id of acknowledged) assert.ok(inDb.has(id) !== lost.includes(id), `${id}: in the database or lost, not both`);
+    for (const w of last.lost_writes) assert.deepEqual([w.action, w.type, w.actor], ['create', 'genre', 'admin']);
+    assert.match(last.message, new RegExp(`${lost.length} write\\(s\\) made since the pre-deploy backup were lost`));
+    assert.equal(JSON.parse(readFileSync(join(store, 'deployed/dev/4.0.0'), 'utf8')).result, 'rolled_back');
   });
 });
