@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,8 +150,12 @@ int deploy_unpack(const char *root, const char *version, const char *tarball, ch
     char *args[] = {"tar", "-xzf", (char *)tarball, "-C", tmp, "--strip-components=1", "--no-same-owner",
                     "--no-overwrite-dir", NULL};
     if (run_tar(args, NULL, 0, why, sizeof why) != 0) {
+        /* tar says "Wrote only 512 of 10240 bytes": say what it means (before the space is freed). */
+        struct statvfs fs;
+        unsigned long long avail = statvfs(releases, &fs) == 0 ? (unsigned long long)fs.f_bavail * fs.f_frsize : 0;
         deploy_remove_tree(tmp);
-        snprintf(err, errlen, "cannot unpack %s into %s: %s", tarball, releases, why);
+        snprintf(err, errlen, "cannot unpack %s into %s%s: %s", tarball, releases,
+                 avail < (1u << 20) ? " (the disk is full)" : "", why);
         return -1;
     }
     char bin[4500];

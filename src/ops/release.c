@@ -9,6 +9,7 @@
 #include "ops/s3.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -316,12 +317,13 @@ static int healthy_before(release_store *rs, const char *version, char *err, siz
         snprintf(name, sizeof name, "deployed/%s/%s", envs[i], version);
         if (release_store_get(rs, name, 64 * 1024, &data, &len, &missing, err, errlen) != 0)
             return -1;
-        int healthy = !missing && strstr(data, "\"result\":\"healthy\"") != NULL;
-        if (!missing) {
-            const char *res = strstr(data, "\"result\":\"");
-            snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s%s: %.*s", seen[0] ? "; " : "", envs[i],
-                     res ? (int)strcspn(res + 10, "\"") : 7, res ? res + 10 : "unknown");
-        }
+        json_t *doc = missing ? NULL : json_loads(data, 0, NULL);
+        const char *result = json_string_value(json_object_get(doc, "result"));
+        int healthy = result && strcmp(result, "healthy") == 0;
+        if (!missing)
+            snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s%s: %.40s", seen[0] ? "; " : "", envs[i],
+                     result ? result : "unreadable record");
+        json_decref(doc);
         free(data);
         if (healthy)
             return 0;

@@ -7,8 +7,8 @@
 // Run: MUSICGRAPH_BIN=build/musicgraph node --test tests/e2e/deploy-agent.test.mjs
 import { after, before, describe, test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { binary, startServer } from '../lib/server.mjs';
@@ -69,6 +69,8 @@ describe('deploy agent, directory store', () => {
       { version: '3.0.0', migration: 'CREATE TABLE genres (id TEXT);\n' },
       // A migration that works, and a release whose search route is gone: the smoke checks fail.
       { version: '4.0.0', migration: 'CREATE TABLE deploy_probe (id INTEGER PRIMARY KEY, note TEXT);\n', breakRoute: '/api/v1/search' },
+      // v4's migration with every route back: a good release that migrates.
+      { version: '5.0.0' },
     ]);
     store = tempDir('musicgraph-store-');
     for (const v of V) {
@@ -246,5 +248,93 @@ describe('deploy agent, directory store', () => {
     for (const w of last.lost_writes) assert.deepEqual([w.action, w.type, w.actor], ['create', 'genre', 'admin']);
     assert.match(last.message, new RegExp(`${lost.length} write\\(s\\) made since the pre-deploy backup were lost`));
     assert.equal(JSON.parse(readFileSync(join(store, 'deployed/dev/4.0.0'), 'utf8')).result, 'rolled_back');
+  });
+
+  // Puts releases/5.0.0 into the store with one change (none: as built), points dev at it, runs the
+  // agent; returns its result after checking that the running version and the installation are untouched.
+  async function refused(change, pattern) {
+    const dir = join(store, 'releases/5.0.0');
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(rel.dists['5.0.0'], dir, { recursive: true });
+    change(dir);
+    promote('5.0.0');
+    const releasesBefore = readdirSync(join(root, 'releases')).sort();
+    const r = await agent('run');
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, pattern);
+    assert.equal((await json(`${server.url}/readyz`)).version, '2.0.0');
+    assert.equal(readlinkSync(join(root, 'current')), 'releases/2.0.0');
+    assert.deepEqual(readdirSync(join(root, 'releases')).sort(), releasesBefore, 'nothing unpacked, nothing left behind');
+    assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('.incoming') || f.startsWith('.rollback')), []);
+    const last = history().pop();
+    assert.deepEqual([last.version, last.result], ['5.0.0', 'refused']);
+    assert.equal(JSON.parse(readFileSync(join(store, 'deployed/dev/5.0.0'), 'utf8')).result, 'refused');
+    return r;
+  }
+  const tarball = (dir) => join(dir, 'musicgraph-5.0.0-linux-amd64.tar.gz');
+
+  test('a tampered tarball, a wrong signature, a truncated download are refused; the running version is untouched', { timeout: 5 * MINUTE }, async () => {
+    await refused((d) => {
+      const b = readFileSync(tarball(d));
+      b[b.length >> 1] ^= 1;
+      writeFileSync(tarball(d), b);
+    }, /the file was changed/);
+    await refused((d) => {
+      const r = spawnSync('minisign', ['-S', '-s', join(rel.keys, 'other.key'), '-m', join(d, 'SHA256SUMS'), '-x', join(d, 'SHA256SUMS.minisig'), '-t', 'musicgraph 5.0.0 commit x']);
+      assert.equal(r.status, 0, String(r.stderr));
+    }, /another key/);
+    await refused((d) => truncateSync(tarball(d), statSync(tarball(d)).size >> 1), /the file was changed/);
+    await refused((d) => rmSync(join(d, 'SHA256SUMS.minisig')), /SHA256SUMS\.minisig is not in the store/);
+    // A release signed for another version than the channel names.
+    await refused((d) => {
+      for (const f of readdirSync(d)) rmSync(join(d, f));
+      cpSync(rel.dists['2.0.0'], d, { recursive: true });
+    }, /SHA256SUMS does not name musicgraph-5\.0\.0-linux-amd64\.tar\.gz|not in the store/);
+  });
+
+  test('a full disk while unpacking is refused and leaves nothing behind', { timeout: 5 * MINUTE }, async (t) => {
+    // ROOT/releases on a tmpfs with room for what is there and a little more; the download lands
+    // beside it, in ROOT, so only the unpacking runs out of space.
+    const releases = join(root, 'releases');
+    const mnt = tempDir('musicgraph-tmpfs-');
+    const used = Number(spawnSync('du', ['-sb', releases], { encoding: 'utf8' }).stdout.split(/\s/)[0]);
+    const size = Math.ceil((used + (1 << 20)) / 4096) * 4096;
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt]).status !== 0) return t.skip('cannot mount a tmpfs here (not root?)');
+    try {
+      cpSync(releases, mnt, { recursive: true, verbatimSymlinks: true });
+      assert.equal(spawnSync('mount', ['--bind', mnt, releases]).status, 0);
+      try {
+        await refused(() => {}, /cannot unpack .* \(the disk is full\)/);
+      } finally {
+        spawnSync('umount', ['-l', releases]);
+      }
+    } finally {
+      spawnSync('umount', ['-l', mnt]);
+    }
+  });
+
+  test('promotion to production: refused for a version never healthy on dev, accepted after', { timeout: 5 * MINUTE }, async () => {
+    const promoteProd = (v) => run(bin, ['release', 'promote', v, 'production', '--to', store], { env });
+    let r = promoteProd('5.0.0');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /5\.0\.0 has not been deployed healthy on dev or staging \(dev: refused\)/);
+    r = promoteProd('4.0.0');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /dev: rolled_back/);
+    assert.equal(promoteProd('9.9.9').status, 1);
+    assert.ok(!existsSync(join(store, 'channels/production')), 'production was never moved');
+    // Deployed healthy on dev (the restored release, which migrates the schema), then accepted.
+    const d = join(store, 'releases/5.0.0');
+    rmSync(d, { recursive: true, force: true });
+    cpSync(rel.dists['5.0.0'], d, { recursive: true });
+    promote('5.0.0');
+    const deployed = await agent('run');
+    assert.equal(deployed.status, 0, deployed.stderr);
+    assert.match(deployed.stderr, /it will migrate the schema/);
+    assert.equal((await json(`${server.url}/readyz`)).version, '5.0.0');
+    r = promoteProd('5.0.0');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(join(store, 'channels/production'), 'utf8'), '5.0.0\n');
+    assert.equal(promoteProd('2.0.0').status, 0, 'a version healthy on dev goes to production');
   });
 });

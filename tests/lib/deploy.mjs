@@ -15,6 +15,7 @@ import { cloneHead, git, newKey, ok, tempDir } from './release.mjs';
 // What a version changes in the source, on top of the previous version.
 //   { version: '3.0.0', migration: 'SQL' }   a new migration (the next number) with that SQL
 //   { version: '4.0.0', migration: 'SQL', breakRoute: '/api/v1/search' }   also that route answers 404
+//                                                                           (in that version only)
 export function buildReleases(specs, { buildtype = 'plain' } = {}) {
   const clone = cloneHead();
   const keys = tempDir('musicgraph-deploy-keys-');
@@ -38,9 +39,11 @@ export function buildReleases(specs, { buildtype = 'plain' } = {}) {
       writeFileSync(join(migrationsDir, added), spec.migration);
       git(clone, 'add', join('src/store/migrations/sqlite', added), 'meson.build');
     }
+    const routes = join(clone, 'src/api/read.c');
+    const routesBefore = readFileSync(routes, 'utf8');
     if (spec.breakRoute) {
-      const file = join(clone, 'src/api/read.c');
-      const source = readFileSync(file, 'utf8');
+      const file = routes;
+      const source = routesBefore;
       const edited = source.replace(`"GET", "${spec.breakRoute}",`, `"GET", "${spec.breakRoute}-removed",`);
       assert.notEqual(edited, source, `src/api/read.c routes ${spec.breakRoute}`);
       writeFileSync(file, edited);
@@ -50,6 +53,10 @@ export function buildReleases(specs, { buildtype = 'plain' } = {}) {
     git(clone, 'tag', `v${spec.version}`);
     ok('ninja', ['-C', build, 'musicgraph']);
     dists[spec.version] = pack(build, clone, spec.version, join(keys, 'release.key'));
+    if (spec.breakRoute) {
+      writeFileSync(routes, routesBefore);
+      git(clone, 'add', 'src/api/read.c');
+    }
   }
   return { keys, publicKey: join(keys, 'release.pub'), dists };
 }
