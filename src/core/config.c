@@ -83,7 +83,8 @@ const config_setting config_settings[] = {
     SETTING(deploy_smoke, "MUSICGRAPH_DEPLOY_SMOKE", NULL, "/ /api/v1/graph /api/v1/genres/rock /api/v1/search?q=rock",
             0, "space-separated paths that must answer 2xx after a deploy, else it is rolled back"),
     SETTING(deploy_systemd_unit, "MUSICGRAPH_DEPLOY_SYSTEMD_UNIT", NULL, NULL, 0,
-            "hand over with `systemctl reload UNIT` (ExecReload sends SIGUSR2); unset: SIGUSR2 to the pid in "
+            "hand over by SIGUSR2 to the main process of this systemd unit (systemctl kill --kill-whom=main); unset: "
+            "SIGUSR2 to the pid in "
             "MUSICGRAPH_PID_FILE"),
     SETTING(deploy_ready_timeout, "MUSICGRAPH_DEPLOY_READY_TIMEOUT", NULL, "90", 0,
             "seconds the deploy agent waits for /readyz to report the new version"),

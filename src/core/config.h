@@ -12,30 +12,30 @@
 #include <stddef.h>
 
 typedef struct config {
-    char *listen;           /* ADDR:PORT */
-    char *state_dir;        /* database, backups, generated secrets */
-    char *database_url;     /* sqlite:///path or postgresql://… */
-    char *env;              /* development | staging | production */
-    char *log_format;       /* text | json */
-    char *log_level;        /* debug | info | warn | error */
-    char *threads;          /* worker threads; 0 = one per core */
-    char *seed;             /* 1: seed the bundled dataset into an empty database */
-    char *max_body;         /* request body limit in bytes */
-    char *shutdown_timeout; /* seconds to finish in-flight requests on stop */
-    char *session_idle;     /* seconds of inactivity that end a session */
-    char *session_max;      /* seconds after which a session ends regardless */
-    char *admin_password;   /* password of the first admin, created when there is none */
-    char *secret_key;       /* keys the session token hashes; required and strong in production */
-    char *trusted_proxies;  /* proxies whose X-Forwarded-For/-Proto are believed */
-    char *tls_cert;         /* PEM certificate chain: serve HTTPS natively when set with tls_key */
-    char *tls_key;          /* PEM private key */
-    char *request_timeout;  /* seconds a client has to send a request (slow clients are cut off) */
-    char *max_connections;  /* open connections beyond which new ones are refused */
+    char *listen;                     /* ADDR:PORT */
+    char *state_dir;                  /* database, backups, generated secrets */
+    char *database_url;               /* sqlite:///path or postgresql://… */
+    char *env;                        /* development | staging | production */
+    char *log_format;                 /* text | json */
+    char *log_level;                  /* debug | info | warn | error */
+    char *threads;                    /* worker threads; 0 = one per core */
+    char *seed;                       /* 1: seed the bundled dataset into an empty database */
+    char *max_body;                   /* request body limit in bytes */
+    char *shutdown_timeout;           /* seconds to finish in-flight requests on stop */
+    char *session_idle;               /* seconds of inactivity that end a session */
+    char *session_max;                /* seconds after which a session ends regardless */
+    char *admin_password;             /* password of the first admin, created when there is none */
+    char *secret_key;                 /* keys the session token hashes; required and strong in production */
+    char *trusted_proxies;            /* proxies whose X-Forwarded-For/-Proto are believed */
+    char *tls_cert;                   /* PEM certificate chain: serve HTTPS natively when set with tls_key */
+    char *tls_key;                    /* PEM private key */
+    char *request_timeout;            /* seconds a client has to send a request (slow clients are cut off) */
+    char *max_connections;            /* open connections beyond which new ones are refused */
     char *max_connections_per_client; /* the same for one client address */
-    char *config_file;      /* where the file layer came from, if any */
-    char *backup_dir;       /* local backups; NULL = STATE_DIR/backups */
-    char *backup_offsite;   /* s3://BUCKET/PREFIX copy of every backup, or NULL */
-    char *s3_endpoint;      /* http(s)://host[:port], path-style requests */
+    char *config_file;                /* where the file layer came from, if any */
+    char *backup_dir;                 /* local backups; NULL = STATE_DIR/backups */
+    char *backup_offsite;             /* s3://BUCKET/PREFIX copy of every backup, or NULL */
+    char *s3_endpoint;                /* http(s)://host[:port], path-style requests */
     char *s3_region;
     char *s3_access_key;
     char *s3_secret_key;

@@ -50,8 +50,8 @@
 extern char **environ;
 
 static struct {
-    pid_t child;      /* 0: no upgrade under way */
-    pid_t gave_up;    /* a child we stopped waiting for, still to be reaped */
+    pid_t child;   /* 0: no upgrade under way */
+    pid_t gave_up; /* a child we stopped waiting for, still to be reaped */
     int notify_fd;
     time_t deadline;
     char **envp;

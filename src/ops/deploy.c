@@ -38,8 +38,8 @@ const char cmd_deploy_usage[] =
     "the release public key and the tarball's checksum (refusing anything else),\n"
     "unpacks it into ROOT/releases/VERSION/, runs its preflight (doctor, migrate\n"
     "--status), takes a backup tagged pre-deploy-FROM-TO, points ROOT/current at it,\n"
-    "hands over (SIGUSR2 to the pid in MUSICGRAPH_PID_FILE, or `systemctl reload\n"
-    "UNIT`), waits for /readyz to report the version and runs the smoke checks. On a\n"
+    "hands over (SIGUSR2 to the pid in MUSICGRAPH_PID_FILE, or to the main process\n"
+    "of MUSICGRAPH_DEPLOY_SYSTEMD_UNIT), waits for /readyz to report the version and runs the smoke checks. On a\n"
     "failure it switches back and hands over again; when the new version had\n"
     "migrated the schema it restores the pre-deploy backup first and lists the\n"
     "writes made since, which are lost (kept in a backup tagged pre-rollback-…).\n"
@@ -72,6 +72,7 @@ typedef struct agent {
     json_t *checks;
     json_t *lost; /* audit entries lost to a restore */
     char predeploy[4200];
+    int old_pid; /* the process handed over from: a hand-over ends when it has gone */
 } agent;
 
 static long long ms_since(const struct timespec *t)
@@ -283,17 +284,28 @@ static int hand_over(agent *a, char *why, size_t len)
 {
     const config *cfg = a->cfg;
     if (cfg->deploy_systemd_unit && *cfg->deploy_systemd_unit) {
+        /* SIGUSR2 to the unit's main process; `systemctl reload` stays the
+         * SIGHUP configuration reload. The server tells systemd MAINPID. */
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "systemctl show --property=MainPID --value '%s'", cfg->deploy_systemd_unit);
+        FILE *show = strchr(cfg->deploy_systemd_unit, '\'') ? NULL : popen(cmd, "r");
+        if (show) {
+            if (fscanf(show, "%d", &a->old_pid) != 1)
+                a->old_pid = 0;
+            pclose(show);
+        }
         pid_t pid = fork();
         if (pid == 0) {
-            execlp("systemctl", "systemctl", "reload", cfg->deploy_systemd_unit, (char *)NULL);
+            execlp("systemctl", "systemctl", "kill", "--kill-whom=main", "--signal=SIGUSR2", cfg->deploy_systemd_unit,
+                   (char *)NULL);
             _exit(127);
         }
         int status;
         if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            snprintf(why, len, "systemctl reload %s failed", cfg->deploy_systemd_unit);
+            snprintf(why, len, "systemctl kill --kill-whom=main --signal=SIGUSR2 %s failed", cfg->deploy_systemd_unit);
             return -1;
         }
-        step(a, 1, "hand-over", "systemctl reload %s", cfg->deploy_systemd_unit);
+        step(a, 1, "hand-over", "SIGUSR2 to the main process of %s", cfg->deploy_systemd_unit);
         return 0;
     }
     if (!cfg->pid_file || !*cfg->pid_file) {
@@ -309,11 +321,49 @@ static int hand_over(agent *a, char *why, size_t len)
         return -1;
     }
     fclose(f);
+    a->old_pid = pid;
     if (kill(pid, SIGUSR2) != 0) {
         snprintf(why, len, "cannot signal process %d (from %s): %s", pid, cfg->pid_file, strerror(errno));
         return -1;
     }
     step(a, 1, "hand-over", "SIGUSR2 to process %d (%s)", pid, cfg->pid_file);
+    return 0;
+}
+
+/* 1 while pid runs (a zombie waiting for its parent has stopped). */
+static int still_running(int pid)
+{
+    char path[64], stat[256] = "";
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return kill(pid, 0) == 0;
+    size_t n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    const char *paren = strrchr(stat, ')');
+    return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+}
+
+/* The new process answering /readyz is not the end of a hand-over: until the
+ * old one notices and stops accepting, a new connection may still reach it.
+ * The hand-over is over when the old process has drained and exited. */
+static int wait_old_gone(agent *a, char *why, size_t len)
+{
+    if (a->old_pid <= 1)
+        return 0;
+    long timeout = config_long(a->cfg->deploy_ready_timeout, 90);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (still_running(a->old_pid)) {
+        if (ms_since(&t0) > timeout * 1000) {
+            snprintf(why, len, "the old process %d still runs %ld s after the hand-over", a->old_pid, timeout);
+            return -1;
+        }
+        usleep(50 * 1000);
+    }
+    step(a, 1, "drained", "the old process %d exited %lld ms after the new one was ready", a->old_pid, ms_since(&t0));
+    a->old_pid = 0;
     return 0;
 }
 
@@ -339,10 +389,20 @@ static int become(agent *a, const char *version, char *why, size_t len)
     if (wait_ready(a, version, since, why, len) != 0)
         return -1;
     step(a, 1, "ready", "/readyz reports %s", version);
-    return 0;
+    return wait_old_gone(a, why, len);
 }
 
 /* ---- backups and the restore across a migration ---- */
+
+/* A backup the agent (root, under systemd) writes into the service's state
+ * directory belongs to the directory's owner, so the service can list,
+ * verify and prune it. */
+static void give_to_state_owner(const agent *a, const char *path)
+{
+    struct stat st;
+    if (geteuid() == 0 && stat(a->cfg->state_dir, &st) == 0 && chown(path, st.st_uid, st.st_gid) != 0)
+        log_msg(LOG_WARN, "deploy: cannot give %s to the owner of %s: %s", path, a->cfg->state_dir, strerror(errno));
+}
 
 static int take_backup(agent *a, const char *tag, char *path, size_t pathlen, char *why, size_t len)
 {
@@ -353,6 +413,8 @@ static int take_backup(agent *a, const char *tag, char *path, size_t pathlen, ch
     backup_default_dir(a->cfg, dir, sizeof dir);
     int rc = backup_write(s, dir, tag, path, pathlen, NULL, why, len);
     store_close(s);
+    if (rc == 0)
+        give_to_state_owner(a, path);
     return rc;
 }
 
@@ -395,8 +457,8 @@ static void report_lost(agent *a, store_audit *lost, size_t n)
     for (size_t i = 0; i < n; i++) {
         const store_audit *e = &lost[i];
         json_array_append_new(a->lost, json_pack("{s:s, s:s, s:s, s:s, s:s}", "at", e->at, "actor",
-                                                 e->actor ? e->actor : "", "action", e->action, "type",
-                                                 e->entity_type, "id", e->entity_id ? e->entity_id : ""));
+                                                 e->actor ? e->actor : "", "action", e->action, "type", e->entity_type,
+                                                 "id", e->entity_id ? e->entity_id : ""));
         log_msg(LOG_WARN, "deploy: LOST by the restore: %s %s %s %s by %s", e->at, e->action, e->entity_type,
                 e->entity_id ? e->entity_id : "", e->actor ? e->actor : "unknown");
         store_audit_clear(&lost[i]);
@@ -413,8 +475,9 @@ static int restore_schema(agent *a, const char *version, const char *newer, cons
 {
     const char *live = config_sqlite_path(a->cfg);
     if (!live) {
-        snprintf(why, len, "the schema was migrated and only an SQLite database is restored automatically: restore "
-                           "%s by hand (docs/operations.md)",
+        snprintf(why, len,
+                 "the schema was migrated and only an SQLite database is restored automatically: restore "
+                 "%s by hand (docs/operations.md)",
                  backup_path);
         return -1;
     }
@@ -429,6 +492,7 @@ static int restore_schema(agent *a, const char *version, const char *newer, cons
         snprintf(why, len, "cannot keep the data before restoring (%s backup): %s", newer, last_line(out));
         return -1;
     }
+    give_to_state_owner(a, kept);
     step(a, 1, "backup", "the data before the restore: %s", kept);
     int64_t audit_after;
     if (audit_last_of(backup_path, &audit_after, why, len) != 0)
@@ -466,10 +530,10 @@ static void record(agent *a, const char *kind, const char *version, const char *
     time_t now = time(NULL);
     char at[32];
     strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:O, s:O, s:O}", "kind", kind,
-                          "version", version, "from", a->from, "env", a->env, "host", a->host, "result", result,
-                          "at", at, "ended", (json_int_t)now, "duration_ms", (json_int_t)ms_since(&a->started),
-                          "message", message, "checks", a->checks, "lost_writes", a->lost, "steps", a->steps);
+    json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:O, s:O, s:O}", "kind", kind, "version",
+                          version, "from", a->from, "env", a->env, "host", a->host, "result", result, "at", at, "ended",
+                          (json_int_t)now, "duration_ms", (json_int_t)ms_since(&a->started), "message", message,
+                          "checks", a->checks, "lost_writes", a->lost, "steps", a->steps);
     char err[1024];
     if (deploy_history_append(a->root, r, err, sizeof err) != 0)
         log_msg(LOG_ERROR, "deploy: cannot record the outcome here: %s", err);
@@ -708,8 +772,8 @@ static int deploy_run(agent *a, int retry)
         const char *protect[] = {version, a->from};
         char removed[2048];
         long keep = config_long(a->cfg->deploy_keep, 5);
-        if (deploy_prune(a->root, (int)(keep < 2 ? 2 : keep), protect, 2, removed, sizeof removed, err,
-                         sizeof err) != 0)
+        if (deploy_prune(a->root, (int)(keep < 2 ? 2 : keep), protect, 2, removed, sizeof removed, err, sizeof err) !=
+            0)
             step(a, 0, "keep", "%s", err);
         else if (removed[0])
             step(a, 1, "keep", "removed releases %s (keeping %ld)", removed, keep);
@@ -821,8 +885,7 @@ static void print_record(json_t *r)
 static int deploy_history(agent *a)
 {
     json_t *all = deploy_history_load(a->root);
-    printf("%-20s %-8s %-16s %-16s %-11s %8s  %s\n", "ENDED (UTC)", "KIND", "FROM", "TO", "RESULT", "TOOK",
-           "MESSAGE");
+    printf("%-20s %-8s %-16s %-16s %-11s %8s  %s\n", "ENDED (UTC)", "KIND", "FROM", "TO", "RESULT", "TOOK", "MESSAGE");
     size_t i;
     json_t *r;
     json_array_foreach(all, i, r) print_record(r);
@@ -890,7 +953,8 @@ int cmd_deploy(config *cfg, int argc, char **argv)
     int run = !strcmp(action, "run"), status = !strcmp(action, "status"), history = !strcmp(action, "history"),
         rollback = !strcmp(action, "rollback");
     if (!run && !status && !history && !rollback) {
-        fprintf(stderr, "musicgraph deploy: expected run, status, history or rollback (see musicgraph deploy --help)\n");
+        fprintf(stderr,
+                "musicgraph deploy: expected run, status, history or rollback (see musicgraph deploy --help)\n");
         return 2;
     }
     if (!cfg->deploy_channel || (strcmp(cfg->deploy_channel, "dev") && strcmp(cfg->deploy_channel, "staging") &&

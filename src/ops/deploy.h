@@ -8,7 +8,7 @@
  * checksum, unpacks it beside the others (deploy_local.h), runs the new
  * binary's preflight (doctor, migrate --status), takes a backup tagged
  * pre-deploy-FROM-TO, switches `current`, hands over to the new binary with
- * zero failed requests (SIGUSR2 through the pid file, or `systemctl reload`),
+ * zero failed requests (SIGUSR2 through the pid file, or to the systemd unit),
  * waits for /readyz to report the new version and runs the smoke checks.
  * On any failure it switches back and hands over again; when the new
  * version had migrated the schema it first restores the pre-deploy backup

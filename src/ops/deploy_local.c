@@ -115,6 +115,8 @@ static int run_tar(char *const args[], char *out, size_t outlen, char *why, size
         size_t w = strlen(why);
         while (w && (why[w - 1] == '\n' || why[w - 1] == ' '))
             why[--w] = '\0';
+        for (char *nl = strchr(why, '\n'); nl; nl = strchr(nl, '\n'))
+            *nl = ' '; /* one line in logs and in the history */
         return -1;
     }
     return 0;
@@ -137,7 +139,8 @@ int deploy_unpack(const char *root, const char *version, const char *tarball, ch
     }
     char *save = NULL;
     for (char *line = strtok_r(listing, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-        if (strncmp(line, top, strlen(top)) != 0 || strstr(line, "/../") || strcmp(line + strlen(line) - 3, "/..") == 0) {
+        if (strncmp(line, top, strlen(top)) != 0 || strstr(line, "/../") ||
+            strcmp(line + strlen(line) - 3, "/..") == 0) {
             snprintf(err, errlen, "the tarball holds \"%.200s\", outside %s: refused", line, top);
             return -1;
         }
@@ -147,8 +150,9 @@ int deploy_unpack(const char *root, const char *version, const char *tarball, ch
         return -1;
     }
     chmod(tmp, 0755);
-    char *args[] = {"tar", "-xzf", (char *)tarball, "-C", tmp, "--strip-components=1", "--no-same-owner",
-                    "--no-overwrite-dir", NULL};
+    char *args[] = {
+        "tar", "-xzf", (char *)tarball, "-C", tmp, "--strip-components=1", "--no-same-owner", "--no-overwrite-dir",
+        NULL};
     if (run_tar(args, NULL, 0, why, sizeof why) != 0) {
         /* tar says "Wrote only 512 of 10240 bytes": say what it means (before the space is freed). */
         struct statvfs fs;

@@ -28,8 +28,7 @@ const char *release_store_url(const release_store *rs);
 int release_store_get(release_store *rs, const char *name, size_t max, char **data, size_t *len, int *missing,
                       char *err, size_t errlen);
 /* An object into the local file path (created; must not exist). */
-int release_store_fetch(release_store *rs, const char *name, const char *path, int *missing, char *err,
-                        size_t errlen);
+int release_store_fetch(release_store *rs, const char *name, const char *path, int *missing, char *err, size_t errlen);
 /* Writes (or replaces) an object. */
 int release_store_put(release_store *rs, const char *name, const void *data, size_t len, char *err, size_t errlen);
 

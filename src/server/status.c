@@ -78,8 +78,8 @@ static void readyz_reply(http_request *r, api_job *j)
     api_send_json(r, ready ? 200 : 503,
                   json_pack("{s:s, s:s, s:{s:s, s:I}, s:{s:s, s:s, s:s, s:s}}", "status",
                             ready ? "ready" : "unavailable", "version", version_string(), "upgrade", "state",
-                            upgrade_states[upgrade], "at", (json_int_t)upgrade_at, "checks", "database",
-                            rj->database, "migrations", rj->migrations, "snapshot", snapshot, "server", server));
+                            upgrade_states[upgrade], "at", (json_int_t)upgrade_at, "checks", "database", rj->database,
+                            "migrations", rj->migrations, "snapshot", snapshot, "server", server));
 }
 
 static void free_job(api_job *j) { free(j); }

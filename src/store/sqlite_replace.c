@@ -84,8 +84,8 @@ static int drop_all(sqlite3 *db, char *err, size_t errlen)
         snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(st, 0));
         snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(st, 1));
         sqlite3_finalize(st);
-        if (exec_fmt(db, err, errlen, strcmp(type, "view") == 0 ? "DROP VIEW main.\"%w\"%s" : "DROP TABLE main.\"%w\"%s",
-                     name, "") != 0)
+        if (exec_fmt(db, err, errlen,
+                     strcmp(type, "view") == 0 ? "DROP VIEW main.\"%w\"%s" : "DROP TABLE main.\"%w\"%s", name, "") != 0)
             return -1;
     }
 }
@@ -120,9 +120,9 @@ static int create_all(sqlite3 *db, char *err, size_t errlen)
         return -1;
     exists = sqlite3_step(q) == SQLITE_ROW;
     sqlite3_finalize(q);
-    if (exists && (sq_exec(db, "DELETE FROM main.sqlite_sequence", err, errlen) != 0 ||
-                   sq_exec(db, "INSERT INTO main.sqlite_sequence SELECT * FROM scratch.sqlite_sequence", err, errlen) !=
-                       0))
+    if (exists &&
+        (sq_exec(db, "DELETE FROM main.sqlite_sequence", err, errlen) != 0 ||
+         sq_exec(db, "INSERT INTO main.sqlite_sequence SELECT * FROM scratch.sqlite_sequence", err, errlen) != 0))
         return -1;
     return 0;
 }

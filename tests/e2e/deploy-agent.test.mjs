@@ -12,6 +12,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync,
 import { gunzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { binary, startServer } from '../lib/server.mjs';
+import { startS3 } from '../lib/s3rver.mjs';
 import { buildReleases } from '../lib/deploy.mjs';
 import { MINUTE, removeTemps, run, runAsync, tempDir } from '../lib/release.mjs';
 
@@ -89,6 +90,7 @@ describe('deploy agent, directory store', () => {
       MUSICGRAPH_STATE_DIR: state,
       MUSICGRAPH_DEPLOY_READY_TIMEOUT: '90',
       MUSICGRAPH_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      MUSICGRAPH_DEPLOY_KEEP: '3',
     };
   }, { timeout: 12 * MINUTE });
 
@@ -236,7 +238,15 @@ describe('deploy agent, directory store', () => {
     const exported = run(bin, ['export', '-'], { env });
     assert.equal(exported.status, 0, exported.stderr);
     const now = JSON.parse(exported.stdout).payload;
-    assert.deepEqual(now, before);
+    // Writes made on 2.0.0 after the restore (the curator's session survives it) are the only difference.
+    const old = new Set(before.dataset.genres.map((g) => g.id));
+    const after = (id) => acknowledged.includes(id) && !old.has(id);
+    const since = {
+      ...now,
+      dataset: { ...now.dataset, genres: now.dataset.genres.filter((g) => !after(g.id)) },
+      audit_log: now.audit_log.filter((e) => !after(e.entity_id)),
+    };
+    assert.deepEqual(since, before);
     // Every acknowledged write is in the database or named as lost; the lost ones are not in it.
     const last = history().pop();
     assert.equal(last.result, 'rolled_back');
@@ -336,5 +346,85 @@ describe('deploy agent, directory store', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readFileSync(join(store, 'channels/production'), 'utf8'), '5.0.0\n');
     assert.equal(promoteProd('2.0.0').status, 0, 'a version healthy on dev goes to production');
+  });
+
+  test('keeps the newest releases and the previous one; status, history and rollback by hand (across a migration)', { timeout: 5 * MINUTE }, async () => {
+    // KEEP=3 after 5.0.0: the three newest unpacked and 2.0.0, which it came from.
+    assert.deepEqual(readdirSync(join(root, 'releases')).sort(), ['2.0.0', '3.0.0', '4.0.0', '5.0.0']);
+    const status = await agent('status');
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /^current: +5\.0\.0 /m);
+    assert.match(status.stdout, /^running: +5\.0\.0 \(.*\/readyz: 200\)/m);
+    assert.match(status.stdout, /^channel: +dev -> 5\.0\.0 /m);
+    assert.match(status.stdout, /^last: .* deploy +2\.0\.0 +5\.0\.0 +healthy /m);
+    const h = await agent('history');
+    assert.equal(h.status, 0);
+    const rows = h.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/).slice(1, 5));
+    assert.deepEqual(rows, [
+      ['deploy', '-', '1.0.0', 'installed'], ['deploy', '1.0.0', '2.0.0', 'healthy'], ['deploy', '2.0.0', '3.0.0', 'rolled_back'],
+      ['deploy', '2.0.0', '4.0.0', 'rolled_back'], ['deploy', '2.0.0', '5.0.0', 'refused'], ['deploy', '2.0.0', '5.0.0', 'refused'],
+      ['deploy', '2.0.0', '5.0.0', 'refused'], ['deploy', '2.0.0', '5.0.0', 'refused'], ['deploy', '2.0.0', '5.0.0', 'refused'],
+      ['deploy', '2.0.0', '5.0.0', 'refused'], ['deploy', '2.0.0', '5.0.0', 'healthy'],
+    ]);
+    // Back to where 5.0.0 came from: 5.0.0 migrated, so its pre-deploy backup is restored under 2.0.0's schema.
+    const r = await agent('rollback');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /pre-deploy-2\.0\.0-5\.0\.0.* restored with 2\.0\.0's schema/);
+    assert.equal((await json(`${server.url}/readyz`)).version, '2.0.0');
+    assert.equal(readlinkSync(join(root, 'current')), 'releases/2.0.0');
+    const last = history().pop();
+    assert.deepEqual([last.kind, last.from, last.version, last.result], ['rollback', '5.0.0', '2.0.0', 'rolled_back']);
+    const metrics = await metricsShowing(/musicgraph_deploy_last_info\{from="5\.0\.0",to="2\.0\.0",result="rolled_back"\} 1/);
+    assert.match(metrics, /^musicgraph_deploy_last_timestamp_seconds \d+$/m);
+    const bad = await agent('rollback', '7.0.0');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /7\.0\.0 is not unpacked/);
+  });
+});
+
+describe('deploy agent, S3 store (s3rver)', () => {
+  test('installs and deploys from s3://, records the outcome there', { timeout: 10 * MINUTE }, async () => {
+    const s3 = await startS3({ buckets: ['releases'] });
+    let server;
+    try {
+      const rel = buildReleases([{ version: '1.0.0' }, { version: '2.0.0' }]);
+      const store = 's3://releases/musicgraph';
+      const root = tempDir('musicgraph-root-');
+      const state = tempDir('musicgraph-state-');
+      const env = {
+        ...s3.env,
+        ASAN_OPTIONS: 'detect_leaks=0',
+        MUSICGRAPH_DEPLOY_ROOT: root,
+        MUSICGRAPH_DEPLOY_STORE: store,
+        MUSICGRAPH_DEPLOY_CHANNEL: 'staging',
+        MUSICGRAPH_RELEASE_PUBLIC_KEY: rel.publicKey,
+        MUSICGRAPH_PID_FILE: join(state, 'musicgraph.pid'),
+        MUSICGRAPH_STATE_DIR: state,
+      };
+      for (const v of ['1.0.0', '2.0.0']) {
+        const p = await runAsync(bin, ['release', 'publish', rel.dists[v], '--to', store], { env });
+        assert.equal(p.status, 0, p.stderr);
+      }
+      const promote = async (v) => assert.equal((await runAsync(bin, ['release', 'promote', v, 'staging', '--to', store], { env })).status, 0);
+      await promote('1.0.0');
+      let r = await runAsync(bin, ['deploy', 'run'], { env });
+      assert.equal(r.status, 0, r.stderr);
+      server = await startServer({ binary: join(root, 'current/bin/musicgraph'), stateDir: state, env, timeoutMs: 120000 });
+      await promote('2.0.0');
+      r = await runAsync(bin, ['deploy', 'run'], { env: { ...env, MUSICGRAPH_DEPLOY_URL: server.url } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal((await json(`${server.url}/readyz`)).version, '2.0.0');
+      const record = JSON.parse(readFileSync(join(s3.dir, 'releases/musicgraph/deployed/staging/2.0.0._S3rver_object'), 'utf8'));
+      assert.deepEqual([record.env, record.from, record.version, record.result], ['staging', '1.0.0', '2.0.0', 'healthy']);
+      // staging counts for production.
+      const prod = await runAsync(bin, ['release', 'promote', '2.0.0', 'production', '--to', store], { env });
+      assert.equal(prod.status, 0, prod.stderr);
+    } finally {
+      try {
+        process.kill(Number(readFileSync(join(server ? server.stateDir : '/nonexistent', 'musicgraph.pid'), 'utf8')), 'SIGTERM');
+      } catch {}
+      if (server) await server.stop({ keepState: true });
+      await s3.stop();
+    }
   });
 });
