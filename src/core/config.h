@@ -29,6 +29,14 @@ typedef struct config {
     char *trusted_proxies;            /* proxies whose X-Forwarded-For/-Proto are believed */
     char *tls_cert;                   /* PEM certificate chain: serve HTTPS natively when set with tls_key */
     char *tls_key;                    /* PEM private key */
+    char *http_redirect_listen;       /* plain HTTP beside HTTPS: ACME http-01 and redirects */
+    char *acme_domains;               /* names of the certificate obtained from an ACME CA */
+    char *acme_email;                 /* the ACME account's contact */
+    char *acme_directory;             /* the ACME CA's directory URL */
+    char *acme_challenge;             /* http-01 */
+    char *acme_ca_roots;              /* PEM roots trusted for the CA's HTTPS, or NULL */
+    char *acme_dns_hook;              /* dns-01: the command that sets and removes the TXT record */
+    char *acme_dns_resolver;          /* dns-01: where to look the record up before telling the CA */
     char *request_timeout;            /* seconds a client has to send a request (slow clients are cut off) */
     char *max_connections;            /* open connections beyond which new ones are refused */
     char *max_connections_per_client; /* the same for one client address */
@@ -74,6 +82,8 @@ const char *config_sqlite_path(const config *cfg);
 /* Helpers for the derived values. */
 int config_threads(const config *cfg);
 long config_long(const char *value, long fallback);
+/* 1 when the certificate comes from an ACME CA (MUSICGRAPH_ACME_DOMAINS). */
+int config_acme(const config *cfg);
 /* 1 in production (secrets enforced, cookies always Secure, terse errors). */
 int config_is_production(const config *cfg);
 /* 0 if the secret is long and varied enough for production, else -1 with why. */
