@@ -25,7 +25,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync,
-  statSync, writeFileSync,
+  statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -573,7 +573,12 @@ describe('the operations guide and the README', () => {
   });
 
   test('the metrics listed in the guide are exactly those /metrics exposes; the curl checks pass', async () => {
-    const server = await startServer({ args: FAST_STOP });
+    // The deploy metrics appear on a server whose deploy root has a current link and a last deploy.
+    const deployRoot = tempDir();
+    mkdirSync(join(deployRoot, 'releases/1.0.0'), { recursive: true });
+    symlinkSync('releases/1.0.0', join(deployRoot, 'current'));
+    writeFileSync(join(deployRoot, 'last-deploy.json'), JSON.stringify({ version: '1.0.0', from: '0.9.0', result: 'healthy', ended: 1767225600, duration_ms: 4200 }));
+    const server = await startServer({ args: FAST_STOP, env: { MUSICGRAPH_DEPLOY_ROOT: deployRoot } });
     try {
       // The backup metrics appear once there is a backup.
       const backup = mg(['backup', '--state-dir', server.stateDir]);
@@ -581,7 +586,7 @@ describe('the operations guide and the README', () => {
       // /metrics shows what a worker read from the backup files a few seconds ago.
       const text = await waitFor('the backup in /metrics', async () => {
         const t = await (await fetch(`${server.url}/metrics`)).text();
-        return t.includes('musicgraph_backup_last_verified') ? t : null;
+        return t.includes('musicgraph_backup_last_verified') && t.includes('musicgraph_deploy_last_success') ? t : null;
       }, 60000);
       const exposed = [...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
       const listed = [...ops.matchAll(/^\| `(musicgraph_\w+)` \| (\w+) \|/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
