@@ -24,12 +24,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_NAMES             100
-#define ORDER_TIMEOUT_S       600 /* dns-01 may wait minutes for its record */
-#define BACKOFF_FIRST_S       30
-#define BACKOFF_MAX_S         (6 * 3600)
-#define DNS_HOOK_TIMEOUT_S    120
-#define DNS_VISIBLE_TIMEOUT_S 300
+#define MAX_NAMES              100
+#define ORDER_TIMEOUT_S        600 /* dns-01 may wait minutes for its record */
+#define BACKOFF_FIRST_S        30
+#define BACKOFF_MAX_S          (6 * 3600)
+#define DNS_HOOK_TIMEOUT_S     120
+#define DNS_VISIBLE_TIMEOUT_S  300
+#define ARI_MIN_INTERVAL_S     60
+#define ARI_DEFAULT_INTERVAL_S (6 * 3600)
+#define ARI_MAX_INTERVAL_S     86400
 
 struct certificates {
     pthread_t thread;
@@ -48,6 +51,12 @@ struct certificates {
     unsigned long long successes, failures;
     int failures_in_row;
     time_t retry_at;
+    /* ACME Renewal Information (RFC 9773), for the certificate in service */
+    time_t ari_ask_at;         /* when to ask the CA (again); 0: the CA offers none */
+    time_t ari_start, ari_end; /* the window last suggested, 0 when none */
+    time_t ari_renew_at;       /* the moment picked in it, 0: two thirds of the lifetime */
+    int ari_fallback_logged;   /* an unreadable answer is logged once, until one is read */
+    int ari_failures;          /* unreadable answers in a row: the next question waits longer */
 };
 
 /* ---- the challenge responder: the server's own listeners answer ---- */
@@ -105,6 +114,10 @@ static int load_stored(certificates *c, char *err, size_t errlen)
         pthread_mutex_lock(&c->lock);
         c->have_cert = 1;
         c->cert = info;
+        /* A new certificate has a window of its own: ask at once. */
+        c->ari_ask_at = time(NULL);
+        c->ari_start = c->ari_end = c->ari_renew_at = 0;
+        c->ari_failures = 0;
         pthread_mutex_unlock(&c->lock);
     }
     return rc;
@@ -118,13 +131,14 @@ static int store_and_load(certificates *c, const acme_result *res, char *err, si
     return load_stored(c, err, errlen);
 }
 
-/* When to order next: at once without a certificate; when a third of the
- * lifetime is left; after a failure, not before the backoff ends. */
+/* When to order next: at once without a certificate; at the moment picked
+ * in the CA's renewal window, or else when a third of the lifetime is left;
+ * after a failure, not before the backoff ends. */
 static time_t next_attempt(certificates *c)
 {
     time_t at = 0;
     if (c->have_cert)
-        at = c->cert.not_after - (c->cert.not_after - c->cert.not_before) / 3;
+        at = c->ari_renew_at ? c->ari_renew_at : c->cert.not_after - (c->cert.not_after - c->cert.not_before) / 3;
     if (c->failures_in_row && c->retry_at > at)
         at = c->retry_at;
     return at;
@@ -164,26 +178,129 @@ static void note_failure(certificates *c, const char *why)
         log_error("acme: could not obtain a certificate (retrying in %ld s): %s", backoff, why);
 }
 
+/* How long to wait before asking for renewal information again: what the
+ * CA said (Retry-After), or 6 hours, kept between a minute (less for a
+ * certificate that lives under ten minutes) and a day, RFC 9773 section
+ * 4.3.2's suggestion. */
+static long ari_interval(const acme_cert_info *cert, int retry_after)
+{
+    long floor = (long)(cert->not_after - cert->not_before) / 10;
+    if (floor > ARI_MIN_INTERVAL_S)
+        floor = ARI_MIN_INTERVAL_S;
+    if (floor < 1)
+        floor = 1;
+    long s = retry_after > 0 ? retry_after : ARI_DEFAULT_INTERVAL_S;
+    return s < floor ? floor : s > ARI_MAX_INTERVAL_S ? ARI_MAX_INTERVAL_S : s;
+}
+
+static void format_time(time_t t, char *out, size_t len)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Asks the CA when to renew the certificate in service (called without
+ * the lock) and schedules the renewal and the next question. */
+static void ask_renewal_info(certificates *c)
+{
+    pthread_mutex_lock(&c->lock);
+    acme_cert_info cert = c->cert;
+    pthread_mutex_unlock(&c->lock);
+    acme_renewal ri;
+    char err[1024] = "";
+    int rc = cert.cert_id[0] ? acme_renewal_info(&c->settings, cert.cert_id, &ri, err, sizeof err) : -1;
+    if (!cert.cert_id[0])
+        snprintf(err, sizeof err, "the certificate has no authority key identifier to name it by");
+    time_t now = time(NULL);
+    pthread_mutex_lock(&c->lock);
+    if (strcmp(cert.serial, c->cert.serial) != 0) {
+        /* replaced meanwhile: its own question is already scheduled */
+    } else if (rc == 1) {
+        c->ari_ask_at = 0;
+    } else if (rc == 0) {
+        c->ari_failures = 0;
+        c->ari_fallback_logged = 0;
+        c->ari_ask_at = now + ari_interval(&cert, ri.retry_after);
+        /* A new moment only when the window moved: picking again at every
+         * question would drift towards the window's start. */
+        if (ri.start != c->ari_start || ri.end != c->ari_end) {
+            c->ari_start = ri.start;
+            c->ari_end = ri.end;
+            c->ari_renew_at = acme_renewal_pick(ri.start, ri.end, cert.not_before, cert.not_after,
+                                                randombytes_uniform(1000000) / 1e6);
+            if (c->ari_renew_at <= 0)
+                c->ari_renew_at = 1; /* 0 means "no window" */
+            char start[32], end[32], at[32];
+            format_time(ri.start, start, sizeof start);
+            format_time(ri.end, end, sizeof end);
+            format_time(c->ari_renew_at, at, sizeof at);
+            log_info("acme: the CA suggests renewing %s (serial %s) between %s and %s: renewing %s%s%s%s", c->names[0],
+                     cert.serial, start, end, c->ari_renew_at <= now ? "now" : "at ", c->ari_renew_at <= now ? "" : at,
+                     ri.explanation[0] ? "; the CA explains: " : "", ri.explanation);
+        }
+        pthread_cond_signal(&c->wake);
+    } else {
+        c->ari_failures++;
+        long wait = ari_interval(&cert, 1);
+        for (int i = 1; i < c->ari_failures && wait < ARI_MAX_INTERVAL_S; i++)
+            wait *= 2;
+        c->ari_ask_at = now + (wait < ARI_MAX_INTERVAL_S ? wait : ARI_MAX_INTERVAL_S);
+        c->ari_start = c->ari_end = c->ari_renew_at = 0;
+        if (!c->ari_fallback_logged)
+            log_warn("acme: no renewal information from the CA, renewing %s at two thirds of its lifetime "
+                     "instead (asking again later): %s",
+                     c->names[0], err);
+        c->ari_fallback_logged = 1;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Why a renewal is due now, for the log. */
+static const char *renewal_reason(certificates *c)
+{
+    if (c->failures_in_row)
+        return "retrying after a failure";
+    if (!c->ari_renew_at)
+        return "a third of its lifetime is left";
+    return c->ari_renew_at >= acme_renewal_deadline(c->cert.not_before, c->cert.not_after)
+               ? "close to its expiry, later than the CA's window allows"
+               : "inside the CA's renewal window";
+}
+
 static void *run(void *arg)
 {
     certificates *c = arg;
     acme_responder responder = {present, cleanup, c};
     pthread_mutex_lock(&c->lock);
     while (!atomic_load(&c->stopping)) {
+        time_t now = time(NULL);
+        if (c->have_cert && c->ari_ask_at && c->ari_ask_at <= now) {
+            pthread_mutex_unlock(&c->lock);
+            ask_renewal_info(c);
+            pthread_mutex_lock(&c->lock);
+            continue;
+        }
         time_t at = next_attempt(c);
-        if (at > time(NULL)) {
-            struct timespec until = {at, 0};
+        time_t wake = c->have_cert && c->ari_ask_at && c->ari_ask_at < at ? c->ari_ask_at : at;
+        if (wake > now) {
+            struct timespec until = {wake, 0};
             pthread_cond_timedwait(&c->wake, &c->lock, &until);
             continue;
         }
         int renewing = c->have_cert;
+        acme_settings settings = c->settings;
+        char replaces[sizeof c->cert.cert_id];
+        snprintf(replaces, sizeof replaces, "%s", renewing ? c->cert.cert_id : "");
+        settings.replaces = replaces;
+        const char *why = renewing ? renewal_reason(c) : "none yet";
         pthread_mutex_unlock(&c->lock);
 
-        log_info("acme: %s a certificate for %s from %s", renewing ? "renewing" : "obtaining", c->names[0],
-                 c->settings.directory);
+        log_info("acme: %s a certificate for %s from %s (%s)", renewing ? "renewing" : "obtaining", c->names[0],
+                 c->settings.directory, why);
         acme_result res;
         char err[1024];
-        if (acme_obtain(&c->settings, &responder, &res, err, sizeof err) != 0 ||
+        if (acme_obtain(&settings, &responder, &res, err, sizeof err) != 0 ||
             store_and_load(c, &res, err, sizeof err) != 0) {
             note_failure(c, err);
         } else {
