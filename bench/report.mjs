@@ -26,7 +26,7 @@ const argv = process.argv.slice(2);
 const [metaPath, startPath, bodiesPath, rawPath, outPath] = argv;
 const opts = {};
 for (let i = 5; i < argv.length; i += 2) {
-  const m = /^--(layout|browser|backup|contention|contention-baseline|propagation|backends|acme)$/.exec(argv[i]);
+  const m = /^--(layout|browser|backup|deploy|contention|contention-baseline|propagation|backends|acme)$/.exec(argv[i]);
   if (!m || !argv[i + 1]) {
     process.stderr.write(`report.mjs: unknown argument ${argv[i]}\n`);
     process.exit(2);
@@ -34,7 +34,7 @@ for (let i = 5; i < argv.length; i += 2) {
   opts[m[1]] = argv[i + 1];
 }
 if (!outPath) {
-  process.stderr.write('usage: report.mjs META.json START.json BODIES.jsonl RAW.jsonl OUT.json [--layout F] [--browser F] [--backup F]\n');
+  process.stderr.write('usage: report.mjs META.json START.json BODIES.jsonl RAW.jsonl OUT.json [--layout F] [--browser F] [--backup F] [--deploy F]\n');
   process.exit(2);
 }
 const jsonl = (p) =>
@@ -50,6 +50,7 @@ const raw = jsonl(rawPath);
 const layout = opts.layout ? JSON.parse(readFileSync(opts.layout, 'utf8')) : null;
 const browser = opts.browser ? JSON.parse(readFileSync(opts.browser, 'utf8')) : null;
 const backup = opts.backup ? JSON.parse(readFileSync(opts.backup, 'utf8')) : null;
+const deploy = opts.deploy ? JSON.parse(readFileSync(opts.deploy, 'utf8')) : null;
 const contention = opts.contention ? JSON.parse(readFileSync(opts.contention, 'utf8')) : null;
 const baseline = opts['contention-baseline'] ? JSON.parse(readFileSync(opts['contention-baseline'], 'utf8')) : null;
 const propagation = opts.propagation ? JSON.parse(readFileSync(opts.propagation, 'utf8')) : null;
@@ -154,6 +155,13 @@ else if (backup && backup.available !== false) {
   t5('restore of that backup, safety backup included (median)', backup.restore_ms.median, 5000);
 }
 
+// Deploys and rollbacks under load (issue 15).
+if (deploy && deploy.error) failedTarget(15, 'deploy agent', deploy.error);
+else if (deploy) {
+  targets.push({ issue: 15, what: `failed requests during ${deploy.runs} deploys`, target: '0', value: String(deploy.deploy_failed_total), met: deploy.deploy_failed_total === 0 });
+  targets.push({ issue: 15, what: `failed requests during ${deploy.runs} rollbacks`, target: '0', value: String(deploy.rollback_failed_total), met: deploy.rollback_failed_total === 0 });
+}
+
 // Reads while others log in, edit, restore (issue 10).
 if (contention && contention.error) failedTarget(10, 'contention', contention.error);
 else if (contention) {
@@ -187,6 +195,7 @@ const results = {
   layout,
   browser,
   backup,
+  deploy,
   contention,
   contention_baseline: baseline,
   propagation,
@@ -336,6 +345,15 @@ else if (backends) {
     out.push(`  reads ${path}: SQLite ${fmt(r.sqlite_rps)} req/s, PostgreSQL ${fmt(r.postgres_rps)} req/s (${r.ratio}x)`);
   out.push('');
 }
+// The deploy agent (bench/deploy.mjs).
+if (deploy && deploy.error) out.push(`deploy agent: FAILED: ${deploy.error}`, '');
+else if (deploy) {
+  out.push(`deploy agent (issue 15), median of ${deploy.runs} (each run in brackets), wrk on a genre throughout:`);
+  out.push(`  deploy, channel moved to the new version serving: ${fmt(deploy.deploy_ms_median)} ms (${deploy.deploy_ms.map((x) => fmt(x)).join(', ')}); the agent's own run ${fmt(deploy.deploy_agent_ms_median)} ms`);
+  out.push(`  rollback of a version that cannot start, channel moved to the old version serving again: ${fmt(deploy.rollback_ms_median)} ms (${deploy.rollback_ms.map((x) => fmt(x)).join(', ')})`);
+  out.push(`  failed requests: ${deploy.deploy_failed_total} during deploys, ${deploy.rollback_failed_total} during rollbacks (of ${fmt(deploy.requests)})`);
+  out.push('');
+}
 
 // Contention (bench/contention.sh).
 if (contention && contention.error) out.push(`contention: FAILED: ${contention.error}`, '');
@@ -382,7 +400,7 @@ if (meta.loadavg_at) out.push(`  1-min load at the start of each part: ${Object.
 if (busy > meta.machine.nproc * 0.5)
   out.push(`WARNING: the machine was busy (1-min load up to ${busy} on ${meta.machine.nproc} CPUs): absolute figures are low and noisy; the interleaved ratios hold up better.`);
 out.push('');
-for (const issue of [2, 4, 5, 10, 12]) {
+for (const issue of [2, 4, 5, 10, 12, 15]) {
   const list = targets.filter((t) => t.issue === issue);
   if (!list.length) continue;
   out.push(`targets (issue ${issue}):`);

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "mg_version.h"
 #include "ops/commands.h"
+#include "ops/deploy.h"
 #include "ops/doctor.h"
 #include "ops/healthcheck.h"
 #include "ops/release.h"
@@ -149,6 +150,7 @@ static int cmd_serve(config *cfg, int argc, char **argv)
         .on_reload = reload,
         .exec_path = exec_path[0] ? exec_path : NULL,
         .argv = original_argv,
+        .pid_file = cfg->pid_file,
         .ctx = a,
     };
     log_info("musicgraph %s serving %s://%s/ (%d worker threads, %s, state in %s)", MG_VERSION,
@@ -523,6 +525,7 @@ static const command commands[] = {
      "table of every setting (docs/configuration.md).\n",
      cmd_doctor},
     {"release", "verify a signed release, publish it into a release store", cmd_release_usage, cmd_release},
+    {"deploy", "the deploy agent: follow a channel, deploy, check, roll back", cmd_deploy_usage, cmd_deploy},
     {"healthcheck", "ask /healthz of the server on this machine (the container health check)", cmd_healthcheck_usage,
      cmd_healthcheck},
     {"version", "print the version, commit, build date and database schema",
@@ -550,8 +553,18 @@ int main(int argc, char **argv)
     original_argv = xcalloc((size_t)argc + 1, sizeof *original_argv);
     for (int i = 0; i < argc; i++)
         original_argv[i] = argv[i];
-    ssize_t n = readlink("/proc/self/exe", exec_path, sizeof exec_path - 1);
-    exec_path[n > 0 ? n : 0] = '\0';
+    /* The path as started, links kept: when a deploy moves `current` to a
+     * new release, SIGUSR2 must start the binary the link now names, not the
+     * one /proc/self/exe resolved to at start. */
+    char cwd[2048];
+    if (strchr(argv[0], '/') && argv[0][0] == '/')
+        snprintf(exec_path, sizeof exec_path, "%s", argv[0]);
+    else if (strchr(argv[0], '/') && getcwd(cwd, sizeof cwd))
+        snprintf(exec_path, sizeof exec_path, "%s/%s", cwd, argv[0]);
+    else {
+        ssize_t n = readlink("/proc/self/exe", exec_path, sizeof exec_path - 1);
+        exec_path[n > 0 ? n : 0] = '\0';
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -87,6 +87,32 @@ const config_setting config_settings[] = {
     SETTING(s3_region, "MUSICGRAPH_S3_REGION", NULL, "us-east-1", 0, "S3 region used in request signatures"),
     SETTING(s3_access_key, "MUSICGRAPH_S3_ACCESS_KEY_ID", NULL, NULL, 1, "S3 access key id"),
     SETTING(s3_secret_key, "MUSICGRAPH_S3_SECRET_ACCESS_KEY", NULL, NULL, 1, "S3 secret access key"),
+    SETTING(pid_file, "MUSICGRAPH_PID_FILE", "--pid-file", NULL, 0,
+            "file the serving process writes its pid to once it serves (after a SIGUSR2 hand-over: the new "
+            "process's); `musicgraph deploy` signals the pid it names when not under systemd"),
+    SETTING(release_public_key, "MUSICGRAPH_RELEASE_PUBLIC_KEY", "--public-key", NULL, 0,
+            "minisign public key (a .pub file or its RW… line) that release signatures must verify with"),
+    SETTING(deploy_store, "MUSICGRAPH_DEPLOY_STORE", "--store", NULL, 0,
+            "release store the deploy agent reads channels and releases from: a directory or s3://BUCKET/PREFIX"),
+    SETTING(deploy_channel, "MUSICGRAPH_DEPLOY_CHANNEL", "--channel", "dev", 0,
+            "channel this server follows: dev, staging or production"),
+    SETTING(deploy_env, "MUSICGRAPH_DEPLOY_ENV", NULL, NULL, 0,
+            "environment name under which deploy outcomes are recorded in the store (deployed/ENV/VERSION; "
+            "default: the channel)"),
+    SETTING(deploy_root, "MUSICGRAPH_DEPLOY_ROOT", "--root", "/opt/musicgraph", 0,
+            "installation the deploy agent manages: releases/VERSION/, the current link, history.jsonl"),
+    SETTING(deploy_keep, "MUSICGRAPH_DEPLOY_KEEP", NULL, "5", 0,
+            "unpacked releases kept (the running and the previous one are never removed)"),
+    SETTING(deploy_url, "MUSICGRAPH_DEPLOY_URL", NULL, NULL, 0,
+            "base URL where the deploy agent checks /readyz and runs the smoke checks (default: http://LISTEN)"),
+    SETTING(deploy_smoke, "MUSICGRAPH_DEPLOY_SMOKE", NULL, "/ /api/v1/graph /api/v1/genres/rock /api/v1/search?q=rock",
+            0, "space-separated paths that must answer 2xx after a deploy, else it is rolled back"),
+    SETTING(deploy_systemd_unit, "MUSICGRAPH_DEPLOY_SYSTEMD_UNIT", NULL, NULL, 0,
+            "hand over by SIGUSR2 to the main process of this systemd unit (systemctl kill --kill-whom=main); unset: "
+            "SIGUSR2 to the pid in "
+            "MUSICGRAPH_PID_FILE"),
+    SETTING(deploy_ready_timeout, "MUSICGRAPH_DEPLOY_READY_TIMEOUT", NULL, "90", 0,
+            "seconds the deploy agent waits for /readyz to report the new version"),
     {NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 

@@ -47,6 +47,17 @@ typedef struct config {
     char *s3_region;
     char *s3_access_key;
     char *s3_secret_key;
+    char *pid_file;             /* the serving process writes its pid here (deploy hand-over) */
+    char *release_public_key;   /* minisign public key (file or its RW… line) releases are checked with */
+    char *deploy_store;         /* release store the deploy agent reads: a directory or s3://BUCKET/PREFIX */
+    char *deploy_channel;       /* dev | staging | production */
+    char *deploy_env;           /* name under which outcomes are recorded; NULL = the channel */
+    char *deploy_root;          /* releases/VERSION/, current, history.jsonl */
+    char *deploy_keep;          /* releases kept */
+    char *deploy_url;           /* where the agent asks /readyz and runs smoke checks; NULL = http://LISTEN */
+    char *deploy_smoke;         /* space-separated paths that must answer 2xx */
+    char *deploy_systemd_unit;  /* hand over with `systemctl reload UNIT` instead of SIGUSR2 via the pid file */
+    char *deploy_ready_timeout; /* seconds to wait for /readyz to show the new version */
 } config;
 
 typedef struct config_setting {

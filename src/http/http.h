@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct st_h2o_req_t;
 
@@ -64,6 +65,8 @@ typedef struct http_server_config {
     /* For SIGUSR2 upgrades: the binary to start and its arguments. */
     const char *exec_path;
     char **argv;
+    /* Where to write the pid once serving (NULL: nowhere); see upgrade.c. */
+    const char *pid_file;
     void *ctx;
 } http_server_config;
 
@@ -183,5 +186,10 @@ struct buf;
 void http_metrics_write(struct buf *out);
 /* 1 once SIGTERM was received: /readyz reports it so balancers drain. */
 int http_server_stopping(void);
+/* The last SIGUSR2 upgrade (upgrade.c): HTTP_UPGRADE_NONE, _RUNNING, _DONE
+ * or _FAILED, and when it started or ended; /readyz reports it so a deploy
+ * agent learns at once that the new version did not start. */
+enum { HTTP_UPGRADE_NONE, HTTP_UPGRADE_RUNNING, HTTP_UPGRADE_DONE, HTTP_UPGRADE_FAILED };
+void http_upgrade_state(int *state, time_t *at);
 
 #endif

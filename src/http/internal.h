@@ -53,6 +53,10 @@ int http_check_origin(http_request *r, const char **detail);
  * 0 while waiting or when no upgrade is under way. */
 int http_upgrade_start(const char *exec_path, char **argv, int listen_fd);
 int http_upgrade_poll(void);
+/* The pid file: written once serving; removed at exit only while it still
+ * names this process. */
+int http_pid_file_write(const char *path, char *err, size_t errlen);
+void http_pid_file_remove(const char *path);
 /* Deferred requests (defer.c): one receiver per event loop, and how many of
  * its requests wait for http_resume (touched on the loop thread only). */
 #include <h2o.h>

@@ -519,6 +519,8 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
         return -1;
     }
     sd_notify(0, "READY=1");
+    if (cfg->pid_file && *cfg->pid_file && http_pid_file_write(cfg->pid_file, err, errlen) != 0)
+        log_error("cannot write the pid file: %s", err);
 
     struct timespec tick = {0, 250 * 1000000L};
     while (!atomic_load(&stopping)) {
@@ -546,6 +548,8 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     workers = NULL;
     nworkers = 0;
     close(fd);
+    if (cfg->pid_file && *cfg->pid_file)
+        http_pid_file_remove(cfg->pid_file);
     log_info("stopped after %llu requests", (unsigned long long)http_requests_served());
     return 0;
 }

@@ -6,7 +6,19 @@
  * as systemd would pass it. The old process keeps serving until the new one
  * says READY=1 on a notification socket of ours, then stops accepting and
  * drains; if the new one exits or stays silent for a minute, the old one
- * simply goes on.
+ * simply goes on. Whether the last upgrade failed is kept (http_upgrade_state)
+ * for /readyz, so a deploy agent sees a failure at once instead of waiting.
+ *
+ * The pid file (MUSICGRAPH_PID_FILE) is how a tool without systemd finds the
+ * process to signal: each process writes its pid there once it serves, and
+ * removes it at exit only if it still holds its own pid (after a hand-over
+ * it holds the new process's).
+ *
+ * Under systemd (`systemctl reload`, ExecReload sending SIGUSR2) the new
+ * process must become the unit's main process: on hand-over the old one
+ * tells systemd MAINPID=<new> on systemd's notification socket, which it
+ * remembers (and passes on as MUSICGRAPH_SYSTEMD_NOTIFY_SOCKET, since the
+ * new process's NOTIFY_SOCKET is ours) so the chain works at every upgrade.
  *
  * The process is threaded, so between fork and exec the child may only make
  * async-signal-safe calls: the environment is built before fork, the child
@@ -16,6 +28,7 @@
 #include "http/internal.h"
 #include "core/xalloc.h"
 
+#include "core/fs.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -37,14 +50,56 @@
 extern char **environ;
 
 static struct {
-    pid_t child;      /* 0: no upgrade under way */
-    pid_t gave_up;    /* a child we stopped waiting for, still to be reaped */
+    pid_t child;   /* 0: no upgrade under way */
+    pid_t gave_up; /* a child we stopped waiting for, still to be reaped */
     int notify_fd;
     time_t deadline;
     char **envp;
     char listen_pid[32]; /* "LISTEN_PID=" and the child's pid, written by the child */
     char notify_env[128];
+    char systemd_env[160]; /* "MUSICGRAPH_SYSTEMD_NOTIFY_SOCKET=…" or "" */
+    int last_state;        /* HTTP_UPGRADE_* of the last attempt */
+    time_t last_at;
 } up = {.notify_fd = -1};
+
+#define SYSTEMD_VAR "MUSICGRAPH_SYSTEMD_NOTIFY_SOCKET"
+
+/* systemd's notification socket: ours when systemd started us, else the one
+ * a predecessor passed on; NULL when systemd is not involved. */
+static const char *systemd_socket(void)
+{
+    const char *passed = getenv(SYSTEMD_VAR);
+    if (passed && *passed)
+        return passed;
+    const char *own = getenv("NOTIFY_SOCKET");
+    return own && *own && !strstr(own, "musicgraph-upgrade-") ? own : NULL;
+}
+
+/* sd_notify to a socket named explicitly (ours has been replaced). */
+static void notify_systemd(const char *msg)
+{
+    const char *name = systemd_socket();
+    if (!name || strlen(name) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    size_t nlen = strlen(name);
+    memcpy(addr.sun_path, name, nlen);
+    if (addr.sun_path[0] == '@')
+        addr.sun_path[0] = '\0';
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&addr,
+               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + nlen)) < 0)
+        log_warn("SIGUSR2: cannot tell systemd about the new process: %s", strerror(errno));
+    close(fd);
+}
+
+void http_upgrade_state(int *state, time_t *at)
+{
+    *state = up.child > 0 ? HTTP_UPGRADE_RUNNING : up.last_state;
+    *at = up.last_at;
+}
 
 /* The inherited environment without systemd's socket variables, plus ours. */
 static char **build_environment(void)
@@ -52,13 +107,18 @@ static char **build_environment(void)
     size_t n = 0;
     while (environ[n])
         n++;
-    char **envp = xcalloc(n + 4, sizeof *envp);
+    char **envp = xcalloc(n + 5, sizeof *envp);
     if (!envp)
         return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "LISTEN_", 7) != 0 && strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
+        if (strncmp(environ[i], "LISTEN_", 7) != 0 && strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0 &&
+            strncmp(environ[i], SYSTEMD_VAR "=", strlen(SYSTEMD_VAR) + 1) != 0)
             envp[k++] = environ[i];
+    const char *sd = systemd_socket();
+    up.systemd_env[0] = '\0';
+    if (sd && snprintf(up.systemd_env, sizeof up.systemd_env, SYSTEMD_VAR "=%s", sd) < (int)sizeof up.systemd_env)
+        envp[k++] = up.systemd_env;
     envp[k++] = "LISTEN_FDS=1";
     envp[k++] = up.listen_pid;
     envp[k++] = up.notify_env;
@@ -142,7 +202,8 @@ int http_upgrade_start(const char *exec_path, char **argv, int listen_fd)
         return -1;
     }
     up.child = pid;
-    up.deadline = time(NULL) + READY_TIMEOUT_S;
+    up.last_at = time(NULL);
+    up.deadline = up.last_at + READY_TIMEOUT_S;
     return 0;
 }
 
@@ -158,6 +219,11 @@ int http_upgrade_poll(void)
         msg[n] = '\0';
         if (strstr(msg, "READY=1")) {
             log_info("SIGUSR2: process %d is ready; handing over and draining", (int)up.child);
+            char main_pid[64];
+            snprintf(main_pid, sizeof main_pid, "MAINPID=%d\nREADY=1", (int)up.child);
+            notify_systemd(main_pid);
+            up.last_state = HTTP_UPGRADE_DONE;
+            up.last_at = time(NULL);
             finish();
             return 1;
         }
@@ -165,6 +231,8 @@ int http_upgrade_poll(void)
     int status;
     if (waitpid(up.child, &status, WNOHANG) == up.child) {
         log_error("SIGUSR2: the new process exited before it was ready; still serving");
+        up.last_state = HTTP_UPGRADE_FAILED;
+        up.last_at = time(NULL);
         finish();
         return -1;
     }
@@ -172,8 +240,27 @@ int http_upgrade_poll(void)
         log_error("SIGUSR2: the new process did not become ready in %d s; still serving", READY_TIMEOUT_S);
         kill(up.child, SIGTERM);
         up.gave_up = up.child;
+        up.last_state = HTTP_UPGRADE_FAILED;
+        up.last_at = time(NULL);
         finish();
         return -1;
     }
     return 0;
+}
+
+int http_pid_file_write(const char *path, char *err, size_t errlen)
+{
+    char line[32];
+    int n = snprintf(line, sizeof line, "%d\n", (int)getpid());
+    return fs_write_atomic(path, line, (size_t)n, 0644, err, errlen);
+}
+
+void http_pid_file_remove(const char *path)
+{
+    unsigned char *data = NULL;
+    size_t len, size;
+    char err[256];
+    if (fs_read_file(path, 31, &data, &len, &size, err, sizeof err) == 0 && atoi((char *)data) == (int)getpid())
+        unlink(path);
+    free(data);
 }

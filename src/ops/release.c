@@ -5,9 +5,11 @@
 
 #include "core/fs.h"
 #include "ops/minisign.h"
+#include "ops/release_store.h"
 #include "ops/s3.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -114,8 +116,10 @@ static int load_key(const char *arg, minisign_key *key, char *err, size_t errlen
     return rc;
 }
 
-/* Checks the release in dir (see release.h) and fills r. */
-static int release_check(const char *dir, const char *keyarg, release *r, char *err, size_t errlen)
+/* Checks the release in dir (see release.h) and fills r. With only, the
+ * files SHA256SUMS names other than only need not be there (a deploy
+ * fetches the one tarball it unpacks), but only must be named. */
+static int release_check(const char *dir, const char *keyarg, const char *only, release *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     minisign_key key;
@@ -163,6 +167,8 @@ static int release_check(const char *dir, const char *keyarg, release *r, char *
         char want[65], got[65];
         snprintf(want, sizeof want, "%.64s", line);
         snprintf(r->files[r->nfiles], sizeof r->files[0], "%.*s", (int)namelen, name);
+        if (only && strcmp(r->files[r->nfiles], only) != 0)
+            continue;
         snprintf(path, sizeof path, "%s/%s", dir, r->files[r->nfiles]);
         if (sha256_file(path, got, err, errlen) != 0)
             goto out;
@@ -174,7 +180,10 @@ static int release_check(const char *dir, const char *keyarg, release *r, char *
         r->nfiles++;
     }
     if (r->nfiles == 0) {
-        snprintf(err, errlen, "%.300s/%.300s names no file", dir, SUMS);
+        if (only)
+            snprintf(err, errlen, "%.300s/%.300s does not name %.300s", dir, SUMS, only);
+        else
+            snprintf(err, errlen, "%.300s/%.300s names no file", dir, SUMS);
         goto out;
     }
     snprintf(r->files[r->nfiles++], sizeof r->files[0], "%s", SIG);
@@ -186,27 +195,14 @@ out:
     return rc;
 }
 
-static int copy_file(const char *from, const char *to, char *err, size_t errlen)
+int release_verify(const char *dir, const char *key, const char *only, char *version, size_t vlen, char *err,
+                   size_t errlen)
 {
-    int in = open(from, O_RDONLY | O_CLOEXEC);
-    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    char chunk[65536];
-    ssize_t n = 0;
-    int rc = in >= 0 && out >= 0 ? 0 : -1;
-    while (rc == 0 && (n = read(in, chunk, sizeof chunk)) > 0)
-        if (write(out, chunk, (size_t)n) != n)
-            rc = -1;
-    if (n < 0 || (out >= 0 && fsync(out) != 0))
-        rc = -1;
-    if (rc != 0)
-        snprintf(err, errlen, "cannot copy %.300s to %.300s: %.300s", from, to, strerror(errno));
-    if (in >= 0)
-        close(in);
-    if (out >= 0 && close(out) != 0 && rc == 0) {
-        snprintf(err, errlen, "cannot write %.300s: %.300s", to, strerror(errno));
-        rc = -1;
-    }
-    return rc;
+    release r;
+    if (release_check(dir, key, only, &r, err, errlen) != 0)
+        return -1;
+    snprintf(version, vlen, "%s", r.version);
+    return 0;
 }
 
 static void remove_tree(const char *dir, const release *r)
@@ -243,7 +239,7 @@ static int publish_dir(const char *dir, const char *store, const release *r, cha
     for (size_t i = 0; i < r->nfiles; i++) {
         snprintf(from, sizeof from, "%s/%s", dir, r->files[i]);
         snprintf(to, sizeof to, "%s/%s", tmp, r->files[i]);
-        if (copy_file(from, to, err, errlen) != 0) {
+        if (release_copy_file(from, to, err, errlen) != 0) {
             remove_tree(tmp, r);
             return -1;
         }
@@ -308,75 +304,72 @@ static int channel_valid(const char *c)
     return strcmp(c, "dev") == 0 || strcmp(c, "staging") == 0 || strcmp(c, "production") == 0;
 }
 
+/* Production only takes a version some deploy agent found healthy on dev or
+ * staging: the record deployed/ENV/VERSION it wrote says "result":"healthy". */
+static int healthy_before(release_store *rs, const char *version, char *err, size_t errlen)
+{
+    static const char *const envs[] = {"dev", "staging"};
+    char seen[512] = "";
+    for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
+        char name[300], *data = NULL;
+        size_t len;
+        int missing;
+        snprintf(name, sizeof name, "deployed/%s/%s", envs[i], version);
+        if (release_store_get(rs, name, 64 * 1024, &data, &len, &missing, err, errlen) != 0)
+            return -1;
+        json_t *doc = missing ? NULL : json_loads(data, 0, NULL);
+        const char *result = json_string_value(json_object_get(doc, "result"));
+        int healthy = result && strcmp(result, "healthy") == 0;
+        if (!missing)
+            snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s%s: %.40s", seen[0] ? "; " : "", envs[i],
+                     result ? result : "unreadable record");
+        json_decref(doc);
+        free(data);
+        if (healthy)
+            return 0;
+    }
+    snprintf(err, errlen,
+             "%s has not been deployed healthy on dev or staging (%s): deploy it there first; production takes "
+             "only a version that passed its checks",
+             version, seen[0] ? seen : "no deployed/dev or deployed/staging record");
+    return -1;
+}
+
 /* channels/CHANNEL := "VERSION\n", once releases/VERSION/SHA256SUMS is in the store. Replacing the
  * pointer is the point of it: in a directory through a rename, so a reader sees the old or the new. */
 static int promote(const config *cfg, const char *store, const char *version, const char *channel, char *err,
                    size_t errlen)
 {
-    char line[256];
-    snprintf(line, sizeof line, "%s\n", version);
-    if (s3_is_url(store)) {
-        char bucket[256], rest[1024], base[1100], key[1400];
-        if (s3_parse_url(store, bucket, sizeof bucket, rest, sizeof rest, err, errlen) != 0)
-            return -1;
-        s3_base(rest, base, sizeof base);
-        s3_client *c;
-        if (s3_open(cfg, &c, err, errlen) != 0)
-            return -1;
-        char *data = NULL;
-        size_t len = 0;
-        int missing = 0;
-        snprintf(key, sizeof key, "%sreleases/%s/%s", base, version, SUMS);
-        int rc = s3_get_bytes(c, bucket, key, 64 * 1024, &data, &len, &missing, err, errlen);
-        free(data);
-        if (rc == 0 && missing) {
-            snprintf(err, errlen, "%s is not published in %s (no releases/%s/%s)", version, store, version, SUMS);
-            rc = -1;
-        }
-        snprintf(key, sizeof key, "%schannels/%s", base, channel);
-        if (rc == 0)
-            rc = s3_put_bytes(c, bucket, key, line, strlen(line), "text/plain", err, errlen);
-        s3_close(c);
-        return rc;
-    }
-    char path[4400], dir[4200], tmp[4400];
-    snprintf(path, sizeof path, "%s/releases/%s/%s", store, version, SUMS);
-    if (access(path, F_OK) != 0) {
+    release_store *rs;
+    if (release_store_open(cfg, store, &rs, err, errlen) != 0)
+        return -1;
+    char name[300], line[256], *data = NULL;
+    size_t len;
+    int missing = 0;
+    snprintf(name, sizeof name, "releases/%s/%s", version, SUMS);
+    int rc = release_store_get(rs, name, 64 * 1024, &data, &len, &missing, err, errlen);
+    free(data);
+    if (rc == 0 && missing) {
         snprintf(err, errlen, "%s is not published in %.300s (no releases/%s/%s)", version, store, version, SUMS);
-        return -1;
+        rc = -1;
     }
-    snprintf(dir, sizeof dir, "%s/channels", store);
-    if (fs_make_dirs(dir, err, errlen) != 0)
-        return -1;
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", dir, channel);
-    int fd = mkstemp(tmp);
-    if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line) || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-        snprintf(err, errlen, "cannot write in %.300s: %s", dir, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        return -1;
-    }
-    close(fd);
-    snprintf(path, sizeof path, "%s/%s", dir, channel);
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot rename %.300s: %s", tmp, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    if (rc == 0 && strcmp(channel, "production") == 0)
+        rc = healthy_before(rs, version, err, errlen);
+    snprintf(name, sizeof name, "channels/%s", channel);
+    snprintf(line, sizeof line, "%s\n", version);
+    if (rc == 0)
+        rc = release_store_put(rs, name, line, strlen(line), err, errlen);
+    release_store_close(rs);
+    return rc;
 }
 
 int cmd_release(config *cfg, int argc, char **argv)
 {
     const char *action = argc > 1 ? argv[1] : "";
-    const char *args[2] = {NULL, NULL}, *store = NULL, *key = getenv("MUSICGRAPH_RELEASE_PUBLIC_KEY");
+    const char *args[2] = {NULL, NULL}, *store = NULL, *key = cfg->release_public_key;
     int nargs = 0;
     for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
-            key = argv[++i];
-        else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+        if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
             store = argv[++i];
         else if (nargs < 2 && argv[i][0] != '-')
             args[nargs++] = argv[i];
@@ -410,7 +403,7 @@ int cmd_release(config *cfg, int argc, char **argv)
         return 2;
     }
     release r;
-    if (release_check(args[0], key, &r, err, sizeof err) != 0) {
+    if (release_check(args[0], key, NULL, &r, err, sizeof err) != 0) {
         fprintf(stderr, "musicgraph release: %s\n", err);
         return 1;
     }

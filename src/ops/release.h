@@ -17,6 +17,9 @@
  * place without replacing anything, so it appears whole or not at all; on
  * S3, SHA256SUMS is uploaded last, so a reader that finds it finds the rest.
  * The deploy agent and the provisioning script read the same layout.
+ *
+ * Promotion moves channels/CHANNEL; production only to a version a deploy
+ * agent recorded healthy on dev or staging (deployed/ENV/VERSION, deploy.h).
  */
 #ifndef MG_OPS_RELEASE_H
 #define MG_OPS_RELEASE_H
@@ -24,6 +27,11 @@
 #include "core/config.h"
 
 int cmd_release(config *cfg, int argc, char **argv);
+/* Checks the release in dir as `release verify` does; with only, just that
+ * file of the ones SHA256SUMS names must be there. The signed version goes
+ * to version. */
+int release_verify(const char *dir, const char *key, const char *only, char *version, size_t vlen, char *err,
+                   size_t errlen);
 extern const char cmd_release_usage[];
 
 #endif

@@ -16,6 +16,7 @@
 #include "ops/version.h"
 #include "ops/backup.h"
 #include "ops/backup_location.h"
+#include "ops/deploy_local.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,10 +69,17 @@ static void readyz_reply(http_request *r, api_job *j)
         server = "shutting down";
     int ready = !strcmp(rj->database, "ok") && !strcmp(rj->migrations, "ok") && !strcmp(snapshot, "ok") &&
                 !strcmp(server, "ok");
+    /* The version and the last SIGUSR2 upgrade: a deploy agent waits for the
+     * new version here, and learns at once when it did not start. */
+    static const char *const upgrade_states[] = {"none", "running", "done", "failed"};
+    int upgrade;
+    time_t upgrade_at;
+    http_upgrade_state(&upgrade, &upgrade_at);
     api_send_json(r, ready ? 200 : 503,
-                  json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "status", ready ? "ready" : "unavailable", "checks",
-                            "database", rj->database, "migrations", rj->migrations, "snapshot", snapshot, "server",
-                            server));
+                  json_pack("{s:s, s:s, s:{s:s, s:I}, s:{s:s, s:s, s:s, s:s}}", "status",
+                            ready ? "ready" : "unavailable", "version", version_string(), "upgrade", "state",
+                            upgrade_states[upgrade], "at", (json_int_t)upgrade_at, "checks", "database", rj->database,
+                            "migrations", rj->migrations, "snapshot", snapshot, "server", server));
 }
 
 static void free_job(api_job *j) { free(j); }
@@ -96,10 +104,20 @@ static void read_backups(void *arg)
     backup_info latest;
     backup_default_dir(src->api->cfg, dir, sizeof dir);
     int known = backup_location_latest(dir, &latest) == 0;
+    deploy_last last;
+    const char *root = src->api->cfg->deploy_root;
+    int deployed = root && *root && deploy_last_read(root, &last) == 0;
+    char current[128] = "";
+    if (root && *root)
+        deploy_current(root, current, sizeof current);
     pthread_mutex_lock(&src->lock);
     src->backup_known = known;
     if (known)
         src->backup = latest;
+    src->deploy_known = deployed;
+    if (deployed)
+        src->deploy = last;
+    snprintf(src->deploy_current, sizeof src->deploy_current, "%s", current);
     src->backup_read_at = time(NULL);
     src->backup_reading = 0;
     pthread_mutex_unlock(&src->lock);
@@ -178,7 +196,31 @@ static int get_metrics(http_request *r, void *arg)
     pthread_mutex_lock(&src->lock);
     int known = src->backup_known;
     backup_info latest = src->backup;
+    int deployed = src->deploy_known;
+    deploy_last last = src->deploy;
+    char current[128];
+    snprintf(current, sizeof current, "%s", src->deploy_current);
     pthread_mutex_unlock(&src->lock);
+    if (current[0])
+        buf_printf(&out,
+                   "# HELP musicgraph_deploy_current_info The release the deploy root's current link names.\n"
+                   "# TYPE musicgraph_deploy_current_info gauge\nmusicgraph_deploy_current_info{version=\"%s\"} 1\n",
+                   current);
+    if (deployed)
+        buf_printf(&out,
+                   "# HELP musicgraph_deploy_last_timestamp_seconds When the last deploy or rollback ended.\n"
+                   "# TYPE musicgraph_deploy_last_timestamp_seconds gauge\n"
+                   "musicgraph_deploy_last_timestamp_seconds %lld\n"
+                   "# HELP musicgraph_deploy_last_success 1 if the last deploy ended healthy, else 0.\n"
+                   "# TYPE musicgraph_deploy_last_success gauge\nmusicgraph_deploy_last_success %d\n"
+                   "# HELP musicgraph_deploy_last_duration_seconds How long the last deploy or rollback took.\n"
+                   "# TYPE musicgraph_deploy_last_duration_seconds gauge\n"
+                   "musicgraph_deploy_last_duration_seconds %.3f\n"
+                   "# HELP musicgraph_deploy_last_info The last deploy: from, to and its result.\n"
+                   "# TYPE musicgraph_deploy_last_info gauge\n"
+                   "musicgraph_deploy_last_info{from=\"%s\",to=\"%s\",result=\"%s\"} 1\n",
+                   last.at, strcmp(last.result, "healthy") == 0, (double)last.duration_ms / 1000.0, last.from, last.to,
+                   last.result);
     if (known)
         buf_printf(
             &out,

@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "http/http.h"
 #include "ops/backup_target.h"
+#include "ops/deploy_local.h"
 #include "server/pool.h"
 #include "server/certificates.h"
 #include "server/snapshots.h"
@@ -33,6 +34,10 @@ typedef struct status_source {
     backup_info backup;
     time_t backup_read_at;
     int backup_reading; /* a refresh is queued or running */
+    /* The deploy root's last deploy and current link, read with the backups. */
+    int deploy_known;
+    deploy_last deploy;
+    char deploy_current[128];
 } status_source;
 
 void status_register(http_router *rt, status_source *src);

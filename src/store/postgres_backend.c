@@ -10,6 +10,10 @@
  * database, host and port, and never the password: libpq's own messages
  * are scrubbed of it too, since a malformed URL can be quoted back.
  *
+ * Statements with parameters are prepared on their first use on a
+ * connection and run by name afterwards (parsed and planned once), and
+ * prepared again on a connection opened again.
+ *
  * A connection lost between calls is re-established by the next call (the
  * server's worker keeps its store for its life); one lost inside a
  * transaction fails that call, which rolls back in the database anyway.
@@ -101,10 +105,20 @@ static int describe(pg_store *p, const char *url, char **password, char *err, si
 
 static int postgres_lost(store *s) { return pg(s)->lost; }
 
+static void forget_prepared(pg_store *p)
+{
+    for (size_t i = 0; i < p->nprepared; i++)
+        free(p->prepared[i]);
+    free(p->prepared);
+    p->prepared = NULL;
+    p->nprepared = 0;
+}
+
 static void postgres_close(store *s)
 {
     pg_store *p = pg(s);
     PQfinish(p->conn);
+    forget_prepared(p);
     free(p);
 }
 
@@ -189,6 +203,7 @@ static int reconnect(pg_store *p)
     if (PQstatus(p->conn) == CONNECTION_OK) {
         p->pause_ms = 0;
         p->listening = 0;
+        forget_prepared(p); /* a new session knows none of them */
         return 0;
     }
     p->pause_ms = p->pause_ms ? (p->pause_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : p->pause_ms * 2) : 100;
@@ -198,14 +213,50 @@ static int reconnect(pg_store *p)
     return -1;
 }
 
+/* The name of sql prepared on this connection, preparing it the first time;
+ * NULL when it cannot be (then *failed holds the server's answer, or NULL
+ * when the cache is full and sql should just be run). The statements are
+ * the backend's own string constants, a few dozen: a linear search costs
+ * nothing beside the round trip it saves (parse and plan on every call). */
+#define PREPARED_MAX 256
+static const char *prepared_name(pg_store *p, const char *sql, int n, PGresult **failed, char *name, size_t len)
+{
+    *failed = NULL;
+    size_t i = 0;
+    while (i < p->nprepared && strcmp(p->prepared[i], sql) != 0)
+        i++;
+    snprintf(name, len, "s%zu", i);
+    if (i < p->nprepared)
+        return name;
+    if (p->nprepared == PREPARED_MAX)
+        return NULL;
+    PGresult *r = PQprepare(p->conn, name, sql, n, NULL);
+    if (!pg_ok(r)) {
+        *failed = r;
+        return NULL;
+    }
+    PQclear(r);
+    p->prepared = xreallocarray(p->prepared, p->nprepared + 1, sizeof *p->prepared);
+    p->prepared[p->nprepared++] = xstrdup(sql);
+    return name;
+}
+
 PGresult *pg_run(pg_store *p, const char *sql, int n, const char *const *params)
 {
     if (!p->in_tx && PQstatus(p->conn) != CONNECTION_OK && reconnect(p) != 0) {
         p->lost = 1;
         return NULL;
     }
+    PGresult *r;
+    char name[24];
+    const char *prepared;
     /* Without parameters, the simple protocol: a script of several statements runs too. */
-    PGresult *r = n == 0 ? PQexec(p->conn, sql) : PQexecParams(p->conn, sql, n, NULL, params, NULL, NULL, 0);
+    if (n == 0)
+        r = PQexec(p->conn, sql);
+    else if ((prepared = prepared_name(p, sql, n, &r, name, sizeof name)) != NULL)
+        r = PQexecPrepared(p->conn, prepared, n, params, NULL, NULL, 0);
+    else if (!r)
+        r = PQexecParams(p->conn, sql, n, NULL, params, NULL, NULL, 0);
     p->lost = PQstatus(p->conn) != CONNECTION_OK;
     return r;
 }

@@ -36,6 +36,10 @@ typedef struct pg_store {
     int lost;          /* the last statement failed for want of a connection */
     uint32_t pause_ms; /* between attempts to reconnect; 0 while connected */
     uint64_t retry_at; /* monotonic ms before which no attempt is made */
+    /* Statements prepared on this connection (pg_run), forgotten when it is
+     * opened again: their names are s0, s1, … in the order prepared. */
+    char **prepared;
+    size_t nprepared;
 } pg_store;
 
 static inline pg_store *pg(store *s) { return (pg_store *)s; }

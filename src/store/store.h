@@ -53,6 +53,14 @@ int store_is_empty(store *s, int *empty, char *err, size_t errlen);
 /* Replaces every genre and band with d in one transaction (seed, restore). */
 int store_replace_all(store *s, const dataset *d, char *err, size_t errlen);
 
+/* SQLite only (sqlite_replace.c): makes the database file at path hold
+ * exactly what the one at from holds, schema included, in one transaction
+ * that processes which have it open see as a change of data; the audit
+ * entries after audit_after, which it discards, go to *lost (malloc'd,
+ * store_audit_clear each). A deploy's rollback across a migration. */
+int store_sqlite_replace(const char *path, const char *from, int64_t audit_after, store_audit **lost, size_t *nlost,
+                         char *err, size_t errlen);
+
 /* Counter bumped by every committed data change; readers compare it to know
  * whether their snapshot is current (also across processes). */
 int store_data_version(store *s, int64_t *version, char *err, size_t errlen);

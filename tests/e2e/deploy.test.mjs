@@ -25,7 +25,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync,
-  statSync, writeFileSync,
+  statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -282,7 +282,9 @@ describe('container and compose files', () => {
     // round — except what each platform provides its own way (systemd: the config file, STATE_DIRECTORY
     // and the socket; containers: configuration by environment, a state path and a listening address).
     const systemdOnly = new Set(['MUSICGRAPH_CONFIG']);
-    const containerOnly = new Set(['MUSICGRAPH_STATE_DIR', 'MUSICGRAPH_LISTEN']);
+    // The production compose file also brings its database (PostgreSQL beside the app); a systemd
+    // server names one in its config file, or stays on SQLite.
+    const containerOnly = new Set(['MUSICGRAPH_STATE_DIR', 'MUSICGRAPH_LISTEN', 'MUSICGRAPH_DATABASE_URL_FILE']);
     const container = { ...image, ...prod };
     const a = Object.keys(unit).filter((n) => !systemdOnly.has(n)).sort();
     const b = Object.keys(container).filter((n) => !containerOnly.has(n)).sort();
@@ -314,9 +316,22 @@ describe('container and compose files', () => {
     }
     assert.match(read('deploy/nginx/musicgraph.conf'), new RegExp(`server 127\\.0\\.0\\.1:${port}\\b`));
     assert.ok(prodApp.restart, 'a restart policy');
-    // Postgres is only started on request: the backend does not exist yet.
-    assert.deepEqual(composeDev().services.postgres.profiles, ['postgres']);
-    assert.match(composeDev().services.postgres.image, /^postgres:15\b/);
+    // Both run on PostgreSQL 15, started before the app and healthy first; production's URL, which
+    // holds the password, is a secret file, and its database is not published.
+    const prodDb = composeProd().services.db, devDb = composeDev().services.postgres;
+    for (const db of [prodDb, devDb]) {
+      assert.match(db.image, /^postgres:15\b/);
+      assert.equal(db.profiles, undefined, 'always started');
+      assert.match(db.healthcheck.test.join(' '), /pg_isready/);
+    }
+    assert.deepEqual(prodApp.depends_on, { db: { condition: 'service_healthy' } });
+    assert.deepEqual(devApp.depends_on, { postgres: { condition: 'service_healthy' } });
+    assert.match(dev.MUSICGRAPH_DATABASE_URL, /^postgresql:\/\/musicgraph:[^@]+@postgres:5432\/musicgraph$/);
+    const urlSecret = prod.MUSICGRAPH_DATABASE_URL_FILE.replace('/run/secrets/', '');
+    assert.ok(prodApp.secrets.includes(urlSecret) && composeProd().secrets[urlSecret].file, 'the URL is a secret file');
+    assert.ok(!('MUSICGRAPH_DATABASE_URL' in prod), 'no password in the environment');
+    assert.equal(prodDb.ports, undefined, 'the database is reachable on the compose network only');
+    assert.match(prodDb.environment.POSTGRES_PASSWORD_FILE, /^\/run\/secrets\//);
   });
 });
 
@@ -558,7 +573,12 @@ describe('the operations guide and the README', () => {
   });
 
   test('the metrics listed in the guide are exactly those /metrics exposes; the curl checks pass', async () => {
-    const server = await startServer({ args: FAST_STOP });
+    // The deploy metrics appear on a server whose deploy root has a current link and a last deploy.
+    const deployRoot = tempDir();
+    mkdirSync(join(deployRoot, 'releases/1.0.0'), { recursive: true });
+    symlinkSync('releases/1.0.0', join(deployRoot, 'current'));
+    writeFileSync(join(deployRoot, 'last-deploy.json'), JSON.stringify({ version: '1.0.0', from: '0.9.0', result: 'healthy', ended: 1767225600, duration_ms: 4200 }));
+    const server = await startServer({ args: FAST_STOP, env: { MUSICGRAPH_DEPLOY_ROOT: deployRoot } });
     try {
       // The backup metrics appear once there is a backup.
       const backup = mg(['backup', '--state-dir', server.stateDir]);
@@ -566,7 +586,7 @@ describe('the operations guide and the README', () => {
       // /metrics shows what a worker read from the backup files a few seconds ago.
       const text = await waitFor('the backup in /metrics', async () => {
         const t = await (await fetch(`${server.url}/metrics`)).text();
-        return t.includes('musicgraph_backup_last_verified') ? t : null;
+        return t.includes('musicgraph_backup_last_verified') && t.includes('musicgraph_deploy_last_success') ? t : null;
       }, 60000);
       const exposed = [...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
       const listed = [...ops.matchAll(/^\| `(musicgraph_\w+)` \| (\w+) \|/gm)].map((m) => `${m[1]} ${m[2]}`).sort();

@@ -9,7 +9,8 @@
  * newer schema with the version it needs, and for changed SQL; a map
  * written and read back field by field; a cycle refused by the database
  * when the domain rules are bypassed, leaving map and version as they were;
- * a connection killed by the server opened again by the next call; restored
+ * a connection killed by the server opened again by the next call,
+ * with its prepared statements prepared anew; restored
  * users moving the id sequence; login attempts in order; the last admin.
  */
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include "fixtures.h"
 
 #include "store/store.h"
+#include "store/postgres_internal.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -267,6 +269,38 @@ static void test_a_connection_the_server_ended_is_opened_again(void **state)
     store_close(s);
 }
 
+/* Statements with parameters are prepared once per connection and run by
+ * name; a connection opened again prepares them anew (its session knows
+ * none of the old names). */
+static void test_statements_are_prepared_once_and_again_after_a_reconnect(void **state)
+{
+    (void)state;
+    NEEDS_CLUSTER();
+    char url[512], err[1024] = "";
+    store *s = fresh_store(url, sizeof url);
+    store_user u;
+    int found = -1;
+    int64_t prepared_before, prepared_after;
+    assert_int_equal(
+        pg_int(pg(s), "SELECT count(*) FROM pg_prepared_statements", 0, NULL, &prepared_before, err, sizeof err), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(store_user_by_name(s, "nobody", &u, &found, err, sizeof err), 0);
+        assert_int_equal(found, 0);
+    }
+    assert_int_equal(
+        pg_int(pg(s), "SELECT count(*) FROM pg_prepared_statements", 0, NULL, &prepared_after, err, sizeof err), 0);
+    assert_int_equal(prepared_after, prepared_before + 1);
+    assert_int_equal(admin_int(url, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                    "WHERE application_name = 'musicgraph' AND datname = current_database()"),
+                     1);
+    if (store_user_by_name(s, "nobody", &u, &found, err, sizeof err) != 0)
+        assert_non_null(strstr(err, "connection"));
+    err[0] = '\0';
+    assert_int_equal(store_user_by_name(s, "nobody", &u, &found, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    store_close(s);
+}
+
 static void test_restored_users_move_the_id_sequence(void **state)
 {
     (void)state;
@@ -353,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_a_map_written_reads_back_the_same),
         cmocka_unit_test(test_the_database_refuses_a_cycle_when_the_rules_are_bypassed),
         cmocka_unit_test(test_a_connection_the_server_ended_is_opened_again),
+        cmocka_unit_test(test_statements_are_prepared_once_and_again_after_a_reconnect),
         cmocka_unit_test(test_restored_users_move_the_id_sequence),
         cmocka_unit_test(test_the_last_admin_stays_and_attempts_count_in_order),
     };
