@@ -14,6 +14,7 @@
 #include "core/xalloc.h"
 #include "http/http.h"
 #include "ops/acme.h"
+#include "store/store.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -33,6 +34,7 @@
 #define ARI_MIN_INTERVAL_S     60
 #define ARI_DEFAULT_INTERVAL_S (6 * 3600)
 #define ARI_MAX_INTERVAL_S     86400
+#define PEER_POLL_S            2 /* while another instance orders */
 
 struct certificates {
     pthread_t thread;
@@ -45,6 +47,11 @@ struct certificates {
     size_t nnames;
     acme_settings settings;
     const char *dns_hook, *dns_resolver; /* dns-01 */
+    /* PostgreSQL: the shared state (a connection of this thread's own) and
+     * its row names; NULL on SQLite, where the files are the state. */
+    store *db;
+    char *row_account, *row_chain, *row_key;
+    time_t peer_until; /* another instance holds the order lock: look again then */
     /* under lock: what /metrics and the log report */
     int have_cert;
     acme_cert_info cert;
@@ -141,6 +148,8 @@ static time_t next_attempt(certificates *c)
         at = c->ari_renew_at ? c->ari_renew_at : c->cert.not_after - (c->cert.not_after - c->cert.not_before) / 3;
     if (c->failures_in_row && c->retry_at > at)
         at = c->retry_at;
+    if (c->peer_until > at)
+        at = c->peer_until;
     return at;
 }
 
@@ -268,6 +277,95 @@ static const char *renewal_reason(certificates *c)
                : "inside the CA's renewal window";
 }
 
+/* ---- PostgreSQL: one certificate, one orderer, for every instance ---- */
+
+/* Copies the shared rows into this instance's state directory, whose files
+ * acme_obtain and the TLS listener read. *chain = 1 when there is one. */
+static int db_fetch(certificates *c, int *chain, char *err, size_t errlen)
+{
+    const char *rows[] = {c->row_account, c->row_key, c->row_chain};
+    const char *files[] = {c->files.account_key, c->files.key, c->files.chain};
+    *chain = 0;
+    for (int i = 0; i < 3; i++) {
+        char *pem;
+        int found;
+        if (store_acme_get(c->db, rows[i], &pem, &found, err, errlen) != 0)
+            return -1;
+        if (!found)
+            continue;
+        int rc = fs_write_atomic(files[i], pem, strlen(pem), i == 2 ? 0644 : 0600, err, errlen);
+        sodium_memzero(pem, strlen(pem));
+        free(pem);
+        if (rc != 0)
+            return -1;
+        *chain = i == 2;
+    }
+    return 0;
+}
+
+/* Stores what an order brought (and the account key) for the others. */
+static int db_publish(certificates *c, const acme_result *res, char *err, size_t errlen)
+{
+    unsigned char *account;
+    size_t len, size;
+    if (fs_read_file(c->files.account_key, 1u << 20, &account, &len, &size, err, errlen) != 0)
+        return -1;
+    const char *rows[] = {c->row_account, c->row_key, c->row_chain};
+    const char *pems[] = {(const char *)account, res->key_pem, res->chain_pem};
+    int rc = store_acme_put(c->db, rows, pems, 3, err, errlen);
+    sodium_memzero(account, len);
+    free(account);
+    return rc;
+}
+
+static void db_unlock(certificates *c)
+{
+    char err[512];
+    if (store_acme_lock(c->db, 0, NULL, err, sizeof err) != 0)
+        log_warn("acme: %s", err);
+}
+
+/* Before an order: takes the order lock, then the certificate another
+ * instance may have stored meanwhile. 1: order (the lock is held); 0:
+ * nothing to order now (another instance is ordering: look again in
+ * PEER_POLL_S; or its new certificate is now in service); -1: err. */
+static int db_turn(certificates *c, char *err, size_t errlen)
+{
+    int got, chain;
+    if (store_acme_lock(c->db, 1, &got, err, errlen) != 0)
+        return -1;
+    pthread_mutex_lock(&c->lock);
+    int first_wait = c->peer_until == 0;
+    c->peer_until = got ? 0 : time(NULL) + PEER_POLL_S;
+    char before[sizeof c->cert.serial];
+    snprintf(before, sizeof before, "%s", c->have_cert ? c->cert.serial : "");
+    pthread_mutex_unlock(&c->lock);
+    if (!got) {
+        if (first_wait)
+            log_info("acme: another instance is ordering the certificate for %s: waiting for it", c->names[0]);
+        return 0;
+    }
+    if (db_fetch(c, &chain, err, errlen) != 0) {
+        db_unlock(c);
+        return -1;
+    }
+    char why[1024];
+    if (chain && load_stored(c, why, sizeof why) == 0) {
+        pthread_mutex_lock(&c->lock);
+        int adopted = strcmp(c->cert.serial, before) != 0 && next_attempt(c) > time(NULL);
+        acme_cert_info cert = c->cert;
+        pthread_mutex_unlock(&c->lock);
+        if (adopted) {
+            db_unlock(c);
+            log_info("acme: serving the certificate for %s that another instance obtained (serial %s, valid until "
+                     "%lld)",
+                     c->names[0], cert.serial, (long long)cert.not_after);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void *run(void *arg)
 {
     certificates *c = arg;
@@ -296,14 +394,28 @@ static void *run(void *arg)
         const char *why = renewing ? renewal_reason(c) : "none yet";
         pthread_mutex_unlock(&c->lock);
 
-        log_info("acme: %s a certificate for %s from %s (%s)", renewing ? "renewing" : "obtaining", c->names[0],
-                 c->settings.directory, why);
-        acme_result res;
+        acme_result res = {0};
         char err[1024];
-        if (acme_obtain(&settings, &responder, &res, err, sizeof err) != 0 ||
+        int turn = c->db ? db_turn(c, err, sizeof err) : 1;
+        if (turn == 0) {
+            pthread_mutex_lock(&c->lock);
+            continue;
+        }
+        if (turn == 1 && c->db) { /* the certificate may be the one just fetched */
+            pthread_mutex_lock(&c->lock);
+            snprintf(replaces, sizeof replaces, "%s", c->have_cert ? c->cert.cert_id : "");
+            pthread_mutex_unlock(&c->lock);
+        }
+        if (turn == 1)
+            log_info("acme: %s a certificate for %s from %s (%s)", renewing ? "renewing" : "obtaining", c->names[0],
+                     c->settings.directory, why);
+        if (turn < 0 || acme_obtain(&settings, &responder, &res, err, sizeof err) != 0 ||
             store_and_load(c, &res, err, sizeof err) != 0) {
             note_failure(c, err);
         } else {
+            if (c->db && db_publish(c, &res, err, sizeof err) != 0)
+                log_error("acme: the new certificate is in service here but not stored for the other instances: %s",
+                          err);
             pthread_mutex_lock(&c->lock);
             c->successes++;
             c->failures_in_row = 0;
@@ -315,6 +427,8 @@ static void *run(void *arg)
             log_info("acme: certificate for %s loaded for new connections (serial %s, issuer %s, valid until %lld)",
                      c->names[0], res.info.serial, res.info.issuer, (long long)res.info.not_after);
         }
+        if (turn == 1 && c->db)
+            db_unlock(c);
         acme_result_free(&res);
         pthread_mutex_lock(&c->lock);
     }
@@ -331,6 +445,39 @@ static int split_names(certificates *c, const char *list, char *err, size_t errl
         return -1;
     }
     return 0;
+}
+
+/* PostgreSQL: a connection for this thread and the rows' names; the state
+ * directory starts from what the database holds. */
+static int open_shared(certificates *c, const config *cfg, char *err, size_t errlen)
+{
+    if (store_open(cfg->database_url, &c->db, err, errlen) != 0)
+        return -1;
+    /* One account per CA; one certificate per list of names. */
+    buf names = BUF_INIT, b = BUF_INIT;
+    for (size_t i = 0; i < c->nnames; i++)
+        buf_printf(&names, "%s%s", i ? "," : "", c->names[i]);
+    buf_printf(&b, "account %s", cfg->acme_directory);
+    c->row_account = buf_steal(&b, NULL);
+    buf_printf(&b, "chain %s", names.data);
+    c->row_chain = buf_steal(&b, NULL);
+    buf_printf(&b, "key %s", names.data);
+    c->row_key = buf_steal(&b, NULL);
+    buf_free(&names);
+    int chain;
+    char why[1024];
+    if (db_fetch(c, &chain, why, sizeof why) != 0)
+        log_warn("acme: cannot read the shared certificate from the database yet: %s", why);
+    return 0;
+}
+
+static void free_shared(certificates *c)
+{
+    if (c->db)
+        store_close(c->db);
+    free(c->row_account);
+    free(c->row_chain);
+    free(c->row_key);
 }
 
 int certificates_start(const config *cfg, certificates **out, char *err, size_t errlen)
@@ -358,6 +505,8 @@ int certificates_start(const config *cfg, certificates **out, char *err, size_t 
         .timeout_s = ORDER_TIMEOUT_S,
         .cancel = &c->stopping,
     };
+    if (!config_sqlite_path(cfg) && open_shared(c, cfg, err, errlen) != 0)
+        goto fail;
     char why[1024];
     if (load_stored(c, why, sizeof why) == 0)
         log_info("acme: serving the stored certificate for %s (serial %s, valid until %lld)", c->names[0],
@@ -378,6 +527,7 @@ int certificates_start(const config *cfg, certificates **out, char *err, size_t 
     *out = c;
     return 0;
 fail:
+    free_shared(c);
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     free(c->names_buf);
@@ -394,6 +544,7 @@ void certificates_stop(certificates *c)
     pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->lock);
     pthread_join(c->thread, NULL);
+    free_shared(c);
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     free(c->names_buf);
