@@ -7,7 +7,9 @@
  * the nonce for the next request; a badNonce error is retried (at most
  * twice) with the one it brings. Polling honours Retry-After, bounded, and
  * the whole order has one deadline, so a CA that never answers costs a
- * bounded wait and an error, never a stuck thread.
+ * bounded wait and an error, never a stuck thread. Renewal information
+ * (RFC 9773) is a plain GET of renewalInfo/certID; a renewal's order names
+ * the certificate it replaces when the CA offers it.
  */
 #include "ops/acme.h"
 
@@ -46,6 +48,7 @@ typedef struct client {
     char nonce[256];
     acme_directory dir;
     time_t deadline;
+    int no_replaces; /* the CA said the certificate was already replaced */
 } client;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -340,6 +343,10 @@ static int run_order(client *c, const acme_responder *rsp, acme_result *out, res
     for (size_t i = 0; i < c->s->nnames; i++)
         json_array_append_new(ids, json_pack("{s:s, s:s}", "type", "dns", "value", c->s->names[i]));
     json_t *payload = json_pack("{s:o}", "identifiers", ids);
+    /* RFC 9773 section 5: naming the certificate replaced lets the CA
+     * exempt the renewal from its limits and end the old one's window. */
+    if (c->s->replaces && *c->s->replaces && c->dir.renewal_info[0] && !c->no_replaces)
+        json_object_set_new(payload, "replaces", json_string(c->s->replaces));
     char *p = json_dumps(payload, JSON_COMPACT);
     json_decref(payload);
     int rc = post(c, c->dir.new_order, p, "the order", r, err, errlen);
@@ -417,9 +424,18 @@ int acme_obtain(const acme_settings *s, const acme_responder *rsp, acme_result *
         snprintf(err, errlen, "cannot read the public half of the ACME account key");
         goto done;
     }
-    if (load_directory(&c, &r, err, errlen) != 0 || register_account(&c, &r, err, errlen) != 0 ||
-        run_order(&c, rsp, out, &r, err, errlen) != 0)
+    if (load_directory(&c, &r, err, errlen) != 0 || register_account(&c, &r, err, errlen) != 0)
         goto done;
+    if (run_order(&c, rsp, out, &r, err, errlen) != 0) {
+        /* Another order (another client of the account) replaced it
+         * first: the renewal is still due, without the hint. */
+        if (!is_problem(&r, "alreadyReplaced") || !s->replaces || cancelled(&c))
+            goto done;
+        log_info("acme: the CA says the certificate was already replaced; ordering without \"replaces\"");
+        c.no_replaces = 1;
+        if (run_order(&c, rsp, out, &r, err, errlen) != 0)
+            goto done;
+    }
     rc = 0;
 done:
     if (rc != 0)
@@ -428,6 +444,48 @@ done:
     EVP_PKEY_free(c.key);
     if (c.curl)
         curl_easy_cleanup(c.curl);
+    return rc;
+}
+
+int acme_renewal_info(const acme_settings *s, const char *cert_id, acme_renewal *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    pthread_once(&curl_once, curl_init);
+    client c = {.s = s};
+    response r = {0};
+    int rc = -1;
+    c.curl = curl_easy_init();
+    if (!c.curl) {
+        snprintf(err, errlen, "cannot start an HTTP client");
+        return -1;
+    }
+    if (load_directory(&c, &r, err, errlen) != 0)
+        goto done;
+    if (!c.dir.renewal_info[0]) {
+        rc = 1;
+        goto done;
+    }
+    /* RFC 9773 section 4.1: GET {renewalInfo}/{certID}, unauthenticated. */
+    char url[1400];
+    size_t base = strlen(c.dir.renewal_info);
+    snprintf(url, sizeof url, "%.*s/%s", (int)(base && c.dir.renewal_info[base - 1] == '/' ? base - 1 : base),
+             c.dir.renewal_info, cert_id);
+    if (exchange(&c, url, NULL, 0, &r, err, errlen) != 0)
+        goto done;
+    if (r.status != 200) {
+        char text[512];
+        acme_problem_text(body_of(&r), r.body.len, text, sizeof text);
+        snprintf(err, errlen, "the CA's renewal information at %s answered HTTP %ld%s%s", url, r.status,
+                 text[0] ? ": " : "", text);
+        goto done;
+    }
+    if (acme_parse_renewal_info(body_of(&r), r.body.len, out, err, errlen) != 0)
+        goto done;
+    out->retry_after = r.retry_after > 0 ? r.retry_after : 0;
+    rc = 0;
+done:
+    response_reset(&r);
+    curl_easy_cleanup(c.curl);
     return rc;
 }
 

@@ -33,6 +33,7 @@ typedef struct acme_settings {
     const char *challenge;    /* "http-01" or "tls-alpn-01" */
     int timeout_s;            /* for the whole order */
     const atomic_int *cancel; /* set to abandon the order (shutdown), or NULL */
+    const char *replaces;     /* ARI certID of the certificate a renewal replaces, or NULL */
 } acme_settings;
 
 /* Makes the server answer a challenge: for http-01, GET
@@ -54,6 +55,24 @@ typedef struct acme_result {
 
 int acme_obtain(const acme_settings *s, const acme_responder *r, acme_result *out, char *err, size_t errlen);
 void acme_result_free(acme_result *res);
+
+/* ---- ACME Renewal Information (RFC 9773) ---- */
+typedef struct acme_renewal {
+    time_t start, end;      /* the suggested window, start < end */
+    int retry_after;        /* seconds until the CA wants to be asked again, 0 when it did not say */
+    char explanation[1024]; /* a URL explaining the window (a revocation, an incident), or "" */
+} acme_renewal;
+/* Asks the CA when to renew the certificate whose certID (acme_cert_info)
+ * is cert_id: 0 with *out filled, 1 when the CA's directory offers no
+ * renewalInfo, -1 with err when the answer cannot be had or read. */
+int acme_renewal_info(const acme_settings *s, const char *cert_id, acme_renewal *out, char *err, size_t errlen);
+/* The moment to renew inside [start, end]: start + u * (end - start) for u
+ * in [0, 1), never later than acme_renewal_deadline. A moment in the past
+ * means now. */
+time_t acme_renewal_pick(time_t start, time_t end, time_t not_before, time_t not_after, double u);
+/* The latest moment a renewal may start: the expiry minus a tenth of the
+ * lifetime, at most two days, so that failed attempts still have time. */
+time_t acme_renewal_deadline(time_t not_before, time_t not_after);
 
 /* ---- dns-01 (acme_dns.c) ---- */
 /* The record to publish for name: _acme-challenge.NAME and the base64url
@@ -113,6 +132,9 @@ typedef struct acme_authz {
     char error[512]; /* the challenge's problem, when invalid */
 } acme_authz;
 int acme_parse_authorization(const char *body, size_t len, const char *type, acme_authz *a, char *err, size_t errlen);
+/* The body of a renewalInfo answer: suggestedWindow with RFC 3339 start
+ * before end, an optional explanationURL. retry_after is left 0. */
+int acme_parse_renewal_info(const char *body, size_t len, acme_renewal *r, char *err, size_t errlen);
 /* "TYPE: DETAIL" of a problem document, or "" when body is not one. */
 void acme_problem_text(const char *body, size_t len, char *out, size_t outlen);
 

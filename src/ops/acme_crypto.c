@@ -224,6 +224,32 @@ static time_t asn1_time(const ASN1_TIME *t)
 
 /* The chain is text between PEM armour lines; anything else in it (a
  * private key, an HTML error page) means the CA sent something wrong. */
+/* RFC 9773 section 4.1: the issuer's key identifier from the leaf's
+ * Authority Key Identifier and the serial's DER content octets (with the
+ * leading zero a positive serial with its high bit set carries), each
+ * base64url, joined by a dot. */
+static void cert_id_of(X509 *leaf, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(leaf);
+    const ASN1_INTEGER *serial = X509_get0_serialNumber(leaf);
+    /* The whole DER INTEGER is tag, one length byte (a serial is at most
+     * 20 octets, RFC 5280) and the content octets wanted. */
+    unsigned char der[66], *p = der;
+    int dlen = serial ? i2d_ASN1_INTEGER(serial, NULL) : 0;
+    if (!aki || ASN1_STRING_length(aki) <= 0 || dlen < 3 || dlen > (int)sizeof der)
+        return;
+    i2d_ASN1_INTEGER(serial, &p);
+    if (der[0] != V_ASN1_INTEGER || der[1] != dlen - 2)
+        return;
+    char *kid = acme_b64url(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki));
+    char *num = acme_b64url(der + 2, (size_t)dlen - 2);
+    if (strlen(kid) + 1 + strlen(num) < outlen)
+        snprintf(out, outlen, "%s.%s", kid, num);
+    free(kid);
+    free(num);
+}
+
 int acme_chain_check(const char *pem, size_t len, const char *const *names, size_t nnames, acme_cert_info *info,
                      char *err, size_t errlen)
 {
@@ -277,6 +303,7 @@ int acme_chain_check(const char *pem, size_t len, const char *const *names, size
         goto done;
     }
     X509_NAME_oneline(X509_get_issuer_name(leaf), info->issuer, sizeof info->issuer);
+    cert_id_of(leaf, info->cert_id, sizeof info->cert_id);
     BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
     char *hex = bn ? BN_bn2hex(bn) : NULL;
     snprintf(info->serial, sizeof info->serial, "%s", hex ? hex : "?");

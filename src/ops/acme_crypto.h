@@ -3,7 +3,7 @@
  * RFC 7638), on OpenSSL: the account key (ECDSA P-256) and its JWK and
  * thumbprint, ES256 signatures in the JWS form (r||s, not DER), base64url,
  * a fresh certificate key and its CSR, and reading a PEM certificate chain
- * back (which names it covers, when it expires).
+ * back (which names it covers, when it expires, its ARI certID).
  *
  * Internal to src/ops/acme*.c.
  */
@@ -38,6 +38,9 @@ typedef struct acme_cert_info {
     time_t not_before, not_after;
     char issuer[256]; /* the leaf's issuer, one line */
     char serial[128]; /* hex */
+    /* RFC 9773 certID: base64url(AKI keyIdentifier) "." base64url(serial
+     * DER content octets); "" when the leaf has no key identifier. */
+    char cert_id[256];
     int certificates; /* in the chain */
 } acme_cert_info;
 int acme_chain_check(const char *pem, size_t len, const char *const *names, size_t nnames, acme_cert_info *info,

@@ -1,6 +1,7 @@
 /*
  * acme_parse.c — reading what an ACME CA answers (see acme.h): the
- * directory, orders, authorizations and problem documents.
+ * directory, orders, authorizations, problem documents and renewal
+ * information (RFC 9773), and when to renew inside the CA's window.
  *
  * Every value is copied into a bounded field and checked for its shape
  * before it is used: a URL must be https:// or http://, a token base64url
@@ -11,6 +12,7 @@
 
 #include "core/xalloc.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,4 +211,84 @@ int acme_parse_authorization(const char *body, size_t len, const char *type, acm
 done:
     json_decref(root);
     return rc;
+}
+
+/* An RFC 3339 date-time ("2025-01-02T03:04:05Z", fraction and offset
+ * allowed) as a time_t; -1 when it is not one. */
+static int parse_time(const char *s, time_t *out)
+{
+    int y, mo, d, h, mi, sec, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%*1[Tt]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+        return -1;
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+        return -1;
+    const char *p = s + n;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    long offset = 0;
+    if (*p == 'Z' || *p == 'z')
+        p++;
+    else if (*p == '+' || *p == '-') {
+        int oh, om, m = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &m) != 2 || m != 5 || oh > 23 || om > 59 || oh < 0 || om < 0)
+            return -1;
+        offset = (*p == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
+        p += 6;
+    } else
+        return -1;
+    if (*p)
+        return -1;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+    *out = timegm(&tm) - offset;
+    return 0;
+}
+
+int acme_parse_renewal_info(const char *body, size_t len, acme_renewal *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    json_t *root = load_object(body, len, "renewal information", err, errlen);
+    if (!root)
+        return -1;
+    int rc = -1;
+    json_t *w = json_object_get(root, "suggestedWindow");
+    char start[64], end[64];
+    if (!json_is_object(w) || need(w, "start", start, sizeof start, NULL, "suggestedWindow", err, errlen) != 0 ||
+        need(w, "end", end, sizeof end, NULL, "suggestedWindow", err, errlen) != 0)
+        goto done;
+    if (parse_time(start, &r->start) != 0 || parse_time(end, &r->end) != 0) {
+        snprintf(err, errlen, "the CA's suggestedWindow has a time that is not RFC 3339");
+        goto done;
+    }
+    if (r->end <= r->start) {
+        snprintf(err, errlen, "the CA's suggestedWindow ends before it starts");
+        goto done;
+    }
+    if (take(root, "explanationURL", r->explanation, sizeof r->explanation, is_url) < 0)
+        r->explanation[0] = '\0';
+    rc = 0;
+done:
+    json_decref(root);
+    return rc;
+}
+
+time_t acme_renewal_deadline(time_t not_before, time_t not_after)
+{
+    time_t margin = (not_after - not_before) / 10;
+    if (margin > 2 * 86400)
+        margin = 2 * 86400;
+    return not_after - margin;
+}
+
+time_t acme_renewal_pick(time_t start, time_t end, time_t not_before, time_t not_after, double u)
+{
+    if (u < 0 || u >= 1)
+        u = 0;
+    time_t at = start + (time_t)(u * (double)(end - start));
+    time_t latest = acme_renewal_deadline(not_before, not_after);
+    return at < latest ? at : latest;
 }

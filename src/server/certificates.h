@@ -5,7 +5,9 @@
  * certificate from an ACME CA (ops/acme.h) and keeps it fresh: one
  * background thread (never an event loop) loads the certificate kept in
  * STATE_DIR/acme at start, orders one when there is none, and renews it
- * when less than a third of its lifetime is left. A failure is logged with
+ * when less than a third of its lifetime is left — or, when the CA's
+ * directory offers renewalInfo (RFC 9773), at a random moment inside the
+ * window the CA suggests, asked again as often as the CA says. A failure is logged with
  * the CA's problem and retried with exponential backoff and jitter; the
  * certificate in service stays until a new one has been obtained, checked
  * and loaded. New certificates reach new connections through the same

@@ -65,7 +65,12 @@ typedef struct store store;
     X(dump, (store *s, store_dump_t *out, char *err, size_t errlen), (s, out, err, errlen))                            \
     X(restore, (store *s, const store_dump_t *d, unsigned what, const store_dump_t *expected, int64_t *users_added,   \
                 char *err, size_t errlen),                                                                             \
-      (s, d, what, expected, users_added, err, errlen))
+      (s, d, what, expected, users_added, err, errlen))                                                                \
+    X(acme_get, (store *s, const char *name, char **pem, int *found, char *err, size_t errlen),                        \
+      (s, name, pem, found, err, errlen))                                                                              \
+    X(acme_put, (store *s, const char *const *names, const char *const *pems, size_t n, char *err, size_t errlen),     \
+      (s, names, pems, n, err, errlen))                                                                                \
+    X(acme_lock, (store *s, int take, int *got, char *err, size_t errlen), (s, take, got, err, errlen))
 // clang-format on
 
 #define STORE_OPERATION_FIELD(name, params, args) int(*name) params;

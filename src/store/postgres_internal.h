@@ -26,6 +26,8 @@
 #define PG_LOCK_USERS      6170002
 /* The first half of the two-part lock per login-attempt key (the second: hashtext(key)). */
 #define PG_LOCK_ATTEMPTS_CLASS "6170003"
+/* The session lock held by the instance placing an ACME order. */
+#define PG_LOCK_ACME 6170004
 
 typedef struct pg_store {
     struct store base;

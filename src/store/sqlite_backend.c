@@ -7,6 +7,7 @@
  * the server can share the file.
  */
 #include "store/sqlite_internal.h"
+#include "core/errors.h"
 #include "core/xalloc.h"
 
 #include <stdio.h>
@@ -51,4 +52,29 @@ int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)
     s->db = db;
     *out = &s->base;
     return 0;
+}
+
+/* One machine, one instance: the ACME state stays in the state directory. */
+static int sq_acme_absent(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "on SQLite the ACME state is kept in the state directory");
+    return MG_ERR_NOT_FOUND;
+}
+
+int sq_acme_get(store *s, const char *name, char **pem, int *found, char *err, size_t errlen)
+{
+    (void)s, (void)name, (void)pem, (void)found;
+    return sq_acme_absent(err, errlen);
+}
+
+int sq_acme_put(store *s, const char *const *names, const char *const *pems, size_t n, char *err, size_t errlen)
+{
+    (void)s, (void)names, (void)pems, (void)n;
+    return sq_acme_absent(err, errlen);
+}
+
+int sq_acme_lock(store *s, int take, int *got, char *err, size_t errlen)
+{
+    (void)s, (void)take, (void)got;
+    return sq_acme_absent(err, errlen);
 }

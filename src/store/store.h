@@ -157,4 +157,18 @@ int store_dump(store *s, store_dump_t *out, char *err, size_t errlen);
 int store_restore(store *s, const store_dump_t *d, unsigned what, const store_dump_t *expected, int64_t *users_added,
                   char *err, size_t errlen);
 
+/* ---- ACME state shared by several instances (server/certificates.c) ----
+ * PostgreSQL only: on SQLite (one machine) the certificates stay files in
+ * the state directory and these answer MG_ERR_NOT_FOUND. */
+
+/* The PEM stored under name (malloc'd into *pem); *found = 0 when none. */
+int store_acme_get(store *s, const char *name, char **pem, int *found, char *err, size_t errlen);
+/* Stores n PEMs under their names in one transaction (a chain and its key
+ * change together). */
+int store_acme_put(store *s, const char *const *names, const char *const *pems, size_t n, char *err, size_t errlen);
+/* take = 1: tries the session lock that lets one instance at a time order
+ * (*got = 1 when taken, 0 when another instance holds it); take = 0: lets
+ * it go. Closing the connection lets it go too. */
+int store_acme_lock(store *s, int take, int *got, char *err, size_t errlen);
+
 #endif

@@ -1,7 +1,8 @@
 /*
  * fuzz_acme.c — libFuzzer target for what an ACME CA sends back
  * (ops/acme_parse.c, ops/acme_crypto.c): the directory, orders,
- * authorizations, problem documents and the PEM certificate chain.
+ * authorizations, problem documents, renewal information (RFC 9773) and
+ * the PEM certificate chain.
  *
  * The first byte picks the parser, the rest is the response body.
  * Properties: no crash or sanitizer error on any input; what a parser
@@ -37,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *body = (const char *)data + 1;
     size_t len = size - 1;
     char err[512], text[256];
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0: {
         acme_directory d;
         if (acme_parse_directory(body, len, &d, err, sizeof err) == 0) {
@@ -76,7 +77,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if ((unsigned char)*c < ' ')
                 abort(); /* it goes into a log line */
         break;
-    default: {
+    case 5: {
+        acme_renewal r;
+        if (acme_parse_renewal_info(body, len, &r, err, sizeof err) == 0) {
+            if (r.end <= r.start || r.retry_after != 0)
+                abort();
+            check_url(r.explanation, sizeof r.explanation);
+            /* whatever the window, the moment picked is inside it or at
+             * the deadline, never after the certificate's expiry */
+            time_t at = acme_renewal_pick(r.start, r.end, 1000000, 1000000 + 90 * 86400, 0.999);
+            if (at > 1000000 + 90 * 86400 ||
+                (at < r.start && at != acme_renewal_deadline(1000000, 1000000 + 90 * 86400)))
+                abort();
+        }
+        check_string(err, sizeof err);
+        break;
+    }
+    default: { /* 4 */
         static const char *const names[] = {"musicgraph.test"};
         acme_cert_info info;
         if (acme_chain_check(body, len, names, 1, &info, err, sizeof err) == 0 &&

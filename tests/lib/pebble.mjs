@@ -3,6 +3,7 @@
 // pebble-challtestsrv, the DNS server pebble asks (its HTTP API sets TXT
 // records for dns-01). Every name resolves to 127.0.0.1.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -37,7 +38,7 @@ export function tlsGet(port, path, { ca, agent = false } = {}) {
         const cert = res.socket.getPeerCertificate();
         let body = '';
         res.on('data', (d) => (body += d));
-        res.on('end', () => ok({ status: res.statusCode, body, serial: cert.serialNumber, issuer: cert.issuer?.CN, names: cert.subjectaltname }));
+        res.on('end', () => ok({ status: res.statusCode, body, serial: cert.serialNumber, issuer: cert.issuer?.CN, names: cert.subjectaltname, raw: cert.raw }));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -47,8 +48,8 @@ export function tlsGet(port, path, { ca, agent = false } = {}) {
 
 // Starts pebble and pebble-challtestsrv with their files in dir. httpPort and
 // tlsPort are where pebble checks http-01 and tls-alpn-01; lifetimeS is the
-// certificates' validity. Returns { directory, caFile, roots, dnsPort,
-// challMgmt, stop() }.
+// certificates' validity. Returns { directory, caFile, keyFile, roots,
+// dnsPort, challMgmt, stop() }.
 export async function startPebble({ dir, httpPort, tlsPort, lifetimeS }) {
   const children = [];
   const startChild = (cmd, args, env = {}) => {
@@ -90,7 +91,7 @@ export async function startPebble({ dir, httpPort, tlsPort, lifetimeS }) {
   try {
     await waitFor(() => `pebble at ${directory}\n${p.logs()}`, () => get(directory), 20000);
     const roots = await get(`https://127.0.0.1:${mgmtPort}/roots/0`);
-    return { directory, caFile, roots, dnsPort, challMgmt, stop };
+    return { directory, caFile, keyFile, roots, dnsPort, challMgmt, stop };
   } catch (e) {
     stop();
     throw e;
@@ -142,4 +143,73 @@ export function challengeEnv(pebble, dir, challenge, plainPort) {
     : acmeEnv(pebble, 0, { MUSICGRAPH_ACME_CHALLENGE: challenge });
   delete env.MUSICGRAPH_HTTP_REDIRECT_LISTEN;
   return env;
+}
+
+// RFC 9773's certID of a PEM or DER certificate: base64url of the authority
+// key identifier, ".", base64url of the serial's DER content octets.
+export function certId(cert) {
+  const x = new X509Certificate(cert);
+  const text = execFileSync('openssl', ['x509', '-noout', '-ext', 'authorityKeyIdentifier'], { input: x.toString() }).toString();
+  const keyid = text.split('\n')[1].trim().replace(/^keyid:/, '').replaceAll(':', '');
+  let serial = x.serialNumber.length % 2 ? `0${x.serialNumber}` : x.serialNumber;
+  if (parseInt(serial.slice(0, 2), 16) >= 0x80) serial = `00${serial}`; // DER keeps a positive serial positive
+  return `${Buffer.from(keyid, 'hex').toString('base64url')}.${Buffer.from(serial, 'hex').toString('base64url')}`;
+}
+
+// Pebble 2.4 (Debian 12) has no ACME Renewal Information (RFC 9773): this
+// HTTPS proxy in front of it adds renewalInfo to the directory and answers
+// it with answer(certID) — { start, end, retryAfter } (Dates) for a window,
+// or { status, body } for anything else. Every other request goes through
+// to pebble with its Host header, so the URLs pebble hands out (and checks
+// in each JWS) are the proxy's. Records what the CA was asked (asks: the
+// certIDs), the orders placed (their payloads) and the certificates issued.
+export async function startAriProxy(pebble, answer) {
+  const upstream = new URL(pebble.directory);
+  const ca = readFileSync(pebble.caFile);
+  const seen = { asks: [], orders: [], certificates: [] };
+  const server = https.createServer({ cert: ca, key: readFileSync(pebble.keyFile) }, (req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (req.url.startsWith('/renewal-info/')) {
+        const id = req.url.slice('/renewal-info/'.length);
+        seen.asks.push(id);
+        const a = answer(id);
+        if (a.status) {
+          res.writeHead(a.status, { 'content-type': 'application/json' });
+          return res.end(a.body);
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'retry-after': String(a.retryAfter ?? 60) });
+        return res.end(JSON.stringify({ suggestedWindow: { start: a.start.toISOString(), end: a.end.toISOString() } }));
+      }
+      if (req.method === 'POST') {
+        let payload = {};
+        try { payload = JSON.parse(Buffer.from(JSON.parse(body).payload, 'base64url').toString() || '{}'); } catch { /* not a JWS: pebble answers */ }
+        if (payload.identifiers) seen.orders.push(payload);
+      }
+      const up = https.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, ca }, (ur) => {
+        const parts = [];
+        ur.on('data', (c) => parts.push(c));
+        ur.on('end', () => {
+          let out = Buffer.concat(parts);
+          const headers = { ...ur.headers };
+          if (req.url === upstream.pathname && ur.statusCode === 200) {
+            const dir = JSON.parse(out);
+            dir.renewalInfo = `https://${req.headers.host}/renewal-info`;
+            out = Buffer.from(JSON.stringify(dir));
+          }
+          if (/pem-certificate-chain/.test(headers['content-type'] || '')) seen.certificates.push(out.toString());
+          headers['content-length'] = String(out.length);
+          delete headers['transfer-encoding'];
+          res.writeHead(ur.statusCode, headers);
+          res.end(out);
+        });
+      });
+      up.on('error', (e) => { res.writeHead(502); res.end(String(e)); });
+      up.end(body);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { directory: `https://127.0.0.1:${server.address().port}${upstream.pathname}`, seen, close: () => server.close() };
 }

@@ -242,6 +242,103 @@ static void test_a_chain_with_a_key_or_for_another_name_is_refused(void **state)
     assert_non_null(strstr(err, "not a certificate"));
 }
 
+/* A certificate with the serial and authority key identifier of RFC 9773's
+ * example (section 4.1), signed by a throwaway key. */
+static char *rfc9773_example_pem(void)
+{
+    static const unsigned char keyid[] = {0x69, 0x88, 0x5B, 0x6B, 0x87, 0x46, 0x40, 0x41, 0xE1, 0xB3,
+                                          0x7B, 0x84, 0x7B, 0xA0, 0xAE, 0x2C, 0xDE, 0x01, 0xC8, 0xD4};
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), 0x87654321);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_set_pubkey(x, key);
+    AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
+    akid->keyid = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(akid->keyid, keyid, sizeof keyid);
+    assert_int_equal(X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0, 0), 1);
+    AUTHORITY_KEYID_free(akid);
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(b, x);
+    char *p;
+    long n = BIO_get_mem_data(b, &p);
+    char *pem = strndup(p, (size_t)n);
+    BIO_free(b);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return pem;
+}
+
+static void test_cert_id_is_rfc9773s(void **state)
+{
+    (void)state;
+    char *pem = rfc9773_example_pem(), err[256];
+    acme_cert_info info;
+    assert_int_equal(acme_chain_check(pem, strlen(pem), NULL, 0, &info, err, sizeof err), 0);
+    /* the serial 0x87654321 has its high bit set: DER gives it a leading zero */
+    assert_string_equal(info.cert_id, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+    free(pem);
+}
+
+static void test_renewal_info_is_read_and_refused(void **state)
+{
+    (void)state;
+    char err[256];
+    acme_renewal r;
+    const char *ok = "{\"suggestedWindow\":{\"start\":\"2025-01-02T04:00:00Z\","
+                     "\"end\":\"2025-01-03T06:30:00.123+02:30\"},\"explanationURL\":\"https://ca/why\"}";
+    assert_int_equal(acme_parse_renewal_info(ok, strlen(ok), &r, err, sizeof err), 0);
+    assert_int_equal(r.start, 1735790400);       /* 2025-01-02T04:00:00Z */
+    assert_int_equal(r.end, 1735790400 + 86400); /* 06:30 at +02:30 is 04:00Z */
+    assert_string_equal(r.explanation, "https://ca/why");
+    const char *bad[] = {
+        "{\"suggestedWindow\":{\"start\":\"2025-01-03T00:00:00Z\",\"end\":\"2025-01-02T00:00:00Z\"}}",
+        "{\"suggestedWindow\":{\"start\":\"2025-01-02T00:00:00Z\",\"end\":\"2025-01-02T00:00:00Z\"}}",
+        "{\"suggestedWindow\":{\"start\":\"yesterday\",\"end\":\"2025-01-02T00:00:00Z\"}}",
+        "{\"suggestedWindow\":{\"start\":\"2025-01-02T00:00:00\",\"end\":\"2025-01-03T00:00:00Z\"}}",
+        "{\"suggestedWindow\":{\"start\":\"2025-01-02T00:00:00Zjunk\",\"end\":\"2025-01-03T00:00:00Z\"}}",
+        "{\"suggestedWindow\":{\"start\":1735790400,\"end\":1735876800}}",
+        "{\"suggestedWindow\":[]}",
+        "{}",
+        "<html>",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(acme_parse_renewal_info(bad[i], strlen(bad[i]), &r, err, sizeof err), -1);
+    /* an explanation that is not a URL is dropped, the window kept */
+    const char *js = "{\"suggestedWindow\":{\"start\":\"2025-01-02T00:00:00Z\",\"end\":\"2025-01-03T00:00:00Z\"},"
+                     "\"explanationURL\":\"javascript:alert(1)\"}";
+    assert_int_equal(acme_parse_renewal_info(js, strlen(js), &r, err, sizeof err), 0);
+    assert_string_equal(r.explanation, "");
+}
+
+static void test_renewal_moment_is_inside_the_window_and_before_the_deadline(void **state)
+{
+    (void)state;
+    const time_t nb = 1000000, na = nb + 90 * 86400; /* Let's Encrypt's 90 days */
+    const time_t start = nb + 60 * 86400, end = nb + 62 * 86400;
+    assert_int_equal(acme_renewal_pick(start, end, nb, na, 0.0), start);
+    assert_int_equal(acme_renewal_pick(start, end, nb, na, 0.5), start + 86400);
+    assert_true(acme_renewal_pick(start, end, nb, na, 0.999999) < end);
+    /* uniform: the moments picked fill the window evenly (four quarters, 4000 picks) */
+    int quarter[4] = {0};
+    for (int i = 0; i < 4000; i++) {
+        time_t at = acme_renewal_pick(start, end, nb, na, randombytes_uniform(1000000) / 1e6);
+        assert_true(at >= start && at < end);
+        quarter[(at - start) * 4 / (end - start)]++;
+    }
+    for (int q = 0; q < 4; q++)
+        assert_true(quarter[q] > 800 && quarter[q] < 1200);
+    /* a window past the expiry: at the deadline, two days before it (90 days / 10 is more) */
+    assert_int_equal(acme_renewal_deadline(nb, na), na - 2 * 86400);
+    assert_int_equal(acme_renewal_pick(na - 86400, na + 86400, nb, na, 0.7), na - 2 * 86400);
+    /* a short certificate keeps a tenth of its life */
+    assert_int_equal(acme_renewal_deadline(0, 60), 54);
+    /* a window already past: a moment in the past, which means now */
+    assert_true(acme_renewal_pick(nb + 10, nb + 20, nb, na, 0.5) <= nb + 20);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -253,6 +350,9 @@ int main(void)
         cmocka_unit_test(test_csr_names_every_domain),
         cmocka_unit_test(test_parsers_refuse_hostile_answers),
         cmocka_unit_test(test_a_chain_with_a_key_or_for_another_name_is_refused),
+        cmocka_unit_test(test_cert_id_is_rfc9773s),
+        cmocka_unit_test(test_renewal_info_is_read_and_refused),
+        cmocka_unit_test(test_renewal_moment_is_inside_the_window_and_before_the_deadline),
     };
     return cmocka_run_group_tests_name("acme", tests, setup, teardown) ? 1 : 0;
 }

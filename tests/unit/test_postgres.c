@@ -100,7 +100,7 @@ static store *fresh_store(char *url, size_t len)
     char err[512] = "";
     if (store_migrate(s, &applied, err, sizeof err) != 0)
         fail_msg("migrate: %s", err);
-    assert_int_equal(applied, 3);
+    assert_int_equal(applied, 4);
     return s;
 }
 
@@ -154,11 +154,12 @@ static void test_migrations_run_once_and_refuse_a_newer_schema(void **state)
     store_migration *list;
     size_t n, unknown;
     assert_int_equal(store_migrations(s, &list, &n, &unknown, err, sizeof err), 0);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     assert_int_equal(unknown, 0);
     for (size_t i = 0; i < n; i++)
         assert_true(list[i].applied && list[i].checksum_ok);
     assert_string_equal(list[2].name, "0003_aliases");
+    assert_string_equal(list[3].name, "0004_acme");
     free(list);
     free(admin(url, "INSERT INTO schema_migrations VALUES ('0042_later', 'x', '2030-01-01T00:00:00Z', '7.1.0')", 1));
     assert_int_equal(store_migrate(s, &applied, err, sizeof err), -1);

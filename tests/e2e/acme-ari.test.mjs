@@ -1,0 +1,101 @@
+// ACME Renewal Information (RFC 9773): when the CA's directory offers
+// renewalInfo, the server renews inside the window the CA suggests instead
+// of at two thirds of the lifetime. Debian's pebble has no ARI, so each
+// server here talks to pebble through a proxy (tests/lib/pebble.mjs) that
+// adds renewalInfo and answers it with a window the test chooses; orders,
+// challenges (dns-01 through challtestsrv) and certificates are pebble's.
+import { test, before, after } from '../lib/test.mjs';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { certId, challengeEnv, pebbleMissing as skip, sleep, startAriProxy, startPebble, tlsGet, waitFor } from '../lib/pebble.mjs';
+import { freePort, startServer } from '../lib/server.mjs';
+
+const LIFETIME_S = 60; // two thirds: 40 s; the latest renewal: expiry minus a tenth, 54 s
+const HOUR = 3600e3;
+const dir = mkdtempSync(join(tmpdir(), 'musicgraph-acme-ari-'));
+let pebble;
+const servers = {}; // name -> { srv, proxy }
+const far = () => ({ start: new Date(Date.now() + 365 * 24 * HOUR), end: new Date(Date.now() + 366 * 24 * HOUR), retryAfter: 1 });
+
+// Each server gets its own name (dns-01 records of one name would collide)
+// and its own proxy answering renewalInfo with answer(certID).
+async function start(name, answer) {
+  const proxy = await startAriProxy(pebble, answer);
+  const env = { ...challengeEnv(pebble, dir, 'dns-01'), MUSICGRAPH_ACME_DOMAINS: `${name}.musicgraph.test`, MUSICGRAPH_ACME_DIRECTORY: proxy.directory };
+  const srv = await startServer({ env, healthScheme: 'https', timeoutMs: 90000 });
+  servers[name] = { srv, proxy };
+  return servers[name];
+}
+
+const acmeLines = (srv) => srv.logs().split('\n').filter((l) => /acme/.test(l)).join('\n');
+
+before(async () => {
+  if (skip) return;
+  pebble = await startPebble({ dir, httpPort: await freePort(), tlsPort: await freePort(), lifetimeS: LIFETIME_S });
+  let first = null;
+  await Promise.all([
+    start('far', far),
+    // The first certificate's window is already over; its successor's is far away.
+    start('past', (id) => ((first ??= id) === id ? { start: new Date(Date.now() - 2 * HOUR), end: new Date(Date.now() - HOUR), retryAfter: 1 } : far())),
+    start('broken', () => ({ status: 200, body: '{"suggestedWindow":{"start":"soon","end":"2030-01-01T00:00:00Z"}}' })),
+  ]);
+});
+
+after(async () => {
+  for (const { srv, proxy } of Object.values(servers)) {
+    assert.equal(await srv.stop(), 0);
+    proxy.close();
+  }
+  pebble?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a window already past: the server renews at once, naming the certificate it replaces', { skip, timeout: 90000 }, async () => {
+  const { srv, proxy } = servers.past;
+  const { seen } = proxy;
+  await waitFor(() => `a second certificate\n${acmeLines(srv)}`, async () => seen.certificates.length >= 2 && (await tlsGet(srv.port, '/healthz')).serial === new X509Certificate(seen.certificates[1]).serialNumber, 60000);
+  const firstId = certId(seen.certificates[0]);
+  assert.equal(seen.asks[0], firstId, 'the CA was asked about the first certificate by its RFC 9773 certID');
+  assert.equal(seen.orders.length, 2);
+  assert.equal(seen.orders[0].replaces, undefined, 'the first order replaces nothing');
+  assert.equal(seen.orders[1].replaces, firstId, 'the renewal names the certificate it replaces');
+  assert.match(srv.logs(), /acme: the CA suggests renewing past\.musicgraph\.test \(serial [0-9A-F]+\) between \S+ and \S+: renewing now/);
+  assert.match(srv.logs(), /acme: renewing a certificate for past\.musicgraph\.test from \S+ \(inside the CA's renewal window\)/);
+  // The successor's window is far away: it is asked about and not renewed.
+  await waitFor('a question about the second certificate', async () => seen.asks.includes(certId(seen.certificates[1])), 30000);
+  assert.equal(seen.orders.length, 2);
+});
+
+test('a window far ahead: no renewal at two thirds, re-asked after Retry-After, renewed before expiry all the same', { skip, timeout: 120000 }, async () => {
+  const { srv, proxy } = servers.far;
+  const { seen } = proxy;
+  const cert = new X509Certificate(seen.certificates[0]);
+  const id = certId(seen.certificates[0]);
+  const notBefore = Date.parse(cert.validFrom), notAfter = Date.parse(cert.validTo);
+  await sleep(notBefore + ((notAfter - notBefore) * 2) / 3 + 3000 - Date.now());
+  assert.equal((await tlsGet(srv.port, '/healthz')).serial, cert.serialNumber, `renewed at two thirds\n${acmeLines(srv)}`);
+  assert.equal(seen.orders.length, 1);
+  // Retry-After: 1, which the server raises to a tenth of this 60 s lifetime.
+  const asked = seen.asks.filter((a) => a === id).length;
+  assert.ok(asked >= 2 && asked <= 10, `asked ${asked} times about ${id}`);
+  assert.match(srv.logs(), /acme: the CA suggests renewing far\.musicgraph\.test \(serial [0-9A-F]+\) between \d{4}-\S+ and \d{4}-\S+: renewing at \d{4}-/);
+  // A window past the expiry still renews before it: at the expiry minus a tenth of the lifetime.
+  await waitFor(() => `a renewal before expiry\n${acmeLines(srv)}`, async () => (await tlsGet(srv.port, '/healthz')).serial !== cert.serialNumber, notAfter - Date.now() + 20000);
+  assert.match(srv.logs(), /acme: renewing a certificate for far\.musicgraph\.test from \S+ \(close to its expiry, later than the CA's window allows\)/);
+  assert.equal(seen.orders[1].replaces, id);
+  const line = srv.logs().split('\n').find((l) => /certificate for far\.musicgraph\.test loaded for new connections/.test(l) && !l.includes(cert.serialNumber));
+  assert.ok(line, acmeLines(srv));
+});
+
+test('an unreadable renewalInfo answer: logged once, renewal at two thirds of the lifetime', { skip, timeout: 90000 }, async () => {
+  const { srv, proxy } = servers.broken;
+  const { seen } = proxy;
+  await waitFor(() => `a second certificate\n${acmeLines(srv)}`, async () => seen.certificates.length >= 2, 60000);
+  assert.ok(seen.asks.length >= 2, `asked ${seen.asks.length} times`);
+  const warnings = srv.logs().match(/no renewal information from the CA, renewing broken\.musicgraph\.test at two thirds of its lifetime instead \(asking again later\): the CA's suggestedWindow has a time that is not RFC 3339/g);
+  assert.equal(warnings?.length, 1, acmeLines(srv));
+  assert.match(srv.logs(), /acme: renewing a certificate for broken\.musicgraph\.test from \S+ \(a third of its lifetime is left\)/);
+});
