@@ -222,8 +222,6 @@ static time_t asn1_time(const ASN1_TIME *t)
     return timegm(&tm);
 }
 
-/* The chain is text between PEM armour lines; anything else in it (a
- * private key, an HTML error page) means the CA sent something wrong. */
 /* RFC 9773 section 4.1: the issuer's key identifier from the leaf's
  * Authority Key Identifier and the serial's DER content octets (with the
  * leading zero a positive serial with its high bit set carries), each
@@ -244,12 +242,18 @@ static void cert_id_of(X509 *leaf, char *out, size_t outlen)
         return;
     char *kid = acme_b64url(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki));
     char *num = acme_b64url(der + 2, (size_t)dlen - 2);
-    if (strlen(kid) + 1 + strlen(num) < outlen)
-        snprintf(out, outlen, "%s.%s", kid, num);
+    size_t klen = strlen(kid), nlen = strlen(num);
+    if (klen + 1 + nlen < outlen) {
+        memcpy(out, kid, klen);
+        out[klen] = '.';
+        memcpy(out + klen + 1, num, nlen + 1);
+    }
     free(kid);
     free(num);
 }
 
+/* The chain is text between PEM armour lines; anything else in it (a
+ * private key, an HTML error page) means the CA sent something wrong. */
 int acme_chain_check(const char *pem, size_t len, const char *const *names, size_t nnames, acme_cert_info *info,
                      char *err, size_t errlen)
 {
