@@ -59,14 +59,17 @@ test('a window already past: the server renews at once, naming the certificate i
   await waitFor(() => `a second certificate\n${acmeLines(srv)}`, async () => seen.certificates.length >= 2 && (await tlsGet(srv.port, '/healthz')).serial === new X509Certificate(seen.certificates[1]).serialNumber, 60000);
   const firstId = certId(seen.certificates[0]);
   assert.equal(seen.asks[0], firstId, 'the CA was asked about the first certificate by its RFC 9773 certID');
-  assert.equal(seen.orders.length, 2);
-  assert.equal(seen.orders[0].replaces, undefined, 'the first order replaces nothing');
-  assert.equal(seen.orders[1].replaces, firstId, 'the renewal names the certificate it replaces');
+  // On a busy machine an order can fail and be placed again: they are told apart by what they replace.
+  const renewal = seen.orders.findIndex((o) => o.replaces !== undefined);
+  assert.ok(renewal > 0, 'a renewal order came after the first ones');
+  assert.ok(seen.orders.slice(0, renewal).every((o) => o.replaces === undefined), 'the first order replaces nothing');
+  assert.ok(seen.orders.slice(renewal).every((o) => o.replaces === firstId), 'the renewal names the certificate it replaces');
   assert.match(srv.logs(), /acme: the CA suggests renewing past\.musicgraph\.test \(serial [0-9A-F]+\) between \S+ and \S+: renewing now/);
   assert.match(srv.logs(), /acme: renewing a certificate for past\.musicgraph\.test from \S+ \(inside the CA's renewal window\)/);
   // The successor's window is far away: it is asked about and not renewed.
   await waitFor('a question about the second certificate', async () => seen.asks.includes(certId(seen.certificates[1])), 30000);
-  assert.equal(seen.orders.length, 2);
+  assert.ok(!seen.orders.some((o) => o.replaces === certId(seen.certificates[1])), 'the successor is not renewed');
+  assert.equal(seen.certificates.length, 2, 'two certificates issued: the first and its one renewal');
 });
 
 test('a window far ahead: no renewal at two thirds, re-asked after Retry-After, renewed before expiry all the same', { skip, timeout: 120000 }, async () => {
