@@ -36,15 +36,20 @@ int backup_write(store *s, const char *dir, const char *tag, char *path, size_t 
  * (backup_anonymize.h). */
 int backup_export(store *s, const char *file, int anonymize, backup_manifest *m, char *err, size_t errlen);
 
-/* Reads a backup and checks what needs no database: not empty, gzip intact,
- * then the document (backup_decode). With allow_bare, a plain dataset
+/* Reads a backup and checks what needs no database: not empty, within lim
+ * (streamed first: backup_scan.h), gzip intact, then the document
+ * (backup_decode). With allow_bare, a plain dataset
  * document (no manifest) is also accepted (import). Messages name the file
  * and say what is wrong. */
-int backup_read(const char *path, int allow_bare, backup_contents *out, char *err, size_t errlen);
+int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_contents *out, char *err,
+                size_t errlen);
+/* The MUSICGRAPH_BACKUP_MAX_* settings of cfg (defaults in config.c). */
+int backup_limits_from_config(const config *cfg, backup_limits *l, char *err, size_t errlen);
 /* Only the manifest, reading as little of the file as it can (listings). */
 int backup_read_manifest(const char *path, backup_manifest *m, char *err, size_t errlen);
-/* Every data rule: the map's (rules.h), the accounts' (user.h), the audit
- * log's. Lists the first problems. */
+/* Every data rule: the map's (rules.h), the accounts' (user.h; when d
+ * carries them, at least one active admin), the audit log's. Lists the
+ * first problems. */
 int backup_check_rules(const store_dump_t *d, char *err, size_t errlen);
 /* The backup's schema must be one this binary knows: equal or older (its
  * data is then written into the current schema). A newer one is refused. */
@@ -64,7 +69,7 @@ int backup_restore(store *s, const backup_contents *c, const char *safety_dir, c
  * directory, reads it back and compares the row counts and the payload
  * checksum with the manifest (backup_verify.c). 0 only when the backup would
  * restore. The manifest goes to m (may be NULL). Does not record the result. */
-int backup_verify(const char *path, backup_manifest *m, char *err, size_t errlen);
+int backup_verify(const char *path, const backup_limits *lim, backup_manifest *m, char *err, size_t errlen);
 
 /* Called before store_migrate at start: when the database has applied
  * migrations and this binary brings more, writes a backup tagged

@@ -21,7 +21,7 @@
 
 #define MANIFEST_PREFIX "{\"manifest\":"
 #define PAYLOAD_PREFIX  ",\n\"payload\":"
-#define DOCUMENT_END    "}\n"
+#define DOCUMENT_END    BACKUP_DOCUMENT_END
 
 void backup_utc_format(time_t t, const char *fmt, char *out, size_t len)
 {
@@ -129,6 +129,22 @@ void backup_format_errors(const char *headline, const domain_errors *e, char *er
         buf_printf(&msg, "\n  … and %zu more", e->count - shown);
     snprintf(err, errlen, "%s", buf_cstr(&msg));
     buf_free(&msg);
+}
+
+int backup_check_limits(const store_counts *c, const backup_limits *l, char *err, size_t errlen)
+{
+    static const struct {
+        const char *table, *setting;
+    } names[] = {{"genres", "GENRES"}, {"bands", "BANDS"}, {"users", "USERS"}, {"audit entries", "AUDIT_ENTRIES"}};
+    const int64_t have[] = {c->genres, c->bands, c->users, c->audit_log};
+    const int64_t max[] = {l->genres, l->bands, l->users, l->audit_log};
+    for (size_t i = 0; i < sizeof have / sizeof have[0]; i++)
+        if (have[i] > max[i]) {
+            snprintf(err, errlen, "it holds %lld %s, more than the limit of %lld (MUSICGRAPH_BACKUP_MAX_%s raises it)",
+                     (long long)have[i], names[i].table, (long long)max[i], names[i].setting);
+            return -1;
+        }
+    return 0;
 }
 
 store_counts backup_counts(const store_dump_t *d)
@@ -589,13 +605,54 @@ static void parse_dataset(const json_t *ds, dataset *map, domain_errors *errs)
         codec_dataset_from_json(ds, map, errs);
 }
 
-static int parse_payload(const char *text, size_t len, store_dump_t *d, char *err, size_t errlen)
+/* The first string in v longer than max bytes: its path goes to where
+ * (JSON nesting is bounded by jansson, so the recursion is too). */
+static int longest_text(const json_t *v, size_t max, char *where, size_t wlen, size_t *found)
+{
+    size_t at = strlen(where);
+    if (json_is_string(v) && json_string_length(v) > max) {
+        *found = json_string_length(v);
+        return 1;
+    }
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+        {
+            snprintf(where + at, wlen - at, "[%zu]", i);
+            if (longest_text(item, max, where, wlen, found))
+                return 1;
+        }
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            snprintf(where + at, wlen - at, ".%.40s", key);
+            if (longest_text(item, max, where, wlen, found))
+                return 1;
+        }
+    }
+    where[at] = '\0';
+    return 0;
+}
+
+static int parse_payload(const char *text, size_t len, size_t text_max, store_dump_t *d, char *err, size_t errlen)
 {
     static const char *const keys[] = {"dataset", "users", "audit_log", NULL};
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         snprintf(err, errlen, "its payload is not valid JSON (line %d, column %d: %s)", je.line, je.column, je.text);
+        return -1;
+    }
+    char where[256] = "payload";
+    size_t found;
+    if (longest_text(root, text_max, where, sizeof where, &found)) {
+        snprintf(err, errlen,
+                 "%s is a text of %zu bytes, longer than the limit of %zu (MUSICGRAPH_BACKUP_MAX_TEXT_BYTES raises it)",
+                 where, found, text_max);
+        json_decref(root);
         return -1;
     }
     domain_errors errs = {0};
@@ -668,13 +725,36 @@ int backup_decode_manifest(const char *name, const char *text, size_t len, backu
     return rc == 0 ? 0 : -1;
 }
 
-int backup_decode(const char *name, const char *text, size_t len, int allow_bare, backup_contents *out, char *err,
-                  size_t errlen)
+int backup_decode_head(const char *name, const char *text, size_t len, backup_manifest *m, size_t *payload_at,
+                       char *err, size_t errlen)
+{
+    char why[4096];
+    size_t end = 0;
+    int rc = parse_manifest(text, len, m, &end, why, sizeof why);
+    if (rc == MG_ERR_NOT_FOUND)
+        return rc;
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", name, why);
+        return -1;
+    }
+    size_t ppl = strlen(PAYLOAD_PREFIX);
+    if (len < end + ppl || memcmp(text + end, PAYLOAD_PREFIX, ppl) != 0) {
+        snprintf(err, errlen,
+                 "%s: the document's layout was changed (an edited or cut file?): its checksum cannot be checked",
+                 name);
+        return -1;
+    }
+    *payload_at = end + ppl;
+    return 0;
+}
+
+int backup_decode(const char *name, const char *text, size_t len, int allow_bare, size_t text_max, backup_contents *out,
+                  char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     char why[4096];
-    size_t end = 0;
-    int rc = parse_manifest(text, len, &out->manifest, &end, why, sizeof why);
+    size_t start = 0;
+    int rc = backup_decode_head(name, text, len, &out->manifest, &start, err, errlen);
     if (rc == MG_ERR_NOT_FOUND && allow_bare) {
         /* A plain dataset document, like a file of data/families. */
         domain_errors errs = {0};
@@ -688,31 +768,23 @@ int backup_decode(const char *name, const char *text, size_t len, int allow_bare
         snprintf(err, errlen, "%s is not a musicgraph backup: it does not start with a manifest", name);
         return -1;
     }
-    if (rc != 0) {
-        snprintf(err, errlen, "%s: %s", name, why);
+    if (rc != 0)
         return -1;
-    }
     out->has_manifest = 1;
-    size_t ppl = strlen(PAYLOAD_PREFIX), el = strlen(DOCUMENT_END);
-    if (len < end + ppl + el || memcmp(text + end, PAYLOAD_PREFIX, ppl) != 0 ||
-        memcmp(text + len - el, DOCUMENT_END, el) != 0) {
+    size_t el = strlen(DOCUMENT_END);
+    if (len < start + el || memcmp(text + len - el, DOCUMENT_END, el) != 0) {
         snprintf(err, errlen,
                  "%s: the document's layout was changed (an edited or cut file?): its checksum cannot be checked",
                  name);
         return -1;
     }
-    const char *payload = text + end + ppl;
-    size_t plen = len - end - ppl - el;
+    const char *payload = text + start;
+    size_t plen = len - start - el;
     char sum[SHA256_HEX_SIZE];
     sha256_hex(payload, plen, sum);
-    if (strcmp(sum, out->manifest.payload_sha256) != 0) {
-        snprintf(err, errlen,
-                 "%s: checksum mismatch: the payload's SHA-256 is %.12s…, the manifest says %.12s…: the file was "
-                 "altered or damaged",
-                 name, sum, out->manifest.payload_sha256);
+    if (backup_check_sum(name, sum, &out->manifest, err, errlen) != 0)
         return -1;
-    }
-    if (parse_payload(payload, plen, &out->dump, why, sizeof why) != 0) {
+    if (parse_payload(payload, plen, text_max, &out->dump, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: %s", name, why);
         backup_contents_free(out);
         return -1;
@@ -727,4 +799,15 @@ int backup_decode(const char *name, const char *text, size_t len, int allow_bare
     }
     out->dump.counts = have;
     return 0;
+}
+
+int backup_check_sum(const char *name, const char *sum, const backup_manifest *m, char *err, size_t errlen)
+{
+    if (strcmp(sum, m->payload_sha256) == 0)
+        return 0;
+    snprintf(err, errlen,
+             "%s: checksum mismatch: the payload's SHA-256 is %.12s…, the manifest says %.12s…: the file was "
+             "altered or damaged",
+             name, sum, m->payload_sha256);
+    return -1;
 }

@@ -37,8 +37,8 @@
 #define BACKUP_TAG_MAX        64
 /* A manifest is a few hundred bytes; anything past this is not ours. */
 #define BACKUP_MANIFEST_MAX (64u * 1024)
-/* Largest decompressed document accepted (a guard against gzip bombs). */
-#define BACKUP_MAX_BYTES (1024u * 1024 * 1024)
+/* How every document ends (after the payload). */
+#define BACKUP_DOCUMENT_END "}\n"
 
 typedef struct backup_manifest {
     int format_version;
@@ -53,6 +53,19 @@ typedef struct backup_manifest {
     store_counts counts;
     char payload_sha256[65];
 } backup_manifest;
+
+/* What a backup may hold before it is refused unread: sized so that a big
+ * real site fits (the defaults of config.c) and a hostile file cannot make a
+ * restore take the machine's memory or leave a server that cannot start.
+ * Set from the MUSICGRAPH_BACKUP_MAX_* settings (backup.h). */
+typedef struct backup_limits {
+    int64_t archive_bytes;  /* the file as stored */
+    int64_t document_bytes; /* decompressed, counted while streaming */
+    int64_t text_bytes;     /* any one string of the payload */
+    int64_t genres, bands, users, audit_log;
+} backup_limits;
+/* 0, or -1 naming the first table with more rows than l allows. */
+int backup_check_limits(const store_counts *c, const backup_limits *l, char *err, size_t errlen);
 
 /* A backup read into memory. */
 typedef struct backup_contents {
@@ -103,10 +116,19 @@ void backup_payload_json(const store_dump_t *d, buf *out);
 /* ---- reading ---- */
 
 /* Decodes a whole document (text, named name in messages): manifest,
- * checksum, payload structure, row counts. With allow_bare, a plain dataset
- * document (no manifest) is also accepted (import). */
-int backup_decode(const char *name, const char *text, size_t len, int allow_bare, backup_contents *out, char *err,
-                  size_t errlen);
+ * checksum, payload structure, row counts; no string of the payload may be
+ * longer than text_max bytes. With allow_bare, a plain dataset document (no
+ * manifest) is also accepted (import). */
+int backup_decode(const char *name, const char *text, size_t len, int allow_bare, size_t text_max, backup_contents *out,
+                  char *err, size_t errlen);
+/* The start of a document (len may stop anywhere after the payload's
+ * start): its manifest, and the offset where the payload begins.
+ * MG_ERR_NOT_FOUND, without a message, when text does not start with a
+ * manifest; -1 with a message naming name when it is not a good one. */
+int backup_decode_head(const char *name, const char *text, size_t len, backup_manifest *m, size_t *payload_at,
+                       char *err, size_t errlen);
+/* 0 when sum (hex) is the manifest's payload checksum, else -1 saying so. */
+int backup_check_sum(const char *name, const char *sum, const backup_manifest *m, char *err, size_t errlen);
 /* Only the manifest at the start of text (which may be cut short after it). */
 int backup_decode_manifest(const char *name, const char *text, size_t len, backup_manifest *m, char *err,
                            size_t errlen);

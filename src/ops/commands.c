@@ -250,12 +250,15 @@ int cmd_restore(config *cfg, int argc, char **argv)
         return usage_error("restore", "which backup? give a file or an s3:// URL", NULL);
     char err[ERRLEN], name[256], local[4200];
     backup_target *t;
+    backup_limits lim;
+    if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0)
+        return fail("restore", err);
     if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0)
         return fail("restore", err);
     backup_contents c;
     int rc = backup_target_fetch(t, name, local, sizeof local, err, sizeof err);
     if (rc == 0) {
-        rc = backup_read(local, 0, &c, err, sizeof err);
+        rc = backup_read(local, 0, &lim, &c, err, sizeof err);
         backup_target_release(t, local);
     }
     backup_target_close(t);
@@ -323,6 +326,9 @@ int cmd_verify(config *cfg, int argc, char **argv)
         return usage_error("verify", "give either a backup (FILE or s3:// URL) or --latest", NULL);
     char err[ERRLEN], name[256], path[4200];
     backup_target *t;
+    backup_limits lim;
+    if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0)
+        return fail("verify", err);
     if (latest) {
         char dir[4096];
         if (dirflag)
@@ -344,7 +350,7 @@ int cmd_verify(config *cfg, int argc, char **argv)
     }
     backup_manifest m;
     memset(&m, 0, sizeof m);
-    int rc = backup_verify(path, &m, err, sizeof err);
+    int rc = backup_verify(path, &lim, &m, err, sizeof err);
     char shown[4400], counts[256], why[1024];
     snprintf(shown, sizeof shown, "%s", file ? file : path);
     backup_target_release(t, path);
@@ -612,7 +618,9 @@ int cmd_import(config *cfg, int argc, char **argv)
         return usage_error("import", "--replace and --merge exclude each other", NULL);
     char err[ERRLEN];
     backup_contents c;
-    if (backup_read(file, 1, &c, err, sizeof err) != 0)
+    backup_limits lim;
+    if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
+        backup_read(file, 1, &lim, &c, err, sizeof err) != 0)
         return fail("import", err);
     store *s;
     if (open_store(cfg, &s, err, sizeof err) != 0) {

@@ -5,143 +5,31 @@
 // Run: node --test tests/e2e/backup.test.mjs
 import { test, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import {
-  copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
+  copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { loadFamilies } from '../../tools/dataset.mjs';
 import { binary, repoRoot, startServer } from '../lib/server.mjs';
 import { ACCESS_KEY, REGION, SECRET_KEY, checkSignature, startS3 } from '../lib/s3rver.mjs';
+import {
+  NAME_RE, backupsIn, cleanEnv, cli, countsOf, exportOf, ok, readBackup, refused, removeTempDirs, seededState, sha256, splitDocument, takeBackup, tempDir, writeBackup, writeTemp,
+} from '../lib/backup.mjs';
 
 const TEST_TIMEOUT = 120_000;
 const ADMIN_PASSWORD = 'backup-test-admin-password';
 const FAST_STOP = ['--shutdown-timeout', '1'];
-const NAME_RE = /^musicgraph-\d{8}T\d{6}Z(\.\d+)?(-[A-Za-z0-9._-]+)?\.json\.gz$/;
-
-const dirs = [];
 const servers = [];
 const mounts = [];
-
-function tempDir(prefix = 'musicgraph-backup-') {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
 
 after(async () => {
   for (const s of servers) await s.stop().catch(() => {});
   for (const m of mounts) spawnSync('umount', ['-l', m]);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-// A developer's shell must not leak settings into the tests.
-function cleanEnv(extra = {}) {
-  const env = { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' };
-  for (const k of Object.keys(env)) if (k.startsWith('MUSICGRAPH_') || k === 'DATABASE_URL' || k === 'STATE_DIRECTORY') delete env[k];
-  return { ...env, ...extra };
-}
-
-// Runs the binary without blocking the event loop (the S3 server and the
-// HTTP writer live in this process): { code, stdout, stderr }.
-function cli(args, env = {}) {
-  return new Promise((ok) => {
-    const child = spawn(binary, args, { env: cleanEnv(env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.end();
-    child.on('close', (code) => ok({ code, stdout, stderr }));
-  });
-}
-
-async function ok(args, env) {
-  const r = await cli(args, env);
-  assert.equal(r.code, 0, `musicgraph ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
-  return r;
-}
-
-// A failure: exit 1 and a first stderr line saying why.
-async function refused(args, pattern, env) {
-  const r = await cli(args, env);
-  assert.equal(r.code, 1, `musicgraph ${args.join(' ')} should fail, exited ${r.code}:\n${r.stdout}${r.stderr}`);
-  const first = r.stderr.split('\n')[0];
-  assert.match(first, /^musicgraph [a-z]+: /, `no error line: ${r.stderr}`);
-  assert.match(first, pattern, `unexpected message: ${r.stderr}`);
-  return first;
-}
-
-// A seeded state directory (the bundled dataset).
-async function seededState() {
-  const dir = tempDir();
-  await ok(['seed', '--state-dir', dir]);
-  return dir;
-}
-
-function writeTemp(content) {
-  const f = join(tempDir(), 'file');
-  writeFileSync(f, content);
-  return f;
-}
-
-const backupsIn = (dir) => (existsSync(dir) ? readdirSync(dir).filter((n) => NAME_RE.test(n)).sort() : []);
-
-async function takeBackup(state, extra = []) {
-  const r = await ok(['backup', '--state-dir', state, ...extra]);
-  const m = /^backup written: (\S+) /m.exec(r.stdout);
-  assert.ok(m, `no path in: ${r.stdout}`);
-  return m[1];
-}
-
-// The full export (plain JSON on stdout) as { manifest, payload } where
-// payload is the exact text after "payload": — compared byte for byte.
-async function exportOf(state) {
-  const r = await ok(['export', '--state-dir', state]);
-  return splitDocument(r.stdout);
-}
-
-function splitDocument(text) {
-  const marker = ',\n"payload":';
-  const i = text.indexOf(marker);
-  assert.ok(text.startsWith('{"manifest":') && i > 0 && text.endsWith('}\n'), 'not a backup document');
-  const payload = text.slice(i + marker.length, -2);
-  return { manifest: JSON.parse(text.slice('{"manifest":'.length, i)), payloadText: payload, payload: JSON.parse(payload) };
-}
-
-const sha256 = (s) => createHash('sha256').update(s).digest('hex');
-
-function readBackup(file) {
-  return splitDocument(gunzipSync(readFileSync(file)).toString('utf8'));
-}
-
-// Writes a backup document; fixSum recomputes the checksum (and counts).
-function writeBackup(file, manifest, payloadText, { fixSum = true } = {}) {
-  const m = { ...manifest };
-  if (fixSum) {
-    m.payload_sha256 = sha256(payloadText);
-    const p = JSON.parse(payloadText);
-    m.counts = countsOf(p);
-  }
-  writeFileSync(file, gzipSync(`{"manifest":${JSON.stringify(m)},\n"payload":${payloadText}}\n`));
-}
-
-function countsOf(p) {
-  const g = p.dataset.genres;
-  const b = p.dataset.bands;
-  return {
-    genres: g.length,
-    genre_parents: g.reduce((n, x) => n + (x.parents || []).length, 0),
-    genre_links: g.reduce((n, x) => n + (x.links || []).length, 0),
-    bands: b.length,
-    band_genres: b.reduce((n, x) => n + (x.genres || []).length, 0),
-    users: (p.users || []).length,
-    audit_log: (p.audit_log || []).length,
-  };
-}
 
 const bundled = loadFamilies();
 const INTERMEDIATE = bundled.genres.find((g) => g.type === 'intermediate').id;
