@@ -16,6 +16,7 @@
 #include "ops/commands.h"
 #include "ops/doctor.h"
 #include "ops/healthcheck.h"
+#include "ops/init_lock.h"
 #include "ops/release.h"
 #include "ops/seed.h"
 #include "ops/version.h"
@@ -323,11 +324,14 @@ static int cmd_user(config *cfg, int argc, char **argv)
     if (open_store(cfg, &s) != 0)
         return 1;
     char err[1024];
-    int applied, rc = 0;
-    if (store_migrate(s, &applied, err, sizeof err) != 0) {
+    int applied, rc = 0, lock = -1;
+    /* Not the whole command under the lock: it may wait at a password prompt. */
+    if (init_lock(cfg, &lock, err, sizeof err) != 0 || store_migrate(s, &applied, err, sizeof err) != 0) {
+        init_unlock(lock);
         store_close(s);
         return user_fail(action, err);
     }
+    init_unlock(lock);
     if (is_list) {
         store_user *users;
         size_t n;
@@ -562,7 +566,13 @@ int main(int argc, char **argv)
         return 2;
     }
     log_configure(cfg.log_format, cfg.log_level);
-    int rc = cmd->run(&cfg, sub_argc, sub_argv);
+    int lock = -1, rc = 1;
+    /* migrate and seed initialize: under the initialization lock (init_lock.h). */
+    if ((cmd->run == cmd_migrate || cmd->run == cmd_seed) && init_lock(&cfg, &lock, err, sizeof err) != 0)
+        fprintf(stderr, "musicgraph %s: %s\n", cmd->name, err);
+    else
+        rc = cmd->run(&cfg, sub_argc, sub_argv);
+    init_unlock(lock);
     config_free(&cfg);
     return rc;
 }

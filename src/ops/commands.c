@@ -13,6 +13,7 @@
 #include "core/strmap.h"
 #include "ops/backup.h"
 #include "ops/backup_location.h"
+#include "ops/init_lock.h"
 #include "ops/prune.h"
 #include "store/store.h"
 
@@ -145,13 +146,16 @@ static int open_existing(config *cfg, store **s, char *err, size_t errlen)
     return store_open(cfg->database_url, s, err, errlen);
 }
 
-/* Migrates like the server would at start, backing up first when needed. */
+/* Migrates like the server would at start, backing up first when needed,
+ * under the initialization lock. */
 static int migrate(store *s, const config *cfg, char *err, size_t errlen)
 {
-    int applied;
-    if (backup_before_migrate(s, cfg, err, errlen) != 0)
+    int applied, lock;
+    if (init_lock(cfg, &lock, err, errlen) != 0)
         return -1;
-    return store_migrate(s, &applied, err, errlen);
+    int rc = backup_before_migrate(s, cfg, err, errlen) == 0 && store_migrate(s, &applied, err, errlen) == 0 ? 0 : -1;
+    init_unlock(lock);
+    return rc;
 }
 
 static void human_size(int64_t bytes, char *out, size_t len)
