@@ -495,6 +495,7 @@ static const command commands[] = {
     {"backups", "list backups, local and offsite, and whether they verified", cmd_backups_usage, cmd_backups},
     {"export", "write the data in the portable format (optionally anonymized)", cmd_export_usage, cmd_export},
     {"import", "load an export, a backup or a dataset file (checked, all or nothing)", cmd_import_usage, cmd_import},
+    {"backup-key", "show, rotate or trust the keys that sign backups", cmd_backup_key_usage, cmd_backup_key},
     {"doctor", "check the configuration, database, directories, backups, address and clock",
      "usage: musicgraph doctor [--json] [--settings-markdown] [options]\n\n"
      "Prints the effective configuration (secrets redacted) and checks it: the secret\n"

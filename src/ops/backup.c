@@ -46,8 +46,8 @@ void backup_default_dir(const config *cfg, char *out, size_t len)
 /* ---- writing ---- */
 
 /* Writes d as a new backup file in dir (see backup_write). */
-static int write_dump(const store_dump_t *d, const char *backend, const char *dir, const char *tag, char *path,
-                      size_t pathlen, backup_manifest *mout, char *err, size_t errlen)
+static int write_dump(const store_dump_t *d, const char *backend, const backup_keys *signer, const char *dir,
+                      const char *tag, char *path, size_t pathlen, backup_manifest *mout, char *err, size_t errlen)
 {
     if (tag && !backup_tag_valid(tag)) {
         snprintf(err, errlen, "the tag '%.80s' may hold only letters, digits, '.', '_' and '-' (at most %d)", tag,
@@ -58,7 +58,7 @@ static int write_dump(const store_dump_t *d, const char *backend, const char *di
         return -1;
     time_t now = time(NULL);
     backup_document doc;
-    int rc = backup_encode(d, "backup", tag, 0, backend, now, &doc, err, errlen);
+    int rc = backup_encode(d, "backup", tag, 0, backend, signer, now, &doc, err, errlen);
     doc.gzip = 1;
     char tmp[4200];
     if (rc == 0)
@@ -85,13 +85,13 @@ static int write_dump(const store_dump_t *d, const char *backend, const char *di
     return -1;
 }
 
-int backup_write(store *s, const char *dir, const char *tag, char *path, size_t pathlen, backup_manifest *mout,
-                 char *err, size_t errlen)
+int backup_write(store *s, const backup_keys *signer, const char *dir, const char *tag, char *path, size_t pathlen,
+                 backup_manifest *mout, char *err, size_t errlen)
 {
     store_dump_t d;
     if (store_dump(s, &d, err, errlen) != 0)
         return -1;
-    int rc = write_dump(&d, store_backend(s), dir, tag, path, pathlen, mout, err, errlen);
+    int rc = write_dump(&d, store_backend(s), signer, dir, tag, path, pathlen, mout, err, errlen);
     store_dump_free(&d);
     return rc;
 }
@@ -105,7 +105,7 @@ int backup_export(store *s, const char *file, int anonymized, backup_manifest *m
     if (anonymized)
         backup_anonymize(&d, &originals);
     backup_document doc;
-    int rc = backup_encode(&d, "export", "", anonymized, store_backend(s), time(NULL), &doc, err, errlen);
+    int rc = backup_encode(&d, "export", "", anonymized, store_backend(s), NULL, time(NULL), &doc, err, errlen);
     store_dump_free(&d);
     /* Belt and braces: no original email or hash may remain anywhere, not
      * even in a genre's description. */
@@ -164,8 +164,32 @@ int backup_read_manifest(const char *path, backup_manifest *m, char *err, size_t
     return rc;
 }
 
-int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_contents *out, char *err,
-                size_t errlen)
+/* The signature policy of trust on a scanned file. */
+static int check_signature(const char *path, const backup_scan *scan, backup_trust *trust, char *err, size_t errlen)
+{
+    char why[1024];
+    if (!scan->signature[0]) {
+        if (trust->allow_unsigned) {
+            trust->unsigned_accepted = 1;
+            return 0;
+        }
+        snprintf(err, errlen,
+                 "%s is not signed (a backup from before backups were signed, or one whose signature was removed): "
+                 "nothing proves it comes from this installation; if you know it does, --insecure-unsigned restores "
+                 "it without that proof",
+                 path);
+        return -1;
+    }
+    if (backup_keys_check(trust->keys, scan->manifest.signing_key, scan->manifest_text, scan->manifest_len,
+                          scan->signature, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
+    return 0;
+}
+
+int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust, backup_contents *out,
+                char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     /* Nothing is held or parsed before the streaming pass has seen that the
@@ -179,12 +203,19 @@ int backup_read(const char *path, int allow_bare, const backup_limits *lim, back
         snprintf(err, errlen, "%s is not a musicgraph backup: it does not start with a manifest", path);
         return -1;
     }
-    if (scan.has_manifest && (backup_check_sum(path, scan.payload_sha256, &scan.manifest, err, errlen) != 0))
-        return -1;
-    if (scan.has_manifest && backup_check_limits(&scan.manifest.counts, lim, why, sizeof why) != 0) {
+    int rc = 0;
+    if (scan.has_manifest)
+        rc = backup_check_sum(path, scan.payload_sha256, &scan.manifest, err, errlen);
+    if (rc == 0 && scan.has_manifest && trust)
+        rc = check_signature(path, &scan, trust, err, errlen);
+    if (rc == 0 && scan.has_manifest && backup_check_limits(&scan.manifest.counts, lim, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: %s", path, why);
-        return -1;
+        rc = -1;
     }
+    backup_manifest checked = scan.manifest;
+    backup_scan_free(&scan);
+    if (rc != 0)
+        return -1;
     /* The file is read again, so whatever it became meanwhile is what gets
      * checked (backup_decode checks the checksum again). */
     unsigned char *raw;
@@ -194,7 +225,7 @@ int backup_read(const char *path, int allow_bare, const backup_limits *lim, back
     char *text;
     size_t len;
     if (gzip_is(raw, rawlen)) {
-        int rc = gzip_inflate(path, raw, rawlen, (size_t)lim->document_bytes, 0, &text, &len, err, errlen);
+        rc = gzip_inflate(path, raw, rawlen, (size_t)lim->document_bytes, 0, &text, &len, err, errlen);
         free(raw);
         if (rc != 0)
             return -1;
@@ -207,8 +238,14 @@ int backup_read(const char *path, int allow_bare, const backup_limits *lim, back
             return -1;
         }
     }
-    int rc = backup_decode(path, text, len, allow_bare, (size_t)lim->text_bytes, out, err, errlen);
+    rc = backup_decode(path, text, len, allow_bare, (size_t)lim->text_bytes, out, err, errlen);
     free(text);
+    /* What was parsed must be what was scanned, signature and all. */
+    if (rc == 0 && out->has_manifest && memcmp(&out->manifest, &checked, sizeof checked) != 0) {
+        snprintf(err, errlen, "%s changed while it was read", path);
+        backup_contents_free(out);
+        rc = -1;
+    }
     store_counts have = backup_counts(&out->dump);
     if (rc == 0 && backup_check_limits(&have, lim, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: %s", path, why);
@@ -388,8 +425,8 @@ unsigned backup_parts(const store_dump_t *d)
  * safety backup (a curator's edit, a login's account change). */
 #define RESTORE_ATTEMPTS 3
 
-int backup_restore(store *s, const backup_contents *c, const char *safety_dir, char *safety_path, size_t safety_len,
-                   char *err, size_t errlen)
+int backup_restore(store *s, const backup_contents *c, const backup_keys *signer, const char *safety_dir,
+                   char *safety_path, size_t safety_len, char *err, size_t errlen)
 {
     if (safety_path && safety_len)
         safety_path[0] = '\0';
@@ -409,8 +446,8 @@ int backup_restore(store *s, const backup_contents *c, const char *safety_dir, c
             return -1;
         if (safety_dir) {
             char why[2048];
-            if (write_dump(&current, store_backend(s), safety_dir, "pre-restore", safety_path, safety_len, NULL, why,
-                           sizeof why) != 0) {
+            if (write_dump(&current, store_backend(s), signer, safety_dir, "pre-restore", safety_path, safety_len, NULL,
+                           why, sizeof why) != 0) {
                 snprintf(err, errlen,
                          "cannot take the safety backup of the current data, so nothing was restored: %s "
                          "(--no-safety-backup restores without it)",
@@ -462,7 +499,12 @@ int backup_before_migrate(store *s, const config *cfg, char *err, size_t errlen)
         snprintf(tag, sizeof tag, "pre-migrate-%.4s-%.4s", list[last_applied].name, list[n - 1].name);
     char dir[4096], path[4200], why[2048];
     backup_default_dir(cfg, dir, sizeof dir);
-    int rc = backup_write(s, dir, tag, path, sizeof path, NULL, why, sizeof why);
+    backup_keys *keys;
+    int rc = backup_keys_load(cfg->state_dir, 1, &keys, why, sizeof why);
+    if (rc == 0) {
+        rc = backup_write(s, keys, dir, tag, path, sizeof path, NULL, why, sizeof why);
+        backup_keys_free(keys);
+    }
     if (rc != 0)
         snprintf(err, errlen,
                  "cannot take the backup before migrating from %s to %s, so nothing was migrated: %s (free space "

@@ -66,13 +66,25 @@ static void hash_bytes(scan_state *st, const char *p, size_t n)
 static int finish_head(scan_state *st, char *err, size_t errlen)
 {
     st->head_done = 1;
-    size_t at;
-    int rc = backup_decode_head(st->name, st->head, st->hlen, &st->out->manifest, &at, err, errlen);
+    backup_head h;
+    int rc = backup_decode_head(st->name, st->head, st->hlen, &h, err, errlen);
     if (rc == MG_ERR_NOT_FOUND)
         return 0;
     if (rc != 0)
         return -1;
-    st->out->has_manifest = 1;
+    backup_scan *out = st->out;
+    out->has_manifest = 1;
+    out->manifest = h.manifest;
+    memcpy(out->signature, h.signature, sizeof out->signature);
+    out->manifest_text = xmalloc(h.manifest_len + 1);
+    if (!out->manifest_text) {
+        snprintf(err, errlen, "out of memory reading %s", st->name);
+        return -1;
+    }
+    memcpy(out->manifest_text, st->head + h.manifest_at, h.manifest_len);
+    out->manifest_text[h.manifest_len] = '\0';
+    out->manifest_len = h.manifest_len;
+    size_t at = h.payload_at;
     st->hashing = 1;
     crypto_hash_sha256_init(&st->sha);
     hash_bytes(st, st->head + at, st->hlen - at);
@@ -193,5 +205,13 @@ int backup_scan_file(const char *path, const backup_limits *lim, backup_scan *ou
         }
     }
     free(s.head);
+    if (rc != 0)
+        backup_scan_free(out);
     return rc;
+}
+
+void backup_scan_free(backup_scan *s)
+{
+    free(s->manifest_text);
+    s->manifest_text = NULL;
 }

@@ -22,6 +22,9 @@ typedef struct backup_scan {
     int gzip;         /* 1 gzip-compressed, 0 plain JSON */
     int has_manifest; /* 0: not a backup document (a bare dataset, or not ours) */
     backup_manifest manifest;
+    char signature[BACKUP_SIGNATURE_TEXT_MAX]; /* "" when unsigned */
+    char *manifest_text;                       /* the signed bytes (malloc'd) */
+    size_t manifest_len;
     char payload_sha256[SHA256_HEX_SIZE]; /* of the bytes found, when has_manifest */
     int64_t archive_bytes, document_bytes;
 } backup_scan;
@@ -32,5 +35,6 @@ typedef struct backup_scan {
  * manifest passes with has_manifest 0: whether that is acceptable is the
  * caller's question. */
 int backup_scan_file(const char *path, const backup_limits *lim, backup_scan *out, char *err, size_t errlen);
+void backup_scan_free(backup_scan *s);
 
 #endif

@@ -24,7 +24,8 @@ after(removeTempDirs);
 async function refusedBoth(state, file, pattern, env) {
   const before = await exportOf(state);
   for (const cmd of ['restore', 'verify']) {
-    const r = await cli([cmd, file, '--state-dir', state], env);
+    // Crafted files are unsigned: --insecure-unsigned lets them reach the check each is about.
+    const r = await cli([cmd, file, '--insecure-unsigned', '--state-dir', state], env);
     assert.equal(r.code, 1, `${cmd} should fail: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, new RegExp(`^musicgraph ${cmd}: `));
     assert.match(r.stderr, pattern);
@@ -92,12 +93,12 @@ test('the audit log has its limits too: entries and the length of each text', { 
 
 // A document that starts like a backup and then inflates to 1.1 GiB of
 // spaces: about a megabyte on disk.
-async function writeBomb(file, manifest) {
+async function writeBomb(file, manifest, signature) {
   const gz = createGzip({ level: 9 });
   const out = createWriteStream(file);
   gz.pipe(out);
   const m = { ...manifest, payload_sha256: sha256('') };
-  gz.write(`{"manifest":${JSON.stringify(m)},\n"payload":{"dataset":{"genres":[],"bands":[]},"users":[],"audit_log":[`);
+  gz.write(`{"manifest":${JSON.stringify(m)},"signature":${JSON.stringify(signature)},\n"payload":{"dataset":{"genres":[],"bands":[]},"users":[],"audit_log":[`);
   const spaces = Buffer.alloc(1 << 20, 0x20);
   for (let i = 0; i < 1126; i++) if (!gz.write(spaces)) await once(gz, 'drain');
   gz.end(']}}\n');
@@ -120,9 +121,9 @@ function peakKiB(args, env = {}) {
 
 test('a 1.1 GiB gzip bomb is refused while it streams, before the process grows by 64 MB', { timeout: TEST_TIMEOUT }, async () => {
   const state = await seededState();
-  const { manifest } = readBackup(await takeBackup(state));
+  const { manifest, signature } = readBackup(await takeBackup(state));
   const bomb = join(tempDir(), 'bomb.json.gz');
-  await writeBomb(bomb, manifest);
+  await writeBomb(bomb, manifest, signature); // it looks signed: only its size gives it away
   assert.ok(statSync(bomb).size < 4 << 20, 'the bomb is small on disk');
   // The baseline: the same command on a small damaged file, refused at once.
   const small = join(tempDir(), 'small.json.gz');
@@ -130,7 +131,7 @@ test('a 1.1 GiB gzip bomb is refused while it streams, before the process grows 
   const base = await peakKiB(['verify', small, '--state-dir', state]);
   assert.equal(base.code, 1, base.stderr);
   for (const cmd of ['verify', 'restore']) {
-    const r = await peakKiB([cmd, bomb, '--state-dir', state]);
+    const r = await peakKiB([cmd, bomb, '--insecure-unsigned', '--state-dir', state]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /decompresses to more than 1073741824 bytes/);
     const grown = r.kib - base.kib;
@@ -164,12 +165,12 @@ test('100,000 accounts verify; a duplicate among them is named', { timeout: TEST
   const work = tempDir();
   const big = join(work, 'many-users.json.gz');
   writeBackup(big, manifest, withUsers(payloadText, users));
-  const v = await ok(['verify', big, '--state-dir', state]);
+  const v = await ok(['verify', big, '--insecure-unsigned', '--state-dir', state]);
   assert.match(v.stdout, /OK, it restores .*100000 users/);
   const dup = join(work, 'duplicate.json.gz');
   users[99999] = { ...users[99999], email: 'USER17@example.org' };
   writeBackup(dup, manifest, withUsers(payloadText, users));
-  await refused(['verify', dup, '--state-dir', state], /breaks 1 rule/);
-  const r = await cli(['verify', dup, '--state-dir', state]);
+  await refused(['verify', dup, '--insecure-unsigned', '--state-dir', state], /breaks 1 rule/);
+  const r = await cli(['verify', dup, '--insecure-unsigned', '--state-dir', state]);
   assert.match(r.stderr, /user user99999: email: is used by another user/);
 });

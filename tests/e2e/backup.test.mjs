@@ -100,7 +100,8 @@ test('a backup is gzip-compressed JSON with a complete manifest, named to sort b
   const { manifest, payloadText, payload } = readBackup(file);
   assert.deepEqual(doc.manifest, manifest);
   assert.equal(manifest.format, 'musicgraph-backup');
-  assert.equal(manifest.format_version, 1);
+  assert.equal(manifest.format_version, 2, 'signed');
+  assert.match(manifest.signing_key, /^ed25519:[A-Za-z0-9+/]{43}=$/);
   assert.equal(manifest.tag, 'nightly');
   const version = (await ok(['version'])).stdout;
   assert.ok(version.includes(manifest.program_version), `${manifest.program_version} vs ${version}`);
@@ -160,6 +161,11 @@ test('a backup restores onto a new machine: an empty state directory', { timeout
   await ok(['user', 'create', 'curator', '--email', 'c@example.org', '--admin', '--password-file', writeTemp('curator-password-1\n'), '--state-dir', state]);
   const file = await takeBackup(state);
   const fresh = join(tempDir(), 'new-machine');
+  // The new machine trusts the old one's signing key first (docs/operations.md).
+  await refused(['restore', file, '--state-dir', fresh], /signed by ed25519:\S+, a key this installation does not trust/);
+  const pub = join(tempDir(), 'old-server.pub');
+  writeFileSync(pub, (await ok(['backup-key', 'show', '--state-dir', state])).stdout);
+  assert.match((await ok(['backup-key', 'trust', pub, '--state-dir', fresh])).stdout, /trusted 1 new key from/);
   const r = await ok(['restore', file, '--state-dir', fresh]);
   assert.match(r.stdout, new RegExp(`${bundled.genres.length} genres, ${bundled.bands.length} bands`));
   assert.equal((await exportOf(fresh)).payloadText, (await exportOf(state)).payloadText);
@@ -299,7 +305,7 @@ test('damaged or foreign files are refused, each with its own message, and nothi
     writeBackup(f, { ...manifest, payload_sha256: sha256('something else') }, payloadText, { fixSum: false }));
   add('edited-payload.json.gz', /checksum mismatch/, (f) =>
     writeBackup(f, manifest, payloadText.replace(bundled.genres[0].name, 'Edited'), { fixSum: false }));
-  add('newer-format.json.gz', /newer musicgraph.*format 2/, (f) => writeBackup(f, { ...manifest, format_version: 2 }, payloadText, { fixSum: false }));
+  add('newer-format.json.gz', /newer musicgraph.*format 3/, (f) => writeBackup(f, { ...manifest, format_version: 3 }, payloadText, { fixSum: false }));
   add('newer-schema.json.gz', /newer musicgraph.*schema 9999_future/, (f) => writeBackup(f, { ...manifest, schema_version: '9999_future' }, payloadText, { fixSum: false }));
   add('other-format.json.gz', /not a musicgraph backup/, (f) => writeBackup(f, { ...manifest, format: 'something-else' }, payloadText, { fixSum: false }));
   add('empty.json.gz', /empty/, (f) => writeFileSync(f, ''));
@@ -320,12 +326,13 @@ test('damaged or foreign files are refused, each with its own message, and nothi
 
   const before = await exportOf(state);
   const backupsBefore = backupsIn(join(state, 'backups'));
+  // Unsigned (crafted) files: --insecure-unsigned, so that each reaches the check it is about.
   for (const [name, file, pattern] of cases) {
-    const r = await cli(['restore', file, '--state-dir', state]);
+    const r = await cli(['restore', file, '--insecure-unsigned', '--state-dir', state]);
     assert.equal(r.code, 1, `${name}: restore exited ${r.code}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, pattern, `${name}: ${r.stderr}`);
     assert.match(r.stderr, /^musicgraph restore: /, name);
-    const v = await cli(['verify', file, '--state-dir', state]);
+    const v = await cli(['verify', file, '--insecure-unsigned', '--state-dir', state]);
     assert.equal(v.code, 1, `${name}: verify exited ${v.code}`);
     assert.match(v.stderr, pattern, `${name} (verify): ${v.stderr}`);
   }
@@ -351,6 +358,9 @@ test('a restore that fails half way through its transaction leaves the database 
   for (const f of files) copyFileSync(join(small, f), join(mnt, f));
   const before = await exportOf(mnt);
   const safetyDir = join(work, 'safety');
+  const pub = join(work, 'big.pub');
+  writeFileSync(pub, (await ok(['backup-key', 'show', '--state-dir', join(work, 'big')])).stdout);
+  await ok(['backup-key', 'trust', pub, '--state-dir', mnt]);
   const r = await cli(['restore', big, '--state-dir', mnt], { MUSICGRAPH_BACKUP_DIR: safetyDir });
   assert.equal(r.code, 1, `restore should run out of space: ${r.stdout}${r.stderr}`);
   assert.match(r.stderr, /full|space/i);

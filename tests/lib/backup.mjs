@@ -90,12 +90,17 @@ export async function exportOf(state) {
   return splitDocument(r.stdout);
 }
 
+// { manifest, manifestText (the signed bytes), signature (null when
+// unsigned), payloadText, payload }.
 export function splitDocument(text) {
   const marker = ',\n"payload":';
   const i = text.indexOf(marker);
   assert.ok(text.startsWith('{"manifest":') && i > 0 && text.endsWith('}\n'), 'not a backup document');
   const payload = text.slice(i + marker.length, -2);
-  return { manifest: JSON.parse(text.slice('{"manifest":'.length, i)), payloadText: payload, payload: JSON.parse(payload) };
+  const head = JSON.parse(`${text.slice(0, i)}}`);
+  const s = text.lastIndexOf(',"signature":', i);
+  const manifestText = text.slice('{"manifest":'.length, s > 0 ? s : i);
+  return { manifest: head.manifest, manifestText, signature: head.signature ?? null, payloadText: payload, payload: JSON.parse(payload) };
 }
 
 export const sha256 = (s) => createHash('sha256').update(s).digest('hex');
@@ -105,14 +110,22 @@ export function readBackup(file) {
 }
 
 // Writes a backup document; fixSum recomputes the checksum (and counts).
-export function writeBackup(file, manifest, payloadText, { fixSum = true } = {}) {
+// Without a signature it is an unsigned document (format 1, no signing
+// key); with one, the manifest keeps its key and the signature follows it
+// (a forger's file: the manifest changed, the signature did not).
+export function writeBackup(file, manifest, payloadText, { fixSum = true, signature = null } = {}) {
   const m = { ...manifest };
   if (fixSum) {
     m.payload_sha256 = sha256(payloadText);
     const p = JSON.parse(payloadText);
     m.counts = countsOf(p);
   }
-  writeFileSync(file, gzipSync(`{"manifest":${JSON.stringify(m)},\n"payload":${payloadText}}\n`));
+  if (signature === null) {
+    delete m.signing_key;
+    if (m.format_version === 2) m.format_version = 1;
+  }
+  const sig = signature === null ? '' : `,"signature":${JSON.stringify(signature)}`;
+  writeFileSync(file, gzipSync(`{"manifest":${JSON.stringify(m)}${sig},\n"payload":${payloadText}}\n`));
 }
 
 export function countsOf(p) {
