@@ -120,15 +120,26 @@ static int cmd_serve(config *cfg, int argc, char **argv)
         fprintf(stderr, "musicgraph serve: %s\n", err);
         return 1;
     }
+    int plain_fd = -1;
+    if (cfg->http_redirect_listen && *cfg->http_redirect_listen &&
+        (plain_fd = http_open_plain_listener(cfg->http_redirect_listen, err, sizeof err)) < 0) {
+        fprintf(stderr, "musicgraph serve: %s\n", err);
+        close(listen_fd);
+        return 1;
+    }
     app *a;
     if (app_start(cfg, &a, err, sizeof err) != 0) {
         fprintf(stderr, "musicgraph serve: %s\n", err);
         close(listen_fd);
+        if (plain_fd >= 0)
+            close(plain_fd);
         return 1;
     }
     http_server_config sc = {
         .listen = cfg->listen,
         .listen_fd = listen_fd,
+        .plain_listen_fd = plain_fd,
+        .tls_required = config_acme(cfg),
         .threads = config_threads(cfg),
         .max_body = (size_t)config_long(cfg->max_body, 1 << 20),
         .shutdown_timeout_s = (int)config_long(cfg->shutdown_timeout, 10),
@@ -142,10 +153,12 @@ static int cmd_serve(config *cfg, int argc, char **argv)
         .ctx = a,
     };
     log_info("musicgraph %s serving %s://%s/ (%d worker threads, %s, state in %s)", MG_VERSION,
-             cfg->tls_cert ? "https" : "http", cfg->listen, sc.threads, cfg->env, cfg->state_dir);
+             cfg->tls_cert || config_acme(cfg) ? "https" : "http", cfg->listen, sc.threads, cfg->env, cfg->state_dir);
     int rc = http_server_run(&sc, app_router(a), err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "musicgraph serve: %s\n", err);
+    if (plain_fd >= 0)
+        close(plain_fd);
     app_stop(a);
     return rc == 0 ? 0 : 1;
 }
@@ -462,7 +475,14 @@ static const command commands[] = {
      "  --threads N              MUSICGRAPH_THREADS: worker threads (default: one per core)\n"
      "  --no-seed                MUSICGRAPH_SEED=0: start with an empty map\n"
      "  --max-body-bytes N       MUSICGRAPH_MAX_BODY_BYTES (default 1048576)\n"
-     "  --shutdown-timeout SECS  MUSICGRAPH_SHUTDOWN_TIMEOUT (default 10)\n",
+     "  --shutdown-timeout SECS  MUSICGRAPH_SHUTDOWN_TIMEOUT (default 10)\n\n"
+     "HTTPS: MUSICGRAPH_TLS_CERT and MUSICGRAPH_TLS_KEY (files, reloaded on SIGHUP), or\n"
+     "MUSICGRAPH_ACME_DOMAINS and MUSICGRAPH_ACME_EMAIL: the certificate is obtained from\n"
+     "an ACME CA (MUSICGRAPH_ACME_DIRECTORY, default Let's Encrypt) and renewed by itself,\n"
+     "with MUSICGRAPH_HTTP_REDIRECT_LISTEN (e.g. :80) answering the http-01 challenge and\n"
+     "redirecting plain HTTP to HTTPS, or with MUSICGRAPH_ACME_CHALLENGE=tls-alpn-01 on the\n"
+     "HTTPS port alone, or dns-01 through MUSICGRAPH_ACME_DNS_HOOK. See docs/operations.md,\n"
+     "Certificates.\n",
      cmd_serve},
     {"migrate", "apply pending database migrations, or list them",
      "usage: musicgraph migrate [--status] [options]\n\n"

@@ -44,6 +44,8 @@ static void answer_session(http_request *r, const auth_login_outcome *o, void *d
         http_problem(r, 429, "Too Many Requests", "Too many login attempts; wait a minute and try again.", NULL);
         break;
     default:
+        /* The database was busy past its timeout (a restore holds it) or failed. */
+        send_retry_after(r, 1);
         http_problem(r, 503, "Service Unavailable", "Logging in is not possible right now.", NULL);
     }
 }
@@ -194,6 +196,7 @@ static void answer_form(http_request *r, const auth_login_outcome *o, void *data
         login_page(r, 429, "Too many login attempts; wait a minute and try again.", f->username, f->next);
         break;
     default:
+        send_retry_after(r, 1);
         login_page(r, 503, "Logging in is not possible right now; try again later.", f->username, f->next);
     }
 }

@@ -44,6 +44,30 @@ const config_setting config_settings[] = {
     SETTING(tls_cert, "MUSICGRAPH_TLS_CERT", "--tls-cert", NULL, 0,
             "PEM certificate chain file; with MUSICGRAPH_TLS_KEY the server speaks HTTPS itself (reloaded on SIGHUP)"),
     SETTING(tls_key, "MUSICGRAPH_TLS_KEY", "--tls-key", NULL, 0, "PEM private key file for MUSICGRAPH_TLS_CERT"),
+    SETTING(http_redirect_listen, "MUSICGRAPH_HTTP_REDIRECT_LISTEN", NULL, NULL, 0,
+            "address and port of a plain-HTTP listener beside the HTTPS one (e.g. :80): it answers ACME http-01 "
+            "challenges and redirects everything else to https://"),
+    SETTING(acme_domains, "MUSICGRAPH_ACME_DOMAINS", NULL, NULL, 0,
+            "DNS names (comma-separated) to obtain a certificate for from an ACME CA, and renew it automatically; "
+            "the first is its subject. Replaces MUSICGRAPH_TLS_CERT/_KEY; see MUSICGRAPH_ACME_CHALLENGE"),
+    SETTING(acme_email, "MUSICGRAPH_ACME_EMAIL", NULL, NULL, 0,
+            "contact address of the ACME account (the CA writes about expiring certificates and policy changes)"),
+    SETTING(acme_directory, "MUSICGRAPH_ACME_DIRECTORY", NULL, "https://acme-v02.api.letsencrypt.org/directory", 0,
+            "directory URL of the ACME CA (Let's Encrypt staging: "
+            "https://acme-staging-v02.api.letsencrypt.org/directory)"),
+    SETTING(acme_challenge, "MUSICGRAPH_ACME_CHALLENGE", NULL, "http-01", 0,
+            "how the CA checks that the names are ours: http-01 (it fetches a token from port 80: "
+            "MUSICGRAPH_HTTP_REDIRECT_LISTEN), tls-alpn-01 (a TLS handshake on port 443 itself, MUSICGRAPH_LISTEN) "
+            "or dns-01 (a TXT record, set by MUSICGRAPH_ACME_DNS_HOOK)"),
+    SETTING(acme_dns_hook, "MUSICGRAPH_ACME_DNS_HOOK", NULL, NULL, 0,
+            "dns-01: command run as HOOK add|remove NAME TXT_NAME TXT_VALUE that exits 0 once the TXT record is set "
+            "or removed (examples in deploy/acme/)"),
+    SETTING(acme_dns_resolver, "MUSICGRAPH_ACME_DNS_RESOLVER", NULL, NULL, 0,
+            "dns-01: IPV4[:PORT] of the DNS server asked whether the TXT record is visible before the CA is told "
+            "(default: the system's resolver; the zone's primary server sees it first)"),
+    SETTING(acme_ca_roots, "MUSICGRAPH_ACME_CA_ROOTS", NULL, NULL, 0,
+            "PEM file of the roots trusted for the ACME CA's HTTPS, instead of the system's (a private CA, a "
+            "test CA)"),
     SETTING(request_timeout, "MUSICGRAPH_REQUEST_TIMEOUT", NULL, "10", 0,
             "seconds a client has to send its request headers; idle keep-alive connections close after it"),
     SETTING(max_connections, "MUSICGRAPH_MAX_CONNECTIONS", NULL, "4096", 0,
@@ -285,6 +309,31 @@ int config_load(config *cfg, int *argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "MUSICGRAPH_TLS_CERT and MUSICGRAPH_TLS_KEY go together: set both or neither");
         return -1;
     }
+    if (config_acme(cfg) && cfg->tls_cert) {
+        snprintf(err, errlen,
+                 "MUSICGRAPH_ACME_DOMAINS and MUSICGRAPH_TLS_CERT exclude each other: the certificate "
+                 "comes either from the CA or from the files");
+        return -1;
+    }
+    if (config_acme(cfg) && strcmp(cfg->acme_challenge, "http-01") != 0 &&
+        strcmp(cfg->acme_challenge, "tls-alpn-01") != 0 && strcmp(cfg->acme_challenge, "dns-01") != 0) {
+        snprintf(err, errlen, "MUSICGRAPH_ACME_CHALLENGE must be http-01, tls-alpn-01 or dns-01, not '%s'",
+                 cfg->acme_challenge);
+        return -1;
+    }
+    if (config_acme(cfg) && strcmp(cfg->acme_challenge, "dns-01") == 0 &&
+        (!cfg->acme_dns_hook || !*cfg->acme_dns_hook)) {
+        snprintf(err, errlen,
+                 "MUSICGRAPH_ACME_CHALLENGE=dns-01 needs MUSICGRAPH_ACME_DNS_HOOK, the command that sets "
+                 "the TXT record");
+        return -1;
+    }
+    if (cfg->http_redirect_listen && *cfg->http_redirect_listen && !cfg->tls_cert && !config_acme(cfg)) {
+        snprintf(err, errlen,
+                 "MUSICGRAPH_HTTP_REDIRECT_LISTEN redirects to HTTPS: set MUSICGRAPH_ACME_DOMAINS or "
+                 "MUSICGRAPH_TLS_CERT/_KEY too");
+        return -1;
+    }
     if (!cfg->log_format)
         cfg->log_format = xstrdup(strcmp(cfg->env, "development") == 0 ? "text" : "json");
     if (strcmp(cfg->log_format, "text") && strcmp(cfg->log_format, "json")) {
@@ -378,6 +427,8 @@ const char *config_common_help(void)
            "  --log-format FMT       MUSICGRAPH_LOG_FORMAT: text or json\n"
            "  --log-level LEVEL      MUSICGRAPH_LOG_LEVEL: debug, info, warn, error\n";
 }
+
+int config_acme(const config *cfg) { return cfg->acme_domains && *cfg->acme_domains; }
 
 int config_is_production(const config *cfg) { return strcmp(cfg->env, "production") == 0; }
 

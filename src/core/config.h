@@ -12,33 +12,41 @@
 #include <stddef.h>
 
 typedef struct config {
-    char *listen;           /* ADDR:PORT */
-    char *state_dir;        /* database, backups, generated secrets */
-    char *database_url;     /* sqlite:///path or postgresql://… */
-    char *env;              /* development | staging | production */
-    char *log_format;       /* text | json */
-    char *log_level;        /* debug | info | warn | error */
-    char *threads;          /* worker threads; 0 = one per core */
-    char *seed;             /* 1: seed the bundled dataset into an empty database */
-    char *max_body;         /* request body limit in bytes */
-    char *shutdown_timeout; /* seconds to finish in-flight requests on stop */
-    char *session_idle;     /* seconds of inactivity that end a session */
-    char *session_max;      /* seconds after which a session ends regardless */
-    char *admin_password;   /* password of the first admin, created when there is none */
-    char *secret_key;       /* keys the session token hashes; required and strong in production */
-    char *trusted_proxies;  /* proxies whose X-Forwarded-For/-Proto are believed */
-    char *tls_cert;         /* PEM certificate chain: serve HTTPS natively when set with tls_key */
-    char *tls_key;          /* PEM private key */
-    char *request_timeout;  /* seconds a client has to send a request (slow clients are cut off) */
-    char *max_connections;  /* open connections beyond which new ones are refused */
+    char *listen;                     /* ADDR:PORT */
+    char *state_dir;                  /* database, backups, generated secrets */
+    char *database_url;               /* sqlite:///path or postgresql://… */
+    char *env;                        /* development | staging | production */
+    char *log_format;                 /* text | json */
+    char *log_level;                  /* debug | info | warn | error */
+    char *threads;                    /* worker threads; 0 = one per core */
+    char *seed;                       /* 1: seed the bundled dataset into an empty database */
+    char *max_body;                   /* request body limit in bytes */
+    char *shutdown_timeout;           /* seconds to finish in-flight requests on stop */
+    char *session_idle;               /* seconds of inactivity that end a session */
+    char *session_max;                /* seconds after which a session ends regardless */
+    char *admin_password;             /* password of the first admin, created when there is none */
+    char *secret_key;                 /* keys the session token hashes; required and strong in production */
+    char *trusted_proxies;            /* proxies whose X-Forwarded-For/-Proto are believed */
+    char *tls_cert;                   /* PEM certificate chain: serve HTTPS natively when set with tls_key */
+    char *tls_key;                    /* PEM private key */
+    char *http_redirect_listen;       /* plain HTTP beside HTTPS: ACME http-01 and redirects */
+    char *acme_domains;               /* names of the certificate obtained from an ACME CA */
+    char *acme_email;                 /* the ACME account's contact */
+    char *acme_directory;             /* the ACME CA's directory URL */
+    char *acme_challenge;             /* http-01 */
+    char *acme_ca_roots;              /* PEM roots trusted for the CA's HTTPS, or NULL */
+    char *acme_dns_hook;              /* dns-01: the command that sets and removes the TXT record */
+    char *acme_dns_resolver;          /* dns-01: where to look the record up before telling the CA */
+    char *request_timeout;            /* seconds a client has to send a request (slow clients are cut off) */
+    char *max_connections;            /* open connections beyond which new ones are refused */
     char *max_connections_per_client; /* the same for one client address */
-    char *config_file;      /* where the file layer came from, if any */
-    char *backup_dir;       /* local backups; NULL = STATE_DIR/backups */
-    char *backup_offsite;   /* s3://BUCKET/PREFIX copy of every backup, or NULL */
+    char *config_file;                /* where the file layer came from, if any */
+    char *backup_dir;                 /* local backups; NULL = STATE_DIR/backups */
+    char *backup_offsite;             /* s3://BUCKET/PREFIX copy of every backup, or NULL */
     /* Limits of a backup that restore, verify and import read (backup_limits). */
     char *backup_max_archive, *backup_max_document, *backup_max_text;
     char *backup_max_genres, *backup_max_bands, *backup_max_users, *backup_max_audit;
-    char *s3_endpoint;      /* http(s)://host[:port], path-style requests */
+    char *s3_endpoint;                /* http(s)://host[:port], path-style requests */
     char *s3_region;
     char *s3_access_key;
     char *s3_secret_key;
@@ -66,6 +74,8 @@ const char *config_sqlite_path(const config *cfg);
 /* Helpers for the derived values. */
 int config_threads(const config *cfg);
 long config_long(const char *value, long fallback);
+/* 1 when the certificate comes from an ACME CA (MUSICGRAPH_ACME_DOMAINS). */
+int config_acme(const config *cfg);
 /* 1 in production (secrets enforced, cookies always Secure, terse errors). */
 int config_is_production(const config *cfg);
 /* 0 if the secret is long and varied enough for production, else -1 with why. */

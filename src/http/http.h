@@ -47,8 +47,10 @@ const char *http_router_method(const http_router *rt, size_t i);
 
 /* ---- server ---- */
 typedef struct http_server_config {
-    const char *listen; /* "127.0.0.1:8080", "[::1]:8080", ":8080" */
-    int listen_fd;      /* an already open listening socket, or -1 */
+    const char *listen;  /* "127.0.0.1:8080", "[::1]:8080", ":8080" */
+    int listen_fd;       /* an already open listening socket, or -1 */
+    int plain_listen_fd; /* a plain-HTTP listener beside a TLS one (ACME http-01 and redirects to HTTPS), or -1 */
+    int tls_required;    /* the main listener is TLS even while no certificate is loaded yet (ACME) */
     int threads;
     size_t max_body;
     int shutdown_timeout_s;
@@ -77,9 +79,23 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
 /* Opens the listening socket (or takes the one systemd passed): done before
  * anything else at start, so a busy port fails fast and changes nothing. */
 int http_open_listener(const char *listen, char *err, size_t errlen);
+/* Opens a listening socket at address, never one systemd passed: the
+ * plain-HTTP listener beside the TLS one (MUSICGRAPH_HTTP_REDIRECT_LISTEN). */
+int http_open_plain_listener(const char *address, char *err, size_t errlen);
 /* Loads (or replaces) the TLS certificate and key: new connections use
  * them from then on; on failure the previous ones stay in use. */
 int http_tls_load(const char *cert_file, const char *key_file, char *err, size_t errlen);
+/* ACME http-01: while a token is set, GET /.well-known/acme-challenge/TOKEN
+ * answers key_auth on every listener. -1 when the table is full. */
+int http_acme_challenge_set(const char *token, const char *key_auth);
+void http_acme_challenge_remove(const char *token);
+/* ACME tls-alpn-01: while set, a handshake for name offering acme-tls/1
+ * gets a challenge certificate for key_auth. */
+int http_acme_alpn_set(const char *name, const char *key_auth);
+void http_acme_alpn_remove(const char *name);
+/* Publishes a TLS context without a certificate when none is loaded, so
+ * that the TLS listener can answer tls-alpn-01 before the first one. */
+int http_tls_without_certificate(char *err, size_t errlen);
 /* Sets the reverse proxies whose forwarding headers are believed
  * ("10.0.0.1, 192.168.0.0/16, ::1"). */
 int http_set_trusted_proxies(const char *list, char *err, size_t errlen);

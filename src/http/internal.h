@@ -66,5 +66,16 @@ void http_resumer_dispose(http_resumer *rs, h2o_context_t *ctx);
 http_resumer *http_resumer_of(h2o_context_t *ctx);
 /* Writes the access log line for a finished request. */
 void http_log_request(http_request *r, size_t bytes);
+/* challenge.c: 1 when r was an ACME challenge request (answered). */
+int http_acme_answer(http_request *r);
+void http_redirect_to_https(http_request *r);
+/* alpn_challenge.c: the TLS context's callbacks for tls-alpn-01. */
+int http_acme_alpn_client_hello(SSL *ssl, int *alert, void *arg);
+/* Readers of ClientHello extension bodies: server_name's first host_name
+ * (0, or -1 when malformed), and whether the ALPN list offers acme-tls/1. */
+int http_sni_host_name(const unsigned char *p, size_t len, char *name, size_t namelen);
+int http_alpn_offers_acme(const unsigned char *p, size_t len);
+int http_acme_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                          unsigned int inlen, void *arg);
 
 #endif

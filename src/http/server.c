@@ -44,6 +44,9 @@ typedef struct worker {
     http_resumer resumer; /* requests answered later (defer.c) */
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
+    int plain_fd;               /* the plain-HTTP listener (ACME http-01, redirects), or -1 */
+    h2o_accept_ctx_t plain_ctx; /* its context: never TLS */
+    h2o_socket_t *plain_listener;
 } worker;
 
 static h2o_globalconf_t globalconf;
@@ -55,6 +58,8 @@ static int max_connections;            /* for the whole process, across workers 
 static int max_connections_per_client; /* per client address, trusted proxies exempt */
 static worker *workers;
 static int nworkers;
+static int tls_required;    /* the main listener speaks only TLS, even before a certificate exists */
+static int plain_redirects; /* requests on the plain listener are redirected to HTTPS */
 
 http_resumer *http_resumer_of(h2o_context_t *ctx) { return &H2O_STRUCT_FROM_MEMBER(worker, ctx, ctx)->resumer; }
 
@@ -148,6 +153,13 @@ int http_handle_request(http_router *rt, h2o_req_t *req)
         req->http1_is_persistent = 0;
         r->route = "-";
         http_problem(r, refused, title, detail, NULL);
+        return 0;
+    }
+    /* ACME challenges first: the CA asks on whichever listener it reaches. */
+    if (http_acme_answer(r))
+        return 0;
+    if (plain_redirects && req->scheme != &H2O_URL_SCHEME_HTTPS) {
+        http_redirect_to_https(r);
         return 0;
     }
     if (http_check_origin(r, &detail) != 0) {
@@ -285,11 +297,8 @@ static tracked_conn *admit(worker *w, h2o_socket_t *sock)
     return c;
 }
 
-static void on_accept(h2o_socket_t *listener, const char *err)
+static void accept_from(worker *w, h2o_socket_t *listener, h2o_accept_ctx_t *actx)
 {
-    worker *w = listener->data;
-    if (err)
-        return;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (!sock)
@@ -303,9 +312,38 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         }
         sock->on_close.cb = on_conn_closed;
         sock->on_close.data = c;
-        h2o_accept(&w->accept_ctx, sock);
+        h2o_accept(actx, sock);
     }
 }
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    worker *w = listener->data;
+    if (err)
+        return;
+    /* The newest certificate for every new connection: a loop that slept
+     * through a swap would otherwise hand its first newcomers the previous
+     * context (or none: the first ACME certificate) for up to a turn. */
+    http_tls_refresh(&w->accept_ctx.ssl_ctx, &w->tls_generation);
+    /* Until the first certificate arrives (ACME), a TLS listener has
+     * nothing to handshake with: answering in plain HTTP on it would be
+     * worse than closing. */
+    if (tls_required && !w->accept_ctx.ssl_ctx) {
+        h2o_socket_t *sock;
+        for (int i = 0; i < ACCEPT_BATCH && (sock = h2o_evloop_socket_accept(listener)) != NULL; i++)
+            h2o_socket_close(sock);
+        return;
+    }
+    accept_from(w, listener, &w->accept_ctx);
+}
+
+static void on_accept_plain(h2o_socket_t *listener, const char *err)
+{
+    if (!err)
+        accept_from(listener->data, listener, &((worker *)listener->data)->plain_ctx);
+}
+
+static int bind_listener(const char *address, int reuseport, char *err, size_t errlen);
 
 int http_open_listener(const char *address, char *err, size_t errlen)
 {
@@ -324,6 +362,19 @@ int http_open_listener(const char *address, char *err, size_t errlen)
         log_info("using the listening socket passed by systemd or a previous process (LISTEN_FDS)");
         return fd;
     }
+    return bind_listener(address, 0, err, errlen);
+}
+
+/* Nobody passes the plain listener on at SIGUSR2 (LISTEN_FDS holds one
+ * socket): the new process binds it again beside the old one, hence
+ * SO_REUSEPORT, for the moment both run. */
+int http_open_plain_listener(const char *address, char *err, size_t errlen)
+{
+    return bind_listener(address, 1, err, errlen);
+}
+
+static int bind_listener(const char *address, int reuseport, char *err, size_t errlen)
+{
     struct sockaddr_storage ss;
     socklen_t sl;
     if (net_parse_listen(address, &ss, &sl, err, errlen) != 0)
@@ -331,6 +382,7 @@ int http_open_listener(const char *address, char *err, size_t errlen)
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int on = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
         bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 1024) != 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", address, strerror(errno));
         if (fd >= 0)
@@ -358,6 +410,13 @@ static void *worker_main(void *arg)
     w->listener = h2o_evloop_socket_create(w->ctx.loop, w->fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
     h2o_socket_read_start(w->listener, on_accept);
+    if (w->plain_fd >= 0) {
+        w->plain_ctx.ctx = &w->ctx;
+        w->plain_ctx.hosts = globalconf.hosts;
+        w->plain_listener = h2o_evloop_socket_create(w->ctx.loop, w->plain_fd, H2O_SOCKET_FLAG_DONT_READ);
+        w->plain_listener->data = w;
+        h2o_socket_read_start(w->plain_listener, on_accept_plain);
+    }
 
     while (!atomic_load(&stopping)) {
         h2o_evloop_run(w->ctx.loop, 100);
@@ -371,6 +430,10 @@ static void *worker_main(void *arg)
      * "Connection: close" on their response (see on_req). */
     h2o_socket_read_stop(w->listener);
     h2o_socket_close(w->listener);
+    if (w->plain_listener) {
+        h2o_socket_read_stop(w->plain_listener);
+        h2o_socket_close(w->plain_listener);
+    }
     w->ctx.http1.req_timeout.timeout = 100;
     uint64_t deadline = now_ns() + (uint64_t)shutdown_timeout_ms * 1000000ull;
     while (has_connections(&w->ctx) && now_ns() < deadline)
@@ -428,6 +491,8 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
         return -1;
     }
     nworkers = cfg->threads > 0 ? cfg->threads : 1;
+    tls_required = cfg->tls_required;
+    plain_redirects = cfg->plain_listen_fd >= 0;
     max_connections = cfg->max_connections > 0 ? cfg->max_connections : 4096;
     max_connections_per_client =
         cfg->max_connections_per_client > 0 && cfg->max_connections_per_client < max_connections
@@ -438,6 +503,7 @@ int http_server_run(const http_server_config *cfg, http_router *rt, char *err, s
     for (; started < nworkers; started++) {
         workers[started].index = started;
         workers[started].fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        workers[started].plain_fd = cfg->plain_listen_fd >= 0 ? fcntl(cfg->plain_listen_fd, F_DUPFD_CLOEXEC, 0) : -1;
         if (workers[started].fd < 0 ||
             pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]) != 0)
             break;

@@ -4,9 +4,11 @@
 #include "ops/doctor.h"
 
 #include "core/errors.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "core/net.h"
 #include "mg_version.h"
+#include "ops/acme.h"
 #include "ops/backup.h"
 #include "ops/backup_location.h"
 #include "store/store.h"
@@ -285,6 +287,52 @@ static void check_certificate(report *r, const config *cfg)
         fclose(k);
 }
 
+/* ACME: the account, the certificate in the state directory (names,
+ * issuer, days left) and how the last order went. */
+static void check_acme(report *r, const config *cfg)
+{
+    acme_files f;
+    acme_files_of(cfg->state_dir, &f);
+    if (access(f.account_key, F_OK) == 0)
+        check(r, "acme account", DOCTOR_OK, "%s at %s", f.account_key, cfg->acme_directory);
+    else
+        check(r, "acme account", DOCTOR_WARN, "none yet: the server creates %s at its first order", f.account_key);
+    char *list = strdup(cfg->acme_domains), err[512];
+    const char *names[100];
+    size_t n = acme_split_names(list, names, 100);
+    unsigned char *pem = NULL;
+    size_t len, size;
+    acme_cert_info info;
+    if (fs_read_file(f.chain, 1u << 20, &pem, &len, &size, err, sizeof err) != 0)
+        check(r, "acme certificate", DOCTOR_WARN, "none yet for %s: %s", cfg->acme_domains, err);
+    else if (acme_chain_check((const char *)pem, len, names, n <= 100 ? n : 100, &info, err, sizeof err) != 0)
+        check(r, "acme certificate", DOCTOR_ERROR, "%s: %s", f.chain, err);
+    else {
+        /* Renewal starts with a third of the lifetime left (30 days of 90):
+         * with half of that gone too, renewals are failing. Relative, so
+         * that short-lived certificates are judged alike. */
+        time_t left = info.not_after - time(NULL);
+        int late = left < (info.not_after - info.not_before) / 6;
+        check(r, "acme certificate",
+              left <= 0 ? DOCTOR_ERROR
+              : late    ? DOCTOR_WARN
+                        : DOCTOR_OK,
+              "%s: issuer %s, serial %s, expires in %ld days%s", cfg->acme_domains, info.issuer, info.serial,
+              (long)left / 86400, late ? " (renewals should have replaced it by now: see the last attempt)" : "");
+    }
+    free(pem);
+    free(list);
+    time_t when;
+    int ok;
+    char detail[1100];
+    if (acme_read_attempt(&f, &when, &ok, detail, sizeof detail) == 0) {
+        char at[32];
+        strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&when));
+        check(r, "acme last order", ok ? DOCTOR_OK : DOCTOR_WARN, "%s at %s: %s", ok ? "succeeded" : "failed", at,
+              detail);
+    }
+}
+
 /* The clock must be later than this binary's build. */
 static void check_clock(report *r)
 {
@@ -335,7 +383,10 @@ enum doctor_level doctor_run(const config *cfg, int json, buf *out)
     check_database(&r, cfg);
     check_backups(&r, cfg);
     check_listen(&r, cfg);
-    check_certificate(&r, cfg);
+    if (config_acme(cfg))
+        check_acme(&r, cfg);
+    else
+        check_certificate(&r, cfg);
     check_clock(&r);
     if (json) {
         jw_array_end(&r.w);

@@ -4,6 +4,7 @@
  */
 #include "server/app.h"
 
+#include "server/certificates.h"
 #include "server/pool.h"
 #include "server/snapshots.h"
 #include "server/status.h"
@@ -38,6 +39,7 @@ struct app {
     http_router *router;
     snapshots *snapshots;
     pool *db, *hash;
+    certificates *certs; /* NULL without ACME */
 };
 
 static app *app_of(api *handlers) { return (app *)((char *)handlers - offsetof(app, api)); }
@@ -221,11 +223,13 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     a->status.api = &a->api;
     pthread_mutex_init(&a->status.lock, NULL);
     if (pages_init(err, errlen) != 0 || initialize(a, err, errlen) != 0 ||
-        snapshots_start(cfg, &a->snapshots, err, errlen) != 0 || start_pools(a, err, errlen) != 0)
+        snapshots_start(cfg, &a->snapshots, err, errlen) != 0 || start_pools(a, err, errlen) != 0 ||
+        certificates_start(cfg, &a->certs, err, errlen) != 0)
         goto fail;
     a->status.snapshots = a->snapshots;
     a->status.db = a->db;
     a->status.hash = a->hash;
+    a->status.certs = a->certs;
     a->router = http_router_new();
     api_register_read(a->router, &a->api);
     api_register_pages(a->router, &a->api);
@@ -254,6 +258,7 @@ void app_stop(app *a)
 {
     if (!a)
         return;
+    certificates_stop(a->certs);
     /* The event loops are done: what is still queued only finishes. */
     pool_stop(a->hash);
     pool_stop(a->db);

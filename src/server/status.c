@@ -172,6 +172,7 @@ static int get_metrics(http_request *r, void *arg)
                snapshots_build_seconds(src->snapshots), snapshots_failures(src->snapshots),
                snapshots_layout_seconds(src->snapshots), pool_backlog(src->db), pool_backlog(src->hash),
                resident_bytes(), version_string(), version_commit(), build_date, schema);
+    certificates_metrics(src->certs, &out);
     /* What the files said a few seconds ago; a scrape asks for a fresh look. */
     status_refresh_backups(src, 5);
     pthread_mutex_lock(&src->lock);

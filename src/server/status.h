@@ -16,6 +16,7 @@
 #include "http/http.h"
 #include "ops/backup_target.h"
 #include "server/pool.h"
+#include "server/certificates.h"
 #include "server/snapshots.h"
 
 #include <pthread.h>
@@ -24,7 +25,8 @@
 typedef struct status_source {
     api *api;
     snapshots *snapshots;
-    pool *db, *hash; /* the worker pools, for their backlog */
+    pool *db, *hash;     /* the worker pools, for their backlog */
+    certificates *certs; /* ACME certificates, or NULL */
     /* The newest local backup, as last read from the files. */
     pthread_mutex_t lock;
     int backup_known;

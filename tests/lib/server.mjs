@@ -62,8 +62,8 @@ function healthStatus(url) {
   });
 }
 
-export async function startServer({ args = [], env = {}, stateDir, seed = true, timeoutMs = 60000, healthScheme = 'http', binary: program = binary } = {}) {
-  const port = await freePort();
+export async function startServer({ args = [], env = {}, stateDir, seed = true, timeoutMs = 60000, healthScheme = 'http', binary: program = binary, port: fixedPort } = {}) {
+  const port = fixedPort || (await freePort());
   const dir = stateDir || mkdtempSync(join(tmpdir(), 'musicgraph-test-'));
   const fullArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--state-dir', dir, '--threads', '2', ...args];
   if (!seed) fullArgs.push('--no-seed');
@@ -84,7 +84,7 @@ export async function startServer({ args = [], env = {}, stateDir, seed = true, 
   const deadline = Date.now() + timeoutMs;
   let ready = false;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || spawnError) break;
+    if (child.exitCode !== null || child.signalCode !== null || spawnError) break;
     if ((await healthStatus(url)) === 200) {
       ready = true;
       break;
