@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/backup-bench.sh — timings of backup, verify and restore on the large
 # synthetic dataset (issue 5 targets: backup < 2 s, verify < 2 s,
-# restore < 5 s; backup size reported).
+# restore < 5 s; backup size and peak RSS (GNU time) reported).
 #
 #   bench/backup-bench.sh                 # build/musicgraph, 5 runs each
 #   MUSICGRAPH_BIN=… BENCH_RUNS=9 BENCH_BACKUP_OUT=out.json bench/backup-bench.sh
@@ -41,21 +41,24 @@ else
 fi
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# Peak resident memory (KiB) of the last timed command, with GNU time; 0 without it.
+rss_of() { if [[ -x /usr/bin/time ]]; then /usr/bin/time -f %M -o "$TMP/rss" "$@"; else "$@"; echo 0 >"$TMP/rss"; fi; }
+peak() { cat "$TMP/rss"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 slowest() { sort -n | tail -n 1; }
 
-backup_ms=() verify_ms=() restore_ms=()
+backup_ms=() verify_ms=() restore_ms=() backup_kib=() verify_kib=() restore_kib=()
 for ((i = 0; i < RUNS; i++)); do
     t0=$(date +%s%N)
-    out=$("$BIN" backup --state-dir "$STATE" --to "$TMP/b$i")
-    backup_ms+=("$(ms "$t0")")
+    out=$(rss_of "$BIN" backup --state-dir "$STATE" --to "$TMP/b$i")
+    backup_ms+=("$(ms "$t0")") backup_kib+=("$(peak)")
     file=$(sed -n 's/^backup written: \([^ ]*\) .*/\1/p' <<<"$out")
     t0=$(date +%s%N)
-    "$BIN" verify "$file" --state-dir "$STATE" >/dev/null
-    verify_ms+=("$(ms "$t0")")
+    rss_of "$BIN" verify "$file" --state-dir "$STATE" >/dev/null
+    verify_ms+=("$(ms "$t0")") verify_kib+=("$(peak)")
     t0=$(date +%s%N)
-    "$BIN" restore "$file" --state-dir "$STATE" >/dev/null
-    restore_ms+=("$(ms "$t0")")
+    rss_of "$BIN" restore "$file" --state-dir "$STATE" >/dev/null
+    restore_ms+=("$(ms "$t0")") restore_kib+=("$(peak)")
 done
 size=$(stat -c %s "$file")
 db=$(stat -c %s "$STATE/musicgraph.db")
@@ -72,10 +75,13 @@ printf '%-10s %10s %10s %10s  %s\n' backup "$b_med" "$b_max" 2000 "$(verdict "$b
 printf '%-10s %10s %10s %10s  %s\n' verify "$v_med" "$v_max" 2000 "$(verdict "$v_max" 2000)"
 printf '%-10s %10s %10s %10s  %s\n' restore "$r_med" "$r_max" 5000 "$(verdict "$r_max" 5000)"
 echo "backup size: $size bytes compressed ($json_bytes bytes of JSON); database: $db bytes; runs: $RUNS"
+b_kib=$(printf '%s\n' "${backup_kib[@]}" | slowest); v_kib=$(printf '%s\n' "${verify_kib[@]}" | slowest)
+r_kib=$(printf '%s\n' "${restore_kib[@]}" | slowest)
+echo "peak RSS (KiB, largest of the runs): backup $b_kib, verify $v_kib, restore $r_kib"
 all() { local IFS=,; echo "[$*]"; }
-line=$(printf '{"runs":%d,"backup_ms":{"median":%d,"max":%d,"all":%s},"verify_ms":{"median":%d,"max":%d,"all":%s},"restore_ms":{"median":%d,"max":%d,"all":%s},"backup_bytes":%d,"backup_json_bytes":%d,"database_bytes":%d,"nproc":%d}' \
+line=$(printf '{"runs":%d,"backup_ms":{"median":%d,"max":%d,"all":%s},"verify_ms":{"median":%d,"max":%d,"all":%s},"restore_ms":{"median":%d,"max":%d,"all":%s},"peak_rss_kib":{"backup":%d,"verify":%d,"restore":%d},"backup_bytes":%d,"backup_json_bytes":%d,"database_bytes":%d,"nproc":%d}' \
     "$RUNS" "$b_med" "$b_max" "$(all "${backup_ms[@]}")" "$v_med" "$v_max" "$(all "${verify_ms[@]}")" \
-    "$r_med" "$r_max" "$(all "${restore_ms[@]}")" "$size" "$json_bytes" "$db" "$(nproc)")
+    "$r_med" "$r_max" "$(all "${restore_ms[@]}")" "$b_kib" "$v_kib" "$r_kib" "$size" "$json_bytes" "$db" "$(nproc)")
 echo "$line"
 [[ -n ${BENCH_BACKUP_OUT:-} ]] && echo "$line" >"$BENCH_BACKUP_OUT"
 exit 0

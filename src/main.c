@@ -17,6 +17,7 @@
 #include "ops/deploy.h"
 #include "ops/doctor.h"
 #include "ops/healthcheck.h"
+#include "ops/init_lock.h"
 #include "ops/release.h"
 #include "ops/seed.h"
 #include "ops/version.h"
@@ -338,11 +339,14 @@ static int cmd_user(config *cfg, int argc, char **argv)
     if (open_store(cfg, &s) != 0)
         return 1;
     char err[1024];
-    int applied, rc = 0;
-    if (store_migrate(s, &applied, err, sizeof err) != 0) {
+    int applied, rc = 0, lock = -1;
+    /* Not the whole command under the lock: it may wait at a password prompt. */
+    if (init_lock(cfg, &lock, err, sizeof err) != 0 || store_migrate(s, &applied, err, sizeof err) != 0) {
+        init_unlock(lock);
         store_close(s);
         return user_fail(action, err);
     }
+    init_unlock(lock);
     if (is_list) {
         store_user *users;
         size_t n;
@@ -515,6 +519,7 @@ static const command commands[] = {
     {"backups", "list backups, local and offsite, and whether they verified", cmd_backups_usage, cmd_backups},
     {"export", "write the data in the portable format (optionally anonymized)", cmd_export_usage, cmd_export},
     {"import", "load an export, a backup or a dataset file (checked, all or nothing)", cmd_import_usage, cmd_import},
+    {"backup-key", "show, rotate or trust the keys that sign backups", cmd_backup_key_usage, cmd_backup_key},
     {"doctor", "check the configuration, database, directories, backups, address and clock",
      "usage: musicgraph doctor [--json] [--settings-markdown] [options]\n\n"
      "Prints the effective configuration (secrets redacted) and checks it: the secret\n"
@@ -597,7 +602,13 @@ int main(int argc, char **argv)
         return 2;
     }
     log_configure(cfg.log_format, cfg.log_level);
-    int rc = cmd->run(&cfg, sub_argc, sub_argv);
+    int lock = -1, rc = 1;
+    /* migrate and seed initialize: under the initialization lock (init_lock.h). */
+    if ((cmd->run == cmd_migrate || cmd->run == cmd_seed) && init_lock(&cfg, &lock, err, sizeof err) != 0)
+        fprintf(stderr, "musicgraph %s: %s\n", cmd->name, err);
+    else
+        rc = cmd->run(&cfg, sub_argc, sub_argv);
+    init_unlock(lock);
     config_free(&cfg);
     return rc;
 }

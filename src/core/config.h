@@ -43,6 +43,9 @@ typedef struct config {
     char *config_file;                /* where the file layer came from, if any */
     char *backup_dir;                 /* local backups; NULL = STATE_DIR/backups */
     char *backup_offsite;             /* s3://BUCKET/PREFIX copy of every backup, or NULL */
+    /* Limits of a backup that restore, verify and import read (backup_limits). */
+    char *backup_max_archive, *backup_max_document, *backup_max_text;
+    char *backup_max_genres, *backup_max_bands, *backup_max_users, *backup_max_audit;
     char *s3_endpoint;                /* http(s)://host[:port], path-style requests */
     char *s3_region;
     char *s3_access_key;

@@ -175,3 +175,94 @@ int gzip_inflate(const char *name, const void *in, size_t inlen, size_t max, int
     *outlen = done;
     return 0;
 }
+
+/* ---- streaming ---- */
+
+#define READER_CHUNK (64 * 1024)
+
+struct gzip_reader {
+    z_stream z;
+    char name[512];
+    gzip_sink sink;
+    void *ctx;
+    int ended; /* Z_STREAM_END seen */
+    unsigned char out[READER_CHUNK];
+};
+
+gzip_reader *gzip_reader_new(const char *name, gzip_sink sink, void *ctx)
+{
+    gzip_reader *r = xcalloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    if (inflateInit2(&r->z, GZIP_WINDOW) != Z_OK) {
+        free(r);
+        return NULL;
+    }
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->sink = sink;
+    r->ctx = ctx;
+    return r;
+}
+
+int gzip_reader_push(gzip_reader *r, const void *in, size_t len, char *err, size_t errlen)
+{
+    const unsigned char *p = in;
+    while (len > 0) {
+        if (r->ended) {
+            snprintf(err, errlen, "%s is corrupt: unexpected data after the end of the compressed stream", r->name);
+            return -1;
+        }
+        uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        r->z.next_in = (unsigned char *)p;
+        r->z.avail_in = chunk;
+        /* Until this piece is consumed or the stream ends. */
+        for (;;) {
+            r->z.next_out = r->out;
+            r->z.avail_out = sizeof r->out;
+            int rc = inflate(&r->z, Z_NO_FLUSH);
+            if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+                const char *why = r->z.msg ? r->z.msg : rc == Z_MEM_ERROR ? "out of memory" : "invalid data";
+                snprintf(err, errlen, "%s is corrupt: the compressed data is damaged (%s)", r->name, why);
+                return -1;
+            }
+            size_t produced = sizeof r->out - r->z.avail_out;
+            if (produced && r->sink(r->ctx, (const char *)r->out, produced, err, errlen) != 0)
+                return -1;
+            if (rc == Z_STREAM_END) {
+                r->ended = 1;
+                break;
+            }
+            if (r->z.avail_in == 0 && r->z.avail_out != 0)
+                break;
+            if (rc == Z_BUF_ERROR && produced == 0) {
+                /* No progress with input and room: zlib cannot go on. */
+                snprintf(err, errlen, "%s is corrupt: the compressed data is damaged", r->name);
+                return -1;
+            }
+        }
+        size_t used = chunk - r->z.avail_in;
+        p += used;
+        len -= used;
+        if (r->ended && len > 0) {
+            snprintf(err, errlen, "%s is corrupt: unexpected data after the end of the compressed stream", r->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int gzip_reader_finish(gzip_reader *r, char *err, size_t errlen)
+{
+    if (r->ended)
+        return 0;
+    snprintf(err, errlen, "%s is truncated: the compressed data ends early (an interrupted copy?)", r->name);
+    return -1;
+}
+
+void gzip_reader_free(gzip_reader *r)
+{
+    if (!r)
+        return;
+    inflateEnd(&r->z);
+    free(r);
+}

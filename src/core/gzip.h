@@ -31,4 +31,18 @@ int gzip_write_fd(int fd, const struct iovec *iov, int iovcnt, int level);
 int gzip_inflate(const char *name, const void *in, size_t inlen, size_t max, int partial, char **out, size_t *outlen,
                  char *err, size_t errlen);
 
+/* Streaming decompression: compressed bytes are pushed in pieces and the
+ * decompressed bytes handed to sink piece by piece, so that how large a
+ * stream inflates to is learnt without ever holding it (a gzip bomb costs
+ * one buffer). The sink returns 0, or -1 having written its reason into
+ * err, which stops the stream. Messages are gzip_inflate's. */
+typedef int (*gzip_sink)(void *ctx, const char *data, size_t len, char *err, size_t errlen);
+typedef struct gzip_reader gzip_reader;
+
+gzip_reader *gzip_reader_new(const char *name, gzip_sink sink, void *ctx);
+int gzip_reader_push(gzip_reader *r, const void *in, size_t len, char *err, size_t errlen);
+/* The end of the input: the stream must have ended there. */
+int gzip_reader_finish(gzip_reader *r, char *err, size_t errlen);
+void gzip_reader_free(gzip_reader *r);
+
 #endif

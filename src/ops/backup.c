@@ -21,10 +21,12 @@
 #include "core/fs.h"
 #include "core/gzip.h"
 #include "core/log.h"
+#include "core/xalloc.h"
 #include "domain/rules.h"
 #include "domain/user.h"
 #include "mg_version.h"
 #include "ops/backup_anonymize.h"
+#include "ops/backup_scan.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -44,8 +46,8 @@ void backup_default_dir(const config *cfg, char *out, size_t len)
 /* ---- writing ---- */
 
 /* Writes d as a new backup file in dir (see backup_write). */
-static int write_dump(const store_dump_t *d, const char *backend, const char *dir, const char *tag, char *path,
-                      size_t pathlen, backup_manifest *mout, char *err, size_t errlen)
+static int write_dump(const store_dump_t *d, const char *backend, const backup_keys *signer, const char *dir,
+                      const char *tag, char *path, size_t pathlen, backup_manifest *mout, char *err, size_t errlen)
 {
     if (tag && !backup_tag_valid(tag)) {
         snprintf(err, errlen, "the tag '%.80s' may hold only letters, digits, '.', '_' and '-' (at most %d)", tag,
@@ -56,7 +58,7 @@ static int write_dump(const store_dump_t *d, const char *backend, const char *di
         return -1;
     time_t now = time(NULL);
     backup_document doc;
-    int rc = backup_encode(d, "backup", tag, 0, backend, now, &doc, err, errlen);
+    int rc = backup_encode(d, "backup", tag, 0, backend, signer, now, &doc, err, errlen);
     doc.gzip = 1;
     char tmp[4200];
     if (rc == 0)
@@ -83,13 +85,13 @@ static int write_dump(const store_dump_t *d, const char *backend, const char *di
     return -1;
 }
 
-int backup_write(store *s, const char *dir, const char *tag, char *path, size_t pathlen, backup_manifest *mout,
-                 char *err, size_t errlen)
+int backup_write(store *s, const backup_keys *signer, const char *dir, const char *tag, char *path, size_t pathlen,
+                 backup_manifest *mout, char *err, size_t errlen)
 {
     store_dump_t d;
     if (store_dump(s, &d, err, errlen) != 0)
         return -1;
-    int rc = write_dump(&d, store_backend(s), dir, tag, path, pathlen, mout, err, errlen);
+    int rc = write_dump(&d, store_backend(s), signer, dir, tag, path, pathlen, mout, err, errlen);
     store_dump_free(&d);
     return rc;
 }
@@ -103,7 +105,7 @@ int backup_export(store *s, const char *file, int anonymized, backup_manifest *m
     if (anonymized)
         backup_anonymize(&d, &originals);
     backup_document doc;
-    int rc = backup_encode(&d, "export", "", anonymized, store_backend(s), time(NULL), &doc, err, errlen);
+    int rc = backup_encode(&d, "export", "", anonymized, store_backend(s), NULL, time(NULL), &doc, err, errlen);
     store_dump_free(&d);
     /* Belt and braces: no original email or hash may remain anywhere, not
      * even in a genre's description. */
@@ -162,42 +164,126 @@ int backup_read_manifest(const char *path, backup_manifest *m, char *err, size_t
     return rc;
 }
 
-int backup_read(const char *path, int allow_bare, backup_contents *out, char *err, size_t errlen)
+/* The signature policy of trust on a scanned file. */
+static int check_signature(const char *path, const backup_scan *scan, backup_trust *trust, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    unsigned char *raw;
-    size_t rawlen, size;
-    if (fs_read_file(path, (size_t)BACKUP_MAX_BYTES + 1, &raw, &rawlen, &size, err, errlen) != 0)
-        return -1;
-    if (size > BACKUP_MAX_BYTES) {
-        free(raw);
-        snprintf(err, errlen, "%s is larger than %u MiB: not a musicgraph backup", path, BACKUP_MAX_BYTES >> 20);
-        return -1;
-    }
-    if (rawlen == 0) {
-        free(raw);
-        snprintf(err, errlen, "%s is empty (0 bytes): it is not a backup (a backup that never finished writing?)",
+    char why[1024];
+    if (!scan->signature[0]) {
+        if (trust->allow_unsigned) {
+            trust->unsigned_accepted = 1;
+            return 0;
+        }
+        snprintf(err, errlen,
+                 "%s is not signed (a backup from before backups were signed, or one whose signature was removed): "
+                 "nothing proves it comes from this installation; if you know it does, --insecure-unsigned restores "
+                 "it without that proof",
                  path);
         return -1;
     }
+    if (backup_keys_check(trust->keys, scan->manifest.signing_key, scan->manifest_text, scan->manifest_len,
+                          scan->signature, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
+    return 0;
+}
+
+int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust, backup_contents *out,
+                char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    /* Nothing is held or parsed before the streaming pass has seen that the
+     * file is within the limits and its payload is the one the manifest
+     * names. */
+    backup_scan scan;
+    char why[1024];
+    if (backup_scan_file(path, lim, &scan, err, errlen) != 0)
+        return -1;
+    if (!scan.has_manifest && !allow_bare) {
+        snprintf(err, errlen, "%s is not a musicgraph backup: it does not start with a manifest", path);
+        return -1;
+    }
+    int rc = 0;
+    if (scan.has_manifest)
+        rc = backup_check_sum(path, scan.payload_sha256, &scan.manifest, err, errlen);
+    if (rc == 0 && scan.has_manifest && trust)
+        rc = check_signature(path, &scan, trust, err, errlen);
+    if (rc == 0 && scan.has_manifest && backup_check_limits(&scan.manifest.counts, lim, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        rc = -1;
+    }
+    backup_manifest checked = scan.manifest;
+    backup_scan_free(&scan);
+    if (rc != 0)
+        return -1;
+    /* The file is read again, so whatever it became meanwhile is what gets
+     * checked (backup_decode checks the checksum again). */
+    unsigned char *raw;
+    size_t rawlen, size;
+    if (fs_read_file(path, (size_t)lim->archive_bytes + 1, &raw, &rawlen, &size, err, errlen) != 0)
+        return -1;
     char *text;
     size_t len;
     if (gzip_is(raw, rawlen)) {
-        int rc = gzip_inflate(path, raw, rawlen, BACKUP_MAX_BYTES, 0, &text, &len, err, errlen);
+        rc = gzip_inflate(path, raw, rawlen, (size_t)lim->document_bytes, 0, &text, &len, err, errlen);
         free(raw);
         if (rc != 0)
             return -1;
-    } else if (raw[0] == '{') {
+    } else {
         text = (char *)raw;
         len = rawlen;
-    } else {
-        free(raw);
-        snprintf(err, errlen, "%s is not a musicgraph backup: it is neither gzip-compressed nor a JSON document", path);
+        if (size > rawlen || len > (size_t)lim->document_bytes) {
+            free(raw);
+            snprintf(err, errlen, "%s changed while it was read", path);
+            return -1;
+        }
+    }
+    rc = backup_decode(path, text, len, allow_bare, (size_t)lim->text_bytes, out, err, errlen);
+    free(text);
+    /* What was parsed must be what was scanned, signature and all. */
+    if (rc == 0 && out->has_manifest && memcmp(&out->manifest, &checked, sizeof checked) != 0) {
+        snprintf(err, errlen, "%s changed while it was read", path);
+        backup_contents_free(out);
+        rc = -1;
+    }
+    store_counts have = backup_counts(&out->dump);
+    if (rc == 0 && backup_check_limits(&have, lim, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        backup_contents_free(out);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* A limit setting: a whole number of at least 1. */
+static int limit_value(const char *value, const char *setting, int64_t *out, char *err, size_t errlen)
+{
+    char *end;
+    if (!value)
+        value = "";
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno || *end || v < 1) {
+        snprintf(err, errlen, "%s must be a whole number of at least 1, not '%.40s'", setting, value);
         return -1;
     }
-    int rc = backup_decode(path, text, len, allow_bare, out, err, errlen);
-    free(text);
-    return rc;
+    *out = v;
+    return 0;
+}
+
+int backup_limits_from_config(const config *cfg, backup_limits *l, char *err, size_t errlen)
+{
+    return limit_value(cfg->backup_max_archive, "MUSICGRAPH_BACKUP_MAX_ARCHIVE_BYTES", &l->archive_bytes, err,
+                       errlen) ||
+                   limit_value(cfg->backup_max_document, "MUSICGRAPH_BACKUP_MAX_DOCUMENT_BYTES", &l->document_bytes,
+                               err, errlen) ||
+                   limit_value(cfg->backup_max_text, "MUSICGRAPH_BACKUP_MAX_TEXT_BYTES", &l->text_bytes, err, errlen) ||
+                   limit_value(cfg->backup_max_genres, "MUSICGRAPH_BACKUP_MAX_GENRES", &l->genres, err, errlen) ||
+                   limit_value(cfg->backup_max_bands, "MUSICGRAPH_BACKUP_MAX_BANDS", &l->bands, err, errlen) ||
+                   limit_value(cfg->backup_max_users, "MUSICGRAPH_BACKUP_MAX_USERS", &l->users, err, errlen) ||
+                   limit_value(cfg->backup_max_audit, "MUSICGRAPH_BACKUP_MAX_AUDIT_ENTRIES", &l->audit_log, err, errlen)
+               ? -1
+               : 0;
 }
 
 /* ---- checks that need no file ---- */
@@ -206,6 +292,49 @@ static void add_prefixed(domain_errors *to, const domain_errors *from, const cha
 {
     for (size_t i = 0; i < from->count; i++)
         domain_errors_add(to, entry, from->items[i].field, "%s", from->items[i].message);
+}
+
+/* Duplicates among the users, found by sorting (a backup may hold
+ * 100,000 accounts: comparing every pair took minutes). Equal keys sort by
+ * their position, so the later user is the one named. */
+typedef int (*user_order)(const store_user *a, const store_user *b);
+
+static int by_id(const store_user *a, const store_user *b) { return a->id < b->id ? -1 : a->id > b->id; }
+static int by_username(const store_user *a, const store_user *b) { return strcmp(a->username, b->username); }
+static int by_email(const store_user *a, const store_user *b) { return strcasecmp(a->email, b->email); }
+
+static _Thread_local user_order sort_order;
+
+static int user_ptr_cmp(const void *x, const void *y)
+{
+    const store_user *a = *(const store_user *const *)x, *b = *(const store_user *const *)y;
+    int c = sort_order(a, b);
+    return c ? c : (a < b ? -1 : a > b);
+}
+
+static void user_duplicates(const store_dump_t *d, user_order order, const char *field, domain_errors *errs)
+{
+    const store_user **sorted = xcalloc(d->nusers ? d->nusers : 1, sizeof *sorted);
+    if (!sorted) {
+        domain_errors_add(errs, "users", field, "out of memory while checking them");
+        return;
+    }
+    for (size_t i = 0; i < d->nusers; i++)
+        sorted[i] = &d->users[i];
+    sort_order = order;
+    qsort(sorted, d->nusers, sizeof *sorted, user_ptr_cmp);
+    char entry[128];
+    for (size_t i = 1; i < d->nusers; i++) {
+        if (order(sorted[i - 1], sorted[i]) != 0)
+            continue;
+        const store_user *u = sorted[i];
+        snprintf(entry, sizeof entry, "user %.80s", u->username[0] ? u->username : "?");
+        if (order == by_id)
+            domain_errors_add(errs, entry, field, "the id %lld is used by another user", (long long)u->id);
+        else
+            domain_errors_add(errs, entry, field, "is used by another user");
+    }
+    free(sorted);
 }
 
 int backup_check_rules(const store_dump_t *d, char *err, size_t errlen)
@@ -226,14 +355,21 @@ int backup_check_rules(const store_dump_t *d, char *err, size_t errlen)
             domain_errors_add(&errs, entry, "password_hash", "is required");
         if (!u->created_at[0])
             domain_errors_add(&errs, entry, "created_at", "is required");
-        for (size_t j = 0; j < i; j++) {
-            if (d->users[j].id == u->id)
-                domain_errors_add(&errs, entry, "id", "the id %lld is used by another user", (long long)u->id);
-            if (strcmp(d->users[j].username, u->username) == 0)
-                domain_errors_add(&errs, entry, "username", "is used by another user");
-            if (strcasecmp(d->users[j].email, u->email) == 0)
-                domain_errors_add(&errs, entry, "email", "is used by another user");
-        }
+    }
+    user_duplicates(d, by_id, "id", &errs);
+    user_duplicates(d, by_username, "username", &errs);
+    user_duplicates(d, by_email, "email", &errs);
+    /* Accounts that replace all others must leave someone in charge. None
+     * at all is a new installation's state: the server creates the first
+     * admin at its next start, as it does on a new machine. */
+    if (d->has_users && d->nusers > 0) {
+        size_t admins = 0;
+        for (size_t i = 0; i < d->nusers; i++)
+            admins += d->users[i].is_admin && !d->users[i].disabled;
+        if (admins == 0)
+            domain_errors_add(&errs, "users", "is_admin",
+                              "no active admin: after restoring it nobody could administer the site, and the "
+                              "server would not start");
     }
     for (size_t i = 0; i < d->naudit; i++) {
         const store_audit *a = &d->audit[i];
@@ -289,8 +425,8 @@ unsigned backup_parts(const store_dump_t *d)
  * safety backup (a curator's edit, a login's account change). */
 #define RESTORE_ATTEMPTS 3
 
-int backup_restore(store *s, const backup_contents *c, const char *safety_dir, char *safety_path, size_t safety_len,
-                   char *err, size_t errlen)
+int backup_restore(store *s, const backup_contents *c, const backup_keys *signer, const char *safety_dir,
+                   char *safety_path, size_t safety_len, char *err, size_t errlen)
 {
     if (safety_path && safety_len)
         safety_path[0] = '\0';
@@ -310,8 +446,8 @@ int backup_restore(store *s, const backup_contents *c, const char *safety_dir, c
             return -1;
         if (safety_dir) {
             char why[2048];
-            if (write_dump(&current, store_backend(s), safety_dir, "pre-restore", safety_path, safety_len, NULL, why,
-                           sizeof why) != 0) {
+            if (write_dump(&current, store_backend(s), signer, safety_dir, "pre-restore", safety_path, safety_len, NULL,
+                           why, sizeof why) != 0) {
                 snprintf(err, errlen,
                          "cannot take the safety backup of the current data, so nothing was restored: %s "
                          "(--no-safety-backup restores without it)",
@@ -363,7 +499,12 @@ int backup_before_migrate(store *s, const config *cfg, char *err, size_t errlen)
         snprintf(tag, sizeof tag, "pre-migrate-%.4s-%.4s", list[last_applied].name, list[n - 1].name);
     char dir[4096], path[4200], why[2048];
     backup_default_dir(cfg, dir, sizeof dir);
-    int rc = backup_write(s, dir, tag, path, sizeof path, NULL, why, sizeof why);
+    backup_keys *keys;
+    int rc = backup_keys_load(cfg->state_dir, 1, &keys, why, sizeof why);
+    if (rc == 0) {
+        rc = backup_write(s, keys, dir, tag, path, sizeof path, NULL, why, sizeof why);
+        backup_keys_free(keys);
+    }
     if (rc != 0)
         snprintf(err, errlen,
                  "cannot take the backup before migrating from %s to %s, so nothing was migrated: %s (free space "

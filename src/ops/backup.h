@@ -25,10 +25,11 @@
 /* MUSICGRAPH_BACKUP_DIR, else STATE_DIR/backups. */
 void backup_default_dir(const config *cfg, char *out, size_t len);
 
-/* Backs up s into dir (created if missing). path receives the new file's
- * path; m (may be NULL) its manifest. Never leaves a partial file. */
-int backup_write(store *s, const char *dir, const char *tag, char *path, size_t pathlen, backup_manifest *m, char *err,
-                 size_t errlen);
+/* Backs up s into dir (created if missing), signed by signer
+ * (backup_keys.h). path receives the new file's path; m (may be NULL) its
+ * manifest. Never leaves a partial file. */
+int backup_write(store *s, const backup_keys *signer, const char *dir, const char *tag, char *path, size_t pathlen,
+                 backup_manifest *m, char *err, size_t errlen);
 
 /* The same document for another installation: to file (gzip-compressed when
  * the name ends in .gz), or to stdout when file is NULL or "-". anonymize
@@ -36,15 +37,30 @@ int backup_write(store *s, const char *dir, const char *tag, char *path, size_t 
  * (backup_anonymize.h). */
 int backup_export(store *s, const char *file, int anonymize, backup_manifest *m, char *err, size_t errlen);
 
-/* Reads a backup and checks what needs no database: not empty, gzip intact,
- * then the document (backup_decode). With allow_bare, a plain dataset
+/* Whose backups restore and verify believe: a backup must be signed by one
+ * of keys' trusted keys; an unsigned one passes only with allow_unsigned
+ * (--insecure-unsigned), which sets unsigned_accepted. */
+typedef struct backup_trust {
+    const backup_keys *keys;
+    int allow_unsigned;
+    int unsigned_accepted;
+} backup_trust;
+
+/* Reads a backup (checking its signature against trust, unless trust is
+ * NULL: import takes any file) and checks what needs no database: not empty, within lim
+ * (streamed first: backup_scan.h), gzip intact, then the document
+ * (backup_decode). With allow_bare, a plain dataset
  * document (no manifest) is also accepted (import). Messages name the file
  * and say what is wrong. */
-int backup_read(const char *path, int allow_bare, backup_contents *out, char *err, size_t errlen);
+int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust, backup_contents *out,
+                char *err, size_t errlen);
+/* The MUSICGRAPH_BACKUP_MAX_* settings of cfg (defaults in config.c). */
+int backup_limits_from_config(const config *cfg, backup_limits *l, char *err, size_t errlen);
 /* Only the manifest, reading as little of the file as it can (listings). */
 int backup_read_manifest(const char *path, backup_manifest *m, char *err, size_t errlen);
-/* Every data rule: the map's (rules.h), the accounts' (user.h), the audit
- * log's. Lists the first problems. */
+/* Every data rule: the map's (rules.h), the accounts' (user.h; when d
+ * carries them, at least one active admin), the audit log's. Lists the
+ * first problems. */
 int backup_check_rules(const store_dump_t *d, char *err, size_t errlen);
 /* The backup's schema must be one this binary knows: equal or older (its
  * data is then written into the current schema). A newer one is refused. */
@@ -57,14 +73,15 @@ unsigned backup_parts(const store_dump_t *d);
  * NULL; its path in safety_path), then every part c carries replaced in one
  * short write transaction that first checks that the data is still what the
  * safety backup holds (and starts over, at most 3 times, when it is not). */
-int backup_restore(store *s, const backup_contents *c, const char *safety_dir, char *safety_path, size_t safety_len,
-                   char *err, size_t errlen);
+int backup_restore(store *s, const backup_contents *c, const backup_keys *signer, const char *safety_dir,
+                   char *safety_path, size_t safety_len, char *err, size_t errlen);
 
 /* Reads path, restores it into a scratch SQLite database in a temporary
  * directory, reads it back and compares the row counts and the payload
  * checksum with the manifest (backup_verify.c). 0 only when the backup would
  * restore. The manifest goes to m (may be NULL). Does not record the result. */
-int backup_verify(const char *path, backup_manifest *m, char *err, size_t errlen);
+int backup_verify(const char *path, const backup_limits *lim, backup_trust *trust, backup_manifest *m, char *err,
+                  size_t errlen);
 
 /* Called before store_migrate at start: when the database has applied
  * migrations and this binary brings more, writes a backup tagged

@@ -19,9 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MANIFEST_PREFIX "{\"manifest\":"
-#define PAYLOAD_PREFIX  ",\n\"payload\":"
-#define DOCUMENT_END    "}\n"
+#define MANIFEST_PREFIX  "{\"manifest\":"
+#define PAYLOAD_PREFIX   ",\n\"payload\":"
+#define DOCUMENT_END     BACKUP_DOCUMENT_END
+#define SIGNATURE_PREFIX ",\"signature\":\""
 
 void backup_utc_format(time_t t, const char *fmt, char *out, size_t len)
 {
@@ -129,6 +130,22 @@ void backup_format_errors(const char *headline, const domain_errors *e, char *er
         buf_printf(&msg, "\n  … and %zu more", e->count - shown);
     snprintf(err, errlen, "%s", buf_cstr(&msg));
     buf_free(&msg);
+}
+
+int backup_check_limits(const store_counts *c, const backup_limits *l, char *err, size_t errlen)
+{
+    static const struct {
+        const char *table, *setting;
+    } names[] = {{"genres", "GENRES"}, {"bands", "BANDS"}, {"users", "USERS"}, {"audit entries", "AUDIT_ENTRIES"}};
+    const int64_t have[] = {c->genres, c->bands, c->users, c->audit_log};
+    const int64_t max[] = {l->genres, l->bands, l->users, l->audit_log};
+    for (size_t i = 0; i < sizeof have / sizeof have[0]; i++)
+        if (have[i] > max[i]) {
+            snprintf(err, errlen, "it holds %lld %s, more than the limit of %lld (MUSICGRAPH_BACKUP_MAX_%s raises it)",
+                     (long long)have[i], names[i].table, (long long)max[i], names[i].setting);
+            return -1;
+        }
+    return 0;
 }
 
 store_counts backup_counts(const store_dump_t *d)
@@ -267,18 +284,24 @@ void backup_manifest_json(const backup_manifest *m, buf *out)
     write_counts(&w, &m->counts);
     jw_key(&w, "payload_sha256");
     jw_string(&w, m->payload_sha256);
+    if (m->signing_key[0]) {
+        jw_key(&w, "signing_key");
+        jw_string(&w, m->signing_key);
+    }
     jw_object_end(&w);
 }
 
 /* A document in memory: the pieces of the file, in order. */
 
 int backup_encode(const store_dump_t *d, const char *kind, const char *tag, int anonymized, const char *backend,
-                  time_t now, backup_document *doc, char *err, size_t errlen)
+                  const backup_keys *signer, time_t now, backup_document *doc, char *err, size_t errlen)
 {
     memset(doc, 0, sizeof *doc);
     backup_manifest *m = &doc->manifest;
     buf *manifest = &doc->manifest_json, *payload = &doc->payload_json;
-    m->format_version = BACKUP_FORMAT_VERSION;
+    m->format_version = signer ? BACKUP_FORMAT_VERSION : 1;
+    if (signer)
+        snprintf(m->signing_key, sizeof m->signing_key, "%s", backup_keys_public(signer));
     snprintf(m->kind, sizeof m->kind, "%s", kind);
     snprintf(m->schema_version, sizeof m->schema_version, "%s", d->schema_version);
     snprintf(m->program_version, sizeof m->program_version, "%s", MG_VERSION);
@@ -308,12 +331,23 @@ int backup_encode(const store_dump_t *d, const char *kind, const char *tag, int 
         snprintf(err, errlen, "out of memory while writing the backup");
         return -1;
     }
+    /* The signature covers the manifest's exact bytes, and through its
+     * payload_sha256 the payload's. */
+    char sig[BACKUP_SIGNATURE_TEXT_MAX];
+    if (signer) {
+        if (backup_keys_sign(signer, manifest->data, manifest->len, sig) != 0) {
+            snprintf(err, errlen, "there is no backup signing key to sign with");
+            return -1;
+        }
+        buf_printf(&doc->signature_json, "%s%s\"", SIGNATURE_PREFIX, sig);
+    }
     return 0;
 }
 
 void backup_document_free(backup_document *doc)
 {
     buf_free(&doc->manifest_json);
+    buf_free(&doc->signature_json);
     buf_free(&doc->payload_json);
 }
 
@@ -321,9 +355,11 @@ void backup_document_pieces(const backup_document *doc, struct iovec iov[BACKUP_
 {
     iov[0] = (struct iovec){MANIFEST_PREFIX, strlen(MANIFEST_PREFIX)};
     iov[1] = (struct iovec){doc->manifest_json.data, doc->manifest_json.len};
-    iov[2] = (struct iovec){PAYLOAD_PREFIX, strlen(PAYLOAD_PREFIX)};
-    iov[3] = (struct iovec){doc->payload_json.data, doc->payload_json.len};
-    iov[4] = (struct iovec){DOCUMENT_END, strlen(DOCUMENT_END)};
+    /* "" for an unsigned document: no NULL reaches fwrite or write. */
+    iov[2] = (struct iovec){doc->signature_json.len ? doc->signature_json.data : "", doc->signature_json.len};
+    iov[3] = (struct iovec){PAYLOAD_PREFIX, strlen(PAYLOAD_PREFIX)};
+    iov[4] = (struct iovec){doc->payload_json.data, doc->payload_json.len};
+    iov[5] = (struct iovec){DOCUMENT_END, strlen(DOCUMENT_END)};
 }
 
 /* Level 6 (zlib's default): within a few percent of 9, several times faster. */
@@ -411,8 +447,14 @@ static int manifest_from_json(const json_t *j, backup_manifest *m, char *err, si
         manifest_string(j, "created_at", m->created_at, sizeof m->created_at, 0, err, errlen) != 0 ||
         manifest_string(j, "tag", m->tag, sizeof m->tag, 1, err, errlen) != 0 ||
         manifest_string(j, "backend", m->backend, sizeof m->backend, 1, err, errlen) != 0 ||
-        manifest_string(j, "payload_sha256", m->payload_sha256, sizeof m->payload_sha256, 0, err, errlen) != 0)
+        manifest_string(j, "payload_sha256", m->payload_sha256, sizeof m->payload_sha256, 0, err, errlen) != 0 ||
+        manifest_string(j, "signing_key", m->signing_key, sizeof m->signing_key, 1, err, errlen) != 0)
         return -1;
+    if ((m->format_version >= 2) != (m->signing_key[0] != '\0')) {
+        snprintf(err, errlen, "its manifest is invalid: format %d %s a signing_key", m->format_version,
+                 m->format_version >= 2 ? "needs" : "has no");
+        return -1;
+    }
     if (strlen(m->payload_sha256) != 64 || strspn(m->payload_sha256, "0123456789abcdef") != 64) {
         snprintf(err, errlen, "its manifest is invalid: payload_sha256 must be 64 lowercase hex digits");
         return -1;
@@ -589,13 +631,54 @@ static void parse_dataset(const json_t *ds, dataset *map, domain_errors *errs)
         codec_dataset_from_json(ds, map, errs);
 }
 
-static int parse_payload(const char *text, size_t len, store_dump_t *d, char *err, size_t errlen)
+/* The first string in v longer than max bytes: its path goes to where
+ * (JSON nesting is bounded by jansson, so the recursion is too). */
+static int longest_text(const json_t *v, size_t max, char *where, size_t wlen, size_t *found)
+{
+    size_t at = strlen(where);
+    if (json_is_string(v) && json_string_length(v) > max) {
+        *found = json_string_length(v);
+        return 1;
+    }
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+        {
+            snprintf(where + at, wlen - at, "[%zu]", i);
+            if (longest_text(item, max, where, wlen, found))
+                return 1;
+        }
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            snprintf(where + at, wlen - at, ".%.40s", key);
+            if (longest_text(item, max, where, wlen, found))
+                return 1;
+        }
+    }
+    where[at] = '\0';
+    return 0;
+}
+
+static int parse_payload(const char *text, size_t len, size_t text_max, store_dump_t *d, char *err, size_t errlen)
 {
     static const char *const keys[] = {"dataset", "users", "audit_log", NULL};
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         snprintf(err, errlen, "its payload is not valid JSON (line %d, column %d: %s)", je.line, je.column, je.text);
+        return -1;
+    }
+    char where[256] = "payload";
+    size_t found;
+    if (longest_text(root, text_max, where, sizeof where, &found)) {
+        snprintf(err, errlen,
+                 "%s is a text of %zu bytes, longer than the limit of %zu (MUSICGRAPH_BACKUP_MAX_TEXT_BYTES raises it)",
+                 where, found, text_max);
+        json_decref(root);
         return -1;
     }
     domain_errors errs = {0};
@@ -668,13 +751,64 @@ int backup_decode_manifest(const char *name, const char *text, size_t len, backu
     return rc == 0 ? 0 : -1;
 }
 
-int backup_decode(const char *name, const char *text, size_t len, int allow_bare, backup_contents *out, char *err,
-                  size_t errlen)
+/* The signature member after the manifest of a signed document:
+ * ,"signature":"BASE64" — 0 and *end past it, or -1. */
+static int parse_signature(const char *text, size_t len, size_t at, char *sig, size_t *end)
+{
+    size_t spl = strlen(SIGNATURE_PREFIX), n = 0;
+    if (len < at + spl || memcmp(text + at, SIGNATURE_PREFIX, spl) != 0)
+        return -1;
+    at += spl;
+    while (at + n < len && n + 1 < BACKUP_SIGNATURE_TEXT_MAX && text[at + n] != '"' &&
+           strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", text[at + n]))
+        n++;
+    if (n == 0 || at + n >= len || text[at + n] != '"')
+        return -1;
+    memcpy(sig, text + at, n);
+    sig[n] = '\0';
+    *end = at + n + 1;
+    return 0;
+}
+
+int backup_decode_head(const char *name, const char *text, size_t len, backup_head *h, char *err, size_t errlen)
+{
+    char why[4096];
+    size_t end = 0;
+    memset(h, 0, sizeof *h);
+    int rc = parse_manifest(text, len, &h->manifest, &end, why, sizeof why);
+    if (rc == MG_ERR_NOT_FOUND)
+        return rc;
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", name, why);
+        return -1;
+    }
+    h->manifest_at = strlen(MANIFEST_PREFIX);
+    h->manifest_len = end - h->manifest_at;
+    if (h->manifest.signing_key[0] && parse_signature(text, len, end, h->signature, &end) != 0) {
+        snprintf(err, errlen, "%s: its manifest names a signing key but no signature follows it (an edited file?)",
+                 name);
+        return -1;
+    }
+    size_t ppl = strlen(PAYLOAD_PREFIX);
+    if (len < end + ppl || memcmp(text + end, PAYLOAD_PREFIX, ppl) != 0) {
+        snprintf(err, errlen,
+                 "%s: the document's layout was changed (an edited or cut file?): its checksum cannot be checked",
+                 name);
+        return -1;
+    }
+    h->payload_at = end + ppl;
+    return 0;
+}
+
+int backup_decode(const char *name, const char *text, size_t len, int allow_bare, size_t text_max, backup_contents *out,
+                  char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     char why[4096];
-    size_t end = 0;
-    int rc = parse_manifest(text, len, &out->manifest, &end, why, sizeof why);
+    backup_head head;
+    int rc = backup_decode_head(name, text, len, &head, err, errlen);
+    size_t start = head.payload_at;
+    out->manifest = head.manifest;
     if (rc == MG_ERR_NOT_FOUND && allow_bare) {
         /* A plain dataset document, like a file of data/families. */
         domain_errors errs = {0};
@@ -688,31 +822,23 @@ int backup_decode(const char *name, const char *text, size_t len, int allow_bare
         snprintf(err, errlen, "%s is not a musicgraph backup: it does not start with a manifest", name);
         return -1;
     }
-    if (rc != 0) {
-        snprintf(err, errlen, "%s: %s", name, why);
+    if (rc != 0)
         return -1;
-    }
     out->has_manifest = 1;
-    size_t ppl = strlen(PAYLOAD_PREFIX), el = strlen(DOCUMENT_END);
-    if (len < end + ppl + el || memcmp(text + end, PAYLOAD_PREFIX, ppl) != 0 ||
-        memcmp(text + len - el, DOCUMENT_END, el) != 0) {
+    size_t el = strlen(DOCUMENT_END);
+    if (len < start + el || memcmp(text + len - el, DOCUMENT_END, el) != 0) {
         snprintf(err, errlen,
                  "%s: the document's layout was changed (an edited or cut file?): its checksum cannot be checked",
                  name);
         return -1;
     }
-    const char *payload = text + end + ppl;
-    size_t plen = len - end - ppl - el;
+    const char *payload = text + start;
+    size_t plen = len - start - el;
     char sum[SHA256_HEX_SIZE];
     sha256_hex(payload, plen, sum);
-    if (strcmp(sum, out->manifest.payload_sha256) != 0) {
-        snprintf(err, errlen,
-                 "%s: checksum mismatch: the payload's SHA-256 is %.12s…, the manifest says %.12s…: the file was "
-                 "altered or damaged",
-                 name, sum, out->manifest.payload_sha256);
+    if (backup_check_sum(name, sum, &out->manifest, err, errlen) != 0)
         return -1;
-    }
-    if (parse_payload(payload, plen, &out->dump, why, sizeof why) != 0) {
+    if (parse_payload(payload, plen, text_max, &out->dump, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: %s", name, why);
         backup_contents_free(out);
         return -1;
@@ -727,4 +853,15 @@ int backup_decode(const char *name, const char *text, size_t len, int allow_bare
     }
     out->dump.counts = have;
     return 0;
+}
+
+int backup_check_sum(const char *name, const char *sum, const backup_manifest *m, char *err, size_t errlen)
+{
+    if (strcmp(sum, m->payload_sha256) == 0)
+        return 0;
+    snprintf(err, errlen,
+             "%s: checksum mismatch: the payload's SHA-256 is %.12s…, the manifest says %.12s…: the file was "
+             "altered or damaged",
+             name, sum, m->payload_sha256);
+    return -1;
 }

@@ -25,6 +25,7 @@
 
 #include "core/buf.h"
 #include "domain/rules.h"
+#include "ops/backup_keys.h"
 #include "store/records.h"
 
 #include <stddef.h>
@@ -32,13 +33,14 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#define BACKUP_FORMAT         "musicgraph-backup"
-#define BACKUP_FORMAT_VERSION 1
+#define BACKUP_FORMAT "musicgraph-backup"
+/* 2: signed (the manifest names its key, a signature follows it); 1: not. */
+#define BACKUP_FORMAT_VERSION 2
 #define BACKUP_TAG_MAX        64
 /* A manifest is a few hundred bytes; anything past this is not ours. */
 #define BACKUP_MANIFEST_MAX (64u * 1024)
-/* Largest decompressed document accepted (a guard against gzip bombs). */
-#define BACKUP_MAX_BYTES (1024u * 1024 * 1024)
+/* How every document ends (after the payload). */
+#define BACKUP_DOCUMENT_END "}\n"
 
 typedef struct backup_manifest {
     int format_version;
@@ -52,7 +54,31 @@ typedef struct backup_manifest {
     int anonymized;
     store_counts counts;
     char payload_sha256[65];
+    char signing_key[BACKUP_KEY_TEXT_MAX]; /* "" in an unsigned document */
 } backup_manifest;
+
+/* The start of a document: its manifest, the exact bytes a signature
+ * covers, the signature (base64, "" when unsigned) and where the payload
+ * begins. */
+typedef struct backup_head {
+    backup_manifest manifest;
+    size_t manifest_at, manifest_len;
+    char signature[BACKUP_SIGNATURE_TEXT_MAX];
+    size_t payload_at;
+} backup_head;
+
+/* What a backup may hold before it is refused unread: sized so that a big
+ * real site fits (the defaults of config.c) and a hostile file cannot make a
+ * restore take the machine's memory or leave a server that cannot start.
+ * Set from the MUSICGRAPH_BACKUP_MAX_* settings (backup.h). */
+typedef struct backup_limits {
+    int64_t archive_bytes;  /* the file as stored */
+    int64_t document_bytes; /* decompressed, counted while streaming */
+    int64_t text_bytes;     /* any one string of the payload */
+    int64_t genres, bands, users, audit_log;
+} backup_limits;
+/* 0, or -1 naming the first table with more rows than l allows. */
+int backup_check_limits(const store_counts *c, const backup_limits *l, char *err, size_t errlen);
 
 /* A backup read into memory. */
 typedef struct backup_contents {
@@ -80,15 +106,17 @@ void backup_utc_format(time_t t, const char *fmt, char *out, size_t len);
 /* A document ready to write: its manifest, and the two JSON parts. */
 typedef struct backup_document {
     backup_manifest manifest;
-    buf manifest_json, payload_json;
+    buf manifest_json, signature_json, payload_json;
     int gzip; /* backup_document_write compresses */
 } backup_document;
 
-#define BACKUP_DOCUMENT_PIECES 5
+#define BACKUP_DOCUMENT_PIECES 6
 
-/* Serializes d (kind "backup" or "export") and computes its manifest. */
+/* Serializes d (kind "backup" or "export") and computes its manifest,
+ * signed by signer's key (format 2), or unsigned (format 1) when signer is
+ * NULL. */
 int backup_encode(const store_dump_t *d, const char *kind, const char *tag, int anonymized, const char *backend,
-                  time_t now, backup_document *doc, char *err, size_t errlen);
+                  const backup_keys *signer, time_t now, backup_document *doc, char *err, size_t errlen);
 void backup_document_free(backup_document *doc);
 /* The file's bytes, in order. */
 void backup_document_pieces(const backup_document *doc, struct iovec iov[BACKUP_DOCUMENT_PIECES]);
@@ -103,10 +131,18 @@ void backup_payload_json(const store_dump_t *d, buf *out);
 /* ---- reading ---- */
 
 /* Decodes a whole document (text, named name in messages): manifest,
- * checksum, payload structure, row counts. With allow_bare, a plain dataset
- * document (no manifest) is also accepted (import). */
-int backup_decode(const char *name, const char *text, size_t len, int allow_bare, backup_contents *out, char *err,
-                  size_t errlen);
+ * checksum, payload structure, row counts; no string of the payload may be
+ * longer than text_max bytes. With allow_bare, a plain dataset document (no
+ * manifest) is also accepted (import). */
+int backup_decode(const char *name, const char *text, size_t len, int allow_bare, size_t text_max, backup_contents *out,
+                  char *err, size_t errlen);
+/* The start of a document (len may stop anywhere after the payload's
+ * start): see backup_head.
+ * MG_ERR_NOT_FOUND, without a message, when text does not start with a
+ * manifest; -1 with a message naming name when it is not a good one. */
+int backup_decode_head(const char *name, const char *text, size_t len, backup_head *h, char *err, size_t errlen);
+/* 0 when sum (hex) is the manifest's payload checksum, else -1 saying so. */
+int backup_check_sum(const char *name, const char *sum, const backup_manifest *m, char *err, size_t errlen);
 /* Only the manifest at the start of text (which may be cut short after it). */
 int backup_decode_manifest(const char *name, const char *text, size_t len, backup_manifest *m, char *err,
                            size_t errlen);

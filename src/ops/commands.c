@@ -13,6 +13,7 @@
 #include "core/strmap.h"
 #include "ops/backup.h"
 #include "ops/backup_location.h"
+#include "ops/init_lock.h"
 #include "ops/prune.h"
 #include "store/store.h"
 
@@ -30,7 +31,8 @@ const char cmd_backup_usage[] =
     "usage: musicgraph backup [--to DIR | --to s3://BUCKET/PREFIX] [--tag TAG] [options]\n\n"
     "Takes a consistent backup (one read transaction; the server may keep serving\n"
     "and writing) of the map, the accounts and the audit log into a gzip-compressed\n"
-    "JSON file with a manifest and a SHA-256 of its payload. The file is written\n"
+    "JSON file with a manifest and a SHA-256 of its payload, the manifest signed\n"
+    "with this installation's key (musicgraph backup-key). The file is written\n"
     "under a temporary name, synced and renamed: it is complete or it is not there.\n"
     "Names sort by time: musicgraph-YYYYMMDDTHHMMSSZ[-TAG].json.gz (UTC).\n\n"
     "  --to DIR                 write into DIR (default MUSICGRAPH_BACKUP_DIR, else\n"
@@ -48,8 +50,13 @@ const char cmd_restore_usage[] = "usage: musicgraph restore FILE | s3://BUCKET/K
                                  "the accounts and the audit log in one transaction: afterwards the database\n"
                                  "holds exactly the backup, or on any failure exactly what it held before.\n"
                                  "A running server switches to the restored data within a second, without a\n"
-                                 "restart. Sessions end (everybody logs in again).\n\n"
-                                 "  --no-safety-backup       do not take the safety backup (a full disk, say)\n";
+                                 "restart. Sessions end (everybody logs in again).\n"
+                                 "The backup must be signed by a trusted key (musicgraph backup-key --help).\n\n"
+                                 "  --no-safety-backup       do not take the safety backup (a full disk, say)\n"
+                                 "  --insecure-unsigned      accept a backup without a signature (one made before\n"
+                                 "                           backups were signed): skips only the proof that it\n"
+                                 "                           comes from this installation; a bad or untrusted\n"
+                                 "                           signature is still refused\n";
 
 const char cmd_verify_usage[] = "usage: musicgraph verify FILE | s3://BUCKET/KEY | --latest [--dir DIR] [options]\n\n"
                                 "Restores the backup into a scratch database in a temporary directory, reads\n"
@@ -57,7 +64,8 @@ const char cmd_verify_usage[] = "usage: musicgraph verify FILE | s3://BUCKET/KEY
                                 "manifest. Exits 0 only when the backup would restore. The result is recorded\n"
                                 "next to the file (FILE.verified) and shown by `musicgraph backups`.\n\n"
                                 "  --latest                 the newest backup in the backup directory\n"
-                                "  --dir DIR                the backup directory for --latest\n";
+                                "  --dir DIR                the backup directory for --latest\n"
+                                "  --insecure-unsigned      accept a backup without a signature (see restore)\n";
 
 const char cmd_prune_usage[] = "usage: musicgraph prune [--daily N] [--weekly N] [--monthly N] [--dry-run]\n"
                                "                        [DIR | s3://BUCKET/PREFIX] [options]\n\n"
@@ -145,13 +153,16 @@ static int open_existing(config *cfg, store **s, char *err, size_t errlen)
     return store_open(cfg->database_url, s, err, errlen);
 }
 
-/* Migrates like the server would at start, backing up first when needed. */
+/* Migrates like the server would at start, backing up first when needed,
+ * under the initialization lock. */
 static int migrate(store *s, const config *cfg, char *err, size_t errlen)
 {
-    int applied;
-    if (backup_before_migrate(s, cfg, err, errlen) != 0)
+    int applied, lock;
+    if (init_lock(cfg, &lock, err, errlen) != 0)
         return -1;
-    return store_migrate(s, &applied, err, errlen);
+    int rc = backup_before_migrate(s, cfg, err, errlen) == 0 && store_migrate(s, &applied, err, errlen) == 0 ? 0 : -1;
+    init_unlock(lock);
+    return rc;
 }
 
 static void human_size(int64_t bytes, char *out, size_t len)
@@ -205,7 +216,11 @@ int cmd_backup(config *cfg, int argc, char **argv)
         return fail("backup", err);
     char path[4200];
     backup_manifest m;
-    int rc = backup_write(s, dir, tag, path, sizeof path, &m, err, sizeof err);
+    backup_keys *keys;
+    int rc = backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err);
+    if (rc == 0)
+        rc = backup_write(s, keys, dir, tag, path, sizeof path, &m, err, sizeof err);
+    backup_keys_free(keys);
     store_close(s);
     if (rc != 0)
         return fail("backup", err);
@@ -234,13 +249,25 @@ int cmd_backup(config *cfg, int argc, char **argv)
 
 /* ---- restore ---- */
 
+/* What --insecure-unsigned skipped, said every time it did. */
+static void warn_unsigned(const char *cmd, const char *file, const backup_trust *trust)
+{
+    if (trust->unsigned_accepted)
+        fprintf(stderr,
+                "musicgraph %s: warning: %s is not signed; --insecure-unsigned skipped the signature check, so nothing "
+                "proves it comes from this installation (its checksum, limits and every data rule were checked)\n",
+                cmd, file);
+}
+
 int cmd_restore(config *cfg, int argc, char **argv)
 {
     const char *file = NULL;
-    int safety = 1;
+    int safety = 1, insecure = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--no-safety-backup") == 0)
             safety = 0;
+        else if (strcmp(argv[i], "--insecure-unsigned") == 0)
+            insecure = 1;
         else if (argv[i][0] != '-' && !file)
             file = argv[i];
         else
@@ -250,28 +277,41 @@ int cmd_restore(config *cfg, int argc, char **argv)
         return usage_error("restore", "which backup? give a file or an s3:// URL", NULL);
     char err[ERRLEN], name[256], local[4200];
     backup_target *t;
-    if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0)
+    backup_limits lim;
+    backup_keys *keys;
+    if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
+        backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err) != 0)
         return fail("restore", err);
+    backup_trust trust = {keys, insecure, 0};
+    if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0) {
+        backup_keys_free(keys);
+        return fail("restore", err);
+    }
     backup_contents c;
     int rc = backup_target_fetch(t, name, local, sizeof local, err, sizeof err);
     if (rc == 0) {
-        rc = backup_read(local, 0, &c, err, sizeof err);
+        rc = backup_read(local, 0, &lim, &trust, &c, err, sizeof err);
         backup_target_release(t, local);
     }
     backup_target_close(t);
-    if (rc != 0)
-        return fail("restore", err);
-    store *s;
-    if (open_store(cfg, &s, err, sizeof err) != 0) {
-        backup_contents_free(&c);
+    store *s = NULL;
+    if (rc == 0) {
+        warn_unsigned("restore", file, &trust);
+        rc = open_store(cfg, &s, err, sizeof err);
+        if (rc != 0)
+            backup_contents_free(&c);
+    }
+    if (rc != 0) {
+        backup_keys_free(keys);
         return fail("restore", err);
     }
     char dir[4096], safety_path[4200] = "";
     backup_default_dir(cfg, dir, sizeof dir);
     rc = migrate(s, cfg, err, sizeof err);
     if (rc == 0)
-        rc = backup_restore(s, &c, safety ? dir : NULL, safety_path, sizeof safety_path, err, sizeof err);
+        rc = backup_restore(s, &c, keys, safety ? dir : NULL, safety_path, sizeof safety_path, err, sizeof err);
     store_close(s);
+    backup_keys_free(keys);
     if (rc != 0) {
         backup_contents_free(&c);
         return fail("restore", err);
@@ -302,49 +342,35 @@ static int latest_name(backup_target *t, const char *dir, char *name, size_t len
     return n ? 0 : -1;
 }
 
-int cmd_verify(config *cfg, int argc, char **argv)
+/* verify, once its settings are read. */
+static int verify_one(config *cfg, const char *file, const char *dirflag, const backup_limits *lim, backup_trust *trust,
+                      char *err, size_t errlen)
 {
-    const char *file = NULL, *dirflag = NULL;
-    int latest = 0;
-    for (int i = 1; i < argc; i++) {
-        int r;
-        if ((r = flag_value(argc, argv, &i, "--dir", &dirflag))) {
-            if (r < 0)
-                return usage_error("verify", "this option needs a value:", argv[i]);
-        } else if (strcmp(argv[i], "--latest") == 0) {
-            latest = 1;
-        } else if (argv[i][0] != '-' && !file) {
-            file = argv[i];
-        } else {
-            return usage_error("verify", "unexpected argument", argv[i]);
-        }
-    }
-    if (!!file == latest)
-        return usage_error("verify", "give either a backup (FILE or s3:// URL) or --latest", NULL);
-    char err[ERRLEN], name[256], path[4200];
+    char name[256], path[4200];
     backup_target *t;
+    int latest = !file;
     if (latest) {
         char dir[4096];
         if (dirflag)
             snprintf(dir, sizeof dir, "%s", dirflag);
         else
             backup_default_dir(cfg, dir, sizeof dir);
-        if (backup_location_open(cfg, dir, &t, err, sizeof err) != 0)
+        if (backup_location_open(cfg, dir, &t, err, errlen) != 0)
             return fail("verify", err);
-        if (latest_name(t, dir, name, sizeof name, err, sizeof err) != 0) {
+        if (latest_name(t, dir, name, sizeof name, err, errlen) != 0) {
             backup_target_close(t);
             return fail("verify", err);
         }
-    } else if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0) {
+    } else if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, errlen) != 0) {
         return fail("verify", err);
     }
-    if (backup_target_fetch(t, name, path, sizeof path, err, sizeof err) != 0) {
+    if (backup_target_fetch(t, name, path, sizeof path, err, errlen) != 0) {
         backup_target_close(t);
         return fail("verify", err);
     }
     backup_manifest m;
     memset(&m, 0, sizeof m);
-    int rc = backup_verify(path, &m, err, sizeof err);
+    int rc = backup_verify(path, lim, trust, &m, err, errlen);
     char shown[4400], counts[256], why[1024];
     snprintf(shown, sizeof shown, "%s", file ? file : path);
     backup_target_release(t, path);
@@ -355,9 +381,43 @@ int cmd_verify(config *cfg, int argc, char **argv)
     backup_target_close(t);
     if (rc != 0)
         return fail("verify", err);
+    warn_unsigned("verify", shown, trust);
     printf("%s: OK, it restores %s (schema %s, taken %s%s%s)\n", shown, counts,
            m.schema_version[0] ? m.schema_version : "none", m.created_at, m.tag[0] ? ", tag " : "", m.tag);
     return 0;
+}
+
+int cmd_verify(config *cfg, int argc, char **argv)
+{
+    const char *file = NULL, *dirflag = NULL;
+    int latest = 0, insecure = 0;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if ((r = flag_value(argc, argv, &i, "--dir", &dirflag))) {
+            if (r < 0)
+                return usage_error("verify", "this option needs a value:", argv[i]);
+        } else if (strcmp(argv[i], "--latest") == 0) {
+            latest = 1;
+        } else if (strcmp(argv[i], "--insecure-unsigned") == 0) {
+            insecure = 1;
+        } else if (argv[i][0] != '-' && !file) {
+            file = argv[i];
+        } else {
+            return usage_error("verify", "unexpected argument", argv[i]);
+        }
+    }
+    if (!!file == latest)
+        return usage_error("verify", "give either a backup (FILE or s3:// URL) or --latest", NULL);
+    char err[ERRLEN];
+    backup_limits lim;
+    backup_keys *keys;
+    if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
+        backup_keys_load(cfg->state_dir, 0, &keys, err, sizeof err) != 0)
+        return fail("verify", err);
+    backup_trust trust = {keys, insecure, 0};
+    int rc = verify_one(cfg, file, dirflag, &lim, &trust, err, sizeof err);
+    backup_keys_free(keys);
+    return rc;
 }
 
 /* ---- prune ---- */
@@ -612,7 +672,9 @@ int cmd_import(config *cfg, int argc, char **argv)
         return usage_error("import", "--replace and --merge exclude each other", NULL);
     char err[ERRLEN];
     backup_contents c;
-    if (backup_read(file, 1, &c, err, sizeof err) != 0)
+    backup_limits lim;
+    if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
+        backup_read(file, 1, &lim, NULL, &c, err, sizeof err) != 0)
         return fail("import", err);
     store *s;
     if (open_store(cfg, &s, err, sizeof err) != 0) {
@@ -673,5 +735,57 @@ int cmd_import(config *cfg, int argc, char **argv)
         }
         return fail("import", err);
     }
+    return 0;
+}
+
+/* ---- backup-key ---- */
+
+const char cmd_backup_key_usage[] = "usage: musicgraph backup-key show | rotate | trust FILE [options]\n\n"
+                                    "Backups are signed (Ed25519) with this installation's key, kept in\n"
+                                    "STATE_DIR/backup-signing.key (generated at the first backup; never inside a\n"
+                                    "backup). restore and verify accept only backups signed by a trusted key: the\n"
+                                    "signing key, or one listed in STATE_DIR/backup-trusted-keys.\n\n"
+                                    "  show         print the signing key's public half and the trusted keys, one\n"
+                                    "               a line (what another installation's `backup-key trust` reads)\n"
+                                    "  rotate       make a new signing key; the old one stays trusted, so the\n"
+                                    "               backups it signed still restore\n"
+                                    "  trust FILE   trust every key (ed25519:…) in FILE, e.g. the output of `show`\n"
+                                    "               on the server this one replaces: its backups then restore here\n";
+
+int cmd_backup_key(config *cfg, int argc, char **argv)
+{
+    const char *action = argc > 1 ? argv[1] : "";
+    int is_trust = strcmp(action, "trust") == 0;
+    if (strcmp(action, "show") != 0 && strcmp(action, "rotate") != 0 && !is_trust)
+        return usage_error("backup-key", "say show, rotate or trust FILE, not", action);
+    if (argc != (is_trust ? 3 : 2))
+        return usage_error("backup-key", is_trust ? "trust takes one FILE" : "unexpected argument",
+                           argc > 2 && !is_trust ? argv[2] : NULL);
+    char err[ERRLEN];
+    backup_keys *before = NULL, *keys = NULL;
+    int added = 0, rc = 0;
+    if (strcmp(action, "rotate") == 0)
+        rc = backup_keys_load(cfg->state_dir, 1, &before, err, sizeof err) == 0 &&
+                     backup_keys_rotate(cfg->state_dir, err, sizeof err) == 0
+                 ? 0
+                 : -1;
+    else if (is_trust)
+        rc = backup_keys_trust_file(cfg->state_dir, argv[2], &added, err, sizeof err);
+    if (rc == 0)
+        rc = backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err);
+    if (rc != 0) {
+        backup_keys_free(before);
+        return fail("backup-key", err);
+    }
+    if (before)
+        printf("rotated: backups are now signed by %s; %s stays trusted\n", backup_keys_public(keys),
+               backup_keys_public(before));
+    else if (is_trust)
+        printf("trusted %d new key%s from %s\n", added, added == 1 ? "" : "s", argv[2]);
+    else
+        printf("%s this installation's signing key (%s/backup-signing.key)\n%s", backup_keys_public(keys),
+               cfg->state_dir, backup_keys_trusted_text(keys));
+    backup_keys_free(before);
+    backup_keys_free(keys);
     return 0;
 }

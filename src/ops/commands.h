@@ -1,6 +1,6 @@
 /*
  * commands.h — the data-safety subcommands: backup, restore, verify, prune,
- * backups, export, import.
+ * backups, export, import, backup-key.
  *
  * Each has the signature of main.c's commands and its --help text; main.c
  * lists them in its command table. They print what they did on stdout and,
@@ -19,6 +19,7 @@ int cmd_prune(config *cfg, int argc, char **argv);
 int cmd_backups(config *cfg, int argc, char **argv);
 int cmd_export(config *cfg, int argc, char **argv);
 int cmd_import(config *cfg, int argc, char **argv);
+int cmd_backup_key(config *cfg, int argc, char **argv);
 
 extern const char cmd_backup_usage[];
 extern const char cmd_restore_usage[];
@@ -27,5 +28,6 @@ extern const char cmd_prune_usage[];
 extern const char cmd_backups_usage[];
 extern const char cmd_export_usage[];
 extern const char cmd_import_usage[];
+extern const char cmd_backup_key_usage[];
 
 #endif

@@ -17,6 +17,7 @@
 #include "core/password.h"
 #include "core/xalloc.h"
 #include "ops/backup.h"
+#include "ops/init_lock.h"
 #include "ops/seed.h"
 #include "domain/user.h"
 
@@ -209,6 +210,18 @@ static int prepare_database(app *a, char *err, size_t errlen)
     return rc;
 }
 
+/* The generated secret, migrations, the dataset and the first admin: one
+ * process at a time (init_lock.h). */
+static int initialize(app *a, char *err, size_t errlen)
+{
+    int lock;
+    if (init_lock(a->cfg, &lock, err, errlen) != 0)
+        return -1;
+    int rc = load_secret(a, err, errlen) == 0 && prepare_database(a, err, errlen) == 0 ? 0 : -1;
+    init_unlock(lock);
+    return rc;
+}
+
 int app_start(const config *cfg, app **out, char *err, size_t errlen)
 {
     app *a = xcalloc(1, sizeof *a);
@@ -218,8 +231,7 @@ int app_start(const config *cfg, app **out, char *err, size_t errlen)
     a->api.show = show;
     a->status.api = &a->api;
     pthread_mutex_init(&a->status.lock, NULL);
-    if (fs_make_dirs(cfg->state_dir, err, errlen) != 0 || load_secret(a, err, errlen) != 0 ||
-        pages_init(err, errlen) != 0 || prepare_database(a, err, errlen) != 0 ||
+    if (pages_init(err, errlen) != 0 || initialize(a, err, errlen) != 0 ||
         snapshots_start(cfg, &a->snapshots, err, errlen) != 0 ||
         listener_start(cfg, a->snapshots, &a->listener, err, errlen) != 0 || start_pools(a, err, errlen) != 0 ||
         certificates_start(cfg, &a->certs, err, errlen) != 0)

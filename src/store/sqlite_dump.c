@@ -39,9 +39,14 @@ static int dump_users(sqlite3 *db, store_dump_t *out, char *err, size_t errlen)
     sqlite3_stmt *st;
     if (sq_prepare(db, "SELECT " USER_COLUMNS " FROM users ORDER BY id", &st, err, errlen) != 0)
         return -1;
+    size_t cap = 0;
     int rc;
+    /* Doubling: 100,000 accounts grown one by one copied gigabytes. */
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        out->users = xreallocarray(out->users, out->nusers + 1, sizeof *out->users);
+        if (out->nusers == cap) {
+            cap = cap ? cap * 2 : 64;
+            out->users = xreallocarray(out->users, cap, sizeof *out->users);
+        }
         sq_read_user(st, 0, &out->users[out->nusers++]);
     }
     sqlite3_finalize(st);

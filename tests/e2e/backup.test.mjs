@@ -5,143 +5,31 @@
 // Run: node --test tests/e2e/backup.test.mjs
 import { test, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import {
-  copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
+  copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { loadFamilies } from '../../tools/dataset.mjs';
 import { binary, repoRoot, startServer } from '../lib/server.mjs';
 import { ACCESS_KEY, REGION, SECRET_KEY, checkSignature, startS3 } from '../lib/s3rver.mjs';
+import {
+  NAME_RE, backupsIn, cleanEnv, cli, countsOf, exportOf, ok, readBackup, refused, removeTempDirs, seededState, sha256, splitDocument, takeBackup, tempDir, writeBackup, writeTemp,
+} from '../lib/backup.mjs';
 
 const TEST_TIMEOUT = 120_000;
 const ADMIN_PASSWORD = 'backup-test-admin-password';
 const FAST_STOP = ['--shutdown-timeout', '1'];
-const NAME_RE = /^musicgraph-\d{8}T\d{6}Z(\.\d+)?(-[A-Za-z0-9._-]+)?\.json\.gz$/;
-
-const dirs = [];
 const servers = [];
 const mounts = [];
-
-function tempDir(prefix = 'musicgraph-backup-') {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
 
 after(async () => {
   for (const s of servers) await s.stop().catch(() => {});
   for (const m of mounts) spawnSync('umount', ['-l', m]);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-// A developer's shell must not leak settings into the tests.
-function cleanEnv(extra = {}) {
-  const env = { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' };
-  for (const k of Object.keys(env)) if (k.startsWith('MUSICGRAPH_') || k === 'DATABASE_URL' || k === 'STATE_DIRECTORY') delete env[k];
-  return { ...env, ...extra };
-}
-
-// Runs the binary without blocking the event loop (the S3 server and the
-// HTTP writer live in this process): { code, stdout, stderr }.
-function cli(args, env = {}) {
-  return new Promise((ok) => {
-    const child = spawn(binary, args, { env: cleanEnv(env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.end();
-    child.on('close', (code) => ok({ code, stdout, stderr }));
-  });
-}
-
-async function ok(args, env) {
-  const r = await cli(args, env);
-  assert.equal(r.code, 0, `musicgraph ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
-  return r;
-}
-
-// A failure: exit 1 and a first stderr line saying why.
-async function refused(args, pattern, env) {
-  const r = await cli(args, env);
-  assert.equal(r.code, 1, `musicgraph ${args.join(' ')} should fail, exited ${r.code}:\n${r.stdout}${r.stderr}`);
-  const first = r.stderr.split('\n')[0];
-  assert.match(first, /^musicgraph [a-z]+: /, `no error line: ${r.stderr}`);
-  assert.match(first, pattern, `unexpected message: ${r.stderr}`);
-  return first;
-}
-
-// A seeded state directory (the bundled dataset).
-async function seededState() {
-  const dir = tempDir();
-  await ok(['seed', '--state-dir', dir]);
-  return dir;
-}
-
-function writeTemp(content) {
-  const f = join(tempDir(), 'file');
-  writeFileSync(f, content);
-  return f;
-}
-
-const backupsIn = (dir) => (existsSync(dir) ? readdirSync(dir).filter((n) => NAME_RE.test(n)).sort() : []);
-
-async function takeBackup(state, extra = []) {
-  const r = await ok(['backup', '--state-dir', state, ...extra]);
-  const m = /^backup written: (\S+) /m.exec(r.stdout);
-  assert.ok(m, `no path in: ${r.stdout}`);
-  return m[1];
-}
-
-// The full export (plain JSON on stdout) as { manifest, payload } where
-// payload is the exact text after "payload": — compared byte for byte.
-async function exportOf(state) {
-  const r = await ok(['export', '--state-dir', state]);
-  return splitDocument(r.stdout);
-}
-
-function splitDocument(text) {
-  const marker = ',\n"payload":';
-  const i = text.indexOf(marker);
-  assert.ok(text.startsWith('{"manifest":') && i > 0 && text.endsWith('}\n'), 'not a backup document');
-  const payload = text.slice(i + marker.length, -2);
-  return { manifest: JSON.parse(text.slice('{"manifest":'.length, i)), payloadText: payload, payload: JSON.parse(payload) };
-}
-
-const sha256 = (s) => createHash('sha256').update(s).digest('hex');
-
-function readBackup(file) {
-  return splitDocument(gunzipSync(readFileSync(file)).toString('utf8'));
-}
-
-// Writes a backup document; fixSum recomputes the checksum (and counts).
-function writeBackup(file, manifest, payloadText, { fixSum = true } = {}) {
-  const m = { ...manifest };
-  if (fixSum) {
-    m.payload_sha256 = sha256(payloadText);
-    const p = JSON.parse(payloadText);
-    m.counts = countsOf(p);
-  }
-  writeFileSync(file, gzipSync(`{"manifest":${JSON.stringify(m)},\n"payload":${payloadText}}\n`));
-}
-
-function countsOf(p) {
-  const g = p.dataset.genres;
-  const b = p.dataset.bands;
-  return {
-    genres: g.length,
-    genre_parents: g.reduce((n, x) => n + (x.parents || []).length, 0),
-    genre_links: g.reduce((n, x) => n + (x.links || []).length, 0),
-    bands: b.length,
-    band_genres: b.reduce((n, x) => n + (x.genres || []).length, 0),
-    users: (p.users || []).length,
-    audit_log: (p.audit_log || []).length,
-  };
-}
 
 const bundled = loadFamilies();
 const INTERMEDIATE = bundled.genres.find((g) => g.type === 'intermediate').id;
@@ -212,7 +100,8 @@ test('a backup is gzip-compressed JSON with a complete manifest, named to sort b
   const { manifest, payloadText, payload } = readBackup(file);
   assert.deepEqual(doc.manifest, manifest);
   assert.equal(manifest.format, 'musicgraph-backup');
-  assert.equal(manifest.format_version, 1);
+  assert.equal(manifest.format_version, 2, 'signed');
+  assert.match(manifest.signing_key, /^ed25519:[A-Za-z0-9+/]{43}=$/);
   assert.equal(manifest.tag, 'nightly');
   const version = (await ok(['version'])).stdout;
   assert.ok(version.includes(manifest.program_version), `${manifest.program_version} vs ${version}`);
@@ -272,6 +161,11 @@ test('a backup restores onto a new machine: an empty state directory', { timeout
   await ok(['user', 'create', 'curator', '--email', 'c@example.org', '--admin', '--password-file', writeTemp('curator-password-1\n'), '--state-dir', state]);
   const file = await takeBackup(state);
   const fresh = join(tempDir(), 'new-machine');
+  // The new machine trusts the old one's signing key first (docs/operations.md).
+  await refused(['restore', file, '--state-dir', fresh], /signed by ed25519:\S+, a key this installation does not trust/);
+  const pub = join(tempDir(), 'old-server.pub');
+  writeFileSync(pub, (await ok(['backup-key', 'show', '--state-dir', state])).stdout);
+  assert.match((await ok(['backup-key', 'trust', pub, '--state-dir', fresh])).stdout, /trusted 1 new key from/);
   const r = await ok(['restore', file, '--state-dir', fresh]);
   assert.match(r.stdout, new RegExp(`${bundled.genres.length} genres, ${bundled.bands.length} bands`));
   assert.equal((await exportOf(fresh)).payloadText, (await exportOf(state)).payloadText);
@@ -412,7 +306,7 @@ test('damaged or foreign files are refused, each with its own message, and nothi
     writeBackup(f, { ...manifest, payload_sha256: sha256('something else') }, payloadText, { fixSum: false }));
   add('edited-payload.json.gz', /checksum mismatch/, (f) =>
     writeBackup(f, manifest, payloadText.replace(bundled.genres[0].name, 'Edited'), { fixSum: false }));
-  add('newer-format.json.gz', /newer musicgraph.*format 2/, (f) => writeBackup(f, { ...manifest, format_version: 2 }, payloadText, { fixSum: false }));
+  add('newer-format.json.gz', /newer musicgraph.*format 3/, (f) => writeBackup(f, { ...manifest, format_version: 3 }, payloadText, { fixSum: false }));
   add('newer-schema.json.gz', /newer musicgraph.*schema 9999_future/, (f) => writeBackup(f, { ...manifest, schema_version: '9999_future' }, payloadText, { fixSum: false }));
   add('other-format.json.gz', /not a musicgraph backup/, (f) => writeBackup(f, { ...manifest, format: 'something-else' }, payloadText, { fixSum: false }));
   add('empty.json.gz', /empty/, (f) => writeFileSync(f, ''));
@@ -433,12 +327,13 @@ test('damaged or foreign files are refused, each with its own message, and nothi
 
   const before = await exportOf(state);
   const backupsBefore = backupsIn(join(state, 'backups'));
+  // Unsigned (crafted) files: --insecure-unsigned, so that each reaches the check it is about.
   for (const [name, file, pattern] of cases) {
-    const r = await cli(['restore', file, '--state-dir', state]);
+    const r = await cli(['restore', file, '--insecure-unsigned', '--state-dir', state]);
     assert.equal(r.code, 1, `${name}: restore exited ${r.code}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, pattern, `${name}: ${r.stderr}`);
     assert.match(r.stderr, /^musicgraph restore: /, name);
-    const v = await cli(['verify', file, '--state-dir', state]);
+    const v = await cli(['verify', file, '--insecure-unsigned', '--state-dir', state]);
     assert.equal(v.code, 1, `${name}: verify exited ${v.code}`);
     assert.match(v.stderr, pattern, `${name} (verify): ${v.stderr}`);
   }
@@ -464,6 +359,9 @@ test('a restore that fails half way through its transaction leaves the database 
   for (const f of files) copyFileSync(join(small, f), join(mnt, f));
   const before = await exportOf(mnt);
   const safetyDir = join(work, 'safety');
+  const pub = join(work, 'big.pub');
+  writeFileSync(pub, (await ok(['backup-key', 'show', '--state-dir', join(work, 'big')])).stdout);
+  await ok(['backup-key', 'trust', pub, '--state-dir', mnt]);
   const r = await cli(['restore', big, '--state-dir', mnt], { MUSICGRAPH_BACKUP_DIR: safetyDir });
   assert.equal(r.code, 1, `restore should run out of space: ${r.stdout}${r.stderr}`);
   assert.match(r.stderr, /full|space/i);

@@ -84,7 +84,7 @@ function subcommands() {
   const list = text.slice(text.indexOf('Commands:')).split('\n').slice(1);
   const names = [];
   for (const line of list) {
-    const m = line.match(/^ {2}([a-z]+)\s{2,}\S/);
+    const m = line.match(/^ {2}([a-z][a-z-]*)\s{2,}\S/);
     if (m) names.push(m[1]);
     else if (names.length) break;
   }

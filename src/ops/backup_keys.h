@@ -1,0 +1,51 @@
+/*
+ * backup_keys.h — the keys that sign backups, and the keys trusted to have
+ * signed them.
+ *
+ * Every backup's manifest (which carries the payload's SHA-256) is signed
+ * with Ed25519 (libsodium) by the installation's own signing key, kept in
+ * STATE_DIR/backup-signing.key (mode 0600, generated at the first backup;
+ * never inside a backup). restore and verify accept a signature only from
+ * a trusted key: the current signing key, or one listed in
+ * STATE_DIR/backup-trusted-keys — the keys this installation rotated away
+ * from (so its older backups stay restorable) and those an operator
+ * trusted explicitly (`backup-key trust FILE`, moving to a new server).
+ * Keys are written "ed25519:BASE64" (the 32-byte public key) everywhere:
+ * in manifests, in messages, in the trusted list.
+ */
+#ifndef MG_BACKUP_KEYS_H
+#define MG_BACKUP_KEYS_H
+
+#include <stddef.h>
+
+/* "ed25519:" and 44 base64 characters. */
+#define BACKUP_KEY_TEXT_MAX 64
+/* A signature in base64: 88 characters. */
+#define BACKUP_SIGNATURE_TEXT_MAX 96
+
+typedef struct backup_keys backup_keys;
+
+/* The keys of the state directory. With create, a missing signing key is
+ * generated (once, even with processes racing); without, there may be
+ * none (then nothing signs, and only listed keys are trusted). */
+int backup_keys_load(const char *state_dir, int create, backup_keys **out, char *err, size_t errlen);
+void backup_keys_free(backup_keys *k);
+
+/* The signing key's public half ("" when there is none). */
+const char *backup_keys_public(const backup_keys *k);
+/* Signs msg: signature in base64 into sig. -1 when there is no signing key. */
+int backup_keys_sign(const backup_keys *k, const void *msg, size_t len, char sig[BACKUP_SIGNATURE_TEXT_MAX]);
+/* 0 when sig is a valid signature of msg by key and key is trusted; else
+ * -1 saying which (naming the key). */
+int backup_keys_check(const backup_keys *k, const char *key, const void *msg, size_t len, const char *sig, char *err,
+                      size_t errlen);
+
+/* The trusted keys other than the signing key, one "ed25519:… comment" a line. */
+const char *backup_keys_trusted_text(const backup_keys *k);
+/* A new signing key; the old one's public half joins the trusted list. */
+int backup_keys_rotate(const char *state_dir, char *err, size_t errlen);
+/* Adds every "ed25519:…" key found in file to the trusted list; *added
+ * counts the new ones. */
+int backup_keys_trust_file(const char *state_dir, const char *file, int *added, char *err, size_t errlen);
+
+#endif

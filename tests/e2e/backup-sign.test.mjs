@@ -1,0 +1,103 @@
+// Backups nobody can forge (issue 18): every backup's manifest — which
+// carries the payload's SHA-256 — is signed with the installation's Ed25519
+// key; restore and verify accept only a signature by a trusted key. A
+// forger who adds an admin account and fixes the checksum is refused; an
+// unsigned file (one from before signatures, or one whose signature was cut
+// off) restores only with --insecure-unsigned, which says what it skipped;
+// key rotation keeps old backups restorable; another installation's
+// backups restore once its key is trusted.
+// Run: node --test tests/e2e/backup-sign.test.mjs
+import { test, after } from '../lib/test.mjs';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, exportOf, ok, readBackup, refused, removeTempDirs, seededState, takeBackup, tempDir, writeBackup } from '../lib/backup.mjs';
+
+const TEST_TIMEOUT = 180_000;
+after(removeTempDirs);
+
+async function stateWithAdmin() {
+  const state = await seededState();
+  await ok(['user', 'create', 'boss', '--email', 'boss@example.org', '--admin', '--state-dir', state]);
+  return state;
+}
+
+// The payload with one more user: an admin the forger can log in as.
+function plantAdmin(payload) {
+  const boss = payload.users.find((u) => u.is_admin);
+  const planted = { ...boss, id: boss.id + 1000, username: 'mallory', email: 'mallory@example.org' };
+  return JSON.stringify({ ...payload, users: [...payload.users, planted] });
+}
+
+test('a forged backup (an admin added, the checksum fixed) is refused; so is one with its signature cut off', { timeout: TEST_TIMEOUT }, async () => {
+  const state = await stateWithAdmin();
+  const { manifest, signature, payload } = readBackup(await takeBackup(state));
+  assert.ok(signature, 'backups are signed');
+  const before = await exportOf(state);
+  const work = tempDir();
+  const forged = join(work, 'forged.json.gz');
+  writeBackup(forged, manifest, plantAdmin(payload), { signature });
+  for (const cmd of ['verify', 'restore']) {
+    await refused([cmd, forged, '--state-dir', state], /signature does not match its manifest \(signed, it says, by ed25519:/);
+    // --insecure-unsigned is about unsigned files: a bad signature stays refused.
+    await refused([cmd, forged, '--insecure-unsigned', '--state-dir', state], /signature does not match/);
+  }
+  const stripped = join(work, 'stripped.json.gz');
+  writeBackup(stripped, manifest, plantAdmin(payload));
+  for (const cmd of ['verify', 'restore']) await refused([cmd, stripped, '--state-dir', state], /is not signed .*--insecure-unsigned/);
+  assert.equal((await exportOf(state)).payloadText, before.payloadText, 'nothing was restored');
+  assert.ok(!(await exportOf(state)).payload.users.some((u) => u.username === 'mallory'));
+});
+
+test('an unsigned backup (as made before signatures) restores with --insecure-unsigned, which says what it skipped', { timeout: TEST_TIMEOUT }, async () => {
+  const state = await stateWithAdmin();
+  const { manifest, payloadText } = readBackup(await takeBackup(state));
+  const old = join(tempDir(), 'musicgraph-20260101T000000Z.json.gz');
+  writeBackup(old, manifest, payloadText); // format 1, no signing key: what backups were
+  assert.equal(readBackup(old).manifest.format_version, 1);
+  const r = await ok(['restore', old, '--insecure-unsigned', '--state-dir', state]);
+  assert.match(r.stderr, /warning: .* is not signed; --insecure-unsigned skipped the signature check.*checksum, limits and every data rule were checked/);
+  const v = await ok(['verify', old, '--insecure-unsigned', '--state-dir', state]);
+  assert.match(v.stdout, /OK, it restores/);
+  assert.match(v.stderr, /skipped the signature check/);
+});
+
+test('key rotation: new backups carry the new key, old ones still verify and restore', { timeout: TEST_TIMEOUT }, async () => {
+  const state = await stateWithAdmin();
+  const first = await takeBackup(state);
+  const shown = (await ok(['backup-key', 'show', '--state-dir', state])).stdout;
+  const oldKey = readBackup(first).manifest.signing_key;
+  assert.ok(shown.startsWith(`${oldKey} this installation's signing key`), shown);
+  assert.equal(statSync(join(state, 'backup-signing.key')).mode & 0o777, 0o600);
+  assert.ok(!readFileSync(first).includes(readFileSync(join(state, 'backup-signing.key'))), 'the key is not in the backup');
+  const rotated = (await ok(['backup-key', 'rotate', '--state-dir', state])).stdout;
+  assert.match(rotated, new RegExp(`stays trusted`));
+  await new Promise((r) => setTimeout(r, 1100));
+  const second = await takeBackup(state);
+  const newKey = readBackup(second).manifest.signing_key;
+  assert.notEqual(newKey, oldKey);
+  const list = (await ok(['backup-key', 'show', '--state-dir', state])).stdout;
+  assert.ok(list.startsWith(newKey) && list.includes(oldKey), list);
+  await ok(['verify', first, '--state-dir', state]);
+  await ok(['restore', first, '--state-dir', state]);
+  await ok(['verify', second, '--state-dir', state]);
+});
+
+test('a backup signed by another installation is refused until its key is trusted', { timeout: TEST_TIMEOUT }, async () => {
+  const other = await stateWithAdmin();
+  const mine = await stateWithAdmin();
+  const theirs = await takeBackup(other);
+  const key = readBackup(theirs).manifest.signing_key;
+  await refused(['verify', theirs, '--state-dir', mine], new RegExp(`signed by ${key.replace(/[+/]/g, '\\$&')}, a key this installation does not trust`));
+  const pub = join(tempDir(), 'other.pub');
+  writeFileSync(pub, (await ok(['backup-key', 'show', '--state-dir', other])).stdout);
+  await refused(['backup-key', 'trust', join(tempDir(), 'missing.pub'), '--state-dir', mine], /cannot open/);
+  const junk = join(tempDir(), 'junk.pub');
+  writeFileSync(junk, 'ed25519:not-a-key\n');
+  await refused(['backup-key', 'trust', junk, '--state-dir', mine], /holds no key/);
+  assert.match((await ok(['backup-key', 'trust', pub, '--state-dir', mine])).stdout, /trusted 1 new key/);
+  assert.match((await ok(['backup-key', 'trust', pub, '--state-dir', mine])).stdout, /trusted 0 new keys/);
+  await ok(['verify', theirs, '--state-dir', mine]);
+  const r = await cli(['backup-key', 'nonsense', '--state-dir', mine]);
+  assert.equal(r.code, 2);
+});
