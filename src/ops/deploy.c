@@ -7,6 +7,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "ops/backup.h"
+#include "ops/backup_keys.h"
 #include "ops/backup_location.h"
 #include "ops/deploy_local.h"
 #include "ops/release.h"
@@ -411,7 +412,16 @@ static int take_backup(agent *a, const char *tag, char *path, size_t pathlen, ch
     if (store_open(a->cfg->database_url, &s, why, len) != 0)
         return -1;
     backup_default_dir(a->cfg, dir, sizeof dir);
-    int rc = backup_write(s, dir, tag, path, pathlen, NULL, why, len);
+    backup_keys *keys;
+    int rc = backup_keys_load(a->cfg->state_dir, 1, &keys, why, len);
+    if (rc == 0) {
+        /* Made by the agent (root) at the first backup: the server signs with it too. */
+        char key[4200];
+        snprintf(key, sizeof key, "%s/backup-signing.key", a->cfg->state_dir);
+        give_to_state_owner(a, key);
+        rc = backup_write(s, keys, dir, tag, path, pathlen, NULL, why, len);
+        backup_keys_free(keys);
+    }
     store_close(s);
     if (rc == 0)
         give_to_state_owner(a, path);
@@ -439,10 +449,18 @@ static int schema_newer_than(const agent *a, const char *version)
 
 /* The newest audit entry's id in a backup: writes after it are lost by
  * restoring it. */
-static int audit_last_of(const char *path, int64_t *last, char *why, size_t len)
+static int audit_last_of(const agent *a, const char *path, int64_t *last, char *why, size_t len)
 {
     backup_contents c;
-    if (backup_read(path, 0, &c, why, len) != 0)
+    backup_limits lim;
+    backup_keys *keys;
+    if (backup_limits_from_config(a->cfg, &lim, why, len) != 0 ||
+        backup_keys_load(a->cfg->state_dir, 0, &keys, why, len) != 0)
+        return -1;
+    backup_trust trust = {keys, 0, 0};
+    int rc = backup_read(path, 0, &lim, &trust, &c, why, len);
+    backup_keys_free(keys);
+    if (rc != 0)
         return -1;
     *last = c.dump.audit_last_id;
     for (size_t i = 0; i < c.dump.naudit; i++)
@@ -495,7 +513,7 @@ static int restore_schema(agent *a, const char *version, const char *newer, cons
     give_to_state_owner(a, kept);
     step(a, 1, "backup", "the data before the restore: %s", kept);
     int64_t audit_after;
-    if (audit_last_of(backup_path, &audit_after, why, len) != 0)
+    if (audit_last_of(a, backup_path, &audit_after, why, len) != 0)
         return -1;
     char scratch[4200], url[4400], db[4300];
     snprintf(scratch, sizeof scratch, "%s/.rollback-XXXXXX", a->root);
