@@ -261,7 +261,8 @@ test('a backup taken on SQLite restores into PostgreSQL and the reverse, account
     return r.stdout;
   };
   await cli(['seed'], 'seed SQLite');
-  await cli(['user', 'create', 'carol', '--email', 'carol@example.org', '--password-file', pw], 'user on SQLite');
+  // An admin: a restore refuses a backup that would leave nobody to administer the site.
+  await cli(['user', 'create', 'carol', '--email', 'carol@example.org', '--admin', '--password-file', pw], 'user on SQLite');
   const fromSqlite = (await cli(['backup', '--tag', 'sqlite'], 'backup SQLite')).match(/written: (\S+)/)[1];
   const url = await pg.createDatabase();
   await cli(['migrate', '--database-url', url], 'migrate PostgreSQL');
@@ -274,6 +275,11 @@ test('a backup taken on SQLite restores into PostgreSQL and the reverse, account
   const fromPg = (await cli(['backup', '--tag', 'pg', '--database-url', url], 'backup PostgreSQL')).match(/written: (\S+)/)[1];
   await cli(['verify', fromPg], 'verify the PostgreSQL backup');
   const other = mkdtempSync(join(tmpdir(), 'mg-pg-'));
+  // Another installation: it trusts the signing key of the first (backup-key show | trust).
+  const pub = join(dir, 'signing.pub');
+  writeFileSync(pub, await cli(['backup-key', 'show'], 'backup-key show'));
+  const trusted = await runCli(['backup-key', 'trust', pub, '--state-dir', other]);
+  assert.equal(trusted.code, 0, trusted.stderr);
   const back = await runCli(['restore', fromPg, '--state-dir', other]);
   assert.equal(back.code, 0, back.stderr);
   const srv = await startServer({ stateDir: other, seed: false });
