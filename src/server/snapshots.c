@@ -27,14 +27,16 @@
  * The layout is background work of minutes at worst. */
 #define PUBLISHER_NICE 10
 #define LAYOUT_NICE    15
-/* Retries of a failed rebuild: 50 ms doubling up to 5 s; writes waiting to
- * be shown give up after this many failures in a row (about 1.5 s). */
+/* Retries of a failed rebuild: 50 ms doubling up to 5 s; a write waiting to
+ * be shown gives up after this many failed rebuilds since it came (about
+ * 1.5 s when they start failing, longer after a long outage). */
 #define RETRY_FIRST_MS     50
 #define RETRY_MAX_MS       5000
 #define WAITERS_GIVE_UP_AT 5
 
 typedef struct waiter {
     int64_t version;
+    int failed; /* rebuilds that failed since it came */
     snapshots_shown_fn done;
     void *arg;
     struct waiter *next;
@@ -183,6 +185,24 @@ static waiter *take_waiters(snapshots *s, int all)
     return out;
 }
 
+/* After a failed rebuild (under lock): the waiters that have now seen
+ * WAITERS_GIVE_UP_AT of them. */
+static waiter *take_given_up(snapshots *s)
+{
+    waiter *out = NULL, **at = &s->waiters;
+    while (*at) {
+        waiter *w = *at;
+        if (++w->failed >= WAITERS_GIVE_UP_AT) {
+            *at = w->next;
+            w->next = out;
+            out = w;
+        } else {
+            at = &w->next;
+        }
+    }
+    return out;
+}
+
 static void call_waiters(waiter *w, int shown)
 {
     while (w) {
@@ -284,7 +304,7 @@ static void *publisher_main(void *arg)
                 log_error("rebuilding the snapshot failed (%d in a row, next try in %u ms), still serving the "
                           "previous one: %s",
                           s->failures, delay, err);
-            done = s->failures >= WAITERS_GIVE_UP_AT ? take_waiters(s, 1) : NULL;
+            done = take_given_up(s);
         }
         pthread_mutex_unlock(&s->lock);
         call_waiters(done, ok);
@@ -315,10 +335,14 @@ void snapshots_show(snapshots *s, int64_t version, snapshots_shown_fn done, void
     }
     waiter *w = xmalloc(sizeof *w);
     w->version = version;
+    w->failed = 0;
     w->done = done;
     w->arg = arg;
     w->next = s->waiters;
     s->waiters = w;
+    /* A write was just committed: the database answers, so a rebuild that
+     * failed during an outage is tried now rather than after its pause. */
+    s->retry_at = 0;
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
 }
