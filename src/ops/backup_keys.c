@@ -335,3 +335,28 @@ int backup_keys_trust_file(const char *state_dir, const char *file, int *added, 
     free(data);
     return rc;
 }
+
+void backup_keys_secret_path(const char *state_dir, char *out, size_t len) { path_of(state_dir, KEY_FILE, out, len); }
+
+int backup_keys_copy(const char *from_state_dir, const char *to_state_dir, char *err, size_t errlen)
+{
+    static const char *const files[] = {KEY_FILE, TRUSTED_FILE};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char from[4300], to[4300];
+        path_of(from_state_dir, files[i], from, sizeof from);
+        path_of(to_state_dir, files[i], to, sizeof to);
+        unsigned char *data;
+        size_t n;
+        int rc = read_small(from, &data, &n, err, errlen);
+        if (rc == MG_ERR_NOT_FOUND)
+            continue;
+        if (rc != 0)
+            return -1;
+        rc = fs_write_atomic(to, data, n, 0600, err, errlen);
+        sodium_memzero(data, n);
+        free(data);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}

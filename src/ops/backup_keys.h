@@ -47,5 +47,10 @@ int backup_keys_rotate(const char *state_dir, char *err, size_t errlen);
 /* Adds every "ed25519:…" key found in file to the trusted list; *added
  * counts the new ones. */
 int backup_keys_trust_file(const char *state_dir, const char *file, int *added, char *err, size_t errlen);
+/* Where state_dir's signing key is (its owner must be the server's user). */
+void backup_keys_secret_path(const char *state_dir, char *out, size_t len);
+/* Makes to_state_dir trust what from_state_dir trusts: copies its signing
+ * key and trusted list (mode 0600); a file from_state_dir lacks is left out. */
+int backup_keys_copy(const char *from_state_dir, const char *to_state_dir, char *err, size_t errlen);
 
 #endif

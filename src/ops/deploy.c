@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -417,8 +416,8 @@ static int take_backup(agent *a, const char *tag, char *path, size_t pathlen, ch
     int rc = backup_keys_load(a->cfg->state_dir, 1, &keys, why, len);
     if (rc == 0) {
         /* Made by the agent (root) at the first backup: the server signs with it too. */
-        char key[4200];
-        snprintf(key, sizeof key, "%s/backup-signing.key", a->cfg->state_dir);
+        char key[4300];
+        backup_keys_secret_path(a->cfg->state_dir, key, sizeof key);
         give_to_state_owner(a, key);
         rc = backup_write(s, keys, dir, tag, path, pathlen, NULL, why, len);
         backup_keys_free(keys);
@@ -485,31 +484,6 @@ static void report_lost(agent *a, store_audit *lost, size_t n)
     free(lost);
 }
 
-/* The scratch installation of a rollback trusts what this one trusts: its
- * signing key and the keys it was told to trust (the pre-deploy backup is
- * signed with the first). A file this installation lacks is left out. */
-static int share_backup_keys(const agent *a, const char *scratch, char *why, size_t len)
-{
-    static const char *const files[] = {"backup-signing.key", "backup-trusted-keys"};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        char from[4300], to[4300];
-        snprintf(from, sizeof from, "%s/%s", a->cfg->state_dir, files[i]);
-        snprintf(to, sizeof to, "%s/%s", scratch, files[i]);
-        unsigned char *data;
-        size_t n, size;
-        if (access(from, F_OK) != 0)
-            continue;
-        if (fs_read_file(from, 1 << 20, &data, &n, &size, why, len) != 0)
-            return -1;
-        int rc = fs_write_atomic(to, data, n, 0600, why, len);
-        sodium_memzero(data, n);
-        free(data);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* Puts the database back to backup_path under version's schema: what is there
  * now is kept in a backup tagged pre-rollback-…, taken by the release that
  * wrote it (newer); version's binary restores backup_path into a scratch
@@ -553,7 +527,9 @@ static int restore_schema(agent *a, const char *version, const char *newer, cons
     snprintf(state, sizeof state, "MUSICGRAPH_STATE_DIR=%s", scratch);
     const char *env[] = {url, state, NULL};
     const char *restore_args[] = {"restore", backup_path, "--no-safety-backup", NULL};
-    rc = share_backup_keys(a, scratch, why, len);
+    /* The scratch installation trusts what this one trusts: the pre-deploy
+     * backup is signed with this one's key. */
+    rc = backup_keys_copy(a->cfg->state_dir, scratch, why, len);
     if (rc != 0) {
         deploy_remove_tree(scratch);
         return -1;
