@@ -162,11 +162,12 @@ export function certId(cert) {
 // or { status, body } for anything else. Every other request goes through
 // to pebble with its Host header, so the URLs pebble hands out (and checks
 // in each JWS) are the proxy's. Records what the CA was asked (asks: the
-// certIDs), the orders placed (their payloads) and the certificates issued.
+// certIDs, and askedAt: when), the orders placed (their payloads, with
+// the moment each arrived in `at`) and the certificates issued.
 export async function startAriProxy(pebble, answer) {
   const upstream = new URL(pebble.directory);
   const ca = readFileSync(pebble.caFile);
-  const seen = { asks: [], orders: [], certificates: [] };
+  const seen = { asks: [], askedAt: [], orders: [], certificates: [] };
   const server = https.createServer({ cert: ca, key: readFileSync(pebble.keyFile) }, (req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -175,6 +176,7 @@ export async function startAriProxy(pebble, answer) {
       if (req.url.startsWith('/renewal-info/')) {
         const id = req.url.slice('/renewal-info/'.length);
         seen.asks.push(id);
+        seen.askedAt.push(Date.now());
         const a = answer(id);
         if (a.status) {
           res.writeHead(a.status, { 'content-type': 'application/json' });
@@ -186,7 +188,7 @@ export async function startAriProxy(pebble, answer) {
       if (req.method === 'POST') {
         let payload = {};
         try { payload = JSON.parse(Buffer.from(JSON.parse(body).payload, 'base64url').toString() || '{}'); } catch { /* not a JWS: pebble answers */ }
-        if (payload.identifiers) seen.orders.push(payload);
+        if (payload.identifiers) seen.orders.push({ ...payload, at: Date.now() });
       }
       const up = https.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, ca }, (ur) => {
         const parts = [];
