@@ -20,10 +20,10 @@ import { join, resolve } from 'node:path';
 import { buildReleases } from '../tests/lib/deploy.mjs';
 import { removeTemps, runAsync, tempDir } from '../tests/lib/release.mjs';
 import { startServer } from '../tests/lib/server.mjs';
+import { sleep } from '../tests/lib/wait.mjs';
 
 const bin = resolve(process.argv[2] || 'build/musicgraph');
 const RUNS = Number(process.argv[3] || 5);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const log = (m) => process.stderr.write(`bench/deploy: ${m}\n`);

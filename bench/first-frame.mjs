@@ -42,6 +42,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { launchChromium } from '../tests/lib/browser.mjs';
+import { sleep } from '../tests/lib/wait.mjs';
 
 const [mgUrl, runsArg, itersArg] = process.argv.slice(2);
 if (!mgUrl) {
@@ -58,7 +59,6 @@ const PAGE_TIMEOUT_MS = 180000;
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const say = (msg) => process.stderr.write(`first-frame: ${msg}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import { sleep } from '../tests/lib/wait.mjs';
 
 const [bin, stateDir, nArg] = process.argv.slice(2);
 if (!bin || !stateDir) {
@@ -35,7 +36,6 @@ const freePort = () =>
     });
   });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 // One GET with a fresh connection; resolves to the status or 0 on error.

@@ -15,6 +15,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { loadFamilies } from '../../tools/dataset.mjs';
 import { binary, repoRoot, startServer } from '../lib/server.mjs';
 import { ACCESS_KEY, REGION, SECRET_KEY, checkSignature, startS3 } from '../lib/s3rver.mjs';
+import { sleep, waitFor } from '../lib/wait.mjs';
 import {
   NAME_RE, backupsIn, cleanEnv, cli, countsOf, exportOf, ok, readBackup, refused, removeTempDirs, seededState, sha256, splitDocument, takeBackup, tempDir, writeBackup, writeTemp,
 } from '../lib/backup.mjs';
@@ -73,15 +74,6 @@ async function serve(state, extraEnv = {}) {
   return s;
 }
 
-async function waitFor(what, fn, ms = 5000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 // ---------------------------------------------------------------- the file
 
 test('a backup is gzip-compressed JSON with a complete manifest, named to sort by time', { timeout: TEST_TIMEOUT }, async () => {
@@ -127,7 +119,7 @@ test('a backup is gzip-compressed JSON with a complete manifest, named to sort b
   }
 
   // Names sort by time: a second backup sorts after the first.
-  await new Promise((r) => setTimeout(r, 1100));
+  await sleep(1100);
   const second = await takeBackup(state);
   const sorted = backupsIn(join(state, 'backups'));
   assert.equal(sorted.at(-1), second.split('/').pop());
@@ -424,7 +416,7 @@ test('a full disk fails the backup cleanly: no partial file, older backups intac
 test('verify proves a backup restores, records it, and backups lists it; --latest picks the newest', { timeout: TEST_TIMEOUT }, async () => {
   const state = await seededState();
   const a = await takeBackup(state, ['--tag', 'a']);
-  await new Promise((r) => setTimeout(r, 1100));
+  await sleep(1100);
   const b = await takeBackup(state, ['--tag', 'b']);
   const v = await ok(['verify', '--latest', '--state-dir', state]);
   assert.match(v.stdout, new RegExp(`${b.split('/').pop()}: OK`));
@@ -624,7 +616,7 @@ test('offsite: upload, list, verify, download-restore and prune against an S3 se
     assert.deepEqual(Buffer.from(await got.arrayBuffer()), readFileSync(local));
 
     // MUSICGRAPH_BACKUP_OFFSITE uploads every backup.
-    await new Promise((r) => setTimeout(r, 1100));
+    await sleep(1100);
     await ok(['backup', '--state-dir', state], { ...s3.env, MUSICGRAPH_BACKUP_OFFSITE: 's3://backups/prod' });
     assert.equal((await s3Keys(s3, 'prod/')).filter((k) => k.endsWith('.json.gz')).length, 2);
 

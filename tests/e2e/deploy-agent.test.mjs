@@ -15,11 +15,11 @@ import { binary, startServer } from '../lib/server.mjs';
 import { startS3 } from '../lib/s3rver.mjs';
 import { buildReleases } from '../lib/deploy.mjs';
 import { MINUTE, removeTemps, run, runAsync, tempDir } from '../lib/release.mjs';
+import { sleep } from '../lib/wait.mjs';
 
 after(removeTemps);
 
 const bin = resolve(binary);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const hasWrk = (() => {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });

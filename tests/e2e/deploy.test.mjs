@@ -33,10 +33,10 @@ import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { binary, freePort, repoRoot, startServer } from '../lib/server.mjs';
+import { sleep, waitFor } from '../lib/wait.mjs';
 
 const bin = resolve(binary);
 const holder = join(dirname(bin), 'socket_holder');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const read = (rel) => readFileSync(join(repoRoot, rel), 'utf8');
 const FAST_STOP = ['--shutdown-timeout', '1'];
 const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
@@ -376,21 +376,6 @@ function https(port, path, { method = 'GET', headers = {}, body } = {}) {
     req.on('error', fail);
     req.end(body);
   });
-}
-
-async function waitFor(what, fn, ms = 15000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
 describe('nginx', () => {

@@ -11,6 +11,7 @@ import { test, before, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startServer } from '../lib/server.mjs';
+import { sleep } from '../lib/wait.mjs';
 
 // No test may hang the run (a server that never answers, a child that never exits).
 const TEST_TIMEOUT = 30_000;
@@ -31,7 +32,6 @@ after(async () => {
   clearTimeout(timer);
 });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Parses every complete HTTP/1.x response in buf (no HEAD, no chunked bodies
 // from this server): [{ status, headers, body }].

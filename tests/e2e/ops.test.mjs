@@ -9,6 +9,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startServer } from '../lib/server.mjs';
+import { sleep } from '../lib/wait.mjs';
 
 const ADMIN_PASSWORD = 'ops-test-password-123';
 const SECRET = 'k7Gm2pQx9vLr4sWz8bNc1dFh6jTy3uEa5oIq0';
@@ -31,7 +32,6 @@ before(async () => {
 });
 after(async () => assert.equal(await srv.stop(), 0, 'SIGTERM stops the server with exit 0'));
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const logLines = () =>
   srv
     .logs()

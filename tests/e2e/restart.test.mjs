@@ -10,13 +10,13 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { binary as testBinary, freePort, runCli, startServer } from '../lib/server.mjs';
+import { sleep } from '../lib/wait.mjs';
 
 // Restarts are about timing under load, so they use the optimised build when
 // there is one (tests/run sets it); the sanitizer build covers the same code
 // in every other suite.
 const binary = process.env.MUSICGRAPH_RELEASE_BIN || testBinary;
 const holder = join(dirname(binary), 'socket_holder');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const hasWrk = (() => {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });

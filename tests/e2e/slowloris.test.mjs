@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { startServer } from '../lib/server.mjs';
+import { sleep } from '../lib/wait.mjs';
 
 let srv;
 before(async () => {
@@ -16,7 +17,6 @@ before(async () => {
 });
 after(async () => assert.equal(await srv.stop(), 0));
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Opens a connection that sends one header byte every 500 ms; records when
 // it is connected and the time the server closed it (null while open).

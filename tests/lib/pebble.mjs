@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import { freePort } from './server.mjs';
+import { sleep, waitFor as waitUntil } from './wait.mjs';
 
 export const ACME_NAME = 'musicgraph.test';
 
@@ -16,17 +17,9 @@ export const pebbleMissing = have('pebble') && have('pebble-challtestsrv')
   ? false
   : 'needs pebble and pebble-challtestsrv (Debian package pebble; scripts/deps --test installs it)';
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor(what, fn, ms) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
-    await sleep(250);
-  }
-}
+// Polled every 250 ms: each poll of a certificate is a TLS handshake.
+export const waitFor = (what, fn, ms) => waitUntil(what, fn, ms, 250);
+export { sleep };
 
 // GET over TLS, naming ACME_NAME by SNI; ca: PEM roots to verify against (or none: no verification).
 export function tlsGet(port, path, { ca, agent = false } = {}) {
