@@ -1,0 +1,274 @@
+// A new server from nothing (issue 19): deploy/cloud-init/musicgraph.yaml and deploy/provision.
+//
+//  - the cloud-init user data passes `cloud-init schema`, and the provision script it carries is
+//    deploy/provision byte for byte (deploy/cloud-init/render writes it);
+//  - deploy/provision runs as root in a fresh Debian 12 root filesystem (tests/fresh/rootfs: the one
+//    `make test-fresh` uses, cached), installing a release of the commit under test — the release
+//    binary with deploy/, signed with a throwaway minisign key, published into a directory store.
+//    A chroot has no systemd: the script enables the units without starting them, and the test starts
+//    the installed binary itself the way musicgraph.service would (its user, its Environment= lines,
+//    the secret key as a credential), then asks /readyz. A second run changes nothing. A tampered
+//    tarball or another key stops it with a clear message, before any user, unit or binary exists.
+//
+// Run (as root): MUSICGRAPH_RELEASE_BIN=build/musicgraph node --test tests/e2e/provision.test.mjs
+import { after, before, describe, test } from '../lib/test.mjs';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../lib/server.mjs';
+import { MINUTE, git, have, newKey, ok, removeTemps, run, tempDir } from '../lib/release.mjs';
+import { packRelease } from '../lib/deploy.mjs';
+
+const releaseBin = process.env.MUSICGRAPH_RELEASE_BIN || join(repoRoot, 'build', 'musicgraph');
+const cacheTar = join(process.env.MUSICGRAPH_FRESH_CACHE || '/var/cache/musicgraph-fresh', 'bookworm-minbase.tar');
+const userData = join(repoRoot, 'deploy/cloud-init/musicgraph.yaml');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const chrootSkip =
+  process.getuid() !== 0 ? 'needs root (chroot and mounts)'
+  : !have('chroot') ? 'chroot is not installed'
+  : !have('minisign') ? 'minisign is not installed (scripts/deps --test)'
+  : !existsSync(releaseBin) ? `no release binary at ${releaseBin} (ninja -C build musicgraph)`
+  : !existsSync(cacheTar) && !have('debootstrap') && !have('apt-get') ? 'no cached Debian 12 root filesystem and no way to build one'
+  : false;
+
+describe('cloud-init user data', () => {
+  test('passes cloud-init schema', { skip: have('cloud-init') ? false : 'cloud-init is not installed (scripts/deps --test)' }, () => {
+    const r = run('cloud-init', ['schema', '--config-file', userData]);
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /Valid cloud-config/);
+  });
+
+  test('carries deploy/provision unchanged, and the variables come first', () => {
+    const r = run('sh', [join(repoRoot, 'deploy/cloud-init/render'), '--check']);
+    assert.equal(r.status, 0, `deploy/cloud-init/render --check: ${r.stdout}${r.stderr}`);
+    const text = readFileSync(userData, 'utf8');
+    assert.ok(text.startsWith('#cloud-config\n'), 'cloud-init reads user data as cloud-config only after #cloud-config');
+    const vars = text.indexOf('- path: /etc/musicgraph/provision.env');
+    assert.ok(vars > 0 && vars < text.indexOf('- path: /usr/local/sbin/musicgraph-provision'), 'the variables are the first file');
+    for (const v of ['MG_ENV', 'MG_CHANNEL', 'MG_DOMAIN', 'MG_RELEASE_STORE', 'MG_RELEASE_PUBLIC_KEY', 'MG_SSH_CIDR'])
+      assert.match(text.slice(0, text.indexOf('- path: /usr/local/sbin/musicgraph-provision')), new RegExp(`\\b${v}=`), v);
+    assert.doesNotMatch(text, /[$%]\{/, 'no templatefile() placeholder syntax: OpenTofu/Terraform can pass the file through templatefile()');
+  });
+
+  test('deploy/provision and deploy/cloud-init/render pass shellcheck', { skip: have('shellcheck') ? false : 'shellcheck is not installed' }, () => {
+    ok('shellcheck', ['-s', 'sh', join(repoRoot, 'deploy/provision'), join(repoRoot, 'deploy/cloud-init/render')]);
+  });
+});
+
+describe('deploy/provision in a fresh Debian 12', { skip: chrootSkip }, () => {
+  let root, store, keys, mounts = [], server;
+  // The version the binary reports: the deploy agent checks that the release runs as the version it is.
+  const version = chrootSkip ? '' : run(releaseBin, ['--version']).stdout.split(' ')[1];
+  const env = {
+    MG_ENV: 'production',
+    MG_CHANNEL: 'dev',
+    MG_RELEASE_STORE: '/srv/releases',
+    MG_SSH_CIDR: '192.0.2.0/24, 2001:db8::/32',
+  };
+
+  // Runs a command in the chroot (a login-like environment), to completion.
+  const inRoot = (script, opts = {}) =>
+    run('chroot', [root, '/usr/bin/env', '-i', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8',
+      ...['http_proxy', 'https_proxy', 'no_proxy'].filter((v) => process.env[v]).map((v) => `${v}=${process.env[v]}`), '/bin/sh', '-c', script], { timeout: 8 * MINUTE, ...opts });
+  // deploy/provision with these variables, as cloud-init runs it (a file of NAME=value lines).
+  const provision = (vars) => {
+    writeFileSync(join(root, 'root/provision.env'), Object.entries(vars).map(([k, v]) => `${k}='${v}'\n`).join(''));
+    copyFileSync(join(repoRoot, 'deploy/provision'), join(root, 'root/provision'));
+    return inRoot('sh /root/provision /root/provision.env');
+  };
+  const publicKey = (name) => readFileSync(join(keys, `${name}.pub`), 'utf8').trim().split('\n').pop();
+  const mount = (...args) => {
+    ok('mount', args);
+    mounts.unshift(args[args.length - 1]);
+  };
+
+  before(() => {
+    keys = tempDir('musicgraph-provision-keys-');
+    newKey(keys, 'release');
+    newKey(keys, 'other');
+    const dist = packRelease(releaseBin, version, git(repoRoot, 'rev-parse', 'HEAD'), join(keys, 'release.key'), { deploy: true });
+    // Not a tempDir: removeTemps must never delete through a mount that is still there (/dev).
+    root = join(mkdtempSync(join(tmpdir(), 'musicgraph-provision-')), 'root');
+    mkdirSync(root);
+    const started = Date.now();
+    ok(join(repoRoot, 'tests/fresh/rootfs'), [root], { timeout: 15 * MINUTE });
+    console.log(`# fresh root filesystem ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    mount('-t', 'proc', 'proc', join(root, 'proc'));
+    mount('--bind', '/dev', join(root, 'dev'));
+    // Downloaded packages are kept between runs beside the cached root filesystem ("packages cached").
+    const debs = join(cacheTar, '..', 'apt-archives');
+    mkdirSync(join(debs, 'partial'), { recursive: true });
+    mount('--bind', debs, join(root, 'var/cache/apt/archives'));
+    // As in tests/fresh/run: packages installed in the chroot never start daemons on the host's network.
+    writeFileSync(join(root, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+    store = join(root, 'srv/releases');
+    mkdirSync(store, { recursive: true });
+    ok(releaseBin, ['release', 'publish', dist, '--to', store, '--public-key', join(keys, 'release.pub')]);
+    ok(releaseBin, ['release', 'promote', version, 'dev', '--to', store]);
+    env.MG_RELEASE_PUBLIC_KEY = publicKey('release');
+  }, { timeout: 20 * MINUTE });
+
+  after(async () => {
+    removeTemps();
+    if (server) {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    for (const m of mounts) run('umount', ['-l', m]);
+    if (process.env.MUSICGRAPH_FRESH_KEEP === '1') console.log(`# kept ${root}`);
+    else if (root && !mounts.some((m) => readFileSync('/proc/mounts', 'utf8').includes(` ${m} `))) rmSync(join(root, '..'), { recursive: true, force: true });
+  });
+
+  // What provisioning must not have left behind after a refusal.
+  const assertNothingInstalled = () => {
+    for (const p of ['usr/local/bin/musicgraph', 'opt/musicgraph/current', 'etc/systemd/system/musicgraph.service', 'etc/musicgraph/musicgraph.conf', 'etc/musicgraph/secret_key'])
+      assert.equal(existsSync(join(root, p)), false, `/${p} exists after a refused release`);
+    assert.doesNotMatch(readFileSync(join(root, 'etc/passwd'), 'utf8'), /^musicgraph:/m, 'no user created');
+  };
+
+  test('a release signed by another key or a tampered tarball stops it before anything is installed', { timeout: 10 * MINUTE }, () => {
+    const other = provision({ ...env, MG_RELEASE_PUBLIC_KEY: publicKey('other') });
+    assert.notEqual(other.status, 0, other.stdout);
+    assert.ok(other.stderr.includes(`release ${version}: the signature of SHA256SUMS does not verify with MG_RELEASE_PUBLIC_KEY`), other.stderr);
+    assert.match(other.stderr, /nothing installed/);
+    assertNothingInstalled();
+
+    const tampered = join(root, 'srv/tampered');
+    cpSync(store, tampered, { recursive: true });
+    const tarball = join(tampered, 'releases', version, `musicgraph-${version}-linux-amd64.tar.gz`);
+    const bytes = readFileSync(tarball);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(tarball, bytes);
+    const t = provision({ ...env, MG_RELEASE_STORE: '/srv/tampered' });
+    assert.notEqual(t.status, 0, t.stdout);
+    assert.ok(t.stderr.includes(`release ${version}: musicgraph-${version}-linux-amd64.tar.gz does not match its SHA-256 in the signed SHA256SUMS`), t.stderr);
+    assertNothingInstalled();
+  });
+
+  let firstRun;
+  test('installs the user, directories, configuration, units, firewall and the checked binary', { timeout: 10 * MINUTE }, () => {
+    const started = Date.now();
+    firstRun = provision(env);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    assert.equal(firstRun.status, 0, `provision failed:\n${firstRun.stdout}\n${firstRun.stderr}`);
+    console.log(`# provision: ${seconds} s; ${firstRun.stdout.split('\n').filter((l) => /installing /.test(l)).join('; ')}`);
+    assert.match(firstRun.stdout, /systemd is not running here: units enabled, not started/);
+
+    const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8').match(/^musicgraph:x:(\d+):(\d+):[^:]*:([^:]*):([^:\n]*)$/m);
+    assert.ok(passwd, 'the user musicgraph exists');
+    assert.ok(Number(passwd[1]) < 1000, 'a system user');
+    assert.equal(passwd[4], '/usr/sbin/nologin');
+    const mode = (p) => (statSync(join(root, p)).mode & 0o7777).toString(8);
+    const owner = (p) => `${statSync(join(root, p)).uid}`;
+    assert.equal(mode('var/lib/musicgraph'), '750');
+    assert.equal(owner('var/lib/musicgraph'), passwd[1]);
+    assert.equal(mode('etc/musicgraph/secret_key'), '600');
+    assert.equal(owner('etc/musicgraph/secret_key'), '0');
+    assert.ok(readFileSync(join(root, 'etc/musicgraph/secret_key'), 'utf8').trim().length >= 32);
+    const conf = readFileSync(join(root, 'etc/musicgraph/musicgraph.conf'), 'utf8');
+    assert.match(conf, /^MUSICGRAPH_DEPLOY_STORE=\/srv\/releases$/m);
+    assert.match(conf, /^MUSICGRAPH_DEPLOY_CHANNEL=dev$/m);
+    assert.match(conf, /^MUSICGRAPH_RELEASE_PUBLIC_KEY=\/etc\/musicgraph\/musicgraph-release.pub$/m);
+    assert.equal(readFileSync(join(root, 'etc/musicgraph/musicgraph-release.pub'), 'utf8').trim().split('\n').pop(), publicKey('release'));
+
+    // The binary is the signed release's, installed the deploy agent's way.
+    assert.equal(readlinkSync(join(root, 'usr/local/bin/musicgraph')), '/opt/musicgraph/current/bin/musicgraph');
+    assert.equal(readlinkSync(join(root, 'opt/musicgraph/current')), `releases/${version}`);
+    assert.ok(readFileSync(join(root, 'opt/musicgraph/current/bin/musicgraph')).equals(readFileSync(releaseBin)));
+    assert.match(readFileSync(join(root, 'opt/musicgraph/history.jsonl'), 'utf8'), /"result":\s*"installed"/);
+
+    const units = ['musicgraph.service', 'musicgraph.socket', 'musicgraph-backup.service', 'musicgraph-backup.timer', 'musicgraph-deploy.service', 'musicgraph-deploy.timer'];
+    for (const u of units)
+      assert.ok(readFileSync(join(root, 'etc/systemd/system', u)).equals(readFileSync(join(repoRoot, 'deploy/systemd', u))), u);
+    for (const link of ['sockets.target.wants/musicgraph.socket', 'multi-user.target.wants/musicgraph.service', 'timers.target.wants/musicgraph-backup.timer', 'timers.target.wants/musicgraph-deploy.timer', 'sysinit.target.wants/nftables.service'])
+      assert.ok(linkExists(join(root, 'etc/systemd/system', link)), `${link} (enabled)`);
+    assert.match(readFileSync(join(root, 'etc/systemd/system/musicgraph.socket.d/provision.conf'), 'utf8'), /^ListenStream=80$/m);
+    const verify = inRoot(`systemd-analyze verify ${units.map((u) => `/etc/systemd/system/${u}`).join(' ')}`);
+    assert.equal(verify.status, 0, verify.stderr);
+    assert.equal(verify.stderr.trim(), '', `systemd-analyze verify warned:\n${verify.stderr}`);
+
+    const nft = readFileSync(join(root, 'etc/nftables.conf'), 'utf8');
+    assert.match(nft, /policy drop;/);
+    assert.match(nft, /tcp dport \{ 80, 443 \} accept/);
+    assert.match(nft, /ip saddr 192\.0\.2\.0\/24 tcp dport 22 accept/);
+    assert.match(nft, /ip6 saddr 2001:db8::\/32 tcp dport 22 accept/);
+    const check = inRoot('nft -c -f /etc/nftables.conf');
+    assert.equal(check.status, 0, check.stderr);
+    assert.match(readFileSync(join(root, 'etc/ssh/sshd_config.d/50-musicgraph.conf'), 'utf8'), /^PermitRootLogin no$/m);
+    assert.match(readFileSync(join(root, 'etc/apt/apt.conf.d/20auto-upgrades'), 'utf8'), /Unattended-Upgrade "1"/);
+    assert.ok(linkExists(join(root, 'etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service')), 'time sync enabled');
+  });
+
+  test('the server started as musicgraph.service would start it answers /readyz', { timeout: 3 * MINUTE }, async () => {
+    assert.equal(firstRun?.status, 0, 'provisioned');
+    // The unit's Environment= lines (its own, then the drop-in's), %d being its credentials directory.
+    const creds = '/run/credentials/musicgraph.service';
+    const unitEnv = ['etc/systemd/system/musicgraph.service', 'etc/systemd/system/musicgraph.service.d/provision.conf']
+      .flatMap((f) => readFileSync(join(root, f), 'utf8').split('\n'))
+      .filter((l) => l.startsWith('Environment='))
+      .map((l) => l.slice('Environment='.length).replace('%d', creds));
+    // LoadCredential=secret_key:/etc/musicgraph/secret_key, and the state directory systemd would pass.
+    mkdirSync(join(root, creds), { recursive: true });
+    copyFileSync(join(root, 'etc/musicgraph/secret_key'), join(root, creds, 'secret_key'));
+    ok('chroot', [root, 'chown', '-R', 'musicgraph:', creds]);
+    const port = await freePort();
+    const child = spawn('chroot', [root, 'setpriv', '--reuid=musicgraph', '--regid=musicgraph', '--init-groups',
+      '/usr/bin/env', '-i', ...unitEnv, 'STATE_DIRECTORY=/var/lib/musicgraph', `MUSICGRAPH_LISTEN=127.0.0.1:${port}`,
+      '/usr/local/bin/musicgraph', 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    server = { child, exited: new Promise((r) => child.on('exit', r)) };
+    let status = 0;
+    for (let i = 0; i < 240 && status !== 200 && child.exitCode === null; i++) {
+      status = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+      if (status !== 200) await sleep(250);
+    }
+    assert.equal(status, 200, `/readyz did not answer 200:\n${log}`);
+    assert.match(log, /"env":\s*"production"|production/, 'runs in production, as the drop-in says');
+    child.kill('SIGTERM');
+    await server.exited;
+    server = null;
+    assert.ok(existsSync(join(root, 'var/lib/musicgraph/musicgraph.db')), 'the database is in the state directory');
+  });
+
+  test('a second run changes nothing', { timeout: 5 * MINUTE }, () => {
+    assert.equal(firstRun?.status, 0, 'provisioned');
+    // Every file, link and directory the script touches: path, type, mode, owner, target, checksum.
+    const listing = () =>
+      ok('chroot', [root, 'sh', '-c', `find /etc /opt /usr/local /var/lib/musicgraph /var/lib/dpkg/status -xdev -printf '%p %y %m %u:%g %l\\n' | sort;
+        find /etc /opt /usr/local /var/lib/musicgraph -xdev -type f -print0 | sort -z | xargs -0 sha256sum`], { maxBuffer: 256 << 20 });
+    const before = listing();
+    const second = provision(env);
+    assert.equal(second.status, 0, `${second.stdout}\n${second.stderr}`);
+    const after = listing();
+    const seen = new Set(before.split("\n"));
+    const differ = after.split("\n").filter((l) => !seen.has(l));
+    assert.deepEqual(differ, [], 'the second run changed these');
+    assert.doesNotMatch(second.stdout, /wrote|installing|generated|created|linked|installed release/);
+  });
+});
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Whether a link is there (its target, absolute inside the chroot, is not a path of this machine).
+function linkExists(path) {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
