@@ -27,6 +27,8 @@ const cacheTar = join(process.env.MUSICGRAPH_FRESH_CACHE || '/var/cache/musicgra
 const userData = join(repoRoot, 'deploy/cloud-init/musicgraph.yaml');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+after(removeTemps);
+
 const chrootSkip =
   process.getuid() !== 0 ? 'needs root (chroot and mounts)'
   : !have('chroot') ? 'chroot is not installed'
@@ -54,13 +56,32 @@ describe('cloud-init user data', () => {
     assert.doesNotMatch(text, /[$%]\{/, 'no templatefile() placeholder syntax: OpenTofu/Terraform can pass the file through templatefile()');
   });
 
+  test('the OpenTofu/Terraform template of docs/operations.md, filled in, passes cloud-init schema', { skip: have('cloud-init') ? false : 'cloud-init is not installed (scripts/deps --test)' }, () => {
+    const docs = readFileSync(join(repoRoot, 'docs/operations.md'), 'utf8');
+    const sed = docs.split('\n').find((l) => l.startsWith('sed -E ') && l.includes('musicgraph.yaml.tftpl'));
+    assert.ok(sed, 'docs/operations.md shows the sed line that makes the template');
+    const dir = tempDir('musicgraph-tftpl-');
+    ok('sh', ['-c', sed.replace('deploy/cloud-init/musicgraph.yaml', userData)], { cwd: dir });
+    const template = readFileSync(join(dir, 'musicgraph.yaml.tftpl'), 'utf8');
+    const names = [...template.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
+    assert.ok(names.includes('MG_RELEASE_PUBLIC_KEY') && names.includes('MG_SSH_CIDR'), names.join(' '));
+    // What templatefile() does with the map of the example: every placeholder replaced.
+    const hcl = docs.slice(docs.indexOf('user_data = templatefile('));
+    for (const n of names) assert.match(hcl.slice(0, hcl.indexOf('})')), new RegExp(`\\b${n}\\s*=`), `the example passes ${n}`);
+    writeFileSync(join(dir, 'user-data.yaml'), template.replace(/\$\{(\w+)\}/g, (_, n) => (n === 'MG_SSH_CIDR' ? '10.0.0.0/8, 192.0.2.1/32' : `value-of-${n}`)));
+    const r = run('cloud-init', ['schema', '--config-file', join(dir, 'user-data.yaml')]);
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(readFileSync(join(dir, 'user-data.yaml'), 'utf8'), /^ {6}MG_SSH_CIDR='10\.0\.0\.0\/8, 192\.0\.2\.1\/32'$/m);
+  });
+
   test('deploy/provision and deploy/cloud-init/render pass shellcheck', { skip: have('shellcheck') ? false : 'shellcheck is not installed' }, () => {
     ok('shellcheck', ['-s', 'sh', join(repoRoot, 'deploy/provision'), join(repoRoot, 'deploy/cloud-init/render')]);
   });
 });
 
 describe('deploy/provision in a fresh Debian 12', { skip: chrootSkip }, () => {
-  let root, store, keys, mounts = [], server;
+  let root, store, keys, mounts = [], server, basePackages;
+  const packages = () => new Set(ok('chroot', [root, 'dpkg-query', '-W', '-f', '${Package}\n']).trim().split('\n'));
   // The version the binary reports: the deploy agent checks that the release runs as the version it is.
   const version = chrootSkip ? '' : run(releaseBin, ['--version']).stdout.split(' ')[1];
   const env = {
@@ -105,6 +126,7 @@ describe('deploy/provision in a fresh Debian 12', { skip: chrootSkip }, () => {
     mount('--bind', debs, join(root, 'var/cache/apt/archives'));
     // As in tests/fresh/run: packages installed in the chroot never start daemons on the host's network.
     writeFileSync(join(root, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+    basePackages = packages();
     store = join(root, 'srv/releases');
     mkdirSync(store, { recursive: true });
     ok(releaseBin, ['release', 'publish', dist, '--to', store, '--public-key', join(keys, 'release.pub')]);
@@ -113,7 +135,6 @@ describe('deploy/provision in a fresh Debian 12', { skip: chrootSkip }, () => {
   }, { timeout: 20 * MINUTE });
 
   after(async () => {
-    removeTemps();
     if (server) {
       server.child.kill('SIGTERM');
       await server.exited;
@@ -155,7 +176,8 @@ describe('deploy/provision in a fresh Debian 12', { skip: chrootSkip }, () => {
     firstRun = provision(env);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     assert.equal(firstRun.status, 0, `provision failed:\n${firstRun.stdout}\n${firstRun.stderr}`);
-    console.log(`# provision: ${seconds} s; ${firstRun.stdout.split('\n').filter((l) => /installing /.test(l)).join('; ')}`);
+    const added = [...packages()].filter((p) => !basePackages.has(p)).sort();
+    console.log(`# provision: ${seconds} s (its packages downloaded before, but for minisign installed by the refused runs); it added ${added.length} packages: ${added.join(' ')}`);
     assert.match(firstRun.stdout, /systemd is not running here: units enabled, not started/);
 
     const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8').match(/^musicgraph:x:(\d+):(\d+):[^:]*:([^:]*):([^:\n]*)$/m);
