@@ -89,6 +89,9 @@ describe('deploy/provision in a fresh Debian 12', { skip: chrootSkip }, () => {
     MG_CHANNEL: 'dev',
     MG_RELEASE_STORE: '/srv/releases',
     MG_SSH_CIDR: '192.0.2.0/24, 2001:db8::/32',
+    // Secrets given as variables (unused by a directory store, but written and handed to the units).
+    MG_S3_ACCESS_KEY_ID: 'provision-test-key-id',
+    MG_S3_SECRET_ACCESS_KEY: 'provision-test-secret',
   };
 
   // Runs a command in the chroot (a login-like environment), to completion.
@@ -196,6 +199,17 @@ describe('deploy/provision in a fresh Debian 12', { skip: chrootSkip }, () => {
     assert.match(conf, /^MUSICGRAPH_DEPLOY_CHANNEL=dev$/m);
     assert.match(conf, /^MUSICGRAPH_RELEASE_PUBLIC_KEY=\/etc\/musicgraph\/musicgraph-release.pub$/m);
     assert.equal(readFileSync(join(root, 'etc/musicgraph/musicgraph-release.pub'), 'utf8').trim().split('\n').pop(), publicKey('release'));
+    for (const s of ['s3_access_key_id', 's3_secret_access_key']) {
+      assert.equal(mode(`etc/musicgraph/${s}`), '600', s);
+      assert.equal(owner(`etc/musicgraph/${s}`), '0', s);
+    }
+    assert.match(readFileSync(join(root, 'etc/musicgraph/s3_secret_access_key'), 'utf8'), /^provision-test-secret$/m);
+    assert.doesNotMatch(conf, /provision-test|_FILE=/, 'no secret and no _FILE setting in musicgraph.conf (it would refuse an unknown setting)');
+    const backupDropIn = readFileSync(join(root, 'etc/systemd/system/musicgraph-backup.service.d/provision.conf'), 'utf8');
+    assert.match(backupDropIn, /^LoadCredential=s3_secret_access_key:\/etc\/musicgraph\/s3_secret_access_key$/m);
+    assert.match(backupDropIn, /^Environment=MUSICGRAPH_S3_SECRET_ACCESS_KEY_FILE=%d\/s3_secret_access_key$/m);
+    assert.match(readFileSync(join(root, 'etc/systemd/system/musicgraph-deploy.service.d/provision.conf'), 'utf8'),
+      /^Environment=MUSICGRAPH_S3_ACCESS_KEY_ID_FILE=\/etc\/musicgraph\/s3_access_key_id$/m);
 
     // The binary is the signed release's, installed the deploy agent's way.
     assert.equal(readlinkSync(join(root, 'usr/local/bin/musicgraph')), '/opt/musicgraph/current/bin/musicgraph');
