@@ -234,7 +234,7 @@ describe('deploy/provision in a fresh Debian 12', { skip: chrootSkip }, () => {
     assert.match(nft, /ip6 saddr 2001:db8::\/32 tcp dport 22 accept/);
     const check = inRoot('nft -c -f /etc/nftables.conf');
     assert.equal(check.status, 0, check.stderr);
-    assert.match(readFileSync(join(root, 'etc/ssh/sshd_config.d/50-musicgraph.conf'), 'utf8'), /^PermitRootLogin no$/m);
+    assert.match(readFileSync(join(root, 'etc/ssh/sshd_config.d/10-musicgraph.conf'), 'utf8'), /^PermitRootLogin no$/m);
     assert.match(readFileSync(join(root, 'etc/apt/apt.conf.d/20auto-upgrades'), 'utf8'), /Unattended-Upgrade "1"/);
     assert.ok(linkExists(join(root, 'etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service')), 'time sync enabled');
   });
