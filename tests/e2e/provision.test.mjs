@@ -9,6 +9,7 @@
 //    the installed binary itself the way musicgraph.service would (its user, its Environment= lines,
 //    the secret key as a credential), then asks /readyz. A second run changes nothing. A tampered
 //    tarball or another key stops it with a clear message, before any user, unit or binary exists.
+//    Then the same server is provisioned again from an S3 store (s3rver, checking every SigV4 signature).
 //
 // Run (as root): MUSICGRAPH_RELEASE_BIN=build/musicgraph node --test tests/e2e/provision.test.mjs
 import { after, before, describe, test } from '../lib/test.mjs';
@@ -19,7 +20,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../lib/server.mjs';
-import { MINUTE, git, have, newKey, ok, removeTemps, run, tempDir } from '../lib/release.mjs';
+import { MINUTE, git, have, newKey, ok, removeTemps, run, runAsync, tempDir } from '../lib/release.mjs';
+import { startS3 } from '../lib/s3rver.mjs';
 import { packRelease } from '../lib/deploy.mjs';
 
 const releaseBin = process.env.MUSICGRAPH_RELEASE_BIN || join(repoRoot, 'build', 'musicgraph');
@@ -81,7 +83,7 @@ describe('cloud-init user data', () => {
 
 // The whole suite: building the root filesystem the first time on a machine takes minutes.
 describe('deploy/provision in a fresh Debian 12', { timeout: 25 * MINUTE }, () => {
-  let root, store, keys, mounts = [], server, basePackages;
+  let root, store, keys, dist, mounts = [], server, basePackages;
   const packages = () => new Set(ok('chroot', [root, 'dpkg-query', '-W', '-f', '${Package}\n']).trim().split('\n'));
   // The version the binary reports: the deploy agent checks that the release runs as the version it is.
   const version = chrootSkip ? '' : run(releaseBin, ['--version']).stdout.split(' ')[1];
@@ -96,15 +98,17 @@ describe('deploy/provision in a fresh Debian 12', { timeout: 25 * MINUTE }, () =
   };
 
   // Runs a command in the chroot (a login-like environment), to completion.
-  const inRoot = (script, opts = {}) =>
-    run('chroot', [root, '/usr/bin/env', '-i', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8',
-      ...['http_proxy', 'https_proxy', 'no_proxy'].filter((v) => process.env[v]).map((v) => `${v}=${process.env[v]}`), '/bin/sh', '-c', script], { timeout: 8 * MINUTE, ...opts });
+  const chrootArgs = (script) =>
+    [root, '/usr/bin/env', '-i', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8',
+      ...['http_proxy', 'https_proxy', 'no_proxy'].filter((v) => process.env[v]).map((v) => `${v}=${process.env[v]}`), '/bin/sh', '-c', script];
+  const inRoot = (script, opts = {}) => run('chroot', chrootArgs(script), { timeout: 8 * MINUTE, ...opts });
   // deploy/provision with these variables, as cloud-init runs it (a file of NAME=value lines).
-  const provision = (vars) => {
+  const provisionScript = (vars) => {
     writeFileSync(join(root, 'root/provision.env'), Object.entries(vars).map(([k, v]) => `${k}='${v}'\n`).join(''));
     copyFileSync(join(repoRoot, 'deploy/provision'), join(root, 'root/provision'));
-    return inRoot('sh /root/provision /root/provision.env');
+    return 'sh /root/provision /root/provision.env';
   };
+  const provision = (vars) => inRoot(provisionScript(vars));
   const publicKey = (name) => readFileSync(join(keys, `${name}.pub`), 'utf8').trim().split('\n').pop();
   const mount = (...args) => {
     ok('mount', args);
@@ -116,7 +120,7 @@ describe('deploy/provision in a fresh Debian 12', { timeout: 25 * MINUTE }, () =
     keys = tempDir('musicgraph-provision-keys-');
     newKey(keys, 'release');
     newKey(keys, 'other');
-    const dist = packRelease(releaseBin, version, git(repoRoot, 'rev-parse', 'HEAD'), join(keys, 'release.key'), { deploy: true });
+    dist = packRelease(releaseBin, version, git(repoRoot, 'rev-parse', 'HEAD'), join(keys, 'release.key'), { deploy: true });
     // Not a tempDir: removeTemps must never delete through a mount that is still there (/dev).
     root = join(mkdtempSync(join(tmpdir(), 'musicgraph-provision-')), 'root');
     mkdirSync(root);
@@ -288,6 +292,41 @@ describe('deploy/provision in a fresh Debian 12', { timeout: 25 * MINUTE }, () =
     const differ = after.split("\n").filter((l) => !seen.has(l));
     assert.deepEqual(differ, [], 'the second run changed these');
     assert.doesNotMatch(second.stdout, /wrote|installing|generated|created|linked|installed release/);
+  });
+
+  test('from an S3 store: the script fetches with signed requests, the agent reads with the key files', { skip: chrootSkip, timeout: 5 * MINUTE }, async () => {
+    assert.equal(firstRun?.status, 0, 'provisioned');
+    const s3 = await startS3({ buckets: ['releases'] });
+    try {
+      const s3store = 's3://releases/musicgraph';
+      for (const args of [['publish', dist, '--to', s3store, '--public-key', join(keys, 'release.pub')], ['promote', version, 'dev', '--to', s3store]]) {
+        const r = await runAsync(releaseBin, ['release', ...args], { env: s3.env });
+        assert.equal(r.status, 0, r.stderr);
+      }
+      const published = s3.requests.length;
+      // The same server now follows the S3 store (this process answers for s3rver: run without blocking).
+      const r = await runAsync('chroot', chrootArgs(provisionScript({
+        ...env,
+        MG_RELEASE_STORE: s3store,
+        MG_S3_ENDPOINT: s3.endpoint,
+        MG_S3_REGION: s3.env.MUSICGRAPH_S3_REGION,
+        MG_S3_ACCESS_KEY_ID: s3.env.MUSICGRAPH_S3_ACCESS_KEY_ID,
+        MG_S3_SECRET_ACCESS_KEY: s3.env.MUSICGRAPH_S3_SECRET_ACCESS_KEY,
+      })));
+      assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /signature by MG_RELEASE_PUBLIC_KEY and SHA-256 checked/);
+      const seen = s3.requests.slice(published);
+      assert.deepEqual(seen.filter((q) => q.status !== 200), [], 'every request was signed and answered');
+      // The script's four downloads, then the agent's look at the channel (it finds its version installed).
+      const got = seen.map((q) => q.url.split('?')[0]);
+      for (const name of ['channels/dev', `releases/${version}/SHA256SUMS`, `releases/${version}/SHA256SUMS.minisig`, `releases/${version}/musicgraph-${version}-linux-amd64.tar.gz`])
+        assert.ok(got.includes(`/releases/musicgraph/${name}`), `${name} fetched: ${got.join(' ')}`);
+      assert.ok(got.filter((u) => u === '/releases/musicgraph/channels/dev').length >= 2, `the agent read the channel too: ${got.join(' ')}`);
+      assert.match(readFileSync(join(root, 'etc/musicgraph/musicgraph.conf'), 'utf8'), /^MUSICGRAPH_DEPLOY_STORE=s3:\/\/releases\/musicgraph$/m);
+      assert.equal(readFileSync(join(root, 'etc/musicgraph/s3_access_key_id'), 'utf8').trim(), s3.env.MUSICGRAPH_S3_ACCESS_KEY_ID);
+    } finally {
+      await s3.stop();
+    }
   });
 });
 
