@@ -12,10 +12,11 @@
 //    Then the same server is provisioned again from an S3 store (s3rver, checking every SigV4 signature).
 //
 // Run (as root): MUSICGRAPH_RELEASE_BIN=build/musicgraph node --test tests/e2e/provision.test.mjs
+// (MUSICGRAPH_FRESH_KEEP=1 keeps the root filesystem afterwards, to look at.)
 import { after, before, describe, test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,6 +148,18 @@ describe('deploy/provision in a fresh Debian 12', { timeout: 25 * MINUTE }, () =
     if (server) {
       server.child.kill('SIGTERM');
       await server.exited;
+    }
+    // Whatever still runs in the chroot (a provision cut short by its timeout) was started here: end it.
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      let where = '';
+      try {
+        where = readlinkSync(`/proc/${pid}/root`);
+      } catch {}
+      if (root && where === root) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {}
+      }
     }
     for (const m of mounts) run('umount', ['-l', m]);
     if (process.env.MUSICGRAPH_FRESH_KEEP === '1') console.log(`# kept ${root}`);
