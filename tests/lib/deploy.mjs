@@ -8,9 +8,10 @@
 // bin/musicgraph and VERSION under one top directory, SHA256SUMS, and a minisign signature whose
 // trusted comment names the version and commit.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cloneHead, git, newKey, ok, tempDir } from './release.mjs';
+import { repoRoot } from './server.mjs';
 
 // What a version changes in the source, on top of the previous version.
 //   { version: '3.0.0', migration: 'SQL' }   a new migration (the next number) with that SQL
@@ -62,14 +63,20 @@ export function buildReleases(specs, { buildtype = 'plain' } = {}) {
 }
 
 function pack(build, clone, version, key) {
+  return packRelease(join(build, 'musicgraph'), version, git(clone, 'rev-parse', 'HEAD'), key);
+}
+
+// A release of version made of binary, signed with key (its trusted comment names version and commit),
+// as scripts/dist packs one; with deploy, the tarball also carries the repository's deploy/ directory.
+export function packRelease(binary, version, commit, key, { deploy = false } = {}) {
   const out = join(tempDir('musicgraph-deploy-dist-'), 'dist');
   const work = tempDir('musicgraph-deploy-stage-');
   const top = `musicgraph-${version}-linux-amd64`;
   mkdirSync(join(work, top, 'bin'), { recursive: true });
-  copyFileSync(join(build, 'musicgraph'), join(work, top, 'bin/musicgraph'));
+  copyFileSync(binary, join(work, top, 'bin/musicgraph'));
   chmodSync(join(work, top, 'bin/musicgraph'), 0o755);
-  const commit = git(clone, 'rev-parse', 'HEAD');
   writeFileSync(join(work, top, 'VERSION'), `${version} ${commit}\n`);
+  if (deploy) cpSync(join(repoRoot, 'deploy'), join(work, top, 'deploy'), { recursive: true });
   mkdirSync(out, { recursive: true });
   const tarball = `${top}.tar.gz`;
   ok('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-C', work, '-czf', join(out, tarball), top]);
