@@ -162,8 +162,9 @@ static int build_list_docs(graph_snapshot *s)
     jw_key(&w, "version");
     jw_int(&w, s->version);
     /* false while some positions are provisional: the explorer asks again. */
+    int laid_out = graph_layout_covers(s->layout, d);
     jw_key(&w, "laid_out");
-    jw_bool(&w, graph_layout_covers(s->layout, d));
+    jw_bool(&w, laid_out);
     jw_key(&w, "genres");
     jw_array_begin(&w);
     for (size_t i = 0; i < d->ngenres; i++) {
@@ -190,8 +191,10 @@ static int build_list_docs(graph_snapshot *s)
     jw_object_end(&w);
     if (graph_blob_from_buf(&s->graph_doc, &out) != 0)
         return -1;
-    /* The first frame's document in brotli too. */
-    return graph_blob_brotli(&s->graph_doc);
+    /* The first frame's document in brotli too, once it is laid out: until
+     * then the explorer asks again, and at start the first snapshot (served
+     * as soon as it exists) is not held up by the compression. */
+    return laid_out ? graph_blob_brotli(&s->graph_doc) : 0;
 }
 
 /* The two lists (GET /api/v1/genres, /api/v1/bands) are built on their first
