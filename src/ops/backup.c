@@ -26,9 +26,11 @@
 #include "domain/user.h"
 #include "mg_version.h"
 #include "ops/backup_anonymize.h"
+#include "ops/backup_crypt.h"
 #include "ops/backup_scan.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +48,9 @@ void backup_default_dir(const config *cfg, char *out, size_t len)
 /* ---- writing ---- */
 
 /* Writes d as a new backup file in dir (see backup_write). */
-static int write_dump(const store_dump_t *d, const char *backend, const backup_keys *signer, const char *dir,
-                      const char *tag, char *path, size_t pathlen, backup_manifest *mout, char *err, size_t errlen)
+static int write_dump(const store_dump_t *d, const char *backend, const backup_keys *signer, const backup_crypt *crypt,
+                      const char *dir, const char *tag, char *path, size_t pathlen, backup_manifest *mout, char *err,
+                      size_t errlen)
 {
     if (tag && !backup_tag_valid(tag)) {
         snprintf(err, errlen, "the tag '%.80s' may hold only letters, digits, '.', '_' and '-' (at most %d)", tag,
@@ -60,6 +63,7 @@ static int write_dump(const store_dump_t *d, const char *backend, const backup_k
     backup_document doc;
     int rc = backup_encode(d, "backup", tag, 0, backend, signer, now, &doc, err, errlen);
     doc.gzip = 1;
+    doc.crypt = crypt;
     char tmp[4200];
     if (rc == 0)
         rc = fs_write_temp(dir, 0640, backup_document_write, &doc, tmp, sizeof tmp, err, errlen);
@@ -69,6 +73,8 @@ static int write_dump(const store_dump_t *d, const char *backend, const backup_k
     for (int seq = 0; seq < 100; seq++) {
         char name[256];
         backup_name(now, seq, tag, name, sizeof name);
+        if (crypt)
+            snprintf(name + strlen(name), sizeof name - strlen(name), "%s", BACKUP_CRYPT_SUFFIX);
         int r = fs_publish(tmp, dir, name, 0, path, pathlen, err, errlen);
         if (r == 0) {
             if (mout)
@@ -85,13 +91,13 @@ static int write_dump(const store_dump_t *d, const char *backend, const backup_k
     return -1;
 }
 
-int backup_write(store *s, const backup_keys *signer, const char *dir, const char *tag, char *path, size_t pathlen,
-                 backup_manifest *mout, char *err, size_t errlen)
+int backup_write(store *s, const backup_keys *signer, const backup_crypt *crypt, const char *dir, const char *tag,
+                 char *path, size_t pathlen, backup_manifest *mout, char *err, size_t errlen)
 {
     store_dump_t d;
     if (store_dump(s, &d, err, errlen) != 0)
         return -1;
-    int rc = write_dump(&d, store_backend(s), signer, dir, tag, path, pathlen, mout, err, errlen);
+    int rc = write_dump(&d, store_backend(s), signer, crypt, dir, tag, path, pathlen, mout, err, errlen);
     store_dump_free(&d);
     return rc;
 }
@@ -149,6 +155,15 @@ int backup_read_manifest(const char *path, backup_manifest *m, char *err, size_t
     char *text = NULL;
     size_t len = 0;
     int rc = 0;
+    if (backup_crypt_is(raw, rawlen)) {
+        /* The readable header: no key needed. */
+        backup_crypt_header h;
+        rc = backup_crypt_parse_header(path, (const char *)raw, rawlen, &h, err, errlen);
+        free(raw);
+        if (rc == 0)
+            *m = h.manifest;
+        return rc;
+    }
     if (gzip_is(raw, rawlen)) {
         rc = gzip_inflate(path, raw, rawlen, BACKUP_MANIFEST_MAX + 64, 1, &text, &len, err, errlen);
     } else {
@@ -188,8 +203,93 @@ static int check_signature(const char *path, const backup_scan *scan, backup_tru
     return 0;
 }
 
-int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust, backup_contents *out,
-                char *err, size_t errlen)
+/* An encrypted backup decrypted, chunk by chunk, into a file of its own in a
+ * private temporary directory (what the plain reading below needs); the
+ * caller removes it with remove_decrypted. The header's manifest goes to
+ * header. */
+static int decrypt_to_temp(const char *path, const backup_limits *lim, const backup_crypt *crypt, char *plain,
+                           size_t plainlen, backup_manifest *header, char *err, size_t errlen)
+{
+    const char *tmpdir = getenv("TMPDIR"), *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/musicgraph-decrypt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(dir)) {
+        snprintf(err, errlen, "cannot create a temporary directory to decrypt %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t n = strlen(base) - (backup_crypt_name_is(base) ? strlen(BACKUP_CRYPT_SUFFIX) : 0);
+    snprintf(plain, plainlen, "%s/%.*s", dir, (int)n, base);
+    int fd = open(plain, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    backup_crypt_header h;
+    int rc = -1;
+    if (fd < 0)
+        snprintf(err, errlen, "cannot create %s: %s", plain, strerror(errno));
+    else
+        rc = backup_crypt_decrypt_file(crypt, path, lim->archive_bytes, fd, &h, err, errlen);
+    if (fd >= 0 && close(fd) != 0 && rc == 0) {
+        snprintf(err, errlen, "cannot write %s: %s", plain, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0) {
+        unlink(plain);
+        rmdir(dir);
+        return -1;
+    }
+    *header = h.manifest;
+    return 0;
+}
+
+static void remove_decrypted(const char *plain)
+{
+    char dir[4400];
+    snprintf(dir, sizeof dir, "%s", plain);
+    char *slash = strrchr(dir, '/');
+    unlink(plain);
+    if (slash) {
+        *slash = '\0';
+        rmdir(dir);
+    }
+}
+
+/* 1 when the file at path starts as an encrypted backup. */
+static int file_is_encrypted(const char *path)
+{
+    char start[sizeof BACKUP_CRYPT_MAGIC];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? pread(fd, start, sizeof start, 0) : -1;
+    if (fd >= 0)
+        close(fd);
+    return n > 0 && backup_crypt_is(start, (size_t)n);
+}
+
+static int read_plain(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust,
+                      backup_contents *out, char *err, size_t errlen);
+
+int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust,
+                const backup_crypt *crypt, backup_contents *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!file_is_encrypted(path))
+        return read_plain(path, allow_bare, lim, trust, out, err, errlen);
+    char plain[4400];
+    backup_manifest header;
+    if (decrypt_to_temp(path, lim, crypt, plain, sizeof plain, &header, err, errlen) != 0)
+        return -1;
+    int rc = read_plain(plain, 0, lim, trust, out, err, errlen);
+    remove_decrypted(plain);
+    /* The readable header is authenticated with the data, so only the key's
+     * holder could make it lie; it must still say what the file holds. */
+    if (rc == 0 && memcmp(&header, &out->manifest, sizeof header) != 0) {
+        snprintf(err, errlen, "%s: its readable header's manifest is not the one inside the encrypted backup", path);
+        backup_contents_free(out);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int read_plain(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust,
+                      backup_contents *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     /* Nothing is held or parsed before the streaming pass has seen that the
@@ -425,8 +525,8 @@ unsigned backup_parts(const store_dump_t *d)
  * safety backup (a curator's edit, a login's account change). */
 #define RESTORE_ATTEMPTS 3
 
-int backup_restore(store *s, const backup_contents *c, const backup_keys *signer, const char *safety_dir,
-                   char *safety_path, size_t safety_len, char *err, size_t errlen)
+int backup_restore(store *s, const backup_contents *c, const backup_keys *signer, const backup_crypt *crypt,
+                   const char *safety_dir, char *safety_path, size_t safety_len, char *err, size_t errlen)
 {
     if (safety_path && safety_len)
         safety_path[0] = '\0';
@@ -446,7 +546,7 @@ int backup_restore(store *s, const backup_contents *c, const backup_keys *signer
             return -1;
         if (safety_dir) {
             char why[2048];
-            if (write_dump(&current, store_backend(s), signer, safety_dir, "pre-restore", safety_path, safety_len, NULL,
+            if (write_dump(&current, store_backend(s), signer, crypt, safety_dir, "pre-restore", safety_path, safety_len, NULL,
                            why, sizeof why) != 0) {
                 snprintf(err, errlen,
                          "cannot take the safety backup of the current data, so nothing was restored: %s "
@@ -500,10 +600,16 @@ int backup_before_migrate(store *s, const config *cfg, char *err, size_t errlen)
     char dir[4096], path[4200], why[2048];
     backup_default_dir(cfg, dir, sizeof dir);
     backup_keys *keys;
-    int rc = backup_keys_load(cfg->state_dir, 1, &keys, why, sizeof why);
+    backup_crypt *crypt;
+    int local;
+    int rc = backup_crypt_from_config(cfg, &crypt, &local, why, sizeof why);
     if (rc == 0) {
-        rc = backup_write(s, keys, dir, tag, path, sizeof path, NULL, why, sizeof why);
-        backup_keys_free(keys);
+        rc = backup_keys_load(cfg->state_dir, 1, &keys, why, sizeof why);
+        if (rc == 0) {
+            rc = backup_write(s, keys, local ? crypt : NULL, dir, tag, path, sizeof path, NULL, why, sizeof why);
+            backup_keys_free(keys);
+        }
+        backup_crypt_free(crypt);
     }
     if (rc != 0)
         snprintf(err, errlen,

@@ -12,12 +12,14 @@
 #include "core/errors.h"
 #include "core/strmap.h"
 #include "ops/backup.h"
+#include "ops/backup_crypt.h"
 #include "ops/backup_location.h"
 #include "ops/init_lock.h"
 #include "ops/prune.h"
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +187,45 @@ static void summary(const store_counts *c, char *out, size_t len)
 
 /* ---- backup ---- */
 
+/* Puts the local backup at path offsite: as it is, or (crypt set) encrypted
+ * on the way into a private temporary file first, named NAME.enc. */
+static int put_offsite(config *cfg, const char *offsite, const char *path, const backup_manifest *m,
+                       const backup_crypt *crypt, char *where, size_t wlen, char *err, size_t errlen)
+{
+    backup_target *t;
+    if (backup_location_open(cfg, offsite, &t, err, errlen) != 0)
+        return -1;
+    if (!crypt) {
+        int rc = backup_target_put(t, path, m, where, wlen, err, errlen);
+        backup_target_close(t);
+        return rc;
+    }
+    const char *tmpdir = getenv("TMPDIR"), *slash = strrchr(path, '/');
+    char dir[4096], enc[4400];
+    snprintf(dir, sizeof dir, "%s/musicgraph-encrypt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int rc = -1;
+    if (!mkdtemp(dir)) {
+        snprintf(err, errlen, "cannot create a temporary directory: %s", strerror(errno));
+    } else {
+        snprintf(enc, sizeof enc, "%s/%.255s%s", dir, slash ? slash + 1 : path, BACKUP_CRYPT_SUFFIX);
+        int fd = open(enc, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+            snprintf(err, errlen, "cannot create %.4000s: %s", enc, strerror(errno));
+        else
+            rc = backup_crypt_encrypt_file(crypt, path, m, fd, err, errlen);
+        if (fd >= 0 && close(fd) != 0 && rc == 0) {
+            snprintf(err, errlen, "cannot write %.4000s: %s", enc, strerror(errno));
+            rc = -1;
+        }
+        if (rc == 0)
+            rc = backup_target_put(t, enc, m, where, wlen, err, errlen);
+        unlink(enc);
+        rmdir(dir);
+    }
+    backup_target_close(t);
+    return rc;
+}
+
 int cmd_backup(config *cfg, int argc, char **argv)
 {
     const char *to = NULL, *tag = NULL;
@@ -211,39 +252,53 @@ int cmd_backup(config *cfg, int argc, char **argv)
         offsite = to;
     if (offsite && backup_location_check(offsite, err, sizeof err) != 0)
         return fail("backup", err);
-    store *s;
-    if (open_existing(cfg, &s, err, sizeof err) != 0)
+    /* Offsite copies are encrypted whenever there is a key; local ones when
+     * MUSICGRAPH_BACKUP_ENCRYPT=1 says so. */
+    backup_crypt *crypt;
+    int local;
+    if (backup_crypt_from_config(cfg, &crypt, &local, err, sizeof err) != 0)
         return fail("backup", err);
+    store *s;
+    if (open_existing(cfg, &s, err, sizeof err) != 0) {
+        backup_crypt_free(crypt);
+        return fail("backup", err);
+    }
     char path[4200];
     backup_manifest m;
     backup_keys *keys;
     int rc = backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err);
-    if (rc == 0)
-        rc = backup_write(s, keys, dir, tag, path, sizeof path, &m, err, sizeof err);
-    backup_keys_free(keys);
+    if (rc == 0) {
+        rc = backup_write(s, keys, local ? crypt : NULL, dir, tag, path, sizeof path, &m, err, sizeof err);
+        backup_keys_free(keys);
+    }
     store_close(s);
-    if (rc != 0)
+    if (rc != 0) {
+        backup_crypt_free(crypt);
         return fail("backup", err);
+    }
     struct stat st;
     char size[32], counts[256];
     human_size(stat(path, &st) == 0 ? (int64_t)st.st_size : 0, size, sizeof size);
     summary(&m.counts, counts, sizeof counts);
-    printf("backup written: %s (%s; %s)\n", path, size, counts);
+    printf("backup written: %s (%s; %s%s)\n", path, size, counts, local ? "; encrypted" : "");
     fflush(stdout);
     if (offsite) {
         char where[1800];
-        backup_target *t;
-        rc = backup_location_open(cfg, offsite, &t, err, sizeof err);
-        if (rc == 0) {
-            rc = backup_target_put(t, path, &m, where, sizeof where, err, sizeof err);
-            backup_target_close(t);
-        }
+        if (!crypt)
+            fprintf(stderr,
+                    "musicgraph backup: warning: the offsite copy is not encrypted: whoever can read %s reads every "
+                    "account's email address and password hash (set MUSICGRAPH_BACKUP_PASSPHRASE_FILE or "
+                    "MUSICGRAPH_BACKUP_KEY_FILE)\n",
+                    offsite);
+        rc = put_offsite(cfg, offsite, path, &m, local ? NULL : crypt, where, sizeof where, err, sizeof err);
         if (rc != 0) {
+            backup_crypt_free(crypt);
             fprintf(stderr, "musicgraph backup: the local backup is complete, but the offsite copy failed: %s\n", err);
             return 1;
         }
-        printf("uploaded: %s\n", where);
+        printf("uploaded: %s%s\n", where, crypt ? " (encrypted)" : "");
     }
+    backup_crypt_free(crypt);
     return 0;
 }
 
@@ -275,23 +330,30 @@ int cmd_restore(config *cfg, int argc, char **argv)
     }
     if (!file)
         return usage_error("restore", "which backup? give a file or an s3:// URL", NULL);
-    char err[ERRLEN], name[256], local[4200];
+    char err[ERRLEN], name[256], local_path[4200];
     backup_target *t;
     backup_limits lim;
     backup_keys *keys;
+    backup_crypt *crypt;
+    int encrypt_local;
     if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
-        backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err) != 0)
+        backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) != 0)
         return fail("restore", err);
+    if (backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err) != 0) {
+        backup_crypt_free(crypt);
+        return fail("restore", err);
+    }
     backup_trust trust = {keys, insecure, 0};
     if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0) {
         backup_keys_free(keys);
+        backup_crypt_free(crypt);
         return fail("restore", err);
     }
     backup_contents c;
-    int rc = backup_target_fetch(t, name, local, sizeof local, err, sizeof err);
+    int rc = backup_target_fetch(t, name, local_path, sizeof local_path, err, sizeof err);
     if (rc == 0) {
-        rc = backup_read(local, 0, &lim, &trust, &c, err, sizeof err);
-        backup_target_release(t, local);
+        rc = backup_read(local_path, 0, &lim, &trust, crypt, &c, err, sizeof err);
+        backup_target_release(t, local_path);
     }
     backup_target_close(t);
     store *s = NULL;
@@ -303,15 +365,18 @@ int cmd_restore(config *cfg, int argc, char **argv)
     }
     if (rc != 0) {
         backup_keys_free(keys);
+        backup_crypt_free(crypt);
         return fail("restore", err);
     }
     char dir[4096], safety_path[4200] = "";
     backup_default_dir(cfg, dir, sizeof dir);
     rc = migrate(s, cfg, err, sizeof err);
     if (rc == 0)
-        rc = backup_restore(s, &c, keys, safety ? dir : NULL, safety_path, sizeof safety_path, err, sizeof err);
+        rc = backup_restore(s, &c, keys, encrypt_local ? crypt : NULL, safety ? dir : NULL, safety_path,
+                            sizeof safety_path, err, sizeof err);
     store_close(s);
     backup_keys_free(keys);
+    backup_crypt_free(crypt);
     if (rc != 0) {
         backup_contents_free(&c);
         return fail("restore", err);
@@ -344,7 +409,7 @@ static int latest_name(backup_target *t, const char *dir, char *name, size_t len
 
 /* verify, once its settings are read. */
 static int verify_one(config *cfg, const char *file, const char *dirflag, const backup_limits *lim, backup_trust *trust,
-                      char *err, size_t errlen)
+                      const backup_crypt *crypt, char *err, size_t errlen)
 {
     char name[256], path[4200];
     backup_target *t;
@@ -370,7 +435,7 @@ static int verify_one(config *cfg, const char *file, const char *dirflag, const 
     }
     backup_manifest m;
     memset(&m, 0, sizeof m);
-    int rc = backup_verify(path, lim, trust, &m, err, errlen);
+    int rc = backup_verify(path, lim, trust, crypt, &m, err, errlen);
     char shown[4400], counts[256], why[1024];
     snprintf(shown, sizeof shown, "%s", file ? file : path);
     backup_target_release(t, path);
@@ -411,12 +476,19 @@ int cmd_verify(config *cfg, int argc, char **argv)
     char err[ERRLEN];
     backup_limits lim;
     backup_keys *keys;
+    backup_crypt *crypt;
+    int encrypt_local;
     if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
-        backup_keys_load(cfg->state_dir, 0, &keys, err, sizeof err) != 0)
+        backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) != 0)
         return fail("verify", err);
+    if (backup_keys_load(cfg->state_dir, 0, &keys, err, sizeof err) != 0) {
+        backup_crypt_free(crypt);
+        return fail("verify", err);
+    }
     backup_trust trust = {keys, insecure, 0};
-    int rc = verify_one(cfg, file, dirflag, &lim, &trust, err, sizeof err);
+    int rc = verify_one(cfg, file, dirflag, &lim, &trust, crypt, err, sizeof err);
     backup_keys_free(keys);
+    backup_crypt_free(crypt);
     return rc;
 }
 
@@ -673,8 +745,13 @@ int cmd_import(config *cfg, int argc, char **argv)
     char err[ERRLEN];
     backup_contents c;
     backup_limits lim;
-    if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
-        backup_read(file, 1, &lim, NULL, &c, err, sizeof err) != 0)
+    backup_crypt *crypt = NULL;
+    int encrypt_local;
+    int read = backup_limits_from_config(cfg, &lim, err, sizeof err) == 0 &&
+               backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) == 0 &&
+               backup_read(file, 1, &lim, NULL, crypt, &c, err, sizeof err) == 0;
+    backup_crypt_free(crypt);
+    if (!read)
         return fail("import", err);
     store *s;
     if (open_store(cfg, &s, err, sizeof err) != 0) {
