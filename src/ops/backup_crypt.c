@@ -483,12 +483,11 @@ static int decrypt_chunks(int fd, int out_fd, crypto_secretstream_xchacha20poly1
                           const backup_crypt_header *h, const char *line, const char *path, char *err, size_t errlen)
 {
     size_t piece = h->chunk_bytes + ABYTES;
-    unsigned char *cipher = xmalloc(piece + 1), *plain = xmalloc(h->chunk_bytes);
+    unsigned char *cipher = xmalloc(piece), *plain = xmalloc(h->chunk_bytes);
     int rc = cipher && plain ? 1 : -1;
     if (rc < 0)
         snprintf(err, errlen, "out of memory");
     for (size_t i = 0; rc > 0; i++) {
-        /* One byte more than a chunk: whether anything follows a short one. */
         ssize_t n = read_full(fd, cipher, piece);
         unsigned long long plen;
         unsigned char tag;
@@ -506,8 +505,13 @@ static int decrypt_chunks(int fd, int out_fd, crypto_secretstream_xchacha20poly1
             if (i == 0)
                 snprintf(err, errlen,
                          "%s: the encrypted data does not belong to its readable header (a header swapped from "
-                         "another backup, or edited), or its first chunk was altered: refusing it",
+                         "another backup, or edited), or its first chunk was altered or cut short: refusing it",
                          path);
+            else if ((size_t)n < piece)
+                snprintf(err, errlen,
+                         "%s: the encrypted stream ends inside chunk %zu, or that chunk was altered: the file was cut "
+                         "short or damaged, refusing it",
+                         path, i + 1);
             else
                 snprintf(err, errlen,
                          "%s: encrypted chunk %zu was altered or damaged (it fails authentication): refusing it", path,
