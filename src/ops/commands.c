@@ -43,7 +43,12 @@ const char cmd_backup_usage[] =
     "  --tag TAG                letters, digits, '.', '_', '-' (at most 64); the tag\n"
     "                           'keep' (or keep-…) is never pruned\n\n"
     "MUSICGRAPH_BACKUP_OFFSITE=s3://BUCKET/PREFIX uploads every backup; the S3\n"
-    "settings are MUSICGRAPH_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY.\n";
+    "settings are MUSICGRAPH_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY.\n"
+    "With MUSICGRAPH_BACKUP_PASSPHRASE_FILE (Argon2id) or MUSICGRAPH_BACKUP_KEY_FILE\n"
+    "(64 hex characters) set, the offsite copy is encrypted (NAME.json.gz.enc,\n"
+    "XChaCha20-Poly1305 in 64 KiB chunks, a readable manifest line in front);\n"
+    "with MUSICGRAPH_BACKUP_ENCRYPT=1 the local backup is too. Without a key an\n"
+    "offsite copy is uploaded in clear, with a warning.\n";
 
 const char cmd_restore_usage[] = "usage: musicgraph restore FILE | s3://BUCKET/KEY [--no-safety-backup] [options]\n\n"
                                  "Checks the backup first — checksum, format and schema versions, every data\n"
@@ -53,7 +58,9 @@ const char cmd_restore_usage[] = "usage: musicgraph restore FILE | s3://BUCKET/K
                                  "holds exactly the backup, or on any failure exactly what it held before.\n"
                                  "A running server switches to the restored data within a second, without a\n"
                                  "restart. Sessions end (everybody logs in again).\n"
-                                 "The backup must be signed by a trusted key (musicgraph backup-key --help).\n\n"
+                                 "The backup must be signed by a trusted key (musicgraph backup-key --help).\n"
+                                 "An encrypted backup (.enc) is decrypted with MUSICGRAPH_BACKUP_PASSPHRASE_FILE\n"
+                                 "or MUSICGRAPH_BACKUP_KEY_FILE; without the right one it is refused.\n\n"
                                  "  --no-safety-backup       do not take the safety backup (a full disk, say)\n"
                                  "  --insecure-unsigned      accept a backup without a signature (one made before\n"
                                  "                           backups were signed): skips only the proof that it\n"
@@ -64,7 +71,8 @@ const char cmd_verify_usage[] = "usage: musicgraph verify FILE | s3://BUCKET/KEY
                                 "Restores the backup into a scratch database in a temporary directory, reads\n"
                                 "it back and compares the row counts and the payload checksum with the\n"
                                 "manifest. Exits 0 only when the backup would restore. The result is recorded\n"
-                                "next to the file (FILE.verified) and shown by `musicgraph backups`.\n\n"
+                                "next to the file (FILE.verified) and shown by `musicgraph backups`.\n"
+                                "An encrypted backup is decrypted as restore does (musicgraph restore --help).\n\n"
                                 "  --latest                 the newest backup in the backup directory\n"
                                 "  --dir DIR                the backup directory for --latest\n"
                                 "  --insecure-unsigned      accept a backup without a signature (see restore)\n";
@@ -83,7 +91,8 @@ const char cmd_prune_usage[] = "usage: musicgraph prune [--daily N] [--weekly N]
 const char cmd_backups_usage[] = "usage: musicgraph backups [DIR | s3://BUCKET/PREFIX] [options]\n\n"
                                  "Lists backups, oldest first, with their time (UTC), size, tag, row counts\n"
                                  "and whether they verified; then the newest one's age. Without a target: the\n"
-                                 "local backup directory and MUSICGRAPH_BACKUP_OFFSITE.\n";
+                                 "local backup directory and MUSICGRAPH_BACKUP_OFFSITE. Encrypted backups\n"
+                                 "(NAME.json.gz.enc) are listed from their readable header, without a key.\n";
 
 const char cmd_export_usage[] = "usage: musicgraph export [--anonymize] [FILE | -] [options]\n\n"
                                 "Writes the map, the accounts and the audit log in the backup format, to FILE\n"
@@ -93,10 +102,10 @@ const char cmd_export_usage[] = "usage: musicgraph export [--anonymize] [FILE | 
                                 "                           audit actors: for a development or staging copy\n";
 
 const char cmd_import_usage[] = "usage: musicgraph import FILE [--replace | --merge] [options]\n\n"
-                                "Loads an export or a backup (gzip or plain), or a bare dataset document (the\n"
-                                "format of data/families/*.json). Every rule is checked on the result before\n"
-                                "anything is written, and it is written in one transaction: all of it or\n"
-                                "nothing.\n"
+                                "Loads an export or a backup (gzip, plain or encrypted: see restore --help), or\n"
+                                "a bare dataset document (the format of data/families/*.json). Every rule is\n"
+                                "checked on the result before anything is written, and it is written in one\n"
+                                "transaction: all of it or nothing.\n"
                                 "Users in the file whose username and email are free are added; existing\n"
                                 "users and the audit log are left as they are.\n\n"
                                 "  --replace                the map becomes exactly the file's\n"
