@@ -64,8 +64,7 @@ int gzip_write_fd(int fd, const struct iovec *iov, int iovcnt, int level)
     return gzip_write_sink(iov, iovcnt, level, fd_sink, &fd, err, sizeof err);
 }
 
-int gzip_write_sink(const struct iovec *iov, int iovcnt, int level, gzip_sink sink, void *ctx, char *err,
-                    size_t errlen)
+int gzip_write_sink(const struct iovec *iov, int iovcnt, int level, gzip_sink sink, void *ctx, char *err, size_t errlen)
 {
     z_stream z;
     memset(&z, 0, sizeof z);

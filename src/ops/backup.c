@@ -546,8 +546,8 @@ int backup_restore(store *s, const backup_contents *c, const backup_keys *signer
             return -1;
         if (safety_dir) {
             char why[2048];
-            if (write_dump(&current, store_backend(s), signer, crypt, safety_dir, "pre-restore", safety_path, safety_len, NULL,
-                           why, sizeof why) != 0) {
+            if (write_dump(&current, store_backend(s), signer, crypt, safety_dir, "pre-restore", safety_path,
+                           safety_len, NULL, why, sizeof why) != 0) {
                 snprintf(err, errlen,
                          "cannot take the safety backup of the current data, so nothing was restored: %s "
                          "(--no-safety-backup restores without it)",

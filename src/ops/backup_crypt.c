@@ -69,8 +69,7 @@ int backup_crypt_key_hex(const char *hex, backup_crypt **out, char *err, size_t 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (sodium_hex2bin(k->key, sizeof k->key, hex, strlen(hex), " \t", &n, &end) != 0 || n != sizeof k->key ||
-        *end) {
+    if (sodium_hex2bin(k->key, sizeof k->key, hex, strlen(hex), " \t", &n, &end) != 0 || n != sizeof k->key || *end) {
         snprintf(err, errlen,
                  "MUSICGRAPH_BACKUP_KEY must be 64 hexadecimal characters (32 bytes, e.g. from `openssl rand -hex "
                  "32`)");
@@ -94,10 +93,7 @@ void backup_crypt_free(backup_crypt *k)
     free(k);
 }
 
-const char *backup_crypt_kind(const backup_crypt *k)
-{
-    return k->passphrase ? "passphrase (Argon2id)" : "key file";
-}
+const char *backup_crypt_kind(const backup_crypt *k) { return k->passphrase ? "passphrase (Argon2id)" : "key file"; }
 
 static int set(const char *v) { return v && *v; }
 
@@ -367,8 +363,7 @@ static int hex_member(const json_t *o, const char *key, unsigned char *out, size
 {
     const char *s = json_string_value(json_object_get(o, key));
     size_t n;
-    return s && strlen(s) == 2 * len && sodium_hex2bin(out, len, s, 2 * len, NULL, &n, NULL) == 0 && n == len ? 0
-                                                                                                               : -1;
+    return s && strlen(s) == 2 * len && sodium_hex2bin(out, len, s, 2 * len, NULL, &n, NULL) == 0 && n == len ? 0 : -1;
 }
 
 static int uint_member(const json_t *o, const char *key, uint64_t min, uint64_t max, uint64_t *out)
@@ -496,8 +491,7 @@ static int decrypt_chunks(int fd, int out_fd, crypto_secretstream_xchacha20poly1
             rc = -1;
         } else if ((size_t)n < ABYTES) {
             snprintf(err, errlen,
-                     "%s: the encrypted stream ends before its final chunk: the file was cut short, refusing it",
-                     path);
+                     "%s: the encrypted stream ends before its final chunk: the file was cut short, refusing it", path);
             rc = -1;
         } else if (crypto_secretstream_xchacha20poly1305_pull(st, plain, &plen, &tag, cipher, (size_t)n,
                                                               i == 0 ? (const unsigned char *)line : NULL,
@@ -531,8 +525,7 @@ static int decrypt_chunks(int fd, int out_fd, crypto_secretstream_xchacha20poly1
             }
         } else if ((size_t)n < piece) {
             snprintf(err, errlen,
-                     "%s: the encrypted stream ends before its final chunk: the file was cut short, refusing it",
-                     path);
+                     "%s: the encrypted stream ends before its final chunk: the file was cut short, refusing it", path);
             rc = -1;
         }
     }
@@ -576,9 +569,9 @@ int backup_crypt_decrypt_file(const backup_crypt *k, const char *path, int64_t m
     if (rc == 0) {
         key_check(key, check);
         if (sodium_memcmp(check, h->key_check, sizeof check) != 0) {
-            snprintf(err, errlen, "%s: wrong %s: the configured %s is not the one this backup was encrypted with",
-                     path, h->passphrase ? "passphrase" : "key", h->passphrase ? "MUSICGRAPH_BACKUP_PASSPHRASE" :
-                                                                                  "MUSICGRAPH_BACKUP_KEY");
+            snprintf(err, errlen, "%s: wrong %s: the configured %s is not the one this backup was encrypted with", path,
+                     h->passphrase ? "passphrase" : "key",
+                     h->passphrase ? "MUSICGRAPH_BACKUP_PASSPHRASE" : "MUSICGRAPH_BACKUP_KEY");
             rc = -1;
         }
     }
@@ -588,8 +581,7 @@ int backup_crypt_decrypt_file(const backup_crypt *k, const char *path, int64_t m
             read_full(fd, stream_header, sizeof stream_header) != (ssize_t)sizeof stream_header ||
             crypto_secretstream_xchacha20poly1305_init_pull(&st, stream_header, key) != 0) {
             snprintf(err, errlen,
-                     "%s: the encrypted stream ends before its final chunk: the file was cut short, refusing it",
-                     path);
+                     "%s: the encrypted stream ends before its final chunk: the file was cut short, refusing it", path);
             rc = -1;
         }
     }

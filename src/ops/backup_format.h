@@ -110,7 +110,7 @@ void backup_utc_format(time_t t, const char *fmt, char *out, size_t len);
 typedef struct backup_document {
     backup_manifest manifest;
     buf manifest_json, signature_json, payload_json;
-    int gzip; /* backup_document_write compresses */
+    int gzip;                  /* backup_document_write compresses */
     const backup_crypt *crypt; /* and, when set, encrypts (backup_crypt.h) */
 } backup_document;
 

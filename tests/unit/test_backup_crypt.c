@@ -180,8 +180,8 @@ static void damaged_streams_are_refused(void **state)
     assert_int_equal(decrypt(other, enc, &back, &got, err, sizeof err), -1);
     assert_non_null(strstr(err, "wrong key"));
     /* Cut anywhere: at every chunk boundary, inside a chunk, in the stream header, one byte short. */
-    const size_t cuts[] = {line, line + 5, body, body + piece, body + 2 * piece, body + 3 * piece,
-                           body + piece + 17, flen - 1};
+    const size_t cuts[] = {line,    line + 5, body, body + piece, body + 2 * piece, body + 3 * piece, body + piece + 17,
+                           flen - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         write_file(bad, file, cuts[i]);
         err[0] = '\0';
@@ -245,9 +245,9 @@ static void keys_and_names(void **state)
     char err[256];
     assert_int_equal(backup_crypt_key_hex("00ff", &k, err, sizeof err), -1);
     assert_non_null(strstr(err, "64 hexadecimal characters"));
-    assert_int_equal(backup_crypt_key_hex("g000000000000000000000000000000000000000000000000000000000000000", &k, err,
-                                          sizeof err),
-                     -1);
+    assert_int_equal(
+        backup_crypt_key_hex("g000000000000000000000000000000000000000000000000000000000000000", &k, err, sizeof err),
+        -1);
     assert_true(backup_crypt_name_is("musicgraph-20261206T100000Z.json.gz.enc"));
     assert_false(backup_crypt_name_is("musicgraph-20261206T100000Z.json.gz"));
     time_t t;
