@@ -12,7 +12,9 @@
  * own message: empty, not gzip, truncated or corrupt stream, then the
  * document (backup_decode). The data rules (backup_check_rules) and the
  * schema (backup_check_schema) come next; nothing in a database is touched
- * until all of them pass.
+ * until all of them pass. An encrypted backup (backup_crypt.h) is first
+ * decrypted, chunk by chunk, into a private temporary file that then goes
+ * through the same reading; an upload's encrypted copy is made the same way.
  */
 #include "ops/backup.h"
 
@@ -203,53 +205,84 @@ static int check_signature(const char *path, const backup_scan *scan, backup_tru
     return 0;
 }
 
-/* An encrypted backup decrypted, chunk by chunk, into a file of its own in a
- * private temporary directory (what the plain reading below needs); the
- * caller removes it with remove_decrypted. The header's manifest goes to
- * header. */
-static int decrypt_to_temp(const char *path, const backup_limits *lim, const backup_crypt *crypt, char *plain,
-                           size_t plainlen, backup_manifest *header, char *err, size_t errlen)
+/* ---- private temporary copies: decrypted for reading, encrypted for upload ---- */
+
+typedef int (*temp_fill)(void *ctx, int fd, char *err, size_t errlen);
+
+/* Writes name (mode 0600) in a new private directory under $TMPDIR through
+ * fill; its path goes to path. Nothing is left on failure. */
+static int write_private_temp(const char *name, temp_fill fill, void *ctx, char *path, size_t len, char *err,
+                              size_t errlen)
 {
-    const char *tmpdir = getenv("TMPDIR"), *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
+    const char *tmpdir = getenv("TMPDIR");
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/musicgraph-decrypt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    snprintf(dir, sizeof dir, "%s/musicgraph-crypt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(dir)) {
-        snprintf(err, errlen, "cannot create a temporary directory to decrypt %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot create a temporary directory in %s: %s", tmpdir && *tmpdir ? tmpdir : "/tmp",
+                 strerror(errno));
         return -1;
     }
-    size_t n = strlen(base) - (backup_crypt_name_is(base) ? strlen(BACKUP_CRYPT_SUFFIX) : 0);
-    snprintf(plain, plainlen, "%s/%.*s", dir, (int)n, base);
-    int fd = open(plain, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    backup_crypt_header h;
+    snprintf(path, len, "%s/%.255s", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     int rc = -1;
     if (fd < 0)
-        snprintf(err, errlen, "cannot create %s: %s", plain, strerror(errno));
+        snprintf(err, errlen, "cannot create %.4000s: %s", path, strerror(errno));
     else
-        rc = backup_crypt_decrypt_file(crypt, path, lim->archive_bytes, fd, &h, err, errlen);
+        rc = fill(ctx, fd, err, errlen);
     if (fd >= 0 && close(fd) != 0 && rc == 0) {
-        snprintf(err, errlen, "cannot write %s: %s", plain, strerror(errno));
+        snprintf(err, errlen, "cannot write %.4000s: %s", path, strerror(errno));
         rc = -1;
     }
-    if (rc != 0) {
-        unlink(plain);
-        rmdir(dir);
-        return -1;
-    }
-    *header = h.manifest;
-    return 0;
+    if (rc != 0)
+        backup_temp_remove(path);
+    return rc;
 }
 
-static void remove_decrypted(const char *plain)
+void backup_temp_remove(const char *path)
 {
     char dir[4400];
-    snprintf(dir, sizeof dir, "%s", plain);
+    snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
-    unlink(plain);
+    unlink(path);
     if (slash) {
         *slash = '\0';
         rmdir(dir);
     }
+}
+
+typedef struct crypt_job {
+    const backup_crypt *crypt;
+    const char *from;
+    const backup_limits *lim;   /* decrypting */
+    backup_crypt_header header; /* decrypting: what the file's line says */
+    const backup_manifest *m;   /* encrypting */
+} crypt_job;
+
+static int decrypt_fill(void *ctx, int fd, char *err, size_t errlen)
+{
+    crypt_job *j = ctx;
+    return backup_crypt_decrypt_file(j->crypt, j->from, j->lim->archive_bytes, fd, &j->header, err, errlen);
+}
+
+static int encrypt_fill(void *ctx, int fd, char *err, size_t errlen)
+{
+    crypt_job *j = ctx;
+    return backup_crypt_encrypt_file(j->crypt, j->from, j->m, fd, err, errlen);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+int backup_encrypt_copy(const char *path, const backup_manifest *m, const backup_crypt *crypt, char *enc, size_t enclen,
+                        char *err, size_t errlen)
+{
+    char name[300];
+    snprintf(name, sizeof name, "%.255s%s", base_name(path), BACKUP_CRYPT_SUFFIX);
+    crypt_job j = {.crypt = crypt, .from = path, .m = m};
+    return write_private_temp(name, encrypt_fill, &j, enc, enclen, err, errlen);
 }
 
 /* 1 when the file at path starts as an encrypted backup. */
@@ -272,15 +305,20 @@ int backup_read(const char *path, int allow_bare, const backup_limits *lim, back
     memset(out, 0, sizeof *out);
     if (!file_is_encrypted(path))
         return read_plain(path, allow_bare, lim, trust, out, err, errlen);
-    char plain[4400];
-    backup_manifest header;
-    if (decrypt_to_temp(path, lim, crypt, plain, sizeof plain, &header, err, errlen) != 0)
+    /* Decrypted chunk by chunk into a private file, which the plain reading
+     * below streams through as it would the backup itself. */
+    const char *base = base_name(path);
+    char name[300], plain[4400];
+    snprintf(name, sizeof name, "%.*s",
+             (int)(strlen(base) - (backup_crypt_name_is(base) ? strlen(BACKUP_CRYPT_SUFFIX) : 0)), base);
+    crypt_job j = {.crypt = crypt, .from = path, .lim = lim};
+    if (write_private_temp(name, decrypt_fill, &j, plain, sizeof plain, err, errlen) != 0)
         return -1;
     int rc = read_plain(plain, 0, lim, trust, out, err, errlen);
-    remove_decrypted(plain);
+    backup_temp_remove(plain);
     /* The readable header is authenticated with the data, so only the key's
      * holder could make it lie; it must still say what the file holds. */
-    if (rc == 0 && memcmp(&header, &out->manifest, sizeof header) != 0) {
+    if (rc == 0 && memcmp(&j.header.manifest, &out->manifest, sizeof out->manifest) != 0) {
         snprintf(err, errlen, "%s: its readable header's manifest is not the one inside the encrypted backup", path);
         backup_contents_free(out);
         rc = -1;

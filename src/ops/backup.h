@@ -57,6 +57,12 @@ typedef struct backup_trust {
  * and say what is wrong. */
 int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust,
                 const backup_crypt *crypt, backup_contents *out, char *err, size_t errlen);
+/* The finished backup at path (its manifest m) encrypted under crypt into
+ * a private temporary file (mode 0600, under $TMPDIR) named NAME.enc, for
+ * an upload; enc gets its path. backup_temp_remove removes it. */
+int backup_encrypt_copy(const char *path, const backup_manifest *m, const backup_crypt *crypt, char *enc, size_t enclen,
+                        char *err, size_t errlen);
+void backup_temp_remove(const char *path);
 /* The MUSICGRAPH_BACKUP_MAX_* settings of cfg (defaults in config.c). */
 int backup_limits_from_config(const config *cfg, backup_limits *l, char *err, size_t errlen);
 /* Only the manifest, reading as little of the file as it can (listings). */

@@ -19,7 +19,6 @@
 #include "store/store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,8 +195,8 @@ static void summary(const store_counts *c, char *out, size_t len)
 
 /* ---- backup ---- */
 
-/* Puts the local backup at path offsite: as it is, or (crypt set) encrypted
- * on the way into a private temporary file first, named NAME.enc. */
+/* Puts the local backup at path offsite: as it is, or (crypt set) an
+ * encrypted copy of it, NAME.enc. */
 static int put_offsite(config *cfg, const char *offsite, const char *path, const backup_manifest *m,
                        const backup_crypt *crypt, char *where, size_t wlen, char *err, size_t errlen)
 {
@@ -209,27 +208,11 @@ static int put_offsite(config *cfg, const char *offsite, const char *path, const
         backup_target_close(t);
         return rc;
     }
-    const char *tmpdir = getenv("TMPDIR"), *slash = strrchr(path, '/');
-    char dir[4096], enc[4400];
-    snprintf(dir, sizeof dir, "%s/musicgraph-encrypt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    int rc = -1;
-    if (!mkdtemp(dir)) {
-        snprintf(err, errlen, "cannot create a temporary directory: %s", strerror(errno));
-    } else {
-        snprintf(enc, sizeof enc, "%s/%.255s%s", dir, slash ? slash + 1 : path, BACKUP_CRYPT_SUFFIX);
-        int fd = open(enc, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0)
-            snprintf(err, errlen, "cannot create %.4000s: %s", enc, strerror(errno));
-        else
-            rc = backup_crypt_encrypt_file(crypt, path, m, fd, err, errlen);
-        if (fd >= 0 && close(fd) != 0 && rc == 0) {
-            snprintf(err, errlen, "cannot write %.4000s: %s", enc, strerror(errno));
-            rc = -1;
-        }
-        if (rc == 0)
-            rc = backup_target_put(t, enc, m, where, wlen, err, errlen);
-        unlink(enc);
-        rmdir(dir);
+    char enc[4400];
+    int rc = backup_encrypt_copy(path, m, crypt, enc, sizeof enc, err, errlen);
+    if (rc == 0) {
+        rc = backup_target_put(t, enc, m, where, wlen, err, errlen);
+        backup_temp_remove(enc);
     }
     backup_target_close(t);
     return rc;
