@@ -324,6 +324,16 @@ else if (backup) {
   out.push(`backups (issue 5), large dataset, median of ${backup.runs} (each run in brackets):`);
   out.push(`  backup ${b('backup_ms')}, verify ${b('verify_ms')}, restore ${b('restore_ms')}, the restore's safety backup included`);
   out.push(`  file ${fmt(backup.backup_bytes)} bytes gzip (${fmt(backup.backup_json_bytes)} bytes of JSON); database ${fmt(backup.database_bytes)} bytes`);
+  // Issue 18: signed (every backup) against signed + encrypted (passphrase, Argon2id), one run.
+  const e = backup.encrypted;
+  if (e) {
+    const mib = (kib) => (kib / 1024).toFixed(1);
+    out.push('  signed vs signed + encrypted (median ms; peak RSS MiB, largest of the runs):');
+    out.push(`    ${'step'.padEnd(8)} ${'signed'.padStart(9)} ${'encrypted'.padStart(10)} ${'RSS signed'.padStart(11)} ${'RSS encrypted'.padStart(14)}`);
+    for (const step of ['backup', 'verify', 'restore'])
+      out.push(`    ${step.padEnd(8)} ${fmt(backup[`${step}_ms`].median).padStart(9)} ${fmt(e[`${step}_ms`].median).padStart(10)} ${mib(backup.peak_rss_kib[step]).padStart(11)} ${mib(e.peak_rss_kib[step]).padStart(14)}`);
+    out.push(`    file: ${fmt(backup.backup_bytes)} bytes signed, ${fmt(e.backup_bytes)} bytes encrypted`);
+  }
   out.push('');
 }
 

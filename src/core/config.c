@@ -82,6 +82,15 @@ const config_setting config_settings[] = {
             "directory of local backups (default: STATE_DIR/backups)"),
     SETTING(backup_offsite, "MUSICGRAPH_BACKUP_OFFSITE", NULL, NULL, 0,
             "s3://BUCKET/PREFIX: every backup is also uploaded there; prune and backups include it"),
+    SETTING(backup_encrypt, "MUSICGRAPH_BACKUP_ENCRYPT", NULL, "0", 0,
+            "1: local backups are encrypted too (offsite copies are encrypted whenever a passphrase or key is set); "
+            "needs MUSICGRAPH_BACKUP_PASSPHRASE_FILE or MUSICGRAPH_BACKUP_KEY_FILE"),
+    SETTING(backup_passphrase, "MUSICGRAPH_BACKUP_PASSPHRASE", NULL, NULL, 1,
+            "passphrase (the _FILE form: the file's first line) that backups are encrypted under, stretched by "
+            "Argon2id; keep a copy away from the server: without it encrypted backups cannot be restored"),
+    SETTING(backup_key, "MUSICGRAPH_BACKUP_KEY", NULL, NULL, 1,
+            "instead of a passphrase: a key of 64 hexadecimal characters (32 bytes, e.g. `openssl rand -hex 32`) "
+            "that backups are encrypted under; keep a copy away from the server"),
     SETTING(backup_max_archive, "MUSICGRAPH_BACKUP_MAX_ARCHIVE_BYTES", NULL, "536870912", 0,
             "largest backup file restore, verify and import read, as stored (compressed)"),
     SETTING(backup_max_document, "MUSICGRAPH_BACKUP_MAX_DOCUMENT_BYTES", NULL, "1073741824", 0,

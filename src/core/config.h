@@ -43,6 +43,9 @@ typedef struct config {
     char *config_file;                /* where the file layer came from, if any */
     char *backup_dir;                 /* local backups; NULL = STATE_DIR/backups */
     char *backup_offsite;             /* s3://BUCKET/PREFIX copy of every backup, or NULL */
+    char *backup_encrypt;             /* "1": local backups encrypted too (offsite: whenever a key is set) */
+    char *backup_passphrase;          /* backups are encrypted under this (Argon2id), or */
+    char *backup_key;                 /* under this raw key (64 hex characters) */
     /* Limits of a backup that restore, verify and import read (backup_limits). */
     char *backup_max_archive, *backup_max_document, *backup_max_text;
     char *backup_max_genres, *backup_max_bands, *backup_max_users, *backup_max_audit;

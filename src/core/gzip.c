@@ -51,11 +51,25 @@ int gzip_compress(const void *data, size_t len, int level, char **out, size_t *o
     return 0;
 }
 
+/* Hands each piece of compressed output to fd. */
+static int fd_sink(void *ctx, const char *data, size_t len, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return fs_write_all(*(int *)ctx, data, len);
+}
+
 int gzip_write_fd(int fd, const struct iovec *iov, int iovcnt, int level)
+{
+    char err[16];
+    return gzip_write_sink(iov, iovcnt, level, fd_sink, &fd, err, sizeof err);
+}
+
+int gzip_write_sink(const struct iovec *iov, int iovcnt, int level, gzip_sink sink, void *ctx, char *err, size_t errlen)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
     if (deflateInit2(&z, level, Z_DEFLATED, GZIP_WINDOW, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        snprintf(err, errlen, "out of memory");
         errno = ENOMEM;
         return -1;
     }
@@ -63,6 +77,7 @@ int gzip_write_fd(int fd, const struct iovec *iov, int iovcnt, int level)
     unsigned char *out = xmalloc(outlen);
     if (!out) {
         deflateEnd(&z);
+        snprintf(err, errlen, "out of memory");
         errno = ENOMEM;
         return -1;
     }
@@ -77,11 +92,12 @@ int gzip_write_fd(int fd, const struct iovec *iov, int iovcnt, int level)
             z.avail_out = (uInt)outlen;
             zr = deflate(&z, flush);
             if (zr == Z_STREAM_ERROR) {
+                snprintf(err, errlen, "compression failed");
                 errno = EIO;
                 rc = -1;
                 break;
             }
-            if (fs_write_all(fd, out, outlen - z.avail_out) != 0) {
+            if (sink(ctx, (const char *)out, outlen - z.avail_out, err, errlen) != 0) {
                 rc = -1;
                 break;
             }

@@ -19,9 +19,17 @@ int gzip_is(const void *data, size_t len);
  * (out of memory). */
 int gzip_compress(const void *data, size_t len, int level, char **out, size_t *outlen);
 
+/* Where bytes go piece by piece (compressed ones when writing, decompressed
+ * ones when reading). It returns 0, or -1 having written its reason into
+ * err, which stops the stream. */
+typedef int (*gzip_sink)(void *ctx, const char *data, size_t len, char *err, size_t errlen);
+
 /* Compresses the iovcnt pieces as one gzip member straight into fd, without
  * holding the compressed bytes. 0, or -1 with errno set. */
 int gzip_write_fd(int fd, const struct iovec *iov, int iovcnt, int level);
+/* The same into sink (an encrypting writer): 0, or -1 with err. */
+int gzip_write_sink(const struct iovec *iov, int iovcnt, int level, gzip_sink sink, void *ctx, char *err,
+                    size_t errlen);
 
 /* Decompresses in (named name in messages) into a new malloc'd,
  * NUL-terminated *out. At most max bytes come out: past that it fails, or
@@ -34,9 +42,7 @@ int gzip_inflate(const char *name, const void *in, size_t inlen, size_t max, int
 /* Streaming decompression: compressed bytes are pushed in pieces and the
  * decompressed bytes handed to sink piece by piece, so that how large a
  * stream inflates to is learnt without ever holding it (a gzip bomb costs
- * one buffer). The sink returns 0, or -1 having written its reason into
- * err, which stops the stream. Messages are gzip_inflate's. */
-typedef int (*gzip_sink)(void *ctx, const char *data, size_t len, char *err, size_t errlen);
+ * one buffer). Messages are gzip_inflate's. */
 typedef struct gzip_reader gzip_reader;
 
 gzip_reader *gzip_reader_new(const char *name, gzip_sink sink, void *ctx);

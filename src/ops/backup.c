@@ -12,7 +12,9 @@
  * own message: empty, not gzip, truncated or corrupt stream, then the
  * document (backup_decode). The data rules (backup_check_rules) and the
  * schema (backup_check_schema) come next; nothing in a database is touched
- * until all of them pass.
+ * until all of them pass. An encrypted backup (backup_crypt.h) is first
+ * decrypted, chunk by chunk, into a private temporary file that then goes
+ * through the same reading; an upload's encrypted copy is made the same way.
  */
 #include "ops/backup.h"
 
@@ -26,9 +28,11 @@
 #include "domain/user.h"
 #include "mg_version.h"
 #include "ops/backup_anonymize.h"
+#include "ops/backup_crypt.h"
 #include "ops/backup_scan.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +50,9 @@ void backup_default_dir(const config *cfg, char *out, size_t len)
 /* ---- writing ---- */
 
 /* Writes d as a new backup file in dir (see backup_write). */
-static int write_dump(const store_dump_t *d, const char *backend, const backup_keys *signer, const char *dir,
-                      const char *tag, char *path, size_t pathlen, backup_manifest *mout, char *err, size_t errlen)
+static int write_dump(const store_dump_t *d, const char *backend, const backup_keys *signer, const backup_crypt *crypt,
+                      const char *dir, const char *tag, char *path, size_t pathlen, backup_manifest *mout, char *err,
+                      size_t errlen)
 {
     if (tag && !backup_tag_valid(tag)) {
         snprintf(err, errlen, "the tag '%.80s' may hold only letters, digits, '.', '_' and '-' (at most %d)", tag,
@@ -60,6 +65,7 @@ static int write_dump(const store_dump_t *d, const char *backend, const backup_k
     backup_document doc;
     int rc = backup_encode(d, "backup", tag, 0, backend, signer, now, &doc, err, errlen);
     doc.gzip = 1;
+    doc.crypt = crypt;
     char tmp[4200];
     if (rc == 0)
         rc = fs_write_temp(dir, 0640, backup_document_write, &doc, tmp, sizeof tmp, err, errlen);
@@ -69,6 +75,8 @@ static int write_dump(const store_dump_t *d, const char *backend, const backup_k
     for (int seq = 0; seq < 100; seq++) {
         char name[256];
         backup_name(now, seq, tag, name, sizeof name);
+        if (crypt)
+            snprintf(name + strlen(name), sizeof name - strlen(name), "%s", BACKUP_CRYPT_SUFFIX);
         int r = fs_publish(tmp, dir, name, 0, path, pathlen, err, errlen);
         if (r == 0) {
             if (mout)
@@ -85,13 +93,13 @@ static int write_dump(const store_dump_t *d, const char *backend, const backup_k
     return -1;
 }
 
-int backup_write(store *s, const backup_keys *signer, const char *dir, const char *tag, char *path, size_t pathlen,
-                 backup_manifest *mout, char *err, size_t errlen)
+int backup_write(store *s, const backup_keys *signer, const backup_crypt *crypt, const char *dir, const char *tag,
+                 char *path, size_t pathlen, backup_manifest *mout, char *err, size_t errlen)
 {
     store_dump_t d;
     if (store_dump(s, &d, err, errlen) != 0)
         return -1;
-    int rc = write_dump(&d, store_backend(s), signer, dir, tag, path, pathlen, mout, err, errlen);
+    int rc = write_dump(&d, store_backend(s), signer, crypt, dir, tag, path, pathlen, mout, err, errlen);
     store_dump_free(&d);
     return rc;
 }
@@ -149,6 +157,15 @@ int backup_read_manifest(const char *path, backup_manifest *m, char *err, size_t
     char *text = NULL;
     size_t len = 0;
     int rc = 0;
+    if (backup_crypt_is(raw, rawlen)) {
+        /* The readable header: no key needed. */
+        backup_crypt_header h;
+        rc = backup_crypt_parse_header(path, (const char *)raw, rawlen, &h, err, errlen);
+        free(raw);
+        if (rc == 0)
+            *m = h.manifest;
+        return rc;
+    }
     if (gzip_is(raw, rawlen)) {
         rc = gzip_inflate(path, raw, rawlen, BACKUP_MANIFEST_MAX + 64, 1, &text, &len, err, errlen);
     } else {
@@ -188,8 +205,129 @@ static int check_signature(const char *path, const backup_scan *scan, backup_tru
     return 0;
 }
 
-int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust, backup_contents *out,
-                char *err, size_t errlen)
+/* ---- private temporary copies: decrypted for reading, encrypted for upload ---- */
+
+typedef int (*temp_fill)(void *ctx, int fd, char *err, size_t errlen);
+
+/* Writes name (mode 0600) in a new private directory under $TMPDIR through
+ * fill; its path goes to path. Nothing is left on failure. */
+static int write_private_temp(const char *name, temp_fill fill, void *ctx, char *path, size_t len, char *err,
+                              size_t errlen)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/musicgraph-crypt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(dir)) {
+        snprintf(err, errlen, "cannot create a temporary directory in %s: %s", tmpdir && *tmpdir ? tmpdir : "/tmp",
+                 strerror(errno));
+        return -1;
+    }
+    snprintf(path, len, "%s/%.255s", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int rc = -1;
+    if (fd < 0)
+        snprintf(err, errlen, "cannot create %.4000s: %s", path, strerror(errno));
+    else
+        rc = fill(ctx, fd, err, errlen);
+    if (fd >= 0 && close(fd) != 0 && rc == 0) {
+        snprintf(err, errlen, "cannot write %.4000s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0)
+        backup_temp_remove(path);
+    return rc;
+}
+
+void backup_temp_remove(const char *path)
+{
+    char dir[4400];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    unlink(path);
+    if (slash) {
+        *slash = '\0';
+        rmdir(dir);
+    }
+}
+
+typedef struct crypt_job {
+    const backup_crypt *crypt;
+    const char *from;
+    const backup_limits *lim;   /* decrypting */
+    backup_crypt_header header; /* decrypting: what the file's line says */
+    const backup_manifest *m;   /* encrypting */
+} crypt_job;
+
+static int decrypt_fill(void *ctx, int fd, char *err, size_t errlen)
+{
+    crypt_job *j = ctx;
+    return backup_crypt_decrypt_file(j->crypt, j->from, j->lim->archive_bytes, fd, &j->header, err, errlen);
+}
+
+static int encrypt_fill(void *ctx, int fd, char *err, size_t errlen)
+{
+    crypt_job *j = ctx;
+    return backup_crypt_encrypt_file(j->crypt, j->from, j->m, fd, err, errlen);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+int backup_encrypt_copy(const char *path, const backup_manifest *m, const backup_crypt *crypt, char *enc, size_t enclen,
+                        char *err, size_t errlen)
+{
+    char name[300];
+    snprintf(name, sizeof name, "%.255s%s", base_name(path), BACKUP_CRYPT_SUFFIX);
+    crypt_job j = {.crypt = crypt, .from = path, .m = m};
+    return write_private_temp(name, encrypt_fill, &j, enc, enclen, err, errlen);
+}
+
+/* 1 when the file at path starts as an encrypted backup. */
+static int file_is_encrypted(const char *path)
+{
+    char start[sizeof BACKUP_CRYPT_MAGIC];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? pread(fd, start, sizeof start, 0) : -1;
+    if (fd >= 0)
+        close(fd);
+    return n > 0 && backup_crypt_is(start, (size_t)n);
+}
+
+static int read_plain(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust,
+                      backup_contents *out, char *err, size_t errlen);
+
+int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust,
+                const backup_crypt *crypt, backup_contents *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!file_is_encrypted(path))
+        return read_plain(path, allow_bare, lim, trust, out, err, errlen);
+    /* Decrypted chunk by chunk into a private file, which the plain reading
+     * below streams through as it would the backup itself. */
+    const char *base = base_name(path);
+    char name[300], plain[4400];
+    snprintf(name, sizeof name, "%.*s",
+             (int)(strlen(base) - (backup_crypt_name_is(base) ? strlen(BACKUP_CRYPT_SUFFIX) : 0)), base);
+    crypt_job j = {.crypt = crypt, .from = path, .lim = lim};
+    if (write_private_temp(name, decrypt_fill, &j, plain, sizeof plain, err, errlen) != 0)
+        return -1;
+    int rc = read_plain(plain, 0, lim, trust, out, err, errlen);
+    backup_temp_remove(plain);
+    /* The readable header is authenticated with the data, so only the key's
+     * holder could make it lie; it must still say what the file holds. */
+    if (rc == 0 && memcmp(&j.header.manifest, &out->manifest, sizeof out->manifest) != 0) {
+        snprintf(err, errlen, "%s: its readable header's manifest is not the one inside the encrypted backup", path);
+        backup_contents_free(out);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int read_plain(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust,
+                      backup_contents *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     /* Nothing is held or parsed before the streaming pass has seen that the
@@ -425,8 +563,8 @@ unsigned backup_parts(const store_dump_t *d)
  * safety backup (a curator's edit, a login's account change). */
 #define RESTORE_ATTEMPTS 3
 
-int backup_restore(store *s, const backup_contents *c, const backup_keys *signer, const char *safety_dir,
-                   char *safety_path, size_t safety_len, char *err, size_t errlen)
+int backup_restore(store *s, const backup_contents *c, const backup_keys *signer, const backup_crypt *crypt,
+                   const char *safety_dir, char *safety_path, size_t safety_len, char *err, size_t errlen)
 {
     if (safety_path && safety_len)
         safety_path[0] = '\0';
@@ -446,8 +584,8 @@ int backup_restore(store *s, const backup_contents *c, const backup_keys *signer
             return -1;
         if (safety_dir) {
             char why[2048];
-            if (write_dump(&current, store_backend(s), signer, safety_dir, "pre-restore", safety_path, safety_len, NULL,
-                           why, sizeof why) != 0) {
+            if (write_dump(&current, store_backend(s), signer, crypt, safety_dir, "pre-restore", safety_path,
+                           safety_len, NULL, why, sizeof why) != 0) {
                 snprintf(err, errlen,
                          "cannot take the safety backup of the current data, so nothing was restored: %s "
                          "(--no-safety-backup restores without it)",
@@ -500,10 +638,16 @@ int backup_before_migrate(store *s, const config *cfg, char *err, size_t errlen)
     char dir[4096], path[4200], why[2048];
     backup_default_dir(cfg, dir, sizeof dir);
     backup_keys *keys;
-    int rc = backup_keys_load(cfg->state_dir, 1, &keys, why, sizeof why);
+    backup_crypt *crypt;
+    int local;
+    int rc = backup_crypt_from_config(cfg, &crypt, &local, why, sizeof why);
     if (rc == 0) {
-        rc = backup_write(s, keys, dir, tag, path, sizeof path, NULL, why, sizeof why);
-        backup_keys_free(keys);
+        rc = backup_keys_load(cfg->state_dir, 1, &keys, why, sizeof why);
+        if (rc == 0) {
+            rc = backup_write(s, keys, local ? crypt : NULL, dir, tag, path, sizeof path, NULL, why, sizeof why);
+            backup_keys_free(keys);
+        }
+        backup_crypt_free(crypt);
     }
     if (rc != 0)
         snprintf(err, errlen,

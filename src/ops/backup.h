@@ -26,10 +26,11 @@
 void backup_default_dir(const config *cfg, char *out, size_t len);
 
 /* Backs up s into dir (created if missing), signed by signer
- * (backup_keys.h). path receives the new file's path; m (may be NULL) its
+ * (backup_keys.h), and encrypted under crypt unless it is NULL (backup_crypt.h:
+ * the name then ends in .enc). path receives the new file's path; m (may be NULL) its
  * manifest. Never leaves a partial file. */
-int backup_write(store *s, const backup_keys *signer, const char *dir, const char *tag, char *path, size_t pathlen,
-                 backup_manifest *m, char *err, size_t errlen);
+int backup_write(store *s, const backup_keys *signer, const backup_crypt *crypt, const char *dir, const char *tag,
+                 char *path, size_t pathlen, backup_manifest *m, char *err, size_t errlen);
 
 /* The same document for another installation: to file (gzip-compressed when
  * the name ends in .gz), or to stdout when file is NULL or "-". anonymize
@@ -49,11 +50,19 @@ typedef struct backup_trust {
 /* Reads a backup (checking its signature against trust, unless trust is
  * NULL: import takes any file) and checks what needs no database: not empty, within lim
  * (streamed first: backup_scan.h), gzip intact, then the document
- * (backup_decode). With allow_bare, a plain dataset
+ * (backup_decode). An encrypted file is decrypted with crypt first (refused,
+ * saying why, without a key or with the wrong one) into a private temporary
+ * file, removed afterwards. With allow_bare, a plain dataset
  * document (no manifest) is also accepted (import). Messages name the file
  * and say what is wrong. */
-int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust, backup_contents *out,
-                char *err, size_t errlen);
+int backup_read(const char *path, int allow_bare, const backup_limits *lim, backup_trust *trust,
+                const backup_crypt *crypt, backup_contents *out, char *err, size_t errlen);
+/* The finished backup at path (its manifest m) encrypted under crypt into
+ * a private temporary file (mode 0600, under $TMPDIR) named NAME.enc, for
+ * an upload; enc gets its path. backup_temp_remove removes it. */
+int backup_encrypt_copy(const char *path, const backup_manifest *m, const backup_crypt *crypt, char *enc, size_t enclen,
+                        char *err, size_t errlen);
+void backup_temp_remove(const char *path);
 /* The MUSICGRAPH_BACKUP_MAX_* settings of cfg (defaults in config.c). */
 int backup_limits_from_config(const config *cfg, backup_limits *l, char *err, size_t errlen);
 /* Only the manifest, reading as little of the file as it can (listings). */
@@ -70,18 +79,18 @@ unsigned backup_parts(const store_dump_t *d);
 
 /* Restores c into s: schema and rules checked, a safety backup of the
  * current data (read in a read transaction) written to safety_dir (unless
- * NULL; its path in safety_path), then every part c carries replaced in one
+ * NULL; its path in safety_path; encrypted under crypt unless NULL), then every part c carries replaced in one
  * short write transaction that first checks that the data is still what the
  * safety backup holds (and starts over, at most 3 times, when it is not). */
-int backup_restore(store *s, const backup_contents *c, const backup_keys *signer, const char *safety_dir,
-                   char *safety_path, size_t safety_len, char *err, size_t errlen);
+int backup_restore(store *s, const backup_contents *c, const backup_keys *signer, const backup_crypt *crypt,
+                   const char *safety_dir, char *safety_path, size_t safety_len, char *err, size_t errlen);
 
 /* Reads path, restores it into a scratch SQLite database in a temporary
  * directory, reads it back and compares the row counts and the payload
  * checksum with the manifest (backup_verify.c). 0 only when the backup would
  * restore. The manifest goes to m (may be NULL). Does not record the result. */
-int backup_verify(const char *path, const backup_limits *lim, backup_trust *trust, backup_manifest *m, char *err,
-                  size_t errlen);
+int backup_verify(const char *path, const backup_limits *lim, backup_trust *trust, const backup_crypt *crypt,
+                  backup_manifest *m, char *err, size_t errlen);
 
 /* Called before store_migrate at start: when the database has applied
  * migrations and this binary brings more, writes a backup tagged

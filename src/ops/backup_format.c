@@ -4,6 +4,7 @@
  */
 #include "ops/backup_format.h"
 #include "core/xalloc.h"
+#include "ops/backup_crypt.h"
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -57,7 +58,9 @@ int backup_parse_name(const char *name, time_t *created, int *seq, char *tag, si
 {
     static const char prefix[] = "musicgraph-", suffix[] = ".json.gz";
     size_t n = strlen(name), pl = sizeof prefix - 1, sl = sizeof suffix - 1;
-    if (n < pl + 16 + sl || strncmp(name, prefix, pl) != 0 || strcmp(name + n - sl, suffix) != 0)
+    if (backup_crypt_name_is(name)) /* NAME.json.gz.enc: an encrypted backup */
+        n -= strlen(BACKUP_CRYPT_SUFFIX);
+    if (n < pl + 16 + sl || strncmp(name, prefix, pl) != 0 || strncmp(name + n - sl, suffix, sl) != 0)
         return -1;
     const char *t = name + pl;
     struct tm tm;
@@ -362,12 +365,25 @@ void backup_document_pieces(const backup_document *doc, struct iovec iov[BACKUP_
     iov[5] = (struct iovec){DOCUMENT_END, strlen(DOCUMENT_END)};
 }
 
-/* Level 6 (zlib's default): within a few percent of 9, several times faster. */
+/* Level 6 (zlib's default): within a few percent of 9, several times faster.
+ * An encrypted document is compressed first (ciphertext does not compress)
+ * and encrypted chunk by chunk as the compressed bytes come. */
 int backup_document_write(int fd, void *ctx)
 {
     const backup_document *doc = ctx;
     struct iovec iov[BACKUP_DOCUMENT_PIECES];
     backup_document_pieces(doc, iov);
+    if (doc->crypt) {
+        char err[512];
+        backup_crypt_writer *w;
+        if (backup_crypt_writer_new(doc->crypt, fd, &doc->manifest, &w, err, sizeof err) != 0)
+            return -1;
+        int rc = gzip_write_sink(iov, BACKUP_DOCUMENT_PIECES, 6, backup_crypt_write, w, err, sizeof err);
+        if (rc == 0)
+            rc = backup_crypt_writer_finish(w, err, sizeof err);
+        backup_crypt_writer_free(w);
+        return rc;
+    }
     if (doc->gzip)
         return gzip_write_fd(fd, iov, BACKUP_DOCUMENT_PIECES, 6);
     for (int i = 0; i < BACKUP_DOCUMENT_PIECES; i++)

@@ -42,6 +42,9 @@
 /* How every document ends (after the payload). */
 #define BACKUP_DOCUMENT_END "}\n"
 
+/* backup_crypt.h's: the key an encrypted backup is written under. */
+typedef struct backup_crypt backup_crypt;
+
 typedef struct backup_manifest {
     int format_version;
     char kind[16]; /* "backup" or "export" */
@@ -93,7 +96,7 @@ void backup_contents_free(backup_contents *c);
 
 /* 1 if tag is 0..64 characters of [A-Za-z0-9._-]. */
 int backup_tag_valid(const char *tag);
-/* Parses musicgraph-YYYYMMDDTHHMMSSZ[.N][-TAG].json.gz: 0 or -1. *seq (may
+/* Parses musicgraph-YYYYMMDDTHHMMSSZ[.N][-TAG].json.gz[.enc]: 0 or -1. *seq (may
  * be NULL) gets N (0 without). */
 int backup_parse_name(const char *name, time_t *created, int *seq, char *tag, size_t taglen);
 /* The name of a backup taken at created (seq 0: no .N). */
@@ -107,7 +110,8 @@ void backup_utc_format(time_t t, const char *fmt, char *out, size_t len);
 typedef struct backup_document {
     backup_manifest manifest;
     buf manifest_json, signature_json, payload_json;
-    int gzip; /* backup_document_write compresses */
+    int gzip;                  /* backup_document_write compresses */
+    const backup_crypt *crypt; /* and, when set, encrypts (backup_crypt.h) */
 } backup_document;
 
 #define BACKUP_DOCUMENT_PIECES 6

@@ -27,11 +27,11 @@ static void remove_scratch(const char *dir)
     rmdir(dir);
 }
 
-int backup_verify(const char *path, const backup_limits *lim, backup_trust *trust, backup_manifest *mout, char *err,
-                  size_t errlen)
+int backup_verify(const char *path, const backup_limits *lim, backup_trust *trust, const backup_crypt *crypt,
+                  backup_manifest *mout, char *err, size_t errlen)
 {
     backup_contents c;
-    if (backup_read(path, 0, lim, trust, &c, err, errlen) != 0)
+    if (backup_read(path, 0, lim, trust, crypt, &c, err, errlen) != 0)
         return -1;
     if (mout)
         *mout = c.manifest;

@@ -12,6 +12,7 @@
 #include "core/errors.h"
 #include "core/strmap.h"
 #include "ops/backup.h"
+#include "ops/backup_crypt.h"
 #include "ops/backup_location.h"
 #include "ops/init_lock.h"
 #include "ops/prune.h"
@@ -41,7 +42,12 @@ const char cmd_backup_usage[] =
     "  --tag TAG                letters, digits, '.', '_', '-' (at most 64); the tag\n"
     "                           'keep' (or keep-…) is never pruned\n\n"
     "MUSICGRAPH_BACKUP_OFFSITE=s3://BUCKET/PREFIX uploads every backup; the S3\n"
-    "settings are MUSICGRAPH_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY.\n";
+    "settings are MUSICGRAPH_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY.\n"
+    "With MUSICGRAPH_BACKUP_PASSPHRASE_FILE (Argon2id) or MUSICGRAPH_BACKUP_KEY_FILE\n"
+    "(64 hex characters) set, the offsite copy is encrypted (NAME.json.gz.enc,\n"
+    "XChaCha20-Poly1305 in 64 KiB chunks, a readable manifest line in front);\n"
+    "with MUSICGRAPH_BACKUP_ENCRYPT=1 the local backup is too. Without a key an\n"
+    "offsite copy is uploaded in clear, with a warning.\n";
 
 const char cmd_restore_usage[] = "usage: musicgraph restore FILE | s3://BUCKET/KEY [--no-safety-backup] [options]\n\n"
                                  "Checks the backup first — checksum, format and schema versions, every data\n"
@@ -51,7 +57,9 @@ const char cmd_restore_usage[] = "usage: musicgraph restore FILE | s3://BUCKET/K
                                  "holds exactly the backup, or on any failure exactly what it held before.\n"
                                  "A running server switches to the restored data within a second, without a\n"
                                  "restart. Sessions end (everybody logs in again).\n"
-                                 "The backup must be signed by a trusted key (musicgraph backup-key --help).\n\n"
+                                 "The backup must be signed by a trusted key (musicgraph backup-key --help).\n"
+                                 "An encrypted backup (.enc) is decrypted with MUSICGRAPH_BACKUP_PASSPHRASE_FILE\n"
+                                 "or MUSICGRAPH_BACKUP_KEY_FILE; without the right one it is refused.\n\n"
                                  "  --no-safety-backup       do not take the safety backup (a full disk, say)\n"
                                  "  --insecure-unsigned      accept a backup without a signature (one made before\n"
                                  "                           backups were signed): skips only the proof that it\n"
@@ -62,7 +70,8 @@ const char cmd_verify_usage[] = "usage: musicgraph verify FILE | s3://BUCKET/KEY
                                 "Restores the backup into a scratch database in a temporary directory, reads\n"
                                 "it back and compares the row counts and the payload checksum with the\n"
                                 "manifest. Exits 0 only when the backup would restore. The result is recorded\n"
-                                "next to the file (FILE.verified) and shown by `musicgraph backups`.\n\n"
+                                "next to the file (FILE.verified) and shown by `musicgraph backups`.\n"
+                                "An encrypted backup is decrypted as restore does (musicgraph restore --help).\n\n"
                                 "  --latest                 the newest backup in the backup directory\n"
                                 "  --dir DIR                the backup directory for --latest\n"
                                 "  --insecure-unsigned      accept a backup without a signature (see restore)\n";
@@ -81,7 +90,8 @@ const char cmd_prune_usage[] = "usage: musicgraph prune [--daily N] [--weekly N]
 const char cmd_backups_usage[] = "usage: musicgraph backups [DIR | s3://BUCKET/PREFIX] [options]\n\n"
                                  "Lists backups, oldest first, with their time (UTC), size, tag, row counts\n"
                                  "and whether they verified; then the newest one's age. Without a target: the\n"
-                                 "local backup directory and MUSICGRAPH_BACKUP_OFFSITE.\n";
+                                 "local backup directory and MUSICGRAPH_BACKUP_OFFSITE. Encrypted backups\n"
+                                 "(NAME.json.gz.enc) are listed from their readable header, without a key.\n";
 
 const char cmd_export_usage[] = "usage: musicgraph export [--anonymize] [FILE | -] [options]\n\n"
                                 "Writes the map, the accounts and the audit log in the backup format, to FILE\n"
@@ -91,10 +101,10 @@ const char cmd_export_usage[] = "usage: musicgraph export [--anonymize] [FILE | 
                                 "                           audit actors: for a development or staging copy\n";
 
 const char cmd_import_usage[] = "usage: musicgraph import FILE [--replace | --merge] [options]\n\n"
-                                "Loads an export or a backup (gzip or plain), or a bare dataset document (the\n"
-                                "format of data/families/*.json). Every rule is checked on the result before\n"
-                                "anything is written, and it is written in one transaction: all of it or\n"
-                                "nothing.\n"
+                                "Loads an export or a backup (gzip, plain or encrypted: see restore --help), or\n"
+                                "a bare dataset document (the format of data/families/*.json). Every rule is\n"
+                                "checked on the result before anything is written, and it is written in one\n"
+                                "transaction: all of it or nothing.\n"
                                 "Users in the file whose username and email are free are added; existing\n"
                                 "users and the audit log are left as they are.\n\n"
                                 "  --replace                the map becomes exactly the file's\n"
@@ -185,6 +195,29 @@ static void summary(const store_counts *c, char *out, size_t len)
 
 /* ---- backup ---- */
 
+/* Puts the local backup at path offsite: as it is, or (crypt set) an
+ * encrypted copy of it, NAME.enc. */
+static int put_offsite(config *cfg, const char *offsite, const char *path, const backup_manifest *m,
+                       const backup_crypt *crypt, char *where, size_t wlen, char *err, size_t errlen)
+{
+    backup_target *t;
+    if (backup_location_open(cfg, offsite, &t, err, errlen) != 0)
+        return -1;
+    if (!crypt) {
+        int rc = backup_target_put(t, path, m, where, wlen, err, errlen);
+        backup_target_close(t);
+        return rc;
+    }
+    char enc[4400];
+    int rc = backup_encrypt_copy(path, m, crypt, enc, sizeof enc, err, errlen);
+    if (rc == 0) {
+        rc = backup_target_put(t, enc, m, where, wlen, err, errlen);
+        backup_temp_remove(enc);
+    }
+    backup_target_close(t);
+    return rc;
+}
+
 int cmd_backup(config *cfg, int argc, char **argv)
 {
     const char *to = NULL, *tag = NULL;
@@ -211,39 +244,53 @@ int cmd_backup(config *cfg, int argc, char **argv)
         offsite = to;
     if (offsite && backup_location_check(offsite, err, sizeof err) != 0)
         return fail("backup", err);
-    store *s;
-    if (open_existing(cfg, &s, err, sizeof err) != 0)
+    /* Offsite copies are encrypted whenever there is a key; local ones when
+     * MUSICGRAPH_BACKUP_ENCRYPT=1 says so. */
+    backup_crypt *crypt;
+    int local;
+    if (backup_crypt_from_config(cfg, &crypt, &local, err, sizeof err) != 0)
         return fail("backup", err);
+    store *s;
+    if (open_existing(cfg, &s, err, sizeof err) != 0) {
+        backup_crypt_free(crypt);
+        return fail("backup", err);
+    }
     char path[4200];
     backup_manifest m;
     backup_keys *keys;
     int rc = backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err);
-    if (rc == 0)
-        rc = backup_write(s, keys, dir, tag, path, sizeof path, &m, err, sizeof err);
-    backup_keys_free(keys);
+    if (rc == 0) {
+        rc = backup_write(s, keys, local ? crypt : NULL, dir, tag, path, sizeof path, &m, err, sizeof err);
+        backup_keys_free(keys);
+    }
     store_close(s);
-    if (rc != 0)
+    if (rc != 0) {
+        backup_crypt_free(crypt);
         return fail("backup", err);
+    }
     struct stat st;
     char size[32], counts[256];
     human_size(stat(path, &st) == 0 ? (int64_t)st.st_size : 0, size, sizeof size);
     summary(&m.counts, counts, sizeof counts);
-    printf("backup written: %s (%s; %s)\n", path, size, counts);
+    printf("backup written: %s (%s; %s%s)\n", path, size, counts, local ? "; encrypted" : "");
     fflush(stdout);
     if (offsite) {
         char where[1800];
-        backup_target *t;
-        rc = backup_location_open(cfg, offsite, &t, err, sizeof err);
-        if (rc == 0) {
-            rc = backup_target_put(t, path, &m, where, sizeof where, err, sizeof err);
-            backup_target_close(t);
-        }
+        if (!crypt)
+            fprintf(stderr,
+                    "musicgraph backup: warning: the offsite copy is not encrypted: whoever can read %s reads every "
+                    "account's email address and password hash (set MUSICGRAPH_BACKUP_PASSPHRASE_FILE or "
+                    "MUSICGRAPH_BACKUP_KEY_FILE)\n",
+                    offsite);
+        rc = put_offsite(cfg, offsite, path, &m, local ? NULL : crypt, where, sizeof where, err, sizeof err);
         if (rc != 0) {
+            backup_crypt_free(crypt);
             fprintf(stderr, "musicgraph backup: the local backup is complete, but the offsite copy failed: %s\n", err);
             return 1;
         }
-        printf("uploaded: %s\n", where);
+        printf("uploaded: %s%s\n", where, crypt ? " (encrypted)" : "");
     }
+    backup_crypt_free(crypt);
     return 0;
 }
 
@@ -275,23 +322,30 @@ int cmd_restore(config *cfg, int argc, char **argv)
     }
     if (!file)
         return usage_error("restore", "which backup? give a file or an s3:// URL", NULL);
-    char err[ERRLEN], name[256], local[4200];
+    char err[ERRLEN], name[256], local_path[4200];
     backup_target *t;
     backup_limits lim;
     backup_keys *keys;
+    backup_crypt *crypt;
+    int encrypt_local;
     if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
-        backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err) != 0)
+        backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) != 0)
         return fail("restore", err);
+    if (backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err) != 0) {
+        backup_crypt_free(crypt);
+        return fail("restore", err);
+    }
     backup_trust trust = {keys, insecure, 0};
     if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0) {
         backup_keys_free(keys);
+        backup_crypt_free(crypt);
         return fail("restore", err);
     }
     backup_contents c;
-    int rc = backup_target_fetch(t, name, local, sizeof local, err, sizeof err);
+    int rc = backup_target_fetch(t, name, local_path, sizeof local_path, err, sizeof err);
     if (rc == 0) {
-        rc = backup_read(local, 0, &lim, &trust, &c, err, sizeof err);
-        backup_target_release(t, local);
+        rc = backup_read(local_path, 0, &lim, &trust, crypt, &c, err, sizeof err);
+        backup_target_release(t, local_path);
     }
     backup_target_close(t);
     store *s = NULL;
@@ -303,15 +357,18 @@ int cmd_restore(config *cfg, int argc, char **argv)
     }
     if (rc != 0) {
         backup_keys_free(keys);
+        backup_crypt_free(crypt);
         return fail("restore", err);
     }
     char dir[4096], safety_path[4200] = "";
     backup_default_dir(cfg, dir, sizeof dir);
     rc = migrate(s, cfg, err, sizeof err);
     if (rc == 0)
-        rc = backup_restore(s, &c, keys, safety ? dir : NULL, safety_path, sizeof safety_path, err, sizeof err);
+        rc = backup_restore(s, &c, keys, encrypt_local ? crypt : NULL, safety ? dir : NULL, safety_path,
+                            sizeof safety_path, err, sizeof err);
     store_close(s);
     backup_keys_free(keys);
+    backup_crypt_free(crypt);
     if (rc != 0) {
         backup_contents_free(&c);
         return fail("restore", err);
@@ -344,7 +401,7 @@ static int latest_name(backup_target *t, const char *dir, char *name, size_t len
 
 /* verify, once its settings are read. */
 static int verify_one(config *cfg, const char *file, const char *dirflag, const backup_limits *lim, backup_trust *trust,
-                      char *err, size_t errlen)
+                      const backup_crypt *crypt, char *err, size_t errlen)
 {
     char name[256], path[4200];
     backup_target *t;
@@ -370,7 +427,7 @@ static int verify_one(config *cfg, const char *file, const char *dirflag, const 
     }
     backup_manifest m;
     memset(&m, 0, sizeof m);
-    int rc = backup_verify(path, lim, trust, &m, err, errlen);
+    int rc = backup_verify(path, lim, trust, crypt, &m, err, errlen);
     char shown[4400], counts[256], why[1024];
     snprintf(shown, sizeof shown, "%s", file ? file : path);
     backup_target_release(t, path);
@@ -411,12 +468,19 @@ int cmd_verify(config *cfg, int argc, char **argv)
     char err[ERRLEN];
     backup_limits lim;
     backup_keys *keys;
+    backup_crypt *crypt;
+    int encrypt_local;
     if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
-        backup_keys_load(cfg->state_dir, 0, &keys, err, sizeof err) != 0)
+        backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) != 0)
         return fail("verify", err);
+    if (backup_keys_load(cfg->state_dir, 0, &keys, err, sizeof err) != 0) {
+        backup_crypt_free(crypt);
+        return fail("verify", err);
+    }
     backup_trust trust = {keys, insecure, 0};
-    int rc = verify_one(cfg, file, dirflag, &lim, &trust, err, sizeof err);
+    int rc = verify_one(cfg, file, dirflag, &lim, &trust, crypt, err, sizeof err);
     backup_keys_free(keys);
+    backup_crypt_free(crypt);
     return rc;
 }
 
@@ -673,8 +737,13 @@ int cmd_import(config *cfg, int argc, char **argv)
     char err[ERRLEN];
     backup_contents c;
     backup_limits lim;
-    if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
-        backup_read(file, 1, &lim, NULL, &c, err, sizeof err) != 0)
+    backup_crypt *crypt = NULL;
+    int encrypt_local;
+    int read = backup_limits_from_config(cfg, &lim, err, sizeof err) == 0 &&
+               backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) == 0 &&
+               backup_read(file, 1, &lim, NULL, crypt, &c, err, sizeof err) == 0;
+    backup_crypt_free(crypt);
+    if (!read)
         return fail("import", err);
     store *s;
     if (open_store(cfg, &s, err, sizeof err) != 0) {

@@ -7,6 +7,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "ops/backup.h"
+#include "ops/backup_crypt.h"
 #include "ops/backup_keys.h"
 #include "ops/backup_location.h"
 #include "ops/deploy_local.h"
@@ -413,15 +414,20 @@ static int take_backup(agent *a, const char *tag, char *path, size_t pathlen, ch
         return -1;
     backup_default_dir(a->cfg, dir, sizeof dir);
     backup_keys *keys;
-    int rc = backup_keys_load(a->cfg->state_dir, 1, &keys, why, len);
+    backup_crypt *crypt = NULL;
+    int local = 0;
+    int rc = backup_crypt_from_config(a->cfg, &crypt, &local, why, len);
+    if (rc == 0)
+        rc = backup_keys_load(a->cfg->state_dir, 1, &keys, why, len);
     if (rc == 0) {
         /* Made by the agent (root) at the first backup: the server signs with it too. */
         char key[4300];
         backup_keys_secret_path(a->cfg->state_dir, key, sizeof key);
         give_to_state_owner(a, key);
-        rc = backup_write(s, keys, dir, tag, path, pathlen, NULL, why, len);
+        rc = backup_write(s, keys, local ? crypt : NULL, dir, tag, path, pathlen, NULL, why, len);
         backup_keys_free(keys);
     }
+    backup_crypt_free(crypt);
     store_close(s);
     if (rc == 0)
         give_to_state_owner(a, path);
@@ -458,8 +464,13 @@ static int audit_last_of(const agent *a, const char *path, int64_t *last, char *
         backup_keys_load(a->cfg->state_dir, 0, &keys, why, len) != 0)
         return -1;
     backup_trust trust = {keys, 0, 0};
-    int rc = backup_read(path, 0, &lim, &trust, &c, why, len);
+    backup_crypt *crypt = NULL;
+    int local;
+    int rc = backup_crypt_from_config(a->cfg, &crypt, &local, why, len);
+    if (rc == 0)
+        rc = backup_read(path, 0, &lim, &trust, crypt, &c, why, len);
     backup_keys_free(keys);
+    backup_crypt_free(crypt);
     if (rc != 0)
         return -1;
     *last = c.dump.audit_last_id;

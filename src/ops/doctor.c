@@ -10,6 +10,7 @@
 #include "mg_version.h"
 #include "ops/acme.h"
 #include "ops/backup.h"
+#include "ops/backup_crypt.h"
 #include "ops/backup_location.h"
 #include "store/store.h"
 
@@ -242,6 +243,32 @@ static void check_backups(report *r, const config *cfg)
         check(r, "backup verified", DOCTOR_OK, "the newest backup verified at %s", latest.verified_at);
 }
 
+/* Offsite copies hold every account's email address and password hash: in
+ * clear they are as readable as whoever can read the bucket. */
+static void check_backup_encryption(report *r, const config *cfg)
+{
+    backup_crypt *crypt;
+    int local;
+    char err[512];
+    int offsite = cfg->backup_offsite && *cfg->backup_offsite;
+    if (backup_crypt_from_config(cfg, &crypt, &local, err, sizeof err) != 0) {
+        check(r, "backup encryption", DOCTOR_ERROR, "%s", err);
+        return;
+    }
+    if (crypt)
+        check(r, "backup encryption", DOCTOR_OK, "under a %s: offsite copies encrypted, local backups %s",
+              backup_crypt_kind(crypt), local ? "encrypted too" : "not (MUSICGRAPH_BACKUP_ENCRYPT=1 would)");
+    else if (offsite)
+        check(r, "backup encryption", DOCTOR_WARN,
+              "offsite backups (%s) are NOT encrypted: whoever can read the bucket reads every account's email "
+              "address and password hash; set MUSICGRAPH_BACKUP_PASSPHRASE_FILE or MUSICGRAPH_BACKUP_KEY_FILE",
+              cfg->backup_offsite);
+    else
+        check(r, "backup encryption", DOCTOR_OK,
+              "none (no offsite copies; MUSICGRAPH_BACKUP_ENCRYPT=1 with a passphrase or key encrypts local ones)");
+    backup_crypt_free(crypt);
+}
+
 static void check_listen(report *r, const config *cfg)
 {
     if (getenv("LISTEN_FDS")) {
@@ -390,6 +417,7 @@ enum doctor_level doctor_run(const config *cfg, int json, buf *out)
     check_directory(&r, "state directory", cfg->state_dir, 1);
     check_database(&r, cfg);
     check_backups(&r, cfg);
+    check_backup_encryption(&r, cfg);
     check_listen(&r, cfg);
     if (config_acme(cfg))
         check_acme(&r, cfg);

@@ -6,7 +6,6 @@
 import { test, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
 import {
   copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
@@ -14,7 +13,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { loadFamilies } from '../../tools/dataset.mjs';
 import { binary, repoRoot, startServer } from '../lib/server.mjs';
-import { ACCESS_KEY, REGION, SECRET_KEY, checkSignature, startS3 } from '../lib/s3rver.mjs';
+import { SECRET_KEY, checkSignature, signedS3, startS3 } from '../lib/s3rver.mjs';
 import { sleep, waitFor } from '../lib/wait.mjs';
 import {
   NAME_RE, backupsIn, cleanEnv, cli, countsOf, exportOf, ok, readBackup, refused, removeTempDirs, seededState, sha256, splitDocument, takeBackup, tempDir, writeBackup, writeTemp,
@@ -545,28 +544,6 @@ test('prune with other numbers keeps their GFS set too', { timeout: TEST_TIMEOUT
 });
 
 // ---------------------------------------------------------------- S3
-
-// A signed S3 request from the test itself (to plant and inspect objects).
-function signedS3(s3, method, path, query = '', body = Buffer.alloc(0), secret = SECRET_KEY) {
-  const host = s3.endpoint.replace('http://', '');
-  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const date = amzDate.slice(0, 8);
-  const payloadHash = createHash('sha256').update(body).digest('hex');
-  const canonical = [method, path, query, `host:${host}\nx-amz-content-sha256:${payloadHash}\nx-amz-date:${amzDate}\n`, 'host;x-amz-content-sha256;x-amz-date', payloadHash].join('\n');
-  const scope = `${date}/${REGION}/s3/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
-  const h = (k, d) => createHmac('sha256', k).update(d).digest();
-  const key = h(h(h(h('AWS4' + secret, date), REGION), 's3'), 'aws4_request');
-  const sig = createHmac('sha256', key).update(toSign).digest('hex');
-  return fetch(`${s3.endpoint}${path}${query ? '?' + query : ''}`, {
-    method,
-    body: method === 'PUT' ? body : undefined,
-    headers: {
-      'x-amz-date': amzDate, 'x-amz-content-sha256': payloadHash,
-      authorization: `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/${scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${sig}`,
-    },
-  });
-}
 
 // The S3 tests are only as good as the server's signature check: it must
 // agree with AWS's own worked example (S3 API reference, "Signature

@@ -2,20 +2,29 @@
  * fuzz_backup.c — libFuzzer target for what reads a backup file before
  * anything is trusted: the streaming gzip reader (core/gzip.c), the head of
  * a document — manifest, signature member, payload start
- * (backup_decode_head) — and the whole document (backup_decode).
+ * (backup_decode_head) — the whole document (backup_decode), and the
+ * envelope of an encrypted backup (backup_crypt.h): its readable header
+ * line and, under a fixed raw key, the chunked stream after it.
  *
  * The input goes three ways. As gzip, pushed in pieces of varying size into
  * a gzip_reader whose sink counts the bytes and stops past 1 MiB (the limit
  * must hold however the input is cut). As a document's head: when it is
  * accepted, its offsets must lie inside the input and the signature be
  * base64. As a whole document: when accepted, its row counts must be the
- * manifest's. A refusal must always say why.
+ * manifest's. As an encrypted backup: an accepted header line lies inside the
+ * input and asks for bounded costs; decrypting (only key-file headers:
+ * Argon2id per input would be too slow) never writes more than the input
+ * holds. A refusal must always say why.
  *
  * Build and run: tests/fuzz/run fuzz_backup (FUZZ_SECONDS bounds it).
  */
 #include "core/errors.h"
 #include "core/gzip.h"
+#include "ops/backup_crypt.h"
 #include "ops/backup_format.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -69,8 +78,48 @@ static void gzip_pieces(const uint8_t *data, size_t size)
     gzip_reader_free(r);
 }
 
+/* The input as an encrypted backup, decrypted under a fixed key into a
+ * memory file. */
+static void encrypted(const uint8_t *data, size_t size)
+{
+    char err[8192] = "";
+    backup_crypt_header h;
+    if (backup_crypt_parse_header("fuzz", (const char *)data, size, &h, err, sizeof err) != 0) {
+        refused_with_reason("encryption header", err);
+        return;
+    }
+    if (h.line_len > size || h.chunk_bytes < 1024 || h.chunk_bytes > (4u << 20) || h.memlimit > (1u << 30)) {
+        fprintf(stderr, "fuzz_backup: an encryption header out of bounds\n");
+        abort();
+    }
+    if (h.passphrase)
+        return;
+    static backup_crypt *key;
+    if (!key && backup_crypt_key_hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", &key, err,
+                                     sizeof err) != 0)
+        abort();
+    int in = memfd_create("in", 0), out = memfd_create("out", 0);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", in);
+    if (in < 0 || out < 0 || write(in, data, size) != (ssize_t)size)
+        abort();
+    err[0] = '\0';
+    if (backup_crypt_decrypt_file(key, path, INT64_MAX, out, &h, err, sizeof err) != 0)
+        refused_with_reason("encrypted stream", err);
+    if (lseek(out, 0, SEEK_END) > (off_t)size) {
+        fprintf(stderr, "fuzz_backup: more plaintext than ciphertext\n");
+        abort();
+    }
+    close(in);
+    close(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (backup_crypt_is(data, size)) {
+        encrypted(data, size);
+        return 0;
+    }
     const char *text = (const char *)data;
     char err[8192] = "";
     gzip_pieces(data, size);

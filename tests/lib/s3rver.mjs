@@ -119,3 +119,25 @@ export async function startS3({ buckets = ['backups'] } = {}) {
     },
   };
 }
+
+// A signed S3 request from the test itself (to plant and inspect objects).
+export function signedS3(s3, method, path, query = '', body = Buffer.alloc(0), secret = SECRET_KEY) {
+  const host = s3.endpoint.replace('http://', '');
+  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const date = amzDate.slice(0, 8);
+  const payloadHash = createHash('sha256').update(body).digest('hex');
+  const canonical = [method, path, query, `host:${host}\nx-amz-content-sha256:${payloadHash}\nx-amz-date:${amzDate}\n`, 'host;x-amz-content-sha256;x-amz-date', payloadHash].join('\n');
+  const scope = `${date}/${REGION}/s3/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
+  const h = (k, d) => createHmac('sha256', k).update(d).digest();
+  const key = h(h(h(h('AWS4' + secret, date), REGION), 's3'), 'aws4_request');
+  const sig = createHmac('sha256', key).update(toSign).digest('hex');
+  return fetch(`${s3.endpoint}${path}${query ? '?' + query : ''}`, {
+    method,
+    body: method === 'PUT' ? body : undefined,
+    headers: {
+      'x-amz-date': amzDate, 'x-amz-content-sha256': payloadHash,
+      authorization: `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/${scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${sig}`,
+    },
+  });
+}
