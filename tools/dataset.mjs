@@ -407,7 +407,7 @@ export function formatFamily(doc) {
     `  "genres": [\n${g.join(',\n')}\n  ],\n  "bands": [\n${b.join(',\n')}\n  ]\n}\n`;
 }
 
-// ---- command line ----
+// ---- audit sample ----
 
 /** mulberry32: a small seeded PRNG, so that an audit sample can be drawn again from its seed. */
 export function mulberry32(seed) {
@@ -446,6 +446,8 @@ function printSample(ds, opts) {
   genres.forEach((g, i) => console.log(`G${i + 1} | ${g.id} | ${g.name} | ${g.type} | ${names(g.parents) || '-'} | ` +
     `${g.origin_year ?? '-'} | ${g.region ?? '-'} | ${g.description}`));
 }
+
+// ---- command line ----
 
 const pct = (n, d) => (d ? `${((100 * n) / d).toFixed(0)}%` : '-');
 
