@@ -8,6 +8,9 @@
 //   node tools/dataset.mjs format          rewrite the files in the canonical layout: each entry in the file of
 //                                          its family, genres in tree order, bands grouped by primary genre,
 //                                          fixed key order, one entry a line
+//   node tools/dataset.mjs sample [--seed N] [--artists N] [--genres N]
+//                                          a seeded random sample (mulberry32, uniform, without replacement,
+//                                          over the entries sorted by id) with the fields an audit judges
 //
 // FILEs may lie in another directory than data/families (a candidate copy): the
 // tool then reads that directory; without FILEs it reads MUSICGRAPH_DATASET_DIR
@@ -404,6 +407,46 @@ export function formatFamily(doc) {
     `  "genres": [\n${g.join(',\n')}\n  ],\n  "bands": [\n${b.join(',\n')}\n  ]\n}\n`;
 }
 
+// ---- audit sample ----
+
+/** mulberry32: a small seeded PRNG, so that an audit sample can be drawn again from its seed. */
+export function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n entries of list drawn uniformly without replacement (partial Fisher-Yates over the list sorted by id). */
+export function sample(list, n, rand) {
+  const a = [...list].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  const k = Math.min(n, a.length);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rand() * (a.length - i));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a.slice(0, k);
+}
+
+function printSample(ds, opts) {
+  const rand = mulberry32(opts.seed);
+  const gName = new Map(ds.genres.map(g => [g.id, g.name]));
+  const names = ids => ids.map(id => gName.get(id) ?? id).join(', ');
+  const artists = sample(ds.bands, opts.artists, rand);
+  const genres = sample(ds.genres, opts.genres, rand);
+  console.log(`# sample: seed ${opts.seed}, ${artists.length} of ${ds.bands.length} artists, ` +
+    `${genres.length} of ${ds.genres.length} genres\n\n## artists: id | name | primary genre | other genres | country | active_from`);
+  artists.forEach((b, i) => console.log(`A${i + 1} | ${b.id} | ${b.name} | ${gName.get(b.primary_genre) ?? b.primary_genre} | ` +
+    `${names(b.genres.slice(1))} | ${b.country ?? '-'} | ${b.active_from ?? '-'}`));
+  console.log('\n## genres: id | name | type | parents (primary first) | origin_year | region | description');
+  genres.forEach((g, i) => console.log(`G${i + 1} | ${g.id} | ${g.name} | ${g.type} | ${names(g.parents) || '-'} | ` +
+    `${g.origin_year ?? '-'} | ${g.region ?? '-'} | ${g.description}`));
+}
+
 // ---- command line ----
 
 const pct = (n, d) => (d ? `${((100 * n) / d).toFixed(0)}%` : '-');
@@ -431,10 +474,25 @@ function printFigures(ds, only) {
 
 function main(argv) {
   const [cmd, ...rest] = argv;
-  const usage = 'usage: node tools/dataset.mjs check [FILE…] | figures | gaps [FILE…] | format\n';
+  const usage = 'usage: node tools/dataset.mjs check [FILE…] | figures | gaps [FILE…] | format\n' +
+    '       node tools/dataset.mjs sample [--seed N] [--artists N] [--genres N]\n';
   if (!cmd || cmd === '-h' || cmd === '--help') {
     process.stdout.write(usage);
     return cmd ? 0 : 2;
+  }
+  if (cmd === 'sample') {
+    const opts = { seed: 1, artists: 150, genres: 60 };
+    for (let i = 0; i < rest.length; i += 2) {
+      const key = rest[i].replace(/^--/, '');
+      const val = Number(rest[i + 1]);
+      if (!(key in opts) || !Number.isInteger(val) || val < 0) {
+        process.stderr.write(usage);
+        return 2;
+      }
+      opts[key] = val;
+    }
+    printSample(loadFamilies(process.env.MUSICGRAPH_DATASET_DIR || FAMILIES_DIR), opts);
+    return 0;
   }
   // The directory of the FILEs named (a candidate copy works too), else MUSICGRAPH_DATASET_DIR or data/families.
   const dir = rest.length ? path.dirname(path.resolve(rest[0])) : process.env.MUSICGRAPH_DATASET_DIR || FAMILIES_DIR;

@@ -187,3 +187,20 @@ test('tools/dataset.mjs check names each problem of one file by file and entry; 
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('tools/dataset.mjs sample draws the same audit sample again from its seed, without repeats', () => {
+  const run = (...args) => spawnSync(process.execPath, [path.join(ROOT, 'tools', 'dataset.mjs'), 'sample', ...args],
+    { encoding: 'utf8', timeout: 60_000 });
+  const rows = out => out.split('\n').filter(l => /^[AG]\d+ \| /.test(l));
+  const a = run('--seed', '7', '--artists', '30', '--genres', '12');
+  assert.equal(a.status, 0, a.stderr);
+  assert.deepEqual(rows(a.stdout), rows(run('--seed', '7', '--artists', '30', '--genres', '12').stdout));
+  assert.notDeepEqual(rows(a.stdout), rows(run('--seed', '8', '--artists', '30', '--genres', '12').stdout));
+  const ids = kind => rows(a.stdout).filter(l => l.startsWith(kind)).map(l => l.split(' | ')[1]);
+  const ds = loadFamilies();
+  assert.equal(new Set(ids('A')).size, 30);
+  assert.equal(new Set(ids('G')).size, 12);
+  for (const id of ids('A')) assert.ok(ds.bands.some(b => b.id === id), id);
+  for (const id of ids('G')) assert.ok(ds.genres.some(g => g.id === id), id);
+  assert.equal(run('--seed', 'x').status, 2, 'a seed that is not a number is a usage error');
+});
