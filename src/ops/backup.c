@@ -104,7 +104,8 @@ int backup_write(store *s, const backup_keys *signer, const backup_crypt *crypt,
     return rc;
 }
 
-int backup_export(store *s, const char *file, int anonymized, backup_manifest *mout, char *err, size_t errlen)
+int backup_export(store *s, const backup_keys *signer, const char *file, int anonymized, backup_manifest *mout, char *err,
+                  size_t errlen)
 {
     store_dump_t d;
     if (store_dump(s, &d, err, errlen) != 0)
@@ -113,7 +114,7 @@ int backup_export(store *s, const char *file, int anonymized, backup_manifest *m
     if (anonymized)
         backup_anonymize(&d, &originals);
     backup_document doc;
-    int rc = backup_encode(&d, "export", "", anonymized, store_backend(s), NULL, time(NULL), &doc, err, errlen);
+    int rc = backup_encode(&d, "export", "", anonymized, store_backend(s), signer, time(NULL), &doc, err, errlen);
     store_dump_free(&d);
     /* Belt and braces: no original email or hash may remain anywhere, not
      * even in a genre's description. */
@@ -190,6 +191,10 @@ static int check_signature(const char *path, const backup_scan *scan, backup_tru
             trust->unsigned_accepted = 1;
             return 0;
         }
+        if (trust->read_untrusted) {
+            snprintf(trust->untrusted, sizeof trust->untrusted, "%s", BACKUP_UNSIGNED);
+            return 0;
+        }
         snprintf(err, errlen,
                  "%s is not signed (a backup from before backups were signed, or one whose signature was removed): "
                  "nothing proves it comes from this installation; if you know it does, --insecure-unsigned restores "
@@ -197,11 +202,17 @@ static int check_signature(const char *path, const backup_scan *scan, backup_tru
                  path);
         return -1;
     }
-    if (backup_keys_check(trust->keys, scan->manifest.signing_key, scan->manifest_text, scan->manifest_len,
-                          scan->signature, why, sizeof why) != 0) {
+    int r = backup_keys_check(trust->keys, scan->manifest.signing_key, scan->manifest_text, scan->manifest_len,
+                              scan->signature, why, sizeof why);
+    if (r == BACKUP_KEY_UNTRUSTED && trust->read_untrusted) {
+        snprintf(trust->untrusted, sizeof trust->untrusted, "%.400s", why);
+        return 0;
+    }
+    if (r != 0) {
         snprintf(err, errlen, "%s: %s", path, why);
         return -1;
     }
+    trust->trusted = 1;
     return 0;
 }
 

@@ -240,7 +240,7 @@ int backup_keys_check(const backup_keys *k, const char *key, const void *msg, si
                  "it is signed by %s, a key this installation does not trust (musicgraph backup-key show lists the "
                  "trusted keys; backup-key trust FILE adds one)",
                  key);
-        return -1;
+        return BACKUP_KEY_UNTRUSTED;
     }
     if (sodium_base642bin(raw, sizeof raw, sig, strlen(sig), NULL, &bin_len, NULL, sodium_base64_VARIANT_ORIGINAL) !=
             0 ||

@@ -36,7 +36,9 @@ const char *backup_keys_public(const backup_keys *k);
 /* Signs msg: signature in base64 into sig. -1 when there is no signing key. */
 int backup_keys_sign(const backup_keys *k, const void *msg, size_t len, char sig[BACKUP_SIGNATURE_TEXT_MAX]);
 /* 0 when sig is a valid signature of msg by key and key is trusted; else
- * -1 saying which (naming the key). */
+ * says why (naming the key): BACKUP_KEY_UNTRUSTED when key is not trusted
+ * (the signature is then not looked at), -1 for anything else. */
+#define BACKUP_KEY_UNTRUSTED (-2)
 int backup_keys_check(const backup_keys *k, const char *key, const void *msg, size_t len, const char *sig, char *err,
                       size_t errlen);
 

@@ -10,6 +10,7 @@
 #include "ops/commands.h"
 
 #include "core/errors.h"
+#include "core/password.h"
 #include "core/strmap.h"
 #include "ops/backup.h"
 #include "ops/backup_crypt.h"
@@ -95,7 +96,8 @@ const char cmd_backups_usage[] = "usage: musicgraph backups [DIR | s3://BUCKET/P
 
 const char cmd_export_usage[] = "usage: musicgraph export [--anonymize] [FILE | -] [options]\n\n"
                                 "Writes the map, the accounts and the audit log in the backup format, to FILE\n"
-                                "(gzip-compressed when it ends in .gz) or to standard output (plain JSON).\n\n"
+                                "(gzip-compressed when it ends in .gz) or to standard output (plain JSON),\n"
+                                "signed with this installation's backup key (see backup-key --help).\n\n"
                                 "  --anonymize              replace every email (user-ID@example.invalid) and\n"
                                 "                           password hash (nobody can log in with them), drop\n"
                                 "                           audit actors: for a development or staging copy\n";
@@ -106,11 +108,16 @@ const char cmd_import_usage[] = "usage: musicgraph import FILE [--replace | --me
                                 "checked on the result before anything is written, and it is written in one\n"
                                 "transaction: all of it or nothing.\n"
                                 "Users in the file whose username and email are free are added; existing\n"
-                                "users and the audit log are left as they are.\n\n"
+                                "users and the audit log are left as they are. An account with a password is\n"
+                                "taken only from a file signed by a trusted key (backup-key --help): from any\n"
+                                "other file only accounts nobody can log in to (an anonymized export's) are\n"
+                                "added, and the others are named and skipped.\n\n"
                                 "  --replace                the map becomes exactly the file's\n"
                                 "  --merge                  the file's genres and bands are added, or replace\n"
                                 "                           those with the same id; the others stay\n"
-                                "One of them is required when the database already holds a map.\n";
+                                "  --insecure-unsigned      take the accounts of an unsigned file too (nothing\n"
+                                "                           proves who made them)\n"
+                                "One of --replace and --merge is required when the database already holds a map.\n";
 
 /* ---- helpers ---- */
 
@@ -335,7 +342,7 @@ int cmd_restore(config *cfg, int argc, char **argv)
         backup_crypt_free(crypt);
         return fail("restore", err);
     }
-    backup_trust trust = {keys, insecure, 0};
+    backup_trust trust = {.keys = keys, .allow_unsigned = insecure};
     if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0) {
         backup_keys_free(keys);
         backup_crypt_free(crypt);
@@ -477,7 +484,7 @@ int cmd_verify(config *cfg, int argc, char **argv)
         backup_crypt_free(crypt);
         return fail("verify", err);
     }
-    backup_trust trust = {keys, insecure, 0};
+    backup_trust trust = {.keys = keys, .allow_unsigned = insecure};
     int rc = verify_one(cfg, file, dirflag, &lim, &trust, crypt, err, sizeof err);
     backup_keys_free(keys);
     backup_crypt_free(crypt);
@@ -650,8 +657,16 @@ int cmd_export(config *cfg, int argc, char **argv)
     store *s;
     if (open_existing(cfg, &s, err, sizeof err) != 0)
         return fail("export", err);
+    /* Signed as backups are, so that import elsewhere can take its accounts
+     * once this installation's key is trusted there. */
+    backup_keys *keys;
+    if (backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err) != 0) {
+        store_close(s);
+        return fail("export", err);
+    }
     backup_manifest m;
-    int rc = backup_export(s, file, anonymize, &m, err, sizeof err);
+    int rc = backup_export(s, keys, file, anonymize, &m, err, sizeof err);
+    backup_keys_free(keys);
     store_close(s);
     if (rc != 0)
         return fail("export", err);
@@ -716,15 +731,39 @@ done:
     return rc;
 }
 
+/* Keeps only the users of d whose password hash opens nothing (anonymized):
+ * the accounts of a file not signed by a trusted key. The others' names go
+ * to skipped; their count is returned. */
+static size_t drop_usable_accounts(store_dump_t *d, char *skipped, size_t len)
+{
+    size_t kept = 0, dropped = 0, used = 0;
+    skipped[0] = '\0';
+    for (size_t i = 0; i < d->nusers; i++) {
+        if (!password_usable(d->users[i].password_hash)) {
+            d->users[kept++] = d->users[i];
+            continue;
+        }
+        if (dropped < 5 && used < len)
+            used += (size_t)snprintf(skipped + used, len - used, "%s%.64s", dropped ? ", " : "", d->users[i].username);
+        dropped++;
+    }
+    if (dropped > 5 && used < len)
+        snprintf(skipped + used, len - used, " and %zu more", dropped - 5);
+    d->nusers = kept;
+    return dropped;
+}
+
 int cmd_import(config *cfg, int argc, char **argv)
 {
     const char *file = NULL;
-    int replace = 0, merge = 0;
+    int replace = 0, merge = 0, insecure = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--replace") == 0)
             replace = 1;
         else if (strcmp(argv[i], "--merge") == 0)
             merge = 1;
+        else if (strcmp(argv[i], "--insecure-unsigned") == 0)
+            insecure = 1;
         else if (argv[i][0] != '-' && !file)
             file = argv[i];
         else
@@ -738,13 +777,25 @@ int cmd_import(config *cfg, int argc, char **argv)
     backup_contents c;
     backup_limits lim;
     backup_crypt *crypt = NULL;
+    backup_keys *keys = NULL;
     int encrypt_local;
+    /* The map is checked by every rule whoever wrote the file; an account
+     * that can log in is taken only from a file signed by a trusted key
+     * (or, said explicitly, an unsigned one): else a forged file could add
+     * an admin whose password its author knows. */
+    backup_trust trust = {.allow_unsigned = insecure, .read_untrusted = 1};
     int read = backup_limits_from_config(cfg, &lim, err, sizeof err) == 0 &&
                backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) == 0 &&
-               backup_read(file, 1, &lim, NULL, crypt, &c, err, sizeof err) == 0;
+               backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err) == 0 &&
+               (trust.keys = keys, backup_read(file, 1, &lim, &trust, crypt, &c, err, sizeof err) == 0);
     backup_crypt_free(crypt);
+    backup_keys_free(keys);
     if (!read)
         return fail("import", err);
+    char skipped[512];
+    size_t nskipped = 0;
+    if (!trust.trusted && !trust.unsigned_accepted)
+        nskipped = drop_usable_accounts(&c.dump, skipped, sizeof skipped);
     store *s;
     if (open_store(cfg, &s, err, sizeof err) != 0) {
         backup_contents_free(&c);
@@ -792,6 +843,20 @@ int cmd_import(config *cfg, int argc, char **argv)
                "%lld user%s added\n",
                file, merge ? " (merged)" : "", next.map.ngenres, next.map.nbands, file_genres, file_bands,
                (long long)added, added == 1 ? "" : "s");
+    if (rc == 0 && nskipped)
+        fprintf(stderr,
+                "musicgraph import: %zu account%s with a password %s not added (%s): %s. Nothing proves who made "
+                "%s; %s\n",
+                nskipped, nskipped == 1 ? "" : "s", nskipped == 1 ? "was" : "were", skipped, trust.untrusted,
+                nskipped == 1 ? "it" : "them",
+                strcmp(trust.untrusted, BACKUP_UNSIGNED) == 0
+                    ? "say --insecure-unsigned to take them if you know where the file comes from"
+                    : "once the key is trusted, import the file again to add them");
+    if (rc == 0 && trust.unsigned_accepted)
+        fprintf(stderr,
+                "musicgraph import: warning: %s is not signed; --insecure-unsigned took its accounts without proof "
+                "of where they come from\n",
+                file);
     next.users = NULL;
     next.nusers = 0;
     store_dump_free(&next);
