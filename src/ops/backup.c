@@ -225,14 +225,9 @@ typedef int (*temp_fill)(void *ctx, int fd, char *err, size_t errlen);
 static int write_private_temp(const char *name, temp_fill fill, void *ctx, char *path, size_t len, char *err,
                               size_t errlen)
 {
-    const char *tmpdir = getenv("TMPDIR");
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/musicgraph-crypt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) {
-        snprintf(err, errlen, "cannot create a temporary directory in %s: %s", tmpdir && *tmpdir ? tmpdir : "/tmp",
-                 strerror(errno));
+    if (fs_make_private_temp_dir("crypt", dir, sizeof dir, err, errlen) != 0)
         return -1;
-    }
     snprintf(path, len, "%s/%.255s", dir, name);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     int rc = -1;

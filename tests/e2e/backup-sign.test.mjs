@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../lib/server.mjs';
+import { sleep } from '../lib/wait.mjs';
 import { cli, exportOf, ok, readBackup, refused, removeTempDirs, seededState, takeBackup, tempDir, writeBackup } from '../lib/backup.mjs';
 
 const TEST_TIMEOUT = 180_000;
@@ -74,7 +75,7 @@ test('key rotation: new backups carry the new key, old ones still verify and res
   assert.ok(!readFileSync(first).includes(readFileSync(join(state, 'backup-signing.key'))), 'the key is not in the backup');
   const rotated = (await ok(['backup-key', 'rotate', '--state-dir', state])).stdout;
   assert.match(rotated, new RegExp(`stays trusted`));
-  await new Promise((r) => setTimeout(r, 1100));
+  await sleep(1100); // backup names have a one-second resolution
   const second = await takeBackup(state);
   const newKey = readBackup(second).manifest.signing_key;
   assert.notEqual(newKey, oldKey);
