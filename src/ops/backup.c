@@ -97,18 +97,18 @@ int backup_write(store *s, const backup_keys *signer, const backup_crypt *crypt,
                  char *path, size_t pathlen, backup_manifest *mout, char *err, size_t errlen)
 {
     store_dump_t d;
-    if (store_dump(s, &d, err, errlen) != 0)
+    if ((signer && backup_keys_record(signer, s, err, errlen) != 0) || store_dump(s, &d, err, errlen) != 0)
         return -1;
     int rc = write_dump(&d, store_backend(s), signer, crypt, dir, tag, path, pathlen, mout, err, errlen);
     store_dump_free(&d);
     return rc;
 }
 
-int backup_export(store *s, const backup_keys *signer, const char *file, int anonymized, backup_manifest *mout, char *err,
-                  size_t errlen)
+int backup_export(store *s, const backup_keys *signer, const char *file, int anonymized, backup_manifest *mout,
+                  char *err, size_t errlen)
 {
     store_dump_t d;
-    if (store_dump(s, &d, err, errlen) != 0)
+    if ((signer && backup_keys_record(signer, s, err, errlen) != 0) || store_dump(s, &d, err, errlen) != 0)
         return -1;
     backup_secrets originals = {0};
     if (anonymized)
@@ -577,6 +577,8 @@ int backup_restore(store *s, const backup_contents *c, const backup_keys *signer
     if (c->has_manifest && backup_check_schema(s, &c->manifest, err, errlen) != 0)
         return -1;
     if (backup_check_rules(&c->dump, err, errlen) != 0)
+        return -1;
+    if (safety_dir && signer && backup_keys_record(signer, s, err, errlen) != 0)
         return -1;
     /* The safety backup is read in a read transaction and compressed with no
      * lock held: a running server keeps writing meanwhile. The replacement is

@@ -170,6 +170,29 @@ static int open_existing(config *cfg, store **s, char *err, size_t errlen)
     return store_open(cfg->database_url, s, err, errlen);
 }
 
+/* The keys whose signatures restore, verify and import believe: the state
+ * directory's (backup_keys_load) and those recorded in the database, when
+ * there is one (a new machine's restore has none yet). */
+static int load_trusted_keys(config *cfg, int create, backup_keys **keys, char *err, size_t errlen)
+{
+    if (backup_keys_load(cfg->state_dir, create, keys, err, errlen) != 0)
+        return -1;
+    const char *path = config_sqlite_path(cfg);
+    if (path && access(path, F_OK) != 0)
+        return 0;
+    store *s;
+    int rc = store_open(cfg->database_url, &s, err, errlen);
+    if (rc == 0) {
+        rc = backup_keys_trust_store(*keys, s, err, errlen);
+        store_close(s);
+    }
+    if (rc != 0) {
+        backup_keys_free(*keys);
+        *keys = NULL;
+    }
+    return rc;
+}
+
 /* Migrates like the server would at start, backing up first when needed,
  * under the initialization lock. */
 static int migrate(store *s, const config *cfg, char *err, size_t errlen)
@@ -338,7 +361,7 @@ int cmd_restore(config *cfg, int argc, char **argv)
     if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
         backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) != 0)
         return fail("restore", err);
-    if (backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err) != 0) {
+    if (load_trusted_keys(cfg, 1, &keys, err, sizeof err) != 0) {
         backup_crypt_free(crypt);
         return fail("restore", err);
     }
@@ -480,7 +503,7 @@ int cmd_verify(config *cfg, int argc, char **argv)
     if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
         backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) != 0)
         return fail("verify", err);
-    if (backup_keys_load(cfg->state_dir, 0, &keys, err, sizeof err) != 0) {
+    if (load_trusted_keys(cfg, 0, &keys, err, sizeof err) != 0) {
         backup_crypt_free(crypt);
         return fail("verify", err);
     }
@@ -786,7 +809,7 @@ int cmd_import(config *cfg, int argc, char **argv)
     backup_trust trust = {.allow_unsigned = insecure, .read_untrusted = 1};
     int read = backup_limits_from_config(cfg, &lim, err, sizeof err) == 0 &&
                backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) == 0 &&
-               backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err) == 0 &&
+               load_trusted_keys(cfg, 1, &keys, err, sizeof err) == 0 &&
                (trust.keys = keys, backup_read(file, 1, &lim, &trust, crypt, &c, err, sizeof err) == 0);
     backup_crypt_free(crypt);
     backup_keys_free(keys);
@@ -878,7 +901,9 @@ const char cmd_backup_key_usage[] = "usage: musicgraph backup-key show | rotate 
                                     "Backups are signed (Ed25519) with this installation's key, kept in\n"
                                     "STATE_DIR/backup-signing.key (generated at the first backup; never inside a\n"
                                     "backup). restore and verify accept only backups signed by a trusted key: the\n"
-                                    "signing key, or one listed in STATE_DIR/backup-trusted-keys.\n\n"
+                                    "signing key, one listed in STATE_DIR/backup-trusted-keys, or one recorded in\n"
+                                    "the database (every signing key records itself there, so that instances on\n"
+                                    "one database, each with its own state directory, trust each other's).\n\n"
                                     "  show         print the signing key's public half and the trusted keys, one\n"
                                     "               a line (what another installation's `backup-key trust` reads)\n"
                                     "  rotate       make a new signing key; the old one stays trusted, so the\n"
@@ -906,7 +931,7 @@ int cmd_backup_key(config *cfg, int argc, char **argv)
     else if (is_trust)
         rc = backup_keys_trust_file(cfg->state_dir, argv[2], &added, err, sizeof err);
     if (rc == 0)
-        rc = backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err);
+        rc = load_trusted_keys(cfg, 1, &keys, err, sizeof err);
     if (rc != 0) {
         backup_keys_free(before);
         return fail("backup-key", err);
@@ -917,8 +942,8 @@ int cmd_backup_key(config *cfg, int argc, char **argv)
     else if (is_trust)
         printf("trusted %d new key%s from %s\n", added, added == 1 ? "" : "s", argv[2]);
     else
-        printf("%s this installation's signing key (%s/backup-signing.key)\n%s", backup_keys_public(keys),
-               cfg->state_dir, backup_keys_trusted_text(keys));
+        printf("%s this installation's signing key (%s/backup-signing.key)\n%s%s", backup_keys_public(keys),
+               cfg->state_dir, backup_keys_trusted_text(keys), backup_keys_recorded_text(keys));
     backup_keys_free(before);
     backup_keys_free(keys);
     return 0;

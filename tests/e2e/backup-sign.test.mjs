@@ -163,3 +163,21 @@ test('import takes accounts with a password only from a file signed by a trusted
   await refused(['import', tampered, '--replace', '--state-dir', source], /signature does not match its manifest/);
   assert.deepEqual(await usernames(source), ['boss']);
 });
+
+// Instances on one database each have their own state directory (and
+// signing key); every signing key records its public half in the
+// database, so each trusts what the others signed — a backup never can.
+test('a signing key is recorded in the database: another state directory on it trusts its backups', { timeout: TEST_TIMEOUT }, async () => {
+  const first = await stateWithAdmin();
+  const file = await takeBackup(first);
+  const { manifest, payloadText } = readBackup(file);
+  assert.ok(!payloadText.includes(manifest.signing_key.slice(8)), 'the key is not inside the backup');
+  const db = ['--database-url', `sqlite://${join(first, 'musicgraph.db')}`];
+  const second = tempDir();
+  const shown = (await ok(['backup-key', 'show', '--state-dir', second, ...db])).stdout;
+  assert.ok(shown.includes(`${manifest.signing_key} signs on `), shown);
+  assert.match((await ok(['verify', file, '--state-dir', second, ...db])).stdout, /OK, it restores/);
+  // The same state directory on another database trusts only its own keys.
+  const elsewhere = await seededState();
+  await refused(['verify', file, '--state-dir', second, '--database-url', `sqlite://${join(elsewhere, 'musicgraph.db')}`], /a key this installation does not trust/);
+});
