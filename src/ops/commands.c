@@ -219,8 +219,9 @@ static void human_size(int64_t bytes, char *out, size_t len)
 
 static void summary(const store_counts *c, char *out, size_t len)
 {
-    snprintf(out, len, "%lld genres, %lld bands, %lld users, %lld audit entries", (long long)c->genres,
-             (long long)c->bands, (long long)c->users, (long long)c->audit_log);
+    snprintf(out, len, "%lld genre%s, %lld band%s, %lld user%s, %lld audit entr%s", (long long)c->genres,
+             c->genres == 1 ? "" : "s", (long long)c->bands, c->bands == 1 ? "" : "s", (long long)c->users,
+             c->users == 1 ? "" : "s", (long long)c->audit_log, c->audit_log == 1 ? "y" : "ies");
 }
 
 /* ---- backup ---- */
