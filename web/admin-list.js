@@ -90,14 +90,17 @@ function sortedRows(g, data, col, dir) {
 // First / previous / "Rows 101–200 of 8,008" / next / last: real buttons.
 // `live`: the one pager whose text screen readers hear when it changes.
 function pager(label, live, go) {
-  const button = (cls, text, arrow, name, arrowFirst) =>
-    h('button', { type: 'button', class: 'button pager-' + cls, 'aria-label': name, onclick: () => go(cls) }, arrowFirst ? [h('span', { 'aria-hidden': 'true' }, arrow), ' ' + text] : [text + ' ', h('span', { 'aria-hidden': 'true' }, arrow)]);
+  const button = (where, text) => {
+    const arrow = h('span', { 'aria-hidden': 'true' }, { first: '«', prev: '‹', next: '›', last: '»' }[where]);
+    const back = where === 'first' || where === 'prev';
+    return h('button', { type: 'button', class: 'button pager-' + where, 'aria-label': text + ' page', onclick: () => go(where) }, back ? [arrow, ' ' + text] : [text + ' ', arrow]);
+  };
   const p = {
-    first: button('first', 'First', '«', 'First page', true),
-    prev: button('prev', 'Previous', '‹', 'Previous page', true),
+    first: button('first', 'First'),
+    prev: button('prev', 'Previous'),
     info: h('span', { class: 'pager-info', 'aria-live': live ? 'polite' : null }),
-    next: button('next', 'Next', '›', 'Next page', false),
-    last: button('last', 'Last', '»', 'Last page', false),
+    next: button('next', 'Next'),
+    last: button('last', 'Last'),
   };
   p.nav = h('nav', { class: 'pager pager-table', 'aria-label': label }, [p.first, p.prev, p.info, p.next, p.last]);
   return p;
@@ -202,13 +205,13 @@ export async function pageList(view, kind, pageNo, seq) {
   // history entry, a new filter or sort replaces the current one), without
   // re-rendering the view. A filter typed just before leaving the table
   // does nothing once the table is gone.
-  function toPage(n, history) {
+  function toPage(n, how) {
     if (!table.isConnected) return;
     ls.page = n;
     show();
     if (ls.page !== pageParam(location.hash.split('?')[1] || '')) {
-      if (history === 'push') window.history.pushState(null, '', listHref(kind));
-      else window.history.replaceState(null, '', listHref(kind));
+      if (how === 'push') history.pushState(null, '', listHref(kind));
+      else history.replaceState(null, '', listHref(kind));
     }
   }
 

@@ -36,6 +36,8 @@ before(async () => {
   // Login is rate limited per client address (5 a minute). Each browser
   // context plays a different person behind the loopback proxy, with its
   // own X-Forwarded-For address, and most tests share one admin session.
+  // Chromium starts while the server starts and the two users are created.
+  const launching = launchChromium().then((b) => (browser = b)); // closed by after() even if a step below fails
   server = await startServer({ env: { MUSICGRAPH_ADMIN_PASSWORD: ADMIN.password, MUSICGRAPH_TRUSTED_PROXIES: '127.0.0.1' } });
   const dir = mkdtempSync(join(tmpdir(), 'musicgraph-admin-test-'));
   const pwFile = join(dir, 'password');
@@ -45,7 +47,7 @@ before(async () => {
   writeFileSync(pwFile, EDITOR.password + '\n');
   r = await runCli(['user', 'create', EDITOR.username, '--email', 'editor@example.com', '--admin', '--password-file', pwFile, '--state-dir', server.stateDir]);
   assert.equal(r.code, 0, `user create failed: ${r.stderr}`);
-  browser = await launchChromium();
+  await launching;
   const context = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': nextClient() } });
   const page = await context.newPage();
   await loginForm(page, ADMIN, '/admin');
@@ -705,7 +707,8 @@ describe('editing genres and bands', () => {
   });
 
   test('deleting a band and an unblocked genre asks first, then removes them', async (t) => {
-    const p = await adminPage(t, '/admin');
+    // The data is set up first, so the first page loaded is the one tested.
+    const p = await newPage(t, { storageState: adminState });
     const { page, context } = p;
     let r = await apiAs(context, 'POST', '/api/v1/genres', { id: 'short-lived', name: 'Short-lived', type: 'leaf', parent: 'punk', parents: ['punk', 'metal'], description: '', origin_year: null, links: [] });
     assert.equal(r.status, 201);
@@ -744,14 +747,14 @@ describe('editing genres and bands', () => {
 
 describe('hostile names', () => {
   test('names with markup render literally in the tables, forms, dialogs and audit log', async (t) => {
-    const p = await adminPage(t, '/admin');
+    const p = await newPage(t, { storageState: adminState });
     const { page, context } = p;
     let r = await apiAs(context, 'POST', '/api/v1/genres', { id: 'xss-genre', name: XSS_GENRE, type: 'leaf', parent: 'punk', parents: ['punk'], description: XSS_BAND, origin_year: null, links: [] });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     r = await apiAs(context, 'POST', '/api/v1/bands', { id: 'xss-band', name: XSS_BAND, primary_genre: 'xss-genre', genres: ['xss-genre'] });
     assert.equal(r.status, 201, JSON.stringify(r.body));
 
-    await page.reload();
+    await page.goto(server.url + '/admin');
     await adminReady(page);
     await page.fill('#genres-filter', 'xss-genre');
     assert.equal(await page.textContent('#genres-table tr[data-id="xss-genre"] th'), XSS_GENRE);
@@ -925,7 +928,8 @@ describe('phone width', () => {
 
 /* ---------- logging out (last: it ends the shared session) ---------- */
 
-// One test a page, each with the whole per-test timeout: the admin pages are large (8,000 bands).
+// One test a page, each with the whole per-test timeout: the genre and band forms are large (a
+// checklist of every genre, twice on the genre form).
 describe('accessibility: axe-core finds no serious or critical problem', { timeout: 540_000 }, () => {
   for (const path of ['/admin', '/admin#bands', '/admin/genres/new', '/admin/genres/grindcore/edit', '/admin/bands/new', '/admin/users', '/admin/audit']) {
     test(`on ${path}`, async (t) => {
