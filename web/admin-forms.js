@@ -6,7 +6,7 @@
 import { ApiError } from './api.js';
 import { add, clear, h } from './dom.js';
 import { collator, plural, slugify } from './text.js';
-import { TYPES, TYPE_LABEL, api, genreName, invalidateGraph, loadGraph, navigate, state } from './admin-core.js';
+import { TYPES, TYPE_LABEL, api, genreName, invalidateGraph, listHref, loadGraph, navigate, state } from './admin-core.js';
 import { checklist, clearErrors, confirmDelete, field, localErrors, setBusy, showErrors } from './admin-fields.js';
 
 export async function pageGenreForm(view, id, seq) {
@@ -200,7 +200,7 @@ async function saveEntity(kind, noun, editing, cur, body, { submit, form, fields
       ],
     };
     state.flash = { kind, id: sid };
-    navigate('/admin#' + kind);
+    navigate(listHref(kind));
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
     setBusy(submit, false);
@@ -211,7 +211,7 @@ async function saveEntity(kind, noun, editing, cur, body, { submit, form, fields
 // The heading, crumbs and links around a genre or band form; returns the page title.
 function formPage(view, kind, noun, editing, cur, form) {
   add(view,
-    h('p', { class: 'crumbs' }, h('a', { href: '/admin#' + kind }, '← ' + kind[0].toUpperCase() + kind.slice(1))),
+    h('p', { class: 'crumbs' }, h('a', { href: listHref(kind) }, '← ' + kind[0].toUpperCase() + kind.slice(1))),
     h('div', { class: 'page-head' }, [
       h('h1', { id: 'form-title', tabindex: '-1' }, (editing ? 'Edit ' : 'New ') + noun),
       editing ? h('a', { href: '/' + kind + '/' + encodeURIComponent(cur.id), class: 'view-link' }, 'View on the map') : null,
@@ -333,7 +333,7 @@ function idFollowsName(name, idField, editing) {
 // Save, Cancel and, when editing, Delete… with its confirmation; del.onDone
 // gets the server's answer and returns the end of the notice sentence.
 function formActions(kind, noun, editing, cur, submit, del) {
-  const actions = h('div', { class: 'form-actions' }, [submit, h('a', { class: 'button', href: '/admin#' + kind }, 'Cancel')]);
+  const actions = h('div', { class: 'form-actions' }, [submit, h('a', { class: 'button', href: listHref(kind) }, 'Cancel')]);
   if (!editing) return actions;
   actions.append(
     h('span', { class: 'spacer' }),
@@ -351,7 +351,7 @@ function formActions(kind, noun, editing, cur, submit, del) {
           onDone: (answer) => {
             invalidateGraph();
             state.notice = { text: 'Deleted ' + noun + ' “' + cur.name + '”' + del.onDone(answer) };
-            navigate('/admin#' + kind);
+            navigate(listHref(kind));
           },
         }),
     }, 'Delete ' + noun + '…'),

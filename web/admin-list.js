@@ -1,10 +1,12 @@
 /*
- * admin-list.js — the genre and band tables (/admin, /admin#bands): every
- * row built once per map version, sorted by any column, filtered as typed.
+ * admin-list.js — the genre and band tables (/admin, /admin#bands, a later
+ * page as /admin#bands?page=3): the whole table is sorted by any column and
+ * filtered as typed in memory, and only the rows of the page shown are built
+ * (ROWS_PER_PAGE of them), with first/previous/next/last buttons.
  */
 import { add, clear, debounce, h } from './dom.js';
 import { NUM, collator, fold, plural } from './text.js';
-import { TYPES, TYPE_LABEL, genreName, loadGraph, state } from './admin-core.js';
+import { ROWS_PER_PAGE, TYPES, TYPE_LABEL, genreName, listHref, loadGraph, pageParam, state } from './admin-core.js';
 
 const FILTER_DEBOUNCE_MS = 90;
 
@@ -59,22 +61,60 @@ function haystack(g, kind, x) {
   return fold([x.name, x.id, ...(x.genres || []).map((id) => genreName(g, id))].join('\n'));
 }
 
-export async function pageList(view, kind, seq) {
+// The filter text and the sort orders of one table, per map version: the
+// data of every row stays in memory, the DOM holds only the page shown.
+function tableData(g, kind) {
+  if (!state.tables[kind]) {
+    const items = kind === 'genres' ? g.genreList : g.bandList;
+    state.tables[kind] = { rows: items.map((item) => ({ item, text: haystack(g, kind, item) })), orders: new Map() };
+  }
+  return state.tables[kind];
+}
+
+// The rows in the order of column `col` (direction `dir`): sorting 8,000
+// rows is the expensive step, so each order is kept for the map version.
+function sortedRows(g, data, col, dir) {
+  const key = col.key + ':' + dir;
+  if (!data.orders.has(key)) {
+    const keyed = data.rows.map((r) => ({ r, k: col.sort(g, r.item) }));
+    keyed.sort((a, b) => {
+      let d = typeof a.k === 'number' && typeof b.k === 'number' ? a.k - b.k : collator.compare(String(a.k), String(b.k));
+      if (d === 0) d = collator.compare(a.r.item.name, b.r.item.name);
+      return d * dir;
+    });
+    data.orders.set(key, keyed.map((x) => x.r));
+  }
+  return data.orders.get(key);
+}
+
+// First / previous / "Rows 101–200 of 8,008" / next / last: real buttons.
+// `live`: the one pager whose text screen readers hear when it changes.
+function pager(label, live, go) {
+  const button = (where, text) => {
+    const arrow = h('span', { 'aria-hidden': 'true' }, { first: '«', prev: '‹', next: '›', last: '»' }[where]);
+    const back = where === 'first' || where === 'prev';
+    return h('button', { type: 'button', class: 'button pager-' + where, 'aria-label': text + ' page', onclick: () => go(where) }, back ? [arrow, ' ' + text] : [text + ' ', arrow]);
+  };
+  const p = {
+    first: button('first', 'First'),
+    prev: button('prev', 'Previous'),
+    info: h('span', { class: 'pager-info', 'aria-live': live ? 'polite' : null }),
+    next: button('next', 'Next'),
+    last: button('last', 'Last'),
+  };
+  p.nav = h('nav', { class: 'pager pager-table', 'aria-label': label }, [p.first, p.prev, p.info, p.next, p.last]);
+  return p;
+}
+
+export async function pageList(view, kind, pageNo, seq) {
   const g = await loadGraph();
   if (seq !== state.seq) return '';
-  const items = kind === 'genres' ? g.genreList : g.bandList;
-  const total = items.length;
+  const total = (kind === 'genres' ? g.genreList : g.bandList).length;
   const ls = state.list[kind];
   const one = kind === 'genres' ? 'genre' : 'band';
   const cols = COLUMNS[kind];
-
-  // Rows are built once per graph version and re-ordered on sort/filter.
-  if (!state.rows[kind]) {
-    const rows = new Map();
-    for (const x of items) rows.set(x.id, { tr: (kind === 'genres' ? genreRow : bandRow)(g, x), text: haystack(g, kind, x), item: x });
-    state.rows[kind] = rows;
-  }
-  const rows = state.rows[kind];
+  const data = tableData(g, kind);
+  ls.page = pageNo;
 
   const count = h('p', { class: 'count', id: kind + '-count', 'aria-live': 'polite' });
   const filter = h('input', {
@@ -106,7 +146,7 @@ export async function pageList(view, kind, seq) {
         ls.sort = c.key;
         ls.dir = c.numeric ? -1 : 1; // counts read best biggest first
       }
-      apply();
+      toPage(1, 'replace');
     });
     headRow.append(th);
     headCells.push(th);
@@ -117,32 +157,42 @@ export async function pageList(view, kind, seq) {
     tbody,
   ]);
 
-  // Sorting is the expensive part: it is redone only when the order
-  // changes, and filtering walks the sorted rows.
-  let sorted = null;
-  let sortedBy = '';
-  function apply() {
-    const q = fold(ls.filter.trim());
+  // The whole table sorted, then filtered; only `ls.page` of it is built.
+  let matched = null;
+  let matchedBy = '';
+  function matches() {
     const col = cols.find((c) => c.key === ls.sort) || cols[0];
-    if (sortedBy !== col.key + ':' + ls.dir) {
-      const keyed = [...rows.values()].map((r) => ({ r, k: col.sort(g, r.item) }));
-      keyed.sort((a, b) => {
-        let d = typeof a.k === 'number' && typeof b.k === 'number' ? a.k - b.k : collator.compare(String(a.k), String(b.k));
-        if (d === 0) d = collator.compare(a.r.item.name, b.r.item.name);
-        return d * ls.dir;
-      });
-      sorted = keyed.map((x) => x.r);
-      sortedBy = col.key + ':' + ls.dir;
+    const q = fold(ls.filter.trim());
+    if (matchedBy !== col.key + ':' + ls.dir + ':' + q) {
+      const sorted = sortedRows(g, data, col, ls.dir);
+      matched = q ? sorted.filter((r) => r.text.includes(q)) : sorted;
+      matchedBy = col.key + ':' + ls.dir + ':' + q;
     }
-    const list = q ? sorted.filter((r) => r.text.includes(q)) : sorted;
+    return { list: matched, q };
+  }
+  const pageCount = () => Math.max(1, Math.ceil(matches().list.length / ROWS_PER_PAGE));
+
+  function show() {
+    const { list, q } = matches();
+    const pages = pageCount();
+    ls.page = Math.min(Math.max(1, ls.page), pages);
+    const from = (ls.page - 1) * ROWS_PER_PAGE;
+    const shown = list.slice(from, from + ROWS_PER_PAGE);
     const frag = document.createDocumentFragment();
-    for (const r of list) frag.append(r.tr);
+    for (const r of shown) frag.append((kind === 'genres' ? genreRow : bandRow)(g, r.item));
     if (!list.length) {
       frag.append(h('tr', { class: 'empty' }, h('td', { colspan: String(cols.length) }, q ? 'No ' + one + ' matches “' + ls.filter.trim() + '”.' : 'No ' + one + 's yet.')));
     }
     clear(tbody);
     tbody.append(frag);
     count.textContent = list.length === total || !q ? plural(total, one, one + 's') : NUM.format(list.length) + ' of ' + plural(total, one, one + 's');
+    const info = list.length ? 'Rows ' + NUM.format(from + 1) + '–' + NUM.format(from + shown.length) + ' of ' + NUM.format(list.length) : 'No rows';
+    for (const p of pagers) {
+      p.info.textContent = info;
+      p.first.disabled = p.prev.disabled = ls.page <= 1;
+      p.next.disabled = p.last.disabled = ls.page >= pages;
+    }
+    bottom.nav.hidden = pages <= 1;
     for (let i = 0; i < cols.length; i++) {
       const th = headCells[i];
       if (!th) continue;
@@ -151,24 +201,61 @@ export async function pageList(view, kind, seq) {
     }
   }
 
+  // Shows page n; the URL follows when the page changes (a page move is a
+  // history entry, a new filter or sort replaces the current one), without
+  // re-rendering the view. A filter typed just before leaving the table
+  // does nothing once the table is gone.
+  function toPage(n, how) {
+    if (!table.isConnected) return;
+    ls.page = n;
+    show();
+    if (ls.page !== pageParam(location.hash.split('?')[1] || '')) {
+      if (how === 'push') history.pushState(null, '', listHref(kind));
+      else history.replaceState(null, '', listHref(kind));
+    }
+  }
+
+  function go(where, from) {
+    toPage({ first: 1, prev: ls.page - 1, next: ls.page + 1, last: pageCount() }[where], 'push');
+    // The focus goes to the same button above the table, so the new rows
+    // start below it; a button that became disabled hands it to its opposite.
+    let btn = top[where];
+    if (btn.disabled) btn = top[where === 'first' || where === 'prev' ? 'next' : 'prev'];
+    btn.focus({ preventScroll: true });
+    if (from === bottom) top.nav.scrollIntoView({ block: 'start' });
+  }
+  const label = kind === 'genres' ? 'Genre table pages' : 'Band table pages';
+  const top = pager(label, true, (where) => go(where, top));
+  const bottom = pager(label + ', below the table', false, (where) => go(where, bottom));
+  const pagers = [top, bottom];
+
   filter.addEventListener(
     'input',
     debounce(() => {
       ls.filter = filter.value;
-      apply();
+      toPage(1, 'replace');
     }, FILTER_DEBOUNCE_MS),
   );
   filter.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape' && filter.value) {
       filter.value = '';
       ls.filter = '';
-      apply();
+      toPage(1, 'replace');
     }
   });
 
+  // A row just saved is shown on its page (it may have moved, or be new).
+  if (state.flash && state.flash.kind === kind) {
+    const at = matches().list.findIndex((r) => r.item.id === state.flash.id);
+    if (at >= 0) ls.page = Math.floor(at / ROWS_PER_PAGE) + 1;
+  }
+  show();
+  // The page asked for may be past the end now (rows deleted, a new map).
+  if (ls.page !== pageNo) history.replaceState(null, '', listHref(kind));
+
   const otherKind = kind === 'genres' ? 'bands' : 'genres';
   const otherTotal = otherKind === 'genres' ? g.genreList.length : g.bandList.length;
-  add(view, 
+  add(view,
     h('div', { class: 'page-head' }, [
       h('h1', { tabindex: '-1' }, kind === 'genres' ? 'Genres' : 'Bands'),
       h('a', { class: 'button button-primary', href: kind === 'genres' ? '/admin/genres/new' : '/admin/bands/new' }, kind === 'genres' ? 'Add genre' : 'Add band'),
@@ -178,8 +265,9 @@ export async function pageList(view, kind, seq) {
       h('a', { href: '/admin#bands', class: 'tab', 'aria-current': kind === 'bands' ? 'page' : null }, ['Bands ', h('span', { class: 'tab-count' }, NUM.format(kind === 'bands' ? total : otherTotal))]),
     ]),
     h('div', { class: 'toolbar' }, [h('label', { for: kind + '-filter', class: 'toolbar-label' }, kind === 'genres' ? 'Filter genres' : 'Filter bands'), filter, count]),
+    top.nav,
     h('div', { class: 'table-wrap' }, table),
+    bottom.nav,
   );
-  apply();
   return kind === 'genres' ? 'Genres' : 'Bands';
 }

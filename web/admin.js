@@ -5,7 +5,8 @@
  * path, renders the matching page into #view and keeps the URL in step with
  * history.pushState (links under /admin are intercepted, popstate re-renders).
  *
- * Pages: the genre and band tables (/admin, /admin#bands, admin-list.js),
+ * Pages: the genre and band tables (/admin, /admin#bands, a later page as
+ * /admin#bands?page=N, admin-list.js),
  * the genre and band forms (…/new, …/ID/edit, admin-forms.js), users
  * (/admin/users, admin-users.js) and the audit log (/admin/audit?page=N,
  * admin-audit.js). The CSP is strict (no inline script or style
@@ -16,7 +17,7 @@
  */
 import { ApiError } from './api.js';
 import { add, clear, h } from './dom.js';
-import { $, api, el, navigate, problemText, showNotice, state } from './admin-core.js';
+import { $, api, el, navigate, pageParam, problemText, showNotice, state } from './admin-core.js';
 import { pageAudit } from './admin-audit.js';
 import { setBusy } from './admin-fields.js';
 import { pageBandForm, pageGenreForm } from './admin-forms.js';
@@ -26,16 +27,16 @@ import { pageUsers } from './admin-users.js';
 function parseRoute() {
   const p = location.pathname.replace(/\/+$/, '') || '/';
   let m;
-  if (p === '/admin') return { page: location.hash === '#bands' ? 'bands' : 'genres' };
+  if (p === '/admin') {
+    const [table, query] = location.hash.slice(1).split('?');
+    return { page: table === 'bands' ? 'bands' : 'genres', n: pageParam(query || '') };
+  }
   if (p === '/admin/genres/new') return { page: 'genre-form' };
   if ((m = /^\/admin\/genres\/([^/]+)\/edit$/.exec(p))) return { page: 'genre-form', id: decodeURIComponent(m[1]) };
   if (p === '/admin/bands/new') return { page: 'band-form' };
   if ((m = /^\/admin\/bands\/([^/]+)\/edit$/.exec(p))) return { page: 'band-form', id: decodeURIComponent(m[1]) };
   if (p === '/admin/users') return { page: 'users' };
-  if (p === '/admin/audit') {
-    const n = parseInt(new URLSearchParams(location.search).get('page') || '1', 10);
-    return { page: 'audit', n: Number.isFinite(n) && n > 0 ? n : 1 };
-  }
+  if (p === '/admin/audit') return { page: 'audit', n: pageParam(location.search) };
   return { page: 'not-found' };
 }
 
@@ -90,7 +91,7 @@ async function render() {
     switch (route.page) {
       case 'genres':
       case 'bands':
-        title = await pageList(view, route.page, seq);
+        title = await pageList(view, route.page, route.n, seq);
         break;
       case 'genre-form':
         title = await pageGenreForm(view, route.id, seq);
