@@ -417,6 +417,7 @@ static void test_a_whole_map_written_with_copy_keeps_text_and_rules(void **state
 static void test_backup_keys_are_recorded_once(void **state)
 {
     (void)state;
+    NEEDS_CLUSTER();
     char url[512];
     store *s = fresh_store(url, sizeof url);
     check_backup_keys_recorded_once(s);
