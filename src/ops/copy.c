@@ -62,6 +62,14 @@ const char cmd_copy_usage[] =
 
 static int holds_data(const store_dump_t *d) { return d->map.ngenres || d->map.nbands || d->nusers || d->naudit; }
 
+/* "1025 genres, 8008 bands, 1 user and 0 audit entries" */
+static void counts_text(const store_counts *c, char *out, size_t len)
+{
+    snprintf(out, len, "%lld genre%s, %lld band%s, %lld user%s and %lld audit entr%s", (long long)c->genres,
+             c->genres == 1 ? "" : "s", (long long)c->bands, c->bands == 1 ? "" : "s", (long long)c->users,
+             c->users == 1 ? "" : "s", (long long)c->audit_log, c->audit_log == 1 ? "y" : "ies");
+}
+
 /* Reads the whole source, read-only, into c (as if it came from a backup
  * file: its schema in the manifest) and checks every rule on it. */
 static int read_source(const char *url, const char *name, backup_contents *c, char *err, size_t errlen)
@@ -108,10 +116,13 @@ static int read_source(const char *url, const char *name, backup_contents *c, ch
 /* The refusal of a target that holds data, with what it holds. */
 static int refuse_target(const store_dump_t *d, const char *name, char *err, size_t errlen)
 {
+    char what[256];
+    store_counts c = backup_counts(d);
+    counts_text(&c, what, sizeof what);
     snprintf(err, errlen,
-             "the target, %s, already holds data (%zu genres, %zu bands, %zu users, %zu audit entries): nothing was "
-             "copied; check --to, or give --replace to make it exactly the source",
-             name, d->map.ngenres, d->map.nbands, d->nusers, d->naudit);
+             "the target, %s, already holds data (%s): nothing was copied; check --to, or give --replace to make it "
+             "exactly the source",
+             name, what);
     return -1;
 }
 
@@ -267,10 +278,9 @@ int cmd_copy(config *cfg, int argc, char **argv)
         fprintf(stderr, "musicgraph copy: %s\n", err);
         return 1;
     }
-    printf("copied %lld genres, %lld bands, %lld users and %lld audit entries from %s to %s; sessions were not "
-           "copied (everybody logs in again)\n",
-           (long long)res.counts.genres, (long long)res.counts.bands, (long long)res.counts.users,
-           (long long)res.counts.audit_log, res.from, res.to);
+    char what[256];
+    counts_text(&res.counts, what, sizeof what);
+    printf("copied %s from %s to %s; sessions were not copied (everybody logs in again)\n", what, res.from, res.to);
     if (res.safety_path[0])
         printf("the data it replaced is in %s\n", res.safety_path);
     return 0;

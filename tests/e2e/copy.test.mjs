@@ -187,7 +187,7 @@ test('copy refuses a target that holds data, naming it and not its password, and
   const was = await exported(target);
   const r = await copy('--from', site.url, '--to', target);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /the target, PostgreSQL database "mg_\d+_\d+" on 127\.0\.0\.1:\d+, already holds data \(\d+ genres, \d+ bands, 1 users, 0 audit entries\): nothing was copied/);
+  assert.match(r.stderr, /the target, PostgreSQL database "mg_\d+_\d+" on 127\.0\.0\.1:\d+, already holds data \(\d+ genres, \d+ bands, 1 user and 0 audit entries\): nothing was copied/);
   assert.match(r.stderr, /--replace/);
   assert.doesNotMatch(r.stderr, new RegExp(pg.password));
   assert.equal(await psql(target, 'SELECT version FROM data_version'), version);
