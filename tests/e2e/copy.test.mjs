@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, postgresBin } from '../lib/postgres.mjs';
-import { runCli, startServer } from '../lib/server.mjs';
+import { repoRoot, runCli, startServer } from '../lib/server.mjs';
 
 const SKIP = postgresBin() ? false : 'PostgreSQL is not installed (scripts/deps --test installs it)';
 const PG = { timeout: 300_000, skip: SKIP };
@@ -155,7 +155,7 @@ test('copy moves a whole SQLite site into PostgreSQL and back: the same map, log
   assert.deepEqual(onPg.payload, before.payload, 'PostgreSQL holds exactly what SQLite held');
   assert.equal(onPg.sha, before.sha);
   assert.equal(await psql(target, 'SELECT count(*) FROM sessions'), '0', 'no session travelled');
-  assert.equal(await psql(target, 'SELECT count(*) FROM schema_migrations'), String(readdirSync('src/store/migrations/postgres').length), 'the target was migrated');
+  assert.equal(await psql(target, 'SELECT count(*) FROM schema_migrations'), String(readdirSync(join(repoRoot, 'src/store/migrations/postgres')).length), 'the target was migrated');
   await assertServes(target, expected);
   // New ids on the copy do not collide with the copied ones.
   {
