@@ -18,7 +18,11 @@
 # each command as a whole process (what an operator waits for), BENCH_RUNS
 # times per mode, and report the median and the slowest. The JSON keeps the
 # signed figures at its top level (as before) and the encrypted ones under
-# "encrypted". Restore includes its checks
+# "encrypted", the PostgreSQL ones under "postgres" (issue 12: the same
+# targets on both backends; a throwaway durable cluster on loopback,
+# tests/tools/postgres-cluster.mjs, the map moved there by export and
+# import; skipped, and said, without PostgreSQL or with
+# BENCH_BACKUP_POSTGRES=0). Restore includes its checks
 # and the safety backup it takes first. Prints a table and one JSON line
 # (also written to BENCH_BACKUP_OUT when set). Everything lives in one
 # temporary directory, removed at the end.
@@ -30,7 +34,13 @@ SEED=${BENCH_SEED:-1}
 [[ -x $BIN ]] || { echo "backup-bench: $BIN is missing (run: make build)" >&2; exit 1; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/musicgraph-backup-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+pg_hold=
+cleanup() {
+    # Closing the cluster's stdin stops and removes it.
+    [[ -n $pg_hold ]] && exec {pg_hold}>&- && wait
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
 export MUSICGRAPH_LOG_LEVEL=warn
 unset MUSICGRAPH_STATE_DIR MUSICGRAPH_DATABASE_URL DATABASE_URL MUSICGRAPH_BACKUP_DIR MUSICGRAPH_BACKUP_OFFSITE
 
@@ -103,12 +113,45 @@ encrypted=$(summarize encrypted)
 unset MUSICGRAPH_BACKUP_ENCRYPT MUSICGRAPH_BACKUP_PASSPHRASE_FILE
 db=$(stat -c %s "$STATE/musicgraph.db")
 
+# The same signed steps on PostgreSQL. The map goes there as an operator
+# would move it (export, trust the exporting key, import); the accounts
+# with it, since the key is trusted.
+postgres='"skipped":"BENCH_BACKUP_POSTGRES=0"'
+if [[ ${BENCH_BACKUP_POSTGRES:-1} != 0 ]]; then
+    mkfifo "$TMP/pg.in"
+    node tests/tools/postgres-cluster.mjs --durable <"$TMP/pg.in" >"$TMP/pg.out" 2>&1 &
+    pg_pid=$!
+    exec {pg_hold}>"$TMP/pg.in"
+    for _ in $(seq 1 600); do
+        [[ -s $TMP/pg.out ]] || ! kill -0 "$pg_pid" 2>/dev/null && break
+        sleep 0.1
+    done
+    base=$(head -1 "$TMP/pg.out")
+    if [[ $base == postgres://* ]]; then
+        psql -X -q -d "$base/postgres" -c 'CREATE DATABASE backup_bench' >/dev/null
+        sqlite_state=$STATE
+        STATE=$TMP/pg-state
+        "$BIN" export "$TMP/move.json.gz" --state-dir "$sqlite_state" >/dev/null
+        "$BIN" backup-key show --state-dir "$sqlite_state" >"$TMP/move.pub"
+        export MUSICGRAPH_DATABASE_URL=$base/backup_bench
+        "$BIN" backup-key trust "$TMP/move.pub" --state-dir "$STATE" >/dev/null
+        "$BIN" import "$TMP/move.json.gz" --state-dir "$STATE" >/dev/null
+        measure postgres
+        postgres=$(summarize postgres)
+        unset MUSICGRAPH_DATABASE_URL
+        STATE=$sqlite_state
+    else
+        postgres=$(printf '"skipped":"%s"' "$(head -1 "$TMP/pg.out" | sed 's/^none$/PostgreSQL is not installed/; s/"/'"'"'/g')")
+        echo "backup-bench: PostgreSQL skipped: $(head -1 "$TMP/pg.out")" >&2
+    fi
+fi
+
 echo "dataset: $(cat "$TMP/gen.log")"
 printf '%-10s %-9s %10s %10s %10s %12s  %s\n' step mode "median ms" "max ms" "target ms" "peak RSS KiB" verdict
 cat "$TMP/table"
 echo "backup size: signed $(sed 's/.*"backup_bytes":\([0-9]*\).*/\1/' <<<"$signed") bytes gzip ($json_bytes bytes of JSON), encrypted $(sed 's/.*"backup_bytes":\([0-9]*\).*/\1/' <<<"$encrypted") bytes; database: $db bytes; runs: $RUNS"
-line=$(printf '{"runs":%d,%s,"backup_json_bytes":%d,"database_bytes":%d,"nproc":%d,"encrypted":{%s}}' \
-    "$RUNS" "$signed" "$json_bytes" "$db" "$(nproc)" "$encrypted")
+line=$(printf '{"runs":%d,%s,"backup_json_bytes":%d,"database_bytes":%d,"nproc":%d,"encrypted":{%s},"postgres":{%s}}' \
+    "$RUNS" "$signed" "$json_bytes" "$db" "$(nproc)" "$encrypted" "$postgres")
 echo "$line"
 [[ -n ${BENCH_BACKUP_OUT:-} ]] && echo "$line" >"$BENCH_BACKUP_OUT"
 exit 0

@@ -153,6 +153,14 @@ else if (backup && backup.available !== false) {
   t5('backup of the large dataset (median)', backup.backup_ms.median, 2000);
   t5('verify of that backup (median)', backup.verify_ms.median, 2000);
   t5('restore of that backup, safety backup included (median)', backup.restore_ms.median, 5000);
+  // Issue 12: the same targets on PostgreSQL.
+  const p = backup.postgres;
+  if (p && p.backup_ms) {
+    const t12 = (what, v, limit) => targets.push({ issue: 12, what, target: `< ${limit.toLocaleString('en-US')} ms`, value: `${v} ms`, met: v < limit });
+    t12('backup of the large dataset on PostgreSQL (median)', p.backup_ms.median, 2000);
+    t12('verify of that backup on PostgreSQL (median)', p.verify_ms.median, 2000);
+    t12('restore of that backup on PostgreSQL (median)', p.restore_ms.median, 5000);
+  }
 }
 
 // Deploys and rollbacks under load (issue 15).
@@ -334,6 +342,11 @@ else if (backup) {
       out.push(`    ${step.padEnd(8)} ${fmt(backup[`${step}_ms`].median).padStart(9)} ${fmt(e[`${step}_ms`].median).padStart(10)} ${mib(backup.peak_rss_kib[step]).padStart(11)} ${mib(e.peak_rss_kib[step]).padStart(14)}`);
     out.push(`    file: ${fmt(backup.backup_bytes)} bytes signed, ${fmt(e.backup_bytes)} bytes encrypted`);
   }
+  const p = backup.postgres;
+  if (p && p.backup_ms) {
+    const b = (k) => `${fmt(p[k].median)} ms (${p[k].all.map((x) => fmt(x)).join(', ')})`;
+    out.push(`  on PostgreSQL (a durable throwaway cluster on loopback): backup ${b('backup_ms')}, verify ${b('verify_ms')}, restore ${b('restore_ms')}`);
+  } else if (p && p.skipped) out.push(`  on PostgreSQL: skipped (${p.skipped})`);
   out.push('');
 }
 

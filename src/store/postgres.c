@@ -342,8 +342,8 @@ int pg_bump_version(pg_store *p, char *err, size_t errlen)
 }
 
 /*
- * Row writer: the statements for every row kind, shared by pg_write_map
- * (everything, into empty tables) and pg_edit (what differs).
+ * Row writer: the statements for every row kind, for pg_edit (the rows that
+ * differ; a whole map goes in with COPY, postgres_copy.c).
  */
 typedef struct writer {
     pg_store *p;
@@ -479,9 +479,7 @@ int pg_write_map(pg_store *p, const dataset *d, char *err, size_t errlen)
                "DELETE FROM bands; DELETE FROM genre_links; DELETE FROM genre_parents; DELETE FROM genres",
                0, NULL, "emptying the map", err, errlen) != 0)
         return -1;
-    writer w;
-    maprows_writer rw = rows_writer(&w, p, err, errlen);
-    return maprows_write_all(&rw, d) == 0 ? 0 : written(&w);
+    return pg_copy_map(p, d, err, errlen);
 }
 
 int pg_replace_all(store *s, const dataset *d, char *err, size_t errlen)

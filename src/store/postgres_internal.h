@@ -98,6 +98,11 @@ STORE_OPERATIONS(POSTGRES_DECLARE)
 int pg_load_map(pg_store *p, dataset *d, char *err, size_t errlen);
 /* Replaces every row of the map with d's, in the caller's transaction. */
 int pg_write_map(pg_store *p, const dataset *d, char *err, size_t errlen);
+
+/* ---- postgres_copy.c ---- */
+
+/* d's rows into the map's empty tables, one COPY per table. */
+int pg_copy_map(pg_store *p, const dataset *d, char *err, size_t errlen);
 /* Adds one to the data version and tells every instance (NOTIFY). */
 int pg_bump_version(pg_store *p, char *err, size_t errlen);
 

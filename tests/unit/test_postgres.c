@@ -381,6 +381,38 @@ static void test_the_last_admin_stays_and_attempts_count_in_order(void **state)
     store_close(s);
 }
 
+/* A whole map goes in with COPY (postgres_copy.c): every character a text
+ * can hold comes back as it was, and the database's own rules still refuse
+ * a map that breaks them, leaving the old one. */
+static void test_a_whole_map_written_with_copy_keeps_text_and_rules(void **state)
+{
+    (void)state;
+    NEEDS_CLUSTER();
+    char url[512], err[1024] = "";
+    store *s = fresh_store(url, sizeof url);
+    dataset d, back;
+    small_map(&d);
+    const char *text = "tab\there, back\\slash \\N, CR\r, LF\n, \\t literally, ümlauts";
+    genre *t = dataset_find_genre(&d, "thrash-metal");
+    set_str(&t->description, text);
+    set_str(&t->region, "Bay\tArea\\");
+    assert_int_equal(store_replace_all(s, &d, err, sizeof err), 0);
+    int64_t v;
+    assert_int_equal(store_load(s, &back, &v, err, sizeof err), 0);
+    assert_string_equal(dataset_find_genre(&back, "thrash-metal")->description, text);
+    assert_string_equal(dataset_find_genre(&back, "thrash-metal")->region, "Bay\tArea\\");
+    assert_null(dataset_find_genre(&back, "rock")->region);
+    dataset_free(&back);
+    /* The domain rules bypassed: a cycle, written whole. */
+    genre *hm = dataset_find_genre(&d, "heavy-metal");
+    set_list(&hm->parents, &hm->nparents, "rock,metal,thrash-metal");
+    assert_int_equal(store_replace_all(s, &d, err, sizeof err), MG_ERR_CONFLICT);
+    assert_non_null(strstr(err, "own ancestor"));
+    assert_int_equal(admin_int(url, "SELECT count(*) FROM genre_parents WHERE genre_id = 'heavy-metal'"), 2);
+    dataset_free(&d);
+    store_close(s);
+}
+
 /* The public keys that signed backups (fixtures.h). */
 static void test_backup_keys_are_recorded_once(void **state)
 {
@@ -402,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_statements_are_prepared_once_and_again_after_a_reconnect),
         cmocka_unit_test(test_restored_users_move_the_id_sequence),
         cmocka_unit_test(test_the_last_admin_stays_and_attempts_count_in_order),
+        cmocka_unit_test(test_a_whole_map_written_with_copy_keeps_text_and_rules),
         cmocka_unit_test(test_backup_keys_are_recorded_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
