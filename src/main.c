@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "mg_version.h"
 #include "ops/commands.h"
+#include "ops/copy.h"
 #include "ops/deploy.h"
 #include "ops/doctor.h"
 #include "ops/healthcheck.h"
@@ -519,6 +520,7 @@ static const command commands[] = {
     {"backups", "list backups, local and offsite, and whether they verified", cmd_backups_usage, cmd_backups},
     {"export", "write the data in the portable format (optionally anonymized)", cmd_export_usage, cmd_export},
     {"import", "load an export, a backup or a dataset file (checked, all or nothing)", cmd_import_usage, cmd_import},
+    {"copy", "copy a whole site to another database (SQLite <-> PostgreSQL), all or nothing", cmd_copy_usage, cmd_copy},
     {"backup-key", "show, rotate or trust the keys that sign backups", cmd_backup_key_usage, cmd_backup_key},
     {"doctor", "check the configuration, database, directories, backups, address and clock",
      "usage: musicgraph doctor [--json] [--settings-markdown] [options]\n\n"

@@ -71,8 +71,9 @@ static void run_step(void *arg)
         j->failure = JOB_NO_DATABASE;
     } else {
         next = j->step(j, s);
-        /* Whatever the step made of it, a database out of reach is "try again later". */
-        if (s && store_lost(s)) {
+        /* Whatever the step made of it, a database out of reach is "try
+         * again later" — unless what the step did is done already. */
+        if (s && store_lost(s) && !j->acknowledged) {
             log_error("the database is not reachable");
             j->failure = JOB_NO_DATABASE;
             next = API_DONE;

@@ -63,6 +63,10 @@ struct api_job {
     /* Always called last (on the loop): frees the handler's struct. */
     void (*destroy)(api_job *j);
     int shown; /* after show_version: 1 shown, 0 the rebuild failed */
+    /* Set by a step whose write committed: the answer acknowledges it even
+     * when the database is lost right after (a 503 would have the client
+     * retry a write that is done). */
+    int acknowledged;
 
     /* api.c's own. */
     api *a;

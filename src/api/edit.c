@@ -299,7 +299,6 @@ typedef struct edit_job {
     char *path_id; /* PUT and DELETE: the {id} of the path */
     edit_ctx c;
     api_answer answer; /* a refusal, or a deletion's report */
-    int committed;
 } edit_job;
 
 /* Answers with the entity's detail document from the refreshed snapshot. */
@@ -320,6 +319,23 @@ static void send_entity(http_request *r, int status, edit_kind kind, const char 
         http_add_header(r, "location", location);
     http_body body = {.data = b->data, .len = b->len};
     http_respond_body(r, status, API_JSON, HTTP_CACHE_NONE, &body, s, release_snapshot);
+}
+
+/* A create or update that committed but that the map cannot show yet (the
+ * database went away right after the commit, so the snapshot cannot be
+ * rebuilt): the change is saved, so it is acknowledged with its status, its
+ * body the entity as saved (c's input, completed by apply_edit) rather than
+ * the map's detail document; the map shows it once the database is back.
+ * A 5xx here would have the client retry a write that is done. */
+static void send_saved(http_request *r, const edit_ctx *c)
+{
+    char location[128];
+    snprintf(location, sizeof location, "/api/v1/%s/%s", c->kind == EDIT_GENRE ? "genres" : "bands", c->id);
+    if (c->op == EDIT_CREATE)
+        http_add_header(r, "location", location);
+    char *json = entity_json(c->kind, c->kind == EDIT_GENRE ? (const void *)&c->g : (const void *)&c->b);
+    http_respond(r, c->op == EDIT_CREATE ? 201 : 200, API_JSON, json, strlen(json));
+    free(json);
 }
 
 /* The body of a deletion's answer: what went with the genre. */
@@ -438,7 +454,7 @@ static int edit_step(api_job *j, store *s)
         declined_answer(e, rc, err);
         return API_DONE;
     }
-    e->committed = 1;
+    j->acknowledged = 1;
     if (c->op == EDIT_DELETE)
         deleted_answer(e);
     /* Answer once the map shows the change: this version or a later one. */
@@ -455,13 +471,10 @@ static void edit_reply(http_request *r, api_job *j)
     edit_job *e = (edit_job *)j;
     if (e->auth.refused)
         auth_refuse(r, &e->auth);
-    else if (!e->committed)
+    else if (!j->acknowledged || e->c.op == EDIT_DELETE)
         api_answer_send(r, &e->answer);
     else if (!j->shown)
-        http_problem(r, 500, "Internal Server Error",
-                     "The change was saved but the map could not be refreshed yet; it shows once it is.", NULL);
-    else if (e->c.op == EDIT_DELETE)
-        api_answer_send(r, &e->answer);
+        send_saved(r, &e->c);
     else
         send_entity(r, e->c.op == EDIT_CREATE ? 201 : 200, e->c.kind, e->c.id);
 }

@@ -90,8 +90,12 @@ struct store {
     const struct store_ops *ops;
 };
 
-int sqlite_store_open(const char *path, store **out, char *err, size_t errlen);
-/* url: postgres://… or postgresql://… as libpq reads it. */
-int postgres_store_open(const char *url, store **out, char *err, size_t errlen);
+/* readonly: the file must exist and is never written (store_open_readonly). */
+int sqlite_store_open(const char *path, int readonly, store **out, char *err, size_t errlen);
+/* url: postgres://… or postgresql://… as libpq reads it; readonly: every
+ * transaction of the session is read-only (default_transaction_read_only). */
+int postgres_store_open(const char *url, int readonly, store **out, char *err, size_t errlen);
+/* "PostgreSQL database \"x\" on host:port" for url, never its password. */
+void postgres_describe(const char *url, char *out, size_t len);
 
 #endif

@@ -32,6 +32,8 @@
 #define STATEMENT_TIMEOUT_MS "30000"
 /* The longest pause between two attempts to reach a database that went away. */
 #define RECONNECT_MAX_MS 5000
+/* What every session sets (in libpq's options, so a reconnection sets it again). */
+#define OPTIONS "-c statement_timeout=" STATEMENT_TIMEOUT_MS " -c TimeZone=UTC"
 
 /* Replaces every occurrence of secret in msg by "***", and line breaks and
  * tabs by spaces (one message, one line). */
@@ -65,9 +67,9 @@ static char *url_password(const char *url)
     return colon && colon + 1 < at ? xstrndup(colon + 1, (size_t)(at - colon - 1)) : NULL;
 }
 
-/* Fills p->where from the URL's parts, and *password (as libpq reads it,
+/* Fills where from the URL's parts, and *password (as libpq reads it,
  * malloc'd, may be NULL). */
-static int describe(pg_store *p, const char *url, char **password, char *err, size_t errlen)
+static int describe(char *where, size_t wlen, const char *url, char **password, char *err, size_t errlen)
 {
     char *perr = NULL;
     PQconninfoOption *opts = PQconninfoParse(url, &perr);
@@ -94,13 +96,23 @@ static int describe(pg_store *p, const char *url, char **password, char *err, si
         else if (strcmp(o->keyword, "password") == 0 && *o->val)
             *password = xstrdup(o->val);
     }
-    snprintf(p->where, sizeof p->where, "database \"%s\" on %s:%s",
+    snprintf(where, wlen, "database \"%s\" on %s:%s",
              db     ? db
              : user ? user
                     : "(default)",
              host ? host : "localhost", port ? port : "5432");
     PQconninfoFree(opts);
     return 0;
+}
+
+void postgres_describe(const char *url, char *out, size_t len)
+{
+    char where[300], *password, why[16];
+    if (describe(where, sizeof where, url, &password, why, sizeof why) != 0)
+        snprintf(out, len, "PostgreSQL (a URL that is not valid)");
+    else
+        snprintf(out, len, "PostgreSQL %s", where);
+    free(password);
 }
 
 static int postgres_lost(store *s) { return pg(s)->lost; }
@@ -137,13 +149,13 @@ static void quiet(void *arg, const char *message)
     (void)message;
 }
 
-int postgres_store_open(const char *url, store **out, char *err, size_t errlen)
+int postgres_store_open(const char *url, int readonly, store **out, char *err, size_t errlen)
 {
     pg_store *p = xcalloc(1, sizeof *p);
     p->base.ops = &postgres_ops;
     /* The password as written and as read: libpq may quote either back. */
     char *password = NULL, *written = url_password(url);
-    if (describe(p, url, &password, err, errlen) != 0) {
+    if (describe(p->where, sizeof p->where, url, &password, err, errlen) != 0) {
         scrub(err, written);
         free(written);
         free(p);
@@ -159,7 +171,7 @@ int postgres_store_open(const char *url, store **out, char *err, size_t errlen)
                             "30",
                             "10",
                             "3",
-                            "-c statement_timeout=" STATEMENT_TIMEOUT_MS " -c TimeZone=UTC",
+                            readonly ? OPTIONS " -c default_transaction_read_only=on" : OPTIONS,
                             url,
                             NULL};
     p->conn = PQconnectdbParams(keys, values, 1);

@@ -11,7 +11,10 @@
 #include "core/xalloc.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static void sqlite_close(store *s)
 {
@@ -26,10 +29,14 @@ static const struct store_ops sqlite_ops = {.name = "sqlite",
                                             /* .NAME = sq_NAME for every operation */
                                             STORE_OPERATIONS(SQLITE_OPERATION)};
 
-int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)
+int sqlite_store_open(const char *path, int readonly, store **out, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
+    if (readonly && access(path, F_OK) != 0) {
+        snprintf(err, errlen, "there is no SQLite database at %s: %s", path, strerror(errno));
+        return -1;
+    }
     if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open SQLite database %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
@@ -39,10 +46,12 @@ int sqlite_store_open(const char *path, store **out, char *err, size_t errlen)
     char what[200];
     /* A small page cache: the map is read once per change into the snapshot,
      * so every connection caching megabytes of pages would only cost memory. */
-    if (sq_exec(
-            db,
-            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -256;",
-            what, sizeof what) != 0) {
+    /* Read-only: the journal mode stays the file's (a server made it WAL). */
+    if (sq_exec(db,
+                readonly ? "PRAGMA foreign_keys = ON; PRAGMA cache_size = -256;"
+                         : "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
+                           "PRAGMA cache_size = -256;",
+                what, sizeof what) != 0) {
         snprintf(err, errlen, "cannot use SQLite database %s: %s", path, what);
         sqlite3_close(db);
         return -1;

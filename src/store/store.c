@@ -61,24 +61,53 @@ void store_metrics_write(buf *out)
                (double)atomic_load(&latency_sum_us) / 1e6, (unsigned long long)atomic_load(&calls));
 }
 
-int store_open(const char *url, store **out, char *err, size_t errlen)
+/* The SQLite file a sqlite: URL names (sqlite:///abs, sqlite:rel), or NULL. */
+static const char *sqlite_path(const char *url)
+{
+    if (strncmp(url, "sqlite:", 7) != 0)
+        return NULL;
+    const char *path = url + 7;
+    return strncmp(path, "//", 2) == 0 ? path + 2 : path;
+}
+
+static int is_postgres(const char *url)
+{
+    return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0;
+}
+
+static int open_url(const char *url, int readonly, store **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (strncmp(url, "sqlite:", 7) == 0) {
-        const char *path = url + 7;
-        if (strncmp(path, "//", 2) == 0)
-            path += 2;
+    const char *path = sqlite_path(url);
+    if (path) {
         if (!*path) {
             snprintf(err, errlen, "the SQLite URL names no file (expected sqlite:///path/to/file.db)");
             return -1;
         }
-        return sqlite_store_open(path, out, err, errlen);
+        return sqlite_store_open(path, readonly, out, err, errlen);
     }
-    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        return postgres_store_open(url, out, err, errlen);
-    }
+    if (is_postgres(url))
+        return postgres_store_open(url, readonly, out, err, errlen);
     snprintf(err, errlen, "unsupported database URL (expected sqlite:///path or postgresql://…)");
     return -1;
+}
+
+int store_open(const char *url, store **out, char *err, size_t errlen) { return open_url(url, 0, out, err, errlen); }
+
+int store_open_readonly(const char *url, store **out, char *err, size_t errlen)
+{
+    return open_url(url, 1, out, err, errlen);
+}
+
+void store_describe(const char *url, char *out, size_t len)
+{
+    const char *path = sqlite_path(url);
+    if (path)
+        snprintf(out, len, "SQLite database %s", path);
+    else if (is_postgres(url))
+        postgres_describe(url, out, len);
+    else
+        snprintf(out, len, "an unsupported database URL");
 }
 
 void store_close(store *s)

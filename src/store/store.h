@@ -22,6 +22,13 @@ typedef struct store store;
 
 /* Opens (and for SQLite creates) the database. Does not migrate. */
 int store_open(const char *url, store **out, char *err, size_t errlen);
+/* Opens a database only to read it (the source of a copy): a SQLite file
+ * must exist and is opened read-only (never created, never switched to
+ * WAL); a PostgreSQL session makes every transaction read-only. */
+int store_open_readonly(const char *url, store **out, char *err, size_t errlen);
+/* "SQLite database /path" or "PostgreSQL database \"x\" on host:port": the
+ * database url names, for messages; never a password. */
+void store_describe(const char *url, char *out, size_t len);
 void store_close(store *s);
 /* "sqlite" or "postgresql". */
 const char *store_backend(const store *s);

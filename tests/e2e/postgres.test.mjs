@@ -343,6 +343,125 @@ test('while PostgreSQL is down reads are served, writes and logins answer 503 wi
   }
 });
 
+// A steady, bounded load on srv (127.0.0.1): `readers` loops over map
+// endpoints and `writers` loops each making distinct edits (a new genre per
+// attempt, load-wW-I), until stop() or a count or the deadline. Every answer
+// is recorded, with the error when there was none within limitMs or the
+// connection broke.
+function startLoad(srv, session, { readers = 4, writers = 2, limitMs, deadline }) {
+  const reads = { ok: 0, failed: [] };
+  const writes = []; // { id, at, ms, status, retryAfter, type, body } or { id, at, ms, error }
+  let stopped = false;
+  const timed = async (what, run) => {
+    const t0 = Date.now();
+    try {
+      return { res: await run(AbortSignal.timeout(limitMs)), ms: Date.now() - t0 };
+    } catch (e) {
+      const why = e.name === 'TimeoutError' ? `no answer within ${limitMs} ms` : `${e.message} ${e.cause?.code || ''}`;
+      return { error: `${what}: ${why}`, ms: Date.now() - t0 };
+    }
+  };
+  const going = (i, max) => !stopped && i < max && Date.now() < deadline;
+  const reader = async (n) => {
+    const paths = ['/api/v1/graph', '/api/v1/genres/thrash-metal', '/api/v1/search?q=metal', '/api/v1/bands/metallica'];
+    for (let i = 0; going(i, 5000); i++) {
+      const path = paths[(i + n) % paths.length];
+      const r = await timed(`GET ${path}`, async (signal) => {
+        const res = await fetch(`${srv.url}${path}`, { signal });
+        await res.arrayBuffer();
+        return res.status;
+      });
+      if (r.res === 200) reads.ok++;
+      else reads.failed.push(r.error || `GET ${path}: ${r.res}`);
+    }
+  };
+  const writer = async (w) => {
+    for (let i = 0; going(i, 1000); i++) {
+      const id = `load-w${w}-${i}`;
+      const at = Date.now();
+      const r = await timed(`POST ${id}`, async (signal) => {
+        const res = await fetch(`${srv.url}/api/v1/genres`, {
+          method: 'POST',
+          signal,
+          headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' },
+          body: JSON.stringify(genre(id, 'leaf', ['heavy-metal'])),
+        });
+        const h = res.headers;
+        return { status: res.status, retryAfter: h.get('retry-after'), type: h.get('content-type'), body: await res.text() };
+      });
+      writes.push({ id, at, ms: r.ms, error: r.error, ...r.res });
+      await new Promise((ok) => setTimeout(ok, 20));
+    }
+  };
+  const all = Promise.all([...Array(readers).keys()].map(reader).concat([...Array(writers).keys()].map(writer)));
+  return {
+    reads,
+    writes,
+    acked: () => writes.filter((w) => w.status === 201),
+    tally: () => JSON.stringify(writes.reduce((t, w) => ({ ...t, [w.status || 'no answer']: (t[w.status || 'no answer'] || 0) + 1 }), {})),
+    async stop() {
+      stopped = true;
+      await all;
+    },
+  };
+}
+
+// The outage under load: readers and writers keep going while PostgreSQL
+// stops and starts. What they must see (issue 12): every read 200; every
+// write either acknowledged (201) and present afterwards, or refused with
+// 503 and Retry-After — never another 5xx, never a dropped connection, never
+// an answer later than the limit the URL sets (connect_timeout,
+// statement_timeout); and the server still running, stopping cleanly.
+test('under a steady load, while PostgreSQL stops and starts: no read fails, every write is acknowledged and kept or refused with 503', T, async (t) => {
+  // A write may take connecting (3 s) plus a statement (5 s); the rest is margin for a loaded machine.
+  const limitMs = 15_000;
+  const url = (await pg.createDatabase()) + '?connect_timeout=3&options=-c%20statement_timeout%3D5000';
+  const srv = await server(url);
+  const deadline = Date.now() + 150_000;
+  let load = null;
+  let down = false;
+  try {
+    load = startLoad(srv, await login(srv), { limitMs, deadline });
+    const until = async (what, cond) => {
+      while (!cond()) {
+        assert.ok(Date.now() < deadline, `the load ended before ${what}: writes ${load.tally()}, ${load.reads.ok} reads`);
+        await new Promise((ok) => setTimeout(ok, 50));
+      }
+    };
+    await until('5 writes were acknowledged', () => load.acked().length >= 5);
+    const stopped = await pg.pause();
+    assert.equal(stopped.code, 0, stopped.stderr);
+    down = Date.now();
+    const down0 = down;
+    // Down for a while: writes refused, and at least 2 s of reads.
+    await until('writes were refused during the outage', () => load.writes.filter((w) => w.at > down && w.status === 503).length >= 3 && Date.now() - down > 2000);
+    const started = await pg.resume();
+    assert.equal(started.code, 0, started.stderr);
+    const up = Date.now();
+    down = false;
+    await until('5 writes were acknowledged after PostgreSQL came back', () => load.acked().filter((w) => w.at > up).length >= 5);
+    await load.stop();
+    const { reads, writes } = load;
+    assert.deepEqual(reads.failed, [], `${reads.failed.length} of ${reads.ok + reads.failed.length} reads failed`);
+    const bad = writes.filter((w) => !(w.status === 201 || (w.status === 503 && Number(w.retryAfter) > 0 && /application\/problem\+json/.test(w.type))));
+    assert.deepEqual(bad.map((w) => `${w.id} after ${w.ms} ms: ${w.error || `${w.status} retry-after=${w.retryAfter} ${w.body}`}`), [], 'every write acknowledged, or refused with 503 and Retry-After');
+    const refused = writes.filter((w) => w.status === 503);
+    // Afterwards every acknowledged write is in the database and served, and no refused one is.
+    const stored = new Set((await psqlAt(url, "SELECT id FROM genres WHERE id LIKE 'load-w%'")).out.split('\n').filter(Boolean));
+    assert.deepEqual(load.acked().map((w) => w.id).filter((id) => !stored.has(id)), [], 'acknowledged writes lost');
+    assert.deepEqual(refused.map((w) => w.id).filter((id) => stored.has(id)), [], 'writes refused with 503 that committed anyway');
+    const served = new Set((await (await fetch(`${srv.url}/api/v1/graph`)).json()).genres.map((g) => g.id));
+    assert.deepEqual([...stored].filter((id) => !served.has(id)), [], 'the server serves every stored write');
+    assert.equal((await fetch(`${srv.url}/readyz`)).status, 200);
+    t.diagnostic(`${reads.ok} reads, ${load.acked().length} writes acknowledged, ${refused.length} refused with 503; ` +
+      `slowest answer to a write ${Math.max(...writes.map((w) => w.ms))} ms; PostgreSQL down ${up - down0} ms`);
+  } finally {
+    if (load) await load.stop();
+    if (down) await pg.resume();
+    assert.equal(await srv.stop(), 0, 'the server ran through it and stopped cleanly');
+  }
+});
+
 test('doctor names the PostgreSQL server and warns about settings that lose acknowledged writes', T, async () => {
   const url = await pg.createDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'mg-pg-'));
