@@ -72,9 +72,10 @@ static void counts_text(const store_counts *c, char *out, size_t len)
 
 /* Reads the whole source, read-only, into c (as if it came from a backup
  * file: its schema in the manifest) and checks every rule on it. */
-static int read_source(const char *url, const char *name, backup_contents *c, char *err, size_t errlen)
+static int read_source(const char *url, const char *name, backup_contents *c, char **keys, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
+    *keys = NULL;
     char why[WHY];
     store *s;
     if (store_open_readonly(url, &s, why, sizeof why) != 0) {
@@ -97,6 +98,10 @@ static int read_source(const char *url, const char *name, backup_contents *c, ch
     } else if (!c->dump.schema_version[0]) {
         snprintf(err, errlen, "the source, %s, holds no musicgraph data (it has no schema): is the URL right?", name);
         rc = -1;
+    } else if ((rc = store_backup_keys(s, keys, why, sizeof why)) == MG_ERR_NOT_FOUND) {
+        rc = 0; /* a schema from before recorded keys */
+    } else if (rc != 0) {
+        snprintf(err, errlen, "cannot read the source's backup keys, %s: %s", name, why);
     }
     free(list);
     store_close(s);
@@ -108,9 +113,35 @@ static int read_source(const char *url, const char *name, backup_contents *c, ch
         if (rc != 0)
             snprintf(err, errlen, "the source, %s, cannot be copied: %s", name, why);
     }
-    if (rc != 0)
+    if (rc != 0) {
         backup_contents_free(c);
+        free(*keys);
+        *keys = NULL;
+    }
     return rc == 0 ? 0 : -1;
+}
+
+/* The public keys that signed the source's backups ("KEY comment" a line)
+ * recorded in the target too, so that the site's backups stay trusted
+ * wherever its database lives. Keys only add trust in what this site
+ * signed; they go in before the data. */
+static int copy_keys(store *t, const char *keys, const char *name, char *err, size_t errlen)
+{
+    for (const char *p = keys; p && *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        char line[400], why[WHY];
+        snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+        char *space = strchr(line, ' ');
+        if (space)
+            *space = '\0';
+        if (line[0] && store_backup_key_add(t, line, space ? space + 1 : "", why, sizeof why) != 0) {
+            snprintf(err, errlen, "cannot record the source's backup keys in the target, %s: %s", name, why);
+            return -1;
+        }
+        p = eol ? eol + 1 : p + n;
+    }
+    return 0;
 }
 
 /* The refusal of a target that holds data, with what it holds. */
@@ -203,13 +234,15 @@ int copy_site(const config *cfg, const copy_request *req, copy_result *res, char
         return -1;
     }
     backup_contents c;
-    if (read_source(req->from, res->from, &c, err, errlen) != 0)
+    char *keys;
+    if (read_source(req->from, res->from, &c, &keys, err, errlen) != 0)
         return -1;
     char why[WHY];
     store *t;
     if (store_open(req->to, &t, why, sizeof why) != 0) {
         snprintf(err, errlen, "cannot open the target: %s", why);
         backup_contents_free(&c);
+        free(keys);
         return -1;
     }
     /* Read before migrating: a target that must be refused is left as it was, schema included. */
@@ -225,11 +258,14 @@ int copy_site(const config *cfg, const copy_request *req, copy_result *res, char
     if (rc == 0)
         rc = migrate_target(t, cfg, res->to, err, errlen);
     if (rc == 0)
+        rc = copy_keys(t, keys, res->to, err, errlen);
+    if (rc == 0)
         rc = req->replace ? write_replacing(t, cfg, req, &c, res, err, errlen) : write_new(t, &c, res->to, err, errlen);
     if (rc == 0)
         res->counts = c.manifest.counts;
     store_close(t);
     backup_contents_free(&c);
+    free(keys);
     return rc;
 }
 

@@ -7,7 +7,9 @@
  * through the path backups take, without a file: the source's store_dump,
  * every rule of backup_check_rules, and the target's store_restore, one
  * transaction that leaves the target holding exactly the source or what it
- * held before. Sessions and login attempts do not travel (see copy.c).
+ * held before. The public keys recorded as having signed the source's
+ * backups (backup_keys.h) are recorded in the target too. Sessions and
+ * login attempts do not travel (see copy.c).
  */
 #ifndef MG_OPS_COPY_H
 #define MG_OPS_COPY_H

@@ -243,12 +243,19 @@ test('a hostile or unreachable source, or a source from a newer musicgraph, leav
 
 test('copy between two SQLite databases: refused onto data, the source never created or changed, the same database refused', async () => {
   const site = await makeSite();
+  // A backup records its signing key in the source's database; the key travels with the site.
+  const signer = temp();
+  const backup = await runCli(['backup', '--database-url', site.url, '--state-dir', signer]);
+  assert.equal(backup.code, 0, backup.stderr);
+  const key = (await runCli(['backup-key', 'show', '--state-dir', signer])).stdout.split(' ')[0];
   const before = await exported(site.url);
   const dir = temp();
   const target = sqliteUrl(dir);
   const r = await copy('--from', site.url, '--to', target);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual((await exported(target)).payload, before.payload);
+  const shown = (await runCli(['backup-key', 'show', '--database-url', target, '--state-dir', temp()])).stdout;
+  assert.ok(key.startsWith('ed25519:') && shown.includes(`${key} signs on `), shown);
   const again = await copy('--from', site.url, '--to', target);
   assert.equal(again.code, 1);
   assert.match(again.stderr, new RegExp(`the target, SQLite database ${join(dir, 'musicgraph.db')}, already holds data`));
