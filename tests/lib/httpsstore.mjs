@@ -1,23 +1,23 @@
-// An HTTPS release store on loopback for the deploy tests: Debian's nginx, not a daemon, with a
-// generated configuration in a directory of its own — TLS with a throwaway CA and a server certificate
-// for 127.0.0.1 made with openssl, WebDAV PUT (`dav_methods PUT; create_full_put_path on;`) under
-// /store/, and HTTP Basic auth (an htpasswd line from `openssl passwd -apr1`) for everything but GET
-// and HEAD, as docs/operations.md "Deploys" shows it. /moved/… redirects to plain http:// (a hostile
-// server, for the tests of the client's redirect rule).
+// An HTTPS release store on loopback for the deploy tests: Debian's nginx, not a daemon, running
+// the example deploy/nginx/musicgraph-releases.conf (WebDAV PUT under /musicgraph/, HTTP Basic auth
+// for everything but GET and HEAD) with its paths and port replaced, in a directory of its own: TLS
+// with a throwaway CA and a server certificate for 127.0.0.1 made with openssl, the htpasswd line
+// from `openssl passwd -apr1`, pid, logs and temporary files there (never /var). /moved/… redirects
+// to plain http:// (a hostile server, for the client's redirect rule).
 //
 //   const hs = await startHttpsStore({ user: 'publisher', password: 'pw' });
-//   hs.url       -> https://127.0.0.1:PORT/store/
-//   hs.root      -> the directory nginx serves /store/ from
+//   hs.url       -> https://127.0.0.1:PORT/musicgraph/
+//   hs.root      -> the directory nginx serves /musicgraph/ from
 //   hs.caFile    -> the CA that signed the server's certificate; hs.otherCaFile: one that did not
 //   hs.authFile  -> a file holding user:password, for MUSICGRAPH_RELEASE_STORE_AUTH_FILE
-//   hs.accessLog() -> ["PUT /store/… 201", …]
+//   hs.accessLog() -> ["PUT /musicgraph/… 201", …]
 //   await hs.stop()   (SIGTERM to nginx's pid)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { ok, tempDir } from './release.mjs';
-import { freePort } from './server.mjs';
+import { freePort, repoRoot } from './server.mjs';
 
 export const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : null;
 
@@ -36,7 +36,7 @@ export function makeCertificates(dir, name = 'test') {
 
 export async function startHttpsStore({ user, password }) {
   const dir = tempDir('musicgraph-httpsstore-');
-  for (const d of ['logs', 'tmp', 'www/store']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['logs', 'tmp', 'www/musicgraph']) mkdirSync(join(dir, d), { recursive: true });
   const { caFile, certFile, keyFile } = makeCertificates(dir, 'store');
   const otherCaFile = makeCertificates(dir, 'other').caFile;
   writeFileSync(join(dir, 'htpasswd'), `${user}:${ok('openssl', ['passwd', '-apr1', password]).trim()}\n`);
@@ -44,6 +44,18 @@ export async function startHttpsStore({ user, password }) {
   writeFileSync(authFile, `${user}:${password}\n`, { mode: 0o600 });
   const port = await freePort();
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${dir}/tmp/${t};`).join('\n');
+  const example = readFileSync(join(repoRoot, 'deploy/nginx/musicgraph-releases.conf'), 'utf8');
+  const site = [
+    ['listen 443 ssl;', `listen 127.0.0.1:${port} ssl;`],
+    ['/etc/letsencrypt/live/releases.example.org/fullchain.pem', certFile],
+    ['/etc/letsencrypt/live/releases.example.org/privkey.pem', keyFile],
+    ['root /srv/releases-www;', `root ${dir}/www;\n    location /moved/ {\n        return 302 http://127.0.0.1:${port}/musicgraph/;\n    }`],
+    ['/etc/nginx/musicgraph-releases.htpasswd', join(dir, 'htpasswd')],
+  ].reduce((text, [from, to]) => {
+    if (!text.includes(from)) throw new Error(`deploy/nginx/musicgraph-releases.conf has no "${from}"`);
+    return text.replace(from, to);
+  }, example);
+  writeFileSync(join(dir, 'site.conf'), site);
   writeFileSync(join(dir, 'nginx.conf'), `daemon off;
 master_process off;
 pid ${dir}/nginx.pid;
@@ -52,25 +64,7 @@ events {}
 http {
   access_log ${dir}/logs/access.log;
 ${temp}
-  server {
-    listen 127.0.0.1:${port} ssl;
-    ssl_certificate ${certFile};
-    ssl_certificate_key ${keyFile};
-    root ${dir}/www;
-    location /store/ {
-      dav_methods PUT;
-      create_full_put_path on;
-      dav_access user:rw group:r all:r;
-      client_max_body_size 0;
-      limit_except GET HEAD {
-        auth_basic "musicgraph releases";
-        auth_basic_user_file ${dir}/htpasswd;
-      }
-    }
-    location /moved/ {
-      return 302 http://127.0.0.1:${port}/store/;
-    }
-  }
+  include ${dir}/site.conf;
 }
 `);
   const nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs/error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -80,7 +74,7 @@ ${temp}
   const ca = readFileSync(caFile);
   const answers = () =>
     new Promise((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/store/', ca, timeout: 2000 }, (res) => {
+      const req = request({ host: '127.0.0.1', port, path: '/musicgraph/', ca, timeout: 2000 }, (res) => {
         res.resume();
         resolve(true);
       });
@@ -95,9 +89,9 @@ ${temp}
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    url: `https://127.0.0.1:${port}/store/`,
+    url: `https://127.0.0.1:${port}/musicgraph/`,
     port,
-    root: join(dir, 'www/store'),
+    root: join(dir, 'www/musicgraph'),
     caFile,
     otherCaFile,
     authFile,
