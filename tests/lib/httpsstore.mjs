@@ -53,7 +53,7 @@ export async function startHttpsStore({ user, password }) {
     ['/etc/nginx/musicgraph-releases.htpasswd', join(dir, 'htpasswd')],
   ].reduce((text, [from, to]) => {
     if (!text.includes(from)) throw new Error(`deploy/nginx/musicgraph-releases.conf has no "${from}"`);
-    return text.replace(from, to);
+    return text.replaceAll(from, to);
   }, example);
   writeFileSync(join(dir, 'site.conf'), site);
   writeFileSync(join(dir, 'nginx.conf'), `daemon off;
