@@ -36,6 +36,22 @@ int fs_make_dirs(const char *path, char *err, size_t errlen)
     }
 }
 
+int fs_make_private_temp_dir(const char *purpose, char *dir, size_t len, char *err, size_t errlen)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    if (!tmpdir || !*tmpdir)
+        tmpdir = "/tmp";
+    if ((size_t)snprintf(dir, len, "%s/musicgraph-%s-XXXXXX", tmpdir, purpose) >= len) {
+        snprintf(err, errlen, "the temporary directory's name is too long (TMPDIR=%.200s)", tmpdir);
+        return -1;
+    }
+    if (!mkdtemp(dir)) {
+        snprintf(err, errlen, "cannot create a temporary directory in %.3000s: %s", tmpdir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int fs_read_file(const char *path, size_t max, unsigned char **data, size_t *len, size_t *size, char *err,
                  size_t errlen)
 {

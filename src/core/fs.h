@@ -19,6 +19,9 @@
 /* mkdir -p with mode 0750 for what it creates; -1 with a message naming the
  * directory that could not be made. */
 int fs_make_dirs(const char *path, char *err, size_t errlen);
+/* A new directory only this user can enter (mkdtemp, mode 0700) under
+ * $TMPDIR or /tmp, named "musicgraph-PURPOSE-XXXXXX"; its path into dir. */
+int fs_make_private_temp_dir(const char *purpose, char *dir, size_t len, char *err, size_t errlen);
 
 /* Reads the first max bytes (or fewer) of the regular file path into a new
  * NUL-terminated *data; *size receives the whole file's size. */

@@ -19,6 +19,12 @@ int password_verify(const char *hash, const char *password)
     return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 }
 
+int password_usable(const char *hash)
+{
+    /* The two forms crypto_pwhash_str_verify knows; it refuses any other. */
+    return strncmp(hash, "$argon2id$", 10) == 0 || strncmp(hash, "$argon2i$", 9) == 0;
+}
+
 void password_generate(char *out, size_t len)
 {
     static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

@@ -97,23 +97,24 @@ int backup_write(store *s, const backup_keys *signer, const backup_crypt *crypt,
                  char *path, size_t pathlen, backup_manifest *mout, char *err, size_t errlen)
 {
     store_dump_t d;
-    if (store_dump(s, &d, err, errlen) != 0)
+    if ((signer && backup_keys_record(signer, s, err, errlen) != 0) || store_dump(s, &d, err, errlen) != 0)
         return -1;
     int rc = write_dump(&d, store_backend(s), signer, crypt, dir, tag, path, pathlen, mout, err, errlen);
     store_dump_free(&d);
     return rc;
 }
 
-int backup_export(store *s, const char *file, int anonymized, backup_manifest *mout, char *err, size_t errlen)
+int backup_export(store *s, const backup_keys *signer, const char *file, int anonymized, backup_manifest *mout,
+                  char *err, size_t errlen)
 {
     store_dump_t d;
-    if (store_dump(s, &d, err, errlen) != 0)
+    if ((signer && backup_keys_record(signer, s, err, errlen) != 0) || store_dump(s, &d, err, errlen) != 0)
         return -1;
     backup_secrets originals = {0};
     if (anonymized)
         backup_anonymize(&d, &originals);
     backup_document doc;
-    int rc = backup_encode(&d, "export", "", anonymized, store_backend(s), NULL, time(NULL), &doc, err, errlen);
+    int rc = backup_encode(&d, "export", "", anonymized, store_backend(s), signer, time(NULL), &doc, err, errlen);
     store_dump_free(&d);
     /* Belt and braces: no original email or hash may remain anywhere, not
      * even in a genre's description. */
@@ -190,6 +191,10 @@ static int check_signature(const char *path, const backup_scan *scan, backup_tru
             trust->unsigned_accepted = 1;
             return 0;
         }
+        if (trust->read_untrusted) {
+            snprintf(trust->untrusted, sizeof trust->untrusted, "%s", BACKUP_UNSIGNED);
+            return 0;
+        }
         snprintf(err, errlen,
                  "%s is not signed (a backup from before backups were signed, or one whose signature was removed): "
                  "nothing proves it comes from this installation; if you know it does, --insecure-unsigned restores "
@@ -197,11 +202,17 @@ static int check_signature(const char *path, const backup_scan *scan, backup_tru
                  path);
         return -1;
     }
-    if (backup_keys_check(trust->keys, scan->manifest.signing_key, scan->manifest_text, scan->manifest_len,
-                          scan->signature, why, sizeof why) != 0) {
+    int r = backup_keys_check(trust->keys, scan->manifest.signing_key, scan->manifest_text, scan->manifest_len,
+                              scan->signature, why, sizeof why);
+    if (r == BACKUP_KEY_UNTRUSTED && trust->read_untrusted) {
+        snprintf(trust->untrusted, sizeof trust->untrusted, "%.400s", why);
+        return 0;
+    }
+    if (r != 0) {
         snprintf(err, errlen, "%s: %s", path, why);
         return -1;
     }
+    trust->trusted = 1;
     return 0;
 }
 
@@ -214,14 +225,9 @@ typedef int (*temp_fill)(void *ctx, int fd, char *err, size_t errlen);
 static int write_private_temp(const char *name, temp_fill fill, void *ctx, char *path, size_t len, char *err,
                               size_t errlen)
 {
-    const char *tmpdir = getenv("TMPDIR");
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/musicgraph-crypt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) {
-        snprintf(err, errlen, "cannot create a temporary directory in %s: %s", tmpdir && *tmpdir ? tmpdir : "/tmp",
-                 strerror(errno));
+    if (fs_make_private_temp_dir("crypt", dir, sizeof dir, err, errlen) != 0)
         return -1;
-    }
     snprintf(path, len, "%s/%.255s", dir, name);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     int rc = -1;
@@ -571,6 +577,8 @@ int backup_restore(store *s, const backup_contents *c, const backup_keys *signer
     if (c->has_manifest && backup_check_schema(s, &c->manifest, err, errlen) != 0)
         return -1;
     if (backup_check_rules(&c->dump, err, errlen) != 0)
+        return -1;
+    if (safety_dir && signer && backup_keys_record(signer, s, err, errlen) != 0)
         return -1;
     /* The safety backup is read in a read transaction and compressed with no
      * lock held: a running server keeps writing meanwhile. The replacement is

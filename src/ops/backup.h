@@ -32,23 +32,32 @@ void backup_default_dir(const config *cfg, char *out, size_t len);
 int backup_write(store *s, const backup_keys *signer, const backup_crypt *crypt, const char *dir, const char *tag,
                  char *path, size_t pathlen, backup_manifest *m, char *err, size_t errlen);
 
-/* The same document for another installation: to file (gzip-compressed when
- * the name ends in .gz), or to stdout when file is NULL or "-". anonymize
- * replaces emails and password hashes and drops audit actors
- * (backup_anonymize.h). */
-int backup_export(store *s, const char *file, int anonymize, backup_manifest *m, char *err, size_t errlen);
+/* The same document for another installation, signed by signer unless it
+ * is NULL: to file (gzip-compressed when the name ends in .gz), or to
+ * stdout when file is NULL or "-". anonymize replaces emails and password
+ * hashes and drops audit actors (backup_anonymize.h). */
+int backup_export(store *s, const backup_keys *signer, const char *file, int anonymize, backup_manifest *m, char *err,
+                  size_t errlen);
 
 /* Whose backups restore and verify believe: a backup must be signed by one
  * of keys' trusted keys; an unsigned one passes only with allow_unsigned
- * (--insecure-unsigned), which sets unsigned_accepted. */
+ * (--insecure-unsigned), which sets unsigned_accepted. With read_untrusted
+ * (import, which takes accounts only from trusted files), a file unsigned
+ * or signed by a key not trusted is read all the same: trusted then stays
+ * 0 and untrusted says why. A signature that does not check against a
+ * trusted key is refused in every case. */
+#define BACKUP_UNSIGNED "it is not signed"
 typedef struct backup_trust {
     const backup_keys *keys;
     int allow_unsigned;
     int unsigned_accepted;
+    int read_untrusted;
+    int trusted;
+    char untrusted[512];
 } backup_trust;
 
 /* Reads a backup (checking its signature against trust, unless trust is
- * NULL: import takes any file) and checks what needs no database: not empty, within lim
+ * NULL) and checks what needs no database: not empty, within lim
  * (streamed first: backup_scan.h), gzip intact, then the document
  * (backup_decode). An encrypted file is decrypted with crypt first (refused,
  * saying why, without a key or with the wrong one) into a private temporary

@@ -36,7 +36,9 @@ struct backup_keys {
     char public_text[BACKUP_KEY_TEXT_MAX];
     unsigned char (*trusted)[crypto_sign_PUBLICKEYBYTES];
     size_t ntrusted;
-    buf trusted_text;
+    buf trusted_text;  /* the trusted list's file, as it is */
+    buf recorded_text; /* the keys the database adds, one a line */
+    char *state_dir;
 };
 
 static void key_text(const unsigned char pk[crypto_sign_PUBLICKEYBYTES], char out[BACKUP_KEY_TEXT_MAX])
@@ -132,17 +134,23 @@ static int write_new_secret(const char *state_dir, int replace, char *err, size_
     return rc;
 }
 
-static int read_trusted(backup_keys *k, const char *path, char *err, size_t errlen)
+static int is_trusted(const backup_keys *k, const unsigned char pk[crypto_sign_PUBLICKEYBYTES])
 {
-    unsigned char *data;
-    size_t len;
-    int rc = read_small(path, &data, &len, err, errlen);
-    if (rc == MG_ERR_NOT_FOUND)
-        return 0;
-    if (rc != 0)
-        return -1;
-    buf_append(&k->trusted_text, data, len);
-    const char *p = (const char *)data, *end = p + len;
+    if (k->has_secret && sodium_memcmp(pk, k->public, crypto_sign_PUBLICKEYBYTES) == 0)
+        return 1;
+    for (size_t i = 0; i < k->ntrusted; i++)
+        if (sodium_memcmp(pk, k->trusted[i], crypto_sign_PUBLICKEYBYTES) == 0)
+            return 1;
+    return 0;
+}
+
+/* Trusts every key of text (lines "ed25519:BASE64 comment", '#' comments)
+ * not trusted yet, appending its line to shown unless that is NULL; origin
+ * names text in messages. */
+static int add_trusted(backup_keys *k, const char *text, size_t len, const char *origin, buf *shown, char *err,
+                       size_t errlen)
+{
+    const char *p = text, *end = p + len;
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         if (!eol)
@@ -153,22 +161,42 @@ static int read_trusted(backup_keys *k, const char *path, char *err, size_t errl
         unsigned char pk[crypto_sign_PUBLICKEYBYTES];
         if (p[0] != '#' && n > 0) {
             if (parse_key(p, n, pk) != 0) {
-                snprintf(err, errlen, "%s: '%.*s' is not a key (ed25519:BASE64)", path, (int)(n > 60 ? 60 : n), p);
-                free(data);
+                snprintf(err, errlen, "%s: '%.*s' is not a key (ed25519:BASE64)", origin, (int)(n > 60 ? 60 : n), p);
                 return -1;
             }
-            k->trusted = xreallocarray(k->trusted, k->ntrusted + 1, sizeof *k->trusted);
-            memcpy(k->trusted[k->ntrusted++], pk, sizeof pk);
+            if (!is_trusted(k, pk)) {
+                k->trusted = xreallocarray(k->trusted, k->ntrusted + 1, sizeof *k->trusted);
+                memcpy(k->trusted[k->ntrusted++], pk, sizeof pk);
+                if (shown) {
+                    buf_append(shown, p, (size_t)(eol - p));
+                    buf_putc(shown, '\n');
+                }
+            }
         }
         p = eol + 1;
     }
-    free(data);
     return 0;
+}
+
+static int read_trusted(backup_keys *k, const char *path, char *err, size_t errlen)
+{
+    unsigned char *data;
+    size_t len;
+    int rc = read_small(path, &data, &len, err, errlen);
+    if (rc == MG_ERR_NOT_FOUND)
+        return 0;
+    if (rc != 0)
+        return -1;
+    buf_append(&k->trusted_text, data, len);
+    rc = add_trusted(k, (const char *)data, len, path, NULL, err, errlen);
+    free(data);
+    return rc;
 }
 
 int backup_keys_load(const char *state_dir, int create, backup_keys **out, char *err, size_t errlen)
 {
     backup_keys *k = xcalloc(1, sizeof *k);
+    k->state_dir = xstrdup(state_dir);
     char path[4200];
     path_of(state_dir, KEY_FILE, path, sizeof path);
     int rc = read_secret(k, path, err, errlen);
@@ -199,12 +227,44 @@ void backup_keys_free(backup_keys *k)
     sodium_memzero(k->secret, sizeof k->secret);
     free(k->trusted);
     buf_free(&k->trusted_text);
+    buf_free(&k->recorded_text);
+    free(k->state_dir);
     free(k);
 }
 
 const char *backup_keys_public(const backup_keys *k) { return k->has_secret ? k->public_text : ""; }
 
 const char *backup_keys_trusted_text(const backup_keys *k) { return buf_cstr((buf *)&k->trusted_text); }
+
+const char *backup_keys_recorded_text(const backup_keys *k) { return buf_cstr((buf *)&k->recorded_text); }
+
+int backup_keys_record(const backup_keys *k, store *s, char *err, size_t errlen)
+{
+    if (!k->has_secret)
+        return 0;
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        snprintf(host, sizeof host, "?");
+    char dir[4096], comment[201];
+    if (!realpath(k->state_dir, dir))
+        snprintf(dir, sizeof dir, "%s", k->state_dir);
+    snprintf(comment, sizeof comment, "signs on %.60s in %.120s", host, dir);
+    int rc = store_backup_key_add(s, k->public_text, comment, err, errlen);
+    return rc == MG_ERR_NOT_FOUND ? 0 : rc;
+}
+
+int backup_keys_trust_store(backup_keys *k, store *s, char *err, size_t errlen)
+{
+    char *text;
+    int rc = store_backup_keys(s, &text, err, errlen);
+    if (rc == MG_ERR_NOT_FOUND)
+        return 0;
+    if (rc != 0)
+        return -1;
+    rc = add_trusted(k, text, strlen(text), "the database's backup_keys table", &k->recorded_text, err, errlen);
+    free(text);
+    return rc;
+}
 
 int backup_keys_sign(const backup_keys *k, const void *msg, size_t len, char sig[BACKUP_SIGNATURE_TEXT_MAX])
 {
@@ -213,16 +273,6 @@ int backup_keys_sign(const backup_keys *k, const void *msg, size_t len, char sig
     unsigned char raw[crypto_sign_BYTES];
     crypto_sign_detached(raw, NULL, msg, len, k->secret);
     sodium_bin2base64(sig, BACKUP_SIGNATURE_TEXT_MAX, raw, sizeof raw, sodium_base64_VARIANT_ORIGINAL);
-    return 0;
-}
-
-static int is_trusted(const backup_keys *k, const unsigned char pk[crypto_sign_PUBLICKEYBYTES])
-{
-    if (k->has_secret && sodium_memcmp(pk, k->public, crypto_sign_PUBLICKEYBYTES) == 0)
-        return 1;
-    for (size_t i = 0; i < k->ntrusted; i++)
-        if (sodium_memcmp(pk, k->trusted[i], crypto_sign_PUBLICKEYBYTES) == 0)
-            return 1;
     return 0;
 }
 
@@ -240,7 +290,7 @@ int backup_keys_check(const backup_keys *k, const char *key, const void *msg, si
                  "it is signed by %s, a key this installation does not trust (musicgraph backup-key show lists the "
                  "trusted keys; backup-key trust FILE adds one)",
                  key);
-        return -1;
+        return BACKUP_KEY_UNTRUSTED;
     }
     if (sodium_base642bin(raw, sizeof raw, sig, strlen(sig), NULL, &bin_len, NULL, sodium_base64_VARIANT_ORIGINAL) !=
             0 ||

@@ -10,11 +10,19 @@
  * STATE_DIR/backup-trusted-keys — the keys this installation rotated away
  * from (so its older backups stay restorable) and those an operator
  * trusted explicitly (`backup-key trust FILE`, moving to a new server).
+ * The signing key's public half is also recorded in the database (table
+ * backup_keys), and the keys recorded there are trusted too: every
+ * instance on one PostgreSQL database, each with its own state directory,
+ * trusts what any of them signed. Whoever can write that table could make
+ * a backup trusted — as whoever can write the users table can make an
+ * admin; a backup itself can never add a key.
  * Keys are written "ed25519:BASE64" (the 32-byte public key) everywhere:
  * in manifests, in messages, in the trusted list.
  */
 #ifndef MG_BACKUP_KEYS_H
 #define MG_BACKUP_KEYS_H
+
+#include "store/store.h"
 
 #include <stddef.h>
 
@@ -36,12 +44,25 @@ const char *backup_keys_public(const backup_keys *k);
 /* Signs msg: signature in base64 into sig. -1 when there is no signing key. */
 int backup_keys_sign(const backup_keys *k, const void *msg, size_t len, char sig[BACKUP_SIGNATURE_TEXT_MAX]);
 /* 0 when sig is a valid signature of msg by key and key is trusted; else
- * -1 saying which (naming the key). */
+ * says why (naming the key): BACKUP_KEY_UNTRUSTED when key is not trusted
+ * (the signature is then not looked at), -1 for anything else. */
+#define BACKUP_KEY_UNTRUSTED (-2)
 int backup_keys_check(const backup_keys *k, const char *key, const void *msg, size_t len, const char *sig, char *err,
                       size_t errlen);
 
-/* The trusted keys other than the signing key, one "ed25519:… comment" a line. */
+/* The trusted list's file as it is (keys other than the signing key, one
+ * "ed25519:… comment" a line). */
 const char *backup_keys_trusted_text(const backup_keys *k);
+/* The keys backup_keys_trust_store added, one a line. */
+const char *backup_keys_recorded_text(const backup_keys *k);
+
+/* Records the signing key's public half in the database (store.h), so that
+ * every process on it trusts what this one signs: called before signing.
+ * Nothing when there is no signing key or the schema predates the table. */
+int backup_keys_record(const backup_keys *k, store *s, char *err, size_t errlen);
+/* Trusts, too, the keys recorded in s's database (in memory only: the
+ * trusted list's file is not changed). */
+int backup_keys_trust_store(backup_keys *k, store *s, char *err, size_t errlen);
 /* A new signing key; the old one's public half joins the trusted list. */
 int backup_keys_rotate(const char *state_dir, char *err, size_t errlen);
 /* Adds every "ed25519:…" key found in file to the trusted list; *added

@@ -10,6 +10,7 @@
 #include "core/xalloc.h"
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "ops/s3.h"
 
 #include <errno.h>
@@ -138,13 +139,9 @@ static int s3t_list(backup_target *bt, backup_info **list, size_t *count, char *
 static int s3t_fetch(backup_target *bt, const char *name, char *path, size_t pathlen, char *err, size_t errlen)
 {
     s3_target *t = (s3_target *)bt;
-    const char *tmpdir = getenv("TMPDIR");
     char dir[4096], key[1500];
-    snprintf(dir, sizeof dir, "%s/musicgraph-download-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) {
-        snprintf(err, errlen, "cannot create a temporary directory: %s", strerror(errno));
+    if (fs_make_private_temp_dir("download", dir, sizeof dir, err, errlen) != 0)
         return -1;
-    }
     snprintf(path, pathlen, "%s/%s", dir, name);
     int missing = 0;
     int rc = key_of(t, name, "", key, sizeof key, err, errlen);

@@ -8,6 +8,7 @@
 #include "ops/backup.h"
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/sha256.h"
 
 #include <errno.h>
@@ -35,12 +36,8 @@ int backup_verify(const char *path, const backup_limits *lim, backup_trust *trus
         return -1;
     if (mout)
         *mout = c.manifest;
-    const char *tmpdir = getenv("TMPDIR");
     char dir[4096], url[4200], why[4096];
-    snprintf(dir, sizeof dir, "%s/musicgraph-verify-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) {
-        snprintf(err, errlen, "cannot create a scratch directory in %s: %s", tmpdir && *tmpdir ? tmpdir : "/tmp",
-                 strerror(errno));
+    if (fs_make_private_temp_dir("verify", dir, sizeof dir, err, errlen) != 0) {
         backup_contents_free(&c);
         return -1;
     }

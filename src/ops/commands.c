@@ -10,6 +10,7 @@
 #include "ops/commands.h"
 
 #include "core/errors.h"
+#include "core/password.h"
 #include "core/strmap.h"
 #include "ops/backup.h"
 #include "ops/backup_crypt.h"
@@ -95,7 +96,8 @@ const char cmd_backups_usage[] = "usage: musicgraph backups [DIR | s3://BUCKET/P
 
 const char cmd_export_usage[] = "usage: musicgraph export [--anonymize] [FILE | -] [options]\n\n"
                                 "Writes the map, the accounts and the audit log in the backup format, to FILE\n"
-                                "(gzip-compressed when it ends in .gz) or to standard output (plain JSON).\n\n"
+                                "(gzip-compressed when it ends in .gz) or to standard output (plain JSON),\n"
+                                "signed with this installation's backup key (see backup-key --help).\n\n"
                                 "  --anonymize              replace every email (user-ID@example.invalid) and\n"
                                 "                           password hash (nobody can log in with them), drop\n"
                                 "                           audit actors: for a development or staging copy\n";
@@ -106,11 +108,16 @@ const char cmd_import_usage[] = "usage: musicgraph import FILE [--replace | --me
                                 "checked on the result before anything is written, and it is written in one\n"
                                 "transaction: all of it or nothing.\n"
                                 "Users in the file whose username and email are free are added; existing\n"
-                                "users and the audit log are left as they are.\n\n"
+                                "users and the audit log are left as they are. An account with a password is\n"
+                                "taken only from a file signed by a trusted key (backup-key --help): from any\n"
+                                "other file only accounts nobody can log in to (an anonymized export's) are\n"
+                                "added, and the others are named and skipped.\n\n"
                                 "  --replace                the map becomes exactly the file's\n"
                                 "  --merge                  the file's genres and bands are added, or replace\n"
                                 "                           those with the same id; the others stay\n"
-                                "One of them is required when the database already holds a map.\n";
+                                "  --insecure-unsigned      take the accounts of an unsigned file too (nothing\n"
+                                "                           proves who made them)\n"
+                                "One of --replace and --merge is required when the database already holds a map.\n";
 
 /* ---- helpers ---- */
 
@@ -163,6 +170,29 @@ static int open_existing(config *cfg, store **s, char *err, size_t errlen)
     return store_open(cfg->database_url, s, err, errlen);
 }
 
+/* The keys whose signatures restore, verify and import believe: the state
+ * directory's (backup_keys_load) and those recorded in the database, when
+ * there is one (a new machine's restore has none yet). */
+static int load_trusted_keys(config *cfg, int create, backup_keys **keys, char *err, size_t errlen)
+{
+    if (backup_keys_load(cfg->state_dir, create, keys, err, errlen) != 0)
+        return -1;
+    const char *path = config_sqlite_path(cfg);
+    if (path && access(path, F_OK) != 0)
+        return 0;
+    store *s;
+    int rc = store_open(cfg->database_url, &s, err, errlen);
+    if (rc == 0) {
+        rc = backup_keys_trust_store(*keys, s, err, errlen);
+        store_close(s);
+    }
+    if (rc != 0) {
+        backup_keys_free(*keys);
+        *keys = NULL;
+    }
+    return rc;
+}
+
 /* Migrates like the server would at start, backing up first when needed,
  * under the initialization lock. */
 static int migrate(store *s, const config *cfg, char *err, size_t errlen)
@@ -189,8 +219,9 @@ static void human_size(int64_t bytes, char *out, size_t len)
 
 static void summary(const store_counts *c, char *out, size_t len)
 {
-    snprintf(out, len, "%lld genres, %lld bands, %lld users, %lld audit entries", (long long)c->genres,
-             (long long)c->bands, (long long)c->users, (long long)c->audit_log);
+    snprintf(out, len, "%lld genre%s, %lld band%s, %lld user%s, %lld audit entr%s", (long long)c->genres,
+             c->genres == 1 ? "" : "s", (long long)c->bands, c->bands == 1 ? "" : "s", (long long)c->users,
+             c->users == 1 ? "" : "s", (long long)c->audit_log, c->audit_log == 1 ? "y" : "ies");
 }
 
 /* ---- backup ---- */
@@ -331,11 +362,11 @@ int cmd_restore(config *cfg, int argc, char **argv)
     if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
         backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) != 0)
         return fail("restore", err);
-    if (backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err) != 0) {
+    if (load_trusted_keys(cfg, 1, &keys, err, sizeof err) != 0) {
         backup_crypt_free(crypt);
         return fail("restore", err);
     }
-    backup_trust trust = {keys, insecure, 0};
+    backup_trust trust = {.keys = keys, .allow_unsigned = insecure};
     if (backup_location_open_file(cfg, file, &t, name, sizeof name, err, sizeof err) != 0) {
         backup_keys_free(keys);
         backup_crypt_free(crypt);
@@ -473,11 +504,11 @@ int cmd_verify(config *cfg, int argc, char **argv)
     if (backup_limits_from_config(cfg, &lim, err, sizeof err) != 0 ||
         backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) != 0)
         return fail("verify", err);
-    if (backup_keys_load(cfg->state_dir, 0, &keys, err, sizeof err) != 0) {
+    if (load_trusted_keys(cfg, 0, &keys, err, sizeof err) != 0) {
         backup_crypt_free(crypt);
         return fail("verify", err);
     }
-    backup_trust trust = {keys, insecure, 0};
+    backup_trust trust = {.keys = keys, .allow_unsigned = insecure};
     int rc = verify_one(cfg, file, dirflag, &lim, &trust, crypt, err, sizeof err);
     backup_keys_free(keys);
     backup_crypt_free(crypt);
@@ -650,8 +681,16 @@ int cmd_export(config *cfg, int argc, char **argv)
     store *s;
     if (open_existing(cfg, &s, err, sizeof err) != 0)
         return fail("export", err);
+    /* Signed as backups are, so that import elsewhere can take its accounts
+     * once this installation's key is trusted there. */
+    backup_keys *keys;
+    if (backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err) != 0) {
+        store_close(s);
+        return fail("export", err);
+    }
     backup_manifest m;
-    int rc = backup_export(s, file, anonymize, &m, err, sizeof err);
+    int rc = backup_export(s, keys, file, anonymize, &m, err, sizeof err);
+    backup_keys_free(keys);
     store_close(s);
     if (rc != 0)
         return fail("export", err);
@@ -716,15 +755,39 @@ done:
     return rc;
 }
 
+/* Keeps only the users of d whose password hash opens nothing (anonymized):
+ * the accounts of a file not signed by a trusted key. The others' names go
+ * to skipped; their count is returned. */
+static size_t drop_usable_accounts(store_dump_t *d, char *skipped, size_t len)
+{
+    size_t kept = 0, dropped = 0, used = 0;
+    skipped[0] = '\0';
+    for (size_t i = 0; i < d->nusers; i++) {
+        if (!password_usable(d->users[i].password_hash)) {
+            d->users[kept++] = d->users[i];
+            continue;
+        }
+        if (dropped < 5 && used < len)
+            used += (size_t)snprintf(skipped + used, len - used, "%s%.64s", dropped ? ", " : "", d->users[i].username);
+        dropped++;
+    }
+    if (dropped > 5 && used < len)
+        snprintf(skipped + used, len - used, " and %zu more", dropped - 5);
+    d->nusers = kept;
+    return dropped;
+}
+
 int cmd_import(config *cfg, int argc, char **argv)
 {
     const char *file = NULL;
-    int replace = 0, merge = 0;
+    int replace = 0, merge = 0, insecure = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--replace") == 0)
             replace = 1;
         else if (strcmp(argv[i], "--merge") == 0)
             merge = 1;
+        else if (strcmp(argv[i], "--insecure-unsigned") == 0)
+            insecure = 1;
         else if (argv[i][0] != '-' && !file)
             file = argv[i];
         else
@@ -738,13 +801,25 @@ int cmd_import(config *cfg, int argc, char **argv)
     backup_contents c;
     backup_limits lim;
     backup_crypt *crypt = NULL;
+    backup_keys *keys = NULL;
     int encrypt_local;
+    /* The map is checked by every rule whoever wrote the file; an account
+     * that can log in is taken only from a file signed by a trusted key
+     * (or, said explicitly, an unsigned one): else a forged file could add
+     * an admin whose password its author knows. */
+    backup_trust trust = {.allow_unsigned = insecure, .read_untrusted = 1};
     int read = backup_limits_from_config(cfg, &lim, err, sizeof err) == 0 &&
                backup_crypt_from_config(cfg, &crypt, &encrypt_local, err, sizeof err) == 0 &&
-               backup_read(file, 1, &lim, NULL, crypt, &c, err, sizeof err) == 0;
+               load_trusted_keys(cfg, 1, &keys, err, sizeof err) == 0 &&
+               (trust.keys = keys, backup_read(file, 1, &lim, &trust, crypt, &c, err, sizeof err) == 0);
     backup_crypt_free(crypt);
+    backup_keys_free(keys);
     if (!read)
         return fail("import", err);
+    char skipped[512];
+    size_t nskipped = 0;
+    if (!trust.trusted && !trust.unsigned_accepted)
+        nskipped = drop_usable_accounts(&c.dump, skipped, sizeof skipped);
     store *s;
     if (open_store(cfg, &s, err, sizeof err) != 0) {
         backup_contents_free(&c);
@@ -792,6 +867,20 @@ int cmd_import(config *cfg, int argc, char **argv)
                "%lld user%s added\n",
                file, merge ? " (merged)" : "", next.map.ngenres, next.map.nbands, file_genres, file_bands,
                (long long)added, added == 1 ? "" : "s");
+    if (rc == 0 && nskipped)
+        fprintf(stderr,
+                "musicgraph import: %zu account%s with a password %s not added (%s): %s. Nothing proves who made "
+                "%s; %s\n",
+                nskipped, nskipped == 1 ? "" : "s", nskipped == 1 ? "was" : "were", skipped, trust.untrusted,
+                nskipped == 1 ? "it" : "them",
+                strcmp(trust.untrusted, BACKUP_UNSIGNED) == 0
+                    ? "say --insecure-unsigned to take them if you know where the file comes from"
+                    : "once the key is trusted, import the file again to add them");
+    if (rc == 0 && trust.unsigned_accepted)
+        fprintf(stderr,
+                "musicgraph import: warning: %s is not signed; --insecure-unsigned took its accounts without proof "
+                "of where they come from\n",
+                file);
     next.users = NULL;
     next.nusers = 0;
     store_dump_free(&next);
@@ -813,7 +902,9 @@ const char cmd_backup_key_usage[] = "usage: musicgraph backup-key show | rotate 
                                     "Backups are signed (Ed25519) with this installation's key, kept in\n"
                                     "STATE_DIR/backup-signing.key (generated at the first backup; never inside a\n"
                                     "backup). restore and verify accept only backups signed by a trusted key: the\n"
-                                    "signing key, or one listed in STATE_DIR/backup-trusted-keys.\n\n"
+                                    "signing key, one listed in STATE_DIR/backup-trusted-keys, or one recorded in\n"
+                                    "the database (every signing key records itself there, so that instances on\n"
+                                    "one database, each with its own state directory, trust each other's).\n\n"
                                     "  show         print the signing key's public half and the trusted keys, one\n"
                                     "               a line (what another installation's `backup-key trust` reads)\n"
                                     "  rotate       make a new signing key; the old one stays trusted, so the\n"
@@ -841,7 +932,7 @@ int cmd_backup_key(config *cfg, int argc, char **argv)
     else if (is_trust)
         rc = backup_keys_trust_file(cfg->state_dir, argv[2], &added, err, sizeof err);
     if (rc == 0)
-        rc = backup_keys_load(cfg->state_dir, 1, &keys, err, sizeof err);
+        rc = load_trusted_keys(cfg, 1, &keys, err, sizeof err);
     if (rc != 0) {
         backup_keys_free(before);
         return fail("backup-key", err);
@@ -852,8 +943,8 @@ int cmd_backup_key(config *cfg, int argc, char **argv)
     else if (is_trust)
         printf("trusted %d new key%s from %s\n", added, added == 1 ? "" : "s", argv[2]);
     else
-        printf("%s this installation's signing key (%s/backup-signing.key)\n%s", backup_keys_public(keys),
-               cfg->state_dir, backup_keys_trusted_text(keys));
+        printf("%s this installation's signing key (%s/backup-signing.key)\n%s%s", backup_keys_public(keys),
+               cfg->state_dir, backup_keys_trusted_text(keys), backup_keys_recorded_text(keys));
     backup_keys_free(before);
     backup_keys_free(keys);
     return 0;

@@ -465,7 +465,7 @@ static int audit_last_of(const agent *a, const char *path, int64_t *last, char *
     if (backup_limits_from_config(a->cfg, &lim, why, len) != 0 ||
         backup_keys_load(a->cfg->state_dir, 0, &keys, why, len) != 0)
         return -1;
-    backup_trust trust = {keys, 0, 0};
+    backup_trust trust = {.keys = keys};
     backup_crypt *crypt = NULL;
     int local;
     int rc = backup_crypt_from_config(a->cfg, &crypt, &local, why, len);

@@ -70,7 +70,10 @@ typedef struct store store;
       (s, name, pem, found, err, errlen))                                                                              \
     X(acme_put, (store *s, const char *const *names, const char *const *pems, size_t n, char *err, size_t errlen),     \
       (s, names, pems, n, err, errlen))                                                                                \
-    X(acme_lock, (store *s, int take, int *got, char *err, size_t errlen), (s, take, got, err, errlen))
+    X(acme_lock, (store *s, int take, int *got, char *err, size_t errlen), (s, take, got, err, errlen))                \
+    X(backup_keys, (store *s, char **text, char *err, size_t errlen), (s, text, err, errlen))                          \
+    X(backup_key_add, (store *s, const char *key, const char *comment, char *err, size_t errlen),                      \
+      (s, key, comment, err, errlen))
 // clang-format on
 
 #define STORE_OPERATION_FIELD(name, params, args) int(*name) params;

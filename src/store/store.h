@@ -171,4 +171,15 @@ int store_acme_put(store *s, const char *const *names, const char *const *pems, 
  * it go. Closing the connection lets it go too. */
 int store_acme_lock(store *s, int take, int *got, char *err, size_t errlen);
 
+/* ---- The public keys that signed this database's backups (ops/backup_keys.h) ----
+ * Recorded by whatever signs a backup, so that every process on the
+ * database trusts what any of them signed, whichever state directory it
+ * has. Public keys only, never inside a backup. Both answer
+ * MG_ERR_NOT_FOUND on a schema older than migration 0005. */
+
+/* One "ed25519:… comment" a line, oldest first (malloc'd into *text). */
+int store_backup_keys(store *s, char **text, char *err, size_t errlen);
+/* Records key with comment; nothing when it is recorded already. */
+int store_backup_key_add(store *s, const char *key, const char *comment, char *err, size_t errlen);
+
 #endif

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { cli, exportOf, ok, refused, removeTempDirs, seededState, splitDocument, takeBackup, tempDir } from '../lib/backup.mjs';
 import { signedS3, startS3 } from '../lib/s3rver.mjs';
+import { sleep } from '../lib/wait.mjs';
 
 const TEST_TIMEOUT = 180_000;
 const EMAIL = 'boss@example.org';
@@ -97,7 +98,7 @@ test('a wrong passphrase, no key, a cut stream, a flipped byte and a swapped hea
   const state = await stateWithAdmin();
   const env = { MUSICGRAPH_BACKUP_ENCRYPT: '1', ...passphrase() };
   const first = await takeBackup(state, [], env);
-  await new Promise((r) => setTimeout(r, 1100));
+  await sleep(1100); // backup names have a one-second resolution
   await ok(['user', 'create', 'second', '--email', 'second@example.org', '--state-dir', state]);
   const second = await takeBackup(state, [], env);
   const before = await exportOf(state);
@@ -161,7 +162,7 @@ test('encrypted offsite round trip through S3: the bucket holds no email in clea
     assert.deepEqual(readdirSync(join(state, 'backups')).filter((n) => n.endsWith('.enc')), [], 'local backups stay plain');
 
     // Offsite without a key: still possible, but warned, by backup and doctor.
-    await new Promise((r) => setTimeout(r, 1100));
+    await sleep(1100); // backup names have a one-second resolution
     const plain = await ok(['backup', '--state-dir', state], { ...s3.env, MUSICGRAPH_BACKUP_OFFSITE: 's3://backups/prod' });
     assert.match(plain.stderr, /warning: the offsite copy is not encrypted: whoever can read s3:\/\/backups\/prod reads every account's email address/);
     const warned = await cli(['doctor', '--state-dir', state], { ...s3.env, MUSICGRAPH_BACKUP_OFFSITE: 's3://backups/prod' });

@@ -747,14 +747,14 @@ test('import: --replace and --merge, every rule checked, all or nothing', { time
 
 test('the server backs up before it applies pending migrations', { timeout: TEST_TIMEOUT }, async (t) => {
   if (spawnSync('sh', ['-c', 'command -v sqlite3']).status !== 0) return t.skip('needs the sqlite3 command to build an old database');
-  // A database at 0001_init: seed, then undo 0004, 0003 and 0002 (their tables, columns and records).
+  // A database at 0001_init: seed, then undo 0005, 0004, 0003 and 0002 (their tables, columns and records).
   const state = await seededState();
   const db = join(state, 'musicgraph.db');
   const sql = `DROP TABLE genre_aliases; DROP TABLE band_aliases; DROP TABLE genre_former_ids;
     DROP TABLE band_former_ids; DROP TABLE genre_defining; DROP TRIGGER genres_id_not_former;
     DROP TRIGGER bands_id_not_former; ALTER TABLE genres DROP COLUMN region;
     ALTER TABLE bands DROP COLUMN country; ALTER TABLE bands DROP COLUMN active_from;
-    DROP TABLE audit_log; DROP TABLE login_attempts; DROP TABLE sessions; DROP TABLE users; DROP TABLE acme_state;
+    DROP TABLE audit_log; DROP TABLE login_attempts; DROP TABLE sessions; DROP TABLE users; DROP TABLE acme_state; DROP TABLE backup_keys;
     DELETE FROM schema_migrations WHERE name > '0001_init';`;
   const latest = readdirSync(join(repoRoot, 'src', 'store', 'migrations', 'sqlite')).sort().pop().replace(/\.sql$/, '');
   const r = spawnSync('sqlite3', [db, sql], { encoding: 'utf8' });

@@ -160,9 +160,9 @@ test('two servers starting at once on an empty database apply the migrations and
   const url = await pg.createDatabase();
   const [a, b] = await Promise.all([server(url), server(url)]);
   try {
-    assert.equal((await psqlAt(url, 'SELECT count(*) FROM schema_migrations')).out, '4');
+    assert.equal((await psqlAt(url, 'SELECT count(*) FROM schema_migrations')).out, '5');
     const logs = a.logs() + b.logs();
-    assert.equal((logs.match(/applied 4 migration\(s\)/g) || []).length, 1, logs);
+    assert.equal((logs.match(/applied 5 migration\(s\)/g) || []).length, 1, logs);
     assert.equal((logs.match(/seeded the bundled dataset/g) || []).length, 1, logs);
     assert.equal((await psqlAt(url, "SELECT count(*) FROM users WHERE username = 'admin'")).out, '1');
     assert.equal((await psqlAt(url, 'SELECT version FROM data_version')).out, '1', 'the map was written once');

@@ -1,5 +1,6 @@
 /*
- * fixtures.h — building datasets in the C unit tests.
+ * fixtures.h — building datasets in the C unit tests, and checks that
+ * every store backend must pass.
  *
  * Included by the test files that need it (after cmocka.h); the helpers are
  * static inline so a file may use only some of them.
@@ -8,7 +9,9 @@
 #define MG_TEST_FIXTURES_H
 
 #include "domain/model.h"
+#include "store/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +76,28 @@ static inline void add_link(genre *g, const char *to, const char *kind)
     g->links[g->nlinks].to = to ? strdup(to) : NULL;
     g->links[g->nlinks].kind = kind ? strdup(kind) : NULL;
     g->nlinks++;
+}
+
+/* What both backends must do with the public keys that signed backups
+ * (store_backup_keys, store_backup_key_add): record each once, list them
+ * oldest first, take nothing but a key. s is a freshly migrated store. */
+static inline void check_backup_keys_recorded_once(store *s)
+{
+    char err[512] = "", *text;
+    assert_int_equal(store_backup_keys(s, &text, err, sizeof err), 0);
+    assert_string_equal(text, "");
+    free(text);
+    const char *a = "ed25519:CvVRiTlv+JVtb9jplxjOQkfX6YRd3VMC+Vj3b/ZDfOo=";
+    const char *b = "ed25519:qL3zhDMm/UdNLJsrGImE+a2arl7vt99n4+tR1yOADzs=";
+    assert_int_equal(store_backup_key_add(s, a, "first", err, sizeof err), 0);
+    assert_int_equal(store_backup_key_add(s, a, "again", err, sizeof err), 0);
+    assert_int_equal(store_backup_key_add(s, b, "second", err, sizeof err), 0);
+    assert_int_equal(store_backup_keys(s, &text, err, sizeof err), 0);
+    char want[256];
+    snprintf(want, sizeof want, "%s first\n%s second\n", a, b);
+    assert_string_equal(text, want);
+    free(text);
+    assert_int_not_equal(store_backup_key_add(s, "not a key", "x", err, sizeof err), 0);
 }
 
 #endif

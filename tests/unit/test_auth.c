@@ -25,6 +25,13 @@ static void test_password_hash_is_argon2id_and_verifies(void **state)
     assert_false(password_verify(hash, "correct horse batterY"));
     assert_false(password_verify(hash, ""));
     assert_false(password_verify("not a hash", "correct horse battery"));
+    /* What import asks of a hash from a file nobody vouches for. */
+    assert_true(password_usable(hash));
+    assert_true(password_usable("$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA"));
+    assert_false(password_usable("!anonymized"));
+    assert_false(password_usable(""));
+    assert_false(password_usable("$argon2"));
+    assert_false(password_verify("!anonymized", ""));
 }
 
 static void test_password_hashes_are_salted(void **state)

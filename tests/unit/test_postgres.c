@@ -100,7 +100,7 @@ static store *fresh_store(char *url, size_t len)
     char err[512] = "";
     if (store_migrate(s, &applied, err, sizeof err) != 0)
         fail_msg("migrate: %s", err);
-    assert_int_equal(applied, 4);
+    assert_int_equal(applied, 5);
     return s;
 }
 
@@ -154,12 +154,13 @@ static void test_migrations_run_once_and_refuse_a_newer_schema(void **state)
     store_migration *list;
     size_t n, unknown;
     assert_int_equal(store_migrations(s, &list, &n, &unknown, err, sizeof err), 0);
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     assert_int_equal(unknown, 0);
     for (size_t i = 0; i < n; i++)
         assert_true(list[i].applied && list[i].checksum_ok);
     assert_string_equal(list[2].name, "0003_aliases");
     assert_string_equal(list[3].name, "0004_acme");
+    assert_string_equal(list[4].name, "0005_backup_keys");
     free(list);
     free(admin(url, "INSERT INTO schema_migrations VALUES ('0042_later', 'x', '2030-01-01T00:00:00Z', '7.1.0')", 1));
     assert_int_equal(store_migrate(s, &applied, err, sizeof err), -1);
@@ -380,6 +381,16 @@ static void test_the_last_admin_stays_and_attempts_count_in_order(void **state)
     store_close(s);
 }
 
+/* The public keys that signed backups (fixtures.h). */
+static void test_backup_keys_are_recorded_once(void **state)
+{
+    (void)state;
+    char url[512];
+    store *s = fresh_store(url, sizeof url);
+    check_backup_keys_recorded_once(s);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_statements_are_prepared_once_and_again_after_a_reconnect),
         cmocka_unit_test(test_restored_users_move_the_id_sequence),
         cmocka_unit_test(test_the_last_admin_stays_and_attempts_count_in_order),
+        cmocka_unit_test(test_backup_keys_are_recorded_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -775,7 +775,8 @@ static void test_a_database_before_0003_loads_and_migrates_keeping_its_map(void 
               "DROP TABLE band_former_ids; DROP TABLE genre_defining; DROP TRIGGER IF EXISTS genres_id_not_former; "
               "DROP TRIGGER IF EXISTS bands_id_not_former; ALTER TABLE genres DROP COLUMN region; "
               "ALTER TABLE bands DROP COLUMN country; ALTER TABLE bands DROP COLUMN active_from; "
-              "DROP TABLE acme_state; DELETE FROM schema_migrations WHERE name IN ('0003_aliases', '0004_acme')");
+              "DROP TABLE acme_state; DROP TABLE backup_keys; "
+              "DELETE FROM schema_migrations WHERE name IN ('0003_aliases', '0004_acme', '0005_backup_keys')");
     open_path(path, &s);
     dataset got;
     load_ok(s, &got);
@@ -789,7 +790,7 @@ static void test_a_database_before_0003_loads_and_migrates_keeping_its_map(void 
 
     int applied = 0;
     assert_int_equal(store_migrate(s, &applied, err, sizeof err), 0);
-    assert_int_equal(applied, 2);
+    assert_int_equal(applied, 3);
     load_ok(s, &got);
     assert_same_map(&d, &got);
     dataset_free(&got);
@@ -1056,6 +1057,16 @@ static void test_restore_refuses_when_the_data_changed_since_it_was_read(void **
     store_close(s);
 }
 
+/* The public keys that signed backups (fixtures.h). */
+static void test_backup_keys_are_recorded_once(void **state)
+{
+    (void)state;
+    char path[512];
+    store *s = fresh_store(path, sizeof path);
+    check_backup_keys_recorded_once(s);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1081,6 +1092,7 @@ int main(void)
         cmocka_unit_test(test_restore_refuses_when_the_data_changed_since_it_was_read),
         /* Last: it makes a failing VFS the default. */
         cmocka_unit_test(test_a_read_error_mid_scan_is_an_error_not_a_short_map),
+        cmocka_unit_test(test_backup_keys_are_recorded_once),
     };
     return cmocka_run_group_tests_name("store", tests, setup_group, teardown_group) ? 1 : 0;
 }
