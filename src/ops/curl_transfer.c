@@ -29,6 +29,11 @@ static size_t on_write(char *data, size_t size, size_t n, void *arg)
         return len;
     }
     if (t->response.len + len > t->max_response) {
+        if (t->status < 200 || t->status >= 300) {
+            /* An error page: its start says enough, and a long one is no reason to fail. */
+            buf_append(&t->response, data, t->max_response - t->response.len);
+            return len;
+        }
         t->too_large = 1;
         return 0;
     }

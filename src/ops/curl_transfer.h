@@ -25,7 +25,8 @@ typedef struct curl_transfer {
     const void *body;
     size_t body_len;
     size_t body_off;
-    /* answer: into download (when 2xx) or response, at most max_response bytes (0: 16 MiB) */
+    /* answer: into download (when 2xx) or response, at most max_response bytes (0: 16 MiB; a longer
+     * 2xx answer fails with too_large, a longer error page is cut) */
     FILE *download;
     buf response;
     size_t max_response;

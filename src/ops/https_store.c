@@ -163,8 +163,7 @@ static void describe_failure(https_store *hs, const char *method, const char *ur
         snprintf(err, errlen, "HTTPS %s %.600s: cannot write the download: %s", method, url, strerror(t->write_failed));
     } else if (t->too_large) {
         snprintf(err, errlen, "HTTPS %s %.600s: larger than expected (over %zu bytes)", method, url, t->max_response);
-    } else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
-               cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CERTPROBLEM) {
+    } else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE) {
         snprintf(err, errlen,
                  "HTTPS %s %.600s: the server's certificate is refused: %s (the store's CA: "
                  "MUSICGRAPH_RELEASE_STORE_CA_FILE, else the system's)",
@@ -176,10 +175,12 @@ static void describe_failure(https_store *hs, const char *method, const char *ur
         snprintf(err, errlen, "HTTPS %s %.600s: %s", method, url, detail);
     } else {
         const char *hint = "";
-        if ((t->status == 401 || t->status == 403) && hs->user)
+        if (t->status == 401 && hs->user)
             hint = " (the store refused the credentials in MUSICGRAPH_RELEASE_STORE_AUTH_FILE)";
-        else if (t->status == 401 || t->status == 403)
+        else if (t->status == 401)
             hint = " (the store wants credentials: MUSICGRAPH_RELEASE_STORE_AUTH_FILE)";
+        else if (t->status == 403)
+            hint = " (forbidden: the user lacks the right, or the server cannot read or write there)";
         else if (t->status == 405 || t->status == 501)
             hint = " (the server does not take this method: for PUT, enable WebDAV, e.g. nginx's dav_methods PUT)";
         else if (t->status == 409 && strcmp(method, "PUT") == 0)

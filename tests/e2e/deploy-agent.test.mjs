@@ -531,6 +531,12 @@ describe('deploy agent, HTTPS store (nginx)', () => {
     r = await status({ MUSICGRAPH_DEPLOY_CHANNEL: 'staging' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /cannot read https:\/\/127\.0\.0\.1:\d+\/musicgraph\/channels\/staging: it does not exist/);
+    // A channel is a line: a store that serves more is refused at the limit, not read whole.
+    writeFileSync(join(hs.root, 'channels/staging'), '2.0.0\n'.padEnd(4096, '#'));
+    r = await status({ MUSICGRAPH_DEPLOY_CHANNEL: 'staging' });
+    rmSync(join(hs.root, 'channels/staging'));
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /channels\/staging: larger than expected \(over 1024 bytes\)/);
     assert.equal((await json(`${server.url}/readyz`)).version, '2.0.0', 'the running version is untouched');
   });
 
