@@ -1,8 +1,8 @@
 /*
  * https_store.c — see https_store.h.
  *
- * Never replacing a published object over plain HTTP takes the server's
- * help. A PUT carries If-None-Match: *, which a server that evaluates
+ * Never replacing a published object with nothing but GET and PUT takes
+ * the server's help. A PUT carries If-None-Match: *, which a server that evaluates
  * preconditions on PUT (RFC 9110 13.1.2; Apache's mod_dav does) answers
  * with 412 when the object exists: then a concurrent publish cannot replace
  * it. nginx's dav module ignores the precondition on PUT, so publishing
@@ -31,7 +31,6 @@ struct https_store {
     CURL *curl;
     char base[1200]; /* "https://HOST[:PORT]/PATH/" */
     char *ca_file;   /* NULL: the system's CAs */
-    char *auth_file; /* where the credentials came from, for messages */
     char *user;      /* NULL: no credentials */
     char *password;
 };
@@ -64,7 +63,6 @@ static int read_credentials(https_store *hs, const char *path, char *err, size_t
         *colon = '\0';
         hs->user = xstrdup(line);
         hs->password = xstrdup(colon + 1);
-        hs->auth_file = xstrdup(path);
     }
     sodium_memzero(line, sizeof line);
     return rc;
@@ -134,7 +132,6 @@ void https_store_close(https_store *hs)
         sodium_memzero(hs->password, strlen(hs->password));
     free(hs->password);
     free(hs->user);
-    free(hs->auth_file);
     free(hs->ca_file);
     free(hs);
 }
