@@ -10,7 +10,7 @@
 #   make dist     dist/musicgraph-VERSION-linux-amd64.tar.gz, -src.tar.gz, SHA256SUMS and, with
 #                 MINISIGN_SECRET_KEY=FILE, SHA256SUMS.minisig; reproducible, built from HEAD
 #   make image    container image musicgraph:VERSION and :sha-COMMIT from that tarball (buildah)
-#   make publish  STORE=DIR|s3://BUCKET/PREFIX [PUBLIC_KEY=FILE]: verify the signed dist/ and
+#   make publish  STORE=DIR|https://HOST/PATH/|s3://BUCKET/PREFIX [PUBLIC_KEY=FILE]: verify the signed dist/ and
 #                 copy it to STORE/releases/VERSION/ (never over a published version)
 #   make image-push   REPO=registry/name [CHANNEL=dev|staging|production]: push VERSION and
 #                 sha-COMMIT, and point CHANNEL at it (production also moves latest)
@@ -70,7 +70,7 @@ image:
 
 # The program from the build directory (make build first on a fresh machine); no deps step.
 publish: $(BUILD)/build.ninja
-	@test -n "$(STORE)" || { echo "make publish: STORE=DIR or STORE=s3://BUCKET/PREFIX is required" >&2; exit 2; }
+	@test -n "$(STORE)" || { echo "make publish: STORE=DIR, https://HOST/PATH/ or s3://BUCKET/PREFIX is required" >&2; exit 2; }
 	@test -n "$(PUBLIC_KEY)" || { echo "make publish: PUBLIC_KEY=FILE (the minisign public key) is required" >&2; exit 2; }
 	ninja -C $(BUILD) musicgraph
 	$(BUILD)/musicgraph release publish dist --to "$(STORE)" --public-key "$(PUBLIC_KEY)"

@@ -114,7 +114,13 @@ const config_setting config_settings[] = {
     SETTING(release_public_key, "MUSICGRAPH_RELEASE_PUBLIC_KEY", "--public-key", NULL, 0,
             "minisign public key (a .pub file or its RW… line) that release signatures must verify with"),
     SETTING(deploy_store, "MUSICGRAPH_DEPLOY_STORE", "--store", NULL, 0,
-            "release store the deploy agent reads channels and releases from: a directory or s3://BUCKET/PREFIX"),
+            "release store the deploy agent reads channels and releases from: a directory, https://HOST/PATH/ or "
+            "s3://BUCKET/PREFIX"),
+    SETTING(release_store_ca_file, "MUSICGRAPH_RELEASE_STORE_CA_FILE", NULL, NULL, 0,
+            "PEM file of the roots trusted for an https:// release store, instead of the system's (a private CA)"),
+    SETTING(release_store_auth_file, "MUSICGRAPH_RELEASE_STORE_AUTH_FILE", NULL, NULL, 0,
+            "file whose first line is USER:PASSWORD, sent (HTTP Basic) to an https:// release store: publish, "
+            "promote and the deploy agent's records write to it; read when the store is opened, never shown"),
     SETTING(deploy_channel, "MUSICGRAPH_DEPLOY_CHANNEL", "--channel", "dev", 0,
             "channel this server follows: dev, staging or production"),
     SETTING(deploy_env, "MUSICGRAPH_DEPLOY_ENV", NULL, NULL, 0,

@@ -49,21 +49,23 @@ typedef struct config {
     /* Limits of a backup that restore, verify and import read (backup_limits). */
     char *backup_max_archive, *backup_max_document, *backup_max_text;
     char *backup_max_genres, *backup_max_bands, *backup_max_users, *backup_max_audit;
-    char *s3_endpoint;                /* http(s)://host[:port], path-style requests */
+    char *s3_endpoint; /* http(s)://host[:port], path-style requests */
     char *s3_region;
     char *s3_access_key;
     char *s3_secret_key;
-    char *pid_file;             /* the serving process writes its pid here (deploy hand-over) */
-    char *release_public_key;   /* minisign public key (file or its RW… line) releases are checked with */
-    char *deploy_store;         /* release store the deploy agent reads: a directory or s3://BUCKET/PREFIX */
-    char *deploy_channel;       /* dev | staging | production */
-    char *deploy_env;           /* name under which outcomes are recorded; NULL = the channel */
-    char *deploy_root;          /* releases/VERSION/, current, history.jsonl */
-    char *deploy_keep;          /* releases kept */
-    char *deploy_url;           /* where the agent asks /readyz and runs smoke checks; NULL = http://LISTEN */
-    char *deploy_smoke;         /* space-separated paths that must answer 2xx */
-    char *deploy_systemd_unit;  /* hand over with `systemctl reload UNIT` instead of SIGUSR2 via the pid file */
-    char *deploy_ready_timeout; /* seconds to wait for /readyz to show the new version */
+    char *pid_file;                /* the serving process writes its pid here (deploy hand-over) */
+    char *release_public_key;      /* minisign public key (file or its RW… line) releases are checked with */
+    char *deploy_store;            /* release store the deploy agent reads: a directory, https:// or s3:// */
+    char *release_store_ca_file;   /* PEM roots trusted for an https:// release store, or NULL */
+    char *release_store_auth_file; /* USER:PASSWORD for an https:// release store, or NULL */
+    char *deploy_channel;          /* dev | staging | production */
+    char *deploy_env;              /* name under which outcomes are recorded; NULL = the channel */
+    char *deploy_root;             /* releases/VERSION/, current, history.jsonl */
+    char *deploy_keep;             /* releases kept */
+    char *deploy_url;              /* where the agent asks /readyz and runs smoke checks; NULL = http://LISTEN */
+    char *deploy_smoke;            /* space-separated paths that must answer 2xx */
+    char *deploy_systemd_unit;     /* hand over with `systemctl reload UNIT` instead of SIGUSR2 via the pid file */
+    char *deploy_ready_timeout;    /* seconds to wait for /readyz to show the new version */
 } config;
 
 typedef struct config_setting {

@@ -4,6 +4,7 @@
 #include "ops/release.h"
 
 #include "core/fs.h"
+#include "ops/https_store.h"
 #include "ops/minisign.h"
 #include "ops/release_store.h"
 #include "ops/s3.h"
@@ -25,10 +26,13 @@ const char cmd_release_usage[] = "usage: musicgraph release verify DIR --public-
                                  "SHA256SUMS.minisig. verify checks the minisign signature of SHA256SUMS with\n"
                                  "KEY (a minisign .pub file, or its RW… line) and the SHA-256 of every file it\n"
                                  "names; the version is the one in the signed comment. publish verifies, then\n"
-                                 "copies the release to STORE/releases/VERSION/: STORE is a directory or\n"
-                                 "s3://BUCKET/PREFIX (MUSICGRAPH_S3_* settings, as for backups). A version that\n"
-                                 "is already in the store is never replaced: publish refuses it. promote points\n"
-                                 "STORE/channels/CHANNEL (dev, staging, production) at a published VERSION.\n\n"
+                                 "copies the release to STORE/releases/VERSION/. STORE is a directory,\n"
+                                 "https://HOST[:PORT]/PATH/ (GET and WebDAV PUT, TLS verified: the settings\n"
+                                 "MUSICGRAPH_RELEASE_STORE_CA_FILE and _AUTH_FILE) or s3://BUCKET/PREFIX\n"
+                                 "(MUSICGRAPH_S3_* settings, as for backups). A version that is already in the\n"
+                                 "store is never replaced: publish refuses it. promote points\n"
+                                 "STORE/channels/CHANNEL (dev, staging, production) at a published VERSION;\n"
+                                 "production only a version deployed healthy on dev or staging.\n\n"
                                  "  --public-key KEY  MUSICGRAPH_RELEASE_PUBLIC_KEY\n"
                                  "  --to STORE        the release store\n";
 
@@ -299,6 +303,38 @@ static int publish_s3(const config *cfg, const char *dir, const char *store, con
     return rc;
 }
 
+/* Checks that no object of the release is there yet (a half-published
+ * release is refused too, as on S3), then puts each as a new object (see
+ * https_store.c for what that guarantees against a concurrent publish). */
+static int publish_https(const config *cfg, const char *dir, const char *store, const release *r, char *err,
+                         size_t errlen)
+{
+    https_store *hs;
+    if (https_store_open(cfg, store, &hs, err, errlen) != 0)
+        return -1;
+    char name[600], from[4096];
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < r->nfiles; i++) {
+        int exists = 0;
+        snprintf(name, sizeof name, "releases/%s/%s", r->version, r->files[i]);
+        rc = https_store_exists(hs, name, &exists, err, errlen);
+        if (rc == 0 && exists) {
+            snprintf(err, errlen,
+                     "%.300s is already published in %.300s (%.300s exists); a published version is never replaced",
+                     r->version, store, r->files[i]);
+            rc = -1;
+        }
+    }
+    /* In order: SHA256SUMS last, so that it marks a complete release. */
+    for (size_t i = 0; rc == 0 && i < r->nfiles; i++) {
+        snprintf(from, sizeof from, "%s/%s", dir, r->files[i]);
+        snprintf(name, sizeof name, "releases/%s/%s", r->version, r->files[i]);
+        rc = https_store_put_new_file(hs, name, from, err, errlen);
+    }
+    https_store_close(hs);
+    return rc;
+}
+
 static int channel_valid(const char *c)
 {
     return strcmp(c, "dev") == 0 || strcmp(c, "staging") == 0 || strcmp(c, "production") == 0;
@@ -411,8 +447,9 @@ int cmd_release(config *cfg, int argc, char **argv)
         printf("musicgraph %s: signature and %zu checksums verified\n", r.version, r.nfiles - 2);
         return 0;
     }
-    int rc = s3_is_url(store) ? publish_s3(cfg, args[0], store, &r, err, sizeof err)
-                              : publish_dir(args[0], store, &r, err, sizeof err);
+    int rc = s3_is_url(store)            ? publish_s3(cfg, args[0], store, &r, err, sizeof err)
+             : https_store_is_url(store) ? publish_https(cfg, args[0], store, &r, err, sizeof err)
+                                         : publish_dir(args[0], store, &r, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "musicgraph release publish: %s\n", err);
         return 1;

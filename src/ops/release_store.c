@@ -5,6 +5,7 @@
 
 #include "core/fs.h"
 #include "core/xalloc.h"
+#include "ops/https_store.h"
 #include "ops/s3.h"
 
 #include <errno.h>
@@ -16,7 +17,8 @@
 
 struct release_store {
     char url[1200];
-    s3_client *s3; /* NULL for a directory */
+    s3_client *s3;      /* an S3 prefix */
+    https_store *https; /* an HTTPS URL; neither: a directory */
     char bucket[256];
     char base[1100]; /* "PREFIX/" or "" */
 };
@@ -41,8 +43,13 @@ int release_store_open(const config *cfg, const char *url, release_store **out, 
         }
         size_t r = strlen(rest);
         snprintf(rs->base, sizeof rs->base, "%s%s", rest, r && rest[r - 1] != '/' ? "/" : "");
+    } else if (https_store_is_url(url)) {
+        if (https_store_open(cfg, url, &rs->https, err, errlen) != 0) {
+            free(rs);
+            return -1;
+        }
     } else if (strstr(url, "://")) {
-        snprintf(err, errlen, "%s: a release store is a directory or s3://BUCKET/PREFIX", url);
+        snprintf(err, errlen, "%.300s: a release store is a directory, https://HOST/PATH/ or s3://BUCKET/PREFIX", url);
         free(rs);
         return -1;
     }
@@ -56,6 +63,7 @@ void release_store_close(release_store *rs)
         return;
     if (rs->s3)
         s3_close(rs->s3);
+    https_store_close(rs->https);
     free(rs);
 }
 
@@ -77,6 +85,8 @@ int release_store_get(release_store *rs, const char *name, size_t max, char **da
         key_of(rs, name, where, sizeof where);
         return s3_get_bytes(rs->s3, rs->bucket, where, max, data, len, missing, err, errlen);
     }
+    if (rs->https)
+        return https_store_get(rs->https, name, max, data, len, missing, err, errlen);
     snprintf(where, sizeof where, "%s/%s", rs->url, name);
     if (access(where, F_OK) != 0 && errno == ENOENT) {
         *missing = 1;
@@ -106,6 +116,8 @@ int release_store_fetch(release_store *rs, const char *name, const char *path, i
             unlink(path);
         return rc;
     }
+    if (rs->https)
+        return https_store_fetch(rs->https, name, path, missing, err, errlen);
     snprintf(where, sizeof where, "%s/%s", rs->url, name);
     if (access(where, F_OK) != 0 && errno == ENOENT) {
         *missing = 1;
@@ -121,6 +133,8 @@ int release_store_put(release_store *rs, const char *name, const void *data, siz
         key_of(rs, name, where, sizeof where);
         return s3_put_bytes(rs->s3, rs->bucket, where, data, len, "application/octet-stream", err, errlen);
     }
+    if (rs->https)
+        return https_store_put(rs->https, name, data, len, err, errlen);
     snprintf(where, sizeof where, "%s/%s", rs->url, name);
     char dir[2400];
     snprintf(dir, sizeof dir, "%s", where);

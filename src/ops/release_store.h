@@ -1,7 +1,8 @@
 /*
  * release_store.h — reading and writing named objects in a release store,
- * a directory or an S3 prefix (s3://BUCKET/PREFIX, the backups' client and
- * settings), behind one interface.
+ * a directory, an HTTPS URL taking WebDAV PUTs (https_store.h) or an S3
+ * prefix (s3://BUCKET/PREFIX, the backups' client and settings), behind one
+ * interface.
  *
  * Names are relative to the store: "channels/dev",
  * "releases/1.2.0/SHA256SUMS", "deployed/dev/1.2.0". In a directory, a put

@@ -13,9 +13,9 @@
 #include "core/buf.h"
 #include "core/sha256.h"
 
-#include <curl/curl.h>
+#include "ops/curl_transfer.h"
+
 #include <errno.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,9 +59,6 @@ int s3_parse_url(const char *url, char *bucket, size_t blen, char *rest, size_t 
     return 0;
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 int s3_open(const config *cfg, s3_client **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -104,8 +101,7 @@ int s3_open(const config *cfg, s3_client **out, char *err, size_t errlen)
     snprintf(c->region, sizeof c->region, "%s", region);
     c->access_key = xstrdup(cfg->s3_access_key);
     c->secret_key = xstrdup(cfg->s3_secret_key);
-    pthread_once(&curl_once, curl_init);
-    c->curl = curl_easy_init();
+    c->curl = curl_transfer_handle();
     if (!c->curl || !c->access_key || !c->secret_key) {
         snprintf(err, errlen, "cannot initialise libcurl");
         s3_close(c);
@@ -198,64 +194,10 @@ typedef struct request {
     const char *bucket;
     const char *key;   /* NULL for bucket requests */
     const char *query; /* canonical (sorted, encoded), "" for none */
-    /* body: a file or bytes */
-    FILE *upload;
-    int64_t upload_len;
-    const void *body;
-    size_t body_len;
-    size_t body_off;
     const char *content_type;
     char payload_sha256[65];
-    /* response: into a file (when 2xx) or memory */
-    FILE *download;
-    buf response;
-    size_t max_response;
-    long status;
-    int write_failed;
+    curl_transfer t; /* the body, the answer */
 } request;
-
-static size_t on_write(char *data, size_t size, size_t n, void *arg)
-{
-    request *r = arg;
-    size_t len = size * n;
-    if (r->download && r->status >= 200 && r->status < 300) {
-        if (fwrite(data, 1, len, r->download) != len) {
-            r->write_failed = errno ? errno : EIO;
-            return 0;
-        }
-        return len;
-    }
-    if (r->response.len + len > r->max_response)
-        return 0;
-    buf_append(&r->response, data, len);
-    return len;
-}
-
-static size_t on_read(char *out, size_t size, size_t n, void *arg)
-{
-    request *r = arg;
-    size_t room = size * n;
-    if (r->upload)
-        return fread(out, 1, room, r->upload);
-    size_t left = r->body_len - r->body_off;
-    size_t take = left < room ? left : room;
-    memcpy(out, (const char *)r->body + r->body_off, take);
-    r->body_off += take;
-    return take;
-}
-
-/* The status line arrives before any body byte: remember it for on_write. */
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-    request *r = arg;
-    size_t len = size * n;
-    if (len > 9 && strncmp(data, "HTTP/", 5) == 0) {
-        const char *sp = memchr(data, ' ', len);
-        if (sp)
-            r->status = strtol(sp + 1, NULL, 10);
-    }
-    return len;
-}
 
 /* Text of the first <tag>…</tag> inside [s, end), XML entities decoded. */
 static int xml_text(const char *s, const char *end, const char *tag, char *out, size_t outlen)
@@ -314,34 +256,34 @@ static void describe_failure(s3_client *c, request *r, CURLcode cc, const char *
         snprintf(what, sizeof what, "S3 %s s3://%s/%s", r->method, r->bucket, r->key);
     else
         snprintf(what, sizeof what, "S3 listing of s3://%s", r->bucket);
-    if (cc != CURLE_OK && r->status == 0) {
+    if (cc != CURLE_OK && r->t.status == 0) {
         snprintf(err, errlen, "%s: cannot reach %s: %s (check MUSICGRAPH_S3_ENDPOINT)", what, c->scheme_host,
                  curl_msg[0] ? curl_msg : curl_easy_strerror(cc));
         return;
     }
-    if (r->write_failed) {
-        snprintf(err, errlen, "%s: cannot write the download: %s", what, strerror(r->write_failed));
+    if (r->t.write_failed) {
+        snprintf(err, errlen, "%s: cannot write the download: %s", what, strerror(r->t.write_failed));
         return;
     }
     char code[128] = "", message[512] = "";
-    const char *body = buf_cstr(&r->response);
-    xml_text(body, body + r->response.len, "Code", code, sizeof code);
-    xml_text(body, body + r->response.len, "Message", message, sizeof message);
+    const char *body = buf_cstr(&r->t.response);
+    xml_text(body, body + r->t.response.len, "Code", code, sizeof code);
+    xml_text(body, body + r->t.response.len, "Message", message, sizeof message);
     const char *hint = "";
     if (strcmp(code, "InvalidAccessKeyId") == 0 || strcmp(code, "SignatureDoesNotMatch") == 0 ||
-        strcmp(code, "AccessDenied") == 0 || strcmp(code, "AuthorizationHeaderMalformed") == 0 || r->status == 401 ||
-        r->status == 403)
+        strcmp(code, "AccessDenied") == 0 || strcmp(code, "AuthorizationHeaderMalformed") == 0 || r->t.status == 401 ||
+        r->t.status == 403)
         hint = " (check MUSICGRAPH_S3_ACCESS_KEY_ID, MUSICGRAPH_S3_SECRET_ACCESS_KEY and MUSICGRAPH_S3_REGION)";
     else if (strcmp(code, "NoSuchBucket") == 0)
         hint = " (create the bucket, or fix the s3:// URL)";
     else if (strcmp(code, "RequestTimeTooSkewed") == 0)
         hint = " (this machine's clock is wrong)";
     if (code[0])
-        snprintf(err, errlen, "%s: HTTP %ld %s: %s%s", what, r->status, code, message, hint);
+        snprintf(err, errlen, "%s: HTTP %ld %s: %s%s", what, r->t.status, code, message, hint);
     else if (cc != CURLE_OK)
         snprintf(err, errlen, "%s: %s", what, curl_msg[0] ? curl_msg : curl_easy_strerror(cc));
     else
-        snprintf(err, errlen, "%s: HTTP %ld%s", what, r->status, hint);
+        snprintf(err, errlen, "%s: HTTP %ld%s", what, r->t.status, hint);
 }
 
 static int perform(s3_client *c, request *r, char *err, size_t errlen)
@@ -382,40 +324,15 @@ static int perform(s3_client *c, request *r, char *err, size_t errlen)
     }
 
     CURL *cu = c->curl;
-    curl_easy_reset(cu);
-    char curl_msg[CURL_ERROR_SIZE] = "";
+    char curl_msg[CURL_ERROR_SIZE];
+    curl_transfer_setup(cu, &r->t, r->method, curl_msg);
     curl_easy_setopt(cu, CURLOPT_URL, buf_cstr(&url));
     curl_easy_setopt(cu, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, curl_msg);
-    curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, 15L);
-    /* Give up on a stalled transfer, not on a slow large one. */
-    curl_easy_setopt(cu, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(cu, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(cu, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(cu, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(cu, CURLOPT_USERAGENT, "musicgraph");
-    if (strcmp(r->method, "PUT") == 0) {
-        curl_easy_setopt(cu, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(cu, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(cu, CURLOPT_READDATA, r);
-        curl_easy_setopt(cu, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(r->upload ? r->upload_len : (int64_t)r->body_len));
-    } else if (strcmp(r->method, "GET") != 0) {
-        curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, r->method);
-    }
-    if (!r->max_response)
-        r->max_response = 16u << 20;
-    CURLcode cc = curl_easy_perform(cu);
-    long status = 0;
-    curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
-    if (status)
-        r->status = status;
+    CURLcode cc = curl_transfer_perform(cu, &r->t);
     curl_slist_free_all(headers);
     buf_free(&uri);
     buf_free(&url);
-    if (cc == CURLE_OK && r->status >= 200 && r->status < 300 && !r->write_failed)
+    if (cc == CURLE_OK && r->t.status >= 200 && r->t.status < 300 && !r->t.write_failed)
         return 0;
     describe_failure(c, r, cc, curl_msg, err, errlen);
     return -1;
@@ -428,12 +345,11 @@ int s3_put_bytes(s3_client *c, const char *bucket, const char *key, const void *
                  .bucket = bucket,
                  .key = key,
                  .query = "",
-                 .body = data,
-                 .body_len = len,
+                 .t = {.body = data, .body_len = len},
                  .content_type = content_type};
     sha256_hex(data, len, r.payload_sha256);
     int rc = perform(c, &r, err, errlen);
-    buf_free(&r.response);
+    buf_free(&r.t.response);
     return rc;
 }
 
@@ -465,13 +381,12 @@ int s3_put_file(s3_client *c, const char *bucket, const char *key, const char *p
                  .bucket = bucket,
                  .key = key,
                  .query = "",
-                 .upload = f,
-                 .upload_len = total,
+                 .t = {.upload = f, .upload_len = total},
                  .content_type = "application/gzip"};
     sodium_bin2hex(r.payload_sha256, sizeof r.payload_sha256, d, sizeof d);
     int rc = perform(c, &r, err, errlen);
     fclose(f);
-    buf_free(&r.response);
+    buf_free(&r.t.response);
     return rc;
 }
 
@@ -485,18 +400,18 @@ int s3_get_file(s3_client *c, const char *bucket, const char *key, const char *p
         snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
         return -1;
     }
-    request r = {.method = "GET", .bucket = bucket, .key = key, .query = "", .download = f};
+    request r = {.method = "GET", .bucket = bucket, .key = key, .query = "", .t = {.download = f}};
     snprintf(r.payload_sha256, sizeof r.payload_sha256, "%s", EMPTY_SHA256);
     int rc = perform(c, &r, err, errlen);
     if (fclose(f) != 0 && rc == 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         rc = -1;
     }
-    if (rc != 0 && missing && r.status == 404) {
+    if (rc != 0 && missing && r.t.status == 404) {
         *missing = 1;
         rc = 0;
     }
-    buf_free(&r.response);
+    buf_free(&r.t.response);
     return rc;
 }
 
@@ -507,19 +422,19 @@ int s3_get_bytes(s3_client *c, const char *bucket, const char *key, size_t max, 
     *len = 0;
     if (missing)
         *missing = 0;
-    request r = {.method = "GET", .bucket = bucket, .key = key, .query = "", .max_response = max};
+    request r = {.method = "GET", .bucket = bucket, .key = key, .query = "", .t = {.max_response = max}};
     snprintf(r.payload_sha256, sizeof r.payload_sha256, "%s", EMPTY_SHA256);
     int rc = perform(c, &r, err, errlen);
     if (rc == 0) {
-        buf_cstr(&r.response);
-        *data = buf_steal(&r.response, len);
+        buf_cstr(&r.t.response);
+        *data = buf_steal(&r.t.response, len);
         if (!*data)
             *data = xcalloc(1, 1);
-    } else if (missing && r.status == 404) {
+    } else if (missing && r.t.status == 404) {
         *missing = 1;
         rc = 0;
     }
-    buf_free(&r.response);
+    buf_free(&r.t.response);
     return rc;
 }
 
@@ -528,7 +443,7 @@ int s3_delete(s3_client *c, const char *bucket, const char *key, char *err, size
     request r = {.method = "DELETE", .bucket = bucket, .key = key, .query = ""};
     snprintf(r.payload_sha256, sizeof r.payload_sha256, "%s", EMPTY_SHA256);
     int rc = perform(c, &r, err, errlen);
-    buf_free(&r.response);
+    buf_free(&r.t.response);
     return rc;
 }
 
@@ -554,14 +469,14 @@ int s3_list(s3_client *c, const char *bucket, const char *prefix, s3_object **ob
         int rc = perform(c, &r, err, errlen);
         buf_free(&q);
         if (rc != 0) {
-            buf_free(&r.response);
+            buf_free(&r.t.response);
             free(*objects);
             *objects = NULL;
             *count = 0;
             return -1;
         }
-        const char *body = buf_cstr(&r.response);
-        const char *end = body + r.response.len;
+        const char *body = buf_cstr(&r.t.response);
+        const char *end = body + r.t.response.len;
         for (const char *p = strstr(body, "<Contents>"); p; p = strstr(p + 1, "<Contents>")) {
             const char *close = strstr(p, "</Contents>");
             if (!close)
@@ -571,7 +486,7 @@ int s3_list(s3_client *c, const char *bucket, const char *prefix, s3_object **ob
                 s3_object *grown = xrealloc(*objects, cap * sizeof *grown);
                 if (!grown) {
                     snprintf(err, errlen, "out of memory listing s3://%s/%s", bucket, prefix);
-                    buf_free(&r.response);
+                    buf_free(&r.t.response);
                     return -1;
                 }
                 *objects = grown;
@@ -589,7 +504,7 @@ int s3_list(s3_client *c, const char *bucket, const char *prefix, s3_object **ob
         char truncated[16] = "";
         xml_text(body, end, "IsTruncated", truncated, sizeof truncated);
         int more = strcmp(truncated, "true") == 0 && xml_text(body, end, "NextContinuationToken", token, sizeof token);
-        buf_free(&r.response);
+        buf_free(&r.t.response);
         if (!more)
             return 0;
     }

@@ -13,6 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { binary, startServer } from '../lib/server.mjs';
 import { startS3 } from '../lib/s3rver.mjs';
+import { NGINX, startHttpsStore } from '../lib/httpsstore.mjs';
 import { buildReleases } from '../lib/deploy.mjs';
 import { MINUTE, removeTemps, run, runAsync, tempDir } from '../lib/release.mjs';
 import { sleep } from '../lib/wait.mjs';
@@ -56,6 +57,18 @@ function loadUntilStopped(url) {
 }
 
 const json = async (url) => (await fetch(url)).json();
+
+// 1.0.0 and 2.0.0 of the commit under test for the S3 and HTTPS stores' tests: built once, when first asked.
+let oneTwo;
+const releasesOneTwo = () => (oneTwo ??= buildReleases([{ version: '1.0.0' }, { version: '2.0.0' }]));
+
+// Stops the server a test started, or the successor it handed over to (SIGUSR2), by its pid file.
+async function stopDeployed(server) {
+  try {
+    process.kill(Number(readFileSync(join(server ? server.stateDir : '/nonexistent', 'musicgraph.pid'), 'utf8')), 'SIGTERM');
+  } catch {}
+  if (server) await server.stop({ keepState: true });
+}
 
 describe('deploy agent, directory store', () => {
   let rel, store, root, state, server, env;
@@ -387,7 +400,7 @@ describe('deploy agent, S3 store (s3rver)', () => {
     const s3 = await startS3({ buckets: ['releases'] });
     let server;
     try {
-      const rel = buildReleases([{ version: '1.0.0' }, { version: '2.0.0' }]);
+      const rel = releasesOneTwo();
       const store = 's3://releases/musicgraph';
       const root = tempDir('musicgraph-root-');
       const state = tempDir('musicgraph-state-');
@@ -420,11 +433,151 @@ describe('deploy agent, S3 store (s3rver)', () => {
       const prod = await runAsync(bin, ['release', 'promote', '2.0.0', 'production', '--to', store], { env });
       assert.equal(prod.status, 0, prod.stderr);
     } finally {
-      try {
-        process.kill(Number(readFileSync(join(server ? server.stateDir : '/nonexistent', 'musicgraph.pid'), 'utf8')), 'SIGTERM');
-      } catch {}
-      if (server) await server.stop({ keepState: true });
+      await stopDeployed(server);
       await s3.stop();
+    }
+  });
+});
+
+// nginx with WebDAV PUT and Basic auth on writes, TLS from a throwaway CA (tests/lib/httpsstore.mjs).
+describe('deploy agent, HTTPS store (nginx)', () => {
+  const skip = !NGINX && 'nginx not installed';
+  const PASSWORD = 'store-password-3f9Kq';
+  let hs, rel, store, root, state, env, server;
+
+  before(async () => {
+    if (skip) return;
+    rel = releasesOneTwo();
+    hs = await startHttpsStore({ user: 'publisher', password: PASSWORD });
+    store = hs.url;
+    root = tempDir('musicgraph-root-');
+    state = tempDir('musicgraph-state-');
+    env = {
+      ASAN_OPTIONS: 'detect_leaks=0',
+      MUSICGRAPH_RELEASE_STORE_CA_FILE: hs.caFile,
+      MUSICGRAPH_RELEASE_STORE_AUTH_FILE: hs.authFile,
+      MUSICGRAPH_DEPLOY_ROOT: root,
+      MUSICGRAPH_DEPLOY_STORE: store,
+      MUSICGRAPH_DEPLOY_CHANNEL: 'dev',
+      MUSICGRAPH_RELEASE_PUBLIC_KEY: rel.publicKey,
+      MUSICGRAPH_PID_FILE: join(state, 'musicgraph.pid'),
+      MUSICGRAPH_STATE_DIR: state,
+    };
+  }, { timeout: 12 * MINUTE });
+
+  after(async () => {
+    await stopDeployed(server);
+    if (hs) await hs.stop();
+  });
+
+  const cli = (args, more = {}) => runAsync(bin, args, { env: { ...env, ...(server ? { MUSICGRAPH_DEPLOY_URL: server.url } : {}), ...more } });
+  const promote = (v, channel, more) => cli(['release', 'promote', v, channel, '--to', store], more);
+  const tarball = (v) => join(hs.root, `releases/${v}/musicgraph-${v}-linux-amd64.tar.gz`);
+
+  test('publish puts the release over PUT with the credentials, and never replaces a published version', { skip, timeout: 3 * MINUTE }, async () => {
+    for (const v of ['1.0.0', '2.0.0']) {
+      const r = await cli(['release', 'publish', rel.dists[v], '--to', store]);
+      assert.equal(r.status, 0, r.stderr);
+      for (const f of readdirSync(rel.dists[v]))
+        assert.deepEqual(readFileSync(join(hs.root, 'releases', v, f)), readFileSync(join(rel.dists[v], f)), `releases/${v}/${f} arrived whole`);
+    }
+    const puts = hs.accessLog().filter((l) => l.startsWith('PUT '));
+    assert.deepEqual(puts.slice(-3), ['PUT /musicgraph/releases/2.0.0/musicgraph-2.0.0-linux-amd64.tar.gz 201',
+      'PUT /musicgraph/releases/2.0.0/SHA256SUMS.minisig 201', 'PUT /musicgraph/releases/2.0.0/SHA256SUMS 201'], 'SHA256SUMS last');
+    const again = await cli(['release', 'publish', rel.dists['1.0.0'], '--to', store]);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /1\.0\.0 is already published in https:\/\/127\.0\.0\.1:\d+\/musicgraph\/ \(musicgraph-1\.0\.0-linux-amd64\.tar\.gz exists\); a published version is never replaced/);
+    assert.equal(hs.accessLog().filter((l) => l.startsWith('PUT ')).length, puts.length, 'nothing was sent');
+  });
+
+  test('the agent installs and deploys from https://, records deployed/dev/VERSION over PUT; production is gated', { skip, timeout: 5 * MINUTE }, async () => {
+    let r = await promote('1.0.0', 'dev');
+    assert.equal(r.status, 0, r.stderr);
+    r = await cli(['deploy', 'run']);
+    assert.equal(r.status, 0, r.stderr);
+    server = await startServer({ binary: join(root, 'current/bin/musicgraph'), stateDir: state, env, timeoutMs: 120000 });
+    r = await promote('2.0.0', 'production');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /2\.0\.0 has not been deployed healthy on dev or staging/);
+    assert.equal((await promote('2.0.0', 'dev')).status, 0);
+    r = await cli(['deploy', 'run']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((await json(`${server.url}/readyz`)).version, '2.0.0');
+    const record = JSON.parse(readFileSync(join(hs.root, 'deployed/dev/2.0.0'), 'utf8'));
+    assert.deepEqual([record.env, record.from, record.version, record.result], ['dev', '1.0.0', '2.0.0', 'healthy']);
+    assert.ok(hs.accessLog().includes('PUT /musicgraph/deployed/dev/2.0.0 201'), hs.accessLog().join('\n'));
+    r = await promote('2.0.0', 'production');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(join(hs.root, 'channels/production'), 'utf8'), '2.0.0\n');
+  });
+
+  test('refused: an unknown CA, plain http://, credentials in the URL, a redirect to http://; a missing channel is named', { skip, timeout: 3 * MINUTE }, async () => {
+    const status = (more, args = ['deploy', 'run']) => cli(args, more);
+    for (const ca of [hs.otherCaFile, '']) {
+      const r = await status({ MUSICGRAPH_RELEASE_STORE_CA_FILE: ca });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /cannot read https:\/\/127\.0\.0\.1:\d+\/musicgraph\/channels\/dev: HTTPS GET .*: the server's certificate is refused: SSL certificate problem: unable to get local issuer certificate/);
+    }
+    let r = await status({ MUSICGRAPH_DEPLOY_STORE: store.replace('https:', 'http:') });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /a release store is reached over https:\/\/ only/);
+    r = await status({ MUSICGRAPH_DEPLOY_STORE: store.replace('https://', `https://publisher:${PASSWORD}@`) });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /the release store URL holds credentials: give them in MUSICGRAPH_RELEASE_STORE_AUTH_FILE instead/);
+    assert.ok(!r.stderr.includes(PASSWORD), r.stderr);
+    r = await status({ MUSICGRAPH_DEPLOY_STORE: `https://127.0.0.1:${hs.port}/moved/` });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /HTTP 302, a redirect to a URL that is not https:\/\/: refused/);
+    r = await status({ MUSICGRAPH_DEPLOY_CHANNEL: 'staging' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot read https:\/\/127\.0\.0\.1:\d+\/musicgraph\/channels\/staging: it does not exist/);
+    // A channel is a line: a store that serves more is refused at the limit, not read whole.
+    writeFileSync(join(hs.root, 'channels/staging'), '2.0.0\n'.padEnd(4096, '#'));
+    r = await status({ MUSICGRAPH_DEPLOY_CHANNEL: 'staging' });
+    rmSync(join(hs.root, 'channels/staging'));
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /channels\/staging: larger than expected \(over 1024 bytes\)/);
+    assert.equal((await json(`${server.url}/readyz`)).version, '2.0.0', 'the running version is untouched');
+  });
+
+  test('wrong or missing credentials: writes refused with 401, the password never shown', { skip, timeout: 3 * MINUTE }, async () => {
+    const wrong = join(tempDir('musicgraph-auth-'), 'auth');
+    const WRONG = 'not-the-password-7Hx2';
+    writeFileSync(wrong, `publisher:${WRONG}\n`);
+    let r = await promote('1.0.0', 'staging', { MUSICGRAPH_RELEASE_STORE_AUTH_FILE: wrong });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /HTTPS PUT https:\/\/127\.0\.0\.1:\d+\/musicgraph\/channels\/staging: HTTP 401 \(the store refused the credentials in MUSICGRAPH_RELEASE_STORE_AUTH_FILE\)/);
+    assert.ok(!(r.stdout + r.stderr).includes(WRONG), r.stderr);
+    r = await promote('1.0.0', 'staging', { MUSICGRAPH_RELEASE_STORE_AUTH_FILE: '' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /HTTP 401 \(the store wants credentials: MUSICGRAPH_RELEASE_STORE_AUTH_FILE\)/);
+    // A file without USER: is refused without showing what it holds.
+    writeFileSync(wrong, `${WRONG}\n`);
+    r = await promote('1.0.0', 'staging', { MUSICGRAPH_RELEASE_STORE_AUTH_FILE: wrong });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /the first line must be USER:PASSWORD/);
+    assert.ok(!r.stderr.includes(WRONG), r.stderr);
+    assert.ok(!existsSync(join(hs.root, 'channels/staging')), 'staging was never written');
+    // Reads need no credentials on this store: the agent still reads its channel without them.
+    const status = await cli(['deploy', 'status'], { MUSICGRAPH_RELEASE_STORE_AUTH_FILE: '' });
+    assert.match(status.stdout, /^channel: +dev -> 2\.0\.0 /m);
+  });
+
+  test('a tampered or truncated tarball served by the store is refused by its signed checksum', { skip, timeout: 3 * MINUTE }, async () => {
+    const good = readFileSync(tarball('1.0.0'));
+    assert.equal((await promote('1.0.0', 'dev')).status, 0);
+    try {
+      for (const change of [(b) => ((b[b.length >> 1] ^= 1), b), (b) => b.subarray(0, b.length >> 1)]) {
+        writeFileSync(tarball('1.0.0'), change(Buffer.from(good)));
+        const r = await cli(['deploy', 'run']);
+        assert.equal(r.status, 1, r.stderr);
+        assert.match(r.stderr, /musicgraph-1\.0\.0-linux-amd64\.tar\.gz: SHA-256 [0-9a-f]{64}, but SHA256SUMS says [0-9a-f]{64}: the file was changed/);
+        assert.equal((await json(`${server.url}/readyz`)).version, '2.0.0');
+        assert.equal(readlinkSync(join(root, 'current')), 'releases/2.0.0');
+        assert.equal(JSON.parse(readFileSync(join(hs.root, 'deployed/dev/1.0.0'), 'utf8')).result, 'refused');
+      }
+    } finally {
+      writeFileSync(tarball('1.0.0'), good);
     }
   });
 });
