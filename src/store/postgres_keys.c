@@ -15,8 +15,8 @@
 
 static int keys_table(pg_store *p, char *err, size_t errlen)
 {
-    int64_t exists = 0;
-    if (pg_int(p, "SELECT (to_regclass('backup_keys') IS NOT NULL)::int", 0, NULL, &exists, err, errlen) != 0)
+    int exists = 0;
+    if (pg_table_exists(p, "backup_keys", &exists, err, errlen) != 0)
         return -1;
     if (!exists) {
         snprintf(err, errlen, "the database's schema predates recorded backup keys (migration 0005)");
