@@ -381,7 +381,7 @@ static int cmd_user(config *cfg, int argc, char **argv)
             snprintf(u.email, sizeof u.email, "%s", email);
             u.is_admin = admin;
             if (password_hash(password, u.password_hash, sizeof u.password_hash) != 0 ||
-                store_user_create(s, &u, err, sizeof err) != 0)
+                store_user_create(s, &u, NULL, NULL, err, sizeof err) != 0)
                 rc = user_fail(action, err);
             else if (generated)
                 printf("created %s%s; password (shown once): %s\n", name, admin ? " (admin)" : "", password);

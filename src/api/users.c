@@ -155,6 +155,15 @@ static int get_users(http_request *r, void *a)
 
 /* ---- POST /api/v1/users ---- */
 
+/* The audit entry of a new account, written in the same transaction. */
+static int audit_create(const store_user *before, store_user *after, store_audit *audit, void *ctx)
+{
+    (void)before;
+    users_job *u = ctx;
+    audit_fill(audit, u->auth.session.user.username, "create", NULL, after);
+    return 0;
+}
+
 static int create_user(api_job *j, store *s)
 {
     users_job *u = (users_job *)j;
@@ -170,7 +179,7 @@ static int create_user(api_job *j, store *s)
     snprintf(user.password_hash, sizeof user.password_hash, "%s", u->hash);
     user.is_admin = admin && json_is_true(admin);
     char err[256];
-    int rc = store_user_create(s, &user, err, sizeof err);
+    int rc = store_user_create(s, &user, audit_create, u, err, sizeof err);
     if (rc == MG_ERR_CONFLICT) {
         domain_errors errs = {0};
         domain_errors_add(&errs, "user", "username", "the username or email is already taken");
@@ -183,14 +192,6 @@ static int create_user(api_job *j, store *s)
         api_answer_problem(&u->answer, 503, "Service Unavailable", "The user could not be created.");
         return API_DONE;
     }
-    int found;
-    store_user_by_id(s, user.id, &user, &found, err, sizeof err);
-    store_audit audit;
-    memset(&audit, 0, sizeof audit);
-    audit_fill(&audit, u->auth.session.user.username, "create", NULL, &user);
-    if (store_audit_add(s, &audit, err, sizeof err) != 0)
-        log_error("writing the audit log failed: %s", err);
-    store_audit_clear(&audit);
     json_t *out = json_pack("{s:o}", "user", api_user_json(&user));
     if (u->generated[0])
         json_object_set_new(out, "password", json_string(u->generated));

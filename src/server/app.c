@@ -132,7 +132,7 @@ static int ensure_admin(store *st, const config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "cannot hash the admin password (out of memory?)");
         return -1;
     }
-    int rc = store_user_create(st, &u, err, errlen);
+    int rc = store_user_create(st, &u, NULL, NULL, err, errlen);
     if (rc == MG_ERR_CONFLICT) {
         snprintf(err, errlen,
                  "there is no active admin and the name 'admin' is taken: "

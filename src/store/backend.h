@@ -34,8 +34,8 @@ typedef struct store store;
     X(edit, (store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen), (s, fn, ctx, err, errlen))              \
     X(audit_list, (store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,      \
                    char *err, size_t errlen), (s, offset, limit, entries, count, total, err, errlen))                  \
-    X(audit_add, (store *s, const store_audit *a, char *err, size_t errlen), (s, a, err, errlen))                      \
-    X(user_create, (store *s, store_user *u, char *err, size_t errlen), (s, u, err, errlen))                           \
+    X(user_create, (store *s, store_user *u, store_user_fn fn, void *ctx, char *err, size_t errlen),                   \
+      (s, u, fn, ctx, err, errlen))                                                                                    \
     X(user_by_name, (store *s, const char *username, store_user *out, int *found, char *err, size_t errlen),           \
       (s, username, out, found, err, errlen))                                                                          \
     X(user_by_id, (store *s, int64_t id, store_user *out, int *found, char *err, size_t errlen),                       \

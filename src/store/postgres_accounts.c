@@ -16,9 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pg_user_create(store *s, store_user *u, char *err, size_t errlen)
+static int insert_user(pg_store *p, store_user *u, char *err, size_t errlen)
 {
-    pg_store *p = pg(s);
     const char *params[] = {u->username, u->email, u->password_hash, u->is_admin ? "1" : "0", u->disabled ? "1" : "0"};
     PGresult *r = pg_run(p,
                          "INSERT INTO users (username, email, password_hash, is_admin, disabled) "
@@ -33,6 +32,40 @@ int pg_user_create(store *s, store_user *u, char *err, size_t errlen)
     u->id = pg_get_i64(r, 0, 0);
     PQclear(r);
     return 0;
+}
+
+static int user_where(store *s, const char *where, const char *param, store_user *out, int *found, char *err,
+                      size_t errlen);
+
+int pg_user_create(store *s, store_user *u, store_user_fn fn, void *ctx, char *err, size_t errlen)
+{
+    pg_store *p = pg(s);
+    store_user saved;
+    store_audit audit;
+    memset(&audit, 0, sizeof audit);
+    if (pg_begin(p, err, errlen) != 0)
+        return -1;
+    int found = 0;
+    int rc = insert_user(p, u, err, errlen);
+    if (rc == 0) {
+        pg_num n = pg_i64(u->id);
+        rc = user_where(s, "id = $1::bigint", n.s, &saved, &found, err, errlen);
+    }
+    if (rc == 0 && fn)
+        rc = fn(NULL, &saved, &audit, ctx) == 0 ? 0 : MG_ERR_DECLINED;
+    if (rc == 0 && audit.action[0])
+        rc = pg_audit_insert(p, &audit, err, errlen);
+    store_audit_clear(&audit);
+    if (rc != 0) {
+        pg_rollback(p);
+        return rc;
+    }
+    rc = pg_commit(p, "saving the user", err, errlen);
+    if (rc == MG_ERR_CONFLICT)
+        snprintf(err, errlen, "the username or email is already taken");
+    if (rc == 0)
+        *u = saved;
+    return rc;
 }
 
 static int user_where(store *s, const char *where, const char *param, store_user *out, int *found, char *err,
@@ -322,11 +355,6 @@ int pg_attempts_remove(store *s, const int64_t *ids, size_t n, char *err, size_t
                     err, errlen);
     }
     return rc;
-}
-
-int pg_audit_add(store *s, const store_audit *a, char *err, size_t errlen)
-{
-    return pg_audit_insert(pg(s), a, err, errlen);
 }
 
 #define AUDIT_COLUMNS "id, at, actor, action, entity_type, entity_id, before_json, after_json"

@@ -11,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sq_user_create(store *s, store_user *u, char *err, size_t errlen)
+static int insert_user(sqlite3 *db, store_user *u, char *err, size_t errlen)
 {
-    sqlite3 *db = sq_db(s);
     sqlite3_stmt *st;
     if (sq_prepare(db, "INSERT INTO users (username, email, password_hash, is_admin, disabled) VALUES (?, ?, ?, ?, ?)",
                    &st, err, errlen) != 0)
@@ -29,6 +28,36 @@ int sq_user_create(store *s, store_user *u, char *err, size_t errlen)
     if (rc == 0)
         u->id = sqlite3_last_insert_rowid(db);
     return rc;
+}
+
+static int user_where(store *s, const char *where, const char *text, int64_t num, store_user *out, int *found,
+                      char *err, size_t errlen);
+
+int sq_user_create(store *s, store_user *u, store_user_fn fn, void *ctx, char *err, size_t errlen)
+{
+    sqlite3 *db = sq_db(s);
+    store_user saved;
+    store_audit audit;
+    memset(&audit, 0, sizeof audit);
+    if (sq_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    int found = 0;
+    int rc = insert_user(db, u, err, errlen);
+    if (rc == 0)
+        rc = user_where(s, "id = ?", NULL, u->id, &saved, &found, err, errlen);
+    if (rc == 0 && fn)
+        rc = fn(NULL, &saved, &audit, ctx) == 0 ? 0 : MG_ERR_DECLINED;
+    if (rc == 0 && audit.action[0])
+        rc = sq_audit_insert(db, &audit, err, errlen);
+    store_audit_clear(&audit);
+    if (rc == 0 && sq_exec(db, "COMMIT", err, errlen) != 0)
+        rc = sq_fail(db, "saving the user", err, errlen);
+    if (rc != 0) {
+        sq_rollback(db);
+        return rc;
+    }
+    *u = saved;
+    return 0;
 }
 
 static int user_where(store *s, const char *where, const char *text, int64_t num, store_user *out, int *found,
@@ -332,11 +361,6 @@ int sq_attempts_remove(store *s, const int64_t *ids, size_t n, char *err, size_t
     }
     sqlite3_finalize(st);
     return rc;
-}
-
-int sq_audit_add(store *s, const store_audit *a, char *err, size_t errlen)
-{
-    return sq_audit_insert(sq_db(s), a, err, errlen);
 }
 
 int sq_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,

@@ -96,13 +96,15 @@ int store_edit(store *s, store_edit_fn fn, void *ctx, char *err, size_t errlen);
 /* Newest first; *entries is malloc'd (free with store_audit_clear each). */
 int store_audit_list(store *s, int64_t offset, int64_t limit, store_audit **entries, size_t *count, int64_t *total,
                      char *err, size_t errlen);
-/* Appends an audit entry on its own (user changes). */
-int store_audit_add(store *s, const store_audit *a, char *err, size_t errlen);
 
 /* ---- accounts ---- */
 
-/* MG_ERR_CONFLICT when the username or email is taken. */
-int store_user_create(store *s, store_user *u, char *err, size_t errlen);
+/* Adds user u in one write transaction; u gets the saved row (id,
+ * created_at). fn (may be NULL) is called inside it with (NULL, the saved
+ * row, an audit entry, ctx), and the entry it fills is written with the
+ * user: both are saved or neither. MG_ERR_CONFLICT when the username or
+ * email is taken, MG_ERR_DECLINED when fn declined. */
+int store_user_create(store *s, store_user *u, store_user_fn fn, void *ctx, char *err, size_t errlen);
 /* *found = 0 when there is no such user. */
 int store_user_by_name(store *s, const char *username, store_user *out, int *found, char *err, size_t errlen);
 int store_user_by_id(store *s, int64_t id, store_user *out, int *found, char *err, size_t errlen);

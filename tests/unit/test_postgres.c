@@ -330,12 +330,12 @@ static void test_restored_users_move_the_id_sequence(void **state)
     snprintf(u.username, sizeof u.username, "newer");
     snprintf(u.email, sizeof u.email, "newer@example.org");
     snprintf(u.password_hash, sizeof u.password_hash, "h");
-    assert_int_equal(store_user_create(s, &u, err, sizeof err), 0);
+    assert_int_equal(store_user_create(s, &u, NULL, NULL, err, sizeof err), 0);
     assert_int_equal(u.id, 8);
     /* Emails are unique whatever their case, as in SQLite. */
     snprintf(u.username, sizeof u.username, "other");
     snprintf(u.email, sizeof u.email, "NEWER@example.org");
-    assert_int_equal(store_user_create(s, &u, err, sizeof err), MG_ERR_CONFLICT);
+    assert_int_equal(store_user_create(s, &u, NULL, NULL, err, sizeof err), MG_ERR_CONFLICT);
     store_close(s);
 }
 
@@ -358,7 +358,7 @@ static void test_the_last_admin_stays_and_attempts_count_in_order(void **state)
     snprintf(u.email, sizeof u.email, "boss@example.org");
     snprintf(u.password_hash, sizeof u.password_hash, "h");
     u.is_admin = 1;
-    assert_int_equal(store_user_create(s, &u, err, sizeof err), 0);
+    assert_int_equal(store_user_create(s, &u, NULL, NULL, err, sizeof err), 0);
     assert_int_equal(store_user_edit(s, u.id, demote, NULL, NULL, err, sizeof err), MG_ERR_CONFLICT);
     assert_string_equal(err, "the last admin cannot be demoted or disabled");
     int64_t admins;

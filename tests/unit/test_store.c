@@ -858,8 +858,8 @@ static void test_store_outcomes_follow_the_return_code_convention(void **state)
     snprintf(u.username, sizeof u.username, "ann");
     snprintf(u.email, sizeof u.email, "ann@example.org");
     snprintf(u.password_hash, sizeof u.password_hash, "not-a-real-hash");
-    assert_int_equal(store_user_create(s, &u, err, sizeof err), MG_OK);
-    assert_int_equal(store_user_create(s, &u, err, sizeof err), MG_ERR_CONFLICT);
+    assert_int_equal(store_user_create(s, &u, NULL, NULL, err, sizeof err), MG_OK);
+    assert_int_equal(store_user_create(s, &u, NULL, NULL, err, sizeof err), MG_ERR_CONFLICT);
     assert_string_equal(err, "the username or email is already taken");
     dataset_free(&base);
     store_close(s);
@@ -1004,7 +1004,7 @@ static void test_a_user_edit_writes_only_what_it_changes(void **state)
     snprintf(u.username, sizeof u.username, "ann");
     snprintf(u.email, sizeof u.email, "ann@example.org");
     snprintf(u.password_hash, sizeof u.password_hash, "old-hash");
-    assert_int_equal(store_user_create(s, &u, err, sizeof err), 0);
+    assert_int_equal(store_user_create(s, &u, NULL, NULL, err, sizeof err), 0);
     sql(path, "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) "
               "VALUES ('t', 1, 'c', 0, 0, 9999999999)");
     /* Meanwhile, somebody else disabled the account (another connection). */
