@@ -140,6 +140,9 @@ const config_setting config_settings[] = {
             "MUSICGRAPH_PID_FILE"),
     SETTING(deploy_ready_timeout, "MUSICGRAPH_DEPLOY_READY_TIMEOUT", NULL, "90", 0,
             "seconds the deploy agent waits for /readyz to report the new version"),
+    SETTING(deploy_max_download, "MUSICGRAPH_DEPLOY_MAX_DOWNLOAD", NULL, "1073741824", 0,
+            "bytes a file the deploy agent downloads from the release store may have; a larger one is refused and "
+            "not kept (a release tarball is about 10 MB)"),
     {NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 

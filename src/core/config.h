@@ -66,6 +66,7 @@ typedef struct config {
     char *deploy_smoke;            /* space-separated paths that must answer 2xx */
     char *deploy_systemd_unit;     /* hand over with `systemctl reload UNIT` instead of SIGUSR2 via the pid file */
     char *deploy_ready_timeout;    /* seconds to wait for /readyz to show the new version */
+    char *deploy_max_download;     /* bytes a downloaded release file may have */
 } config;
 
 typedef struct config_setting {

@@ -146,7 +146,7 @@ static int s3t_fetch(backup_target *bt, const char *name, char *path, size_t pat
     int missing = 0;
     int rc = key_of(t, name, "", key, sizeof key, err, errlen);
     if (rc == 0)
-        rc = s3_get_file(t->client, t->bucket, key, path, &missing, err, errlen);
+        rc = s3_get_file(t->client, t->bucket, key, path, 0, &missing, err, errlen);
     if (rc == 0 && missing) {
         snprintf(err, errlen, "s3://%s/%s does not exist", t->bucket, key);
         rc = -1;

@@ -22,6 +22,11 @@ static size_t on_write(char *data, size_t size, size_t n, void *arg)
     curl_transfer *t = arg;
     size_t len = size * n;
     if (t->download && t->status >= 200 && t->status < 300) {
+        if (t->max_download && t->downloaded + (int64_t)len > t->max_download) {
+            t->too_large = 1;
+            return 0;
+        }
+        t->downloaded += (int64_t)len;
         if (fwrite(data, 1, len, t->download) != len) {
             t->write_failed = errno ? errno : EIO;
             return 0;
@@ -85,6 +90,9 @@ void curl_transfer_setup(CURL *cu, curl_transfer *t, const char *method, char *c
     curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(cu, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(cu, CURLOPT_USERAGENT, "musicgraph");
+    /* Refused before a byte is written when the server says the size. */
+    if (t->download && t->max_download)
+        curl_easy_setopt(cu, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_download);
     if (strcmp(method, "PUT") == 0) {
         curl_easy_setopt(cu, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(cu, CURLOPT_READFUNCTION, on_read);
@@ -95,6 +103,11 @@ void curl_transfer_setup(CURL *cu, curl_transfer *t, const char *method, char *c
     } else if (strcmp(method, "GET") != 0) {
         curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, method);
     }
+}
+
+int64_t curl_transfer_limit(const curl_transfer *t)
+{
+    return t->download && t->max_download ? t->max_download : (int64_t)t->max_response;
 }
 
 CURLcode curl_transfer_perform(CURL *cu, curl_transfer *t)

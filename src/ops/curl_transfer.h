@@ -25,9 +25,12 @@ typedef struct curl_transfer {
     const void *body;
     size_t body_len;
     size_t body_off;
-    /* answer: into download (when 2xx) or response, at most max_response bytes (0: 16 MiB; a longer
-     * 2xx answer fails with too_large, a longer error page is cut) */
+    /* answer: into download (when 2xx; at most max_download bytes, 0: no limit) or response, at most
+     * max_response bytes (0: 16 MiB); a longer 2xx answer fails with too_large, a longer error page
+     * is cut */
     FILE *download;
+    int64_t max_download;
+    int64_t downloaded;
     buf response;
     size_t max_response;
     long status;
@@ -44,5 +47,7 @@ CURL *curl_transfer_handle(void);
 void curl_transfer_setup(CURL *cu, curl_transfer *t, const char *method, char *curl_msg);
 /* Performs the exchange; t->status is the final HTTP status (0: none). */
 CURLcode curl_transfer_perform(CURL *cu, curl_transfer *t);
+/* The limit a too_large answer went over, in bytes. */
+int64_t curl_transfer_limit(const curl_transfer *t);
 
 #endif

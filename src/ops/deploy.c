@@ -606,11 +606,17 @@ static int fetch_release(agent *a, release_store *rs, const char *version, char 
     char name[300], file[300], path[4600];
     snprintf(file, sizeof file, "musicgraph-%s-linux-amd64.tar.gz", version);
     const char *const files[] = {"SHA256SUMS", "SHA256SUMS.minisig", file, NULL};
+    long max = config_long(a->cfg->deploy_max_download, -1);
+    if (max <= 0) {
+        snprintf(why, len, "MUSICGRAPH_DEPLOY_MAX_DOWNLOAD is %s: it must be a number of bytes above 0",
+                 a->cfg->deploy_max_download ? a->cfg->deploy_max_download : "empty");
+        return -1;
+    }
     for (size_t i = 0; files[i]; i++) {
         int missing = 0;
         snprintf(name, sizeof name, "releases/%s/%s", version, files[i]);
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        if (release_store_fetch(rs, name, path, &missing, why, len) != 0)
+        if (release_store_fetch(rs, name, path, max, &missing, why, len) != 0)
             return -1;
         if (missing) {
             snprintf(why, len, "%s is not in the store (%s)", name, release_store_url(rs));

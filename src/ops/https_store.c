@@ -158,8 +158,9 @@ static void describe_failure(https_store *hs, const char *method, const char *ur
     const char *detail = curl_msg[0] ? curl_msg : curl_easy_strerror(cc);
     if (t->write_failed) {
         snprintf(err, errlen, "HTTPS %s %.600s: cannot write the download: %s", method, url, strerror(t->write_failed));
-    } else if (t->too_large) {
-        snprintf(err, errlen, "HTTPS %s %.600s: larger than expected (over %zu bytes)", method, url, t->max_response);
+    } else if (t->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
+        snprintf(err, errlen, "HTTPS %s %.600s: larger than expected (over %lld bytes)", method, url,
+                 (long long)curl_transfer_limit(t));
     } else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE) {
         snprintf(err, errlen,
                  "HTTPS %s %.600s: the server's certificate is refused: %s (the store's CA: "
@@ -252,7 +253,8 @@ int https_store_get(https_store *hs, const char *name, size_t max, char **data, 
     return rc;
 }
 
-int https_store_fetch(https_store *hs, const char *name, const char *path, int *missing, char *err, size_t errlen)
+int https_store_fetch(https_store *hs, const char *name, const char *path, int64_t max, int *missing, char *err,
+                      size_t errlen)
 {
     *missing = 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -263,7 +265,7 @@ int https_store_fetch(https_store *hs, const char *name, const char *path, int *
             close(fd);
         return -1;
     }
-    curl_transfer t = {.download = f};
+    curl_transfer t = {.download = f, .max_download = max};
     int rc = perform(hs, "GET", name, &t, NULL, missing, err, errlen);
     if ((fflush(f) != 0 || fsync(fileno(f)) != 0) && rc == 0) {
         snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno));

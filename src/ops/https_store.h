@@ -17,6 +17,7 @@
 #include "core/config.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct https_store https_store;
 
@@ -28,7 +29,8 @@ void https_store_close(https_store *hs);
 /* As release_store_get / _fetch / _put (release_store.h); name is relative to the store's URL. */
 int https_store_get(https_store *hs, const char *name, size_t max, char **data, size_t *len, int *missing, char *err,
                     size_t errlen);
-int https_store_fetch(https_store *hs, const char *name, const char *path, int *missing, char *err, size_t errlen);
+int https_store_fetch(https_store *hs, const char *name, const char *path, int64_t max, int *missing, char *err,
+                      size_t errlen);
 int https_store_put(https_store *hs, const char *name, const void *data, size_t len, char *err, size_t errlen);
 /* *exists := whether name is there (HEAD). */
 int https_store_exists(https_store *hs, const char *name, int *exists, char *err, size_t errlen);

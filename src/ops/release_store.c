@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct release_store {
@@ -74,6 +75,43 @@ static void key_of(const release_store *rs, const char *name, char *key, size_t 
     snprintf(key, len, "%s%s", rs->base, name);
 }
 
+/* Copies from into a new file to (fsynced), refusing more than max bytes
+ * (0: no limit) — counted while copying, since the file may still grow. */
+static int copy_file(const char *from, const char *to, int64_t max, char *err, size_t errlen)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = in >= 0 ? open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+    char chunk[65536];
+    ssize_t n = 0;
+    int64_t total = 0;
+    int rc = in >= 0 && out >= 0 ? 0 : -1;
+    while (rc == 0 && (n = read(in, chunk, sizeof chunk)) > 0) {
+        total += n;
+        if (max && total > max)
+            break;
+        if (fs_write_all(out, chunk, (size_t)n) != 0)
+            rc = -1;
+    }
+    if (rc == 0 && max && total > max) {
+        snprintf(err, errlen, "%.300s: larger than expected (over %lld bytes)", from, (long long)max);
+        rc = -1;
+    } else {
+        if (n < 0 || (out >= 0 && rc == 0 && fsync(out) != 0))
+            rc = -1;
+        if (rc != 0)
+            snprintf(err, errlen, "cannot copy %.300s to %.300s: %.300s", from, to, strerror(errno));
+    }
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0 && rc == 0) {
+        snprintf(err, errlen, "cannot write %.300s: %.300s", to, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0 && out >= 0)
+        unlink(to);
+    return rc;
+}
+
 int release_store_get(release_store *rs, const char *name, size_t max, char **data, size_t *len, int *missing,
                       char *err, size_t errlen)
 {
@@ -105,25 +143,27 @@ int release_store_get(release_store *rs, const char *name, size_t max, char **da
     return 0;
 }
 
-int release_store_fetch(release_store *rs, const char *name, const char *path, int *missing, char *err, size_t errlen)
+int release_store_fetch(release_store *rs, const char *name, const char *path, int64_t max, int *missing, char *err,
+                        size_t errlen)
 {
     *missing = 0;
     char where[2400];
     if (rs->s3) {
         key_of(rs, name, where, sizeof where);
-        int rc = s3_get_file(rs->s3, rs->bucket, where, path, missing, err, errlen);
+        int rc = s3_get_file(rs->s3, rs->bucket, where, path, max, missing, err, errlen);
         if (rc == 0 && *missing)
             unlink(path);
         return rc;
     }
     if (rs->https)
-        return https_store_fetch(rs->https, name, path, missing, err, errlen);
+        return https_store_fetch(rs->https, name, path, max, missing, err, errlen);
     snprintf(where, sizeof where, "%s/%s", rs->url, name);
-    if (access(where, F_OK) != 0 && errno == ENOENT) {
+    struct stat st;
+    if (stat(where, &st) != 0 && errno == ENOENT) {
         *missing = 1;
         return 0;
     }
-    return release_copy_file(where, path, err, errlen);
+    return copy_file(where, path, max, err, errlen);
 }
 
 int release_store_put(release_store *rs, const char *name, const void *data, size_t len, char *err, size_t errlen)
@@ -151,25 +191,5 @@ int release_store_put(release_store *rs, const char *name, const void *data, siz
 
 int release_copy_file(const char *from, const char *to, char *err, size_t errlen)
 {
-    int in = open(from, O_RDONLY | O_CLOEXEC);
-    int out = in >= 0 ? open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
-    char chunk[65536];
-    ssize_t n = 0;
-    int rc = in >= 0 && out >= 0 ? 0 : -1;
-    while (rc == 0 && (n = read(in, chunk, sizeof chunk)) > 0)
-        if (fs_write_all(out, chunk, (size_t)n) != 0)
-            rc = -1;
-    if (n < 0 || (out >= 0 && rc == 0 && fsync(out) != 0))
-        rc = -1;
-    if (rc != 0)
-        snprintf(err, errlen, "cannot copy %.300s to %.300s: %.300s", from, to, strerror(errno));
-    if (in >= 0)
-        close(in);
-    if (out >= 0 && close(out) != 0 && rc == 0) {
-        snprintf(err, errlen, "cannot write %.300s: %.300s", to, strerror(errno));
-        rc = -1;
-    }
-    if (rc != 0 && out >= 0)
-        unlink(to);
-    return rc;
+    return copy_file(from, to, 0, err, errlen);
 }

@@ -17,6 +17,7 @@
 #include "core/config.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct release_store release_store;
 
@@ -28,8 +29,11 @@ const char *release_store_url(const release_store *rs);
  * NUL-terminated). *missing = 1 (and 0 returned) when it does not exist. */
 int release_store_get(release_store *rs, const char *name, size_t max, char **data, size_t *len, int *missing,
                       char *err, size_t errlen);
-/* An object into the local file path (created; must not exist). */
-int release_store_fetch(release_store *rs, const char *name, const char *path, int *missing, char *err, size_t errlen);
+/* An object into the local file path (created; must not exist). One larger
+ * than max bytes (0: no limit) is refused, and nothing of it is kept: a
+ * store cannot fill the disk. */
+int release_store_fetch(release_store *rs, const char *name, const char *path, int64_t max, int *missing, char *err,
+                        size_t errlen);
 /* Writes (or replaces) an object. */
 int release_store_put(release_store *rs, const char *name, const void *data, size_t len, char *err, size_t errlen);
 

@@ -265,6 +265,10 @@ static void describe_failure(s3_client *c, request *r, CURLcode cc, const char *
         snprintf(err, errlen, "%s: cannot write the download: %s", what, strerror(r->t.write_failed));
         return;
     }
+    if (r->t.too_large || cc == CURLE_FILESIZE_EXCEEDED) {
+        snprintf(err, errlen, "%s: larger than expected (over %lld bytes)", what, (long long)curl_transfer_limit(&r->t));
+        return;
+    }
     char code[128] = "", message[512] = "";
     const char *body = buf_cstr(&r->t.response);
     xml_text(body, body + r->t.response.len, "Code", code, sizeof code);
@@ -390,8 +394,8 @@ int s3_put_file(s3_client *c, const char *bucket, const char *key, const char *p
     return rc;
 }
 
-int s3_get_file(s3_client *c, const char *bucket, const char *key, const char *path, int *missing, char *err,
-                size_t errlen)
+int s3_get_file(s3_client *c, const char *bucket, const char *key, const char *path, int64_t max, int *missing,
+                char *err, size_t errlen)
 {
     if (missing)
         *missing = 0;
@@ -400,7 +404,7 @@ int s3_get_file(s3_client *c, const char *bucket, const char *key, const char *p
         snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
         return -1;
     }
-    request r = {.method = "GET", .bucket = bucket, .key = key, .query = "", .t = {.download = f}};
+    request r = {.method = "GET", .bucket = bucket, .key = key, .query = "", .t = {.download = f, .max_download = max}};
     snprintf(r.payload_sha256, sizeof r.payload_sha256, "%s", EMPTY_SHA256);
     int rc = perform(c, &r, err, errlen);
     if (fclose(f) != 0 && rc == 0) {

@@ -39,8 +39,8 @@ int s3_put_bytes(s3_client *c, const char *bucket, const char *key, const void *
                  const char *content_type, char *err, size_t errlen);
 /* Downloads into path (created or truncated). *missing (may be NULL) is set
  * to 1 and 0 returned when the object does not exist. */
-int s3_get_file(s3_client *c, const char *bucket, const char *key, const char *path, int *missing, char *err,
-                size_t errlen);
+int s3_get_file(s3_client *c, const char *bucket, const char *key, const char *path, int64_t max, int *missing,
+                char *err, size_t errlen);
 /* Downloads a small object into memory (at most max bytes); *data is malloc'd. */
 int s3_get_bytes(s3_client *c, const char *bucket, const char *key, size_t max, char **data, size_t *len, int *missing,
                  char *err, size_t errlen);

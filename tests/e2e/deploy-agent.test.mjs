@@ -119,7 +119,7 @@ describe('deploy agent, directory store', () => {
     const r = run(bin, ['release', 'promote', v, channel, '--to', store], { env });
     assert.equal(r.status, 0, r.stderr);
   };
-  const agent = (...args) => runAsync(bin, ['deploy', ...args], { env: { ...env, MUSICGRAPH_DEPLOY_URL: server ? server.url : '' } });
+  const agent = (args, more = {}) => runAsync(bin, ['deploy', ...[args].flat()], { env: { ...env, MUSICGRAPH_DEPLOY_URL: server ? server.url : '', ...more } });
   const history = () => readFileSync(join(root, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
   test('a first run installs the channel\'s version; the server runs from ROOT/current', { timeout: 3 * MINUTE }, async () => {
@@ -274,15 +274,16 @@ describe('deploy agent, directory store', () => {
   });
 
   // Puts releases/5.0.0 into the store with one change (none: as built), points dev at it, runs the
-  // agent; returns its result after checking that the running version and the installation are untouched.
-  async function refused(change, pattern) {
+  // agent (with more settings); returns its result after checking that the running version and the
+  // installation are untouched.
+  async function refused(change, pattern, more) {
     const dir = join(store, 'releases/5.0.0');
     rmSync(dir, { recursive: true, force: true });
     cpSync(rel.dists['5.0.0'], dir, { recursive: true });
     change(dir);
     promote('5.0.0');
     const releasesBefore = readdirSync(join(root, 'releases')).sort();
-    const r = await agent('run');
+    const r = await agent('run', more);
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stderr, pattern);
     assert.equal((await json(`${server.url}/readyz`)).version, '2.0.0');
@@ -313,6 +314,11 @@ describe('deploy agent, directory store', () => {
       for (const f of readdirSync(d)) rmSync(join(d, f));
       cpSync(rel.dists['2.0.0'], d, { recursive: true });
     }, /SHA256SUMS does not name musicgraph-5\.0\.0-linux-amd64\.tar\.gz|not in the store/);
+    // A store cannot fill the disk: a file over the limit is refused and not kept (nor is a limit
+    // that is not a number).
+    const size = statSync(tarball(rel.dists['5.0.0'])).size;
+    await refused(() => {}, new RegExp(`musicgraph-5\\.0\\.0-linux-amd64\\.tar\\.gz: larger than expected \\(over ${size - 1} bytes\\)`), { MUSICGRAPH_DEPLOY_MAX_DOWNLOAD: String(size - 1) });
+    await refused(() => {}, /MUSICGRAPH_DEPLOY_MAX_DOWNLOAD is 1G: it must be a number of bytes above 0/, { MUSICGRAPH_DEPLOY_MAX_DOWNLOAD: '1G' });
   });
 
   test('a full disk while unpacking is refused and leaves nothing behind', { timeout: 5 * MINUTE }, async (t) => {
@@ -377,7 +383,8 @@ describe('deploy agent, directory store', () => {
       ['deploy', '-', '1.0.0', 'installed'], ['deploy', '1.0.0', '2.0.0', 'healthy'], ['deploy', '2.0.0', '3.0.0', 'rolled_back'],
       ['deploy', '2.0.0', '4.0.0', 'rolled_back'], ['deploy', '2.0.0', '5.0.0', 'refused'], ['deploy', '2.0.0', '5.0.0', 'refused'],
       ['deploy', '2.0.0', '5.0.0', 'refused'], ['deploy', '2.0.0', '5.0.0', 'refused'], ['deploy', '2.0.0', '5.0.0', 'refused'],
-      ['deploy', '2.0.0', '5.0.0', 'refused'], ['deploy', '2.0.0', '5.0.0', 'healthy'],
+      ['deploy', '2.0.0', '5.0.0', 'refused'], ['deploy', '2.0.0', '5.0.0', 'refused'], ['deploy', '2.0.0', '5.0.0', 'refused'],
+      ['deploy', '2.0.0', '5.0.0', 'healthy'],
     ]);
     // Back to where 5.0.0 came from: 5.0.0 migrated, so its pre-deploy backup is restored under 2.0.0's schema.
     const r = await agent('rollback');
@@ -389,7 +396,7 @@ describe('deploy agent, directory store', () => {
     assert.deepEqual([last.kind, last.from, last.version, last.result], ['rollback', '5.0.0', '2.0.0', 'rolled_back']);
     const metrics = await metricsShowing(/musicgraph_deploy_last_info\{from="5\.0\.0",to="2\.0\.0",result="rolled_back"\} 1/);
     assert.match(metrics, /^musicgraph_deploy_last_timestamp_seconds \d+$/m);
-    const bad = await agent('rollback', '7.0.0');
+    const bad = await agent(['rollback', '7.0.0']);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /7\.0\.0 is not unpacked/);
   });
@@ -420,7 +427,12 @@ describe('deploy agent, S3 store (s3rver)', () => {
       }
       const promote = async (v) => assert.equal((await runAsync(bin, ['release', 'promote', v, 'staging', '--to', store], { env })).status, 0);
       await promote('1.0.0');
-      let r = await runAsync(bin, ['deploy', 'run'], { env });
+      // Over the download limit: refused, nothing kept.
+      let r = await runAsync(bin, ['deploy', 'run'], { env: { ...env, MUSICGRAPH_DEPLOY_MAX_DOWNLOAD: '4096' } });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /S3 GET s3:\/\/releases\/musicgraph\/releases\/1\.0\.0\/musicgraph-1\.0\.0-linux-amd64\.tar\.gz: larger than expected \(over 4096 bytes\)/);
+      assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('.incoming') || f === 'current'), []);
+      r = await runAsync(bin, ['deploy', 'run'], { env });
       assert.equal(r.status, 0, r.stderr);
       server = await startServer({ binary: join(root, 'current/bin/musicgraph'), stateDir: state, env, timeoutMs: 120000 });
       await promote('2.0.0');
@@ -579,5 +591,11 @@ describe('deploy agent, HTTPS store (nginx)', () => {
     } finally {
       writeFileSync(tarball('1.0.0'), good);
     }
+    // Over the download limit: refused from the size the server announces, nothing kept.
+    const r = await cli(['deploy', 'run'], { MUSICGRAPH_DEPLOY_MAX_DOWNLOAD: String(good.length - 1) });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`HTTPS GET \\S+/releases/1\\.0\\.0/musicgraph-1\\.0\\.0-linux-amd64\\.tar\\.gz: larger than expected \\(over ${good.length - 1} bytes\\)`));
+    assert.equal((await json(`${server.url}/readyz`)).version, '2.0.0');
+    assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('.incoming')), []);
   });
 });
