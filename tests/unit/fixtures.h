@@ -100,4 +100,65 @@ static inline void check_backup_keys_recorded_once(store *s)
     assert_int_not_equal(store_backup_key_add(s, "not a key", "x", err, sizeof err), 0);
 }
 
+static inline int audit_new_user(const store_user *before, store_user *after, store_audit *audit, void *ctx)
+{
+    assert_null(before);
+    assert_true(after->id > 0);
+    assert_true(after->created_at[0] != '\0');
+    snprintf(audit->action, sizeof audit->action, "create");
+    snprintf(audit->entity_type, sizeof audit->entity_type, "user");
+    audit->actor = strdup("boss");
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)after->id);
+    audit->entity_id = strdup(id);
+    audit->after_json = strdup(ctx);
+    return 0;
+}
+
+static inline int decline_new_user(const store_user *before, store_user *after, store_audit *audit, void *ctx)
+{
+    (void)before, (void)after, (void)ctx;
+    snprintf(audit->action, sizeof audit->action, "create");
+    return -1;
+}
+
+/* A new account and its audit entry are saved together, or neither. */
+static inline void check_user_created_with_its_audit(store *s)
+{
+    char err[512] = "";
+    store_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.username, sizeof u.username, "carol");
+    snprintf(u.email, sizeof u.email, "carol@example.org");
+    snprintf(u.password_hash, sizeof u.password_hash, "h");
+    assert_int_equal(store_user_create(s, &u, audit_new_user, "{\"username\":\"carol\"}", err, sizeof err), 0);
+    assert_true(u.id > 0);
+    store_audit *entries;
+    size_t count;
+    int64_t total;
+    assert_int_equal(store_audit_list(s, 0, 10, &entries, &count, &total, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    assert_string_equal(entries[0].action, "create");
+    assert_string_equal(entries[0].actor, "boss");
+    assert_int_equal(strtoll(entries[0].entity_id, NULL, 10), u.id);
+    for (size_t i = 0; i < count; i++)
+        store_audit_clear(&entries[i]);
+    free(entries);
+    /* Declined, or a name taken: no account and no audit entry. */
+    snprintf(u.username, sizeof u.username, "dave");
+    snprintf(u.email, sizeof u.email, "dave@example.org");
+    assert_int_equal(store_user_create(s, &u, decline_new_user, NULL, err, sizeof err), MG_ERR_DECLINED);
+    int found = 1;
+    store_user none;
+    assert_int_equal(store_user_by_name(s, "dave", &none, &found, err, sizeof err), 0);
+    assert_false(found);
+    snprintf(u.username, sizeof u.username, "carol");
+    assert_int_equal(store_user_create(s, &u, audit_new_user, "{}", err, sizeof err), MG_ERR_CONFLICT);
+    assert_int_equal(store_audit_list(s, 0, 10, &entries, &count, &total, err, sizeof err), 0);
+    assert_int_equal(total, 1);
+    for (size_t i = 0; i < count; i++)
+        store_audit_clear(&entries[i]);
+    free(entries);
+}
+
 #endif

@@ -424,6 +424,17 @@ static void test_backup_keys_are_recorded_once(void **state)
     store_close(s);
 }
 
+/* An account and its audit entry in one transaction (fixtures.h). */
+static void test_a_user_is_created_with_its_audit_entry(void **state)
+{
+    (void)state;
+    NEEDS_CLUSTER();
+    char url[512];
+    store *s = fresh_store(url, sizeof url);
+    check_user_created_with_its_audit(s);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_the_last_admin_stays_and_attempts_count_in_order),
         cmocka_unit_test(test_a_whole_map_written_with_copy_keeps_text_and_rules),
         cmocka_unit_test(test_backup_keys_are_recorded_once),
+        cmocka_unit_test(test_a_user_is_created_with_its_audit_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

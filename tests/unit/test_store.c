@@ -1067,6 +1067,16 @@ static void test_backup_keys_are_recorded_once(void **state)
     store_close(s);
 }
 
+/* An account and its audit entry in one transaction (fixtures.h). */
+static void test_a_user_is_created_with_its_audit_entry(void **state)
+{
+    (void)state;
+    char path[512];
+    store *s = fresh_store(path, sizeof path);
+    check_user_created_with_its_audit(s);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1093,6 +1103,7 @@ int main(void)
         /* Last: it makes a failing VFS the default. */
         cmocka_unit_test(test_a_read_error_mid_scan_is_an_error_not_a_short_map),
         cmocka_unit_test(test_backup_keys_are_recorded_once),
+        cmocka_unit_test(test_a_user_is_created_with_its_audit_entry),
     };
     return cmocka_run_group_tests_name("store", tests, setup_group, teardown_group) ? 1 : 0;
 }
