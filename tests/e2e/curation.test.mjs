@@ -416,6 +416,11 @@ test('users API: create (with a generated password), promote, never demote yours
   assert.equal(user.username, name);
   assert.ok(password && password.length >= 10, 'a generated password is returned once');
   assert.equal((await send(a, 'POST', '/api/v1/users', { username: name, email: 'other@example.org' })).status, 409);
+  // Its audit entry, written in the same transaction as the account: once, by whom, never the hash.
+  const entries = (await (await send(a, 'GET', '/api/v1/audit?per_page=100')).json()).entries;
+  const mine = entries.filter((e) => e.entity_type === 'user' && e.entity_id === String(user.id));
+  assert.deepEqual(mine.map((e) => [e.action, e.actor, e.before, e.after.username]), [['create', 'admin', null, name]]);
+  assert.doesNotMatch(JSON.stringify(mine), /argon2|password/);
   const badName = await send(a, 'POST', '/api/v1/users', { username: 'a b', email: 'not-an-email', password: 'short' });
   const errors = await fieldErrors(badName);
   assert.ok(errors.username && errors.email && errors.password);
