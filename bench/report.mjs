@@ -362,7 +362,8 @@ else if (backends) {
   out.push('SQLite and PostgreSQL (issue 12), the bundled map; each write answers once the new map is served:');
   for (const b of ['sqlite', 'postgres']) {
     const w = backends.writes[b];
-    out.push(`  ${b.padEnd(8)}  writes, 1 client: ${w.one_client.per_s}/s (p50 ${w.one_client.p50_ms} ms, p99 ${w.one_client.p99_ms} ms); 8 clients: ${w.eight_clients.per_s}/s (p50 ${w.eight_clients.p50_ms} ms, p99 ${w.eight_clients.p99_ms} ms)`);
+    const refused = (x) => (x.refused ? `, ${x.refused} refused with 503` : '');
+    out.push(`  ${b.padEnd(8)}  writes, 1 client: ${w.one_client.per_s}/s (p50 ${w.one_client.p50_ms} ms, p99 ${w.one_client.p99_ms} ms${refused(w.one_client)}); 8 clients: ${w.eight_clients.per_s}/s (p50 ${w.eight_clients.p50_ms} ms, p99 ${w.eight_clients.p99_ms} ms${refused(w.eight_clients)})`);
   }
   for (const [path, r] of Object.entries(backends.reads))
     out.push(`  reads ${path}: SQLite ${fmt(r.sqlite_rps)} req/s, PostgreSQL ${fmt(r.postgres_rps)} req/s (${r.ratio}x)`);

@@ -157,8 +157,24 @@ static int open_store(config *cfg, store **s, char *err, size_t errlen)
     return store_open(cfg->database_url, s, err, errlen);
 }
 
-/* For commands that read data: a missing SQLite file is a wrong
- * --state-dir far more often than an empty installation. */
+/* 1 when the database has a musicgraph schema (a migration applied, or one
+ * of a newer musicgraph), 0 when not, -1 when that cannot be read. */
+static int has_schema(store *s, char *err, size_t errlen)
+{
+    store_migration *list;
+    size_t n, unknown;
+    if (store_migrations(s, &list, &n, &unknown, err, errlen) != 0)
+        return -1;
+    int found = unknown > 0;
+    for (size_t i = 0; i < n && !found; i++)
+        found = list[i].applied;
+    free(list);
+    return found;
+}
+
+/* For commands that read data: a missing SQLite file, or a PostgreSQL
+ * database without a musicgraph schema, is a wrong --state-dir or
+ * --database-url far more often than an empty installation. */
 static int open_existing(config *cfg, store **s, char *err, size_t errlen)
 {
     const char *path = config_sqlite_path(cfg);
@@ -167,7 +183,21 @@ static int open_existing(config *cfg, store **s, char *err, size_t errlen)
                  path);
         return -1;
     }
-    return store_open(cfg->database_url, s, err, errlen);
+    if (store_open(cfg->database_url, s, err, errlen) != 0)
+        return -1;
+    int found = path ? 1 : has_schema(*s, err, errlen);
+    if (found == 1)
+        return 0;
+    if (found == 0) {
+        char name[300];
+        store_describe(cfg->database_url, name, sizeof name);
+        snprintf(err, errlen,
+                 "there is no musicgraph schema in %s: nothing to read (is --state-dir or --database-url right?)",
+                 name);
+    }
+    store_close(*s);
+    *s = NULL;
+    return -1;
 }
 
 /* The keys whose signatures restore, verify and import believe: the state

@@ -163,8 +163,16 @@ static int load_list(pg_store *p, const char *sql, maprows *m, maprows_list list
 
 int pg_load_map(pg_store *p, dataset *d, char *err, size_t errlen)
 {
-    PGresult *r = pg_run(
-        p, "SELECT id, name, type, parent_id, description, origin_year, region FROM genres ORDER BY id", 0, NULL);
+    /* The pre-migration backup reads a schema from before migration 0003,
+     * without its tables and columns (as SQLite's sq_load_map does). */
+    int v2;
+    if (pg_table_exists(p, "genre_defining", &v2, err, errlen) != 0)
+        return -1;
+    PGresult *r =
+        pg_run(p,
+               v2 ? "SELECT id, name, type, parent_id, description, origin_year, region FROM genres ORDER BY id"
+                  : "SELECT id, name, type, parent_id, description, origin_year, NULL FROM genres ORDER BY id",
+               0, NULL);
     if (!pg_ok(r))
         return pg_fail(p, r, "reading the map", err, errlen);
     for (int i = 0; i < PQntuples(r); i++) {
@@ -178,7 +186,10 @@ int pg_load_map(pg_store *p, dataset *d, char *err, size_t errlen)
         g->region = pg_dup(r, i, 6);
     }
     PQclear(r);
-    r = pg_run(p, "SELECT id, name, primary_genre, country, active_from FROM bands ORDER BY id", 0, NULL);
+    r = pg_run(p,
+               v2 ? "SELECT id, name, primary_genre, country, active_from FROM bands ORDER BY id"
+                  : "SELECT id, name, primary_genre, NULL, NULL FROM bands ORDER BY id",
+               0, NULL);
     if (!pg_ok(r))
         return pg_fail(p, r, "reading the map", err, errlen);
     for (int i = 0; i < PQntuples(r); i++) {
@@ -200,17 +211,18 @@ int pg_load_map(pg_store *p, dataset *d, char *err, size_t errlen)
     if (load_list(p, "SELECT genre_id, parent_id FROM genre_parents ORDER BY genre_id, position", &rows,
                   MAPROWS_GENRE_PARENTS, err, errlen) != 0 ||
         load_list(p, "SELECT band_id, genre_id FROM band_genres ORDER BY band_id, position", &rows, MAPROWS_BAND_GENRES,
-                  err, errlen) != 0 ||
-        load_list(p, "SELECT genre_id, alias FROM genre_aliases ORDER BY genre_id, position", &rows,
-                  MAPROWS_GENRE_ALIASES, err, errlen) != 0 ||
-        load_list(p, "SELECT genre_id, former_id FROM genre_former_ids ORDER BY genre_id, position", &rows,
-                  MAPROWS_GENRE_FORMER_IDS, err, errlen) != 0 ||
-        load_list(p, "SELECT genre_id, band_id FROM genre_defining ORDER BY genre_id, position", &rows,
-                  MAPROWS_GENRE_DEFINING, err, errlen) != 0 ||
-        load_list(p, "SELECT band_id, alias FROM band_aliases ORDER BY band_id, position", &rows, MAPROWS_BAND_ALIASES,
-                  err, errlen) != 0 ||
-        load_list(p, "SELECT band_id, former_id FROM band_former_ids ORDER BY band_id, position", &rows,
-                  MAPROWS_BAND_FORMER_IDS, err, errlen) != 0)
+                  err, errlen) != 0)
+        goto done;
+    if (v2 && (load_list(p, "SELECT genre_id, alias FROM genre_aliases ORDER BY genre_id, position", &rows,
+                         MAPROWS_GENRE_ALIASES, err, errlen) != 0 ||
+               load_list(p, "SELECT genre_id, former_id FROM genre_former_ids ORDER BY genre_id, position", &rows,
+                         MAPROWS_GENRE_FORMER_IDS, err, errlen) != 0 ||
+               load_list(p, "SELECT genre_id, band_id FROM genre_defining ORDER BY genre_id, position", &rows,
+                         MAPROWS_GENRE_DEFINING, err, errlen) != 0 ||
+               load_list(p, "SELECT band_id, alias FROM band_aliases ORDER BY band_id, position", &rows,
+                         MAPROWS_BAND_ALIASES, err, errlen) != 0 ||
+               load_list(p, "SELECT band_id, former_id FROM band_former_ids ORDER BY band_id, position", &rows,
+                         MAPROWS_BAND_FORMER_IDS, err, errlen) != 0))
         goto done;
     r = pg_run(p, "SELECT from_id, to_id, kind FROM genre_links ORDER BY from_id, position", 0, NULL);
     if (!pg_ok(r)) {

@@ -12,7 +12,7 @@ import { test, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer } from '../lib/server.mjs';
+import { databaseFor, onPostgres, startServer } from '../lib/server.mjs';
 import { sleep } from '../lib/wait.mjs';
 import { cli, exportOf, ok, readBackup, refused, removeTempDirs, seededState, takeBackup, tempDir, writeBackup } from '../lib/backup.mjs';
 
@@ -172,12 +172,14 @@ test('a signing key is recorded in the database: another state directory on it t
   const file = await takeBackup(first);
   const { manifest, payloadText } = readBackup(file);
   assert.ok(!payloadText.includes(manifest.signing_key.slice(8)), 'the key is not inside the backup');
-  const db = ['--database-url', `sqlite://${join(first, 'musicgraph.db')}`];
+  // The database of a state directory: its SQLite file, or its PostgreSQL database (tests/run's second pass).
+  const urlOf = async (state) => (onPostgres ? databaseFor(state) : `sqlite://${join(state, 'musicgraph.db')}`);
+  const db = ['--database-url', await urlOf(first)];
   const second = tempDir();
   const shown = (await ok(['backup-key', 'show', '--state-dir', second, ...db])).stdout;
   assert.ok(shown.includes(`${manifest.signing_key} signs on `), shown);
   assert.match((await ok(['verify', file, '--state-dir', second, ...db])).stdout, /OK, it restores/);
   // The same state directory on another database trusts only its own keys.
   const elsewhere = await seededState();
-  await refused(['verify', file, '--state-dir', second, '--database-url', `sqlite://${join(elsewhere, 'musicgraph.db')}`], /a key this installation does not trust/);
+  await refused(['verify', file, '--state-dir', second, '--database-url', await urlOf(elsewhere)], /a key this installation does not trust/);
 });

@@ -2,6 +2,9 @@
 // backups, export, import, offsite copies on S3, the pre-migration backup.
 // Everything runs the real binary; the S3 server is s3rver on loopback
 // behind a Signature V4 check (tests/lib/s3rver.mjs).
+// With MUSICGRAPH_TEST_PG (tests/run's second pass) every state directory
+// gets a PostgreSQL database of its own (tests/lib/server.mjs); what only
+// SQLite has (its file on a full tmpfs) is skipped there, by name.
 // Run: node --test tests/e2e/backup.test.mjs
 import { test, after } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
@@ -12,7 +15,7 @@ import {
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { loadFamilies } from '../../tools/dataset.mjs';
-import { binary, repoRoot, startServer } from '../lib/server.mjs';
+import { binary, databaseFor, onPostgres, repoRoot, startServer } from '../lib/server.mjs';
 import { SECRET_KEY, checkSignature, signedS3, startS3 } from '../lib/s3rver.mjs';
 import { sleep, waitFor } from '../lib/wait.mjs';
 import {
@@ -142,8 +145,10 @@ test('backup refuses a tag with characters a file name should not carry', { time
   assert.deepEqual(backupsIn(join(state, 'backups')), []);
   // A wrong --state-dir is said so, and nothing is created there.
   const nowhere = join(tempDir(), 'typo');
-  await refused(['backup', '--state-dir', nowhere], /no database at .*typo/);
-  await refused(['export', '--state-dir', nowhere], /no database at/);
+  // (On PostgreSQL the state directory's database is a new, empty one: no musicgraph schema.)
+  const none = onPostgres ? /no musicgraph schema in PostgreSQL database "mgt_\w+"/ : /no database at .*typo/;
+  await refused(['backup', '--state-dir', nowhere], none);
+  await refused(['export', '--state-dir', nowhere], none);
   assert.ok(!existsSync(nowhere));
 });
 
@@ -334,7 +339,7 @@ test('damaged or foreign files are refused, each with its own message, and nothi
   await ok(['verify', good, '--state-dir', state]);
 });
 
-test('a restore that fails half way through its transaction leaves the database unchanged', { timeout: TEST_TIMEOUT }, async (t) => {
+test('a restore that fails half way through its transaction leaves the database unchanged', { timeout: TEST_TIMEOUT, skip: onPostgres && 'SQLite only: its database file on a full tmpfs' }, async (t) => {
   // The large synthetic map is written into a database on a tmpfs with room for
   // the bundled map and 1 MiB more: SQLite runs out of space in the middle of
   // the transaction.
@@ -745,19 +750,29 @@ test('import: --replace and --merge, every rule checked, all or nothing', { time
 
 // ---------------------------------------------------------------- migrations
 
+// A database at 0001_init: seed, then undo 0005, 0004, 0003 and 0002 (their tables, columns,
+// functions, triggers and records), with sqlite3 or psql.
+const UNDO_POSTGRES = `DROP TABLE genre_aliases, band_aliases, genre_former_ids, band_former_ids, genre_defining,
+    audit_log, login_attempts, sessions, users, acme_state, backup_keys;
+    DROP TRIGGER genres_id_not_former ON genres; DROP TRIGGER bands_id_not_former ON bands;
+    DROP FUNCTION musicgraph_former_ids_apart(), musicgraph_keep_an_admin(), musicgraph_lock_users();
+    ALTER TABLE genres DROP COLUMN region; ALTER TABLE bands DROP COLUMN country, DROP COLUMN active_from;
+    DELETE FROM schema_migrations WHERE name > '0001_init';`;
+
 test('the server backs up before it applies pending migrations', { timeout: TEST_TIMEOUT }, async (t) => {
-  if (spawnSync('sh', ['-c', 'command -v sqlite3']).status !== 0) return t.skip('needs the sqlite3 command to build an old database');
-  // A database at 0001_init: seed, then undo 0005, 0004, 0003 and 0002 (their tables, columns and records).
+  const tool = onPostgres ? 'psql' : 'sqlite3';
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return t.skip(`needs the ${tool} command to build an old database`);
   const state = await seededState();
-  const db = join(state, 'musicgraph.db');
-  const sql = `DROP TABLE genre_aliases; DROP TABLE band_aliases; DROP TABLE genre_former_ids;
+  const sql = onPostgres ? UNDO_POSTGRES : `DROP TABLE genre_aliases; DROP TABLE band_aliases; DROP TABLE genre_former_ids;
     DROP TABLE band_former_ids; DROP TABLE genre_defining; DROP TRIGGER genres_id_not_former;
     DROP TRIGGER bands_id_not_former; ALTER TABLE genres DROP COLUMN region;
     ALTER TABLE bands DROP COLUMN country; ALTER TABLE bands DROP COLUMN active_from;
     DROP TABLE audit_log; DROP TABLE login_attempts; DROP TABLE sessions; DROP TABLE users; DROP TABLE acme_state; DROP TABLE backup_keys;
     DELETE FROM schema_migrations WHERE name > '0001_init';`;
   const latest = readdirSync(join(repoRoot, 'src', 'store', 'migrations', 'sqlite')).sort().pop().replace(/\.sql$/, '');
-  const r = spawnSync('sqlite3', [db, sql], { encoding: 'utf8' });
+  const r = onPostgres
+    ? spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', await databaseFor(state), '-c', sql], { encoding: 'utf8' })
+    : spawnSync('sqlite3', [join(state, 'musicgraph.db'), sql], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const status = (await cli(['migrate', '--status', '--state-dir', state])).stdout;
   assert.match(status, /0002_accounts\s+pending/);

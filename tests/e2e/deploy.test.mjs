@@ -27,19 +27,18 @@ import {
   chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync,
   statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { binary, freePort, repoRoot, startServer } from '../lib/server.mjs';
 import { sleep, waitFor } from '../lib/wait.mjs';
+import { NGINX, exampleSite } from '../lib/nginx.mjs';
 
 const bin = resolve(binary);
 const holder = join(dirname(bin), 'socket_holder');
 const read = (rel) => readFileSync(join(repoRoot, rel), 'utf8');
 const FAST_STOP = ['--shutdown-timeout', '1'];
-const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 const ADMIN_PASSWORD = 'deploy-test-admin-pw';
 
 const dirs = [];
@@ -124,14 +123,16 @@ const service = parseUnit(read('deploy/systemd/musicgraph.service'));
 const socket = parseUnit(read('deploy/systemd/musicgraph.socket'));
 
 // Copies unit texts into a directory with ExecStart pointing at this build
-// (systemd-analyze verify needs the program to exist) and verifies them.
+// (systemd-analyze verify needs the program to exist) and verifies them; a
+// template (musicgraph@.service) is verified as an instance of it (@8081:
+// systemd's own placeholder instance is no port).
 function verifyUnits(units) {
   const dir = tempDir('musicgraph-units-');
   const paths = [];
   for (const [name, text] of Object.entries(units)) {
     const p = join(dir, name);
     writeFileSync(p, text.replace(/^(Exec\w+=)\/usr\/local\/bin\/musicgraph\b/gm, `$1${bin}`));
-    paths.push(p);
+    paths.push(p.replace(/@\./, '@8081.'));
   }
   return { dir, paths, result: run('systemd-analyze', ['verify', ...paths]) };
 }
@@ -190,6 +191,36 @@ describe('systemd units', () => {
     for (const [key, value] of Object.entries(want))
       assert.deepEqual(unitValues(service, key), [value], `musicgraph.service should say ${key}=${value}`);
     assert.ok(unitValues(service, 'SystemCallFilter').includes('@system-service'));
+  });
+
+  test('musicgraph@.service is musicgraph.service on PostgreSQL with its own socket and state directory, nothing else', () => {
+    const template = parseUnit(read('deploy/systemd/musicgraph@.service'));
+    const line = ([section, key, value]) => `[${section}] ${key}=${value}`;
+    const ours = new Set(template.map(line)), theirs = new Set(service.map(line));
+    const onlyTemplate = [...ours].filter((l) => !theirs.has(l)).sort();
+    const onlyService = [...theirs].filter((l) => !ours.has(l)).sort();
+    assert.deepEqual(onlyTemplate, [
+      '[Install] Also=musicgraph@%i.socket',
+      '[Service] Environment=MUSICGRAPH_DATABASE_URL_FILE=%d/database_url',
+      '[Service] LoadCredential=database_url:/etc/musicgraph/database-url',
+      '[Service] StateDirectory=musicgraph-%i',
+      '[Unit] After=network-online.target musicgraph@%i.socket',
+      '[Unit] Description=musicgraph: the map of music genres and bands (instance on port %i)',
+      '[Unit] Requires=musicgraph@%i.socket',
+      '[Unit] Wants=network-online.target',
+    ]);
+    assert.deepEqual(onlyService, [
+      '[Install] Also=musicgraph.socket',
+      '[Service] PrivateNetwork=yes',
+      '[Service] StateDirectory=musicgraph',
+      '[Unit] After=network.target musicgraph.socket',
+      '[Unit] Description=musicgraph: the map of music genres and bands',
+      '[Unit] Requires=musicgraph.socket',
+    ]);
+    const templateSocket = parseUnit(read('deploy/systemd/musicgraph@.socket')).filter(([s]) => s === 'Socket');
+    assert.deepEqual(templateSocket.map(line), socket.filter(([s]) => s === 'Socket').map(line).map((l) => l.replace('127.0.0.1:8080', '127.0.0.1:%i')));
+    // The second upstream server of the nginx example is the template's second instance.
+    assert.match(read('deploy/nginx/musicgraph.conf'), /^ *#server 127\.0\.0\.1:8081 /m);
   });
 
   test('systemd-analyze security rates the service as docs/operations.md says', () => {
@@ -337,51 +368,11 @@ describe('container and compose files', () => {
 
 // ---- nginx ----
 
-function nginxSetup({ port80 = 80, port443 = 443, upstream = 8080 } = {}) {
-  const prefix = tempDir('musicgraph-nginx-');
-  mkdirSync(join(prefix, 'logs'));
-  mkdirSync(join(prefix, 'tmp'));
-  const r = run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=musicgraph.example.org',
-    '-keyout', join(prefix, 'privkey.pem'), '-out', join(prefix, 'fullchain.pem')]);
-  assert.equal(r.status, 0, r.stderr);
-  let site = read('deploy/nginx/musicgraph.conf').replaceAll('/etc/letsencrypt/live/musicgraph.example.org', prefix);
-  site = site
-    .replace(/^\s*listen \[::\].*\n/gm, '')
-    .replace(/listen 80;/, `listen 127.0.0.1:${port80};`)
-    .replace(/listen 443 ssl/, `listen 127.0.0.1:${port443} ssl`)
-    .replace('server 127.0.0.1:8080', `server 127.0.0.1:${upstream}`);
-  writeFileSync(join(prefix, 'site.conf'), site);
-  writeFileSync(join(prefix, 'nginx.conf'), `daemon off;
-master_process off;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log;
-events {}
-http {
-  access_log ${prefix}/logs/access.log;
-  client_body_temp_path ${prefix}/tmp/body;
-  proxy_temp_path ${prefix}/tmp/proxy;
-  include ${prefix}/site.conf;
-}
-`);
-  return prefix;
-}
-
-function https(port, path, { method = 'GET', headers = {}, body } = {}) {
-  return new Promise((ok, fail) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path, method, headers, rejectUnauthorized: false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => ok({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', fail);
-    req.end(body);
-  });
-}
-
 describe('nginx', () => {
   test('nginx -t accepts deploy/nginx/musicgraph.conf', () => {
-    const prefix = nginxSetup();
-    const r = run(NGINX, ['-t', '-p', prefix, '-c', join(prefix, 'nginx.conf')]);
+    const site = exampleSite();
+    const r = run(NGINX, ['-t', '-p', site.prefix, '-c', site.conf]);
+    rmSync(site.prefix, { recursive: true, force: true });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /test is successful/);
     assert.match(read('deploy/nginx/musicgraph.conf'), /MUSICGRAPH_TRUSTED_PROXIES=127\.0\.0\.1/);
@@ -393,17 +384,14 @@ describe('nginx', () => {
       env: { MUSICGRAPH_TRUSTED_PROXIES: '127.0.0.1', MUSICGRAPH_ADMIN_PASSWORD: ADMIN_PASSWORD },
     });
     const [p80, p443] = [await freePort(), await freePort()];
-    const prefix = nginxSetup({ port80: p80, port443: p443, upstream: server.port });
-    const nginx = spawn(NGINX, ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let nginxOut = '';
-    nginx.stderr.on('data', (d) => (nginxOut += d));
+    const site = exampleSite({ port80: p80, port443: p443, upstreams: [server.port] });
+    const nginx = await site.start();
     try {
-      await waitFor('nginx', async () => (await fetch(`http://127.0.0.1:${p80}/`, { redirect: 'manual' })).status === 301);
       const redirect = await fetch(`http://127.0.0.1:${p80}/genres/rock?x=1`, { redirect: 'manual' });
       assert.equal(redirect.status, 301);
       assert.equal(redirect.headers.get('location'), 'https://127.0.0.1/genres/rock?x=1');
 
-      const doc = await https(p443, '/api/v1/genres/rock', { headers: { 'accept-encoding': 'gzip' } });
+      const doc = await site.https('/api/v1/genres/rock', { headers: { 'accept-encoding': 'gzip' } });
       assert.equal(doc.status, 200);
       assert.equal(doc.headers['content-encoding'], 'gzip', 'musicgraph compresses; nginx passes it through');
       assert.equal(JSON.parse(gunzipSync(doc.body)).id, 'rock');
@@ -411,7 +399,7 @@ describe('nginx', () => {
       await waitFor("the same id in musicgraph's log", async () => server.logs().includes(`id=${doc.headers['x-request-id']} `));
 
       // X-Forwarded-Proto from a trusted proxy: the session cookie is Secure (development mode).
-      const login = await https(p443, '/api/v1/session', {
+      const login = await site.https('/api/v1/session', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
@@ -426,7 +414,7 @@ describe('nginx', () => {
       assert.doesNotMatch(direct.headers.get('set-cookie'), /Secure/, 'plain HTTP without the proxy: not Secure');
       // The browser's Origin (port included) is this site's through the proxy; another site's is refused.
       const form = (origin) =>
-        https(p443, '/login', {
+        site.https('/login', {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
           body: `username=admin&password=${encodeURIComponent(ADMIN_PASSWORD)}`,
@@ -434,21 +422,20 @@ describe('nginx', () => {
       assert.equal((await form(`https://127.0.0.1:${p443}`)).status, 303, 'same origin through nginx');
       assert.equal((await form('https://evil.example')).status, 403, 'another origin');
       // /metrics is not for the public: nginx hides it; musicgraph itself still answers.
-      assert.equal((await https(p443, '/metrics')).status, 404);
+      assert.equal((await site.https('/metrics')).status, 404);
       assert.equal((await fetch(`${server.url}/metrics`)).status, 200);
 
       // X-Forwarded-For: the client is the rightmost address that is not a trusted proxy.
-      const xff = await https(p443, '/api/v1/search?q=pan', { headers: { 'x-forwarded-for': '203.0.113.7' } });
+      const xff = await site.https('/api/v1/search?q=pan', { headers: { 'x-forwarded-for': '203.0.113.7' } });
       assert.equal(xff.status, 200);
       const xffId = xff.headers['x-request-id'];
       const line = await waitFor('the request in the log', async () => server.logs().split('\n').find((l) => l.includes(`id=${xffId} `)));
       assert.match(line, /client=203\.0\.113\.7\b/);
     } finally {
-      nginx.kill('SIGTERM');
-      await new Promise((r) => nginx.once('exit', r));
+      await nginx.stop();
       await server.stop();
     }
-    assert.doesNotMatch(nginxOut, /\[emerg\]/);
+    assert.doesNotMatch(nginx.output(), /\[emerg\]/);
   });
 });
 

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, startServer } from '../lib/server.mjs';
+import { onPostgres, runCli, startServer } from '../lib/server.mjs';
 import { sleep } from '../lib/wait.mjs';
 
 const ADMIN_PASSWORD = 'ops-test-password-123';
@@ -145,7 +145,7 @@ test('doctor: ok on a healthy state directory, JSON form, exit code follows the 
   const backup = mkdtempSync(join(tmpdir(), 'musicgraph-doctor-'));
   const text = await runCli(['doctor', '--state-dir', srv.stateDir, '--listen', '127.0.0.1:1']);
   assert.match(text.stdout, /MUSICGRAPH_SECRET_KEY=/);
-  assert.match(text.stdout, /database\s+sqlite reachable/);
+  assert.match(text.stdout, onPostgres ? /database\s+postgresql reachable/ : /database\s+sqlite reachable/);
   assert.match(text.stdout, /schema\s+current/);
   // No backup yet: a warning, exit 1.
   assert.match(text.stdout, /WARN\s+backups/);

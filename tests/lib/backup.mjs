@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { binary } from './server.mjs';
+import { binary, withDatabase } from './server.mjs';
 
 export const NAME_RE = /^musicgraph-\d{8}T\d{6}Z(\.\d+)?(-[A-Za-z0-9._-]+)?\.json\.gz$/;
 
@@ -32,8 +32,11 @@ export function cleanEnv(extra = {}) {
 }
 
 // Runs the binary without blocking the event loop (the S3 server and the
-// HTTP writer live in this process): { code, stdout, stderr }.
-export function cli(args, env = {}) {
+// HTTP writer live in this process): { code, stdout, stderr }. With
+// MUSICGRAPH_TEST_PG, each state directory has its PostgreSQL database
+// (tests/lib/server.mjs, withDatabase).
+export async function cli(args, env = {}) {
+  args = await withDatabase(args, env);
   return new Promise((ok) => {
     const child = spawn(binary, args, { env: cleanEnv(env) });
     let stdout = '';

@@ -10,7 +10,9 @@
 // that tests/run started: tests/tools/postgres-cluster.mjs), every server
 // whose caller chose no database gets a fresh PostgreSQL database of its
 // own instead of SQLite, and runCli passes it on to a command run with that
-// server's --state-dir: the same test files run on both backends.
+// server's --state-dir: the same test files run on both backends. The CLI
+// tests, which make their state directories with commands (seed, restore)
+// before any server, get theirs from withDatabase (tests/lib/backup.mjs).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -27,8 +29,11 @@ const pgBase = process.env.MUSICGRAPH_TEST_PG || '';
 const pgDatabases = new Map(); // state directory -> database URL
 let pgCount = 0;
 
+// True when the servers and commands of this run are on PostgreSQL.
+export const onPostgres = Boolean(pgBase);
+
 // The PostgreSQL database of a state directory (created on first use), or null on SQLite.
-async function databaseFor(dir) {
+export async function databaseFor(dir) {
   if (!pgBase) return null;
   if (!pgDatabases.has(dir)) {
     const name = `mgt_${process.pid}_${++pgCount}`;
@@ -37,6 +42,15 @@ async function databaseFor(dir) {
     pgDatabases.set(dir, `${pgBase}/${name}`);
   }
   return pgDatabases.get(dir);
+}
+
+// args with --database-url DATABASE OF ITS --state-dir appended, on
+// PostgreSQL, when they name a state directory and no database: the database
+// of a state directory is made the first time one of its commands runs.
+export async function withDatabase(args, env = {}) {
+  const at = args.indexOf('--state-dir');
+  if (!pgBase || at < 0 || choosesDatabase(args, env)) return args;
+  return [...args, '--database-url', await databaseFor(args[at + 1])];
 }
 
 function choosesDatabase(args, env) {
