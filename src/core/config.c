@@ -140,6 +140,12 @@ const config_setting config_settings[] = {
             "MUSICGRAPH_PID_FILE"),
     SETTING(deploy_ready_timeout, "MUSICGRAPH_DEPLOY_READY_TIMEOUT", NULL, "90", 0,
             "seconds the deploy agent waits for /readyz to report the new version"),
+    SETTING(deploy_container, "MUSICGRAPH_DEPLOY_CONTAINER", "--container", NULL, 0,
+            "container mode: the name of the podman container that serves; the agent replaces it with one of the "
+            "new image made from its own create command (unset: the systemd/pid-file path)"),
+    SETTING(deploy_image, "MUSICGRAPH_DEPLOY_IMAGE", "--image", NULL, 0,
+            "container mode: the image repository pulled as REPO:VERSION (default: the running container's image "
+            "without its tag)"),
     {NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 

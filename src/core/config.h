@@ -66,6 +66,8 @@ typedef struct config {
     char *deploy_smoke;            /* space-separated paths that must answer 2xx */
     char *deploy_systemd_unit;     /* hand over with `systemctl reload UNIT` instead of SIGUSR2 via the pid file */
     char *deploy_ready_timeout;    /* seconds to wait for /readyz to show the new version */
+    char *deploy_container;        /* container mode: the podman container that serves, or NULL */
+    char *deploy_image;            /* container mode: image repository (REPO, pulled as REPO:VERSION) */
 } config;
 
 typedef struct config_setting {

@@ -10,6 +10,7 @@
 #include "ops/backup_crypt.h"
 #include "ops/backup_keys.h"
 #include "ops/backup_location.h"
+#include "ops/deploy_container.h"
 #include "ops/deploy_local.h"
 #include "ops/release.h"
 #include "ops/release_store.h"
@@ -77,6 +78,7 @@ typedef struct agent {
     json_t *lost; /* audit entries lost to a restore */
     char predeploy[4200];
     int old_pid; /* the process handed over from: a hand-over ends when it has gone */
+    deploy_ctr *ctr; /* container mode: the container that serves; NULL on the systemd/pid-file path */
 } agent;
 
 static long long ms_since(const struct timespec *t)
@@ -119,6 +121,8 @@ static int valid_version(const char *v)
 static int run_release(const agent *a, const char *version, const char *const args[], const char *const extra_env[],
                        char *out, size_t outlen)
 {
+    if (a->ctr) /* the image REPO:VERSION beside the serving container (no extra_env there) */
+        return deploy_ctr_run_once(a->ctr, version, args, out, outlen);
     char bin[4400];
     snprintf(bin, sizeof bin, "%s/releases/%s/bin/musicgraph", a->root, version);
     char *argv[16];
@@ -245,17 +249,25 @@ static int wait_ready(agent *a, const char *version, time_t since, char *why, si
     long timeout = config_long(a->cfg->deploy_ready_timeout, 90);
     time_t deadline = time(NULL) + timeout;
     readiness r;
-    do {
+    for (int round = 1;; round++) {
         ask_ready(a, &r);
         if (r.status == 200 && strcmp(r.version, version) == 0)
             return 0;
+        /* A container that has exited will not become ready: no need to wait the timeout out. */
+        char stopped[1024];
+        if (a->ctr && round % 5 == 0 && !deploy_ctr_running(a->ctr, stopped, sizeof stopped)) {
+            snprintf(why, len, "%s did not start: %s", version, stopped);
+            return -1;
+        }
         if (strcmp(r.upgrade, "failed") == 0 && r.upgrade_at >= (long long)since && strcmp(r.version, version) != 0) {
             snprintf(why, len, "%s did not start (the server still runs %s; its log says why)", version,
                      r.version[0] ? r.version : "the old version");
             return -1;
         }
+        if (time(NULL) >= deadline)
+            break;
         usleep(200 * 1000);
-    } while (time(NULL) < deadline);
+    }
     snprintf(why, len, "/readyz did not report %s ready within %ld s (last: %ld, version %s)", version, timeout,
              r.status, r.version[0] ? r.version : "unknown");
     return -1;
@@ -371,11 +383,39 @@ static int wait_old_gone(agent *a, char *why, size_t len)
     return 0;
 }
 
+/* Container mode: the container of version replaces the one serving
+ * (deploy_ctr_swap), then /readyz is waited for. Two containers cannot both
+ * publish the port, so requests fail from the old one's stop until the new
+ * one listens: the downtime docs/operations.md states. */
+static int become_container(agent *a, const char *version, char *why, size_t len)
+{
+    readiness r;
+    ask_ready(a, &r);
+    if (strcmp(deploy_ctr_serving(a->ctr), version) == 0 && r.status == 200 && strcmp(r.version, version) == 0) {
+        step(a, 1, "ready", "%s already serves", version);
+        return 0;
+    }
+    char done[2048];
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (deploy_ctr_swap(a->ctr, version, done, sizeof done, why, len) != 0) {
+        step(a, 0, "swap", "%s", why);
+        return -1;
+    }
+    step(a, 1, "swap", "%s", done);
+    if (wait_ready(a, version, time(NULL), why, len) != 0)
+        return -1;
+    step(a, 1, "ready", "/readyz reports %s, %lld ms after the swap began", version, ms_since(&t0));
+    return 0;
+}
+
 /* Makes version the one serving: current switched, handed over (unless it
  * already serves and is ready), /readyz waited for. */
 static int become(agent *a, const char *version, char *why, size_t len)
 {
     char err[1024];
+    if (a->ctr)
+        return become_container(a, version, why, len);
     if (deploy_switch(a->root, version, err, sizeof err) != 0) {
         snprintf(why, len, "%s", err);
         return -1;
@@ -412,6 +452,21 @@ static int take_backup(agent *a, const char *tag, char *path, size_t pathlen, ch
 {
     store *s;
     char dir[4096];
+    if (a->ctr) {
+        /* The serving image's own binary, on the container's state volume:
+         * the path is the one inside the container. */
+        char out[8192];
+        const char *args[] = {"backup", "--tag", tag, NULL};
+        int rc = run_release(a, a->from, args, NULL, out, sizeof out);
+        const char *written = strstr(out, "backup written: ");
+        if (rc != 0 || !written) {
+            snprintf(why, len, "the pre-deploy backup failed: %s", last_line(out));
+            return -1;
+        }
+        snprintf(path, pathlen, "%.*s (in %s's volume)", (int)strcspn(written + 16, " \n"), written + 16,
+                 deploy_ctr_name(a->ctr));
+        return 0;
+    }
     if (store_open(a->cfg->database_url, &s, why, len) != 0)
         return -1;
     backup_default_dir(a->cfg, dir, sizeof dir);
@@ -505,6 +560,15 @@ static int restore_schema(agent *a, const char *version, const char *newer, cons
                           size_t len)
 {
     const char *live = config_sqlite_path(a->cfg);
+    if (a->ctr) {
+        /* The database is inside the container's volume; the restore across
+         * a migration is not automated there (docs/operations.md). */
+        snprintf(why, len,
+                 "the schema was migrated: container mode does not restore automatically; the old container stays "
+                 "stopped: restore %s with %s's image by hand (docs/operations.md)",
+                 backup_path, version);
+        return -1;
+    }
     if (!live) {
         snprintf(why, len,
                  "the schema was migrated and only an SQLite database is restored automatically: restore "
@@ -634,6 +698,23 @@ static int fetch_release(agent *a, release_store *rs, const char *version, char 
     return 0;
 }
 
+/* Container mode: the image REPO:VERSION is pulled and refused unless its
+ * binary is the verified tarball's, unpacked in ROOT/releases/VERSION: a
+ * registry cannot hand over a binary nobody signed. */
+static int image_of_release(agent *a, const char *version, char *why, size_t len)
+{
+    char ref[700], binary[4400];
+    deploy_ctr_ref(a->ctr, version, ref, sizeof ref);
+    if (deploy_ctr_pull(a->ctr, version, why, len) != 0)
+        return -1;
+    step(a, 1, "pull", "%s", ref);
+    snprintf(binary, sizeof binary, "%s/releases/%s/bin/musicgraph", a->root, version);
+    if (deploy_ctr_check_binary(a->ctr, version, binary, why, len) != 0)
+        return -1;
+    step(a, 1, "verify", "%s's /usr/local/bin/musicgraph is the signed release's bin/musicgraph, byte for byte", ref);
+    return 0;
+}
+
 /* Preflight with the new binary: it runs, knows its version, the doctor
  * finds no error, and the database is one it can migrate. *migrates = 1
  * when it would apply migrations. */
@@ -696,6 +777,10 @@ static const char *roll_back(agent *a, const char *version, char *message, size_
     }
     if (rc == 0)
         rc = become(a, a->from, why, sizeof why);
+    if (rc == 0 && a->ctr) {
+        deploy_ctr_remove(a->ctr, version);
+        step(a, 1, "rollback", "removed the container and image of %s", version);
+    }
     size_t used = strlen(message);
     if (rc != 0) {
         step(a, 0, "rollback", "%s", why);
@@ -777,6 +862,8 @@ static int deploy_run(agent *a, int retry)
         step(a, 1, "unpack", "%s/releases/%s/", a->root, version);
     if (incoming[0])
         deploy_remove_tree(incoming);
+    if (rc == 0 && a->ctr)
+        rc = image_of_release(a, version, err, sizeof err);
     if (rc == 0)
         rc = preflight(a, version, &migrates, err, sizeof err);
     if (rc == 0 && !a->from[0]) {
@@ -796,6 +883,8 @@ static int deploy_run(agent *a, int retry)
     }
     if (rc != 0) {
         step(a, 0, "refused", "%s", err);
+        if (a->ctr) /* a refused image is not kept */
+            deploy_ctr_remove(a->ctr, version);
         record(a, "deploy", version, result, err, rs);
         release_store_close(rs);
         return 1;
@@ -815,6 +904,11 @@ static int deploy_run(agent *a, int retry)
             step(a, 0, "keep", "%s", err);
         else if (removed[0])
             step(a, 1, "keep", "removed releases %s (keeping %ld)", removed, keep);
+        if (a->ctr) {
+            deploy_ctr_prune(a->ctr, (int)(keep < 2 ? 2 : keep), a->from, removed, sizeof removed);
+            if (removed[0])
+                step(a, 1, "keep", "removed containers %s and their images (keeping %ld)", removed, keep);
+        }
     } else {
         result = roll_back(a, version, message, sizeof message);
     }
@@ -874,7 +968,12 @@ static int deploy_rollback(agent *a, const char *target)
     }
     char bin[4400];
     snprintf(bin, sizeof bin, "%s/releases/%s/bin/musicgraph", a->root, version);
-    if (!valid_version(version) || access(bin, X_OK) != 0) {
+    if (a->ctr && (!valid_version(version) || !deploy_ctr_kept(a->ctr, version))) {
+        fprintf(stderr, "musicgraph deploy rollback: no container %s-%s is kept to go back to\n",
+                deploy_ctr_name(a->ctr), version);
+        return 1;
+    }
+    if (!a->ctr && (!valid_version(version) || access(bin, X_OK) != 0)) {
         fprintf(stderr, "musicgraph deploy rollback: %s is not unpacked in %s/releases\n", version, a->root);
         return 1;
     }
@@ -937,7 +1036,13 @@ static int deploy_status(agent *a)
 {
     readiness r;
     ask_ready(a, &r);
-    printf("current:  %s (%s/current)\n", a->from[0] ? a->from : "none", a->root);
+    if (a->ctr) {
+        char ref[700];
+        deploy_ctr_ref(a->ctr, a->from, ref, sizeof ref);
+        printf("current:  %s (container %s, image %s)\n", a->from, deploy_ctr_name(a->ctr), ref);
+    } else {
+        printf("current:  %s (%s/current)\n", a->from[0] ? a->from : "none", a->root);
+    }
     if (r.status)
         printf("running:  %s (%s/readyz: %ld)\n", r.version[0] ? r.version : "unknown", a->base_url, r.status);
     else
@@ -1018,19 +1123,38 @@ int cmd_deploy(config *cfg, int argc, char **argv)
     if (gethostname(a.host, sizeof a.host) != 0)
         snprintf(a.host, sizeof a.host, "unknown");
     deploy_current(a.root, a.from, sizeof a.from);
-    if (status)
-        return deploy_status(&a);
     if (history)
         return deploy_history(&a);
     char err[1024];
-    if (fs_make_dirs(a.root, err, sizeof err) != 0) {
+    if (!status && fs_make_dirs(a.root, err, sizeof err) != 0) {
         fprintf(stderr, "musicgraph deploy: %s\n", err);
         return 1;
     }
+    if (cfg->deploy_container && *cfg->deploy_container) {
+        if (deploy_ctr_open(cfg->deploy_container, cfg->deploy_image, a.root, &a.ctr, err, sizeof err) != 0) {
+            fprintf(stderr, "musicgraph deploy: %s\n", err);
+            return 1;
+        }
+        snprintf(a.from, sizeof a.from, "%s", deploy_ctr_serving(a.ctr));
+        if (!valid_version(a.from)) {
+            fprintf(stderr, "musicgraph deploy: the image of container %s carries no version label "
+                            "(org.opencontainers.image.version): is it a musicgraph image (make image)?\n",
+                    cfg->deploy_container);
+            deploy_ctr_close(a.ctr);
+            return 1;
+        }
+    }
+    if (status) {
+        int src = deploy_status(&a);
+        deploy_ctr_close(a.ctr);
+        return src;
+    }
     chmod(a.root, 0755); /* the service's own user reads the releases */
     int lock = agent_lock(a.root);
-    if (lock < 0)
+    if (lock < 0) {
+        deploy_ctr_close(a.ctr);
         return 1;
+    }
     /* The commands this runs (the releases' binaries) see the same data. */
     setenv("MUSICGRAPH_STATE_DIR", cfg->state_dir, 1);
     setenv("MUSICGRAPH_DATABASE_URL", cfg->database_url, 1);
@@ -1041,6 +1165,7 @@ int cmd_deploy(config *cfg, int argc, char **argv)
     json_decref(a.steps);
     json_decref(a.checks);
     json_decref(a.lost);
+    deploy_ctr_close(a.ctr);
     close(lock);
     return rc;
 }
