@@ -54,6 +54,17 @@ const char cmd_deploy_usage[] =
     "history: every deploy and rollback on this server, oldest first.\n"
     "rollback: goes back to VERSION (default: the one the last deploy came from),\n"
     "restoring its pre-deploy backup when the schema has moved on since.\n\n"
+    "Container mode (--container NAME; podman only): NAME is the podman container\n"
+    "that serves. After the same download and checks, run pulls REPO:VERSION (--image\n"
+    "REPO, default: the repository of NAME's image) and refuses it unless its\n"
+    "/usr/local/bin/musicgraph is byte for byte the verified tarball's bin/musicgraph;\n"
+    "the preflight and the pre-deploy backup run in throwaway containers beside NAME\n"
+    "(its volumes, network, user, environment); then NAME is stopped and kept as\n"
+    "NAME-FROM, and NAME-VERSION, made from NAME's own create command with the new\n"
+    "image, starts as NAME. Requests fail from the stop until the new one listens\n"
+    "(docs/operations.md). A failure swaps back; a migrated schema is not restored\n"
+    "automatically in this mode. Keeps MUSICGRAPH_DEPLOY_KEEP containers; rollback\n"
+    "starts a kept NAME-VERSION again.\n\n"
     "  --store STORE       MUSICGRAPH_DEPLOY_STORE: a directory, https://HOST/PATH/\n"
     "                      (MUSICGRAPH_RELEASE_STORE_CA_FILE, _AUTH_FILE) or\n"
     "                      s3://BUCKET/PREFIX (MUSICGRAPH_S3_*)\n"
@@ -61,6 +72,8 @@ const char cmd_deploy_usage[] =
     "  --root DIR          MUSICGRAPH_DEPLOY_ROOT (default /opt/musicgraph)\n"
     "  --public-key KEY    MUSICGRAPH_RELEASE_PUBLIC_KEY\n"
     "  --pid-file FILE     MUSICGRAPH_PID_FILE of the running server\n"
+    "  --container NAME    MUSICGRAPH_DEPLOY_CONTAINER: container mode\n"
+    "  --image REPO        MUSICGRAPH_DEPLOY_IMAGE: the image repository (container mode)\n"
     "  --retry             try again a version that was rolled back here\n"
     "MUSICGRAPH_DEPLOY_ENV, _URL, _SMOKE, _SYSTEMD_UNIT, _READY_TIMEOUT: see\n"
     "docs/configuration.md.\n";
@@ -77,7 +90,7 @@ typedef struct agent {
     json_t *checks;
     json_t *lost; /* audit entries lost to a restore */
     char predeploy[4200];
-    int old_pid; /* the process handed over from: a hand-over ends when it has gone */
+    int old_pid;     /* the process handed over from: a hand-over ends when it has gone */
     deploy_ctr *ctr; /* container mode: the container that serves; NULL on the systemd/pid-file path */
 } agent;
 
@@ -1137,8 +1150,9 @@ int cmd_deploy(config *cfg, int argc, char **argv)
         }
         snprintf(a.from, sizeof a.from, "%s", deploy_ctr_serving(a.ctr));
         if (!valid_version(a.from)) {
-            fprintf(stderr, "musicgraph deploy: the image of container %s carries no version label "
-                            "(org.opencontainers.image.version): is it a musicgraph image (make image)?\n",
+            fprintf(stderr,
+                    "musicgraph deploy: the image of container %s carries no version label "
+                    "(org.opencontainers.image.version): is it a musicgraph image (make image)?\n",
                     cfg->deploy_container);
             deploy_ctr_close(a.ctr);
             return 1;

@@ -17,8 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_ARGS 512
-#define OUT_MAX (1 << 20)
+#define MAX_ARGS   512
+#define OUT_MAX    (1 << 20)
 #define BINARY_MAX (256u << 20)
 
 struct deploy_ctr {
@@ -149,15 +149,9 @@ void deploy_ctr_ref(const deploy_ctr *c, const char *version, char *ref, size_t 
     snprintf(ref, len, "%s:%s", c->repo, version);
 }
 
-const char *deploy_ctr_serving(const deploy_ctr *c)
-{
-    return c->serving;
-}
+const char *deploy_ctr_serving(const deploy_ctr *c) { return c->serving; }
 
-const char *deploy_ctr_name(const deploy_ctr *c)
-{
-    return c->name;
-}
+const char *deploy_ctr_name(const deploy_ctr *c) { return c->name; }
 
 /* The version label of an image (by id or reference). */
 static void image_version(const deploy_ctr *c, const char *image, char *version, size_t len)
@@ -195,8 +189,9 @@ int deploy_ctr_open(const char *name, const char *repo, const char *scratch_dir,
                     size_t errlen)
 {
     *out = NULL;
-    if (!name[0] || strlen(name) > 60 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-                                             strlen(name) || name[0] == '-' || name[0] == '.') {
+    if (!name[0] || strlen(name) > 60 ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(name) ||
+        name[0] == '-' || name[0] == '.') {
         snprintf(err, errlen, "'%s' is not a container name", name);
         return -1;
     }
@@ -586,8 +581,8 @@ int deploy_ctr_swap(deploy_ctr *c, const char *version, char *done, size_t dlen,
         return -1;
     }
     snprintf(c->serving, sizeof c->serving, "%s", version);
-    snprintf(done, dlen, "%s%s stopped and kept as %s; %s started as %s", made ? "created from its create command; " : "",
-             c->name, aside, target, c->name);
+    snprintf(done, dlen, "%s%s stopped and kept as %s; %s started as %s",
+             made ? "created from its create command; " : "", c->name, aside, target, c->name);
     return engine_do(c, start, err, errlen) == 0 ? 0 : -1;
 }
 
@@ -644,8 +639,8 @@ void deploy_ctr_prune(deploy_ctr *c, int keep, const char *protect, char *remove
         const char *name = json_string_value(json_array_get(json_object_get(e, "Names"), 0));
         if (!name || strncmp(name, prefix, strlen(prefix)) != 0)
             continue;
-        const char *version = json_string_value(json_object_get(json_object_get(e, "Labels"),
-                                                                "org.opencontainers.image.version"));
+        const char *version =
+            json_string_value(json_object_get(json_object_get(e, "Labels"), "org.opencontainers.image.version"));
         if (strcmp(name, protected) == 0 || ++seen < (size_t)keep || !version)
             continue;
         const char *rm[] = {"rm", "--ignore", name, NULL};

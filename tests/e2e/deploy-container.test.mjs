@@ -11,7 +11,7 @@
 // no `podman exec` (the agent runs one-off commands in sibling containers), so it also runs in a chroot.
 import { after, before, describe, test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { binary, freePort, repoRoot } from '../lib/server.mjs';
 import { buildReleases } from '../lib/deploy.mjs';
@@ -90,6 +90,7 @@ describe('deploy agent, container mode', () => {
     const conf = join(tempDir('musicgraph-registries-'), 'registries.conf');
     writeFileSync(conf, `[[registry]]\nlocation = "127.0.0.1:${registry.port}"\ninsecure = true\n`);
     root = tempDir('musicgraph-root-');
+    chmodSync(root, 0o755);
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     env = {
@@ -106,10 +107,11 @@ describe('deploy agent, container mode', () => {
       MUSICGRAPH_DEPLOY_KEEP: '2',
     };
     // The operator's container: its options (host network, ulimits, stop timeout, environment, the
-    // image's anonymous state volume) are what every successor must keep.
+    // image's anonymous state volume) are what every successor must keep. ROOT is mounted where the
+    // server looks for the last deploy (MUSICGRAPH_DEPLOY_ROOT, /opt/musicgraph), for /metrics.
     ok('podman', ['pull', '--quiet', `${repo}:${V1}`], { env });
     podman(['run', '-d', '--name', NAME, '--network', 'host', '--ulimit', 'nofile=4096:4096', '--ulimit', 'nproc=4096:4096',
-      '--stop-timeout', '7', '-e', `MUSICGRAPH_LISTEN=127.0.0.1:${port}`, '-e', 'MUSICGRAPH_SHUTDOWN_TIMEOUT=3',
+      '--stop-timeout', '7', '-v', `${root}:/opt/musicgraph:ro`, '-e', `MUSICGRAPH_LISTEN=127.0.0.1:${port}`, '-e', 'MUSICGRAPH_SHUTDOWN_TIMEOUT=3',
       '-e', `MUSICGRAPH_SECRET_KEY=${'k7'.repeat(16)}-deploy-container-secret`, `${repo}:${V1}`]);
     volume = inspect(NAME).Mounts.find((m) => m.Destination === '/var/lib/musicgraph').Name;
     for (let i = 0; i < 300; i++) {
@@ -135,6 +137,7 @@ describe('deploy agent, container mode', () => {
   const serving = async () => (await fetch(`${url}/readyz`)).json();
 
   test('refused with one clear line: a bad version in the channel, a bad or missing container, no podman', { skip, timeout: 3 * MINUTE }, async () => {
+    promote(V1);
     writeFileSync(join(store, 'channels/dev'), '../../etc/passwd\n');
     let r = await agent(['run']);
     assert.equal(r.status, 1);
@@ -178,6 +181,7 @@ describe('deploy agent, container mode', () => {
     assert.equal(inspect(`${NAME}-${V1}`).State.Running, false);
     const last = history().pop();
     assert.deepEqual([last.from, last.version, last.result], [V1, V2, 'healthy']);
+    console.log(`# ${last.steps.filter((s) => s.step === 'ready').pop().detail}; the whole deploy ${last.duration_ms} ms`);
     assert.ok(last.checks.filter((c) => c.check === 'smoke').every((c) => c.ok));
     assert.equal(JSON.parse(readFileSync(join(store, `deployed/dev/${V2}`), 'utf8')).result, 'healthy');
     const status = await agent(['status']);
@@ -199,7 +203,17 @@ describe('deploy agent, container mode', () => {
     assert.equal(run('podman', ['container', 'exists', `${NAME}-${V3}`]).status, 1, 'the failed container is removed');
     const last = history().pop();
     assert.deepEqual([last.version, last.result], [V3, 'rolled_back']);
+    console.log(`# ${last.steps.filter((s) => s.step === 'ready').pop().detail}; the whole deploy and rollback ${last.duration_ms} ms`);
     assert.equal(JSON.parse(readFileSync(join(store, `deployed/dev/${V3}`), 'utf8')).result, 'rolled_back');
+    // The server that serves again exports the outcome (a worker refreshes it: ask until it shows).
+    const shown = new RegExp(`musicgraph_deploy_last_info\\{from="${V2}",to="${V3}",result="rolled_back"\\} 1`);
+    let metrics = '';
+    for (let i = 0; i < 60 && !shown.test(metrics); i++) {
+      if (i) await sleep(500);
+      metrics = await (await fetch(`${url}/metrics`)).text();
+    }
+    assert.match(metrics, shown);
+    assert.match(metrics, /^musicgraph_deploy_last_success 0$/m);
   });
 
   test('an image whose binary is not the signed release\'s is refused; the running container is untouched', { skip, timeout: 5 * MINUTE }, async () => {
