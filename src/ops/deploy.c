@@ -17,6 +17,7 @@
 #include "store/store.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -134,8 +135,8 @@ static int valid_version(const char *v)
 static int run_release(const agent *a, const char *version, const char *const args[], const char *const extra_env[],
                        char *out, size_t outlen)
 {
-    if (a->ctr) /* the image REPO:VERSION beside the serving container (no extra_env there) */
-        return deploy_ctr_run_once(a->ctr, version, args, out, outlen);
+    if (a->ctr) /* the image REPO:VERSION beside the serving container */
+        return deploy_ctr_run_once(a->ctr, version, args, extra_env, out, outlen);
     char bin[4400];
     snprintf(bin, sizeof bin, "%s/releases/%s/bin/musicgraph", a->root, version);
     char *argv[16];
@@ -476,8 +477,7 @@ static int take_backup(agent *a, const char *tag, char *path, size_t pathlen, ch
             snprintf(why, len, "the pre-deploy backup failed: %s", last_line(out));
             return -1;
         }
-        snprintf(path, pathlen, "%.*s (in %s's volume)", (int)strcspn(written + 16, " \n"), written + 16,
-                 deploy_ctr_name(a->ctr));
+        snprintf(path, pathlen, "%.*s", (int)strcspn(written + 16, " \n"), written + 16);
         return 0;
     }
     if (store_open(a->cfg->database_url, &s, why, len) != 0)
@@ -525,13 +525,12 @@ static int schema_newer_than(const agent *a, const char *version)
 
 /* The newest audit entry's id in a backup: writes after it are lost by
  * restoring it. */
-static int audit_last_of(const agent *a, const char *path, int64_t *last, char *why, size_t len)
+static int audit_last_of(const agent *a, const char *path, const char *state_dir, int64_t *last, char *why, size_t len)
 {
     backup_contents c;
     backup_limits lim;
     backup_keys *keys;
-    if (backup_limits_from_config(a->cfg, &lim, why, len) != 0 ||
-        backup_keys_load(a->cfg->state_dir, 0, &keys, why, len) != 0)
+    if (backup_limits_from_config(a->cfg, &lim, why, len) != 0 || backup_keys_load(state_dir, 0, &keys, why, len) != 0)
         return -1;
     backup_trust trust = {.keys = keys};
     backup_crypt *crypt = NULL;
@@ -565,23 +564,24 @@ static void report_lost(agent *a, store_audit *lost, size_t n)
     free(lost);
 }
 
-/* Puts the database back to backup_path under version's schema: what is there
- * now is kept in a backup tagged pre-rollback-…, taken by the release that
- * wrote it (newer); version's binary restores backup_path into a scratch
- * database with its own schema; that replaces the live one whole. */
-static int restore_schema(agent *a, const char *version, const char *newer, const char *backup_path, char *why,
-                          size_t len)
+/* Where a restore across a migration happens: each path as the agent sees it
+ * and as the releases' binaries see it. The same on the systemd path; in
+ * container mode the binaries run in containers and the agent reaches the
+ * same files through the container's mounts. */
+typedef struct restore_site {
+    char live[4096];    /* the live SQLite database file */
+    char state[4096];   /* the state directory, whose backup keys are trusted */
+    char backup[4096];  /* the pre-deploy backup */
+    char scratch[4096]; /* where the scratch directory is made (the same file system as live) */
+    char inside_backup[4096], inside_scratch[4096];
+    int give; /* container mode: the scratch goes to uid:gid, the server's user */
+    uid_t uid;
+    gid_t gid;
+} restore_site;
+
+static int site_here(agent *a, const char *backup_path, restore_site *s, char *why, size_t len)
 {
     const char *live = config_sqlite_path(a->cfg);
-    if (a->ctr) {
-        /* The database is inside the container's volume; the restore across
-         * a migration is not automated there (docs/operations.md). */
-        snprintf(why, len,
-                 "the schema was migrated: container mode does not restore automatically; the old container stays "
-                 "stopped: restore %s with %s's image by hand (docs/operations.md)",
-                 backup_path, version);
-        return -1;
-    }
     if (!live) {
         snprintf(why, len,
                  "the schema was migrated and only an SQLite database is restored automatically: restore "
@@ -589,6 +589,86 @@ static int restore_schema(agent *a, const char *version, const char *newer, cons
                  backup_path);
         return -1;
     }
+    snprintf(s->live, sizeof s->live, "%s", live);
+    snprintf(s->state, sizeof s->state, "%s", a->cfg->state_dir);
+    snprintf(s->backup, sizeof s->backup, "%s", backup_path);
+    snprintf(s->scratch, sizeof s->scratch, "%s", a->root);
+    snprintf(s->inside_backup, sizeof s->inside_backup, "%s", backup_path);
+    snprintf(s->inside_scratch, sizeof s->inside_scratch, "%s", a->root);
+    return 0;
+}
+
+/* Container mode: the paths inside the serving container (its environment
+ * says where state and database are) and where its mounts put them here.
+ * The scratch is made in the state directory: on the volume, where the
+ * container's binary can write and the agent can read. */
+static int site_container(agent *a, const char *backup_path, restore_site *s, char *why, size_t len)
+{
+    char state[1024], url[1024], file[16];
+    deploy_ctr_env(a->ctr, "MUSICGRAPH_STATE_DIR", state, sizeof state);
+    deploy_ctr_env(a->ctr, "MUSICGRAPH_DATABASE_URL", url, sizeof url);
+    if (!url[0])
+        deploy_ctr_env(a->ctr, "DATABASE_URL", url, sizeof url);
+    deploy_ctr_env(a->ctr, "MUSICGRAPH_DATABASE_URL_FILE", file, sizeof file);
+    char db[1200];
+    if (!url[0] && !file[0])
+        snprintf(db, sizeof db, "%s/musicgraph.db", state);
+    else
+        snprintf(db, sizeof db, "%s", strncmp(url, "sqlite://", 9) == 0 ? url + 9 : "");
+    struct stat st;
+    if (!state[0] || !db[0]) {
+        snprintf(why, len,
+                 "the schema was migrated and only an SQLite database is restored automatically: restore %s by hand "
+                 "(docs/operations.md)",
+                 backup_path);
+        return -1;
+    }
+    if (deploy_ctr_host_path(a->ctr, db, s->live, sizeof s->live) != 0 ||
+        deploy_ctr_host_path(a->ctr, state, s->state, sizeof s->state) != 0 ||
+        deploy_ctr_host_path(a->ctr, backup_path, s->backup, sizeof s->backup) != 0 || stat(s->state, &st) != 0) {
+        snprintf(why, len,
+                 "the schema was migrated, and %s's state directory %s and database %s are not on a mount this host "
+                 "reaches: restore %s by hand (docs/operations.md)",
+                 deploy_ctr_name(a->ctr), state, db, backup_path);
+        return -1;
+    }
+    snprintf(s->scratch, sizeof s->scratch, "%s", s->state);
+    snprintf(s->inside_backup, sizeof s->inside_backup, "%s", backup_path);
+    snprintf(s->inside_scratch, sizeof s->inside_scratch, "%s", state);
+    s->give = 1;
+    s->uid = st.st_uid;
+    s->gid = st.st_gid;
+    return 0;
+}
+
+/* chown of a directory and the files in it (the scratch: the keys copied). */
+static void give_dir(const char *dir, uid_t uid, gid_t gid)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[4400 + 256];
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (lchown(path, uid, gid) != 0)
+                log_msg(LOG_WARN, "deploy: cannot give %s to %d: %s", path, (int)uid, strerror(errno));
+        }
+    if (d)
+        closedir(d);
+    if (chown(dir, uid, gid) != 0)
+        log_msg(LOG_WARN, "deploy: cannot give %s to %d: %s", dir, (int)uid, strerror(errno));
+}
+
+/* Puts the database back to backup_path under version's schema: what is there
+ * now is kept in a backup tagged pre-rollback-…, taken by the release that
+ * wrote it (newer); version's binary restores backup_path into a scratch
+ * database with its own schema; that replaces the live one whole. */
+static int restore_schema(agent *a, const char *version, const char *newer, const char *backup_path, char *why,
+                          size_t len)
+{
+    restore_site s = {0};
+    if ((a->ctr ? site_container : site_here)(a, backup_path, &s, why, len) != 0)
+        return -1;
     char out[8192], tag[BACKUP_TAG_MAX + 1], kept[4200] = "";
     tag_for(tag, sizeof tag, "pre-rollback", newer, version);
     const char *backup_args[] = {"backup", "--tag", tag, NULL};
@@ -600,36 +680,39 @@ static int restore_schema(agent *a, const char *version, const char *newer, cons
         snprintf(why, len, "cannot keep the data before restoring (%s backup): %s", newer, last_line(out));
         return -1;
     }
-    give_to_state_owner(a, kept);
+    if (!a->ctr) /* in a container, the server's user wrote it */
+        give_to_state_owner(a, kept);
     step(a, 1, "backup", "the data before the restore: %s", kept);
     int64_t audit_after;
-    if (audit_last_of(a, backup_path, &audit_after, why, len) != 0)
+    if (audit_last_of(a, s.backup, s.state, &audit_after, why, len) != 0)
         return -1;
-    char scratch[4200], url[4400], db[4300];
-    snprintf(scratch, sizeof scratch, "%s/.rollback-XXXXXX", a->root);
+    char scratch[4200], url[4400], db[4300], state[4400], inside[4300];
+    snprintf(scratch, sizeof scratch, "%s/.rollback-XXXXXX", s.scratch);
     if (!mkdtemp(scratch)) {
-        snprintf(why, len, "cannot create a scratch directory in %s: %s", a->root, strerror(errno));
+        snprintf(why, len, "cannot create a scratch directory in %.1024s: %s", s.scratch, strerror(errno));
         return -1;
     }
     snprintf(db, sizeof db, "%s/musicgraph.db", scratch);
-    snprintf(url, sizeof url, "MUSICGRAPH_DATABASE_URL=sqlite://%s", db);
-    char state[4400];
-    snprintf(state, sizeof state, "MUSICGRAPH_STATE_DIR=%s", scratch);
+    snprintf(inside, sizeof inside, "%s/%s", s.inside_scratch, strrchr(scratch, '/') + 1);
+    snprintf(url, sizeof url, "MUSICGRAPH_DATABASE_URL=sqlite://%s/musicgraph.db", inside);
+    snprintf(state, sizeof state, "MUSICGRAPH_STATE_DIR=%s", inside);
     const char *env[] = {url, state, NULL};
-    const char *restore_args[] = {"restore", backup_path, "--no-safety-backup", NULL};
+    const char *restore_args[] = {"restore", s.inside_backup, "--no-safety-backup", NULL};
     /* The scratch installation trusts what this one trusts: the pre-deploy
      * backup is signed with this one's key. */
-    rc = backup_keys_copy(a->cfg->state_dir, scratch, why, len);
+    rc = backup_keys_copy(s.state, scratch, why, len);
     if (rc != 0) {
         deploy_remove_tree(scratch);
         return -1;
     }
+    if (s.give)
+        give_dir(scratch, s.uid, s.gid);
     rc = run_release(a, version, restore_args, env, out, sizeof out);
     store_audit *lost = NULL;
     size_t nlost = 0;
     if (rc != 0)
         snprintf(why, len, "%s could not rebuild the database from %s: %s", version, backup_path, last_line(out));
-    else if ((rc = store_sqlite_replace(live, db, audit_after, &lost, &nlost, why, len)) == 0) {
+    else if ((rc = store_sqlite_replace(s.live, db, audit_after, &lost, &nlost, why, len)) == 0) {
         step(a, 1, "restore", "%s restored with %s's schema", backup_path, version);
         report_lost(a, lost, nlost);
     }
@@ -998,7 +1081,14 @@ static int deploy_rollback(agent *a, const char *target)
     step(a, 1, "rollback", "from %s to %s, asked by hand", a->from, version);
     int rc = 0;
     if (schema_newer_than(a, version)) {
-        if (find_predeploy(a, version, a->from, a->predeploy, sizeof a->predeploy) != 0) {
+        if (a->ctr) {
+            /* The backups are in the container's volume, listed by paths inside it. */
+            snprintf(why, sizeof why,
+                     "the schema has moved on since %s: in container mode a rollback by hand across a migration is "
+                     "not automated; restore the backup tagged pre-deploy-%s-%s by hand (docs/operations.md)",
+                     version, version, a->from);
+            rc = -1;
+        } else if (find_predeploy(a, version, a->from, a->predeploy, sizeof a->predeploy) != 0) {
             snprintf(why, sizeof why,
                      "the schema has moved on since %s and there is no backup tagged pre-deploy-%s-%s to restore",
                      version, version, a->from);

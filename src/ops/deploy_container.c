@@ -122,16 +122,7 @@ static json_t *inspect(const deploy_ctr *c, const char *kind, const char *what, 
     return first;
 }
 
-static const char *str(json_t *obj, const char *path)
-{
-    /* path is KEY or KEY.KEY */
-    char key[64];
-    const char *dot = strchr(path, '.');
-    if (!dot)
-        return json_string_value(json_object_get(obj, path));
-    snprintf(key, sizeof key, "%.*s", (int)(dot - path), path);
-    return json_string_value(json_object_get(json_object_get(obj, key), dot + 1));
-}
+static const char *str(json_t *obj, const char *key) { return json_string_value(json_object_get(obj, key)); }
 
 /* ---- names ---- */
 
@@ -178,13 +169,6 @@ static size_t subcommand_at(json_t *cmd)
     return 0;
 }
 
-static void free_globals(deploy_ctr *c)
-{
-    for (size_t i = 0; i < c->nglobals; i++)
-        free(c->globals[i]);
-    c->nglobals = 0;
-}
-
 int deploy_ctr_open(const char *name, const char *repo, const char *scratch_dir, deploy_ctr **out, char *err,
                     size_t errlen)
 {
@@ -204,7 +188,7 @@ int deploy_ctr_open(const char *name, const char *repo, const char *scratch_dir,
     snprintf(c->scratch, sizeof c->scratch, "%s", scratch_dir);
     json_t *ctr = inspect(c, "container", name, err, errlen);
     if (!ctr) {
-        if (!strstr(err, "not installed"))
+        if (strstr(err, "no such container"))
             snprintf(err, errlen, "there is no container '%s' (podman container inspect %s)", name, name);
         free(c);
         return -1;
@@ -256,7 +240,8 @@ void deploy_ctr_close(deploy_ctr *c)
 {
     if (!c)
         return;
-    free_globals(c);
+    for (size_t i = 0; i < c->nglobals; i++)
+        free(c->globals[i]);
     free(c);
 }
 
@@ -343,8 +328,20 @@ int deploy_ctr_check_binary(deploy_ctr *c, const char *version, const char *bina
 
 /* ---- one-off commands beside NAME ---- */
 
-/* NAME's environment into a new file of mode 0600 (its path in path). */
-static int write_env_file(const deploy_ctr *c, json_t *env, char *path, size_t len, char *err, size_t errlen)
+/* 1 when the NAME=value string kv sets a variable that one of extra sets. */
+static int overridden(const char *kv, const char *const extra[])
+{
+    size_t k = strcspn(kv, "=");
+    for (size_t i = 0; extra && extra[i]; i++)
+        if (strncmp(extra[i], kv, k) == 0 && extra[i][k] == '=')
+            return 1;
+    return 0;
+}
+
+/* NAME's environment, and extra over it, into a new file of mode 0600 (its
+ * path in path). */
+static int write_env_file(const deploy_ctr *c, json_t *env, const char *const extra[], char *path, size_t len,
+                          char *err, size_t errlen)
 {
     snprintf(path, len, "%s/.container-env-XXXXXX", c->scratch);
     int fd = mkstemp(path);
@@ -359,11 +356,14 @@ static int write_env_file(const deploy_ctr *c, json_t *env, char *path, size_t l
     {
         const char *kv = json_string_value(e);
         /* A value with a newline cannot be said in an env file: it is left out. */
-        if (!kv || strchr(kv, '\n') || !strchr(kv, '='))
+        if (!kv || strchr(kv, '\n') || !strchr(kv, '=') || overridden(kv, extra))
             continue;
         if (fs_write_all(fd, kv, strlen(kv)) != 0 || fs_write_all(fd, "\n", 1) != 0)
             rc = -1;
     }
+    for (i = 0; extra && extra[i]; i++)
+        if (fs_write_all(fd, extra[i], strlen(extra[i])) != 0 || fs_write_all(fd, "\n", 1) != 0)
+            rc = -1;
     if (close(fd) != 0 || rc != 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         unlink(path);
@@ -372,7 +372,8 @@ static int write_env_file(const deploy_ctr *c, json_t *env, char *path, size_t l
     return 0;
 }
 
-int deploy_ctr_run_once(deploy_ctr *c, const char *version, const char *const args[], char *out, size_t outlen)
+int deploy_ctr_run_once(deploy_ctr *c, const char *version, const char *const args[], const char *const extra_env[],
+                        char *out, size_t outlen)
 {
     char err[8192] = "";
     out[0] = '\0';
@@ -383,7 +384,7 @@ int deploy_ctr_run_once(deploy_ctr *c, const char *version, const char *const ar
     }
     json_t *config = json_object_get(ctr, "Config"), *host = json_object_get(ctr, "HostConfig");
     char envfile[4200], ref[700], ulimits[8][96];
-    if (write_env_file(c, json_object_get(config, "Env"), envfile, sizeof envfile, err, sizeof err) != 0) {
+    if (write_env_file(c, json_object_get(config, "Env"), extra_env, envfile, sizeof envfile, err, sizeof err) != 0) {
         json_decref(ctr);
         snprintf(out, outlen, "%s", err);
         return -1;
@@ -441,6 +442,43 @@ int deploy_ctr_run_once(deploy_ctr *c, const char *version, const char *const ar
     unlink(envfile);
     json_decref(ctr);
     return rc;
+}
+
+void deploy_ctr_env(deploy_ctr *c, const char *key, char *value, size_t len)
+{
+    char err[512];
+    value[0] = '\0';
+    json_t *ctr = inspect(c, "container", c->name, err, sizeof err);
+    size_t i, k = strlen(key);
+    json_t *e;
+    json_array_foreach(json_object_get(json_object_get(ctr, "Config"), "Env"), i, e)
+    {
+        const char *kv = json_string_value(e);
+        if (kv && strncmp(kv, key, k) == 0 && kv[k] == '=')
+            snprintf(value, len, "%s", kv + k + 1);
+    }
+    json_decref(ctr);
+}
+
+int deploy_ctr_host_path(deploy_ctr *c, const char *inside, char *host, size_t len)
+{
+    char err[512];
+    json_t *ctr = inspect(c, "container", c->name, err, sizeof err);
+    size_t i, best = 0;
+    json_t *m;
+    host[0] = '\0';
+    /* The deepest mount that holds the path wins, as in the container. */
+    json_array_foreach(json_object_get(ctr, "Mounts"), i, m)
+    {
+        const char *dest = str(m, "Destination"), *src = str(m, "Source");
+        size_t d = dest ? strlen(dest) : 0;
+        if (!src || !d || d <= best || strncmp(inside, dest, d) != 0 || (inside[d] && inside[d] != '/'))
+            continue;
+        best = d;
+        snprintf(host, len, "%s%s", src, inside + d);
+    }
+    json_decref(ctr);
+    return host[0] ? 0 : -1;
 }
 
 /* ---- the successor and the swap ---- */
@@ -620,9 +658,8 @@ void deploy_ctr_remove(deploy_ctr *c, const char *version)
 
 void deploy_ctr_prune(deploy_ctr *c, int keep, const char *protect, char *removed, size_t rlen)
 {
-    char err[512], prefix[200], *out = NULL;
+    char err[512], *out = NULL;
     removed[0] = '\0';
-    snprintf(prefix, sizeof prefix, "%s-", c->name);
     const char *args[] = {"ps", "--all", "--sort", "created", "--format", "json", NULL};
     if (engine(c, args, &out, err, sizeof err) != 0) {
         free(out);
@@ -632,16 +669,21 @@ void deploy_ctr_prune(deploy_ctr *c, int keep, const char *protect, char *remove
     free(out);
     char protected[300];
     kept_name(c, protect, protected, sizeof protected);
-    /* Sorted oldest first: the newest keep - 1 kept ones are at the end. */
-    size_t n = json_array_size(all), seen = 0;
+    /* keep counts the serving container and the previous one (protect),
+     * always kept; of the others, the newest keep - 2 stay. ps sorts oldest
+     * first. Only a container named NAME-VERSION after its own image's version
+     * is the agent's: a NAME-db beside it is never touched. */
+    size_t n = json_array_size(all), seen = 0, others = keep > 2 ? (size_t)keep - 2 : 0;
     for (size_t i = n; i-- > 0;) {
         json_t *e = json_array_get(all, i);
         const char *name = json_string_value(json_array_get(json_object_get(e, "Names"), 0));
-        if (!name || strncmp(name, prefix, strlen(prefix)) != 0)
-            continue;
         const char *version =
             json_string_value(json_object_get(json_object_get(e, "Labels"), "org.opencontainers.image.version"));
-        if (strcmp(name, protected) == 0 || ++seen < (size_t)keep || !version)
+        char own[300];
+        if (!name || !version)
+            continue;
+        kept_name(c, version, own, sizeof own);
+        if (strcmp(name, own) != 0 || strcmp(name, protected) == 0 || seen++ < others)
             continue;
         const char *rm[] = {"rm", "--ignore", name, NULL};
         const char *rmi[] = {"rmi", json_string_value(json_object_get(e, "Image")) ?: "", NULL};

@@ -55,9 +55,16 @@ int deploy_ctr_pull(deploy_ctr *c, const char *version, char *err, size_t errlen
  * that file is byte for byte the file binary (the verified release's). */
 int deploy_ctr_check_binary(deploy_ctr *c, const char *version, const char *binary, char *err, size_t errlen);
 
-/* Runs REPO:VERSION with args in a throwaway sibling of NAME; its output in
- * out. The exit status, or -1 when podman could not run it. */
-int deploy_ctr_run_once(deploy_ctr *c, const char *version, const char *const args[], char *out, size_t outlen);
+/* Runs REPO:VERSION with args in a throwaway sibling of NAME, with NAME's
+ * environment and extra_env (NAME=value strings, may be NULL) over it; its
+ * output in out. The exit status, or -1 when podman could not run it. */
+int deploy_ctr_run_once(deploy_ctr *c, const char *version, const char *const args[], const char *const extra_env[],
+                        char *out, size_t outlen);
+/* The value of key in NAME's environment; "" when it is not set. */
+void deploy_ctr_env(deploy_ctr *c, const char *key, char *value, size_t len);
+/* Where a path inside NAME is on this host (through NAME's bind mounts and
+ * volumes): 0, or -1 when it lies on no mount (or podman cannot say). */
+int deploy_ctr_host_path(deploy_ctr *c, const char *inside, char *host, size_t len);
 
 /* 1 when NAME-VERSION exists (a kept predecessor). */
 int deploy_ctr_kept(deploy_ctr *c, const char *version);
@@ -71,8 +78,9 @@ int deploy_ctr_swap(deploy_ctr *c, const char *version, char *done, size_t dlen,
 int deploy_ctr_running(deploy_ctr *c, char *why, size_t len);
 /* Removes NAME-VERSION and the image REPO:VERSION (when nothing else uses it). */
 void deploy_ctr_remove(deploy_ctr *c, const char *version);
-/* Removes the kept NAME-VERSION containers (and their images) beyond the
- * newest keep - 1, never protect; the versions removed go to removed. */
+/* Removes kept NAME-VERSION containers (and their images) so that keep
+ * containers remain: the serving one, protect (the previous one) and the
+ * newest others; the names removed go to removed. */
 void deploy_ctr_prune(deploy_ctr *c, int keep, const char *protect, char *removed, size_t rlen);
 
 #endif

@@ -53,7 +53,8 @@ function probe(url) {
 describe('deploy agent, container mode', () => {
   // Versions of their own (the image store is shared with other runs on this machine).
   const tag = `c${process.pid}`;
-  const [V1, V2, V3, V4] = ['1.0.0', '2.0.0', '3.0.0', '4.0.0'].map((v) => `${v}-${tag}`);
+  const [V1, V2, V3, V4, V5, V6] = ['1.0.0', '2.0.0', '3.0.0', '4.0.0', '5.0.0', '6.0.0'].map((v) => `${v}-${tag}`);
+  const all = [V1, V2, V3, V4, V5, V6];
   const NAME = `musicgraph-deploy-test-${process.pid}`;
   let rel, store, root, registry, repo, url, env, volume;
 
@@ -64,17 +65,20 @@ describe('deploy agent, container mode', () => {
       { version: V2 },
       // A good release whose image the registry will replace by another binary.
       { version: V4 },
+      { version: V5 },
+      // A migration that works, and a release whose search route is gone: the smoke checks fail.
+      { version: V6, migration: 'CREATE TABLE deploy_probe (id INTEGER PRIMARY KEY, note TEXT);\n', breakRoute: '/api/v1/search' },
       // A server that refuses to start: its migration fails (the table exists).
       { version: V3, migration: 'CREATE TABLE genres (id TEXT);\n' },
     ]);
     store = tempDir('musicgraph-store-');
-    for (const v of [V1, V2, V3, V4])
+    for (const v of all)
       ok(bin, ['release', 'publish', rel.dists[v], '--to', store, '--public-key', rel.publicKey]);
     registry = await startRegistry();
     repo = registry.repo;
     const image = join(repoRoot, 'scripts/image');
     const pushEnv = { env: { REGISTRY_TLS_VERIFY: 'false' } };
-    for (const v of [V1, V2, V3]) {
+    for (const v of [V1, V2, V3, V5, V6]) {
       const started = Date.now();
       ok(image, ['build', join(rel.dists[v], `musicgraph-${v}-linux-amd64.tar.gz`)]);
       console.log(`# image ${v}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -86,7 +90,7 @@ describe('deploy agent, container mode', () => {
     ok('buildah', ['commit', '--quiet', '--rm', '--format', 'docker', ctr, `musicgraph:${V4}`]);
     ok('buildah', ['push', '--quiet', '--tls-verify=false', `musicgraph:${V4}`, `docker://${repo}:${V4}`]);
     // Only the registry has them now: the agent must pull.
-    for (const v of [V1, V2, V3, V4]) run('podman', ['rmi', '-f', `musicgraph:${v}`]);
+    for (const v of all) run('podman', ['rmi', '-f', `musicgraph:${v}`]);
     const conf = join(tempDir('musicgraph-registries-'), 'registries.conf');
     writeFileSync(conf, `[[registry]]\nlocation = "127.0.0.1:${registry.port}"\ninsecure = true\n`);
     root = tempDir('musicgraph-root-');
@@ -128,7 +132,7 @@ describe('deploy agent, container mode', () => {
     const names = run('podman', ['ps', '-a', '--format', '{{.Names}}']).stdout.split('\n').filter((n) => n === NAME || n.startsWith(`${NAME}-`));
     for (const n of names) run('podman', ['rm', '-f', '-t', '2', n]);
     if (volume) run('podman', ['volume', 'rm', '-f', volume]);
-    for (const v of [V1, V2, V3, V4]) run('podman', ['rmi', '-f', `${repo}:${v}`, `musicgraph:${v}`]);
+    for (const v of all) run('podman', ['rmi', '-f', `${repo}:${v}`, `musicgraph:${v}`]);
   });
 
   const agent = (args, extra = {}) => runAsync(bin, ['deploy', ...args], { env: { ...env, ...extra } });
@@ -239,5 +243,34 @@ describe('deploy agent, container mode', () => {
     assert.equal(inspect(`${NAME}-${V2}`).State.Running, false, 'v2 is kept in turn');
     const h = await agent(['history']);
     assert.match(h.stdout, new RegExp(`rollback +${V2.replace(/\./g, '\\.')} +${V1.replace(/\./g, '\\.')} +rolled_back`));
+  });
+
+  test('keeps MUSICGRAPH_DEPLOY_KEEP containers: the serving one and the previous one; older ones go with their images', { skip, timeout: 5 * MINUTE }, async () => {
+    promote(V5);
+    const r = await agent(['run']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((await serving()).version, V5);
+    assert.match(r.stderr, new RegExp(`removed containers ${NAME}-${V2.replace(/\./g, '\\.')} and their images`));
+    const left = run('podman', ['ps', '-a', '--format', '{{.Names}}']).stdout.split('\n').filter((n) => n.startsWith(NAME)).sort();
+    assert.deepEqual(left, [NAME, `${NAME}-${V1}`].sort(), 'KEEP=2: the serving and the previous container');
+    assert.equal(run('podman', ['image', 'exists', `${repo}:${V2}`]).status, 1, 'the image of the removed container is gone');
+  });
+  test('v6 migrates and fails its smoke checks: the pre-deploy backup is restored in the volume, v5 serves again', { skip, timeout: 5 * MINUTE }, async () => {
+    promote(V6);
+    const r = await agent(['run']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /smoke check GET \/api\/v1\/search\?q=rock answered 404/);
+    assert.match(r.stderr, new RegExp(`${V6.replace(/\./g, '\\.')} migrated the schema: restoring the pre-deploy backup`));
+    assert.match(r.stderr, /deploy restore: .* restored with .*'s schema/);
+    const ready = await serving();
+    assert.equal(ready.version, V5);
+    assert.equal(ready.checks.migrations, 'ok', 'v5 knows every migration in the database');
+    assert.equal(inspect(NAME).ImageName, `${repo}:${V5}`);
+    const last = history().pop();
+    assert.deepEqual([last.version, last.result], [V6, 'rolled_back']);
+    // Both backups are on the state volume: the one restored, and the data as it was before the restore.
+    const backups = run('ls', [join(inspect(NAME).Mounts.find((m) => m.Destination === '/var/lib/musicgraph').Source, 'backups')]).stdout;
+    assert.match(backups, new RegExp(`pre-deploy-${V5.replace(/\./g, '\\.')}-${V6.replace(/\./g, '\\.')}`));
+    assert.match(backups, new RegExp(`pre-rollback-${V6.replace(/\./g, '\\.')}-${V5.replace(/\./g, '\\.')}`));
   });
 });
