@@ -34,8 +34,10 @@ struct deploy_ctr {
 
 /* ---- running podman ---- */
 
-/* podman GLOBALS args…: the exit status (127: podman is not installed), its
- * stdout in *out (malloc'ed, NUL-terminated), its stderr's last line in err. */
+#define EXEC_FAILED "musicgraph: cannot run podman: "
+
+/* podman GLOBALS args…: the exit status, its stdout in *out (malloc'ed,
+ * NUL-terminated), its stderr's last line in err. */
 static int engine(const deploy_ctr *c, const char *const args[], char **out, char *err, size_t errlen)
 {
     char *argv[MAX_ARGS];
@@ -61,6 +63,8 @@ static int engine(const deploy_ctr *c, const char *const args[], char **out, cha
         close(pipefd[0]);
         close(pipefd[1]);
         execvp("podman", argv);
+        /* Told apart from a command in a container that exits 127. */
+        dprintf(STDERR_FILENO, "\n" EXEC_FAILED "%s", strerror(errno));
         _exit(127);
     }
     close(pipefd[1]);
@@ -81,15 +85,18 @@ static int engine(const deploy_ctr *c, const char *const args[], char **out, cha
         buf[used] = '\0';
     /* The last line podman wrote to stderr says why. */
     char text[4096] = "";
-    rewind(errf);
+    fseek(errf, 0, SEEK_END);
+    long size = ftell(errf);
+    fseek(errf, size > (long)sizeof text - 1 ? size - (long)sizeof text + 1 : 0, SEEK_SET);
     size_t k = fread(text, 1, sizeof text - 1, errf);
     text[k] = '\0';
     fclose(errf);
     while (k && (text[k - 1] == '\n' || text[k - 1] == ' '))
         text[--k] = '\0';
     const char *last = strrchr(text, '\n');
-    if (rc == 127)
-        snprintf(err, errlen, "podman is not installed (container mode runs podman)");
+    if (rc == 127 && last && strncmp(last + 1, EXEC_FAILED, strlen(EXEC_FAILED)) == 0)
+        snprintf(err, errlen, "podman is not installed (container mode runs podman): %s",
+                 last + 1 + strlen(EXEC_FAILED));
     else if (rc != 0)
         snprintf(err, errlen, "podman %s: %s", args[0], last ? last + 1 : text[0] ? text : "failed");
     else /* what a command run in a container said last (podman logs, run) */
