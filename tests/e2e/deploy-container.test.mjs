@@ -89,8 +89,9 @@ describe('deploy agent, container mode', () => {
     ok('buildah', ['config', '--label', `org.opencontainers.image.version=${V4}`, ctr]);
     ok('buildah', ['commit', '--quiet', '--rm', '--format', 'docker', ctr, `musicgraph:${V4}`]);
     ok('buildah', ['push', '--quiet', '--tls-verify=false', `musicgraph:${V4}`, `docker://${repo}:${V4}`]);
-    // Only the registry has them now: the agent must pull.
-    for (const v of all) run('podman', ['rmi', '-f', `musicgraph:${v}`]);
+    // Only the registry has them now: the agent must pull. (By id: scripts/image also tagged each
+    // sha-COMMIT.)
+    for (const v of all) run('podman', ['rmi', '-f', ok('podman', ['image', 'inspect', '--format', '{{.Id}}', `musicgraph:${v}`]).trim()]);
     const conf = join(tempDir('musicgraph-registries-'), 'registries.conf');
     writeFileSync(conf, `[[registry]]\nlocation = "127.0.0.1:${registry.port}"\ninsecure = true\n`);
     root = tempDir('musicgraph-root-');
