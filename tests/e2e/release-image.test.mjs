@@ -59,7 +59,7 @@ describe('the image', () => {
 
   after(() => {
     if (skipImage) return;
-    for (const name of containers) run('podman', ['rm', '-f', '-t', '2', name]);
+    for (const name of containers) run('podman', ['rm', '-f', '-v', '-t', '2', name]); // -v: the anonymous state volume too
     registry?.stop();
     for (const tag of ['1.4.0', '1.4.1', '1.5.0-rc.1', '1.4.0-1-gaaaaaaaaaaaa', '1.4.0-2-gbbbbbbbbbbbb', `sha-${head?.slice(0, 12)}`])
       run('podman', ['rmi', '-f', `musicgraph:${tag}`]);
@@ -127,7 +127,7 @@ describe('the image', () => {
     podman(['pull', '--quiet', '--tls-verify=false', `${repo}:production`]);
     const c = await runContainer(`${repo}:production`);
     assert.deepEqual(c.health, { status: 'ok', version: VERSION });
-    run('podman', ['rm', '-f', '-t', '2', c.name]);
+    run('podman', ['rm', '-f', '-v', '-t', '2', c.name]);
     run('podman', ['rmi', '-f', `${repo}:production`]);
   });
 
