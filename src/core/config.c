@@ -143,6 +143,12 @@ const config_setting config_settings[] = {
     SETTING(deploy_max_download, "MUSICGRAPH_DEPLOY_MAX_DOWNLOAD", NULL, "1073741824", 0,
             "bytes a file the deploy agent downloads from the release store may have; a larger one is refused and "
             "not kept (a release tarball is about 10 MB)"),
+    SETTING(deploy_container, "MUSICGRAPH_DEPLOY_CONTAINER", "--container", NULL, 0,
+            "container mode: the name of the podman container that serves; the agent replaces it with one of the "
+            "new image made from its own create command (unset: the systemd/pid-file path)"),
+    SETTING(deploy_image, "MUSICGRAPH_DEPLOY_IMAGE", "--image", NULL, 0,
+            "container mode: the image repository pulled as REPO:VERSION (default: the running container's image "
+            "without its tag)"),
     {NULL, NULL, NULL, NULL, 0, NULL, 0},
 };
 

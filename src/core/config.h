@@ -67,6 +67,8 @@ typedef struct config {
     char *deploy_systemd_unit;     /* hand over with `systemctl reload UNIT` instead of SIGUSR2 via the pid file */
     char *deploy_ready_timeout;    /* seconds to wait for /readyz to show the new version */
     char *deploy_max_download;     /* bytes a downloaded release file may have */
+    char *deploy_container;        /* container mode: the podman container that serves, or NULL */
+    char *deploy_image;            /* container mode: image repository (REPO, pulled as REPO:VERSION) */
 } config;
 
 typedef struct config_setting {

@@ -10,12 +10,14 @@
 #include "ops/backup_crypt.h"
 #include "ops/backup_keys.h"
 #include "ops/backup_location.h"
+#include "ops/deploy_container.h"
 #include "ops/deploy_local.h"
 #include "ops/release.h"
 #include "ops/release_store.h"
 #include "store/store.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -53,6 +55,17 @@ const char cmd_deploy_usage[] =
     "history: every deploy and rollback on this server, oldest first.\n"
     "rollback: goes back to VERSION (default: the one the last deploy came from),\n"
     "restoring its pre-deploy backup when the schema has moved on since.\n\n"
+    "Container mode (--container NAME; podman only): NAME is the podman container\n"
+    "that serves. After the same download and checks, run pulls REPO:VERSION (--image\n"
+    "REPO, default: the repository of NAME's image) and refuses it unless its\n"
+    "/usr/local/bin/musicgraph is byte for byte the verified tarball's bin/musicgraph;\n"
+    "the preflight and the pre-deploy backup run in throwaway containers beside NAME\n"
+    "(its volumes, network, user, environment); then NAME is stopped and kept as\n"
+    "NAME-FROM, and NAME-VERSION, made from NAME's own create command with the new\n"
+    "image, starts as NAME. Requests fail from the stop until the new one listens\n"
+    "(docs/operations.md). A failure swaps back, restoring the pre-deploy backup\n"
+    "first when the schema migrated (SQLite, through the container's mounts). Keeps\n"
+    "MUSICGRAPH_DEPLOY_KEEP containers; rollback starts a kept NAME-VERSION again.\n\n"
     "  --store STORE       MUSICGRAPH_DEPLOY_STORE: a directory, https://HOST/PATH/\n"
     "                      (MUSICGRAPH_RELEASE_STORE_CA_FILE, _AUTH_FILE) or\n"
     "                      s3://BUCKET/PREFIX (MUSICGRAPH_S3_*)\n"
@@ -60,6 +73,8 @@ const char cmd_deploy_usage[] =
     "  --root DIR          MUSICGRAPH_DEPLOY_ROOT (default /opt/musicgraph)\n"
     "  --public-key KEY    MUSICGRAPH_RELEASE_PUBLIC_KEY\n"
     "  --pid-file FILE     MUSICGRAPH_PID_FILE of the running server\n"
+    "  --container NAME    MUSICGRAPH_DEPLOY_CONTAINER: container mode\n"
+    "  --image REPO        MUSICGRAPH_DEPLOY_IMAGE: the image repository (container mode)\n"
     "  --retry             try again a version that was rolled back here\n"
     "MUSICGRAPH_DEPLOY_ENV, _URL, _SMOKE, _SYSTEMD_UNIT, _READY_TIMEOUT: see\n"
     "docs/configuration.md.\n";
@@ -76,7 +91,8 @@ typedef struct agent {
     json_t *checks;
     json_t *lost; /* audit entries lost to a restore */
     char predeploy[4200];
-    int old_pid; /* the process handed over from: a hand-over ends when it has gone */
+    int old_pid;     /* the process handed over from: a hand-over ends when it has gone */
+    deploy_ctr *ctr; /* container mode: the container that serves; NULL on the systemd/pid-file path */
 } agent;
 
 static long long ms_since(const struct timespec *t)
@@ -119,6 +135,8 @@ static int valid_version(const char *v)
 static int run_release(const agent *a, const char *version, const char *const args[], const char *const extra_env[],
                        char *out, size_t outlen)
 {
+    if (a->ctr) /* the image REPO:VERSION beside the serving container */
+        return deploy_ctr_run_once(a->ctr, version, args, extra_env, out, outlen);
     char bin[4400];
     snprintf(bin, sizeof bin, "%s/releases/%s/bin/musicgraph", a->root, version);
     char *argv[16];
@@ -245,17 +263,25 @@ static int wait_ready(agent *a, const char *version, time_t since, char *why, si
     long timeout = config_long(a->cfg->deploy_ready_timeout, 90);
     time_t deadline = time(NULL) + timeout;
     readiness r;
-    do {
+    for (int round = 1;; round++) {
         ask_ready(a, &r);
         if (r.status == 200 && strcmp(r.version, version) == 0)
             return 0;
+        /* A container that has exited will not become ready: no need to wait the timeout out. */
+        char stopped[1024];
+        if (a->ctr && round % 5 == 0 && !deploy_ctr_running(a->ctr, stopped, sizeof stopped)) {
+            snprintf(why, len, "%s did not start: %s", version, stopped);
+            return -1;
+        }
         if (strcmp(r.upgrade, "failed") == 0 && r.upgrade_at >= (long long)since && strcmp(r.version, version) != 0) {
             snprintf(why, len, "%s did not start (the server still runs %s; its log says why)", version,
                      r.version[0] ? r.version : "the old version");
             return -1;
         }
+        if (time(NULL) >= deadline)
+            break;
         usleep(200 * 1000);
-    } while (time(NULL) < deadline);
+    }
     snprintf(why, len, "/readyz did not report %s ready within %ld s (last: %ld, version %s)", version, timeout,
              r.status, r.version[0] ? r.version : "unknown");
     return -1;
@@ -371,11 +397,39 @@ static int wait_old_gone(agent *a, char *why, size_t len)
     return 0;
 }
 
+/* Container mode: the container of version replaces the one serving
+ * (deploy_ctr_swap), then /readyz is waited for. Two containers cannot both
+ * publish the port, so requests fail from the old one's stop until the new
+ * one listens: the downtime docs/operations.md states. */
+static int become_container(agent *a, const char *version, char *why, size_t len)
+{
+    readiness r;
+    ask_ready(a, &r);
+    if (strcmp(deploy_ctr_serving(a->ctr), version) == 0 && r.status == 200 && strcmp(r.version, version) == 0) {
+        step(a, 1, "ready", "%s already serves", version);
+        return 0;
+    }
+    char done[2048];
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (deploy_ctr_swap(a->ctr, version, done, sizeof done, why, len) != 0) {
+        step(a, 0, "swap", "%s", why);
+        return -1;
+    }
+    step(a, 1, "swap", "%s", done);
+    if (wait_ready(a, version, time(NULL), why, len) != 0)
+        return -1;
+    step(a, 1, "ready", "/readyz reports %s, %lld ms after the swap began", version, ms_since(&t0));
+    return 0;
+}
+
 /* Makes version the one serving: current switched, handed over (unless it
  * already serves and is ready), /readyz waited for. */
 static int become(agent *a, const char *version, char *why, size_t len)
 {
     char err[1024];
+    if (a->ctr)
+        return become_container(a, version, why, len);
     if (deploy_switch(a->root, version, err, sizeof err) != 0) {
         snprintf(why, len, "%s", err);
         return -1;
@@ -412,6 +466,20 @@ static int take_backup(agent *a, const char *tag, char *path, size_t pathlen, ch
 {
     store *s;
     char dir[4096];
+    if (a->ctr) {
+        /* The serving image's own binary, on the container's state volume:
+         * the path is the one inside the container. */
+        char out[8192];
+        const char *args[] = {"backup", "--tag", tag, NULL};
+        int rc = run_release(a, a->from, args, NULL, out, sizeof out);
+        const char *written = strstr(out, "backup written: ");
+        if (rc != 0 || !written) {
+            snprintf(why, len, "the pre-deploy backup failed: %s", last_line(out));
+            return -1;
+        }
+        snprintf(path, pathlen, "%.*s", (int)strcspn(written + 16, " \n"), written + 16);
+        return 0;
+    }
     if (store_open(a->cfg->database_url, &s, why, len) != 0)
         return -1;
     backup_default_dir(a->cfg, dir, sizeof dir);
@@ -457,13 +525,12 @@ static int schema_newer_than(const agent *a, const char *version)
 
 /* The newest audit entry's id in a backup: writes after it are lost by
  * restoring it. */
-static int audit_last_of(const agent *a, const char *path, int64_t *last, char *why, size_t len)
+static int audit_last_of(const agent *a, const char *path, const char *state_dir, int64_t *last, char *why, size_t len)
 {
     backup_contents c;
     backup_limits lim;
     backup_keys *keys;
-    if (backup_limits_from_config(a->cfg, &lim, why, len) != 0 ||
-        backup_keys_load(a->cfg->state_dir, 0, &keys, why, len) != 0)
+    if (backup_limits_from_config(a->cfg, &lim, why, len) != 0 || backup_keys_load(state_dir, 0, &keys, why, len) != 0)
         return -1;
     backup_trust trust = {.keys = keys};
     backup_crypt *crypt = NULL;
@@ -497,12 +564,22 @@ static void report_lost(agent *a, store_audit *lost, size_t n)
     free(lost);
 }
 
-/* Puts the database back to backup_path under version's schema: what is there
- * now is kept in a backup tagged pre-rollback-…, taken by the release that
- * wrote it (newer); version's binary restores backup_path into a scratch
- * database with its own schema; that replaces the live one whole. */
-static int restore_schema(agent *a, const char *version, const char *newer, const char *backup_path, char *why,
-                          size_t len)
+/* Where a restore across a migration happens: each path as the agent sees it
+ * and as the releases' binaries see it. The same on the systemd path; in
+ * container mode the binaries run in containers and the agent reaches the
+ * same files through the container's mounts. */
+typedef struct restore_site {
+    char live[4096];    /* the live SQLite database file */
+    char state[4096];   /* the state directory, whose backup keys are trusted */
+    char backup[4096];  /* the pre-deploy backup */
+    char scratch[4096]; /* where the scratch directory is made (the same file system as live) */
+    char inside_backup[4096], inside_scratch[4096];
+    int give; /* container mode: the scratch goes to uid:gid, the server's user */
+    uid_t uid;
+    gid_t gid;
+} restore_site;
+
+static int site_here(agent *a, const char *backup_path, restore_site *s, char *why, size_t len)
 {
     const char *live = config_sqlite_path(a->cfg);
     if (!live) {
@@ -512,6 +589,86 @@ static int restore_schema(agent *a, const char *version, const char *newer, cons
                  backup_path);
         return -1;
     }
+    snprintf(s->live, sizeof s->live, "%s", live);
+    snprintf(s->state, sizeof s->state, "%s", a->cfg->state_dir);
+    snprintf(s->backup, sizeof s->backup, "%s", backup_path);
+    snprintf(s->scratch, sizeof s->scratch, "%s", a->root);
+    snprintf(s->inside_backup, sizeof s->inside_backup, "%s", backup_path);
+    snprintf(s->inside_scratch, sizeof s->inside_scratch, "%s", a->root);
+    return 0;
+}
+
+/* Container mode: the paths inside the serving container (its environment
+ * says where state and database are) and where its mounts put them here.
+ * The scratch is made in the state directory: on the volume, where the
+ * container's binary can write and the agent can read. */
+static int site_container(agent *a, const char *backup_path, restore_site *s, char *why, size_t len)
+{
+    char state[1024], url[1024], file[16];
+    deploy_ctr_env(a->ctr, "MUSICGRAPH_STATE_DIR", state, sizeof state);
+    deploy_ctr_env(a->ctr, "MUSICGRAPH_DATABASE_URL", url, sizeof url);
+    if (!url[0])
+        deploy_ctr_env(a->ctr, "DATABASE_URL", url, sizeof url);
+    deploy_ctr_env(a->ctr, "MUSICGRAPH_DATABASE_URL_FILE", file, sizeof file);
+    char db[1200];
+    if (!url[0] && !file[0])
+        snprintf(db, sizeof db, "%s/musicgraph.db", state);
+    else
+        snprintf(db, sizeof db, "%s", strncmp(url, "sqlite://", 9) == 0 ? url + 9 : "");
+    struct stat st;
+    if (!state[0] || !db[0]) {
+        snprintf(why, len,
+                 "the schema was migrated and only an SQLite database is restored automatically: restore %s by hand "
+                 "(docs/operations.md)",
+                 backup_path);
+        return -1;
+    }
+    if (deploy_ctr_host_path(a->ctr, db, s->live, sizeof s->live) != 0 ||
+        deploy_ctr_host_path(a->ctr, state, s->state, sizeof s->state) != 0 ||
+        deploy_ctr_host_path(a->ctr, backup_path, s->backup, sizeof s->backup) != 0 || stat(s->state, &st) != 0) {
+        snprintf(why, len,
+                 "the schema was migrated, and %s's state directory %s and database %s are not on a mount this host "
+                 "reaches: restore %s by hand (docs/operations.md)",
+                 deploy_ctr_name(a->ctr), state, db, backup_path);
+        return -1;
+    }
+    snprintf(s->scratch, sizeof s->scratch, "%s", s->state);
+    snprintf(s->inside_backup, sizeof s->inside_backup, "%s", backup_path);
+    snprintf(s->inside_scratch, sizeof s->inside_scratch, "%s", state);
+    s->give = 1;
+    s->uid = st.st_uid;
+    s->gid = st.st_gid;
+    return 0;
+}
+
+/* chown of a directory and the files in it (the scratch: the keys copied). */
+static void give_dir(const char *dir, uid_t uid, gid_t gid)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[4400 + 256];
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (lchown(path, uid, gid) != 0)
+                log_msg(LOG_WARN, "deploy: cannot give %s to %d: %s", path, (int)uid, strerror(errno));
+        }
+    if (d)
+        closedir(d);
+    if (chown(dir, uid, gid) != 0)
+        log_msg(LOG_WARN, "deploy: cannot give %s to %d: %s", dir, (int)uid, strerror(errno));
+}
+
+/* Puts the database back to backup_path under version's schema: what is there
+ * now is kept in a backup tagged pre-rollback-…, taken by the release that
+ * wrote it (newer); version's binary restores backup_path into a scratch
+ * database with its own schema; that replaces the live one whole. */
+static int restore_schema(agent *a, const char *version, const char *newer, const char *backup_path, char *why,
+                          size_t len)
+{
+    restore_site s = {0};
+    if ((a->ctr ? site_container : site_here)(a, backup_path, &s, why, len) != 0)
+        return -1;
     char out[8192], tag[BACKUP_TAG_MAX + 1], kept[4200] = "";
     tag_for(tag, sizeof tag, "pre-rollback", newer, version);
     const char *backup_args[] = {"backup", "--tag", tag, NULL};
@@ -523,36 +680,39 @@ static int restore_schema(agent *a, const char *version, const char *newer, cons
         snprintf(why, len, "cannot keep the data before restoring (%s backup): %s", newer, last_line(out));
         return -1;
     }
-    give_to_state_owner(a, kept);
+    if (!a->ctr) /* in a container, the server's user wrote it */
+        give_to_state_owner(a, kept);
     step(a, 1, "backup", "the data before the restore: %s", kept);
     int64_t audit_after;
-    if (audit_last_of(a, backup_path, &audit_after, why, len) != 0)
+    if (audit_last_of(a, s.backup, s.state, &audit_after, why, len) != 0)
         return -1;
-    char scratch[4200], url[4400], db[4300];
-    snprintf(scratch, sizeof scratch, "%s/.rollback-XXXXXX", a->root);
+    char scratch[4200], url[4400], db[4300], state[4400], inside[4300];
+    snprintf(scratch, sizeof scratch, "%s/.rollback-XXXXXX", s.scratch);
     if (!mkdtemp(scratch)) {
-        snprintf(why, len, "cannot create a scratch directory in %s: %s", a->root, strerror(errno));
+        snprintf(why, len, "cannot create a scratch directory in %.1024s: %s", s.scratch, strerror(errno));
         return -1;
     }
     snprintf(db, sizeof db, "%s/musicgraph.db", scratch);
-    snprintf(url, sizeof url, "MUSICGRAPH_DATABASE_URL=sqlite://%s", db);
-    char state[4400];
-    snprintf(state, sizeof state, "MUSICGRAPH_STATE_DIR=%s", scratch);
+    snprintf(inside, sizeof inside, "%s/%s", s.inside_scratch, strrchr(scratch, '/') + 1);
+    snprintf(url, sizeof url, "MUSICGRAPH_DATABASE_URL=sqlite://%s/musicgraph.db", inside);
+    snprintf(state, sizeof state, "MUSICGRAPH_STATE_DIR=%s", inside);
     const char *env[] = {url, state, NULL};
-    const char *restore_args[] = {"restore", backup_path, "--no-safety-backup", NULL};
+    const char *restore_args[] = {"restore", s.inside_backup, "--no-safety-backup", NULL};
     /* The scratch installation trusts what this one trusts: the pre-deploy
      * backup is signed with this one's key. */
-    rc = backup_keys_copy(a->cfg->state_dir, scratch, why, len);
+    rc = backup_keys_copy(s.state, scratch, why, len);
     if (rc != 0) {
         deploy_remove_tree(scratch);
         return -1;
     }
+    if (s.give)
+        give_dir(scratch, s.uid, s.gid);
     rc = run_release(a, version, restore_args, env, out, sizeof out);
     store_audit *lost = NULL;
     size_t nlost = 0;
     if (rc != 0)
         snprintf(why, len, "%s could not rebuild the database from %s: %s", version, backup_path, last_line(out));
-    else if ((rc = store_sqlite_replace(live, db, audit_after, &lost, &nlost, why, len)) == 0) {
+    else if ((rc = store_sqlite_replace(s.live, db, audit_after, &lost, &nlost, why, len)) == 0) {
         step(a, 1, "restore", "%s restored with %s's schema", backup_path, version);
         report_lost(a, lost, nlost);
     }
@@ -640,6 +800,23 @@ static int fetch_release(agent *a, release_store *rs, const char *version, char 
     return 0;
 }
 
+/* Container mode: the image REPO:VERSION is pulled and refused unless its
+ * binary is the verified tarball's, unpacked in ROOT/releases/VERSION: a
+ * registry cannot hand over a binary nobody signed. */
+static int image_of_release(agent *a, const char *version, char *why, size_t len)
+{
+    char ref[700], binary[4400];
+    deploy_ctr_ref(a->ctr, version, ref, sizeof ref);
+    if (deploy_ctr_pull(a->ctr, version, why, len) != 0)
+        return -1;
+    step(a, 1, "pull", "%s", ref);
+    snprintf(binary, sizeof binary, "%s/releases/%s/bin/musicgraph", a->root, version);
+    if (deploy_ctr_check_binary(a->ctr, version, binary, why, len) != 0)
+        return -1;
+    step(a, 1, "verify", "%s's /usr/local/bin/musicgraph is the signed release's bin/musicgraph, byte for byte", ref);
+    return 0;
+}
+
 /* Preflight with the new binary: it runs, knows its version, the doctor
  * finds no error, and the database is one it can migrate. *migrates = 1
  * when it would apply migrations. */
@@ -702,6 +879,10 @@ static const char *roll_back(agent *a, const char *version, char *message, size_
     }
     if (rc == 0)
         rc = become(a, a->from, why, sizeof why);
+    if (rc == 0 && a->ctr) {
+        deploy_ctr_remove(a->ctr, version);
+        step(a, 1, "rollback", "removed the container and image of %s", version);
+    }
     size_t used = strlen(message);
     if (rc != 0) {
         step(a, 0, "rollback", "%s", why);
@@ -783,6 +964,8 @@ static int deploy_run(agent *a, int retry)
         step(a, 1, "unpack", "%s/releases/%s/", a->root, version);
     if (incoming[0])
         deploy_remove_tree(incoming);
+    if (rc == 0 && a->ctr)
+        rc = image_of_release(a, version, err, sizeof err);
     if (rc == 0)
         rc = preflight(a, version, &migrates, err, sizeof err);
     if (rc == 0 && !a->from[0]) {
@@ -802,6 +985,8 @@ static int deploy_run(agent *a, int retry)
     }
     if (rc != 0) {
         step(a, 0, "refused", "%s", err);
+        if (a->ctr) /* a refused image is not kept */
+            deploy_ctr_remove(a->ctr, version);
         record(a, "deploy", version, result, err, rs);
         release_store_close(rs);
         return 1;
@@ -821,6 +1006,11 @@ static int deploy_run(agent *a, int retry)
             step(a, 0, "keep", "%s", err);
         else if (removed[0])
             step(a, 1, "keep", "removed releases %s (keeping %ld)", removed, keep);
+        if (a->ctr) {
+            deploy_ctr_prune(a->ctr, (int)(keep < 2 ? 2 : keep), a->from, removed, sizeof removed);
+            if (removed[0])
+                step(a, 1, "keep", "removed containers %s and their images (keeping %ld)", removed, keep);
+        }
     } else {
         result = roll_back(a, version, message, sizeof message);
     }
@@ -880,7 +1070,12 @@ static int deploy_rollback(agent *a, const char *target)
     }
     char bin[4400];
     snprintf(bin, sizeof bin, "%s/releases/%s/bin/musicgraph", a->root, version);
-    if (!valid_version(version) || access(bin, X_OK) != 0) {
+    if (a->ctr && (!valid_version(version) || !deploy_ctr_kept(a->ctr, version))) {
+        fprintf(stderr, "musicgraph deploy rollback: no container %s-%s is kept to go back to\n",
+                deploy_ctr_name(a->ctr), version);
+        return 1;
+    }
+    if (!a->ctr && (!valid_version(version) || access(bin, X_OK) != 0)) {
         fprintf(stderr, "musicgraph deploy rollback: %s is not unpacked in %s/releases\n", version, a->root);
         return 1;
     }
@@ -892,7 +1087,14 @@ static int deploy_rollback(agent *a, const char *target)
     step(a, 1, "rollback", "from %s to %s, asked by hand", a->from, version);
     int rc = 0;
     if (schema_newer_than(a, version)) {
-        if (find_predeploy(a, version, a->from, a->predeploy, sizeof a->predeploy) != 0) {
+        if (a->ctr) {
+            /* The backups are in the container's volume, listed by paths inside it. */
+            snprintf(why, sizeof why,
+                     "the schema has moved on since %s: in container mode a rollback by hand across a migration is "
+                     "not automated; restore the backup tagged pre-deploy-%s-%s by hand (docs/operations.md)",
+                     version, version, a->from);
+            rc = -1;
+        } else if (find_predeploy(a, version, a->from, a->predeploy, sizeof a->predeploy) != 0) {
             snprintf(why, sizeof why,
                      "the schema has moved on since %s and there is no backup tagged pre-deploy-%s-%s to restore",
                      version, version, a->from);
@@ -943,7 +1145,13 @@ static int deploy_status(agent *a)
 {
     readiness r;
     ask_ready(a, &r);
-    printf("current:  %s (%s/current)\n", a->from[0] ? a->from : "none", a->root);
+    if (a->ctr) {
+        char ref[700];
+        deploy_ctr_ref(a->ctr, a->from, ref, sizeof ref);
+        printf("current:  %s (container %s, image %s)\n", a->from, deploy_ctr_name(a->ctr), ref);
+    } else {
+        printf("current:  %s (%s/current)\n", a->from[0] ? a->from : "none", a->root);
+    }
     if (r.status)
         printf("running:  %s (%s/readyz: %ld)\n", r.version[0] ? r.version : "unknown", a->base_url, r.status);
     else
@@ -1024,19 +1232,39 @@ int cmd_deploy(config *cfg, int argc, char **argv)
     if (gethostname(a.host, sizeof a.host) != 0)
         snprintf(a.host, sizeof a.host, "unknown");
     deploy_current(a.root, a.from, sizeof a.from);
-    if (status)
-        return deploy_status(&a);
     if (history)
         return deploy_history(&a);
     char err[1024];
-    if (fs_make_dirs(a.root, err, sizeof err) != 0) {
+    if (!status && fs_make_dirs(a.root, err, sizeof err) != 0) {
         fprintf(stderr, "musicgraph deploy: %s\n", err);
         return 1;
     }
+    if (cfg->deploy_container && *cfg->deploy_container) {
+        if (deploy_ctr_open(cfg->deploy_container, cfg->deploy_image, a.root, &a.ctr, err, sizeof err) != 0) {
+            fprintf(stderr, "musicgraph deploy: %s\n", err);
+            return 1;
+        }
+        snprintf(a.from, sizeof a.from, "%s", deploy_ctr_serving(a.ctr));
+        if (!valid_version(a.from)) {
+            fprintf(stderr,
+                    "musicgraph deploy: the image of container %s carries no version label "
+                    "(org.opencontainers.image.version): is it a musicgraph image (make image)?\n",
+                    cfg->deploy_container);
+            deploy_ctr_close(a.ctr);
+            return 1;
+        }
+    }
+    if (status) {
+        int src = deploy_status(&a);
+        deploy_ctr_close(a.ctr);
+        return src;
+    }
     chmod(a.root, 0755); /* the service's own user reads the releases */
     int lock = agent_lock(a.root);
-    if (lock < 0)
+    if (lock < 0) {
+        deploy_ctr_close(a.ctr);
         return 1;
+    }
     /* The commands this runs (the releases' binaries) see the same data. */
     setenv("MUSICGRAPH_STATE_DIR", cfg->state_dir, 1);
     setenv("MUSICGRAPH_DATABASE_URL", cfg->database_url, 1);
@@ -1047,6 +1275,7 @@ int cmd_deploy(config *cfg, int argc, char **argv)
     json_decref(a.steps);
     json_decref(a.checks);
     json_decref(a.lost);
+    deploy_ctr_close(a.ctr);
     close(lock);
     return rc;
 }

@@ -8,45 +8,16 @@
 // (counted as skipped, never as passed).
 import { after, before, describe, test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../lib/server.mjs';
-import { MINUTE, cloneHead, git, have, makeDist, newKey, ok, removeTemps, run, tempDir } from '../lib/release.mjs';
+import { MINUTE, cloneHead, git, makeDist, newKey, ok, removeTemps, run, tempDir } from '../lib/release.mjs';
+import { imageSkipReason, inChroot, startRegistry } from '../lib/container.mjs';
 
 after(removeTemps);
-const isRoot = process.getuid?.() === 0;
-
-// Why the image tests cannot run here, or false: root, the tools, and buildah and podman actually
-// working (in a chroot without container storage they do not).
-function imageSkipReason() {
-  if (!isRoot) return 'needs root (podman, buildah)';
-  const missing = ['buildah', 'podman', 'skopeo', 'docker-registry'].filter((t) => !have(t));
-  if (missing.length) return `missing: ${missing.join(', ')}`;
-  const probe = run('buildah', ['from', '--quiet', 'scratch']);
-  if (probe.status !== 0) return `buildah cannot make a container here: ${probe.stderr.trim().split('\n').pop()}`;
-  run('buildah', ['rm', probe.stdout.trim()]);
-  const info = run('podman', ['--runtime', 'runc', 'info', '--format', '{{.Store.GraphDriverName}}']);
-  if (info.status !== 0) return `podman cannot run here: ${info.stderr.trim().split('\n').pop()}`;
-  return false;
-}
 const skipImage = imageSkipReason();
 const imageTest = (name, options, fn) => test(name, { ...options, skip: skipImage }, fn);
-// Inside a chroot (make test-fresh runs make test in one), a container runs, but `podman exec` and
-// `podman healthcheck run` cannot start a process in it: runc looks the command up outside the
-// container ("stat /usr/local/bin/musicgraph: no such file or directory"). The run on the machine
-// itself covers those checks. tests/fresh/run says so with MUSICGRAPH_CHROOT=1; elsewhere a chroot
-// shows as a root other than process 1's, where process 1's root may be read.
-function inChroot() {
-  if (process.env.MUSICGRAPH_CHROOT === '1') return true;
-  try {
-    const here = statSync('/');
-    const init = statSync('/proc/1/root/');
-    return here.dev !== init.dev || here.ino !== init.ino;
-  } catch {
-    return false;
-  }
-}
+// In a chroot, `podman exec` cannot start a process in a container (tests/lib/container.mjs).
 const execSkip = skipImage || (inChroot() && 'podman exec cannot start a process in a container from inside a chroot');
 
 describe('the image', () => {
@@ -54,7 +25,7 @@ describe('the image', () => {
   const names = () => [`musicgraph-${VERSION}-linux-amd64.tar.gz`, `musicgraph-${VERSION}-src.tar.gz`];
   let clone, dist, head;
   const containers = [];
-  let registry, registryDir, repo;
+  let registry, repo;
   const podman = (args, opts) => ok('podman', ['--runtime', 'runc', ...args], opts);
   const runContainer = async (image) => {
     const port = await freePort();
@@ -79,15 +50,8 @@ describe('the image', () => {
     const keys = tempDir('musicgraph-keys-');
     newKey(keys, 'release');
     dist = makeDist(clone, join(keys, 'release.key'));
-    registryDir = tempDir('musicgraph-registry-');
-    const port = await freePort();
-    writeFileSync(join(registryDir, 'config.yml'), [
-      'version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${registryDir}/data`,
-      '  delete:', '    enabled: true', 'http:', `  addr: 127.0.0.1:${port}`, ''].join('\n'));
-    registry = spawn('docker-registry', ['serve', join(registryDir, 'config.yml')], { stdio: 'ignore' });
-    repo = `127.0.0.1:${port}/musicgraph`;
-    for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false)); i++)
-      await new Promise((r) => setTimeout(r, 100));
+    registry = await startRegistry();
+    repo = registry.repo;
     const started = Date.now();
     ok(join(clone, 'scripts/image'), ['build', join(dist, names()[0])]);
     console.log(`# make image: ${((Date.now() - started) / 1000).toFixed(1)} s, ${ok('podman', ['image', 'inspect', '--format', '{{.Size}}', `musicgraph:${VERSION}`]).trim()} bytes`);
@@ -95,8 +59,8 @@ describe('the image', () => {
 
   after(() => {
     if (skipImage) return;
-    for (const name of containers) run('podman', ['rm', '-f', '-t', '2', name]);
-    registry?.kill();
+    for (const name of containers) run('podman', ['rm', '-f', '-v', '-t', '2', name]); // -v: the anonymous state volume too
+    registry?.stop();
     for (const tag of ['1.4.0', '1.4.1', '1.5.0-rc.1', '1.4.0-1-gaaaaaaaaaaaa', '1.4.0-2-gbbbbbbbbbbbb', `sha-${head?.slice(0, 12)}`])
       run('podman', ['rmi', '-f', `musicgraph:${tag}`]);
   });
@@ -163,7 +127,7 @@ describe('the image', () => {
     podman(['pull', '--quiet', '--tls-verify=false', `${repo}:production`]);
     const c = await runContainer(`${repo}:production`);
     assert.deepEqual(c.health, { status: 'ok', version: VERSION });
-    run('podman', ['rm', '-f', '-t', '2', c.name]);
+    run('podman', ['rm', '-f', '-v', '-t', '2', c.name]);
     run('podman', ['rmi', '-f', `${repo}:production`]);
   });
 

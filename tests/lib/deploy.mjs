@@ -63,19 +63,19 @@ export function buildReleases(specs, { buildtype = 'plain' } = {}) {
 }
 
 function pack(build, clone, version, key) {
-  return packRelease(join(build, 'musicgraph'), version, git(clone, 'rev-parse', 'HEAD'), key);
+  return packRelease(join(build, 'musicgraph'), version, git(clone, 'rev-parse', 'HEAD'), key, { epoch: git(clone, 'log', '-1', '--format=%ct') });
 }
 
 // A release of version made of binary, signed with key (its trusted comment names version and commit),
 // as scripts/dist packs one; with deploy, the tarball also carries the repository's deploy/ directory.
-export function packRelease(binary, version, commit, key, { deploy = false } = {}) {
+export function packRelease(binary, version, commit, key, { deploy = false, epoch = Math.floor(Date.now() / 1000) } = {}) {
   const out = join(tempDir('musicgraph-deploy-dist-'), 'dist');
   const work = tempDir('musicgraph-deploy-stage-');
   const top = `musicgraph-${version}-linux-amd64`;
   mkdirSync(join(work, top, 'bin'), { recursive: true });
   copyFileSync(binary, join(work, top, 'bin/musicgraph'));
   chmodSync(join(work, top, 'bin/musicgraph'), 0o755);
-  writeFileSync(join(work, top, 'VERSION'), `${version} ${commit}\n`);
+  writeFileSync(join(work, top, 'VERSION'), `${version} ${commit} ${epoch}\n`);
   if (deploy) cpSync(join(repoRoot, 'deploy'), join(work, top, 'deploy'), { recursive: true });
   mkdirSync(out, { recursive: true });
   const tarball = `${top}.tar.gz`;
