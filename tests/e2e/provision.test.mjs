@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../lib/server.mjs';
 import { MINUTE, git, have, newKey, ok, removeTemps, run, runAsync, tempDir } from '../lib/release.mjs';
 import { startS3 } from '../lib/s3rver.mjs';
+import { NGINX, startHttpsStore } from '../lib/httpsstore.mjs';
 import { packRelease } from '../lib/deploy.mjs';
 import { sleep } from '../lib/wait.mjs';
 
@@ -342,6 +343,38 @@ describe('deploy/provision in a fresh Debian 12', { timeout: 25 * MINUTE }, () =
       assert.equal(readFileSync(join(root, 'etc/musicgraph/s3_access_key_id'), 'utf8').trim(), s3.env.MUSICGRAPH_S3_ACCESS_KEY_ID);
     } finally {
       await s3.stop();
+    }
+  });
+
+  test('from an HTTPS store with a private CA: the script and the agent check the certificate with it', { skip: chrootSkip || (!NGINX && 'nginx is not installed (scripts/deps --test)'), timeout: 5 * MINUTE }, async () => {
+    assert.equal(firstRun?.status, 0, 'provisioned');
+    const hs = await startHttpsStore({ user: 'publisher', password: 'provision-store-pass-7Qx' });
+    try {
+      const storeEnv = { MUSICGRAPH_RELEASE_STORE_CA_FILE: hs.caFile, MUSICGRAPH_RELEASE_STORE_AUTH_FILE: hs.authFile };
+      for (const args of [['publish', dist, '--to', hs.url, '--public-key', join(keys, 'release.pub')], ['promote', version, 'dev', '--to', hs.url]]) {
+        const r = await runAsync(releaseBin, ['release', ...args], { env: storeEnv });
+        assert.equal(r.status, 0, r.stderr);
+      }
+      const vars = { ...env, MG_RELEASE_STORE: hs.url };
+      // Without the store's CA, the download is refused before anything is installed.
+      let r = await runAsync('chroot', chrootArgs(provisionScript(vars)));
+      assert.equal(r.status, 1, r.stdout);
+      assert.match(r.stderr, /cannot read channels\/dev in https:\/\/127\.0\.0\.1:\d+\/musicgraph\//);
+      copyFileSync(hs.caFile, join(root, 'root/store-ca.pem'));
+      const logged = hs.accessLog().length;
+      r = await runAsync('chroot', chrootArgs(provisionScript({ ...vars, MG_RELEASE_STORE_CA_FILE: '/root/store-ca.pem' })));
+      assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /signature by MG_RELEASE_PUBLIC_KEY and SHA-256 checked/);
+      const got = hs.accessLog().slice(logged);
+      for (const name of ['channels/dev', `releases/${version}/SHA256SUMS`, `releases/${version}/SHA256SUMS.minisig`, `releases/${version}/musicgraph-${version}-linux-amd64.tar.gz`])
+        assert.ok(got.includes(`GET /musicgraph/${name} 200`), `${name} fetched: ${got.join(' | ')}`);
+      assert.ok(got.filter((l) => l === 'GET /musicgraph/channels/dev 200').length >= 2, `the agent read the channel too: ${got.join(' | ')}`);
+      const conf = readFileSync(join(root, 'etc/musicgraph/musicgraph.conf'), 'utf8');
+      assert.match(conf, /^MUSICGRAPH_DEPLOY_STORE=https:\/\/127\.0\.0\.1:\d+\/musicgraph\/$/m);
+      assert.match(conf, /^MUSICGRAPH_RELEASE_STORE_CA_FILE=\/etc\/musicgraph\/release-store-ca\.pem$/m);
+      assert.equal(readFileSync(join(root, 'etc/musicgraph/release-store-ca.pem'), 'utf8'), readFileSync(hs.caFile, 'utf8'));
+    } finally {
+      await hs.stop();
     }
   });
 });
