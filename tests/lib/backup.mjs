@@ -41,6 +41,9 @@ export async function cli(args, env = {}) {
     const child = spawn(binary, args, { env: cleanEnv(env) });
     let stdout = '';
     let stderr = '';
+    // Decoded as one stream: a character split across two chunks stays whole.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.stdin.end();

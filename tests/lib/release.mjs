@@ -32,6 +32,9 @@ export const runAsync = (cmd, args, opts = {}) =>
     const child = spawn(cmd, args, { env: { ...process.env, ...(opts.env || {}) } });
     let stdout = '';
     let stderr = '';
+    // Decoded as one stream: a character split across two chunks stays whole.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (status) => resolve({ status, stdout, stderr }));

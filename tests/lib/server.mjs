@@ -83,6 +83,9 @@ function runProgram(program, args, { env = {}, input } = {}) {
     let stdout = '';
     let stderr = '';
     child.on('error', (e) => ok({ code: -1, stdout, stderr: String(e) }));
+    // Decoded as one stream: a character split across two chunks stays whole.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     if (input !== undefined) child.stdin.end(input);
@@ -120,6 +123,8 @@ export async function startServer({ args = [], env = {}, stateDir, seed = true, 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
   let spawnError = null;
