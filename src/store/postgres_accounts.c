@@ -34,9 +34,6 @@ static int insert_user(pg_store *p, store_user *u, char *err, size_t errlen)
     return 0;
 }
 
-static int user_where(store *s, const char *where, const char *param, store_user *out, int *found, char *err,
-                      size_t errlen);
-
 int pg_user_create(store *s, store_user *u, store_user_fn fn, void *ctx, char *err, size_t errlen)
 {
     pg_store *p = pg(s);
@@ -47,10 +44,8 @@ int pg_user_create(store *s, store_user *u, store_user_fn fn, void *ctx, char *e
         return -1;
     int found = 0;
     int rc = insert_user(p, u, err, errlen);
-    if (rc == 0) {
-        pg_num n = pg_i64(u->id);
-        rc = user_where(s, "id = $1::bigint", n.s, &saved, &found, err, errlen);
-    }
+    if (rc == 0)
+        rc = pg_user_by_id(s, u->id, &saved, &found, err, errlen);
     if (rc == 0 && fn)
         rc = fn(NULL, &saved, &audit, ctx) == 0 ? 0 : MG_ERR_DECLINED;
     if (rc == 0 && audit.action[0])

@@ -30,9 +30,6 @@ static int insert_user(sqlite3 *db, store_user *u, char *err, size_t errlen)
     return rc;
 }
 
-static int user_where(store *s, const char *where, const char *text, int64_t num, store_user *out, int *found,
-                      char *err, size_t errlen);
-
 int sq_user_create(store *s, store_user *u, store_user_fn fn, void *ctx, char *err, size_t errlen)
 {
     sqlite3 *db = sq_db(s);
@@ -44,7 +41,7 @@ int sq_user_create(store *s, store_user *u, store_user_fn fn, void *ctx, char *e
     int found = 0;
     int rc = insert_user(db, u, err, errlen);
     if (rc == 0)
-        rc = user_where(s, "id = ?", NULL, u->id, &saved, &found, err, errlen);
+        rc = sq_user_by_id(s, u->id, &saved, &found, err, errlen);
     if (rc == 0 && fn)
         rc = fn(NULL, &saved, &audit, ctx) == 0 ? 0 : MG_ERR_DECLINED;
     if (rc == 0 && audit.action[0])
