@@ -54,7 +54,9 @@ free_port() {
     node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
-# Starts a server on STATE, waits for /healthz; prints its URL.
+# Starts a server on STATE, waits for /healthz; sets URL. (Not in a command
+# substitution: its subshell would keep the PID, and the server would
+# outlive the run.)
 serve() {
     local state=$1 port
     port=$(free_port)
@@ -65,7 +67,7 @@ serve() {
         ((SECONDS < deadline)) || { cat "$state.log" >&2; exit 1; }
         sleep 0.05
     done
-    echo "http://127.0.0.1:$port"
+    URL="http://127.0.0.1:$port"
 }
 
 # wrk on URL for DURATION s: prints wrk-report.lua's JSON summary.
@@ -93,7 +95,7 @@ load_at() { cut -d' ' -f1 /proc/loadavg; }
 
 # 1. Logins and edits on the bundled map.
 say "bundled map: $ROUNDS rounds of ${DURATION}s quiet and ${DURATION}s with 2 login clients and 1 editor"
-URL=$(serve "$TMP/small")
+serve "$TMP/small"
 wait_layout "$URL"
 GENRE=/api/v1/genres/thrash-metal
 wrk -t2 -c"$CONNS" -d2s "$URL$GENRE" >/dev/null
@@ -118,7 +120,7 @@ else
 fi
 "$BIN" seed --file "$TMP/big.json" --state-dir "$TMP/big" >/dev/null
 BACKUP=$("$BIN" backup --state-dir "$TMP/big" --to "$TMP/backups" | sed -n 's/^backup written: \([^ ]*\) .*/\1/p')
-URL=$(serve "$TMP/big")
+serve "$TMP/big"
 say "large map: waiting for the server's layout"
 wait_layout "$URL"
 BIG_GENRE=/api/v1/genres/$(node -e 'const d=require(process.argv[1]);console.log(d.genres.find(g=>g.type==="leaf").id)' "$TMP/big.json")
