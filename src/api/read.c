@@ -37,7 +37,8 @@ static void send_blob(http_request *r, graph_snapshot *s, const graph_blob *b)
 {
     graph_blob_gzip(b); /* a no-op unless it is a large list fetched for the first time */
     const char *gz = __atomic_load_n(&b->gz, __ATOMIC_ACQUIRE);
-    http_body body = {b->data, b->len, gz, gz ? b->gzlen : 0, b->etag, b->br, b->brlen};
+    const char *br = __atomic_load_n(&b->br, __ATOMIC_ACQUIRE); /* added after publishing */
+    http_body body = {b->data, b->len, gz, gz ? b->gzlen : 0, b->etag, br, br ? b->brlen : 0};
     http_respond_body(r, 200, JSON_TYPE, HTTP_CACHE_REVALIDATE, &body, s, release_snapshot);
 }
 

@@ -36,7 +36,7 @@ int graph_blob_init(graph_blob *b, char *data, size_t len)
 
 int graph_blob_brotli(graph_blob *b)
 {
-    if (b->len < GZIP_MIN_BYTES)
+    if (b->len < GZIP_MIN_BYTES || __atomic_load_n(&b->br, __ATOMIC_ACQUIRE))
         return 0;
     size_t cap = BrotliEncoderMaxCompressedSize(b->len);
     char *br = cap ? xmalloc(cap) : NULL;
@@ -48,9 +48,19 @@ int graph_blob_brotli(graph_blob *b)
         free(br);
         return -1;
     }
-    b->br = br;
     b->brlen = len;
+    __atomic_store_n(&b->br, br, __ATOMIC_RELEASE);
     return 0;
+}
+
+size_t graph_blob_bytes(const graph_blob *b)
+{
+    size_t total = b->len;
+    if (__atomic_load_n(&b->gz, __ATOMIC_ACQUIRE))
+        total += b->gzlen;
+    if (__atomic_load_n(&b->br, __ATOMIC_ACQUIRE))
+        total += b->brlen;
+    return total;
 }
 
 void graph_blob_free(graph_blob *b)

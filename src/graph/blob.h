@@ -19,7 +19,7 @@ typedef struct graph_blob {
     size_t gzlen;
     int lazy;      /* compressed on first use: see graph_blob_gzip */
     char etag[24]; /* "\"0123456789abcdef\"" */
-    char *br;      /* brotli bytes, or NULL (only the graph document has them) */
+    char *br;      /* brotli bytes, or NULL (only the graph document has them, added after publishing) */
     size_t brlen;
 } graph_blob;
 
@@ -32,8 +32,12 @@ int graph_blob_init(graph_blob *b, char *data, size_t len);
 int graph_blob_from_buf(graph_blob *b, buf *out);
 /* The same, but the gzip form is made on first use (graph_blob_gzip). */
 int graph_blob_from_buf_lazy(graph_blob *b, buf *out);
-/* Adds the brotli form (when len >= 2 KiB): 0, or -1 out of memory. */
+/* Adds the brotli form (when len >= 2 KiB) while others may be reading the
+ * blob: they see br NULL or complete (read it with __atomic_load_n). 0, or
+ * -1 out of memory. One writer at a time. */
 int graph_blob_brotli(graph_blob *b);
+/* The bytes held: data and the compressed forms made so far. */
+size_t graph_blob_bytes(const graph_blob *b);
 void graph_blob_free(graph_blob *b);
 /* Makes sure a lazily compressed blob has its gzip form (thread-safe; the
  * large, rarely fetched lists are compressed on their first gzip request

@@ -47,6 +47,7 @@ struct graph_snapshot {
     size_t *genres_by_name;
     size_t *bands_by_name;
     graph_blob graph_doc, genres_doc, bands_doc;
+    int laid_out; /* every node has its computed position (graph_doc says so) */
     graph_blob *genre_docs, *band_docs;
     graph_blob extra[GRAPH_EXTRA_SLOTS];
     struct graph_layout *layout; /* positions, may be NULL or partial */

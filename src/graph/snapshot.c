@@ -162,9 +162,9 @@ static int build_list_docs(graph_snapshot *s)
     jw_key(&w, "version");
     jw_int(&w, s->version);
     /* false while some positions are provisional: the explorer asks again. */
-    int laid_out = graph_layout_covers(s->layout, d);
+    s->laid_out = graph_layout_covers(s->layout, d);
     jw_key(&w, "laid_out");
-    jw_bool(&w, laid_out);
+    jw_bool(&w, s->laid_out);
     jw_key(&w, "genres");
     jw_array_begin(&w);
     for (size_t i = 0; i < d->ngenres; i++) {
@@ -189,13 +189,10 @@ static int build_list_docs(graph_snapshot *s)
     }
     jw_array_end(&w);
     jw_object_end(&w);
-    if (graph_blob_from_buf(&s->graph_doc, &out) != 0)
-        return -1;
-    /* The first frame's document in brotli too, once it is laid out: until
-     * then the explorer asks again, and at start the first snapshot (served
-     * as soon as it exists) is not held up by the compression. */
-    return laid_out ? graph_blob_brotli(&s->graph_doc) : 0;
+    return graph_blob_from_buf(&s->graph_doc, &out);
 }
+
+int graph_add_brotli(graph_snapshot *s) { return s->laid_out ? graph_blob_brotli(&s->graph_doc) : 0; }
 
 /* The two lists (GET /api/v1/genres, /api/v1/bands) are built on their first
  * request rather than with every snapshot: few clients ask for them, and
@@ -441,8 +438,8 @@ const graph_blob *graph_extra(const graph_snapshot *s, int slot)
 
 size_t graph_bytes(const graph_snapshot *s)
 {
-    size_t total = s->graph_doc.len + s->graph_doc.gzlen + s->graph_doc.brlen + s->genres_doc.len +
-                   s->genres_doc.gzlen + s->bands_doc.len + s->bands_doc.gzlen;
+    /* Read while other threads may add compressed forms (graph_blob_bytes). */
+    size_t total = graph_blob_bytes(&s->graph_doc) + graph_blob_bytes(&s->genres_doc) + graph_blob_bytes(&s->bands_doc);
     for (size_t i = 0; i < s->data.ngenres; i++)
         total += s->genre_docs[i].len + s->genre_docs[i].gzlen;
     for (size_t i = 0; i < s->data.nbands; i++)

@@ -60,6 +60,12 @@ const graph_blob *graph_doc_band(const graph_snapshot *s, size_t band_index);
 int graph_attach(graph_snapshot *s, int slot, char *data, size_t len);
 const graph_blob *graph_extra(const graph_snapshot *s, int slot);
 
+/* Adds the brotli form of the graph document, once every node is laid out
+ * (until then the explorer asks again). Called after graph_publish, so that
+ * no write waits for the compression (a third of a rebuild): the document
+ * is served in gzip meanwhile. 0, or -1 out of memory. */
+int graph_add_brotli(graph_snapshot *s);
+
 /* Total bytes held by the documents (reported as snapshot size). */
 size_t graph_bytes(const graph_snapshot *s);
 

@@ -44,9 +44,13 @@ typedef struct waiter {
 
 struct snapshots {
     const config *cfg;
-    store *store;                 /* the publisher's own connection */
-    pthread_mutex_t rebuild_lock; /* one build and publish at a time: publisher, layout thread */
-    graph_layout *saved_layout;   /* positions saved by the last run, used at start */
+    store *store; /* the publisher's own connection */
+    /* Publishing and the positions below (publisher, layout thread); the
+     * builds themselves run outside it, so neither waits for the other's. */
+    pthread_mutex_t publish_lock;
+    graph_layout *saved_layout; /* positions saved by the last run, used at start */
+    graph_layout *fresh_layout; /* the layout thread's last positions, until a build published them */
+    unsigned fresh_seq;         /* counts the fresh layouts set */
     char layout_path[4096];
     _Atomic double build_seconds, layout_seconds;
 
@@ -63,12 +67,12 @@ struct snapshots {
     int failures;      /* rebuilds failed in a row */
     uint64_t retry_at; /* monotonic ns; 0: no retry pending */
 
-    /* The layout thread. */
+    /* The layout thread (which also makes the brotli forms). */
     pthread_t layout_thread;
     int layout_started;
     pthread_mutex_t layout_lock;
     pthread_cond_t layout_cond;
-    int layout_pending, layout_stop;
+    int layout_pending, brotli_pending, layout_stop;
     atomic_int layout_cancel; /* set by snapshots_stop: a running layout gives up */
 };
 
@@ -90,50 +94,86 @@ static void lower_priority(const char *who, int nice)
         log_warn("%s: cannot lower the thread's priority: %s", who, strerror(errno));
 }
 
-static void layout_request(snapshots *s)
+/* Asks the layout thread for a layout (*flag layout_pending) or for the
+ * brotli form of the published snapshot (brotli_pending). */
+static void background_request(snapshots *s, int *flag)
 {
     pthread_mutex_lock(&s->layout_lock);
-    s->layout_pending = 1;
+    *flag = 1;
     pthread_cond_signal(&s->layout_cond);
     pthread_mutex_unlock(&s->layout_lock);
 }
 
-/* Publishes a snapshot of d with the given layout (taken), logging what it
- * did; the caller holds rebuild_lock. */
-static int publish(snapshots *s, dataset *d, int64_t version, graph_layout *layout, uint64_t t0, double load_seconds,
-                   char *err, size_t errlen)
+/* A snapshot of d (taken) with the given positions (taken), its pages
+ * rendered; NULL with err on failure. No lock: building takes the longest. */
+static graph_snapshot *make_snapshot(dataset *d, int64_t version, graph_layout *layout, char *err, size_t errlen)
 {
     graph_snapshot *g = graph_build_laid_out(d, version, layout, err, errlen);
     if (!g) {
         dataset_free(d);
-        return -1;
+        return NULL;
     }
     if (pages_attach(g) != 0) {
         graph_release(g);
         snprintf(err, errlen, "out of memory rendering pages");
-        return -1;
+        return NULL;
     }
+    return g;
+}
+
+/* Publishes g (the caller's reference taken), logging what it did, and asks
+ * for a layout when some node has no computed position; the caller holds
+ * publish_lock. */
+static void publish(snapshots *s, graph_snapshot *g, uint64_t t0, double load_seconds)
+{
     const dataset *sd = graph_dataset(g);
+    const graph_layout *layout = graph_layout_of(g);
     int laid_out = layout && graph_layout_covers(layout, sd);
     size_t genres = sd->ngenres, bands = sd->nbands, bytes = graph_bytes(g);
+    int64_t version = graph_version(g);
     graph_publish(g);
-    /* Building allocated and freed megabytes of temporaries (and the old
-     * snapshot may be gone): give the free memory back to the system. */
-    malloc_trim(0);
     s->build_seconds = seconds_since(t0);
     log_info("snapshot %lld published: %zu genres, %zu bands, %zu KiB, built in %.0f ms (%.0f ms reading the "
              "database)%s",
              (long long)version, genres, bands, bytes / 1024, seconds_since(t0) * 1000, load_seconds * 1000,
              laid_out ? "" : "; laying it out in the background");
+    /* The graph document's brotli form is made by the layout thread, at its
+     * lower priority: no write waits for it (the document is served in gzip
+     * meanwhile), and on a busy machine it yields the cores to the rebuilds
+     * of other instances. */
+    background_request(s, &s->brotli_pending);
     if (!laid_out)
-        layout_request(s);
-    return 0;
+        background_request(s, &s->layout_pending);
+}
+
+/* The graph document of the published snapshot in brotli (on the layout
+ * thread, its only writer). */
+static void add_brotli(void)
+{
+    graph_snapshot *g = graph_acquire();
+    if (g && graph_add_brotli(g) != 0)
+        log_warn("the graph document is served in gzip only: out of memory compressing it in brotli");
+    graph_release(g);
+}
+
+/* The positions a build starts from (a copy; the caller holds
+ * publish_lock): those the layout thread computed last until a rebuild has
+ * published them, else those of the published snapshot (provisional ones
+ * included, so they stay put), else at start those saved by the last run. */
+static graph_layout *known_layout(snapshots *s)
+{
+    if (s->fresh_layout)
+        return graph_layout_copy(s->fresh_layout);
+    graph_snapshot *current = graph_acquire();
+    const graph_layout *known = current && graph_layout_of(current) ? graph_layout_of(current) : s->saved_layout;
+    graph_layout *layout = known ? graph_layout_copy(known) : NULL;
+    graph_release(current);
+    return layout;
 }
 
 /* Loads the map and publishes a snapshot of it, labelled with the data
- * version read in the same transaction. Nodes keep the positions they had
- * (from the current snapshot, or at start from the saved layout); new ones
- * are placed by the layout thread. */
+ * version read in the same transaction. Nodes keep the positions they had;
+ * new ones are placed provisionally and laid out by the layout thread. */
 static int rebuild(snapshots *s, int64_t *version, char *err, size_t errlen)
 {
     uint64_t t0 = now_ns();
@@ -141,14 +181,27 @@ static int rebuild(snapshots *s, int64_t *version, char *err, size_t errlen)
     if (store_load(s->store, &d, version, err, errlen) != 0)
         return -1;
     double load_seconds = seconds_since(t0);
-    pthread_mutex_lock(&s->rebuild_lock);
-    graph_snapshot *current = graph_acquire();
-    const graph_layout *known = current && graph_layout_of(current) ? graph_layout_of(current) : s->saved_layout;
-    graph_layout *layout = known ? graph_layout_copy(known) : NULL;
-    graph_release(current);
-    int rc = publish(s, &d, *version, layout, t0, load_seconds, err, errlen);
-    pthread_mutex_unlock(&s->rebuild_lock);
-    return rc;
+    pthread_mutex_lock(&s->publish_lock);
+    graph_layout *layout = known_layout(s);
+    int used_fresh = s->fresh_layout != NULL;
+    unsigned fresh_seq = s->fresh_seq;
+    pthread_mutex_unlock(&s->publish_lock);
+    graph_snapshot *g = make_snapshot(&d, *version, layout, err, errlen);
+    if (!g)
+        return -1;
+    pthread_mutex_lock(&s->publish_lock);
+    publish(s, g, t0, load_seconds);
+    /* Published with the fresh positions: the next builds take them from it
+     * (a newer fresh layout set meanwhile stays for them). */
+    if (used_fresh && fresh_seq == s->fresh_seq) {
+        graph_layout_free(s->fresh_layout);
+        s->fresh_layout = NULL;
+    }
+    pthread_mutex_unlock(&s->publish_lock);
+    /* Building allocated and freed megabytes of temporaries (and the old
+     * snapshot may be gone): give the free memory back to the system. */
+    malloc_trim(0);
+    return 0;
 }
 
 /* Rebuilds if the database moved past the published snapshot; *shown is
@@ -250,13 +303,15 @@ static void *publisher_main(void *arg)
     lower_priority("the snapshot publisher", PUBLISHER_NICE);
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
-        free_unused(s);
-        /* free_unused let go of the lock: a stop asked meanwhile signalled
-         * nobody (a hang at exit, seen in the restart test). */
-        if (s->stop)
-            break;
         if (!s->poll_asked && !s->waiters) {
-            if (!s->nunused)
+            /* Idle: free the snapshots readers handed over (a rebuild asked
+             * for goes first: freeing a large map takes milliseconds). The
+             * loop checks stop again, since free_unused lets go of the lock
+             * and a stop asked meanwhile signalled nobody (a hang at exit,
+             * seen in the restart test). */
+            if (s->nunused)
+                free_unused(s);
+            else
                 pthread_cond_wait(&s->cond, &s->lock);
             continue;
         }
@@ -359,34 +414,49 @@ int snapshots_failures(snapshots *s)
     return n;
 }
 
-/* The layout thread: whenever the published snapshot has nodes without a
- * position, it computes positions (refining the known ones), saves them, and
- * republishes the same data with them — unless the data moved on meanwhile,
- * in which case the newer snapshot has already asked for another round. */
+/* The layout thread: it makes the brotli form of each published snapshot
+ * (background_request), and whenever the published snapshot has nodes without a
+ * position, it computes positions (refining the known ones), saves them,
+ * hands them to the next rebuild (fresh_layout) and republishes the same
+ * data with them — unless the data moved on meanwhile (an edit, another
+ * instance's commit). Either way the next rebuild starts from them: they
+ * hold for every node they cover, also when a rebuild that started before
+ * this publish replaces it. A newer snapshot that still lacks positions has
+ * asked for another round, which starts from them too. (Dropping them left
+ * a new genre without a place for as long as edits kept coming faster than
+ * a layout.) */
 static void *layout_main(void *arg)
 {
     snapshots *s = arg;
     lower_priority("the layout thread", LAYOUT_NICE);
     for (;;) {
         pthread_mutex_lock(&s->layout_lock);
-        while (!s->layout_pending && !s->layout_stop)
+        while (!s->layout_pending && !s->brotli_pending && !s->layout_stop)
             pthread_cond_wait(&s->layout_cond, &s->layout_lock);
-        int stop = s->layout_stop;
-        s->layout_pending = 0;
+        int stop = s->layout_stop, lay = s->layout_pending, compress = s->brotli_pending;
+        s->layout_pending = s->brotli_pending = 0;
         pthread_mutex_unlock(&s->layout_lock);
         if (stop)
             return NULL;
+        if (compress)
+            add_brotli();
+        if (!lay)
+            continue;
         graph_snapshot *g = graph_acquire();
         if (!g)
             continue;
-        const graph_layout *known = graph_layout_of(g);
-        if (known && graph_layout_covers(known, graph_dataset(g))) {
+        if (graph_layout_of(g) && graph_layout_covers(graph_layout_of(g), graph_dataset(g))) {
             graph_release(g);
             continue;
         }
+        pthread_mutex_lock(&s->publish_lock);
+        graph_layout *fresh = s->fresh_layout ? graph_layout_copy(s->fresh_layout) : NULL;
+        pthread_mutex_unlock(&s->publish_lock);
         uint64_t t0 = now_ns();
         char err[512];
-        graph_layout *layout = graph_layout_compute(g, known, &s->layout_cancel, err, sizeof err);
+        graph_layout *layout =
+            graph_layout_compute(g, fresh ? fresh : graph_layout_of(g), &s->layout_cancel, err, sizeof err);
+        graph_layout_free(fresh);
         if (!layout) {
             if (!atomic_load(&s->layout_cancel))
                 log_error("layout failed: %s", err);
@@ -394,23 +464,33 @@ static void *layout_main(void *arg)
             continue;
         }
         s->layout_seconds = seconds_since(t0);
-        malloc_trim(0); /* the layout's workspace is free again */
         log_info("layout of %zu genres and %zu bands computed in %.0f ms", graph_dataset(g)->ngenres,
                  graph_dataset(g)->nbands, s->layout_seconds * 1000);
         if (graph_layout_save(layout, s->layout_path, err, sizeof err) != 0)
             log_warn("the layout is not saved (it is recomputed after a restart): %s", err);
-        pthread_mutex_lock(&s->rebuild_lock);
-        graph_snapshot *now = graph_acquire();
         dataset d;
-        if (now == g && dataset_copy(&d, graph_dataset(g)) == 0) {
-            if (publish(s, &d, graph_version(g), layout, t0, 0, err, sizeof err) != 0)
-                log_error("publishing the laid-out snapshot failed: %s", err);
-        } else {
-            graph_layout_free(layout);
+        graph_layout *positions = graph_layout_copy(layout);
+        graph_snapshot *built = NULL;
+        if (positions && dataset_copy(&d, graph_dataset(g)) == 0)
+            built = make_snapshot(&d, graph_version(g), positions, err, sizeof err);
+        else
+            graph_layout_free(positions);
+        if (!built)
+            log_error("publishing the laid-out snapshot failed: %s", positions ? err : "out of memory");
+        pthread_mutex_lock(&s->publish_lock);
+        graph_layout_free(s->fresh_layout);
+        s->fresh_layout = layout;
+        s->fresh_seq++;
+        graph_snapshot *now = graph_acquire();
+        if (built && now == g) {
+            publish(s, built, t0, 0);
+            built = NULL;
         }
         graph_release(now);
-        pthread_mutex_unlock(&s->rebuild_lock);
+        pthread_mutex_unlock(&s->publish_lock);
+        graph_release(built);
         graph_release(g);
+        malloc_trim(0); /* the layout's workspace is free again */
     }
 }
 
@@ -419,7 +499,7 @@ int snapshots_start(const config *cfg, snapshots **out, char *err, size_t errlen
     snapshots *s = xcalloc(1, sizeof *s);
     s->cfg = cfg;
     s->shown = -1;
-    pthread_mutex_init(&s->rebuild_lock, NULL);
+    pthread_mutex_init(&s->publish_lock, NULL);
     pthread_mutex_init(&s->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -475,11 +555,12 @@ void snapshots_stop(snapshots *s)
         graph_free(s->unused[--s->nunused]);
     free(s->unused);
     graph_layout_free(s->saved_layout);
+    graph_layout_free(s->fresh_layout);
     store_close(s->store);
     graph_publish(NULL);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
-    pthread_mutex_destroy(&s->rebuild_lock);
+    pthread_mutex_destroy(&s->publish_lock);
     pthread_mutex_destroy(&s->layout_lock);
     pthread_cond_destroy(&s->layout_cond);
     free(s);

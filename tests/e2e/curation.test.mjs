@@ -280,6 +280,29 @@ test('flask model: a genre with several parents, and a band with several genres'
   assert.match(await page.text(), new RegExp(`Multi ${id}`));
 });
 
+test('a new genre gets its computed place even while edits keep coming faster than a layout', { timeout: 200_000 }, async () => {
+  // Each edit is answered once its snapshot is served, and the layout runs
+  // beside the rebuilds (at a lower priority): the positions computed for
+  // data that moved on meanwhile must still reach the map, not be dropped.
+  const a = await admin();
+  const id = uid('placed');
+  assert.equal((await send(a, 'POST', '/api/v1/genres', leaf(id))).status, 201);
+  const deadline = Date.now() + 150_000;
+  let edits = 0;
+  let graph;
+  for (;;) {
+    const r = await send(a, 'PUT', `/api/v1/genres/${id}`, leaf(id, { description: `edit ${++edits}` }));
+    assert.equal(r.status, 200);
+    graph = await (await fetch(`${srv.url}/api/v1/graph`)).json();
+    if (graph.laid_out === true || Date.now() > deadline) break;
+  }
+  assert.equal(graph.laid_out, true, `still provisional after ${edits} edits`);
+  const g = graph.genres.find((x) => x.id === id);
+  assert.ok(Number.isFinite(g.x) && Number.isFinite(g.y));
+  const detail = await (await fetch(`${srv.url}/api/v1/genres/${id}`)).json();
+  assert.equal(detail.description, `edit ${edits}`, 'the laid-out map is the newest data, not the one the layout started from');
+});
+
 test('ids are derived from the name when omitted, and a duplicate id is 409', async () => {
   const a = await admin();
   const name = `Ünïcode Ḡenre ${process.pid}`;
