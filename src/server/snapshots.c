@@ -27,6 +27,11 @@
  * The layout is background work of minutes at worst. */
 #define PUBLISHER_NICE 10
 #define LAYOUT_NICE    15
+/* The brotli form waits until no snapshot was published for this long: in a
+ * burst of edits each snapshot is replaced within a few hundred ms, and
+ * compressing every one would only take the cores from the rebuilds (of
+ * this instance and of the others on the same machine). */
+#define BROTLI_QUIET_MS 300
 /* Retries of a failed rebuild: 50 ms doubling up to 5 s; a write waiting to
  * be shown gives up after this many failed rebuilds since it came (about
  * 1.5 s when they start failing, longer after a long outage). */
@@ -73,6 +78,7 @@ struct snapshots {
     pthread_mutex_t layout_lock;
     pthread_cond_t layout_cond;
     int layout_pending, brotli_pending, layout_stop;
+    uint64_t brotli_due;      /* monotonic ns: when the brotli form may be made */
     atomic_int layout_cancel; /* set by snapshots_stop: a running layout gives up */
 };
 
@@ -94,12 +100,18 @@ static void lower_priority(const char *who, int nice)
         log_warn("%s: cannot lower the thread's priority: %s", who, strerror(errno));
 }
 
-/* Asks the layout thread for a layout (*flag layout_pending) or for the
- * brotli form of the published snapshot (brotli_pending). */
-static void background_request(snapshots *s, int *flag)
+/* Asks the layout thread for a layout, or (brotli) for the brotli form of
+ * the snapshot just published, once BROTLI_QUIET_MS have passed without
+ * another. */
+static void background_request(snapshots *s, int brotli)
 {
     pthread_mutex_lock(&s->layout_lock);
-    *flag = 1;
+    if (brotli) {
+        s->brotli_pending = 1;
+        s->brotli_due = now_ns() + BROTLI_QUIET_MS * 1000000ull;
+    } else {
+        s->layout_pending = 1;
+    }
     pthread_cond_signal(&s->layout_cond);
     pthread_mutex_unlock(&s->layout_lock);
 }
@@ -141,9 +153,9 @@ static void publish(snapshots *s, graph_snapshot *g, uint64_t t0, double load_se
      * lower priority: no write waits for it (the document is served in gzip
      * meanwhile), and on a busy machine it yields the cores to the rebuilds
      * of other instances. */
-    background_request(s, &s->brotli_pending);
+    background_request(s, 1);
     if (!laid_out)
-        background_request(s, &s->layout_pending);
+        background_request(s, 0);
 }
 
 /* The graph document of the published snapshot in brotli (on the layout
@@ -431,10 +443,24 @@ static void *layout_main(void *arg)
     lower_priority("the layout thread", LAYOUT_NICE);
     for (;;) {
         pthread_mutex_lock(&s->layout_lock);
-        while (!s->layout_pending && !s->brotli_pending && !s->layout_stop)
-            pthread_cond_wait(&s->layout_cond, &s->layout_lock);
-        int stop = s->layout_stop, lay = s->layout_pending, compress = s->brotli_pending;
-        s->layout_pending = s->brotli_pending = 0;
+        int compress = 0;
+        while (!s->layout_pending && !s->layout_stop) {
+            if (s->brotli_pending && now_ns() >= s->brotli_due) {
+                compress = 1;
+                break;
+            }
+            if (s->brotli_pending) {
+                struct timespec until = {(time_t)(s->brotli_due / 1000000000ull),
+                                         (long)(s->brotli_due % 1000000000ull)};
+                pthread_cond_timedwait(&s->layout_cond, &s->layout_lock, &until);
+            } else {
+                pthread_cond_wait(&s->layout_cond, &s->layout_lock);
+            }
+        }
+        int stop = s->layout_stop, lay = s->layout_pending;
+        s->layout_pending = 0;
+        if (compress)
+            s->brotli_pending = 0;
         pthread_mutex_unlock(&s->layout_lock);
         if (stop)
             return NULL;
@@ -501,13 +527,13 @@ int snapshots_start(const config *cfg, snapshots **out, char *err, size_t errlen
     s->shown = -1;
     pthread_mutex_init(&s->publish_lock, NULL);
     pthread_mutex_init(&s->lock, NULL);
-    pthread_condattr_t attr;
+    pthread_condattr_t attr; /* both conditions are waited on until monotonic deadlines */
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&s->cond, &attr);
+    pthread_cond_init(&s->layout_cond, &attr);
     pthread_condattr_destroy(&attr);
     pthread_mutex_init(&s->layout_lock, NULL);
-    pthread_cond_init(&s->layout_cond, NULL);
     snprintf(s->layout_path, sizeof s->layout_path, "%s/layout.tsv", cfg->state_dir);
     s->saved_layout = graph_layout_load(s->layout_path);
     *out = s;
