@@ -6,14 +6,17 @@
 //    and a snapshot rebuild); a write refused with 503 (the server's "try
 //    again": its database busy past its wait, or its queue full) is counted
 //    as refused, with its own count, and left out of the timings;
-//  - reads: wrk on /api/v1/graph and a genre detail (READ_SECONDS each,
+//  - reads: wrk on /api/v1/graph and a genre detail (after a pause for the
+//    writes' aftermath and a 2 s warm-up of each server, READ_SECONDS each,
 //    ROUNDS rounds, the backends alternating), req/s medians and the ratio
 //    PostgreSQL/SQLite (reads never touch the database; target >= 0.95).
+//    Both servers serve the same bytes: what the ratio shows besides is the
+//    machine, by some ±13 % between runs of 2 rounds, hence 4.
 // The PostgreSQL cluster is a throwaway one on loopback with fsync and
 // synchronous_commit on; the SQLite file runs with synchronous = FULL.
 // Prints one JSON line.
 //
-//   node bench/backends.mjs   (MUSICGRAPH_BIN, WRITES=50, WRITE_SECONDS=10, READ_SECONDS=5, ROUNDS=2)
+//   node bench/backends.mjs   (MUSICGRAPH_BIN, WRITES=50, WRITE_SECONDS=10, READ_SECONDS=5, ROUNDS=4)
 import { execFileSync } from 'node:child_process';
 import { startPostgres } from '../tests/lib/postgres.mjs';
 import { startServer } from '../tests/lib/server.mjs';
@@ -21,7 +24,7 @@ import { startServer } from '../tests/lib/server.mjs';
 const WRITES = Number(process.env.WRITES || 50);
 const WRITE_SECONDS = Number(process.env.WRITE_SECONDS || 10);
 const READ_SECONDS = Number(process.env.READ_SECONDS || 5);
-const ROUNDS = Number(process.env.ROUNDS || 2);
+const ROUNDS = Number(process.env.ROUNDS || 4);
 const ADMIN = { username: 'admin', password: 'bench-admin-pass-1' };
 const env = { MUSICGRAPH_ADMIN_PASSWORD: ADMIN.password, MUSICGRAPH_LOG_LEVEL: 'warn' };
 
@@ -101,8 +104,8 @@ async function writes(name, url) {
   };
 }
 
-function wrk(url) {
-  const out = execFileSync('wrk', ['-t2', '-c50', `-d${READ_SECONDS}s`, '-H', 'Accept-Encoding: gzip', url], { encoding: 'utf8' });
+function wrk(url, seconds = READ_SECONDS) {
+  const out = execFileSync('wrk', ['-t2', '-c50', `-d${seconds}s`, '-H', 'Accept-Encoding: gzip', url], { encoding: 'utf8' });
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
   if (!m) throw new Error(`no figure from wrk on ${url}:\n${out}`);
   return Number(m[1]);
@@ -119,7 +122,10 @@ try {
     const why = [...new Set(srv.logs().match(/a write failed: [^\n]*/g) || [])].slice(0, 3);
     if (why.length) result.writes[name].refused_because = why;
   }
+  // The last writes' rebuilds, brotli forms and the cluster's own work end first.
+  await new Promise((r) => setTimeout(r, 3000));
   for (const path of ['/api/v1/graph', '/api/v1/genres/thrash-metal']) {
+    for (const name of ['sqlite', 'postgres']) wrk(`${servers[name].url}${path}`, 2); // warm-up, not counted
     const rps = { sqlite: [], postgres: [] };
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 ? ['postgres', 'sqlite'] : ['sqlite', 'postgres'];
