@@ -329,6 +329,8 @@ graph_snapshot *graph_build(dataset *d, int64_t version, char *err, size_t errle
 
 const struct graph_layout *graph_layout_of(const graph_snapshot *s) { return s->layout; }
 
+int graph_laid_out(const graph_snapshot *s) { return s->laid_out; }
+
 graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_layout *layout, char *err, size_t errlen)
 {
     graph_snapshot *s = xcalloc(1, sizeof *s);

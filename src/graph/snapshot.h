@@ -35,6 +35,9 @@ struct graph_layout;
 graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_layout *layout, char *err,
                                      size_t errlen);
 const struct graph_layout *graph_layout_of(const graph_snapshot *s);
+/* 1 when every node's position comes from the layout (none provisional):
+ * the graph document's "laid_out", found once when the snapshot is built. */
+int graph_laid_out(const graph_snapshot *s);
 void graph_retain(graph_snapshot *s);
 void graph_release(graph_snapshot *s);
 /* Who frees a snapshot nobody holds any more: by default the thread that
@@ -62,8 +65,8 @@ const graph_blob *graph_extra(const graph_snapshot *s, int slot);
 
 /* Adds the brotli form of the graph document, once every node is laid out
  * (until then the explorer asks again). Called after graph_publish, so that
- * no write waits for the compression (a third of a rebuild): the document
- * is served in gzip meanwhile. 0, or -1 out of memory. */
+ * no write waits for the compression (about a fifth of a rebuild's CPU): the
+ * document is served in gzip meanwhile. 0, or -1 out of memory. */
 int graph_add_brotli(graph_snapshot *s);
 
 /* Total bytes held by the documents (reported as snapshot size). */

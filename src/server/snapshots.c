@@ -139,8 +139,7 @@ static graph_snapshot *make_snapshot(dataset *d, int64_t version, graph_layout *
 static void publish(snapshots *s, graph_snapshot *g, uint64_t t0, double load_seconds)
 {
     const dataset *sd = graph_dataset(g);
-    const graph_layout *layout = graph_layout_of(g);
-    int laid_out = layout && graph_layout_covers(layout, sd);
+    int laid_out = graph_laid_out(g);
     size_t genres = sd->ngenres, bands = sd->nbands, bytes = graph_bytes(g);
     int64_t version = graph_version(g);
     graph_publish(g);
@@ -471,7 +470,7 @@ static void *layout_main(void *arg)
         graph_snapshot *g = graph_acquire();
         if (!g)
             continue;
-        if (graph_layout_of(g) && graph_layout_covers(graph_layout_of(g), graph_dataset(g))) {
+        if (graph_laid_out(g)) {
             graph_release(g);
             continue;
         }
