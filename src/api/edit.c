@@ -307,12 +307,12 @@ static void send_entity(http_request *r, int status, edit_kind kind, const char 
     graph_snapshot *s = graph_acquire();
     size_t i;
     int found = s && (kind == EDIT_GENRE ? graph_find_genre(s, id, &i) : graph_find_band(s, id, &i));
-    if (!found) {
+    const graph_blob *b = !found ? NULL : kind == EDIT_GENRE ? graph_doc_genre(s, i) : graph_doc_band(s, i);
+    if (!b) {
         graph_release(s);
         http_problem(r, 500, "Internal Server Error", "The change was saved but the map could not be refreshed.", NULL);
         return;
     }
-    const graph_blob *b = kind == EDIT_GENRE ? graph_doc_genre(s, i) : graph_doc_band(s, i);
     char location[128];
     snprintf(location, sizeof location, "/api/v1/%s/%s", kind == EDIT_GENRE ? "genres" : "bands", id);
     if (status == 201)

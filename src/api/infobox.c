@@ -216,7 +216,8 @@ void infobox_genre(const graph_snapshot *s, size_t gi, buf *out)
     free(listed), free(idx);
 
     /* The bands in name order, as the genre's API document lists them. */
-    json_t *doc = json_loadb(graph_doc_genre(s, gi)->data, graph_doc_genre(s, gi)->len, 0, NULL);
+    const graph_blob *genre_doc = graph_doc_genre(s, gi);
+    json_t *doc = genre_doc ? json_loadb(genre_doc->data, genre_doc->len, 0, NULL) : NULL;
     json_section(out, "bands", "Bands", 1, "band", json_object_get(doc, "bands"));
     json_decref(doc);
     buf_puts(out, "</div>\n");

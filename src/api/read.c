@@ -35,6 +35,11 @@ static graph_snapshot *snapshot_or_503(http_request *r)
 
 static void send_blob(http_request *r, graph_snapshot *s, const graph_blob *b)
 {
+    if (!b) { /* a document written on first request ran out of memory */
+        graph_release(s);
+        http_problem(r, 503, "Service Unavailable", "The server is out of memory; try again later.", NULL);
+        return;
+    }
     graph_blob_gzip(b); /* a no-op unless it is a large list fetched for the first time */
     const char *gz = __atomic_load_n(&b->gz, __ATOMIC_ACQUIRE);
     const char *br = __atomic_load_n(&b->br, __ATOMIC_ACQUIRE); /* added after publishing */

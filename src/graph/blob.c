@@ -5,6 +5,7 @@
 #include "core/xalloc.h"
 
 #include "core/gzip.h"
+#include "core/gzip_pieces.h"
 #include "core/strmap.h"
 
 #include <brotli/encode.h>
@@ -55,6 +56,8 @@ int graph_blob_brotli(graph_blob *b)
 
 size_t graph_blob_bytes(const graph_blob *b)
 {
+    if (!__atomic_load_n(&b->data, __ATOMIC_ACQUIRE))
+        return 0; /* not written yet */
     size_t total = b->len;
     if (__atomic_load_n(&b->gz, __ATOMIC_ACQUIRE))
         total += b->gzlen;
@@ -68,23 +71,15 @@ void graph_blob_free(graph_blob *b)
     free(b->data);
     free(b->gz);
     free(b->br);
+    free(b->cuts);
+    free(b->pieces);
     memset(b, 0, sizeof *b);
 }
 
-/* Takes a finished buffer into a blob; fails if the buffer ran out of memory. */
-int graph_blob_from_buf(graph_blob *b, buf *out)
-{
-    if (buf_failed(out)) {
-        buf_free(out);
-        return -1;
-    }
-    size_t len;
-    char *data = buf_steal(out, &len);
-    return graph_blob_init(b, data, len);
-}
-
-/* Like graph_blob_from_buf, but the gzip form is made on first use. */
-int graph_blob_from_buf_lazy(graph_blob *b, buf *out)
+/* Takes a finished buffer into a blob without its gzip form (lazy: made on
+ * first use, else by graph_blob_add_gzip); fails if the buffer ran out of
+ * memory. */
+static int blob_from_buf(graph_blob *b, buf *out, int lazy)
 {
     if (buf_failed(out)) {
         buf_free(out);
@@ -92,17 +87,21 @@ int graph_blob_from_buf_lazy(graph_blob *b, buf *out)
     }
     memset(b, 0, sizeof *b);
     b->data = buf_steal(out, &b->len);
-    b->lazy = 1;
+    b->lazy = lazy;
     snprintf(b->etag, sizeof b->etag, "\"%016llx\"", (unsigned long long)strmap_hash(b->data, b->len));
     return 0;
 }
+
+int graph_blob_from_buf(graph_blob *b, buf *out) { return blob_from_buf(b, out, 0); }
+
+int graph_blob_from_buf_lazy(graph_blob *b, buf *out) { return blob_from_buf(b, out, 1); }
 
 static pthread_mutex_t lazy_gzip_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void graph_blob_gzip(const graph_blob *cb)
 {
     graph_blob *b = (graph_blob *)cb; /* the snapshot is immutable except for this cache */
-    if (!b->lazy || __atomic_load_n(&b->gz, __ATOMIC_ACQUIRE))
+    if (!b->lazy || b->len < GZIP_MIN_BYTES || __atomic_load_n(&b->gz, __ATOMIC_ACQUIRE))
         return;
     pthread_mutex_lock(&lazy_gzip_lock);
     if (!b->gz) {
@@ -114,4 +113,26 @@ void graph_blob_gzip(const graph_blob *cb)
         }
     }
     pthread_mutex_unlock(&lazy_gzip_lock);
+}
+
+int graph_blob_add_gzip(graph_blob *b, const graph_blob *base, size_t *reused)
+{
+    if (reused)
+        *reused = 0;
+    if (b->len < GZIP_MIN_BYTES || __atomic_load_n(&b->gz, __ATOMIC_ACQUIRE))
+        return 0;
+    gzip_pieced prev;
+    const gzip_pieced *from = NULL;
+    if (base && base->pieces) {
+        prev = (gzip_pieced){base->data, base->len, base->gz, base->gzlen, base->pieces, base->npieces};
+        from = &prev;
+    }
+    char *gz;
+    size_t gzlen;
+    if (gzip_compress_pieces(b->data, b->len, b->cuts, b->ncuts, GZIP_LEVEL, from, &gz, &gzlen, &b->pieces,
+                             &b->npieces, reused) != 0)
+        return -1;
+    b->gzlen = gzlen;
+    __atomic_store_n(&b->gz, gz, __ATOMIC_RELEASE);
+    return 0;
 }

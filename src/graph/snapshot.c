@@ -7,6 +7,7 @@
 #include "graph/internal.h"
 
 #include "core/json.h"
+#include "core/strmap.h"
 #include "graph/positions.h"
 
 #include <pthread.h>
@@ -149,12 +150,44 @@ static void write_era_axis(json_writer *w, const graph_snapshot *s)
     jw_object_end(w);
 }
 
-/* The explorer's document and the two lists. */
+/* Where the graph document is cut for its piecewise gzip (gzip_pieces.h):
+ * after a node whose id hashes to a multiple of CUT_EVERY, so that a cut
+ * stays where it is when other nodes change (pieces of some 10 KiB on the
+ * bundled map), or after CUT_MAX nodes without one. */
+#define CUT_EVERY 64
+#define CUT_MAX   256
+
+typedef struct cutter {
+    size_t *at, n, cap;
+    size_t since; /* nodes since the last cut */
+    int failed;
+} cutter;
+
+static void cut_after(cutter *c, const char *id, size_t offset)
+{
+    if (strmap_hash(id, strlen(id)) % CUT_EVERY != 0 && ++c->since < CUT_MAX)
+        return;
+    c->since = 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        size_t *grown = xreallocarray(c->at, cap, sizeof *grown);
+        if (!grown) {
+            c->failed = 1;
+            return;
+        }
+        c->at = grown;
+        c->cap = cap;
+    }
+    c->at[c->n++] = offset;
+}
+
+/* The explorer's document: the one document every rebuild writes. */
 static int build_list_docs(graph_snapshot *s)
 {
     const dataset *d = &s->data;
     json_writer w;
     buf out = BUF_INIT;
+    cutter cuts = {0};
 
     /* The explorer's one document: everything it draws. */
     jw_init(&w, &out);
@@ -176,6 +209,7 @@ static int build_list_docs(graph_snapshot *s)
         jw_key(&w, "ey");
         jw_fixed2(&w, s->era_y[i]);
         jw_object_end(&w);
+        cut_after(&cuts, d->genres[i].id, out.len);
     }
     jw_array_end(&w);
     write_era_axis(&w, s);
@@ -186,21 +220,36 @@ static int build_list_docs(graph_snapshot *s)
         write_band_fields(&w, &d->bands[i], 0);
         write_position(&w, s, 'b', d->bands[i].id);
         jw_object_end(&w);
+        cut_after(&cuts, d->bands[i].id, out.len);
     }
     jw_array_end(&w);
     jw_object_end(&w);
-    return graph_blob_from_buf(&s->graph_doc, &out);
+    if (cuts.failed || graph_blob_from_buf(&s->graph_doc, &out) != 0) {
+        free(cuts.at);
+        return -1;
+    }
+    s->graph_doc.cuts = cuts.at;
+    s->graph_doc.ncuts = cuts.n;
+    return 0;
+}
+
+int graph_add_gzip(graph_snapshot *s, const graph_snapshot *base, size_t *reused)
+{
+    return graph_blob_add_gzip(&s->graph_doc, base ? &base->graph_doc : NULL, reused);
 }
 
 int graph_add_brotli(graph_snapshot *s) { return s->laid_out ? graph_blob_brotli(&s->graph_doc) : 0; }
 
-/* The two lists (GET /api/v1/genres, /api/v1/bands) are built on their first
- * request rather than with every snapshot: few clients ask for them, and
- * together they are megabytes. */
-static pthread_mutex_t lazy_list_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The lists (GET /api/v1/genres, /api/v1/bands) and the document of each
+ * genre and band are written on their first request rather than with every
+ * snapshot: after an edit, a rebuild has only the explorer's document to
+ * write (the rest took a third of a rebuild's CPU, times every instance),
+ * and most of them are never asked for before the next edit. */
+typedef void doc_writer(const graph_snapshot *s, size_t i, buf *out);
 
-static void build_genres_list(graph_snapshot *s, buf *out)
+static void write_genres_list(const graph_snapshot *s, size_t unused, buf *out)
 {
+    (void)unused;
     const dataset *d = &s->data;
     json_writer w;
     jw_init(&w, out);
@@ -218,8 +267,9 @@ static void build_genres_list(graph_snapshot *s, buf *out)
     jw_object_end(&w);
 }
 
-static void build_bands_list(graph_snapshot *s, buf *out)
+static void write_bands_list(const graph_snapshot *s, size_t unused, buf *out)
 {
+    (void)unused;
     const dataset *d = &s->data;
     json_writer w;
     jw_init(&w, out);
@@ -237,89 +287,63 @@ static void build_bands_list(graph_snapshot *s, buf *out)
     jw_object_end(&w);
 }
 
-static const graph_blob *lazy_list(const graph_snapshot *cs, graph_blob *blob, void (*build)(graph_snapshot *, buf *))
-{
-    if (__atomic_load_n(&blob->data, __ATOMIC_ACQUIRE))
-        return blob;
-    pthread_mutex_lock(&lazy_list_lock);
-    if (!blob->data) {
-        buf out = BUF_INIT;
-        graph_blob made;
-        build((graph_snapshot *)cs, &out);
-        if (graph_blob_from_buf_lazy(&made, &out) == 0) {
-            char *data = made.data;
-            made.data = NULL;
-            *blob = made;
-            __atomic_store_n(&blob->data, data, __ATOMIC_RELEASE);
-        }
-    }
-    pthread_mutex_unlock(&lazy_list_lock);
-    return blob;
-}
-
-/* The per-genre and per-band documents (runs on its own thread, see graph_build). */
-static int build_entity_docs(graph_snapshot *s)
+static void write_genre_doc(const graph_snapshot *s, size_t i, buf *out)
 {
     const dataset *d = &s->data;
     json_writer w;
-    buf out = BUF_INIT;
-    s->genre_docs = xcalloc(d->ngenres ? d->ngenres : 1, sizeof *s->genre_docs);
-    s->band_docs = xcalloc(d->nbands ? d->nbands : 1, sizeof *s->band_docs);
-    if (!s->genre_docs || !s->band_docs)
-        return -1;
-    for (size_t i = 0; i < d->ngenres; i++) {
-        jw_init(&w, &out);
-        jw_object_begin(&w);
-        write_genre_fields(&w, s, i, 1);
-        jw_key(&w, "children");
-        jw_array_begin(&w);
-        for (size_t k = s->child_off[i]; k < s->child_off[i + 1]; k++)
-            write_ref(&w, d->genres[s->child_idx[k]].id, d->genres[s->child_idx[k]].name);
-        jw_array_end(&w);
-        jw_key(&w, "bands");
-        jw_array_begin(&w);
-        for (size_t k = s->band_off[i]; k < s->band_off[i + 1]; k++)
-            write_ref(&w, d->bands[s->band_idx[k]].id, d->bands[s->band_idx[k]].name);
-        jw_array_end(&w);
-        jw_object_end(&w);
-        if (graph_blob_from_buf(&s->genre_docs[i], &out) != 0)
-            return -1;
-    }
-    for (size_t i = 0; i < d->nbands; i++) {
-        jw_init(&w, &out);
-        jw_object_begin(&w);
-        write_band_fields(&w, &d->bands[i], 1);
-        jw_object_end(&w);
-        if (graph_blob_from_buf(&s->band_docs[i], &out) != 0)
-            return -1;
-    }
-    return 0;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    write_genre_fields(&w, s, i, 1);
+    jw_key(&w, "children");
+    jw_array_begin(&w);
+    for (size_t k = s->child_off[i]; k < s->child_off[i + 1]; k++)
+        write_ref(&w, d->genres[s->child_idx[k]].id, d->genres[s->child_idx[k]].name);
+    jw_array_end(&w);
+    jw_key(&w, "bands");
+    jw_array_begin(&w);
+    for (size_t k = s->band_off[i]; k < s->band_off[i + 1]; k++)
+        write_ref(&w, d->bands[s->band_idx[k]].id, d->bands[s->band_idx[k]].name);
+    jw_array_end(&w);
+    jw_object_end(&w);
 }
 
-typedef struct entity_job {
-    graph_snapshot *s;
-    int rc;
-} entity_job;
-
-static void *entity_docs_thread(void *arg)
+static void write_band_doc(const graph_snapshot *s, size_t i, buf *out)
 {
-    entity_job *job = arg;
-    job->rc = build_entity_docs(job->s);
-    return NULL;
+    json_writer w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    write_band_fields(&w, &s->data.bands[i], 1);
+    jw_object_end(&w);
 }
 
-/* The documents are independent once the indexes exist: the entity
- * documents are built on a second thread while this one builds the large
- * ones, which halves the rebuild time on two cores. */
-static int build_docs(graph_snapshot *s)
+/* One lock for every lazy document: writing one takes microseconds (a list
+ * milliseconds, once per snapshot), and a reader that finds the document
+ * written takes no lock at all. */
+static pthread_mutex_t lazy_doc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The document in blob, written now if it is not yet; NULL if that ran out
+ * of memory. Readers see data NULL or the whole blob (published last). */
+static const graph_blob *lazy_doc(const graph_snapshot *s, const graph_blob *cblob, doc_writer *write, size_t i)
 {
-    entity_job job = {s, -1};
-    pthread_t thread;
-    if (pthread_create(&thread, NULL, entity_docs_thread, &job) != 0)
-        return build_list_docs(s) == 0 && build_entity_docs(s) == 0 ? 0 : -1;
-    int rc = build_list_docs(s);
-    pthread_join(thread, NULL);
-    return rc == 0 && job.rc == 0 ? 0 : -1;
+    graph_blob *blob = (graph_blob *)cblob; /* the snapshot is immutable except for these caches */
+    if (__atomic_load_n(&blob->data, __ATOMIC_ACQUIRE))
+        return blob;
+    pthread_mutex_lock(&lazy_doc_lock);
+    if (!blob->data) {
+        buf out = BUF_INIT;
+        graph_blob made;
+        write(s, i, &out);
+        if (graph_blob_from_buf_lazy(&made, &out) == 0) {
+            /* Field by field, data last: readers are reading data meanwhile
+             * (the compressed forms are still NULL, added on first use). */
+            blob->len = made.len;
+            blob->lazy = made.lazy;
+            memcpy(blob->etag, made.etag, sizeof blob->etag);
+            __atomic_store_n(&blob->data, made.data, __ATOMIC_RELEASE);
+        }
+    }
+    pthread_mutex_unlock(&lazy_doc_lock);
+    return blob->data ? blob : NULL;
 }
 
 graph_snapshot *graph_build(dataset *d, int64_t version, char *err, size_t errlen)
@@ -346,8 +370,11 @@ graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_l
     memset(d, 0, sizeof *d);
     /* Every node gets a position before the documents are written: placed
      * now where the layout has none yet, laid out by the layout thread. */
-    if (graph_build_indexes(s) != 0 || graph_layout_fill(&s->layout, s) != 0 || graph_build_eras(s) != 0 ||
-        build_docs(s) != 0 || graph_build_search(s) != 0 || graph_build_explore(s) != 0) {
+    s->genre_docs = xcalloc(s->data.ngenres ? s->data.ngenres : 1, sizeof *s->genre_docs);
+    s->band_docs = xcalloc(s->data.nbands ? s->data.nbands : 1, sizeof *s->band_docs);
+    if (!s->genre_docs || !s->band_docs || graph_build_indexes(s) != 0 || graph_layout_fill(&s->layout, s) != 0 ||
+        graph_build_eras(s) != 0 || build_list_docs(s) != 0 || graph_build_search(s) != 0 ||
+        graph_build_explore(s) != 0) {
         snprintf(err, errlen, "out of memory building the snapshot");
         graph_release(s);
         return NULL;
@@ -412,16 +439,16 @@ void graph_publish(graph_snapshot *s)
 }
 
 const graph_blob *graph_doc_graph(const graph_snapshot *s) { return &s->graph_doc; }
-const graph_blob *graph_doc_genres(const graph_snapshot *s)
+const graph_blob *graph_doc_genres(const graph_snapshot *s) { return lazy_doc(s, &s->genres_doc, write_genres_list, 0); }
+const graph_blob *graph_doc_bands(const graph_snapshot *s) { return lazy_doc(s, &s->bands_doc, write_bands_list, 0); }
+const graph_blob *graph_doc_genre(const graph_snapshot *s, size_t i)
 {
-    return lazy_list(s, (graph_blob *)&s->genres_doc, build_genres_list);
+    return lazy_doc(s, &s->genre_docs[i], write_genre_doc, i);
 }
-const graph_blob *graph_doc_bands(const graph_snapshot *s)
+const graph_blob *graph_doc_band(const graph_snapshot *s, size_t i)
 {
-    return lazy_list(s, (graph_blob *)&s->bands_doc, build_bands_list);
+    return lazy_doc(s, &s->band_docs[i], write_band_doc, i);
 }
-const graph_blob *graph_doc_genre(const graph_snapshot *s, size_t i) { return &s->genre_docs[i]; }
-const graph_blob *graph_doc_band(const graph_snapshot *s, size_t i) { return &s->band_docs[i]; }
 
 int graph_attach(graph_snapshot *s, int slot, char *data, size_t len)
 {
@@ -443,8 +470,8 @@ size_t graph_bytes(const graph_snapshot *s)
     /* Read while other threads may add compressed forms (graph_blob_bytes). */
     size_t total = graph_blob_bytes(&s->graph_doc) + graph_blob_bytes(&s->genres_doc) + graph_blob_bytes(&s->bands_doc);
     for (size_t i = 0; i < s->data.ngenres; i++)
-        total += s->genre_docs[i].len + s->genre_docs[i].gzlen;
+        total += graph_blob_bytes(&s->genre_docs[i]);
     for (size_t i = 0; i < s->data.nbands; i++)
-        total += s->band_docs[i].len + s->band_docs[i].gzlen;
+        total += graph_blob_bytes(&s->band_docs[i]);
     return total;
 }

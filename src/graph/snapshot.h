@@ -52,6 +52,9 @@ void graph_free(graph_snapshot *s);
 graph_snapshot *graph_acquire(void);
 void graph_publish(graph_snapshot *s);
 
+/* The documents served as is. All but the graph's are written on their
+ * first request (thread-safe), so they return NULL if that ran out of
+ * memory. */
 const graph_blob *graph_doc_graph(const graph_snapshot *s);  /* GET /api/v1/graph */
 const graph_blob *graph_doc_genres(const graph_snapshot *s); /* GET /api/v1/genres */
 const graph_blob *graph_doc_bands(const graph_snapshot *s);  /* GET /api/v1/bands */
@@ -63,10 +66,15 @@ const graph_blob *graph_doc_band(const graph_snapshot *s, size_t band_index);
 int graph_attach(graph_snapshot *s, int slot, char *data, size_t len);
 const graph_blob *graph_extra(const graph_snapshot *s, int slot);
 
-/* Adds the brotli form of the graph document, once every node is laid out
- * (until then the explorer asks again). Called after graph_publish, so that
- * no write waits for the compression (about a fifth of a rebuild's CPU): the
- * document is served in gzip meanwhile. 0, or -1 out of memory. */
+/* Add the gzip and brotli forms of the graph document (the brotli form
+ * once every node is laid out: until then the explorer asks again). Called
+ * after graph_publish, so that no write and no other instance waits for the
+ * compression (gzip took a third of a rebuild's CPU, brotli a fifth): the
+ * document is served as it is meanwhile. The gzip form reuses what did not
+ * change since base (a snapshot given gzip this way before, or NULL; *reused,
+ * may be NULL, counts the pieces reused). 0, or -1 out of memory; one caller
+ * at a time for each. */
+int graph_add_gzip(graph_snapshot *s, const graph_snapshot *base, size_t *reused);
 int graph_add_brotli(graph_snapshot *s);
 
 /* Total bytes held by the documents (reported as snapshot size). */

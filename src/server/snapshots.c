@@ -72,6 +72,11 @@ struct snapshots {
     int failures;      /* rebuilds failed in a row */
     uint64_t retry_at; /* monotonic ns; 0: no retry pending */
 
+    /* The last snapshot given its gzip form, whose pieces the next reuses
+     * (graph_add_gzip); gzip_lock makes one compression at a time. */
+    pthread_mutex_t gzip_lock;
+    graph_snapshot *gzip_base;
+
     /* The layout thread (which also makes the brotli forms). */
     pthread_t layout_thread;
     int layout_started;
@@ -91,8 +96,7 @@ static uint64_t now_ns(void)
 
 static double seconds_since(uint64_t t0) { return (double)(now_ns() - t0) / 1e9; }
 
-/* Lowers this thread's priority (Linux keeps a nice value per thread; the
- * threads it starts, such as a build's helper, inherit it). */
+/* Lowers this thread's priority (Linux keeps a nice value per thread). */
 static void lower_priority(const char *who, int nice)
 {
     pid_t tid = gettid();
@@ -155,6 +159,30 @@ static void publish(snapshots *s, graph_snapshot *g, uint64_t t0, double load_se
     background_request(s, 1);
     if (!laid_out)
         background_request(s, 0);
+}
+
+/* The graph document of the published snapshot in gzip: by the publisher
+ * once the writes waiting for it are answered, by the layout thread after
+ * its republish. Only what changed since the last one is compressed. */
+static void add_gzip(snapshots *s)
+{
+    pthread_mutex_lock(&s->gzip_lock);
+    graph_snapshot *g = graph_acquire();
+    if (g && g != s->gzip_base) {
+        uint64_t t0 = now_ns();
+        size_t reused;
+        if (graph_add_gzip(g, s->gzip_base, &reused) != 0) {
+            log_warn("the graph document is served uncompressed: out of memory compressing it in gzip");
+        } else {
+            log_debug("snapshot %lld's graph document in gzip in %.1f ms (%zu unchanged pieces reused)",
+                      (long long)graph_version(g), seconds_since(t0) * 1000, reused);
+            graph_release(s->gzip_base);
+            s->gzip_base = g;
+            g = NULL;
+        }
+    }
+    graph_release(g);
+    pthread_mutex_unlock(&s->gzip_lock);
 }
 
 /* The graph document of the published snapshot in brotli (on the layout
@@ -374,6 +402,8 @@ static void *publisher_main(void *arg)
         }
         pthread_mutex_unlock(&s->lock);
         call_waiters(done, ok);
+        if (ok)
+            add_gzip(s);
         pthread_mutex_lock(&s->lock);
     }
     waiter *left = take_waiters(s, 1);
@@ -515,6 +545,7 @@ static void *layout_main(void *arg)
         pthread_mutex_unlock(&s->publish_lock);
         graph_release(built);
         graph_release(g);
+        add_gzip(s);
         malloc_trim(0); /* the layout's workspace is free again */
     }
 }
@@ -525,6 +556,7 @@ int snapshots_start(const config *cfg, snapshots **out, char *err, size_t errlen
     s->cfg = cfg;
     s->shown = -1;
     pthread_mutex_init(&s->publish_lock, NULL);
+    pthread_mutex_init(&s->gzip_lock, NULL);
     pthread_mutex_init(&s->lock, NULL);
     pthread_condattr_t attr; /* both conditions are waited on until monotonic deadlines */
     pthread_condattr_init(&attr);
@@ -538,6 +570,7 @@ int snapshots_start(const config *cfg, snapshots **out, char *err, size_t errlen
     *out = s;
     if (store_open(cfg->database_url, &s->store, err, errlen) != 0 || refresh(s, &s->shown, err, errlen) != 0)
         return -1;
+    add_gzip(s); /* before the first request */
     /* Before the threads start: their creation orders these writes before
      * anything they do (a snapshot they drop is handed to reclaim). */
     reclaim_into = s;
@@ -575,6 +608,7 @@ void snapshots_stop(snapshots *s)
     }
     /* No thread frees for us any more: what is left goes now. */
     graph_set_reclaimer(NULL);
+    graph_release(s->gzip_base);
     reclaim_into = NULL;
     while (s->nunused)
         graph_free(s->unused[--s->nunused]);
@@ -586,6 +620,7 @@ void snapshots_stop(snapshots *s)
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->publish_lock);
+    pthread_mutex_destroy(&s->gzip_lock);
     pthread_mutex_destroy(&s->layout_lock);
     pthread_cond_destroy(&s->layout_cond);
     free(s);

@@ -21,6 +21,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/gzip.h"
+#include "core/gzip_pieces.h"
 #include "core/net.h"
 #include "core/json.h"
 #include "core/strmap.h"
@@ -1024,6 +1025,108 @@ static void test_gzip_round_trips_and_refuses_damage(void **state)
     assert_false(gzip_is("{}", 2));
 }
 
+/* A JSON-like document of n records, record k carrying label[k]; *cuts
+ * (malloc'd) after every 40th record, as a writer cuts between nodes. */
+static char *records(size_t n, const char *const *label, size_t **cuts, size_t *ncuts, size_t *len)
+{
+    buf b = BUF_INIT;
+    *cuts = calloc(n / 40 + 1, sizeof **cuts);
+    *ncuts = 0;
+    buf_puts(&b, "{\"nodes\":[");
+    for (size_t k = 0; k < n; k++) {
+        buf_printf(&b, "%s{\"id\":\"node-%zu\",\"name\":\"%s\",\"x\":%zu.%02zu,\"y\":-%zu.5}", k ? "," : "", k,
+                   label[k], (k * 7919) % 1000, k % 97, (k * 104729) % 5000);
+        if (k % 40 == 39 && k + 1 < n)
+            (*cuts)[(*ncuts)++] = b.len;
+    }
+    buf_puts(&b, "]}");
+    assert_false(buf_failed(&b));
+    return buf_steal(&b, len);
+}
+
+/* Inflates a gzip member and asserts it is exactly data. */
+static void assert_inflates_to(const char *gz, size_t gzlen, const char *data, size_t len)
+{
+    char *out, err[256];
+    size_t outlen;
+    assert_int_equal(gzip_inflate("pieces.gz", gz, gzlen, 64u << 20, 0, &out, &outlen, err, sizeof err), 0);
+    assert_int_equal(outlen, len);
+    assert_memory_equal(out, data, len);
+    free(out);
+}
+
+static void test_gzip_pieces_reuse_what_did_not_change(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    static const char *label[N], *renamed[N];
+    for (size_t k = 0; k < N; k++)
+        label[k] = renamed[k] = k % 3 ? "Heavy metal" : "Dream pop";
+    size_t *cuts, ncuts, len;
+    char *doc = records(N, label, &cuts, &ncuts, &len);
+    assert_true(ncuts > 50 && len > 200000);
+
+    /* One version alone: one valid gzip member, about as small as a single
+     * stream (each piece is primed with the bytes before it). */
+    char *gz;
+    size_t gzlen, np, reused = 99;
+    gzip_piece *ps;
+    assert_int_equal(gzip_compress_pieces(doc, len, cuts, ncuts, 4, NULL, &gz, &gzlen, &ps, &np, &reused), 0);
+    assert_int_equal(np, ncuts + 1);
+    assert_int_equal(reused, 0);
+    assert_true(gzip_is(gz, gzlen));
+    assert_inflates_to(gz, gzlen, doc, len);
+    char *whole;
+    size_t wholelen;
+    assert_int_equal(gzip_compress(doc, len, 4, &whole, &wholelen), 0);
+    assert_true(gzlen < wholelen + wholelen / 20);
+    free(whole);
+
+    /* The next version renames one record in the middle, to a longer name:
+     * the pieces after it moved but kept their bytes. Only the piece that
+     * changed, those whose 32 KiB window sees the change, and the last piece
+     * (it ends the stream) are compressed again. */
+    renamed[N / 2] = "Dream pop (with a much longer name than before)";
+    size_t *cuts2, ncuts2, len2;
+    char *doc2 = records(N, renamed, &cuts2, &ncuts2, &len2);
+    assert_int_equal(ncuts2, ncuts);
+    gzip_pieced base = {doc, len, gz, gzlen, ps, np};
+    char *gz2;
+    size_t gzlen2, np2, reused2;
+    gzip_piece *ps2;
+    assert_int_equal(gzip_compress_pieces(doc2, len2, cuts2, ncuts2, 4, &base, &gz2, &gzlen2, &ps2, &np2, &reused2), 0);
+    assert_inflates_to(gz2, gzlen2, doc2, len2);
+    size_t piece_len = len / np, window_pieces = 32768 / piece_len + 1;
+    assert_true(reused2 >= np2 - (window_pieces + 3));
+    assert_true(reused2 < np2 - 1);
+
+    /* The same version again reuses every piece but the last. */
+    gzip_pieced base2 = {doc2, len2, gz2, gzlen2, ps2, np2};
+    char *gz3;
+    size_t gzlen3, np3, reused3;
+    gzip_piece *ps3;
+    assert_int_equal(gzip_compress_pieces(doc2, len2, cuts2, ncuts2, 4, &base2, &gz3, &gzlen3, &ps3, &np3, &reused3), 0);
+    assert_int_equal(reused3, np3 - 1);
+    assert_int_equal(gzlen3, gzlen2);
+    assert_memory_equal(gz3, gz2, gzlen2);
+
+    /* A document cut nowhere is one piece; cuts out of order or out of
+     * range are refused. */
+    char *gz4;
+    size_t gzlen4, np4;
+    gzip_piece *ps4;
+    assert_int_equal(gzip_compress_pieces(doc, len, NULL, 0, 4, &base2, &gz4, &gzlen4, &ps4, &np4, NULL), 0);
+    assert_int_equal(np4, 1);
+    assert_inflates_to(gz4, gzlen4, doc, len);
+    free(gz4), free(ps4);
+    size_t bad[][2] = {{10, 10}, {20, 10}, {0, 10}, {10, len}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        assert_int_equal(gzip_compress_pieces(doc, len, bad[k], 2, 4, NULL, &gz4, &gzlen4, &ps4, &np4, NULL), -1);
+
+    free(gz3), free(ps3), free(gz2), free(ps2), free(gz), free(ps);
+    free(doc2), free(cuts2), free(doc), free(cuts);
+}
+
 static void test_gzip_inflate_stops_at_its_limit(void **state)
 {
     (void)state;
@@ -1194,6 +1297,7 @@ int main(void)
         cmocka_unit_test(test_sha256_hex_matches_the_standard_vectors),
         cmocka_unit_test(test_gzip_round_trips_and_refuses_damage),
         cmocka_unit_test(test_gzip_inflate_stops_at_its_limit),
+        cmocka_unit_test(test_gzip_pieces_reuse_what_did_not_change),
         cmocka_unit_test(test_fs_atomic_writes_replace_whole_files_and_leave_nothing_on_failure),
         cmocka_unit_test(test_net_parse_listen_accepts_the_documented_forms),
     };

@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,6 +486,9 @@ static void test_large_docs_have_gzip_that_inflates_to_the_identity_bytes(void *
     graph_snapshot *s = build(&d, 1);
     const graph_blob *b = graph_doc_graph(s);
     assert_true(b->len >= 1024);
+    /* The graph document's gzip form is added after publishing. */
+    assert_null(b->gz);
+    assert_int_equal(graph_add_gzip(s, NULL, NULL), 0);
     assert_non_null(b->gz);
     assert_true(b->gzlen < b->len);
     assert_int_equal((unsigned char)b->gz[0], 0x1f); /* gzip magic: what Content-Encoding: gzip means */
@@ -509,6 +513,7 @@ static void test_large_docs_have_gzip_that_inflates_to_the_identity_bytes(void *
     assert_non_null(laid);
     const graph_blob *lb = graph_doc_graph(laid);
     assert_null(lb->br);
+    assert_int_equal(graph_add_gzip(laid, s, NULL), 0);
     size_t before = graph_bytes(laid);
     assert_int_equal(graph_add_brotli(laid), 0);
     assert_non_null(lb->br);
@@ -530,9 +535,95 @@ static void test_large_docs_have_gzip_that_inflates_to_the_identity_bytes(void *
     /* A small document is not worth compressing. */
     const graph_blob *one = graph_doc_genre(s, genre_index(s, "leaf-3"));
     assert_true(one->len < 1024);
+    graph_blob_gzip(one);
     assert_null(one->gz);
     assert_int_equal(one->gzlen, 0);
     graph_release(s);
+}
+
+/* Readers asking for every genre and band document at once (the documents
+ * are written on their first request). */
+typedef struct doc_reader {
+    const graph_snapshot *s;
+    const graph_blob **seen; /* genres, then bands */
+} doc_reader;
+
+static void *read_every_document(void *arg)
+{
+    doc_reader *r = arg;
+    const dataset *d = graph_dataset(r->s);
+    for (size_t i = 0; i < d->ngenres; i++)
+        r->seen[i] = graph_doc_genre(r->s, i);
+    for (size_t i = 0; i < d->nbands; i++)
+        r->seen[d->ngenres + i] = graph_doc_band(r->s, d->nbands - 1 - i); /* the other way round */
+    return NULL;
+}
+
+static void test_entity_documents_are_written_once_on_first_request(void **state)
+{
+    (void)state;
+    dataset d;
+    big_dataset(&d, "");
+    graph_snapshot *s = build(&d, 1);
+    const dataset *sd = graph_dataset(s);
+    size_t n = sd->ngenres + sd->nbands, before = graph_bytes(s);
+    enum { READERS = 4 };
+    doc_reader readers[READERS];
+    pthread_t threads[READERS];
+    for (int k = 0; k < READERS; k++) {
+        readers[k] = (doc_reader){s, calloc(n, sizeof(const graph_blob *))};
+        assert_non_null(readers[k].seen);
+        assert_int_equal(pthread_create(&threads[k], NULL, read_every_document, &readers[k]), 0);
+    }
+    for (int k = 0; k < READERS; k++)
+        assert_int_equal(pthread_join(threads[k], NULL), 0);
+    /* Every reader got the same document, written once. */
+    for (size_t i = 0; i < n; i++) {
+        assert_non_null(readers[0].seen[i]);
+        for (int k = 1; k < READERS; k++)
+            assert_ptr_equal(readers[k].seen[i], readers[0].seen[i]);
+    }
+    for (int k = 0; k < READERS; k++)
+        free(readers[k].seen);
+    assert_true(graph_bytes(s) > before);
+    /* What they got is the genre's own document. */
+    json_t *doc = genre_doc(s, "leaf-3");
+    assert_string_equal(json_string_value(json_object_get(doc, "id")), "leaf-3");
+    json_decref(doc);
+    graph_release(s);
+}
+
+static void test_graph_document_gzip_reuses_the_previous_snapshots_pieces(void **state)
+{
+    (void)state;
+    /* Some 4,000 genres: a document of several hundred KiB, many pieces. */
+    dataset a, b;
+    memset(&a, 0, sizeof a);
+    add_genre(&a, "root", "Root", GENRE_ROOT, "");
+    for (int i = 0; i < 4000; i++) {
+        char id[32], name[64];
+        snprintf(id, sizeof id, "leaf-%d", i);
+        snprintf(name, sizeof name, "Leaf genre number %d", i);
+        add_genre(&a, id, name, GENRE_LEAF, "root");
+    }
+    assert_int_equal(dataset_copy(&b, &a), 0);
+    set_str(&b.genres[2000].name, "Leaf genre number 1999, renamed to something longer");
+    graph_snapshot *sa = build(&a, 1), *sb = build(&b, 2);
+    size_t reused;
+    assert_int_equal(graph_add_gzip(sa, NULL, &reused), 0);
+    assert_int_equal(reused, 0);
+    assert_int_equal(graph_add_gzip(sb, sa, &reused), 0);
+    const graph_blob *gb = graph_doc_graph(sb);
+    /* Cut between nodes, most of it unchanged: most pieces are reused. */
+    assert_true(gb->npieces > 4);
+    assert_true(reused > 0 && reused >= gb->npieces / 2);
+    size_t n;
+    char *plain = gunzip(gb->gz, gb->gzlen, gb->len, &n);
+    assert_int_equal(n, gb->len);
+    assert_memory_equal(plain, gb->data, n);
+    free(plain);
+    graph_release(sa);
+    graph_release(sb);
 }
 
 static void test_etag_is_stable_for_same_data_and_changes_with_it(void **state)
@@ -1166,6 +1257,8 @@ int main(void)
         cmocka_unit_test(test_empty_dataset_builds_empty_documents),
         cmocka_unit_test(test_cycle_that_slipped_past_the_rules_still_builds),
         cmocka_unit_test(test_large_docs_have_gzip_that_inflates_to_the_identity_bytes),
+        cmocka_unit_test(test_entity_documents_are_written_once_on_first_request),
+        cmocka_unit_test(test_graph_document_gzip_reuses_the_previous_snapshots_pieces),
         cmocka_unit_test(test_etag_is_stable_for_same_data_and_changes_with_it),
         cmocka_unit_test(test_blob_init_and_attached_extra_documents),
         cmocka_unit_test(test_search_ranks_exact_prefix_word_prefix_then_substring),
