@@ -8,23 +8,28 @@
 //    as refused, with its own count, and left out of the timings;
 //  - reads: wrk on /api/v1/graph and a genre detail (after a pause for the
 //    writes' aftermath and a 2 s warm-up of each server, READ_SECONDS each,
-//    ROUNDS rounds, the backends alternating), req/s medians and the ratio
-//    PostgreSQL/SQLite (reads never touch the database; target >= 0.95).
-//    Both servers serve the same bytes: what the ratio shows besides is the
-//    machine, by some ±13 % between runs of 2 rounds, hence 4.
+//    ROUNDS rounds, the backends alternating), req/s medians, and the ratio
+//    PostgreSQL/SQLite (reads never touch the database; target >= 0.95) as
+//    the median of each round's ratio: the two figures of a round are taken
+//    back to back, so a machine that slows down or speeds up during the
+//    part (what the previous parts leave behind) moves both. Both servers
+//    serve the same bytes: what the ratio shows besides is the machine — the
+//    ratio of the two medians moved by ±13 % between runs of 2 rounds, and
+//    from 0.87 to 1.11 with 4; single rounds from 0.79 to 1.19, hence 8
+//    shorter ones.
 // The PostgreSQL cluster is a throwaway one on loopback with fsync and
 // synchronous_commit on; the SQLite file runs with synchronous = FULL.
 // Prints one JSON line.
 //
-//   node bench/backends.mjs   (MUSICGRAPH_BIN, WRITES=50, WRITE_SECONDS=10, READ_SECONDS=5, ROUNDS=4)
+//   node bench/backends.mjs   (MUSICGRAPH_BIN, WRITES=50, WRITE_SECONDS=10, READ_SECONDS=3, ROUNDS=8)
 import { execFileSync } from 'node:child_process';
 import { startPostgres } from '../tests/lib/postgres.mjs';
 import { startServer } from '../tests/lib/server.mjs';
 
 const WRITES = Number(process.env.WRITES || 50);
 const WRITE_SECONDS = Number(process.env.WRITE_SECONDS || 10);
-const READ_SECONDS = Number(process.env.READ_SECONDS || 5);
-const ROUNDS = Number(process.env.ROUNDS || 4);
+const READ_SECONDS = Number(process.env.READ_SECONDS || 3);
+const ROUNDS = Number(process.env.ROUNDS || 8);
 const ADMIN = { username: 'admin', password: 'bench-admin-pass-1' };
 const env = { MUSICGRAPH_ADMIN_PASSWORD: ADMIN.password, MUSICGRAPH_LOG_LEVEL: 'warn' };
 
@@ -131,8 +136,13 @@ try {
       const order = r % 2 ? ['postgres', 'sqlite'] : ['sqlite', 'postgres'];
       for (const name of order) rps[name].push(wrk(`${servers[name].url}${path}`));
     }
-    const sqlite = median(rps.sqlite), postgres = median(rps.postgres);
-    result.reads[path] = { sqlite_rps: Math.round(sqlite), postgres_rps: Math.round(postgres), ratio: Math.round((postgres / sqlite) * 100) / 100 };
+    const ratios = rps.postgres.map((pg, r) => pg / rps.sqlite[r]);
+    result.reads[path] = {
+      sqlite_rps: Math.round(median(rps.sqlite)),
+      postgres_rps: Math.round(median(rps.postgres)),
+      ratio: Math.round(median(ratios) * 100) / 100,
+      round_ratios: ratios.map((x) => Math.round(x * 100) / 100),
+    };
   }
   result.settings = { writes: WRITES, write_seconds: WRITE_SECONDS, read_seconds: READ_SECONDS, rounds: ROUNDS };
   console.log(JSON.stringify(result));
