@@ -181,15 +181,15 @@ static void cut_after(cutter *c, const char *id, size_t offset)
     c->at[c->n++] = offset;
 }
 
-/* The explorer's document: the one document every rebuild writes. */
-static int build_list_docs(graph_snapshot *s)
+/* The explorer's one document, everything it draws: the one document every
+ * rebuild writes. */
+static int build_graph_doc(graph_snapshot *s)
 {
     const dataset *d = &s->data;
     json_writer w;
     buf out = BUF_INIT;
     cutter cuts = {0};
 
-    /* The explorer's one document: everything it draws. */
     jw_init(&w, &out);
     jw_object_begin(&w);
     jw_key(&w, "version");
@@ -373,7 +373,7 @@ graph_snapshot *graph_build_laid_out(dataset *d, int64_t version, struct graph_l
     s->genre_docs = xcalloc(s->data.ngenres ? s->data.ngenres : 1, sizeof *s->genre_docs);
     s->band_docs = xcalloc(s->data.nbands ? s->data.nbands : 1, sizeof *s->band_docs);
     if (!s->genre_docs || !s->band_docs || graph_build_indexes(s) != 0 || graph_layout_fill(&s->layout, s) != 0 ||
-        graph_build_eras(s) != 0 || build_list_docs(s) != 0 || graph_build_search(s) != 0 ||
+        graph_build_eras(s) != 0 || build_graph_doc(s) != 0 || graph_build_search(s) != 0 ||
         graph_build_explore(s) != 0) {
         snprintf(err, errlen, "out of memory building the snapshot");
         graph_release(s);
