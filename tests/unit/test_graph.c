@@ -466,17 +466,20 @@ static void test_cycle_that_slipped_past_the_rules_still_builds(void **state)
 
 /* ---------------------------------------------------------------- blobs */
 
-static void big_dataset(dataset *d, const char *suffix)
+/* A root and n leaves "leaf-0"... named "Leaf genre number 0" + suffix... */
+static void leaves_dataset(dataset *d, int n, const char *suffix)
 {
     memset(d, 0, sizeof *d);
     add_genre(d, "root", "Root", GENRE_ROOT, "");
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < n; i++) {
         char id[32], name[64];
         snprintf(id, sizeof id, "leaf-%d", i);
         snprintf(name, sizeof name, "Leaf genre number %d%s", i, suffix);
         add_genre(d, id, name, GENRE_LEAF, "root");
     }
 }
+
+static void big_dataset(dataset *d, const char *suffix) { leaves_dataset(d, 200, suffix); }
 
 static void test_large_docs_have_gzip_that_inflates_to_the_identity_bytes(void **state)
 {
@@ -598,14 +601,7 @@ static void test_graph_document_gzip_reuses_the_previous_snapshots_pieces(void *
     (void)state;
     /* Some 4,000 genres: a document of several hundred KiB, many pieces. */
     dataset a, b;
-    memset(&a, 0, sizeof a);
-    add_genre(&a, "root", "Root", GENRE_ROOT, "");
-    for (int i = 0; i < 4000; i++) {
-        char id[32], name[64];
-        snprintf(id, sizeof id, "leaf-%d", i);
-        snprintf(name, sizeof name, "Leaf genre number %d", i);
-        add_genre(&a, id, name, GENRE_LEAF, "root");
-    }
+    leaves_dataset(&a, 4000, "");
     assert_int_equal(dataset_copy(&b, &a), 0);
     set_str(&b.genres[2000].name, "Leaf genre number 1999, renamed to something longer");
     graph_snapshot *sa = build(&a, 1), *sb = build(&b, 2);
