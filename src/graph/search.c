@@ -434,6 +434,34 @@ static size_t lower_bound(const graph_snapshot *s, const char *q, size_t qlen)
     return lo;
 }
 
+/* The typo candidates: every name within q->typos edits. Compiled twice on
+ * x86-64 and chosen when the program loads, so that the per-name count of
+ * missing pairs is one POPCNT instruction where the CPU has it (without it,
+ * a libgcc call took half of a no-match search's CPU). */
+#if defined(__x86_64__) && defined(__ELF__)
+__attribute__((target_clones("popcnt", "default")))
+#endif
+static void offer_typos(const graph_snapshot *s, const query *q, top *t)
+{
+    /* A name the query is not in lacks at least one of its letter pairs; an
+     * edit breaks at most two. */
+    for (size_t i = 0; i < s->nsearch; i++) {
+        uint64_t missing = q->pairs & ~s->search_bigrams[i];
+        /* Missing none: it has every pair of the query, so it contains the
+         * query (found by collect) or, rarely, only scrambles it. */
+        if (!missing || __builtin_popcountll(missing) > 2 * q->typos)
+            continue;
+        /* Length and first letter from a small array: the entry itself is
+         * read only when typo_match could accept it. */
+        unsigned len = s->search_heads[i] & 0xff, first = s->search_heads[i] >> 8;
+        size_t diff = len > q->clen ? len - q->clen : q->clen - len;
+        if (diff > (size_t)q->typos && !(len > q->clen && first == (unsigned char)q->c[0]))
+            continue;
+        if (typo_match(&s->search[i], q))
+            offer(t, (candidate){MATCH_TYPO, &s->search[i]});
+    }
+}
+
 static void collect(const graph_snapshot *s, query *q, top *t)
 {
     const struct search_group *g = find_group(s, q->c, q->clen);
@@ -459,25 +487,9 @@ static void collect(const graph_snapshot *s, query *q, top *t)
         if (r != MATCH_NONE)
             offer(t, (candidate){r, e});
     }
-    /* Typos only when the real matches leave room. A name the query is not
-     * in lacks at least one of its letter pairs; an edit breaks at most two. */
-    if (!q->typos || t->n >= t->limit)
-        return;
-    for (size_t i = 0; i < s->nsearch; i++) {
-        uint64_t missing = q->pairs & ~s->search_bigrams[i];
-        /* Missing none: it has every pair of the query, so it contains the
-         * query (found above) or, rarely, only scrambles it. */
-        if (!missing || __builtin_popcountll(missing) > 2 * q->typos)
-            continue;
-        /* Length and first letter from a small array: the entry itself is
-         * read only when typo_match could accept it. */
-        unsigned len = s->search_heads[i] & 0xff, first = s->search_heads[i] >> 8;
-        size_t diff = len > q->clen ? len - q->clen : q->clen - len;
-        if (diff > (size_t)q->typos && !(len > q->clen && first == (unsigned char)q->c[0]))
-            continue;
-        if (typo_match(&s->search[i], q))
-            offer(t, (candidate){MATCH_TYPO, &s->search[i]});
-    }
+    /* Typos only when the real matches leave room. */
+    if (q->typos && t->n < t->limit)
+        offer_typos(s, q, t);
 }
 
 void graph_search(const graph_snapshot *s, const char *text, size_t limit, buf *out)
