@@ -434,13 +434,24 @@ static size_t lower_bound(const graph_snapshot *s, const char *q, size_t qlen)
     return lo;
 }
 
-/* The typo candidates: every name within q->typos edits. Compiled twice on
- * x86-64 and chosen when the program loads, so that the per-name count of
- * missing pairs is one POPCNT instruction where the CPU has it (without it,
- * a libgcc call took half of a no-match search's CPU). */
-#if defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("popcnt", "default")))
+/* Compiled twice on x86-64 and chosen when the program loads, so that a
+ * popcount is one POPCNT instruction where the CPU has it (without it, a
+ * libgcc call took half of a no-match search's CPU). Not under
+ * ThreadSanitizer, whose runtime is not ready when the loader picks. */
+#if defined(__x86_64__) && defined(__ELF__) && !defined(__SANITIZE_THREAD__)
+#define POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#undef POPCNT_CLONES
 #endif
+#endif
+#endif
+#ifndef POPCNT_CLONES
+#define POPCNT_CLONES
+#endif
+
+/* The typo candidates: every name within q->typos edits. */
+POPCNT_CLONES
 static void offer_typos(const graph_snapshot *s, const query *q, top *t)
 {
     /* A name the query is not in lacks at least one of its letter pairs; an
