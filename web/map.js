@@ -390,16 +390,15 @@ function edgeReducer(key, attr) {
 
 // The part of the map the panel does not cover (side panel on wide
 // screens, bottom sheet on narrow ones), in pixels of the map's box.
-// The panel's box does not depend on its content, only on the window, so
-// it is measured once per window size, shown and hidden: measuring forces a
-// layout, which in the middle of opening a genre (the new content not laid
-// out yet) took a third of select()'s time.
+// The panel's box does not depend on its content, only on the stage it
+// shares with the map (and the viewport, which sizes both), so it is
+// measured once per size of the map's box, shown and hidden: measuring
+// forces a layout, which in the middle of opening a genre (the new content
+// not laid out yet) took a third of select()'s time.
 export function panelCover() {
   if (!covers) {
     covers = new Map();
-    const forget = () => covers.clear();
-    new ResizeObserver(forget).observe(el.graph);
-    window.addEventListener('resize', forget);
+    new ResizeObserver(() => covers.clear()).observe(el.graph);
   }
   const hidden = el.panel.hidden;
   if (!covers.has(hidden)) covers.set(hidden, measureCover());
