@@ -33,10 +33,14 @@
  *  2. the other matches: each name carries a 64-bit filter of the letter
  *     pairs of its compact form. A name lacking one of the query's pairs
  *     cannot contain it; one with more than two edits' worth missing (an
- *     edit breaks at most two pairs) cannot be a typo of it. One AND and a
- *     popcount per name skip nearly all of them; a typo candidate must also
- *     have about the query's length or its first letter, read from a small
- *     array of (first letter, length) pairs;
+ *     edit breaks at most two pairs) cannot be a typo of it. The names are
+ *     kept in order of compact length, then first letter, so each test
+ *     reads only the names of a length that can match: longer than the
+ *     query for a substring, within k of its length for a typo, and longer
+ *     with its first letter for a name typed halfway. For substrings the
+ *     filter is also kept inverted — per filter bit, a bit set over the
+ *     names — so that ANDing the query's few bit sets, 64 names a word,
+ *     leaves only the names to compare;
  *  3. the edit distance is computed in a diagonal band of width 2k+1 and
  *     stops as soon as the band exceeds k.
  * The best `limit` matches are kept in a small sorted array as they come;
@@ -70,6 +74,19 @@ struct search_group {
 };
 
 static int build_groups(graph_snapshot *s);
+
+/* The scan order: compact length, then first letter; otherwise entry order
+ * (the keys were written in entry order). */
+static int by_length(const void *a, const void *b)
+{
+    const search_entry *x = a, *y = b;
+    if (x->clen != y->clen)
+        return x->clen < y->clen ? -1 : 1;
+    unsigned char fx = (unsigned char)x->compact[0], fy = (unsigned char)y->compact[0];
+    if (fx != fy)
+        return fx < fy ? -1 : 1;
+    return (x->compact > y->compact) - (x->compact < y->compact);
+}
 
 /* Compact key order; equal keys keep block order. */
 static int by_key(const void *a, const void *b)
@@ -130,8 +147,11 @@ int graph_build_search(graph_snapshot *s)
     s->search = xcalloc(n ? n : 1, sizeof *s->search);
     s->search_by_key = xmalloc((n ? n : 1) * sizeof *s->search_by_key);
     s->search_bigrams = xmalloc((n ? n : 1) * sizeof *s->search_bigrams);
-    s->search_heads = xmalloc((n ? n : 1) * sizeof *s->search_heads);
-    if (!offsets || !s->search || !s->search_by_key || !s->search_bigrams || !s->search_heads) {
+    s->search_set_words = (n + 63) / 64;
+    s->search_pair_sets = xcalloc(64 * s->search_set_words + 1, sizeof *s->search_pair_sets);
+    s->search_names = xmalloc((s->data.ngenres + s->data.nbands + 1) * sizeof *s->search_names);
+    if (!offsets || !s->search || !s->search_by_key || !s->search_bigrams || !s->search_pair_sets ||
+        !s->search_names) {
         free(offsets);
         return -1;
     }
@@ -161,17 +181,36 @@ int graph_build_search(graph_snapshot *s)
         return -1;
     }
     s->search_keys = buf_steal(&keys, &s->search_keys_len);
+    size_t max_clen = 0;
     for (size_t i = 0; i < n; i++) {
         search_entry *e = &s->search[i];
         e->key = s->search_keys + offsets[2 * i];
         e->len = (unsigned)strlen(e->key);
         e->compact = s->search_keys + offsets[2 * i + 1];
         e->clen = (unsigned)strlen(e->compact);
-        s->search_bigrams[i] = pairs_of(e->compact, e->clen);
-        s->search_heads[i] = (uint16_t)((unsigned char)e->compact[0] << 8 | (e->clen < 255 ? e->clen : 255));
+        max_clen = e->clen > max_clen ? e->clen : max_clen;
     }
     s->nsearch = n;
     free(offsets);
+    qsort(s->search, n, sizeof *s->search, by_length);
+    s->search_max_clen = max_clen;
+    s->search_len_start = xmalloc((max_clen + 2) * sizeof *s->search_len_start);
+    if (!s->search_len_start)
+        return -1;
+    for (size_t i = 0, len = 0; len <= max_clen + 1; len++) {
+        while (i < n && s->search[i].clen < len)
+            i++;
+        s->search_len_start[len] = i;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const search_entry *e = &s->search[i];
+        if (e->alias == 0)
+            s->search_names[e->kind == SEARCH_GENRE ? e->index : s->data.ngenres + e->index] = (uint32_t)i;
+        uint64_t pairs = pairs_of(e->compact, e->clen);
+        s->search_bigrams[i] = pairs;
+        for (; pairs; pairs &= pairs - 1)
+            s->search_pair_sets[(size_t)__builtin_ctzll(pairs) * s->search_set_words + i / 64] |= 1ull << (i % 64);
+    }
     /* A sorted copy rather than sorted indexes: a prefix scan then reads memory in order. */
     memcpy(s->search_by_key, s->search, n * sizeof *s->search);
     qsort(s->search_by_key, n, sizeof *s->search_by_key, by_key);
@@ -187,9 +226,15 @@ void graph_free_search(graph_snapshot *s)
     s->search_groups = NULL;
     s->nsearch_groups = 0;
     free(s->search_bigrams);
-    free(s->search_heads);
+    free(s->search_pair_sets);
+    free(s->search_len_start);
+    free(s->search_names);
+    s->search_names = NULL;
     s->search_bigrams = NULL;
-    s->search_heads = NULL;
+    s->search_pair_sets = NULL;
+    s->search_len_start = NULL;
+    s->search_set_words = 0;
+    s->search_max_clen = 0;
     s->search_keys = NULL;
     s->search = NULL;
     s->search_by_key = NULL;
@@ -345,6 +390,26 @@ static void offer(top *t, candidate c)
     t->best[at] = c;
 }
 
+/* Offers a key's match as its genre's or band's. An alias that matches no
+ * better than the name is offered as the name: the result is then ranked as
+ * it will read, so a longer limit only adds results after those of a shorter
+ * one, whatever order the keys come in. */
+static void offer_match(const graph_snapshot *s, const query *q, top *t, const search_entry *e, enum match_rank r)
+{
+    if (e->alias) {
+        const search_entry *name =
+            &s->search[s->search_names[e->kind == SEARCH_GENRE ? e->index : s->data.ngenres + e->index]];
+        enum match_rank name_rank = rank_of(name, q);
+        if (name_rank == MATCH_NONE && r == MATCH_TYPO && typo_match(name, q))
+            name_rank = MATCH_TYPO;
+        if (name_rank <= r) {
+            e = name;
+            r = name_rank;
+        }
+    }
+    offer(t, (candidate){r, e});
+}
+
 /* Ranks the entries [lo, hi) of the key order, which share a compact
  * prefix of len bytes, and records their best SEARCH_LIMIT_MAX under that
  * prefix; then does the same for each longer prefix shared by enough of
@@ -365,9 +430,11 @@ static int add_groups(graph_snapshot *s, size_t lo, size_t hi, unsigned len, siz
         }
         candidate best[SEARCH_LIMIT_MAX];
         top t = {best, 0, SEARCH_LIMIT_MAX, 0, seen, s->data.ngenres};
+        const search_entry *first = &s->search_by_key[lo];
+        query prefix = {"", 0, first->compact, len, 0, 0};
         for (size_t k = lo; k < hi; k++) {
             const search_entry *e = &s->search_by_key[k];
-            offer(&t, (candidate){e->clen == len ? MATCH_EXACT : MATCH_PREFIX, e});
+            offer_match(s, &prefix, &t, e, e->clen == len ? MATCH_EXACT : MATCH_PREFIX);
         }
         memset(seen, 0, (s->data.ngenres + s->data.nbands + 7) / 8);
         struct search_group *g = &s->search_groups[s->nsearch_groups++];
@@ -450,26 +517,78 @@ static size_t lower_bound(const graph_snapshot *s, const char *q, size_t qlen)
 #define POPCNT_CLONES
 #endif
 
-/* The typo candidates: every name within q->typos edits. */
-POPCNT_CLONES
-static void offer_typos(const graph_snapshot *s, const query *q, top *t)
+/* The first entry of the scan order whose compact key is at least len long. */
+static size_t first_of_length(const graph_snapshot *s, size_t len)
 {
-    /* A name the query is not in lacks at least one of its letter pairs; an
-     * edit breaks at most two. */
-    for (size_t i = 0; i < s->nsearch; i++) {
+    return s->search_len_start[len <= s->search_max_clen + 1 ? len : s->search_max_clen + 1];
+}
+
+/* Among the entries [lo, hi) of one length, which go by first letter: the
+ * first whose letter is at least c. */
+static size_t first_with_letter(const graph_snapshot *s, size_t lo, size_t hi, unsigned c)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((unsigned char)s->search[mid].compact[0] < c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The typo candidates among the entries [lo, hi). */
+POPCNT_CLONES
+static void offer_typos_in(const graph_snapshot *s, const query *q, top *t, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++) {
+        /* A name the query is not in lacks at least one of its letter pairs;
+         * an edit breaks at most two. Missing none: it has every pair of the
+         * query, so it contains the query (found by collect) or, rarely, only
+         * scrambles it. */
         uint64_t missing = q->pairs & ~s->search_bigrams[i];
-        /* Missing none: it has every pair of the query, so it contains the
-         * query (found by collect) or, rarely, only scrambles it. */
         if (!missing || __builtin_popcountll(missing) > 2 * q->typos)
             continue;
-        /* Length and first letter from a small array: the entry itself is
-         * read only when typo_match could accept it. */
-        unsigned len = s->search_heads[i] & 0xff, first = s->search_heads[i] >> 8;
-        size_t diff = len > q->clen ? len - q->clen : q->clen - len;
-        if (diff > (size_t)q->typos && !(len > q->clen && first == (unsigned char)q->c[0]))
-            continue;
         if (typo_match(&s->search[i], q))
-            offer(t, (candidate){MATCH_TYPO, &s->search[i]});
+            offer_match(s, q, t, &s->search[i], MATCH_TYPO);
+    }
+}
+
+/* Every name within q->typos edits: those of about the query's length, and
+ * the longer ones with its first letter (typed halfway). */
+static void offer_typos(const graph_snapshot *s, const query *q, top *t)
+{
+    size_t k = (size_t)q->typos, shortest = q->clen > k ? q->clen - k : 0;
+    offer_typos_in(s, q, t, first_of_length(s, shortest), first_of_length(s, q->clen + k + 1));
+    unsigned first = (unsigned char)q->c[0];
+    for (size_t len = q->clen + k + 1; len <= s->search_max_clen; len++) {
+        size_t lo = first_of_length(s, len), hi = first_of_length(s, len + 1);
+        lo = first_with_letter(s, lo, hi, first);
+        offer_typos_in(s, q, t, lo, first_with_letter(s, lo, hi, first + 1));
+    }
+}
+
+/* The names longer than the query that have all its letter pairs: the
+ * query's bit sets ANDed 64 names at a time. */
+static void offer_containing(const graph_snapshot *s, const query *q, top *t)
+{
+    size_t lo = first_of_length(s, q->clen + 1), n = s->nsearch, words = s->search_set_words;
+    for (size_t w = lo / 64; w * 64 < n; w++) {
+        uint64_t live = ~0ull;
+        if (w == lo / 64)
+            live &= ~0ull << (lo % 64);
+        if (n - w * 64 < 64)
+            live &= (1ull << (n - w * 64)) - 1;
+        for (uint64_t bits = q->pairs; bits && live; bits &= bits - 1)
+            live &= s->search_pair_sets[(size_t)__builtin_ctzll(bits) * words + w];
+        for (; live; live &= live - 1) {
+            const search_entry *e = &s->search[w * 64 + (size_t)__builtin_ctzll(live)];
+            if (memcmp(e->compact, q->c, q->clen) == 0)
+                continue; /* a prefix match, offered by collect */
+            enum match_rank r = rank_of(e, q);
+            if (r != MATCH_NONE)
+                offer_match(s, q, t, e, r);
+        }
     }
 }
 
@@ -486,18 +605,10 @@ static void collect(const graph_snapshot *s, query *q, top *t)
         const search_entry *e = &s->search_by_key[k];
         if (e->clen < q->clen || memcmp(e->compact, q->c, q->clen) != 0)
             break;
-        offer(t, (candidate){e->clen == q->clen ? MATCH_EXACT : MATCH_PREFIX, e});
+        offer_match(s, q, t, e, e->clen == q->clen ? MATCH_EXACT : MATCH_PREFIX);
     }
-    for (size_t i = 0; i < s->nsearch; i++) {
-        if (q->pairs & ~s->search_bigrams[i])
-            continue; /* lacks a letter pair of the query: cannot contain it */
-        const search_entry *e = &s->search[i];
-        if (e->clen >= q->clen && memcmp(e->compact, q->c, q->clen) == 0)
-            continue; /* a prefix match, offered above */
-        enum match_rank r = rank_of(e, q);
-        if (r != MATCH_NONE)
-            offer(t, (candidate){r, e});
-    }
+    /* A name of the query's length contains it only by being it: a prefix match. */
+    offer_containing(s, q, t);
     /* Typos only when the real matches leave room. */
     if (q->typos && t->n < t->limit)
         offer_typos(s, q, t);

@@ -968,6 +968,55 @@ static void test_search_finds_aliases_once_per_entry(void **state)
     graph_release(s);
 }
 
+/* A band found by an alias and by its name, equally well, ranks by its name
+ * (the result shows the name): "The Isley Brothers" comes before "The
+ * Chemical Brothers" for "roth", although the alias "Chemical Brothers" is
+ * shorter than both — and so a limit of 2 gives the first results of a limit
+ * of 50, whatever order the keys are scanned in. */
+static void test_search_shorter_limits_give_the_first_results(void **state)
+{
+    (void)state;
+    dataset d;
+    memset(&d, 0, sizeof d);
+    add_genre(&d, "big-beat", "Big beat", GENRE_ROOT, "");
+    band *chem = add_band(&d, "the-chemical-brothers", "The Chemical Brothers", "big-beat");
+    set_list(&chem->aliases, &chem->naliases, "Chemical Brothers,The Dust Brothers");
+    add_band(&d, "the-isley-brothers", "The Isley Brothers", "big-beat");
+    add_band(&d, "bro-safari", "Bro Safari", "big-beat");
+    band *bros = add_band(&d, "bros", "Bros", "big-beat");
+    set_list(&bros->aliases, &bros->naliases, "Brothers");
+    graph_snapshot *s = build(&d, 1);
+
+    /* Bros is found by its alias "Brothers" only (shortest, so first); The
+     * Chemical Brothers by its name too, which it ranks by. */
+    json_t *v = search(s, "roth", 2);
+    json_t *r = json_object_get(v, "results");
+    assert_int_equal(json_array_size(r), 2);
+    assert_result(r, 0, "band", "bros");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "alias")), "Brothers");
+    assert_result(r, 1, "band", "the-isley-brothers");
+    json_decref(v);
+
+    const char *queries[] = {"roth", "brothers", "chem", "bro", "brothrs", "the", "dust"};
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+        json_t *all = search(s, queries[i], 50);
+        json_t *all_results = json_object_get(all, "results");
+        for (size_t limit = 1; limit <= json_array_size(all_results); limit++) {
+            json_t *some = search(s, queries[i], limit);
+            json_t *some_results = json_object_get(some, "results");
+            assert_int_equal(json_array_size(some_results), limit);
+            for (size_t k = 0; k < limit; k++)
+                if (!json_equal(json_array_get(some_results, k), json_array_get(all_results, k)))
+                    fail_msg("\"%s\" with limit %zu: result %zu is not the limit-50 one", queries[i], limit, k);
+            assert_int_equal(json_integer_value(json_object_get(some, "total")),
+                             json_integer_value(json_object_get(all, "total")));
+            json_decref(some);
+        }
+        json_decref(all);
+    }
+    graph_release(s);
+}
+
 static void test_former_ids_resolve_and_documents_carry_the_new_fields(void **state)
 {
     (void)state;
@@ -1265,6 +1314,7 @@ int main(void)
         cmocka_unit_test(test_search_empty_or_unmatched_query_gives_no_results),
         cmocka_unit_test(test_search_echoes_a_hostile_query_safely),
         cmocka_unit_test(test_search_finds_aliases_once_per_entry),
+        cmocka_unit_test(test_search_shorter_limits_give_the_first_results),
         cmocka_unit_test(test_former_ids_resolve_and_documents_carry_the_new_fields),
         cmocka_unit_test(test_path_follows_parent_links_both_ways),
         cmocka_unit_test(test_path_through_influence_cycles),
