@@ -150,8 +150,7 @@ int graph_build_search(graph_snapshot *s)
     s->search_set_words = (n + 63) / 64;
     s->search_pair_sets = xcalloc(64 * s->search_set_words + 1, sizeof *s->search_pair_sets);
     s->search_names = xmalloc((s->data.ngenres + s->data.nbands + 1) * sizeof *s->search_names);
-    if (!offsets || !s->search || !s->search_by_key || !s->search_bigrams || !s->search_pair_sets ||
-        !s->search_names) {
+    if (!offsets || !s->search || !s->search_by_key || !s->search_bigrams || !s->search_pair_sets || !s->search_names) {
         free(offsets);
         return -1;
     }
