@@ -138,6 +138,26 @@ test(`artists: at least ${TARGETS.countryYearShare * 100}% have a country and a 
   assert.ok(share >= TARGETS.countryYearShare, `${(share * 100).toFixed(1)}%`);
 });
 
+// The persons whose career start was looked up (data/README.md): each row must still say what the data
+// says, so that a curator who changes a sourced year or country updates its row (and its pages) too.
+test('data/sources.tsv: every row is an artist of the map, with its year and country, and the pages read', () => {
+  const file = path.join(DIR, '..', 'sources.tsv');
+  const rows = fs.readFileSync(file, 'utf8').split('\n').filter(l => l && !l.startsWith('#')).map(l => l.split('\t'));
+  assert.ok(rows.length >= 900, `${rows.length} rows`);
+  const wrong = [];
+  const seen = new Set();
+  for (const [id, year, country, was, pages] of rows) {
+    const b = bById.get(id);
+    if (!b) wrong.push(`${id}: not an artist of the map`);
+    else if (String(b.active_from ?? 'null') !== year || String(b.country ?? 'null') !== country)
+      wrong.push(`${id}: the row says ${year} ${country}, the data ${b.active_from} ${b.country}`);
+    if (!was || !pages) wrong.push(`${id}: no earlier value or no page`);
+    if (seen.has(id)) wrong.push(`${id}: listed twice`);
+    seen.add(id);
+  }
+  assert.deepEqual(wrong.slice(0, 20), [], `${wrong.length} row(s) disagree with the data`);
+});
+
 // ---- the curators' command line ----
 
 test('tools/dataset.mjs check names each problem of one file by file and entry; gaps lists what is left', () => {
