@@ -15,8 +15,9 @@
  *   - the request is answered exactly once, completely, with a status between
  *     200 and 599 and an X-Request-Id header;
  *   - two Content-Lengths, or Content-Length with Transfer-Encoding, are
- *     refused with 400 before any handler runs, and the connection is not
- *     kept (checked against the parsed headers); nor is it after a 414 or 431;
+ *     refused with 400 (414 or 431 when the target or head is over its
+ *     bound) before any handler runs, and the connection is not kept
+ *     (checked against the parsed headers); nor is it after a 414 or 431;
  *   - a path parameter that reaches a handler holds no NUL and no '/';
  *   - a query or form value that reaches a handler is a C string whose length
  *     is at most that of the whole input.
@@ -295,8 +296,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         die("a response without X-Request-Id");
     if ((status == 414 || status == 431 || smuggling) && req->http1_is_persistent)
         die("a refused request kept its connection");
-    if (smuggling && (status != 400 || handled))
+    /* Refused with 400 — or, before its framing is judged, with 414 or 431
+     * when the target or the head is over its bound (found by fuzzing: three
+     * Content-Lengths in a 32 KB head). */
+    int oversized = (status == 414 && path_len > 8192) || (status == 431 && head > 32 * 1024);
+    if (smuggling && ((status != 400 && !oversized) || handled)) {
+        fprintf(stderr, "fuzz_http: status %d, handled %d\n", status, handled);
         die("two Content-Lengths, or one with Transfer-Encoding, were not refused");
+    }
 
     h2o_dispose_request(req);
     free(c);
