@@ -318,8 +318,9 @@ else if (browser) {
     if (!e) continue;
     const w = e.bytes_on_the_wire;
     out.push(`  ${name} (${fmt(m.genres)} genres): first frame ${fmt(m.median_ms)} ms; map/eras switch ${fmt(e.view_switch.median_ms)} ms; panel open ${fmt(e.panel_open.median_ms)} ms`);
-    out.push(`    on the wire: ${fmt(w.total)} B (page ${fmt(w.html)}, scripts ${fmt(w.js)}, styles ${fmt(w.css)}, graph ${fmt(w.graph)} gzip); ` +
-      `graph in brotli ${fmt(w.graph_brotli_body)} B instead of ${fmt(w.graph_gzip_body)} (${w.graph_brotli_body ? Math.round((1 - w.graph_brotli_body / w.graph_gzip_body) * 100) : '?'}% less), total ${fmt(w.total_with_brotli_graph)} B`);
+    out.push(`    on the wire: ${fmt(w.total)} B (page ${fmt(w.html)}, scripts ${fmt(w.js)}, styles ${fmt(w.css)}, graph ${fmt(w.graph)} ${w.graph_encoding ?? 'gzip'}); ` +
+      `graph in brotli ${fmt(w.graph_brotli_body)} B instead of ${fmt(w.graph_gzip_body)} in gzip (${w.graph_brotli_body ? Math.round((1 - w.graph_brotli_body / w.graph_gzip_body) * 100) : '?'}% less): ` +
+      `total ${fmt(w.total_with_brotli_graph)} B with brotli, ${fmt(w.total_with_gzip_graph)} B with gzip`);
   }
   out.push('');
 }
