@@ -51,7 +51,7 @@ struct graph_snapshot {
     graph_blob *genre_docs, *band_docs;
     graph_blob extra[GRAPH_EXTRA_SLOTS];
     struct graph_layout *layout; /* positions, may be NULL or partial */
-    search_entry *search; /* every name and alias, by compact length, then first letter */
+    search_entry *search;        /* every name and alias, by compact length, then first letter */
     size_t nsearch;
     struct search_group *search_groups; /* best matches of prefixes shared by many names */
     size_t nsearch_groups;
@@ -60,7 +60,6 @@ struct graph_snapshot {
     search_entry *search_by_key; /* the same entries sorted by key, for prefix lookups */
     uint64_t *search_bigrams;    /* per entry: a 64-bit filter of the letter pairs in its key */
     uint64_t *search_pair_sets;  /* per filter bit: the entries that have it, one bit each */
-    size_t search_set_words;     /* 64-bit words per set */
     size_t *search_len_start;    /* per compact length L: the first entry of length >= L */
     size_t search_max_clen;      /* search_len_start has search_max_clen + 2 slots */
     uint32_t *search_names;      /* per genre, then per band: where its name is in search */

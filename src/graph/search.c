@@ -107,6 +107,15 @@ static uint64_t pairs_of(const char *s, size_t len)
     return mask;
 }
 
+/* A genre's or band's place in the per-entity arrays: genres, then bands. */
+static size_t entity_of(const search_entry *e, size_t ngenres)
+{
+    return e->kind == SEARCH_GENRE ? e->index : ngenres + e->index;
+}
+
+/* The 64-bit words of each letter-pair bit set: one bit per name. */
+static size_t set_words(const graph_snapshot *s) { return (s->nsearch + 63) / 64; }
+
 /* Appends the letters and digits of a folded string (bytes >= 0x80, the
  * scripts folding leaves alone, count as letters). */
 static void compact(const char *folded, buf *out)
@@ -142,13 +151,13 @@ int graph_build_search(graph_snapshot *s)
         n += s->data.genres[i].naliases;
     for (size_t i = 0; i < s->data.nbands; i++)
         n += s->data.bands[i].naliases;
+    s->nsearch = n;
     buf keys = BUF_INIT;
     size_t *offsets = xmalloc((n ? n : 1) * 2 * sizeof *offsets);
     s->search = xcalloc(n ? n : 1, sizeof *s->search);
     s->search_by_key = xmalloc((n ? n : 1) * sizeof *s->search_by_key);
     s->search_bigrams = xmalloc((n ? n : 1) * sizeof *s->search_bigrams);
-    s->search_set_words = (n + 63) / 64;
-    s->search_pair_sets = xcalloc(64 * s->search_set_words + 1, sizeof *s->search_pair_sets);
+    s->search_pair_sets = xcalloc(64 * set_words(s) + 1, sizeof *s->search_pair_sets);
     s->search_names = xmalloc((s->data.ngenres + s->data.nbands + 1) * sizeof *s->search_names);
     if (!offsets || !s->search || !s->search_by_key || !s->search_bigrams || !s->search_pair_sets || !s->search_names) {
         free(offsets);
@@ -189,7 +198,6 @@ int graph_build_search(graph_snapshot *s)
         e->clen = (unsigned)strlen(e->compact);
         max_clen = e->clen > max_clen ? e->clen : max_clen;
     }
-    s->nsearch = n;
     free(offsets);
     qsort(s->search, n, sizeof *s->search, by_length);
     s->search_max_clen = max_clen;
@@ -204,11 +212,11 @@ int graph_build_search(graph_snapshot *s)
     for (size_t i = 0; i < n; i++) {
         const search_entry *e = &s->search[i];
         if (e->alias == 0)
-            s->search_names[e->kind == SEARCH_GENRE ? e->index : s->data.ngenres + e->index] = (uint32_t)i;
+            s->search_names[entity_of(e, s->data.ngenres)] = (uint32_t)i;
         uint64_t pairs = pairs_of(e->compact, e->clen);
         s->search_bigrams[i] = pairs;
         for (; pairs; pairs &= pairs - 1)
-            s->search_pair_sets[(size_t)__builtin_ctzll(pairs) * s->search_set_words + i / 64] |= 1ull << (i % 64);
+            s->search_pair_sets[(size_t)__builtin_ctzll(pairs) * set_words(s) + i / 64] |= 1ull << (i % 64);
     }
     /* A sorted copy rather than sorted indexes: a prefix scan then reads memory in order. */
     memcpy(s->search_by_key, s->search, n * sizeof *s->search);
@@ -232,7 +240,6 @@ void graph_free_search(graph_snapshot *s)
     s->search_bigrams = NULL;
     s->search_pair_sets = NULL;
     s->search_len_start = NULL;
-    s->search_set_words = 0;
     s->search_max_clen = 0;
     s->search_keys = NULL;
     s->search = NULL;
@@ -365,7 +372,7 @@ static int better_key(const candidate *a, const candidate *b)
 
 static void offer(top *t, candidate c)
 {
-    size_t bit = c.entry->kind == SEARCH_GENRE ? c.entry->index : t->ngenres + c.entry->index;
+    size_t bit = entity_of(c.entry, t->ngenres);
     if (c.rank != MATCH_TYPO && !(t->seen[bit >> 3] & (1u << (bit & 7)))) {
         t->seen[bit >> 3] |= (unsigned char)(1u << (bit & 7));
         t->total++; /* a genre or band matched by its name and an alias counts once */
@@ -396,8 +403,7 @@ static void offer(top *t, candidate c)
 static void offer_match(const graph_snapshot *s, const query *q, top *t, const search_entry *e, enum match_rank r)
 {
     if (e->alias) {
-        const search_entry *name =
-            &s->search[s->search_names[e->kind == SEARCH_GENRE ? e->index : s->data.ngenres + e->index]];
+        const search_entry *name = &s->search[s->search_names[entity_of(e, s->data.ngenres)]];
         enum match_rank name_rank = rank_of(name, q);
         if (name_rank == MATCH_NONE && r == MATCH_TYPO && typo_match(name, q))
             name_rank = MATCH_TYPO;
@@ -571,7 +577,7 @@ static void offer_typos(const graph_snapshot *s, const query *q, top *t)
  * query's bit sets ANDed 64 names at a time. */
 static void offer_containing(const graph_snapshot *s, const query *q, top *t)
 {
-    size_t lo = first_of_length(s, q->clen + 1), n = s->nsearch, words = s->search_set_words;
+    size_t lo = first_of_length(s, q->clen + 1), n = s->nsearch, words = set_words(s);
     for (size_t w = lo / 64; w * 64 < n; w++) {
         uint64_t live = ~0ull;
         if (w == lo / 64)
