@@ -19,9 +19,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_TARGET_BYTES 8192
-#define MAX_HEAD_BYTES (32 * 1024)
-
 static int name_is(const char *name, size_t len, const char *want)
 {
     return len == strlen(want) && strncasecmp(name, want, len) == 0;

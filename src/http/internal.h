@@ -43,7 +43,10 @@ void http_clients_release(const http_client_key *key);
 int http_is_trusted_proxy_key(const http_client_key *key);
 
 /* Checks the raw request head for what h2o lets through (framing.c): returns
- * 0, or the status (400, 414, 431) to answer with title and detail. */
+ * 0, or the status (400, 414, 431) to answer with title and detail. A target
+ * over MAX_TARGET_BYTES gets 414, a head over MAX_HEAD_BYTES 431. */
+#define MAX_TARGET_BYTES 8192
+#define MAX_HEAD_BYTES   (32 * 1024)
 int http_check_framing(struct st_h2o_req_t *req, const char **title, const char **detail);
 /* State-changing requests from another site (origin.c): 0, or 403 with
  * detail. */

@@ -299,7 +299,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Refused with 400 — or, before its framing is judged, with 414 or 431
      * when the target or the head is over its bound (found by fuzzing: three
      * Content-Lengths in a 32 KB head). */
-    int oversized = (status == 414 && path_len > 8192) || (status == 431 && head > 32 * 1024);
+    int oversized = (status == 414 && path_len > MAX_TARGET_BYTES) || (status == 431 && head > MAX_HEAD_BYTES);
     if (smuggling && ((status != 400 && !oversized) || handled)) {
         fprintf(stderr, "fuzz_http: status %d, handled %d\n", status, handled);
         die("two Content-Lengths, or one with Transfer-Encoding, were not refused");
