@@ -86,6 +86,11 @@ async function newPage(t, { width = 1280, height = 860, storageState } = {}) {
     ignoreConsole: (text) => /^Failed to load resource: the server responded with a status of \d+/.test(text),
   });
   const httpErrors = [];
+  const inFlight = new Map(); // request → when it started, for adminReady's report
+  inFlightOf.set(page, inFlight);
+  page.on('request', (req) => inFlight.set(req, Date.now()));
+  page.on('requestfinished', (req) => inFlight.delete(req));
+  page.on('requestfailed', (req) => inFlight.delete(req));
   page.on('response', (res) => {
     if (res.status() >= 400) {
       const u = new URL(res.url());
@@ -101,17 +106,33 @@ function assertClean(p, expectedHttpErrors = []) {
   assert.deepEqual(p.httpErrors, expectedHttpErrors, 'HTTP error responses');
 }
 
+const inFlightOf = new WeakMap();
+
 // Waits until the page has rendered; `path` (a string, or a RegExp source
-// given as {re}) is the URL path, query and hash it must show.
+// given as {re}) is the URL path, query and hash it must show. When it never
+// does, the failure says what the page showed and which requests were still
+// unanswered (a rare timeout under load in make test-fresh said nothing more).
 async function adminReady(page, path) {
-  await page.waitForFunction(
-    (want) => {
-      if (document.body.dataset.adminReady !== '1') return false;
-      const at = location.pathname + location.search + location.hash;
-      return !want || (typeof want === 'string' ? at === want : new RegExp(want.re).test(at));
-    },
-    path instanceof RegExp ? { re: path.source } : path || null,
-  );
+  try {
+    await page.waitForFunction(
+      (want) => {
+        if (document.body.dataset.adminReady !== '1') return false;
+        const at = location.pathname + location.search + location.hash;
+        return !want || (typeof want === 'string' ? at === want : new RegExp(want.re).test(at));
+      },
+      path instanceof RegExp ? { re: path.source } : path || null,
+    );
+  } catch (err) {
+    const shown = await page.evaluate(() => ({
+      at: location.pathname + location.search + location.hash,
+      ready: document.body.dataset.adminReady ?? null,
+      text: (document.querySelector('main, body')?.innerText || '').slice(0, 300),
+    })).catch((e) => ({ error: String(e) }));
+    const pending = [...(inFlightOf.get(page) || new Map())]
+      .map(([req, since]) => `${req.method()} ${new URL(req.url()).pathname} (${Date.now() - since} ms)`);
+    err.message += `\nwanted ${path || 'any page'}; the page: ${JSON.stringify(shown)}; unanswered: ${JSON.stringify(pending)}`;
+    throw err;
+  }
 }
 
 // The genre or band table at any of its pages.
