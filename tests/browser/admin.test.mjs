@@ -79,6 +79,8 @@ function nextClient() {
   return `10.0.${clients >> 8}.${clients & 255}`;
 }
 
+const inFlightOf = new WeakMap(); // page → its unanswered requests (newPage fills it)
+
 async function newPage(t, { width = 1280, height = 860, storageState } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, storageState, extraHTTPHeaders: { 'X-Forwarded-For': nextClient() } });
   const page = await context.newPage();
@@ -117,8 +119,6 @@ async function filterTable(page, kind, text) {
     [kind, text !== ''],
   );
 }
-
-const inFlightOf = new WeakMap();
 
 // Waits until the page has rendered; `path` (a string, or a RegExp source
 // given as {re}) is the URL path, query and hash it must show. When it never
