@@ -3,7 +3,7 @@
 //
 //   node tools/dataset.mjs check [FILE…]   validate; report the problems in FILE… (default: all files)
 //   node tools/dataset.mjs figures         the figures per family and in total, against the targets
-//   node tools/dataset.mjs gaps [FILE…]    what phase 2 still has to fill in FILE…: bands without a country,
+//   node tools/dataset.mjs gaps [FILE…]    what phase 2 still has to fill in FILE…: bands without a type, a country,
 //                                          a year or a second genre, leaves with bands but no defining band
 //   node tools/dataset.mjs format          rewrite the files in the canonical layout: each entry in the file of
 //                                          its family, genres in tree order, bands grouped by primary genre,
@@ -45,10 +45,12 @@ export const TARGETS = {
 };
 
 export const FORMAT = 'musicgraph-dataset';
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 export const GENRE_KEYS = ['id', 'name', 'type', 'parent', 'parents', 'description', 'origin_year', 'links',
   'aliases', 'former_ids', 'region', 'defining'];
-export const BAND_KEYS = ['id', 'name', 'primary_genre', 'genres', 'aliases', 'former_ids', 'country', 'active_from'];
+export const BAND_KEYS = ['id', 'name', 'type', 'primary_genre', 'genres', 'aliases', 'former_ids', 'country',
+  'active_from'];
+const BAND_TYPES = ['person', 'group'];
 
 const ID_RE = /^[a-z0-9-]{1,50}$/;
 const YEAR_MIN = 1000;
@@ -283,6 +285,8 @@ export function validate(ds, allow = []) {
     }
     if (!b.genres.includes(b.primary_genre)) add(b._file, w, 'primary genre must be one of genres');
     else if (b.genres[0] !== b.primary_genre) add(b._file, w, 'list the primary genre first in genres');
+    if (!(b.type === null || BAND_TYPES.includes(b.type)))
+      add(b._file, w, `type must be "person", "group" or null (found ${JSON.stringify(b.type)})`);
     checkAliases(b, w);
     checkFormer(b, w, bById, claimedBand, 'band');
     if (!(b.country === null || COUNTRIES.has(b.country)))
@@ -320,7 +324,7 @@ export function validate(ds, allow = []) {
 export function figures(ds) {
   const gById = new Map(ds.genres.map(g => [g.id, g]));
   const blank = () => ({ genres: 0, intermediates: 0, leaves: 0, leavesOffRoot: 0, bands: 0, multiGenre: 0,
-    countryYear: 0, withCountry: 0, withYear: 0, leavesWithBands: 0, leavesWithDefining: 0, aliases: 0 });
+    countryYear: 0, withCountry: 0, withYear: 0, withType: 0, leavesWithBands: 0, leavesWithDefining: 0, aliases: 0 });
   const families = {};
   const total = blank();
   const fam = file => (families[path.basename(file, '.json')] ??= blank());
@@ -347,6 +351,7 @@ export function figures(ds) {
       if (b.country) t.withCountry++;
       if (b.active_from) t.withYear++;
       if (b.country && b.active_from) t.countryYear++;
+      if (b.type) t.withType++;
       t.aliases += Array.isArray(b.aliases) ? b.aliases.length : 0;
     }
   }
@@ -453,11 +458,13 @@ const pct = (n, d) => (d ? `${((100 * n) / d).toFixed(0)}%` : '-');
 
 function printFigures(ds, only) {
   const { families, total } = figures(ds);
-  const head = ['family', 'genres', 'inter', 'leaves', 'off-root', 'bands', '2+genres', 'country+year', 'defining'];
+  const head = ['family', 'genres', 'inter', 'leaves', 'off-root', 'bands', '2+genres', 'country+year', 'type',
+    'defining'];
   const rows = Object.entries(families).filter(([id]) => !only || only.has(id)).map(([id, t]) => [id, t]);
   if (!only) rows.push(['TOTAL', total]);
   const cells = rows.map(([id, t]) => [id, t.genres, t.intermediates, t.leaves, pct(t.leavesOffRoot, t.leaves), t.bands,
-    pct(t.multiGenre, t.bands), pct(t.countryYear, t.bands), `${t.leavesWithDefining}/${t.leavesWithBands}`]);
+    pct(t.multiGenre, t.bands), pct(t.countryYear, t.bands), pct(t.withType, t.bands),
+    `${t.leavesWithDefining}/${t.leavesWithBands}`]);
   const width = head.map((h, i) => Math.max(h.length, ...cells.map(c => String(c[i]).length)));
   const fmt = r => r.map((c, i) => (i ? String(c).padStart(width[i]) : String(c).padEnd(width[i]))).join('  ');
   console.log(fmt(head));
@@ -526,7 +533,8 @@ function main(argv) {
     for (const g of ds.genres.filter(mine))
       if (withBands.has(g.id) && !(g.defining ?? []).length && g.type === 'leaf') say(g, 'missing defining band');
     for (const b of ds.bands.filter(mine)) {
-      const missing = [!b.country && 'country', !b.active_from && 'active_from', b.genres.length < 2 && 'second genre'].filter(Boolean);
+      const missing = [!b.type && 'type', !b.country && 'country', !b.active_from && 'active_from',
+        b.genres.length < 2 && 'second genre'].filter(Boolean);
       if (missing.length) say(b, `missing ${missing.join(', ')}`);
     }
     console.log(`\n${n} gap(s)`);

@@ -22,7 +22,7 @@ import { combobox } from './combobox.js';
 import { bindMapKeys } from './keyboard.js';
 import { drawnLabels } from './labels.js';
 import { collapse, fitAll, moveGenres, recomputeFocus, showSelection, startRenderer, zoomBy } from './map.js';
-import { el, familyName, indexData, linkTo, nameOf, parseRoute, pathFor, showStatus, state, urlFor, viewOf } from './model.js';
+import { actLabel, el, familyName, indexData, linkTo, nameOf, parseRoute, pathFor, showStatus, state, urlFor, viewOf } from './model.js';
 import { applyView, bindEraBar } from './eras.js';
 import { hidePanel, renderPanel, showPanel } from './panel.js';
 import { showPath } from './path.js';
@@ -78,7 +78,7 @@ function select(kind, id, opts) {
   }
   recomputeFocus();
   const family = kind === 'genre' ? familyName(id) : familyName(state.bands.get(id).primary_genre);
-  announce('Opened ' + name + ', ' + (kind === 'genre' ? 'genre' : 'band') + (family ? ', ' + family + ' family' : '') + '.');
+  announce('Opened ' + name + ', ' + (kind === 'genre' ? 'genre' : actLabel(id).toLowerCase()) + (family ? ', ' + family + ' family' : '') + '.');
   if (!opts.keepFocus) el.panelTitle.focus({ preventScroll: true });
 }
 

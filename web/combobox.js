@@ -8,7 +8,7 @@
  */
 import { getJSON } from './api.js';
 import { h } from './dom.js';
-import { colorOfGenre, familyName, nameOf, state } from './model.js';
+import { actLabel, colorOfGenre, familyName, nameOf, state } from './model.js';
 
 const SEARCH_DEBOUNCE_MS = 140;
 const FETCHED = 30; // results asked for
@@ -70,14 +70,14 @@ export function combobox(opts) {
     st.items = groups.flat();
     const option = (r, i) => {
       let color = '#9aa5b5';
-      let meta = r.kind === 'genre' ? 'Genre' : 'Band';
+      let meta = r.kind === 'genre' ? 'Genre' : 'Artist';
       if (r.kind === 'genre' && state.genres.has(r.id)) {
         color = colorOfGenre(r.id);
         meta = familyName(r.id) + ' family';
       } else if (r.kind === 'band' && state.bands.has(r.id)) {
         const b = state.bands.get(r.id);
         color = colorOfGenre(b.primary_genre);
-        if (b.primary_genre) meta = nameOf('genre', b.primary_genre);
+        meta = actLabel(r.id) + (b.primary_genre ? ' · ' + nameOf('genre', b.primary_genre) : '');
       }
       if (r.match === 'typo') meta += ' · close spelling';
       const dot = h('span', { class: 'swatch', 'aria-hidden': 'true' });
@@ -95,7 +95,7 @@ export function combobox(opts) {
       const head = idPrefix + 'group-' + g;
       nodes.push(
         h('li', { role: 'group', 'aria-labelledby': head, class: 'option-group' }, [
-          h('span', { id: head, class: 'option-group-name', text: g === 0 ? 'Genres' : 'Bands' }),
+          h('span', { id: head, class: 'option-group-name', text: g === 0 ? 'Genres' : 'Artists' }),
           h('ul', { role: 'presentation' }, items.map((r) => option(r, i++))),
         ]),
       );

@@ -10,7 +10,7 @@
  * map. The camera follows the cursor when it leaves the visible part.
  */
 import { fitAll, focusCamera, panelCover, recomputeFocus, selectedKey, zoomBy } from './map.js';
-import { el, familyName, state } from './model.js';
+import { actLabel, el, familyName, state } from './model.js';
 
 let onOpen = null;
 let announce = () => {};
@@ -19,7 +19,7 @@ let announce = () => {};
 export function describeNode(key) {
   const a = state.graph.getNodeAttributes(key);
   const links = state.graph.degree(key);
-  if (a.kind === 'band') return a.label + ', band, ' + links + (links === 1 ? ' genre' : ' genres') + ' on the map';
+  if (a.kind === 'band') return a.label + ', ' + actLabel(a.id).toLowerCase() + ', ' + links + (links === 1 ? ' genre' : ' genres') + ' on the map';
   const fam = familyName(a.id);
   const what = a.level === 'root' ? 'genre family' : 'genre, ' + fam + ' family';
   return a.label + ', ' + what + ', ' + links + ' connected ' + (links === 1 ? 'node' : 'nodes');

@@ -11,7 +11,7 @@
  */
 import { reducedMotion } from './dom.js';
 import { LABEL_FONT, RANK, drawHover, drawLabel, labelFont, newFrame, textWidth } from './labels.js';
-import { NODE_SIZE, bandKey, colorOfGenre, el, familyName, genreKey, nameOf, state } from './model.js';
+import { NODE_SIZE, actLabel, bandKey, colorOfGenre, el, familyName, genreKey, nameOf, state } from './model.js';
 import { BG, FADE, mix } from './palette.js';
 
 const BAND_COLOR = '#e9edf3';
@@ -265,7 +265,7 @@ export function expand(genreId, ratioWanted) {
         color: BAND_COLOR,
         dimColor: mix(BAND_COLOR, BG, FADE),
         label: nameOf('band', bid),
-        familyName: 'band · ' + nameOf('genre', genreId),
+        familyName: actLabel(bid).toLowerCase() + ' · ' + nameOf('genre', genreId),
         kind: 'band',
         id: bid,
         level: 'band',

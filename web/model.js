@@ -130,7 +130,7 @@ const strings = (v) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string'
 
 /*
  * Indexes the graph document. Fields from newer servers (genre aliases,
- * region, defining artists; band aliases, country, active_from) are used
+ * region, defining artists; band type, aliases, country, active_from) are used
  * when present and simply absent otherwise.
  */
 export function indexData(doc) {
@@ -208,6 +208,14 @@ function familyOf(g) {
 export function nameOf(kind, id) {
   const item = kind === 'genre' ? state.genres.get(id) : state.bands.get(id);
   return item ? item.name : id;
+}
+
+// What an artist is, in words: a band entry's type from the data (a newer
+// server's field; older documents say nothing, and nor do unclassified entries).
+const ACT_LABELS = { person: 'Solo artist', group: 'Group' };
+export function actLabel(bandId) {
+  const b = state.bands.get(bandId);
+  return (b && ACT_LABELS[b.type]) || 'Artist';
 }
 
 export function familyName(genreId) {

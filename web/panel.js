@@ -17,7 +17,7 @@
  */
 import { getJSON } from './api.js';
 import { h } from './dom.js';
-import { colorOfGenre, decade, el, familyName, linkTo, nameOf, state } from './model.js';
+import { actLabel, colorOfGenre, decade, el, familyName, linkTo, nameOf, state } from './model.js';
 import { pathFinder, renderPathResult } from './path.js';
 
 const BANDS_SHOWN = 60; // a long band list opens fully on request
@@ -224,13 +224,14 @@ function countryName(code) {
 function renderBandPanel(b, detail, extras) {
   const d = detail || {};
   const primary = d.primary_genre || b.primary_genre;
-  kindLine('Band · ' + (primary ? familyName(primary) + ' family' : 'no genre'), colorOfGenre(primary));
+  kindLine(actLabel(b.id) + ' · ' + (primary ? familyName(primary) + ' family' : 'no genre'), colorOfGenre(primary));
   el.panelTitle.textContent = d.name || b.name;
   const genres = (Array.isArray(d.genres) ? d.genres : b.genres).slice().sort((x, y) => (x === primary ? -1 : y === primary ? 1 : 0));
   const facts = h('dl', { class: 'facts' });
   facts.append(...fact(genres.length > 1 ? 'Genres' : 'Genre', genres.length ? linkList('genre', genres) : 'none'));
   const from = d.active_from !== undefined ? d.active_from : b.active_from;
-  if (Number.isInteger(from)) facts.append(...fact('Active since', String(from)));
+  // A group's year is when it formed; a person's, when the career began.
+  if (Number.isInteger(from)) facts.append(...fact(b.type === 'group' ? 'Formed' : 'Active since', String(from)));
   const country = countryName(d.country || b.country);
   if (country) facts.append(...fact('From', country));
   const aliases = Array.isArray(d.aliases) ? d.aliases : b.aliases;

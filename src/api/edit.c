@@ -8,10 +8,10 @@
  * worker thread (api.h); the answer waits until the published snapshot
  * shows the change, so the response and every later read already show it.
  *
- * An update replaces the entity, except for the fields of dataset format 2
- * (aliases, former_ids, region, defining; aliases, former_ids, country,
- * active_from) when the body leaves them out: an editor that predates them
- * must not erase them by saving a description.
+ * An update replaces the entity, except for the fields of dataset formats 2
+ * and 3 (aliases, former_ids, region, defining; aliases, former_ids, country,
+ * active_from, type) when the body leaves them out: an editor that predates
+ * them must not erase them by saving a description.
  */
 #include "api/api.h"
 #include "api/auth.h"
@@ -33,7 +33,7 @@ typedef enum edit_op { EDIT_CREATE, EDIT_UPDATE, EDIT_DELETE } edit_op;
 
 /* The optional fields an update keeps when the body omits them. */
 static const char *const kept_genre_fields[] = {"aliases", "former_ids", "region", "defining", NULL};
-static const char *const kept_band_fields[] = {"aliases", "former_ids", "country", "active_from", NULL};
+static const char *const kept_band_fields[] = {"aliases", "former_ids", "country", "active_from", "type", NULL};
 
 typedef struct edit_ctx {
     edit_kind kind;
@@ -240,6 +240,8 @@ static void keep_omitted(edit_ctx *c, void *current)
             take_string(&c->b.country, &b->country);
         if (c->omitted & 8u)
             c->b.active_from = b->active_from;
+        if (c->omitted & 16u)
+            c->b.type = b->type;
     }
 }
 

@@ -248,12 +248,14 @@ void infobox_band(const graph_snapshot *s, size_t bi, buf *out)
     const band *b = &d->bands[bi];
     size_t j;
     char kind[256];
+    /* What the artist is, in the words of the explorer's panel (web/model.js actLabel). */
+    const char *act = b->type == BAND_PERSON ? "Solo artist" : b->type == BAND_GROUP ? "Group" : "Artist";
     if (graph_find_genre(s, b->primary_genre, &j)) {
         size_t fi;
         graph_find_genre(s, graph_family(s, j), &fi);
-        snprintf(kind, sizeof kind, "Band \xc2\xb7 %s family", d->genres[fi].name);
+        snprintf(kind, sizeof kind, "%s \xc2\xb7 %s family", act, d->genres[fi].name);
     } else {
-        snprintf(kind, sizeof kind, "Band");
+        snprintf(kind, sizeof kind, "%s", act);
     }
     head(out, kind, b->name);
     buf_puts(out, b->ngenres > 1 ? "<dl class=\"facts\"><dt>Genres</dt><dd><ul class=\"link-list\">"

@@ -89,6 +89,17 @@ static void read_year(const json_t *obj, const char *key, int *out, const char *
         *out = (int)json_integer_value(year);
 }
 
+/* A band's optional type: "person", "group", or unknown when null, "" or absent. */
+static void read_band_type(const json_t *obj, band_type *out, const char *entry, domain_errors *errs)
+{
+    json_t *v = json_object_get(obj, "type");
+    *out = BAND_TYPE_UNKNOWN;
+    if (!v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v)))
+        return;
+    if (!json_is_string(v) || band_type_parse(json_string_value(v), out) != 0)
+        domain_errors_add(errs, entry, "type", "must be \"person\", \"group\" or null");
+}
+
 static int check_keys(const json_t *obj, const char *const *allowed, const char *entry, domain_errors *errs)
 {
     const char *key;
@@ -180,8 +191,8 @@ int codec_genre_from_json(const json_t *obj, genre *g, const char *entry, domain
 
 int codec_band_from_json(const json_t *obj, band *b, const char *entry, domain_errors *errs)
 {
-    static const char *const keys[] = {"id",         "name",    "primary_genre", "genres", "aliases",
-                                       "former_ids", "country", "active_from",   NULL};
+    static const char *const keys[] = {"id",      "name",       "type",    "primary_genre", "genres",
+                                       "aliases", "former_ids", "country", "active_from",   NULL};
     memset(b, 0, sizeof *b);
     if (!json_is_object(obj)) {
         domain_errors_add(errs, entry, "", "must be a JSON object");
@@ -191,6 +202,7 @@ int codec_band_from_json(const json_t *obj, band *b, const char *entry, domain_e
     check_keys(obj, keys, entry, errs);
     read_string(obj, "id", &b->id, entry, errs);
     read_string(obj, "name", &b->name, entry, errs);
+    read_band_type(obj, &b->type, entry, errs);
     read_string(obj, "primary_genre", &b->primary_genre, entry, errs);
     read_string_array(obj, "genres", "ids", &b->genres, &b->ngenres, entry, errs);
     read_string_array(obj, "aliases", "names", &b->aliases, &b->naliases, entry, errs);
@@ -335,6 +347,8 @@ void codec_band_json(json_writer *w, const band *b)
     jw_string_or_null(w, b->id);
     jw_key(w, "name");
     jw_string_or_null(w, b->name);
+    jw_key(w, "type");
+    jw_string_or_null(w, band_type_name(b->type));
     jw_key(w, "primary_genre");
     jw_string_or_null(w, b->primary_genre);
     jw_key(w, "genres");

@@ -5,8 +5,8 @@
  *   {"format":"musicgraph-dataset","format_version":2,"genres":[…],"bands":[…]}
  * with the entity shapes of DESIGN §5 (version 2 added aliases, former_ids,
  * region and defining to genres, aliases, former_ids, country and
- * active_from to bands; version 1 documents, which lack them, are still
- * read). The bundled dataset is one such document per root family, with a
+ * active_from to bands; version 3 a band's type, "person" or "group";
+ * documents of versions 1 and 2, which lack them, are still read). The bundled dataset is one such document per root family, with a
  * "family" member naming it. Reading reports structural problems
  * (wrong JSON types, unknown type names) as domain errors naming the entry;
  * the data rules are checked separately by rules.h.
@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #define DATASET_FORMAT             "musicgraph-dataset"
-#define DATASET_FORMAT_VERSION     2 /* what this program writes */
+#define DATASET_FORMAT_VERSION     3 /* what this program writes */
 #define DATASET_FORMAT_VERSION_MIN 1 /* the oldest it reads */
 
 /* Parses a whole dataset document. Returns 0, or -1 with errors added. */

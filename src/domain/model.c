@@ -19,6 +19,19 @@ genre_type genre_type_parse(const char *s)
     return GENRE_TYPE_INVALID;
 }
 
+const char *band_type_name(band_type t) { return t == BAND_PERSON ? "person" : t == BAND_GROUP ? "group" : NULL; }
+
+int band_type_parse(const char *s, band_type *out)
+{
+    if (s && strcmp(s, "person") == 0)
+        *out = BAND_PERSON;
+    else if (s && strcmp(s, "group") == 0)
+        *out = BAND_GROUP;
+    else
+        return -1;
+    return 0;
+}
+
 static void free_strings(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -165,6 +178,7 @@ int band_copy(band *dst, const band *src)
     memset(dst, 0, sizeof *dst);
     dst->id = dup_or_null(src->id, &failed);
     dst->name = dup_or_null(src->name, &failed);
+    dst->type = src->type;
     dst->primary_genre = dup_or_null(src->primary_genre, &failed);
     copy_strings(&dst->genres, &dst->ngenres, src->genres, src->ngenres, &failed);
     copy_strings(&dst->aliases, &dst->naliases, src->aliases, src->naliases, &failed);

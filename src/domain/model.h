@@ -12,6 +12,9 @@
 
 typedef enum genre_type { GENRE_ROOT, GENRE_INTERMEDIATE, GENRE_LEAF, GENRE_TYPE_INVALID } genre_type;
 
+/* What kind of act a band entry is; unknown until someone says. */
+typedef enum band_type { BAND_TYPE_UNKNOWN, BAND_PERSON, BAND_GROUP } band_type;
+
 typedef struct genre_link {
     char *to;   /* genre id this genre influenced */
     char *kind; /* "influence" */
@@ -40,6 +43,7 @@ typedef struct genre {
 typedef struct band {
     char *id;
     char *name;
+    band_type type; /* a person (solo artist, alias, DJ, composer) or a group */
     char *primary_genre;
     char **genres; /* primary included */
     size_t ngenres;
@@ -61,6 +65,10 @@ typedef struct dataset {
 const char *genre_type_name(genre_type t);
 /* GENRE_TYPE_INVALID for anything but "root", "intermediate", "leaf". */
 genre_type genre_type_parse(const char *s);
+/* "person" or "group"; NULL for BAND_TYPE_UNKNOWN. */
+const char *band_type_name(band_type t);
+/* 0 with *out set for "person" or "group"; -1 for anything else. */
+int band_type_parse(const char *s, band_type *out);
 
 void genre_clear(genre *g);
 void band_clear(band *b);

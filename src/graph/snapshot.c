@@ -98,6 +98,8 @@ static void write_band_fields(json_writer *w, const band *b, int detail)
     jw_string(w, b->id);
     jw_key(w, "name");
     jw_string(w, b->name);
+    jw_key(w, "type");
+    jw_string_or_null(w, band_type_name(b->type));
     jw_key(w, "primary_genre");
     jw_string(w, b->primary_genre);
     jw_key(w, "genres");

@@ -118,7 +118,7 @@ static int band_same(const band *a, const band *b)
            same_strings(a->genres, a->ngenres, b->genres, b->ngenres) &&
            same_strings(a->aliases, a->naliases, b->aliases, b->naliases) &&
            same_strings(a->former_ids, a->nformer_ids, b->former_ids, b->nformer_ids) &&
-           same_string(a->country, b->country) && a->active_from == b->active_from;
+           same_string(a->country, b->country) && a->active_from == b->active_from && a->type == b->type;
 }
 
 int maprows_write_diff(const maprows_writer *w, const dataset *old, const dataset *new)

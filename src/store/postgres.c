@@ -165,8 +165,9 @@ int pg_load_map(pg_store *p, dataset *d, char *err, size_t errlen)
 {
     /* The pre-migration backup reads a schema from before migration 0003,
      * without its tables and columns (as SQLite's sq_load_map does). */
-    int v2;
-    if (pg_table_exists(p, "genre_defining", &v2, err, errlen) != 0)
+    int v2, has_type;
+    if (pg_table_exists(p, "genre_defining", &v2, err, errlen) != 0 ||
+        pg_column_exists(p, "bands", "type", &has_type, err, errlen) != 0)
         return -1;
     PGresult *r =
         pg_run(p,
@@ -187,8 +188,9 @@ int pg_load_map(pg_store *p, dataset *d, char *err, size_t errlen)
     }
     PQclear(r);
     r = pg_run(p,
-               v2 ? "SELECT id, name, primary_genre, country, active_from FROM bands ORDER BY id"
-                  : "SELECT id, name, primary_genre, NULL, NULL FROM bands ORDER BY id",
+               has_type ? "SELECT id, name, primary_genre, country, active_from, type FROM bands ORDER BY id"
+               : v2     ? "SELECT id, name, primary_genre, country, active_from, NULL FROM bands ORDER BY id"
+                        : "SELECT id, name, primary_genre, NULL, NULL, NULL FROM bands ORDER BY id",
                0, NULL);
     if (!pg_ok(r))
         return pg_fail(p, r, "reading the map", err, errlen);
@@ -199,6 +201,8 @@ int pg_load_map(pg_store *p, dataset *d, char *err, size_t errlen)
         b->primary_genre = pg_dup(r, i, 2);
         b->country = pg_dup(r, i, 3);
         b->active_from = (int)pg_get_i64(r, i, 4);
+        if (!PQgetisnull(r, i, 5))
+            band_type_parse(PQgetvalue(r, i, 5), &b->type);
     }
     PQclear(r);
     maprows rows;
@@ -433,14 +437,15 @@ static int write_band(void *ctx, const band *b, int update)
     writer *w = ctx;
     snprintf(w->what, sizeof w->what, "band %s", b->id);
     pg_num year = pg_i64(b->active_from);
-    const char *row[] = {b->id, b->name, b->primary_genre, b->country, b->active_from ? year.s : NULL};
+    const char *row[] = {b->id,      b->name, b->primary_genre, b->country, b->active_from ? year.s : NULL,
+                         band_type_name(b->type)};
     if (run(w,
-            update ? "UPDATE bands SET name = $2, primary_genre = $3, country = $4, active_from = $5::integer, "
+            update ? "UPDATE bands SET name = $2, primary_genre = $3, country = $4, active_from = $5::integer, type = $6, "
                      "updated_at = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
                      "WHERE id = $1"
-                   : "INSERT INTO bands (id, name, primary_genre, country, active_from) "
-                     "VALUES ($1, $2, $3, $4, $5::integer)",
-            5, row) != 0)
+                   : "INSERT INTO bands (id, name, primary_genre, country, active_from, type) "
+                     "VALUES ($1, $2, $3, $4, $5::integer, $6)",
+            6, row) != 0)
         return -1;
     return write_list(w, "band_genres", "band_id", "genre_id", update, b->id, b->genres, b->ngenres) != 0 ||
                    write_list(w, "band_aliases", "band_id", "alias", update, b->id, b->aliases, b->naliases) != 0 ||

@@ -404,13 +404,29 @@ int pg_audit_insert(pg_store *p, const store_audit *a, char *err, size_t errlen)
                   6, params, "writing the audit log", err, errlen);
 }
 
-int pg_table_exists(pg_store *p, const char *name, int *exists, char *err, size_t errlen)
+/* Runs a schema query that answers one boolean, with nparams text parameters. */
+static int schema_has(pg_store *p, const char *sql, int nparams, const char *const *params, int *exists, char *err,
+                      size_t errlen)
 {
-    const char *params[] = {name};
-    PGresult *r = pg_run(p, "SELECT to_regclass($1) IS NOT NULL", 1, params);
+    PGresult *r = pg_run(p, sql, nparams, params);
     if (!pg_ok(r))
         return pg_fail(p, r, "reading the schema", err, errlen);
     *exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     return 0;
+}
+
+int pg_table_exists(pg_store *p, const char *name, int *exists, char *err, size_t errlen)
+{
+    const char *params[] = {name};
+    return schema_has(p, "SELECT to_regclass($1) IS NOT NULL", 1, params, exists, err, errlen);
+}
+
+int pg_column_exists(pg_store *p, const char *table, const char *column, int *exists, char *err, size_t errlen)
+{
+    const char *params[] = {table, column};
+    return schema_has(p,
+                      "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                      "AND table_name = $1 AND column_name = $2)",
+                      2, params, exists, err, errlen);
 }

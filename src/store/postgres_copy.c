@@ -109,6 +109,7 @@ static void collect(table_rows *t, const dataset *d)
         put_value(r, b->name, 0);
         put_value(r, b->primary_genre, 0);
         put_value(r, b->country, 0);
+        put_value(r, band_type_name(b->type), 0);
         put_int(r, b->active_from, b->active_from != 0, 1);
         put_list(&t[T_BAND_GENRES], b->id, b->genres, b->ngenres);
         put_list(&t[T_BAND_ALIASES], b->id, b->aliases, b->naliases);
@@ -159,7 +160,7 @@ int pg_copy_map(pg_store *p, const dataset *d, char *err, size_t errlen)
         [T_GENRE_FORMER_IDS] = {"COPY genre_former_ids (genre_id, former_id, position) FROM STDIN", BUF_INIT},
         [T_GENRE_DEFINING] = {"COPY genre_defining (genre_id, band_id, position) FROM STDIN", BUF_INIT},
         [T_GENRE_LINKS] = {"COPY genre_links (from_id, to_id, kind, position) FROM STDIN", BUF_INIT},
-        [T_BANDS] = {"COPY bands (id, name, primary_genre, country, active_from) FROM STDIN", BUF_INIT},
+        [T_BANDS] = {"COPY bands (id, name, primary_genre, country, type, active_from) FROM STDIN", BUF_INIT},
         [T_BAND_GENRES] = {"COPY band_genres (band_id, genre_id, position) FROM STDIN", BUF_INIT},
         [T_BAND_ALIASES] = {"COPY band_aliases (band_id, alias, position) FROM STDIN", BUF_INIT},
         [T_BAND_FORMER_IDS] = {"COPY band_former_ids (band_id, former_id, position) FROM STDIN", BUF_INIT},

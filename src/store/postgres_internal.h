@@ -76,6 +76,8 @@ char *pg_dup(const PGresult *r, int row, int col);
 void pg_copy(const PGresult *r, int row, int col, char *out, size_t len);
 int64_t pg_get_i64(const PGresult *r, int row, int col);
 int pg_table_exists(pg_store *p, const char *name, int *exists, char *err, size_t errlen);
+/* The same for a column of a table in the current schema (older backups lack newer columns). */
+int pg_column_exists(pg_store *p, const char *table, const char *column, int *exists, char *err, size_t errlen);
 /* The columns of a user, in the order pg_read_user reads them. */
 #define PG_USER_COLUMNS                                                                                                \
     "id, username, email, password_hash, is_admin, disabled, created_at, coalesce(last_login_at, '')"

@@ -129,9 +129,11 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     maprows rows = {0};
-    int rc = -1, v2, step;
-    /* A backup taken before migration 0003 reads a schema without its tables. */
-    if (sq_table_exists(db, "genre_defining", &v2, err, errlen) != 0)
+    int rc = -1, v2, has_type, step;
+    /* A backup taken before migration 0003 reads a schema without its tables,
+     * one taken before 0006 a bands table without its type column. */
+    if (sq_table_exists(db, "genre_defining", &v2, err, errlen) != 0 ||
+        sq_column_exists(db, "bands", "type", &has_type, err, errlen) != 0)
         return -1;
     if (sqlite3_prepare_v2(db,
                            v2 ? "SELECT id, name, type, parent_id, description, origin_year, region FROM genres "
@@ -157,8 +159,9 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
     sqlite3_finalize(st);
     st = NULL;
     if (sqlite3_prepare_v2(db,
-                           v2 ? "SELECT id, name, primary_genre, country, active_from FROM bands ORDER BY id"
-                              : "SELECT id, name, primary_genre, NULL, NULL FROM bands ORDER BY id",
+                           has_type ? "SELECT id, name, primary_genre, country, active_from, type FROM bands ORDER BY id"
+                           : v2     ? "SELECT id, name, primary_genre, country, active_from, NULL FROM bands ORDER BY id"
+                                    : "SELECT id, name, primary_genre, NULL, NULL, NULL FROM bands ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         goto sqlfail;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -170,6 +173,7 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
         b->primary_genre = sq_column_dup(st, 2);
         b->country = sq_column_dup(st, 3);
         b->active_from = sqlite3_column_int(st, 4);
+        band_type_parse((const char *)sqlite3_column_text(st, 5), &b->type); /* NULL: unknown */
     }
     if (step != SQLITE_DONE)
         goto sqlfail;
@@ -294,8 +298,8 @@ static const char *const writer_sql[W_COUNT] = {
     "DELETE FROM genre_former_ids WHERE genre_id = ?1",
     "INSERT INTO genre_defining (genre_id, band_id, position) VALUES (?1, ?2, ?3)",
     "DELETE FROM genre_defining WHERE genre_id = ?1",
-    "INSERT INTO bands (id, name, primary_genre, country, active_from) VALUES (?1, ?2, ?3, ?4, ?5)",
-    "UPDATE bands SET name = ?2, primary_genre = ?3, country = ?4, active_from = ?5, "
+    "INSERT INTO bands (id, name, primary_genre, country, type, active_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "UPDATE bands SET name = ?2, primary_genre = ?3, country = ?4, type = ?5, active_from = ?6, "
     "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
     "DELETE FROM bands WHERE id = ?1",
     "INSERT INTO band_genres (band_id, genre_id, position) VALUES (?1, ?2, ?3)",
@@ -387,11 +391,11 @@ static int write_genre(writer *w, const genre *g, int update)
 static int write_band(writer *w, const band *b, int update)
 {
     snprintf(w->what, sizeof w->what, "band %s", b->id);
-    const char *row[] = {b->id, b->name, b->primary_genre, b->country};
+    const char *row[] = {b->id, b->name, b->primary_genre, b->country, band_type_name(b->type)};
     /* Genres first on update: the new primary must be linked when the row changes. */
     if (update && run(w, W_BAND_GENRES_DELETE, row, 1, 0, 0, 0) != 0)
         return -1;
-    if (run(w, update ? W_BAND_UPDATE : W_BAND_INSERT, row, 4, b->active_from, 1, b->active_from == 0) != 0)
+    if (run(w, update ? W_BAND_UPDATE : W_BAND_INSERT, row, 5, b->active_from, 1, b->active_from == 0) != 0)
         return -1;
     return write_list(w, W_BAND_GENRE_INSERT, W_BAND_GENRES_DELETE, 0, b->id, b->genres, b->ngenres) != 0 ||
                    write_list(w, W_BAND_ALIAS_INSERT, W_BAND_ALIASES_DELETE, update, b->id, b->aliases, b->naliases) !=

@@ -31,19 +31,33 @@ int sq_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 
 void sq_rollback(sqlite3 *db) { sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); }
 
-int sq_table_exists(sqlite3 *db, const char *name, int *exists, char *err, size_t errlen)
+/* Runs a schema query with one or two text parameters; *exists says whether it found a row. */
+static int schema_has(sqlite3 *db, const char *sql, const char *a, const char *b, int *exists, char *err,
+                      size_t errlen)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return sq_fail(db, "reading the schema", err, errlen);
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     *exists = rc == SQLITE_ROW;
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return sq_fail(db, "reading the schema", err, errlen);
     return 0;
+}
+
+int sq_table_exists(sqlite3 *db, const char *name, int *exists, char *err, size_t errlen)
+{
+    return schema_has(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", name, NULL, exists, err,
+                      errlen);
+}
+
+int sq_column_exists(sqlite3 *db, const char *table, const char *column, int *exists, char *err, size_t errlen)
+{
+    return schema_has(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", table, column, exists, err, errlen);
 }
 
 char *sq_column_dup(sqlite3_stmt *st, int col)

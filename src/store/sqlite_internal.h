@@ -36,6 +36,8 @@ int sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, size_
 char *sq_column_dup(sqlite3_stmt *st, int col);
 void sq_column_copy(sqlite3_stmt *st, int col, char *out, size_t len);
 int sq_table_exists(sqlite3 *db, const char *name, int *exists, char *err, size_t errlen);
+/* The same for a column of a table (older backups lack newer columns). */
+int sq_column_exists(sqlite3 *db, const char *table, const char *column, int *exists, char *err, size_t errlen);
 /* The columns of a user, in the order sq_read_user reads them. */
 #define USER_COLUMNS "id, username, email, password_hash, is_admin, disabled, created_at, coalesce(last_login_at, '')"
 void sq_read_user(sqlite3_stmt *st, int col, store_user *u);

@@ -128,7 +128,7 @@ describe('explorer: eras, search and pages', { timeout: 1_200_000 }, () => {
     await input.fill('metal');
     await page.locator('#search-results [data-id="thrash-metal"]').waitFor();
     const groups = page.locator('#search-results [role="group"]');
-    assert.deepEqual(await groups.evaluateAll((gs) => gs.map((g) => g.querySelector('.option-group-name').textContent)), ['Genres', 'Bands']);
+    assert.deepEqual(await groups.evaluateAll((gs) => gs.map((g) => g.querySelector('.option-group-name').textContent)), ['Genres', 'Artists']);
     assert.ok((await groups.first().getByRole('option').count()) <= 8);
     const all = page.getByRole('option', { name: /^Show all \d+ matches$/ });
     const n = Number((await all.textContent()).match(/\d+/)[0]);

@@ -153,6 +153,10 @@ describe('explorer: views', { timeout: 1_200_000 }, () => {
     const genreLinks = await page.$$eval('#panel .facts a[data-kind="genre"]', (as) => as.map((a) => a.dataset.id));
     assert.deepEqual(genreLinks.slice().sort(), b.genres.slice().sort());
     assert.equal(genreLinks[0], b.primary_genre, 'the primary genre first');
+    // What the artist is, and what its year means: a person's career began, a group formed.
+    assert.equal(b.type, 'person');
+    assert.match(await page.locator('#panel-kind').textContent(), /^Solo artist · \S.* family$/);
+    assert.match(await page.locator('#panel .facts').innerText(), new RegExp(`Active since\\s+${b.active_from}`));
     const out = await page.$$eval('#panel section.elsewhere a', (as) => as.map((a) => [a.textContent, a.href, a.rel]));
     assert.deepEqual(out.map((o) => o[0]), ['MusicBrainz', 'Wikipedia', 'Bandcamp', 'YouTube']);
     for (const [site, href, rel] of out) {
@@ -161,6 +165,11 @@ describe('explorer: views', { timeout: 1_200_000 }, () => {
     }
     assert.equal(await page.locator('script[src^="http"]').count(), 0, 'no third-party script');
     assertClean(problems);
+    const group = await openPage(t, '/bands/metallica');
+    await waitPanel(group.page, 'band', 'metallica');
+    assert.match(await group.page.locator('#panel-kind').textContent(), /^Group · \S.* family$/);
+    assert.match(await group.page.locator('#panel .facts').innerText(), /Formed\s+1981/);
+    assertClean(group.problems);
   });
 
   test('keyboard: Tab reaches the map, arrows move along links, Enter opens, Escape gives the focus back', async (t) => {

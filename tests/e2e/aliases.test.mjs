@@ -121,7 +121,7 @@ test('search finds entries by their aliases, once each, and says which alias mat
   assert.ok(!('alias' in r[0]));
 });
 
-test('the read documents carry the format-2 fields', { timeout: TEST_TIMEOUT }, async () => {
+test('the read documents carry the format-2 and format-3 fields', { timeout: TEST_TIMEOUT }, async () => {
   const g = await json('/api/v1/genres/thrash-metal');
   for (const k of ['aliases', 'former_ids', 'region', 'defining']) assert.ok(k in g, `genre detail lacks ${k}`);
   assert.equal(g.defining[0], 'metallica');
@@ -130,6 +130,8 @@ test('the read documents carry the format-2 fields', { timeout: TEST_TIMEOUT }, 
   const b = await json('/api/v1/bands/black-sabbath');
   assert.equal(b.country, 'GB');
   assert.equal(b.active_from, 1968);
+  assert.equal(b.type, 'group');
+  assert.equal((await json('/api/v1/bands/ozzy-osbourne')).type, 'person');
   assert.ok(Array.isArray(b.aliases) && Array.isArray(b.former_ids));
   // The graph document adds the cheap fields, not the aliases.
   const graph = await json('/api/v1/graph');
@@ -140,6 +142,11 @@ test('the read documents carry the format-2 fields', { timeout: TEST_TIMEOUT }, 
   const gb = graph.bands.find((x) => x.id === 'black-sabbath');
   assert.equal(gb.country, 'GB');
   assert.equal(gb.active_from, 1968);
+  assert.equal(gb.type, 'group');
+  // Every bundled artist says whether it is a person or a group, but for a few the curators left open.
+  const unknown = graph.bands.filter((x) => x.type === null);
+  assert.ok(graph.bands.every((x) => ['person', 'group', null].includes(x.type)));
+  assert.ok(unknown.length < graph.bands.length / 100, `${unknown.length} artists without a type`);
 });
 
 test('the admin API checks the new fields, one message per field', { timeout: TEST_TIMEOUT }, async () => {
@@ -154,6 +161,8 @@ test('the admin API checks the new fields, one message per field', { timeout: TE
   await bad({ ...band, country: 'us' }, 'country', /ISO 3166-1/);
   await bad({ ...band, active_from: 999 }, 'active_from', /between 1000 and 2100/);
   await bad({ ...band, active_from: '1990' }, 'active_from', /year/);
+  await bad({ ...band, type: 'band' }, 'type', /"person", "group" or null/);
+  await bad({ ...band, type: ['person'] }, 'type', /"person", "group" or null/);
   await bad({ ...band, aliases: ['TBF', 'tbf'] }, 'aliases', /listed twice/);
   await bad({ ...band, aliases: ['Test band fields'] }, 'aliases', /name itself/);
   await bad({ ...band, aliases: 'TBF' }, 'aliases', /array of names/);
@@ -171,7 +180,7 @@ test('the admin API checks the new fields, one message per field', { timeout: TE
 test('an update keeps the new fields its body leaves out; deleting a band leaves the lists it defined', { timeout: TEST_TIMEOUT }, async () => {
   const b = await send('POST', '/api/v1/bands', {
     id: 'test-defining-band', name: 'Test Defining Band', primary_genre: 'slam-death-metal', genres: ['slam-death-metal'],
-    aliases: ['TDB'], country: 'SE', active_from: 2001,
+    aliases: ['TDB'], country: 'SE', active_from: 2001, type: 'group',
   });
   assert.equal(b.status, 201, await b.clone().text());
   const slam = await json('/api/v1/genres/slam-death-metal');
@@ -190,15 +199,18 @@ test('an update keeps the new fields its body leaves out; deleting a band leaves
   assert.deepEqual(after1.aliases, ['TDB']);
   assert.equal(after1.country, 'SE');
   assert.equal(after1.active_from, 2001);
+  assert.equal(after1.type, 'group');
   // Explicit values replace them; null clears.
   const put2 = await send('PUT', '/api/v1/bands/test-defining-band', {
     name: 'Test Defining Band', primary_genre: 'slam-death-metal', genres: ['slam-death-metal'], aliases: [], country: null,
+    type: 'person',
   });
   assert.equal(put2.status, 200);
   const after2 = await json('/api/v1/bands/test-defining-band');
   assert.deepEqual(after2.aliases, []);
   assert.equal(after2.country, null);
   assert.equal(after2.active_from, 2001);
+  assert.equal(after2.type, 'person');
   // A band cannot be tagged away from a genre it defines.
   const away = await send('PUT', '/api/v1/bands/test-defining-band', { name: 'x', primary_genre: 'grindcore', genres: ['grindcore'] });
   assert.equal(away.status, 400);
@@ -210,7 +222,7 @@ test('an update keeps the new fields its body leaves out; deleting a band leaves
   assert.deepEqual((await json('/api/v1/genres/slam-death-metal')).defining, slam.defining.slice(0, 4));
 });
 
-test('seed reads the bundled families, a directory of them, a format-1 file; export writes format 2', { timeout: TEST_TIMEOUT }, async () => {
+test('seed reads the bundled families, a directory of them, a format-1 file; export writes format 3', { timeout: TEST_TIMEOUT }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'musicgraph-seed-'));
   let r = await runCli(['seed', '--file', join(repoRoot, 'data', 'families'), '--state-dir', join(dir, 'a')]);
   assert.equal(r.code, 0, r.stderr);
@@ -218,10 +230,12 @@ test('seed reads the bundled families, a directory of them, a format-1 file; exp
   const exported = await runCli(['export', '--state-dir', join(dir, 'a')]);
   assert.equal(exported.code, 0, exported.stderr);
   const payload = JSON.parse(exported.stdout.slice(exported.stdout.indexOf('"payload":') + 10, -2));
-  assert.equal(payload.dataset.format_version, 2);
+  assert.equal(payload.dataset.format_version, 3);
   const baris = payload.dataset.bands.find((b) => b.id === 'baris-manco');
   assert.deepEqual(baris.former_ids, ['bar-s-manco']);
   assert.equal(baris.country, 'TR');
+  assert.equal(baris.type, 'person');
+  assert.equal(payload.dataset.bands.find((b) => b.id === 'metallica').type, 'group');
   assert.ok(payload.dataset.genres.find((g) => g.id === 'hip-hop').aliases.includes('hiphop'));
   // One family file alone refers to genres of other families: refused, naming the file and the entry.
   r = await runCli(['seed', '--file', join(repoRoot, 'data', 'families', 'metal.json'), '--state-dir', join(dir, 'b')]);

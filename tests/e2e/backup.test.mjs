@@ -750,13 +750,13 @@ test('import: --replace and --merge, every rule checked, all or nothing', { time
 
 // ---------------------------------------------------------------- migrations
 
-// A database at 0001_init: seed, then undo 0005, 0004, 0003 and 0002 (their tables, columns,
+// A database at 0001_init: seed, then undo 0006, 0005, 0004, 0003 and 0002 (their tables, columns,
 // functions, triggers and records), with sqlite3 or psql.
 const UNDO_POSTGRES = `DROP TABLE genre_aliases, band_aliases, genre_former_ids, band_former_ids, genre_defining,
     audit_log, login_attempts, sessions, users, acme_state, backup_keys;
     DROP TRIGGER genres_id_not_former ON genres; DROP TRIGGER bands_id_not_former ON bands;
     DROP FUNCTION musicgraph_former_ids_apart(), musicgraph_keep_an_admin(), musicgraph_lock_users();
-    ALTER TABLE genres DROP COLUMN region; ALTER TABLE bands DROP COLUMN country, DROP COLUMN active_from;
+    ALTER TABLE genres DROP COLUMN region; ALTER TABLE bands DROP COLUMN country, DROP COLUMN active_from, DROP COLUMN type;
     DELETE FROM schema_migrations WHERE name > '0001_init';`;
 
 test('the server backs up before it applies pending migrations', { timeout: TEST_TIMEOUT }, async (t) => {
@@ -766,7 +766,7 @@ test('the server backs up before it applies pending migrations', { timeout: TEST
   const sql = onPostgres ? UNDO_POSTGRES : `DROP TABLE genre_aliases; DROP TABLE band_aliases; DROP TABLE genre_former_ids;
     DROP TABLE band_former_ids; DROP TABLE genre_defining; DROP TRIGGER genres_id_not_former;
     DROP TRIGGER bands_id_not_former; ALTER TABLE genres DROP COLUMN region;
-    ALTER TABLE bands DROP COLUMN country; ALTER TABLE bands DROP COLUMN active_from;
+    ALTER TABLE bands DROP COLUMN country; ALTER TABLE bands DROP COLUMN active_from; ALTER TABLE bands DROP COLUMN type;
     DROP TABLE audit_log; DROP TABLE login_attempts; DROP TABLE sessions; DROP TABLE users; DROP TABLE acme_state; DROP TABLE backup_keys;
     DELETE FROM schema_migrations WHERE name > '0001_init';`;
   const latest = readdirSync(join(repoRoot, 'src', 'store', 'migrations', 'sqlite')).sort().pop().replace(/\.sql$/, '');

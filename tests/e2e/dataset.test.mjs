@@ -138,6 +138,12 @@ test(`artists: at least ${TARGETS.countryYearShare * 100}% have a country and a 
   assert.ok(share >= TARGETS.countryYearShare, `${(share * 100).toFixed(1)}%`);
 });
 
+// The explorer names an artist a solo artist or a group by its type, and reads its year by it.
+test('artists: at least 99% say whether they are a person or a group', () => {
+  const share = total.withType / total.bands;
+  assert.ok(share >= 0.99, `${total.withType} of ${total.bands}`);
+});
+
 // The persons whose career start was looked up (data/README.md): each row must still say what the data
 // says, so that a curator who changes a sourced year or country updates its row (and its pages) too.
 test('data/sources.tsv: every row is an artist of the map, with its year and country, and the pages read', () => {

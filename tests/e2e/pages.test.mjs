@@ -56,6 +56,8 @@ test('a band page carries its genres, similar bands and searches elsewhere', asy
   const { open, html } = panelOf(await page('/bands/bjork'));
   assert.ok(open);
   assert.match(html, /<h2 id="panel-title"[^>]*>Björk<\/h2>/);
+  assert.match(html, /id="panel-kind"><span class="kind">Solo artist · Pop family</, 'a person, in words');
+  assert.match(panelOf(await page('/bands/metallica')).html, /id="panel-kind"><span class="kind">Group · Metal family</, 'a group');
   assert.deepEqual(links(html, 'genre'), [b.primary_genre, ...b.genres.filter((x) => x !== b.primary_genre)], 'the genres, primary first');
   assert.deepEqual(links(html, 'band'), similar.map((x) => x.id), 'the similar bands');
   for (const site of ['musicbrainz.org', 'en.wikipedia.org', 'bandcamp.com', 'www.youtube.com']) {

@@ -166,6 +166,7 @@ static void assert_datasets_equal(const dataset *a, const dataset *b)
         assert_strings_equal(x->former_ids, x->nformer_ids, y->former_ids, y->nformer_ids);
         assert_opt_string_equal(x->country, y->country);
         assert_int_equal(x->active_from, y->active_from);
+        assert_int_equal(x->type, y->type);
     }
 }
 
@@ -988,10 +989,10 @@ static void test_codec_rejects_wrong_format_and_version(void **state)
     expect_parse_error("{\"format\":\"other\",\"format_version\":1,\"genres\":[]}", "dataset", "format",
                        "musicgraph-dataset");
     expect_parse_error("{\"format_version\":1,\"genres\":[]}", "dataset", "format", NULL);
-    expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":3,\"genres\":[]}", "dataset",
-                       "format_version", "must be 1 to 2");
+    expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":4,\"genres\":[]}", "dataset",
+                       "format_version", "must be 1 to 3");
     expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":0,\"genres\":[]}", "dataset",
-                       "format_version", "must be 1 to 2");
+                       "format_version", "must be 1 to 3");
     expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":2,\"family\":3,\"genres\":[]}", "dataset",
                        "family", "root genre");
     expect_parse_error("{\"format\":\"musicgraph-dataset\",\"format_version\":\"1\",\"genres\":[]}", "dataset",
@@ -1464,10 +1465,10 @@ static void test_codec_reads_and_writes_format_2_fields(void **state)
     assert_int_equal(d.bands[1].active_from, 0);
     expect_no_errors(&d);
 
-    /* Written as format 2 with every field, and read back the same. */
+    /* Written as the current format with every field, and read back the same. */
     size_t len;
     char *json = write_dataset(&d, &len);
-    assert_non_null(strstr(json, "\"format_version\":2"));
+    assert_non_null(strstr(json, "\"format_version\":3"));
     assert_non_null(strstr(json, "\"aliases\":[\"Ex\",\"Why\"],\"former_ids\":[\"old-x\"],\"country\":\"GB\","
                                  "\"active_from\":1977"));
     assert_non_null(strstr(json, "\"country\":null,\"active_from\":null"));
@@ -1479,6 +1480,51 @@ static void test_codec_reads_and_writes_format_2_fields(void **state)
     dataset_free(&back);
     dataset_free(&d);
     domain_errors_free(&errs);
+}
+
+static void test_codec_reads_and_writes_band_types(void **state)
+{
+    (void)state;
+    const char *doc =
+        "{\"format\":\"musicgraph-dataset\",\"format_version\":3,\"genres\":["
+        "{\"id\":\"rock\",\"name\":\"Rock\",\"type\":\"root\"},"
+        "{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"]}],\"bands\":["
+        "{\"id\":\"p\",\"name\":\"P\",\"type\":\"person\",\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
+        "{\"id\":\"q\",\"name\":\"Q\",\"type\":\"group\",\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
+        "{\"id\":\"r\",\"name\":\"R\",\"type\":null,\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
+        "{\"id\":\"s\",\"name\":\"S\",\"type\":\"\",\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
+        "{\"id\":\"t\",\"name\":\"T\",\"primary_genre\":\"g\",\"genres\":[\"g\"]}]}";
+    dataset d;
+    domain_errors errs = {0};
+    assert_int_equal(parse(doc, &d, &errs), 0);
+    assert_int_equal(d.bands[0].type, BAND_PERSON);
+    assert_int_equal(d.bands[1].type, BAND_GROUP);
+    for (size_t i = 2; i < 5; i++) /* null, "" and absent: not known */
+        assert_int_equal(d.bands[i].type, BAND_TYPE_UNKNOWN);
+    assert_string_equal(band_type_name(BAND_PERSON), "person");
+    assert_null(band_type_name(BAND_TYPE_UNKNOWN));
+
+    /* Written after the name, null when not known, and read back the same. */
+    size_t len;
+    char *json = write_dataset(&d, &len);
+    assert_non_null(strstr(json, "\"name\":\"P\",\"type\":\"person\",\"primary_genre\""));
+    assert_non_null(strstr(json, "\"name\":\"Q\",\"type\":\"group\","));
+    assert_non_null(strstr(json, "\"name\":\"T\",\"type\":null,"));
+    dataset back;
+    assert_int_equal(parse(json, &back, &errs), 0);
+    assert_datasets_equal(&d, &back);
+    free(json);
+    dataset_free(&back);
+    dataset_free(&d);
+    domain_errors_free(&errs);
+
+    /* Anything else is a clear error naming the field. */
+    expect_band_error("{\"id\":\"b\",\"name\":\"B\",\"type\":\"band\",\"primary_genre\":\"rock\",\"genres\":[\"rock\"]}",
+                      "type", "must be \"person\", \"group\" or null");
+    expect_band_error("{\"id\":\"b\",\"name\":\"B\",\"type\":\"Person\",\"primary_genre\":\"rock\",\"genres\":[\"rock\"]}",
+                      "type", "must be \"person\", \"group\" or null");
+    expect_band_error("{\"id\":\"b\",\"name\":\"B\",\"type\":1,\"primary_genre\":\"rock\",\"genres\":[\"rock\"]}",
+                      "type", "must be \"person\", \"group\" or null");
 }
 
 static void test_codec_rejects_wrong_types_of_format_2_fields(void **state)
@@ -1568,6 +1614,7 @@ int main(void)
         cmocka_unit_test(test_dataset_append_moves_every_entry),
         cmocka_unit_test(test_codec_reads_and_writes_format_2_fields),
         cmocka_unit_test(test_codec_rejects_wrong_types_of_format_2_fields),
+        cmocka_unit_test(test_codec_reads_and_writes_band_types),
     };
     return cmocka_run_group_tests_name("domain", tests, NULL, NULL) ? 1 : 0;
 }

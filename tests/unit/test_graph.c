@@ -1030,6 +1030,7 @@ static void test_former_ids_resolve_and_documents_carry_the_new_fields(void **st
     set_list(&b->former_ids, &b->nformer_ids, "bar-s-manco");
     b->country = strdup("TR");
     b->active_from = 1963;
+    b->type = BAND_PERSON;
     graph_snapshot *s = build(&d, 1);
     size_t i;
     assert_true(graph_find_former_genre(s, "rocknroll", &i));
@@ -1047,12 +1048,14 @@ static void test_former_ids_resolve_and_documents_carry_the_new_fields(void **st
     json_t *bd = parse_blob(graph_doc_band(s, 0));
     assert_string_equal(json_string_value(json_object_get(bd, "country")), "TR");
     assert_int_equal(json_integer_value(json_object_get(bd, "active_from")), 1963);
+    assert_string_equal(json_string_value(json_object_get(bd, "type")), "person");
     assert_string_equal(json_string_value(json_array_get(json_object_get(bd, "former_ids"), 0)), "bar-s-manco");
     json_decref(bd);
     /* The graph document has the cheap fields and leaves the aliases to the details. */
     json_t *graph = parse_blob(graph_doc_graph(s));
     json_t *gb = json_array_get(json_object_get(graph, "bands"), 0);
     assert_string_equal(json_string_value(json_object_get(gb, "country")), "TR");
+    assert_string_equal(json_string_value(json_object_get(gb, "type")), "person");
     assert_null(json_object_get(gb, "former_ids"));
     json_t *gg = json_array_get(json_object_get(graph, "genres"), 0);
     assert_non_null(json_object_get(gg, "defining"));

@@ -122,6 +122,7 @@ static void small_map(dataset *d)
     band *m = add_band(d, "metallica", "Metallica", "thrash-metal");
     set_str(&m->country, "US");
     m->active_from = 1981;
+    m->type = BAND_GROUP;
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -154,13 +155,14 @@ static void test_migrations_run_once_and_refuse_a_newer_schema(void **state)
     store_migration *list;
     size_t n, unknown;
     assert_int_equal(store_migrations(s, &list, &n, &unknown, err, sizeof err), 0);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 6);
     assert_int_equal(unknown, 0);
     for (size_t i = 0; i < n; i++)
         assert_true(list[i].applied && list[i].checksum_ok);
     assert_string_equal(list[2].name, "0003_aliases");
     assert_string_equal(list[3].name, "0004_acme");
     assert_string_equal(list[4].name, "0005_backup_keys");
+    assert_string_equal(list[5].name, "0006_band_types");
     free(list);
     free(admin(url, "INSERT INTO schema_migrations VALUES ('0042_later', 'x', '2030-01-01T00:00:00Z', '7.1.0')", 1));
     assert_int_equal(store_migrate(s, &applied, err, sizeof err), -1);
@@ -205,6 +207,7 @@ static void test_a_map_written_reads_back_the_same(void **state)
     const band *m = dataset_find_band(&back, "metallica");
     assert_string_equal(m->country, "US");
     assert_int_equal(m->active_from, 1981);
+    assert_int_equal(m->type, BAND_GROUP);
     int empty = 1;
     assert_int_equal(store_is_empty(s, &empty, err, sizeof err), 0);
     assert_int_equal(empty, 0);
