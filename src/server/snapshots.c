@@ -185,6 +185,16 @@ static void add_gzip(snapshots *s)
     pthread_mutex_unlock(&s->gzip_lock);
 }
 
+/* The graph document of g in gzip before g is published, so that no request
+ * sees it without (the layout thread's republish, which nobody waits for;
+ * add_gzip then finds it done). Failure is left to add_gzip to report. */
+static void gzip_ahead(snapshots *s, graph_snapshot *g)
+{
+    pthread_mutex_lock(&s->gzip_lock);
+    graph_add_gzip(g, s->gzip_base, NULL);
+    pthread_mutex_unlock(&s->gzip_lock);
+}
+
 /* The graph document of the published snapshot in brotli (on the layout
  * thread, its only writer). */
 static void add_brotli(void)
@@ -532,6 +542,8 @@ static void *layout_main(void *arg)
             graph_layout_free(positions);
         if (!built)
             log_error("publishing the laid-out snapshot failed: %s", positions ? err : "out of memory");
+        else
+            gzip_ahead(s, built);
         pthread_mutex_lock(&s->publish_lock);
         graph_layout_free(s->fresh_layout);
         s->fresh_layout = layout;

@@ -100,7 +100,7 @@ static store *fresh_store(char *url, size_t len)
     char err[512] = "";
     if (store_migrate(s, &applied, err, sizeof err) != 0)
         fail_msg("migrate: %s", err);
-    assert_int_equal(applied, 5);
+    assert_int_equal(applied, 6);
     return s;
 }
 
