@@ -254,11 +254,41 @@ export async function pageBandForm(view, id, seq) {
     emptyText: 'No genre chosen',
     onChange: () => fillPrimary(),
   });
-  const fields = { name, id: idField, primary_genre: primaryField, genres };
+  // What the artist is, where it started out and when: the explorer shows them in its panel.
+  const kindSel = h('select', { class: 'input' }, [
+    new Option('Not said', ''),
+    new Option('A person: solo artist, alias, DJ, composer', 'person'),
+    new Option('A group: band, duo, orchestra, choir', 'group'),
+  ]);
+  kindSel.value = cur.type === 'person' || cur.type === 'group' ? cur.type : '';
+  const kind = field({ id: 'band-type', name: 'type', label: 'Person or group', optional: true, control: kindSel });
+  const country = field({
+    id: 'band-country',
+    name: 'country',
+    label: 'Country',
+    optional: true,
+    hint: 'Where it formed or started out: a two-letter ISO 3166 code, like US, GB or BR.',
+    control: h('input', { type: 'text', class: 'input input-year', maxlength: '2', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters' }),
+  });
+  country.control.value = cur.country || '';
+  const year = field({
+    id: 'band-active-from',
+    name: 'active_from',
+    label: 'Active from',
+    optional: true,
+    hint: 'For a group, the year it formed; for a person, the year the career began.',
+    control: h('input', { type: 'text', inputmode: 'numeric', class: 'input input-year', maxlength: '6', autocomplete: 'off' }),
+  });
+  year.control.value = cur.active_from == null ? '' : String(cur.active_from);
+
+  const fields = { name, id: idField, primary_genre: primaryField, genres, type: kind, country, active_from: year };
   name.labelText = 'Name';
   idField.labelText = 'Id';
   primaryField.labelText = 'Primary genre';
   genres.labelText = 'Genres';
+  kind.labelText = 'Person or group';
+  country.labelText = 'Country';
+  year.labelText = 'Active from';
 
   function fillPrimary() {
     if (primarySel.value) primary = primarySel.value;
@@ -295,7 +325,8 @@ export async function pageBandForm(view, id, seq) {
     summary,
     h('div', { class: 'grid' }, [name.wrap, idField.wrap]),
     genres.wrap,
-    h('div', { class: 'grid' }, [primaryField.wrap]),
+    h('div', { class: 'grid' }, [primaryField.wrap, kind.wrap]),
+    h('div', { class: 'grid' }, [country.wrap, year.wrap]),
     actions,
   ]);
   form.addEventListener('submit', async (ev) => {
@@ -303,11 +334,20 @@ export async function pageBandForm(view, id, seq) {
     if (submit.disabled) return;
     clearErrors(fields, summary);
     const local = localErrors(name, idField, editing);
+    const yearText = year.control.value.trim();
+    if (yearText !== '' && !/^\d{1,4}$/.test(yearText)) local.push({ field: 'active_from', message: 'must be a whole year, like 1985' });
     if (local.length) {
       showErrors(form, fields, new ApiError(400, { errors: local }), summary);
       return;
     }
-    const body = { name: name.control.value, primary_genre: primarySel.value || null, genres: genres.value };
+    const body = {
+      name: name.control.value,
+      type: kindSel.value || null,
+      primary_genre: primarySel.value || null,
+      genres: genres.value,
+      country: country.control.value.trim().toUpperCase() || null,
+      active_from: yearText === '' ? null : parseInt(yearText, 10),
+    };
     if (!editing && idField.control.value.trim() !== '') body.id = idField.control.value.trim();
     await saveEntity('bands', 'band', editing, cur, body, { submit, form, fields, summary });
   });

@@ -238,7 +238,7 @@ async function boot() {
   bindMapKeys((kind, id) => select(kind, id, { push: true }), announce);
   bindEraBar(announce);
   applyView(viewOf(location.search), { instant: true });
-  el.stats.textContent = state.genres.size + ' genres · ' + state.bands.size + ' bands';
+  el.stats.textContent = state.genres.size + ' genres · ' + state.bands.size + ' artists';
   renderLegend();
   showStatus('');
   el.mapControls.hidden = false;

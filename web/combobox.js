@@ -65,7 +65,7 @@ export function combobox(opts) {
     const usable = results.filter((r) => r && (r.kind === 'genre' || r.kind === 'band') && typeof r.id === 'string' && accept(r));
     st.active = -1;
     input.removeAttribute('aria-activedescendant');
-    if (!usable.length) return message(opts.emptyText || 'No genre or band matches.');
+    if (!usable.length) return message(opts.emptyText || 'No genre or artist matches.');
     const groups = ['genre', 'band'].map((kind) => usable.filter((r) => r.kind === kind).slice(0, PER_GROUP));
     st.items = groups.flat();
     const option = (r, i) => {

@@ -130,7 +130,7 @@ function fillRelated(kind, extras) {
       if (Array.isArray(shared)) a.title = 'Shares ' + shared.map((gid) => nameOf('genre', gid)).join(', ');
     }
   }
-  extras.related.replaceChildren(h('h3', { text: kind === 'genre' ? 'Related genres' : 'Similar bands' }), list);
+  extras.related.replaceChildren(h('h3', { text: kind === 'genre' ? 'Related genres' : 'Similar artists' }), list);
   extras.related.hidden = false;
 }
 
@@ -185,7 +185,7 @@ function renderGenrePanel(g, detail, extras) {
   const bands = state.bandsOf.get(g.id) || [];
   const defining = g.defining.filter((id) => state.bands.has(id)).slice(0, 5);
   if (defining.length) body.push(section('Defining artists', linkList('band', defining), undefined, 'defining'));
-  body.push(bands.length ? section('Bands', linkList('band', bands, { limit: BANDS_SHOWN }), bands.length, 'bands') : section('Bands', h('p', { class: 'empty', text: 'No bands listed yet.' })));
+  body.push(bands.length ? section('Artists', linkList('band', bands, { limit: BANDS_SHOWN }), bands.length, 'bands') : section('Artists', h('p', { class: 'empty', text: 'No artists listed yet.' })));
   if (extras.path) body.push(extras.path);
   el.panelBody.replaceChildren(...body);
   fillRelated('genre', extras);

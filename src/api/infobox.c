@@ -218,7 +218,7 @@ void infobox_genre(const graph_snapshot *s, size_t gi, buf *out)
     /* The bands in name order, as the genre's API document lists them. */
     const graph_blob *genre_doc = graph_doc_genre(s, gi);
     json_t *doc = genre_doc ? json_loadb(genre_doc->data, genre_doc->len, 0, NULL) : NULL;
-    json_section(out, "bands", "Bands", 1, "band", json_object_get(doc, "bands"));
+    json_section(out, "bands", "Artists", 1, "band", json_object_get(doc, "bands"));
     json_decref(doc);
     buf_puts(out, "</div>\n");
 }
@@ -270,7 +270,7 @@ void infobox_band(const graph_snapshot *s, size_t bi, buf *out)
             }
     buf_puts(out, "</ul></dd></dl>\n");
     json_t *similar = neighbours(s, b->id, 0);
-    json_section(out, "related", "Similar bands", 0, "band", similar);
+    json_section(out, "related", "Similar artists", 0, "band", similar);
     json_decref(similar);
     section_start(out, "elsewhere", "Elsewhere", 0);
     search_link(out, "MusicBrainz", "https://musicbrainz.org/search?type=artist&amp;query=", b->name);
@@ -292,10 +292,10 @@ void infobox_search(const graph_snapshot *s, const char *q, buf *out)
     buf_free(&json);
     json_t *results = json_object_get(doc, "results");
     if (!json_array_size(results))
-        buf_puts(out, "<p class=\"empty\">No genre or band matches.</p>\n");
+        buf_puts(out, "<p class=\"empty\">No genre or artist matches.</p>\n");
     /* Genres first, then bands, each in the order of the ranking. */
     json_section(out, NULL, "Genres", 1, "genre", results);
-    json_section(out, NULL, "Bands", 1, "band", results);
+    json_section(out, NULL, "Artists", 1, "band", results);
     json_decref(doc);
     buf_puts(out, "</div>\n");
 }

@@ -611,6 +611,9 @@ describe('editing genres and bands', () => {
     // Primary genre: only the chosen leaf genres.
     assert.deepEqual((await optionValues(page, '#band-primary-genre')).filter(Boolean).sort(), ['grindcore', 'thrash-metal']);
     await page.selectOption('#band-primary-genre', 'thrash-metal');
+    await page.selectOption('#band-type', 'group');
+    await page.fill('#band-country', 'gb');
+    await page.fill('#band-active-from', '1999');
     await page.click('button:text-is("Create band")');
     // The table opens at the page of the new band, which is highlighted.
     await adminReady(page, LIST_BANDS);
@@ -626,8 +629,9 @@ describe('editing genres and bands', () => {
     assert.equal(b.name, 'Unholy Static');
     assert.equal(b.primary_genre, 'thrash-metal');
     assert.deepEqual([...b.genres].sort(), ['black-metal', 'grindcore', 'thrash-metal']);
+    assert.deepEqual([b.type, b.country, b.active_from], ['group', 'GB', 1999]);
 
-    // Edit: rename, drop a genre, change the primary genre.
+    // Edit: rename, drop a genre, change the primary genre, the type and the year.
     await filterTable(page, 'bands', 'Unholy');
     await page.click('#bands-table a:text-is("Unholy Static")');
     await adminReady(page, '/admin/bands/unholy-static-band/edit');
@@ -637,6 +641,15 @@ describe('editing genres and bands', () => {
     await page.fill('#band-name', 'Unholy Static II');
     await page.click('#band-genres .chip-remove[aria-label="Remove Black metal"]');
     await page.selectOption('#band-primary-genre', 'grindcore');
+    assert.deepEqual([await page.inputValue('#band-type'), await page.inputValue('#band-country'), await page.inputValue('#band-active-from')], ['group', 'GB', '1999']);
+    await page.selectOption('#band-type', 'person');
+    await page.fill('#band-active-from', 'around 2001');
+    await page.click('button:text-is("Save changes")');
+    // A year that is not a year is refused beside its field, and nothing typed is lost.
+    await page.locator('#band-active-from-error:not([hidden])').waitFor();
+    assert.match(await page.textContent('#band-active-from-error'), /whole year/);
+    assert.equal(await page.inputValue('#band-name'), 'Unholy Static II');
+    await page.fill('#band-active-from', '2001');
     await page.click('button:text-is("Save changes")');
     // The filter is kept: the table shows its one page of matches.
     await adminReady(page, '/admin#bands');
@@ -647,12 +660,16 @@ describe('editing genres and bands', () => {
     assert.equal(b.name, 'Unholy Static II');
     assert.equal(b.primary_genre, 'grindcore');
     assert.deepEqual([...b.genres].sort(), ['grindcore', 'thrash-metal']);
+    assert.deepEqual([b.type, b.country, b.active_from], ['person', 'GB', 2001]);
     const grind = await getJson('/api/v1/genres/grindcore');
     assert.ok(grind.bands.some((x) => x.id === 'unholy-static-band'));
 
     await page.goto(server.url + '/bands/unholy-static-band');
     await page.waitForFunction(() => document.getElementById('panel-title')?.textContent === 'Unholy Static II');
     assert.match(await page.textContent('#panel-body'), /Grindcore/);
+    assert.match(await page.textContent('#panel-kind'), /^Solo artist · /);
+    assert.match(await page.textContent('#panel-body'), /Active since\s*2001/);
+    assert.match(await page.textContent('#panel-body'), /From\s*United Kingdom/);
     assertClean(p);
   });
 

@@ -122,7 +122,7 @@ describe('explorer: eras, search and pages', { timeout: 1_200_000 }, () => {
 
   test('search: genres and bands grouped, forgiving spelling, "show all" opens every match', async (t) => {
     const { page, problems } = await openPage(t, '/');
-    const input = page.getByRole('combobox', { name: 'Search genres and bands' });
+    const input = page.getByRole('combobox', { name: 'Search genres and artists' });
     await input.fill('motorhed');
     await page.getByRole('option', { name: /Motörhead/ }).waitFor();
     await input.fill('metal');

@@ -17,7 +17,7 @@ after(stopExplorer);
 describe('explorer: navigation', { timeout: 1_200_000 }, () => {
   test('search suggests genres and bands; keyboard and mouse pick one and focus it', async (t) => {
     const { page, problems } = await openPage(t, '/');
-    const input = page.getByRole('combobox', { name: 'Search genres and bands' });
+    const input = page.getByRole('combobox', { name: 'Search genres and artists' });
 
     // Accent-insensitive: "motorhead" finds Motörhead; arrows + Enter pick it.
     await input.fill('motorhead');
@@ -50,7 +50,7 @@ describe('explorer: navigation', { timeout: 1_200_000 }, () => {
 
     // Nothing found says so.
     await input.fill('zzzzqqq');
-    await page.getByText('No genre or band matches.').waitFor();
+    await page.getByText('No genre or artist matches.').waitFor();
     assertClean(problems);
   });
 
@@ -170,7 +170,7 @@ describe('explorer: navigation', { timeout: 1_200_000 }, () => {
     );
     assert.deepEqual(wide, []);
 
-    const input = page.getByRole('combobox', { name: 'Search genres and bands' });
+    const input = page.getByRole('combobox', { name: 'Search genres and artists' });
     await input.fill('pantera');
     await page.getByRole('option', { name: /Pantera/ }).click();
     await waitPanel(page, 'band', 'pantera');
@@ -211,7 +211,7 @@ describe('explorer: navigation', { timeout: 1_200_000 }, () => {
     const panel = await panelState(page);
     assert.equal(panel.title, evil);
     assert.equal(await page.locator('#panel .description').textContent(), evil);
-    await page.getByRole('combobox', { name: 'Search genres and bands' }).fill('x');
+    await page.getByRole('combobox', { name: 'Search genres and artists' }).fill('x');
     await page.getByRole('option').first().waitFor();
     assert.equal(await page.locator('#search-results .option-name').first().textContent(), evil);
     assert.equal(await page.locator('#search-results .option-name').nth(1).textContent(), evilBand);
@@ -248,7 +248,7 @@ describe('explorer: navigation', { timeout: 1_200_000 }, () => {
     assert.ok(similar.length > 0);
     const bandSection = page.locator('#panel section.related');
     await bandSection.waitFor();
-    assert.match(await bandSection.locator('h3').textContent(), /Similar bands/);
+    assert.match(await bandSection.locator('h3').textContent(), /Similar artists/);
     assert.deepEqual(
       await bandSection.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))),
       similar.map((r) => '/bands/' + r.id),
@@ -329,7 +329,7 @@ describe('explorer: navigation', { timeout: 1_200_000 }, () => {
     assert.equal(await page.getByRole('complementary', { name: 'Rock' }).count(), 1, 'the panel is named after what it shows');
     assert.equal(await page.getByRole('link', { name: 'Close the panel' }).count(), 1);
     assert.equal(await page.locator('h1').count(), 1, 'one h1');
-    const input = page.getByRole('combobox', { name: 'Search genres and bands' });
+    const input = page.getByRole('combobox', { name: 'Search genres and artists' });
     assert.equal(await input.getAttribute('aria-controls'), 'search-results');
     assert.equal(await page.locator('#search-results').getAttribute('role'), 'listbox');
     // "/" jumps to the search box; the focus ring is visible.

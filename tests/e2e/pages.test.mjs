@@ -74,13 +74,13 @@ test('/search?q= lists the matches as links, genres then bands, the query escape
   const api = (await json('/api/v1/search?q=metal&limit=50')).results;
   const { open, html } = panelOf(await page('/search?q=metal'));
   assert.ok(open);
-  const [genrePart, bandPart = ''] = html.split('<h3>Bands');
+  const [genrePart, bandPart = ''] = html.split('<h3>Artists');
   assert.deepEqual(links(genrePart, 'genre'), api.filter((r) => r.kind === 'genre').map((r) => r.id));
   assert.deepEqual(links(bandPart, 'band'), api.filter((r) => r.kind === 'band').map((r) => r.id));
   const hostile = await page('/search?q=' + encodeURIComponent('<script>alert(1)</script>'));
   assert.ok(hostile.includes('Search: &lt;script&gt;alert(1)&lt;/script&gt;'), 'the query is text');
   assert.doesNotMatch(hostile, /<script>alert/);
-  assert.match(panelOf(hostile).html, /No genre or band matches/);
+  assert.match(panelOf(hostile).html, /No genre or artist matches/);
   await page('/search?q=' + 'x'.repeat(101), 400);
   // The search box works without JavaScript: a form to this page.
   assert.match(await page('/'), /<form class="search" id="search" action="\/search" method="get" role="search">/);
