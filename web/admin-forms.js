@@ -71,15 +71,7 @@ export async function pageGenreForm(view, id, seq) {
   });
   const description = field({ id: 'genre-description', name: 'description', label: 'Description', optional: true, wide: true, control: h('textarea', { class: 'input', rows: '5' }) });
   description.control.value = cur.description || '';
-  const year = field({
-    id: 'genre-origin-year',
-    name: 'origin_year',
-    label: 'Origin year',
-    optional: true,
-    hint: 'The year (or decade, e.g. 1980) it emerged.',
-    control: h('input', { type: 'text', inputmode: 'numeric', class: 'input input-year', maxlength: '6', autocomplete: 'off' }),
-  });
-  year.control.value = cur.origin_year == null ? '' : String(cur.origin_year);
+  const year = yearField('genre-origin-year', 'origin_year', 'Origin year', 'The year (or decade, e.g. 1980) it emerged.', cur.origin_year);
 
   const fields = { name, id: idField, type, parent, parents, links, description, origin_year: year };
   name.labelText = 'Name';
@@ -208,6 +200,13 @@ async function saveEntity(kind, noun, editing, cur, body, { submit, form, fields
   }
 }
 
+// An optional year, typed as text so that the form can say what is wrong with it.
+function yearField(id, name, label, hint, value) {
+  const f = field({ id, name, label, optional: true, hint, control: h('input', { type: 'text', inputmode: 'numeric', class: 'input input-year', maxlength: '6', autocomplete: 'off' }) });
+  f.control.value = value == null ? '' : String(value);
+  return f;
+}
+
 // The heading, crumbs and links around a genre or band form; returns the page title.
 function formPage(view, kind, noun, editing, cur, form) {
   add(view,
@@ -271,15 +270,7 @@ export async function pageBandForm(view, id, seq) {
     control: h('input', { type: 'text', class: 'input input-year', maxlength: '2', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters' }),
   });
   country.control.value = cur.country || '';
-  const year = field({
-    id: 'band-active-from',
-    name: 'active_from',
-    label: 'Active from',
-    optional: true,
-    hint: 'For a group, the year it formed; for a person, the year the career began.',
-    control: h('input', { type: 'text', inputmode: 'numeric', class: 'input input-year', maxlength: '6', autocomplete: 'off' }),
-  });
-  year.control.value = cur.active_from == null ? '' : String(cur.active_from);
+  const year = yearField('band-active-from', 'active_from', 'Active from', 'For a group, the year it formed; for a person, the year the career began.', cur.active_from);
 
   const fields = { name, id: idField, primary_genre: primaryField, genres, type: kind, country, active_from: year };
   name.labelText = 'Name';
