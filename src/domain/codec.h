@@ -2,12 +2,13 @@
  * codec.h — the dataset's JSON form: reading (jansson) and writing (json.h).
  *
  * One format for the bundled dataset, seeds, imports and backups:
- *   {"format":"musicgraph-dataset","format_version":2,"genres":[…],"bands":[…]}
+ *   {"format":"musicgraph-dataset","format_version":3,"genres":[…],"bands":[…]}
  * with the entity shapes of DESIGN §5 (version 2 added aliases, former_ids,
  * region and defining to genres, aliases, former_ids, country and
  * active_from to bands; version 3 a band's type, "person" or "group";
- * documents of versions 1 and 2, which lack them, are still read). The bundled dataset is one such document per root family, with a
- * "family" member naming it. Reading reports structural problems
+ * documents of versions 1 and 2, which lack them, are still read). The
+ * bundled dataset is one such document per root family, with a "family"
+ * member naming it. Reading reports structural problems
  * (wrong JSON types, unknown type names) as domain errors naming the entry;
  * the data rules are checked separately by rules.h.
  */

@@ -437,14 +437,15 @@ static int write_band(void *ctx, const band *b, int update)
     writer *w = ctx;
     snprintf(w->what, sizeof w->what, "band %s", b->id);
     pg_num year = pg_i64(b->active_from);
-    const char *row[] = {b->id,      b->name, b->primary_genre, b->country, b->active_from ? year.s : NULL,
-                         band_type_name(b->type)};
+    const char *row[] = {
+        b->id, b->name, b->primary_genre, b->country, b->active_from ? year.s : NULL, band_type_name(b->type)};
     if (run(w,
-            update ? "UPDATE bands SET name = $2, primary_genre = $3, country = $4, active_from = $5::integer, type = $6, "
-                     "updated_at = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
-                     "WHERE id = $1"
-                   : "INSERT INTO bands (id, name, primary_genre, country, active_from, type) "
-                     "VALUES ($1, $2, $3, $4, $5::integer, $6)",
+            update
+                ? "UPDATE bands SET name = $2, primary_genre = $3, country = $4, active_from = $5::integer, type = $6, "
+                  "updated_at = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+                  "WHERE id = $1"
+                : "INSERT INTO bands (id, name, primary_genre, country, active_from, type) "
+                  "VALUES ($1, $2, $3, $4, $5::integer, $6)",
             6, row) != 0)
         return -1;
     return write_list(w, "band_genres", "band_id", "genre_id", update, b->id, b->genres, b->ngenres) != 0 ||

@@ -159,9 +159,10 @@ int sq_load_map(sqlite3 *db, dataset *d, char *err, size_t errlen)
     sqlite3_finalize(st);
     st = NULL;
     if (sqlite3_prepare_v2(db,
-                           has_type ? "SELECT id, name, primary_genre, country, active_from, type FROM bands ORDER BY id"
-                           : v2     ? "SELECT id, name, primary_genre, country, active_from, NULL FROM bands ORDER BY id"
-                                    : "SELECT id, name, primary_genre, NULL, NULL, NULL FROM bands ORDER BY id",
+                           has_type
+                               ? "SELECT id, name, primary_genre, country, active_from, type FROM bands ORDER BY id"
+                           : v2 ? "SELECT id, name, primary_genre, country, active_from, NULL FROM bands ORDER BY id"
+                                : "SELECT id, name, primary_genre, NULL, NULL, NULL FROM bands ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         goto sqlfail;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {

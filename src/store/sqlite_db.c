@@ -32,8 +32,7 @@ int sq_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 void sq_rollback(sqlite3 *db) { sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); }
 
 /* Runs a schema query with one or two text parameters; *exists says whether it found a row. */
-static int schema_has(sqlite3 *db, const char *sql, const char *a, const char *b, int *exists, char *err,
-                      size_t errlen)
+static int schema_has(sqlite3 *db, const char *sql, const char *a, const char *b, int *exists, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)

@@ -1493,15 +1493,14 @@ static void test_codec_reads_and_writes_format_2_fields(void **state)
 static void test_codec_reads_and_writes_band_types(void **state)
 {
     (void)state;
-    const char *doc =
-        "{\"format\":\"musicgraph-dataset\",\"format_version\":3,\"genres\":["
-        "{\"id\":\"rock\",\"name\":\"Rock\",\"type\":\"root\"},"
-        "{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"]}],\"bands\":["
-        "{\"id\":\"p\",\"name\":\"P\",\"type\":\"person\",\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
-        "{\"id\":\"q\",\"name\":\"Q\",\"type\":\"group\",\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
-        "{\"id\":\"r\",\"name\":\"R\",\"type\":null,\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
-        "{\"id\":\"s\",\"name\":\"S\",\"type\":\"\",\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
-        "{\"id\":\"t\",\"name\":\"T\",\"primary_genre\":\"g\",\"genres\":[\"g\"]}]}";
+    const char *doc = "{\"format\":\"musicgraph-dataset\",\"format_version\":3,\"genres\":["
+                      "{\"id\":\"rock\",\"name\":\"Rock\",\"type\":\"root\"},"
+                      "{\"id\":\"g\",\"name\":\"G\",\"type\":\"leaf\",\"parents\":[\"rock\"]}],\"bands\":["
+                      "{\"id\":\"p\",\"name\":\"P\",\"type\":\"person\",\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
+                      "{\"id\":\"q\",\"name\":\"Q\",\"type\":\"group\",\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
+                      "{\"id\":\"r\",\"name\":\"R\",\"type\":null,\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
+                      "{\"id\":\"s\",\"name\":\"S\",\"type\":\"\",\"primary_genre\":\"g\",\"genres\":[\"g\"]},"
+                      "{\"id\":\"t\",\"name\":\"T\",\"primary_genre\":\"g\",\"genres\":[\"g\"]}]}";
     dataset d;
     domain_errors errs = {0};
     assert_int_equal(parse(doc, &d, &errs), 0);
@@ -1523,10 +1522,12 @@ static void test_codec_reads_and_writes_band_types(void **state)
     domain_errors_free(&errs);
 
     /* Anything else is a clear error naming the field. */
-    expect_band_error("{\"id\":\"b\",\"name\":\"B\",\"type\":\"band\",\"primary_genre\":\"rock\",\"genres\":[\"rock\"]}",
-                      "type", "must be \"person\", \"group\" or null");
-    expect_band_error("{\"id\":\"b\",\"name\":\"B\",\"type\":\"Person\",\"primary_genre\":\"rock\",\"genres\":[\"rock\"]}",
-                      "type", "must be \"person\", \"group\" or null");
+    expect_band_error(
+        "{\"id\":\"b\",\"name\":\"B\",\"type\":\"band\",\"primary_genre\":\"rock\",\"genres\":[\"rock\"]}", "type",
+        "must be \"person\", \"group\" or null");
+    expect_band_error(
+        "{\"id\":\"b\",\"name\":\"B\",\"type\":\"Person\",\"primary_genre\":\"rock\",\"genres\":[\"rock\"]}", "type",
+        "must be \"person\", \"group\" or null");
     expect_band_error("{\"id\":\"b\",\"name\":\"B\",\"type\":1,\"primary_genre\":\"rock\",\"genres\":[\"rock\"]}",
                       "type", "must be \"person\", \"group\" or null");
 }
