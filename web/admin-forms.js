@@ -71,7 +71,7 @@ export async function pageGenreForm(view, id, seq) {
   });
   const description = field({ id: 'genre-description', name: 'description', label: 'Description', optional: true, wide: true, control: h('textarea', { class: 'input', rows: '5' }) });
   description.control.value = cur.description || '';
-  const year = yearField('genre-origin-year', 'origin_year', 'Origin year', 'The year (or decade, e.g. 1980) it emerged.', cur.origin_year);
+  const year = yearField('genre-origin-year', 'origin_year', 'Origin year', 'The year (or decade, e.g. 1980) it emerged.', cur.origin_year, { negative: true });
 
   const fields = { name, id: idField, type, parent, parents, links, description, origin_year: year };
   name.labelText = 'Name';
@@ -146,9 +146,8 @@ export async function pageGenreForm(view, id, seq) {
     ev.preventDefault();
     if (submit.disabled) return;
     clearErrors(fields, summary);
-    const yearText = year.control.value.trim();
     const local = localErrors(name, idField, editing);
-    if (yearText !== '' && !/^-?\d{1,4}$/.test(yearText)) local.push({ field: 'origin_year', message: 'must be a whole year, like 1985' });
+    const originYear = year.read(local);
     if (local.length) {
       showErrors(form, fields, new ApiError(400, { errors: local }), summary);
       return;
@@ -160,7 +159,7 @@ export async function pageGenreForm(view, id, seq) {
       parent: isRoot ? null : parentSel.value || null,
       parents: isRoot ? [] : parents.value,
       description: description.control.value,
-      origin_year: yearText === '' ? null : parseInt(yearText, 10),
+      origin_year: originYear,
       links: links.value.map((to) => ({ to, kind: 'influence' })).concat(otherLinks),
     };
     if (!editing && idField.control.value.trim() !== '') body.id = idField.control.value.trim();
@@ -200,10 +199,20 @@ async function saveEntity(kind, noun, editing, cur, body, { submit, form, fields
   }
 }
 
-// An optional year, typed as text so that the form can say what is wrong with it.
-function yearField(id, name, label, hint, value) {
+// An optional year, typed as text so that the form can say what is wrong with it. read(local)
+// gives the year typed, or null when the field is empty or the text is not a whole year (negative
+// ones only where allowed), which also adds its error to local.
+function yearField(id, name, label, hint, value, { negative = false } = {}) {
   const f = field({ id, name, label, optional: true, hint, control: h('input', { type: 'text', inputmode: 'numeric', class: 'input input-year', maxlength: '6', autocomplete: 'off' }) });
   f.control.value = value == null ? '' : String(value);
+  const whole = negative ? /^-?\d{1,4}$/ : /^\d{1,4}$/;
+  f.read = (local) => {
+    const text = f.control.value.trim();
+    if (text === '') return null;
+    if (whole.test(text)) return parseInt(text, 10);
+    local.push({ field: name, message: 'must be a whole year, like 1985' });
+    return null;
+  };
   return f;
 }
 
@@ -325,8 +334,7 @@ export async function pageBandForm(view, id, seq) {
     if (submit.disabled) return;
     clearErrors(fields, summary);
     const local = localErrors(name, idField, editing);
-    const yearText = year.control.value.trim();
-    if (yearText !== '' && !/^\d{1,4}$/.test(yearText)) local.push({ field: 'active_from', message: 'must be a whole year, like 1985' });
+    const activeFrom = year.read(local);
     if (local.length) {
       showErrors(form, fields, new ApiError(400, { errors: local }), summary);
       return;
@@ -337,7 +345,7 @@ export async function pageBandForm(view, id, seq) {
       primary_genre: primarySel.value || null,
       genres: genres.value,
       country: country.control.value.trim().toUpperCase() || null,
-      active_from: yearText === '' ? null : parseInt(yearText, 10),
+      active_from: activeFrom,
     };
     if (!editing && idField.control.value.trim() !== '') body.id = idField.control.value.trim();
     await saveEntity('bands', 'band', editing, cur, body, { submit, form, fields, summary });

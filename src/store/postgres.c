@@ -201,8 +201,7 @@ int pg_load_map(pg_store *p, dataset *d, char *err, size_t errlen)
         b->primary_genre = pg_dup(r, i, 2);
         b->country = pg_dup(r, i, 3);
         b->active_from = (int)pg_get_i64(r, i, 4);
-        if (!PQgetisnull(r, i, 5))
-            band_type_parse(PQgetvalue(r, i, 5), &b->type);
+        band_type_parse(PQgetvalue(r, i, 5), &b->type); /* NULL reads as "": unknown */
     }
     PQclear(r);
     maprows rows;
