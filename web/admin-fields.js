@@ -55,7 +55,10 @@ export function setErrorText(node, messages) {
 
 // Multi-select: a filter box over an alphabetical list of checkboxes, with
 // the chosen items repeated as removable chips so a filter never hides
-// what is selected. items: [{id, name, meta}] sorted already.
+// what is selected. items: [{id, name, meta}] sorted already. With
+// opts.ordered the order chosen matters (a genre's defining artists): the
+// chips are numbered and each can move one place earlier. With opts.max,
+// once that many are chosen the other boxes are disabled.
 export function checklist(opts) {
   const base = opts.id;
   const errId = base + '-error';
@@ -66,7 +69,7 @@ export function checklist(opts) {
   const itemsById = new Map(opts.items.map((i) => [i.id, i]));
   for (const id of opts.selected || []) if (!order.includes(id)) order.push(id);
 
-  const chips = h('ul', { class: 'chips', 'aria-label': 'Chosen ' + opts.label.toLowerCase() });
+  const chips = h(opts.ordered ? 'ol' : 'ul', { class: 'chips', 'aria-label': 'Chosen ' + opts.label.toLowerCase() });
   const filter = h('input', {
     type: 'search',
     id: base + '-filter',
@@ -104,6 +107,7 @@ export function checklist(opts) {
       if (input.checked && !order.includes(item.id)) order.push(item.id);
       if (!input.checked) order.splice(order.indexOf(item.id), 1);
       renderChips();
+      applyMax();
       if (opts.onChange) opts.onChange(order.slice());
     });
     boxes.set(item.id, { input, label, text: fold(item.name + '\n' + item.id) });
@@ -118,12 +122,32 @@ export function checklist(opts) {
       chips.append(h('li', { class: 'chips-empty' }, opts.emptyText || 'None chosen'));
       return;
     }
-    for (const id of order) {
+    order.forEach((id, rank) => {
       const item = itemsById.get(id);
       const name = item ? item.name : id;
       chips.append(
         h('li', { class: 'chip' }, [
+          opts.ordered ? h('span', { class: 'chip-rank' }, rank + 1 + '.') : null,
           h('span', null, name),
+          opts.ordered && rank > 0
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'chip-remove',
+                  'aria-label': 'Move ' + name + ' earlier',
+                  title: 'Move earlier',
+                  disabled: fieldset.disabled,
+                  onclick: () => {
+                    order.splice(rank - 1, 2, id, order[rank - 1]);
+                    renderChips();
+                    if (opts.onChange) opts.onChange(order.slice());
+                    chips.querySelector(`li:nth-child(${rank}) button`)?.focus();
+                  },
+                },
+                '↑',
+              )
+            : null,
           h(
             'button',
             {
@@ -137,6 +161,7 @@ export function checklist(opts) {
                 const i = order.indexOf(id);
                 if (i >= 0) order.splice(i, 1);
                 renderChips();
+                applyMax();
                 if (opts.onChange) opts.onChange(order.slice());
                 filter.focus();
               },
@@ -145,7 +170,13 @@ export function checklist(opts) {
           ),
         ]),
       );
-    }
+    });
+  }
+
+  function applyMax() {
+    if (!opts.max) return;
+    const full = order.length >= opts.max;
+    for (const b of boxes.values()) b.input.disabled = full && !b.input.checked;
   }
 
   function applyFilter() {
@@ -172,6 +203,7 @@ export function checklist(opts) {
     }
   });
   renderChips();
+  applyMax();
   applyFilter();
 
   return {

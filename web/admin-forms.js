@@ -72,8 +72,34 @@ export async function pageGenreForm(view, id, seq) {
   const description = field({ id: 'genre-description', name: 'description', label: 'Description', optional: true, wide: true, control: h('textarea', { class: 'input', rows: '5' }) });
   description.control.value = cur.description || '';
   const year = yearField('genre-origin-year', 'origin_year', 'Origin year', 'The year (or decade, e.g. 1980) it emerged.', cur.origin_year, { negative: true });
+  const region = field({
+    id: 'genre-region',
+    name: 'region',
+    label: 'Region of origin',
+    optional: true,
+    hint: 'Where it emerged, in words: “Jamaica”, “Detroit, United States”.',
+    control: h('input', { type: 'text', class: 'input', maxlength: '100', autocomplete: 'off' }),
+  });
+  region.control.value = cur.region || '';
+  const aliases = namesField('genre-aliases', 'The other names people type for it, one per line: “hip-hop”, “rap”.', cur.aliases);
+  // The artists that define it, most important first: only artists that carry the genre or one of
+  // its sub-genres qualify, so a new genre has none yet.
+  const defining = editing
+    ? checklist({
+        id: 'genre-defining',
+        label: 'Defining artists',
+        hint: 'At most five, most important first; the explorer lists them first.',
+        items: artistsOf(g, excluded),
+        selected: cur.defining || [],
+        ordered: true,
+        max: 5,
+        placeholder: 'Type to filter the artists of this genre',
+        emptyText: 'No defining artist',
+      })
+    : null;
 
-  const fields = { name, id: idField, type, parent, parents, links, description, origin_year: year };
+  const fields = { name, id: idField, type, parent, parents, links, description, origin_year: year, region, aliases };
+  if (defining) fields.defining = defining;
   name.labelText = 'Name';
   idField.labelText = 'Id';
   type.labelText = 'Type';
@@ -82,6 +108,9 @@ export async function pageGenreForm(view, id, seq) {
   links.labelText = 'Influenced';
   description.labelText = 'Description';
   year.labelText = 'Origin year';
+  region.labelText = 'Region of origin';
+  aliases.labelText = 'Other names';
+  if (defining) defining.labelText = 'Defining artists';
 
   function fillPrimary() {
     const chosen = parents.value;
@@ -136,9 +165,12 @@ export async function pageGenreForm(view, id, seq) {
     h('div', { class: 'grid' }, [name.wrap, idField.wrap]),
     h('div', { class: 'grid' }, [type.wrap, year.wrap]),
     parents.wrap,
-    h('div', { class: 'grid' }, [parent.wrap]),
+    h('div', { class: 'grid' }, [parent.wrap, region.wrap]),
     links.wrap,
     description.wrap,
+    aliases.wrap,
+    defining ? defining.wrap : null,
+    formerIds(cur),
     actions,
   ]);
 
@@ -161,7 +193,10 @@ export async function pageGenreForm(view, id, seq) {
       description: description.control.value,
       origin_year: originYear,
       links: links.value.map((to) => ({ to, kind: 'influence' })).concat(otherLinks),
+      region: region.control.value.trim() || null,
+      aliases: aliases.read(),
     };
+    if (defining) body.defining = defining.value;
     if (!editing && idField.control.value.trim() !== '') body.id = idField.control.value.trim();
     await saveEntity('genres', 'genre', editing, cur, body, { submit, form, fields, summary });
   });
@@ -214,6 +249,33 @@ function yearField(id, name, label, hint, value, { negative = false } = {}) {
     return null;
   };
   return f;
+}
+
+// Other names, one per line; read() gives the non-empty lines, trimmed.
+function namesField(id, hint, values) {
+  const f = field({ id, name: 'aliases', label: 'Other names', optional: true, wide: true, hint, control: h('textarea', { class: 'input', rows: '3', spellcheck: 'false' }) });
+  f.control.value = (values || []).join('\n');
+  f.read = () =>
+    f.control.value
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  return f;
+}
+
+// The ids an entry had before, which still answer with a redirect to it: shown, not edited here.
+function formerIds(cur) {
+  const ids = cur.former_ids || [];
+  if (!ids.length) return null;
+  return h('p', { class: 'hint', id: 'former-ids' }, ['Former ids, whose addresses still lead here: ', h('code', null, ids.join(', ')), '.']);
+}
+
+// The artists that carry a genre of the set (a genre and its sub-genres), by name, for a checklist.
+function artistsOf(g, genreIds) {
+  const list = [];
+  for (const b of g.bands.values())
+    if ((b.genres || []).some((gid) => genreIds.has(gid))) list.push({ id: b.id, name: b.name, meta: genreName(g, b.primary_genre) + ' · ' + b.id });
+  return list.sort((a, b) => collator.compare(a.name, b.name) || (a.id < b.id ? -1 : 1));
 }
 
 // The heading, crumbs and links around a genre or band form; returns the page title.
@@ -280,8 +342,9 @@ export async function pageBandForm(view, id, seq) {
   });
   country.control.value = cur.country || '';
   const year = yearField('band-active-from', 'active_from', 'Active from', 'For a group, the year it formed; for a person, the year the career began.', cur.active_from);
+  const aliases = namesField('band-aliases', 'The other names people type for it, one per line: “AC/DC”, “acdc”, a former name.', cur.aliases);
 
-  const fields = { name, id: idField, primary_genre: primaryField, genres, type: kind, country, active_from: year };
+  const fields = { name, id: idField, primary_genre: primaryField, genres, type: kind, country, active_from: year, aliases };
   name.labelText = 'Name';
   idField.labelText = 'Id';
   primaryField.labelText = 'Primary genre';
@@ -289,6 +352,7 @@ export async function pageBandForm(view, id, seq) {
   kind.labelText = 'Person or group';
   country.labelText = 'Country';
   year.labelText = 'Active from';
+  aliases.labelText = 'Other names';
 
   function fillPrimary() {
     if (primarySel.value) primary = primarySel.value;
@@ -327,6 +391,8 @@ export async function pageBandForm(view, id, seq) {
     genres.wrap,
     h('div', { class: 'grid' }, [primaryField.wrap, kind.wrap]),
     h('div', { class: 'grid' }, [country.wrap, year.wrap]),
+    aliases.wrap,
+    formerIds(cur),
     actions,
   ]);
   form.addEventListener('submit', async (ev) => {
@@ -346,6 +412,7 @@ export async function pageBandForm(view, id, seq) {
       genres: genres.value,
       country: country.control.value.trim().toUpperCase() || null,
       active_from: activeFrom,
+      aliases: aliases.read(),
     };
     if (!editing && idField.control.value.trim() !== '') body.id = idField.control.value.trim();
     await saveEntity('bands', 'band', editing, cur, body, { submit, form, fields, summary });

@@ -614,6 +614,7 @@ describe('editing genres and bands', () => {
     await page.selectOption('#band-type', 'group');
     await page.fill('#band-country', 'gb');
     await page.fill('#band-active-from', '1999');
+    await page.fill('#band-aliases', 'The Static\nUnholy S.');
     await page.click('button:text-is("Create band")');
     // The table opens at the page of the new band, which is highlighted.
     await adminReady(page, LIST_BANDS);
@@ -630,6 +631,7 @@ describe('editing genres and bands', () => {
     assert.equal(b.primary_genre, 'thrash-metal');
     assert.deepEqual([...b.genres].sort(), ['black-metal', 'grindcore', 'thrash-metal']);
     assert.deepEqual([b.type, b.country, b.active_from], ['group', 'GB', 1999]);
+    assert.deepEqual(b.aliases, ['The Static', 'Unholy S.']);
 
     // Edit: rename, drop a genre, change the primary genre, the type and the year.
     await filterTable(page, 'bands', 'Unholy');
@@ -661,6 +663,7 @@ describe('editing genres and bands', () => {
     assert.equal(b.primary_genre, 'grindcore');
     assert.deepEqual([...b.genres].sort(), ['grindcore', 'thrash-metal']);
     assert.deepEqual([b.type, b.country, b.active_from], ['person', 'GB', 2001]);
+    assert.deepEqual(b.aliases, ['The Static', 'Unholy S.'], 'aliases left as they were are kept');
     const grind = await getJson('/api/v1/genres/grindcore');
     assert.ok(grind.bands.some((x) => x.id === 'unholy-static-band'));
 
@@ -709,6 +712,51 @@ describe('editing genres and bands', () => {
     assert.equal(g.origin_year, 1988);
     assert.equal(g.name, before.name);
     assertClean(p);
+  });
+
+  test('a genre’s other names, region and ordered defining artists are edited in its form', async (t) => {
+    const before = await getJson('/api/v1/genres/thrash-metal');
+    assert.deepEqual(before.defining, ['metallica', 'slayer', 'megadeth', 'anthrax', 'kreator'], 'the test starts from the bundled data');
+    const p = await adminPage(t, '/admin/genres/thrash-metal/edit');
+    const { page } = p;
+    assert.equal(await page.inputValue('#genre-aliases'), before.aliases.join('\n'));
+    assert.equal(await page.inputValue('#genre-region'), before.region);
+    const chips = () => page.$$eval('#genre-defining .chip', (cs) => cs.map((c) => c.textContent.replace(/[↑×]/g, '').trim()));
+    assert.deepEqual(await chips(), ['1.Metallica', '2.Slayer', '3.Megadeth', '4.Anthrax', '5.Kreator']);
+    // Five is the most: the other artists cannot be ticked until one goes.
+    const exodus = page.locator('#genre-defining-list label.check').filter({ has: page.locator('.check-name', { hasText: /^Exodus$/ }) }).locator('input');
+    assert.equal(await exodus.isDisabled(), true);
+    // Only artists of thrash metal (or its sub-genres) are offered.
+    assert.equal(await page.locator('#genre-defining-list input[value="abba"]').count(), 0);
+    await page.click('#genre-defining .chip-remove[aria-label="Remove Kreator"]');
+    assert.equal(await exodus.isDisabled(), false);
+    await pick(page, 'genre-defining', 'Exodus');
+    await page.click('#genre-defining button[aria-label="Move Exodus earlier"]');
+    await page.click('#genre-defining button[aria-label="Move Exodus earlier"]');
+    assert.deepEqual(await chips(), ['1.Metallica', '2.Slayer', '3.Exodus', '4.Megadeth', '5.Anthrax']);
+    // An alias that is the name itself is refused beside its field; the rest stays as typed.
+    await page.fill('#genre-aliases', 'thrash\n  Thrash metal  \n');
+    await page.fill('#genre-region', 'Bay Area, United States');
+    await page.click('button:text-is("Save changes")');
+    await page.locator('#genre-aliases-error:not([hidden])').waitFor();
+    assert.match(await page.textContent('#genre-aliases-error'), /is the name itself/);
+    assert.deepEqual(await chips(), ['1.Metallica', '2.Slayer', '3.Exodus', '4.Megadeth', '5.Anthrax']);
+    await page.fill('#genre-aliases', 'thrash\n\nbay area thrash');
+    await page.click('button:text-is("Save changes")');
+    await adminReady(page, LIST_GENRES);
+    const g = await getJson('/api/v1/genres/thrash-metal');
+    assert.deepEqual(g.defining, ['metallica', 'slayer', 'exodus', 'megadeth', 'anthrax']);
+    assert.deepEqual(g.aliases, ['thrash', 'bay area thrash']);
+    assert.equal(g.region, 'Bay Area, United States');
+    assert.deepEqual(g.parents, before.parents);
+    const found = await getJson('/api/v1/search?q=' + encodeURIComponent('bay area thrash'));
+    assert.ok(found.results.some((r) => r.id === 'thrash-metal'), 'search finds the genre by its new alias');
+    // A new genre has no artist yet, so its form offers no defining artists.
+    await page.goto(server.url + '/admin/genres/new');
+    await adminReady(page, '/admin/genres/new');
+    assert.equal(await page.locator('#genre-defining').count(), 0);
+    assert.equal(await page.locator('#genre-aliases').count(), 1);
+    assertClean(p, ['400 PUT /api/v1/genres/thrash-metal']);
   });
 
   test('a refused deletion shows the reason and the blocking genres and bands in the dialog', async (t) => {
