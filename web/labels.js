@@ -9,7 +9,9 @@
  * they are, dimmed nodes last) gets its label on the right of its disc, or
  * else on the left, above or below (band lists keep their side), wherever
  * the box touches no label already placed and no disc
- * that matters (the important nodes' and those already labelled). Names
+ * that matters (the important nodes' and those already labelled; the names
+ * of the open band list, which the user asked for, may cross a genre's
+ * disc, never a label or the selection). Names
  * therefore appear as soon as there is room for them, and no label is ever
  * drawn over another: zooming in makes room. The boxes actually drawn are
  * kept (drawnLabels) so the tests measure what the user sees.
@@ -95,10 +97,11 @@ function grid() {
         cells.get(k).push(b);
       }
     },
-    hits(b, except) {
+    // A disc ranked after `upTo` does not count (the open list's names may cross them).
+    hits(b, except, upTo = Infinity) {
       for (const k of keys(b)) {
         for (const o of cells.get(k) || []) {
-          if (o !== except && o.x0 < b.x1 + PAD && b.x0 < o.x1 + PAD && o.y0 < b.y1 + PAD && b.y0 < o.y1 + PAD) return true;
+          if (o !== except && !(o.rank > upTo) && o.x0 < b.x1 + PAD && b.x0 < o.x1 + PAD && o.y0 < b.y1 + PAD && b.y0 < o.y1 + PAD) return true;
         }
       }
       return false;
@@ -116,7 +119,7 @@ function makePlan() {
     const v = renderer.framedGraphToViewport(d);
     const size = renderer.scaleSize(d.size);
     if (v.x < -200 || v.y < -20 || v.x > width + 200 || v.y > height + 20) return;
-    nodes.push({ key, d, x: v.x, y: v.y, size, disc: { x0: v.x - size, y0: v.y - size, x1: v.x + size, y1: v.y + size } });
+    nodes.push({ key, d, x: v.x, y: v.y, size, disc: { x0: v.x - size, y0: v.y - size, x1: v.x + size, y1: v.y + size, rank: d.labelRank ?? RANK.leaf } });
   });
   nodes.sort((a, b) => (a.d.labelRank ?? RANK.leaf) - (b.d.labelRank ?? RANK.leaf) || (b.d.weight || 0) - (a.d.weight || 0) || (a.key < b.key ? -1 : 1));
   const taken = grid();
@@ -131,7 +134,9 @@ function makePlan() {
     for (const side of sides) {
       const box = boxOf(n.x, n.y, n.size, w, h, side);
       if (box.x0 < 0 || box.x1 > width || box.y0 < 0 || box.y1 > height) continue; // a cut label is not readable
-      if (taken.hits(box, n.disc)) continue;
+      // The names of the open band list are what the user asked for: a genre's disc near the
+      // list does not hide one (the name's dark outline keeps both readable).
+      if (taken.hits(box, n.disc, n.d.level === 'band' ? RANK.band : Infinity)) continue;
       taken.add(box);
       if ((n.d.labelRank ?? RANK.leaf) > RANK.root) taken.add(n.disc);
       plan.set(n.key, side);

@@ -192,14 +192,38 @@ export function expand(genreId, ratioWanted) {
   // On the right the genre's own label is in the way.
   const gapRight = (g.size + textWidth(g.label || '', labelFont(g)) + 44) / ppu;
   const blocks = []; // {list, side, x0 (left edge), top, rows, colX, w}
+  let wide = false; // the list is wider than the visible part of the map
 
   if (ids.length > maxRows && visible.width >= 640) {
     // A long list is split in two, left and right of the genre (the left
-    // half mirrored), so no edge has to cross a column of labels.
-    const half = Math.ceil(ids.length / 2);
-    const parts = [ids.slice(0, half), ids.slice(half)];
-    parts.forEach((list, i) => {
-      const m = measure(list, Math.ceil(list.length / maxRows));
+    // part mirrored), so no edge has to cross a column of labels. Both
+    // parts and the gaps between them should fit the visible width, or the
+    // outer names are cut at the edge or hidden under the panel: the fewest
+    // columns, shared out unevenly if need be, that fit the width with rows
+    // that fit the height. A list too long for that keeps two even halves
+    // of screen-high columns (counted over the 202 genres with 20 bands or
+    // more, a taller list loses more names below the screen than a wider
+    // one loses at its edges).
+    const between = gap * ppu + 70 + gapRight * ppu + 40;
+    const fitting = (cols) => {
+      const rows = Math.ceil(ids.length / cols);
+      for (let left = 1; left < cols && rows <= maxRows; left++) {
+        const parts = [ids.slice(0, rows * left), ids.slice(rows * left)];
+        const ms = [measure(parts[0], left), measure(parts[1], cols - left)];
+        if (parts[1].length && ms[0].w + ms[1].w + between <= visible.width * 0.95) return { parts, ms };
+      }
+      return null;
+    };
+    let split = null;
+    for (let cols = 2; cols <= 8 && !split; cols++) split = fitting(cols);
+    if (!split) {
+      wide = true;
+      const half = Math.ceil(ids.length / 2);
+      const parts = [ids.slice(0, half), ids.slice(half)];
+      split = { parts, ms: parts.map((list) => measure(list, Math.ceil(list.length / maxRows))) };
+    }
+    split.parts.forEach((list, i) => {
+      const m = split.ms[i];
       // Wider gaps than for one list: the edges fan out instead of
       // running almost vertically along the dots.
       const x0 = i === 0 ? g.x - gap - 70 / ppu - m.w / ppu : g.x + gapRight + 40 / ppu;
@@ -248,6 +272,15 @@ export function expand(genreId, ratioWanted) {
     blocks.push(Object.assign({ list: ids, side: best[2], x0: best[0], top: best[1] }, m));
   }
 
+  // The camera frames the names with the dots where they fit the screen; a
+  // wider list is framed by its dots alone, since zooming out to take in
+  // its names would squeeze its rows into each other.
+  state.listBox = wide ? null : {
+    x0: Math.min(...blocks.map((b) => b.x0)),
+    x1: Math.max(...blocks.map((b) => b.x0 + b.w / ppu)),
+    y0: Math.min(...blocks.map((b) => b.top - (b.rows * ROW) / ppu)),
+    y1: Math.max(...blocks.map((b) => b.top)),
+  };
   const edgeColor = mix(colorOfGenre(genreId), BG, 0.45);
   const edgeHi = mix(colorOfGenre(genreId), BG, 0.85);
   for (const b of blocks) {
@@ -290,6 +323,7 @@ export function collapse() {
   });
   if (state.hovered && !graph.hasNode(state.hovered)) state.hovered = null;
   state.expanded = null;
+  state.listBox = null;
 }
 
 /* ---------- highlighting ---------- */
@@ -439,6 +473,14 @@ function ratioToFit(box, share) {
   return Math.min(1.2, Math.max(need, state.focusRatio));
 }
 
+// The box of some nodes and of the open band list with its names.
+function extentWithList(keys) {
+  const box = extentOf(keys);
+  const l = state.listBox;
+  if (!box || !l) return box;
+  return { x0: Math.min(box.x0, l.x0), x1: Math.max(box.x1, l.x1), y0: Math.min(box.y0, l.y0), y1: Math.max(box.y1, l.y1) };
+}
+
 // The band list of the open genre and what goes with it.
 function bandKeys() {
   const keys = [];
@@ -458,7 +500,7 @@ export function showSelection(opts) {
   if (!sel || !state.renderer) return Promise.resolve();
   if (sel.kind === 'genre') {
     expand(sel.id);
-    const box = extentOf([genreKey(sel.id), ...bandKeys()]);
+    const box = extentWithList([genreKey(sel.id), ...bandKeys()]);
     const ratio = Math.min(state.renderer.getCamera().getState().ratio, state.focusRatio);
     return moveCamera({ x: (box.x0 + box.x1) / 2, y: (box.y0 + box.y1) / 2 }, Math.max(ratio, ratioToFit(box, 0.92)), opts);
   }
@@ -469,7 +511,7 @@ export function showSelection(opts) {
   const ratio = ratioToFit(extentOf(genres), 0.45);
   if (state.expanded !== home) expand(home, ratio);
   recomputeFocus();
-  const box = extentOf([...genres, ...bandKeys()]);
+  const box = extentWithList([...genres, ...bandKeys()]);
   return moveCamera({ x: (box.x0 + box.x1) / 2, y: (box.y0 + box.y1) / 2 }, Math.max(ratio, ratioToFit(box, 0.92)), opts);
 }
 

@@ -52,6 +52,7 @@ export const state = {
   graph: null,
   renderer: null,
   expanded: null, // genre id whose bands are in the graph
+  listBox: null, // the box its band list takes, labels included, in graph units
   selected: null, // {kind, id}
   hovered: null, // node key
   cursor: null, // node key of the keyboard cursor while the map has the focus

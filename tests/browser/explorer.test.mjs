@@ -138,6 +138,15 @@ describe('explorer: the map', { timeout: 1_200_000 }, () => {
       const off = await offCentre(page, b.key);
       assert.ok(off.inside, `${b.id} is on screen`);
     }
+    // Every name in the list is drawn whole where it can be read: none cut at the edge of the map
+    // or under the panel (the widest column used to push its longest names off the left edge).
+    const names = await page.evaluate(() => {
+      const map = document.getElementById('graph').getBoundingClientRect();
+      const panel = document.getElementById('panel').getBoundingClientRect();
+      return window.musicgraph.labels().filter((b) => b.key.startsWith('b:')).map((b) => ({ key: b.key, x0: b.x0, x1: b.x1 + map.left, panelLeft: panel.left }));
+    });
+    assert.deepEqual(names.map((n) => n.key).sort(), g.bands.map((b) => b.key).sort(), 'every band of the list carries its name');
+    for (const n of names) assert.ok(n.x0 >= 0 && n.x1 <= n.panelLeft, `${n.key}: its name is clear of the edge and the panel (${Math.round(n.x0)}–${Math.round(n.x1)} px, panel at ${Math.round(n.panelLeft)})`);
     // The band dots are painted (white-ish discs where sigma puts them).
     const shot = decodePng(await page.locator('#graph').screenshot());
     const box = await page.locator('#graph').boundingBox();

@@ -134,9 +134,9 @@ export async function panelState(page) {
 }
 
 // Where a focused node sits relative to the centre of the part of the map the
-// panel does not cover. A genre is framed together with its band list, so
-// for genres the centre of that group is measured (`group`), and `inside`
-// tells whether the node itself is visible.
+// panel does not cover. A genre is framed together with its band list, dots
+// and names, so for genres the centre of that group is measured, and
+// `inside` tells whether the node itself is visible.
 export async function offCentre(page, key) {
   return page.evaluate((k) => {
     const { sigma, graph } = window.musicgraph;
@@ -147,9 +147,15 @@ export async function offCentre(page, key) {
     const v = view(k);
     const pts = [v];
     if (graph.getNodeAttribute(k, 'kind') === 'genre') {
+      const bands = new Set();
       graph.forEachNeighbor(k, (n, a) => {
-        if (a.kind === 'band') pts.push(view(n));
+        if (a.kind !== 'band') return;
+        bands.add(n);
+        pts.push(view(n));
       });
+      for (const b of window.musicgraph.labels()) {
+        if (bands.has(b.key)) pts.push({ x: b.x0, y: b.y0 }, { x: b.x1, y: b.y1 });
+      }
     }
     const xs = pts.map((p) => p.x);
     const ys = pts.map((p) => p.y);
