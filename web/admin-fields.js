@@ -32,6 +32,7 @@ export function field(opts) {
     wrap,
     control,
     hint,
+    labelText: opts.label, // what the error summary calls the field
     error,
     focus: () => control.focus(),
     setError(messages) {
@@ -209,6 +210,7 @@ export function checklist(opts) {
   return {
     wrap: fieldset,
     control: filter,
+    labelText: opts.label,
     get value() {
       return order.slice();
     },

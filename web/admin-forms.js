@@ -100,17 +100,6 @@ export async function pageGenreForm(view, id, seq) {
 
   const fields = { name, id: idField, type, parent, parents, links, description, origin_year: year, region, aliases };
   if (defining) fields.defining = defining;
-  name.labelText = 'Name';
-  idField.labelText = 'Id';
-  type.labelText = 'Type';
-  parent.labelText = 'Primary parent';
-  parents.labelText = 'Parents';
-  links.labelText = 'Influenced';
-  description.labelText = 'Description';
-  year.labelText = 'Origin year';
-  region.labelText = 'Region of origin';
-  aliases.labelText = 'Other names';
-  if (defining) defining.labelText = 'Defining artists';
 
   function fillPrimary() {
     const chosen = parents.value;
@@ -345,14 +334,6 @@ export async function pageBandForm(view, id, seq) {
   const aliases = namesField('band-aliases', 'The other names people type for it, one per line: “AC/DC”, “acdc”, a former name.', cur.aliases);
 
   const fields = { name, id: idField, primary_genre: primaryField, genres, type: kind, country, active_from: year, aliases };
-  name.labelText = 'Name';
-  idField.labelText = 'Id';
-  primaryField.labelText = 'Primary genre';
-  genres.labelText = 'Genres';
-  kind.labelText = 'Person or group';
-  country.labelText = 'Country';
-  year.labelText = 'Active from';
-  aliases.labelText = 'Other names';
 
   function fillPrimary() {
     if (primarySel.value) primary = primarySel.value;

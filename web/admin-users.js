@@ -75,9 +75,6 @@ export async function pageUsers(view, seq) {
     setError: (m) => setErrorText(adminErr, m),
     labelText: 'Administrator',
   };
-  username.labelText = 'Username';
-  email.labelText = 'Email';
-  password.labelText = 'Password';
   const fields = { username, email, password, is_admin: admin };
   const created = h('div', { class: 'created', 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'button button-primary' }, 'Create user');
