@@ -143,7 +143,8 @@ describe('explorer: the map', { timeout: 1_200_000 }, () => {
     const names = await page.evaluate(() => {
       const map = document.getElementById('graph').getBoundingClientRect();
       const panel = document.getElementById('panel').getBoundingClientRect();
-      return window.musicgraph.labels().filter((b) => b.key.startsWith('b:')).map((b) => ({ key: b.key, x0: b.x0, x1: b.x1 + map.left, panelLeft: panel.left }));
+      // Label boxes are in the map's pixels: the panel's edge is taken there too.
+      return window.musicgraph.labels().filter((b) => b.key.startsWith('b:')).map((b) => ({ key: b.key, x0: b.x0, x1: b.x1, panelLeft: panel.left - map.left }));
     });
     assert.deepEqual(names.map((n) => n.key).sort(), g.bands.map((b) => b.key).sort(), 'every band of the list carries its name');
     for (const n of names) assert.ok(n.x0 >= 0 && n.x1 <= n.panelLeft, `${n.key}: its name is clear of the edge and the panel (${Math.round(n.x0)}–${Math.round(n.x1)} px, panel at ${Math.round(n.panelLeft)})`);
