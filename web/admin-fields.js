@@ -135,7 +135,7 @@ export function checklist(opts) {
                 'button',
                 {
                   type: 'button',
-                  class: 'chip-remove',
+                  class: 'chip-button',
                   'aria-label': 'Move ' + name + ' earlier',
                   title: 'Move earlier',
                   disabled: fieldset.disabled,
@@ -153,7 +153,7 @@ export function checklist(opts) {
             'button',
             {
               type: 'button',
-              class: 'chip-remove',
+              class: 'chip-button',
               'aria-label': 'Remove ' + name,
               disabled: fieldset.disabled,
               onclick: () => {

@@ -641,7 +641,7 @@ describe('editing genres and bands', () => {
     assert.equal(await page.getAttribute('#band-id', 'readonly'), '');
     assert.equal(await page.inputValue('#band-primary-genre'), 'thrash-metal');
     await page.fill('#band-name', 'Unholy Static II');
-    await page.click('#band-genres .chip-remove[aria-label="Remove Black metal"]');
+    await page.click('#band-genres .chip-button[aria-label="Remove Black metal"]');
     await page.selectOption('#band-primary-genre', 'grindcore');
     assert.deepEqual([await page.inputValue('#band-type'), await page.inputValue('#band-country'), await page.inputValue('#band-active-from')], ['group', 'GB', '1999']);
     await page.selectOption('#band-type', 'person');
@@ -728,7 +728,7 @@ describe('editing genres and bands', () => {
     assert.equal(await exodus.isDisabled(), true);
     // Only artists of thrash metal (or its sub-genres) are offered.
     assert.equal(await page.locator('#genre-defining-list input[value="abba"]').count(), 0);
-    await page.click('#genre-defining .chip-remove[aria-label="Remove Kreator"]');
+    await page.click('#genre-defining .chip-button[aria-label="Remove Kreator"]');
     assert.equal(await exodus.isDisabled(), false);
     await pick(page, 'genre-defining', 'Exodus');
     await page.click('#genre-defining button[aria-label="Move Exodus earlier"]');
