@@ -194,14 +194,47 @@ export function expand(genreId, ratioWanted) {
   const blocks = []; // {list, side, x0 (left edge), top, rows, colX, w}
   let wide = false; // the list is wider than the visible part of the map
 
+  // How much of the map a block at [x0, top] (graph units, y up) would
+  // cover: the genres under it, roots and the genre's neighbours (lit and
+  // labelled while it is selected) weighing more.
+  const margin = 14 / ppu;
+  // Labels run to the right of their discs: a disc up to a label's
+  // width left of the block still collides with it.
+  const labelRoom = 110 / ppu;
+  const neighbours = new Set(graph.neighbors(gk));
+  const covered = (x0, top, blockW, blockH) => {
+    let score = 0;
+    graph.forEachNode((key, a) => {
+      if (key === gk) return;
+      if (a.x > x0 - margin - labelRoom && a.x < x0 + blockW + margin && a.y < top + margin && a.y > top - blockH - margin) {
+        const weight = (a.level === 'root' ? 4 : a.level === 'intermediate' ? 2 : 1) * (neighbours.has(key) ? 3 : 1);
+        score += a.x < x0 - margin ? weight / 2 : weight;
+      }
+    });
+    return score;
+  };
+  // The candidate that covers least.
+  const leastCovered = (cands, blockW, blockH) => {
+    let best = cands[0];
+    let bestScore = Infinity;
+    for (const c of cands) {
+      const score = covered(c[0], c[1], blockW, blockH);
+      if (score < bestScore) {
+        best = c;
+        bestScore = score;
+      }
+    }
+    return best;
+  };
+
   if (ids.length > maxRows && visible.width >= 640) {
     // A long list is split in two, left and right of the genre (the left
     // part mirrored), so no edge has to cross a column of labels. Both
     // parts and the gaps between them should fit the visible width, or the
     // outer names are cut at the edge or hidden under the panel: the fewest
     // columns, shared out unevenly if need be, that fit the width with rows
-    // that fit the height. A list too long for that keeps two even halves
-    // of screen-high columns (counted over the 202 genres with 20 bands or
+    // that fit the height, else one block under or over the genre. A list
+    // too long for both keeps two even halves of screen-high columns (counted over the 202 genres with 20 bands or
     // more, a taller list loses more names below the screen than a wider
     // one loses at its edges).
     const between = gap * ppu + 70 + gapRight * ppu + 40;
@@ -216,13 +249,31 @@ export function expand(genreId, ratioWanted) {
     };
     let split = null;
     for (let cols = 2; cols <= 8 && !split; cols++) split = fitting(cols);
-    if (!split) {
+    // A list too long to fit left and right of the genre may still fit in
+    // one block centred under or over it: the block spares the gaps beside
+    // the genre and its label. The fewest columns whose rows fit the height
+    // left beside the genre; more columns only get wider.
+    const rowsUnder = Math.floor((visible.height * 0.9 - gap * ppu - g.size) / ROW);
+    let under = null;
+    for (let cols = 2; cols <= 10 && !split && !under; cols++) {
+      const m = measure(ids, cols);
+      if (m.rows > rowsUnder) continue;
+      if (m.w > visible.width * 0.9) break;
+      under = m;
+    }
+    if (under) {
+      const blockW = under.w / ppu;
+      const blockH = (under.rows * ROW) / ppu;
+      const x0 = g.x - blockW / 2;
+      const [, top] = leastCovered([[x0, g.y - gap], [x0, g.y + gap + blockH]], blockW, blockH);
+      blocks.push(Object.assign({ list: ids, side: 'right', x0, top }, under));
+    } else if (!split) {
       wide = true;
       const half = Math.ceil(ids.length / 2);
       const parts = [ids.slice(0, half), ids.slice(half)];
       split = { parts, ms: parts.map((list) => measure(list, Math.ceil(list.length / maxRows))) };
     }
-    split.parts.forEach((list, i) => {
+    split?.parts.forEach((list, i) => {
       const m = split.ms[i];
       // Wider gaps than for one list: the edges fan out instead of
       // running almost vertically along the dots.
@@ -246,29 +297,7 @@ export function expand(genreId, ratioWanted) {
       [g.x - (NODE_SIZE.band + 2) / ppu, g.y - gap, 'right'],
       [g.x - (NODE_SIZE.band + 2) / ppu, g.y + gap + blockH, 'right'],
     ];
-    const margin = 14 / ppu;
-    // Labels run to the right of their discs: a disc up to a label's
-    // width left of the block still collides with it.
-    const labelRoom = 110 / ppu;
-    const neighbours = new Set(graph.neighbors(gk));
-    let best = cand[0];
-    let bestScore = Infinity;
-    for (const c of cand) {
-      const [x0, top] = c;
-      let score = 0;
-      graph.forEachNode((key, a) => {
-        if (key === gk) return;
-        if (a.x > x0 - margin - labelRoom && a.x < x0 + blockW + margin && a.y < top + margin && a.y > top - blockH - margin) {
-          // Neighbours stay lit and labelled while the genre is selected.
-          const weight = (a.level === 'root' ? 4 : a.level === 'intermediate' ? 2 : 1) * (neighbours.has(key) ? 3 : 1);
-          score += a.x < x0 - margin ? weight / 2 : weight;
-        }
-      });
-      if (score < bestScore) {
-        best = c;
-        bestScore = score;
-      }
-    }
+    const best = leastCovered(cand, blockW, blockH);
     blocks.push(Object.assign({ list: ids, side: best[2], x0: best[0], top: best[1] }, m));
   }
 

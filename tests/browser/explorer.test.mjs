@@ -173,6 +173,29 @@ describe('explorer: the map', { timeout: 1_200_000 }, () => {
     assertClean(problems);
   });
 
+  test('a list too long to fit beside its genre is drawn in one block under or over it, every name whole', async (t) => {
+    // Pop rock's 86 bands do not fit left and right of the genre at 1280x800 with the panel open;
+    // split there, a third of their names fell off the screen.
+    const { page, problems } = await openPage(t, '/');
+    const detail = await api('/api/v1/genres/pop-rock');
+    assert.ok(detail.bands.length >= 80, `pop rock has ${detail.bands.length} bands`);
+    await page.evaluate(() => window.musicgraph.select('genre', 'pop-rock', { push: true }));
+    await waitPanel(page, 'genre', 'pop-rock');
+    const g = await graphState(page);
+    assert.equal(g.bands.length, detail.bands.length);
+    const genre = await nodePoint(page, 'g:pop-rock');
+    const ys = await Promise.all(g.bands.map(async (b) => (await nodePoint(page, b.key)).y));
+    assert.ok(ys.every((y) => y > genre.y) || ys.every((y) => y < genre.y), 'every band is under the genre, or every band over it');
+    const names = await page.evaluate(() => {
+      const map = document.getElementById('graph').getBoundingClientRect();
+      const panel = document.getElementById('panel').getBoundingClientRect();
+      return window.musicgraph.labels().filter((b) => b.key.startsWith('b:')).map((b) => ({ key: b.key, x0: b.x0, x1: b.x1, y0: b.y0, y1: b.y1, panelLeft: panel.left - map.left, height: map.height }));
+    });
+    assert.deepEqual(names.map((n) => n.key).sort(), g.bands.map((b) => b.key).sort(), 'every band of the list carries its name');
+    for (const n of names) assert.ok(n.x0 >= 0 && n.x1 <= n.panelLeft && n.y0 >= 0 && n.y1 <= n.height, `${n.key}: its name is on screen, clear of the panel`);
+    assertClean(problems);
+  });
+
   test('clicking another genre moves the bands there; the close button and Escape close the panel', async (t) => {
     const { page, problems } = await openPage(t, '/');
     await clickNode(page, 'g:thrash-metal');
