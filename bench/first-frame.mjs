@@ -33,7 +33,8 @@
 //    first frame, map/eras switches and genres opened by a click, timed from
 //    the click to the first frame drawn after it (median of 5). With
 //    BENCH_BUNDLED_URL (a server with the bundled map, started by bench/run)
-//    the same for the bundled map, first frame included.
+//    the same for the bundled map, first frame included, and how many names
+//    of an open band list are drawn whole (bandListNames below).
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -221,6 +222,44 @@ async function explorerFigures(browser, url) {
   }
 }
 
+// Band lists of the bundled map: every genre with 20 bands or more is
+// opened in turn (the panel open beside it) and its band names are counted
+// as drawn whole when the label box sigma drew lies inside the map and left
+// of the panel. A name under another label is not drawn at all, so it counts
+// as missing too.
+async function bandListNames(browser, url, doc) {
+  const count = new Map();
+  for (const b of doc.bands) for (const g of b.genres) count.set(g, (count.get(g) || 0) + 1);
+  const ids = doc.genres.map((g) => g.id).filter((id) => (count.get(id) || 0) >= 20);
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  try {
+    const page = await context.newPage();
+    await page.goto(url, { timeout: PAGE_TIMEOUT_MS });
+    await page.waitForFunction(() => document.body.dataset.graphReady === '1', null, { timeout: PAGE_TIMEOUT_MS });
+    const res = { genres: 0, names: 0, drawn_whole: 0, genres_with_a_missing_name: [] };
+    for (const id of ids) {
+      await page.evaluate((g) => window.musicgraph.select('genre', g), id);
+      await page.waitForFunction(() => document.body.dataset.graphReady === '1' && !document.body.dataset.cameraMoving, null, { timeout: 15000 });
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const m = await page.evaluate(() => {
+        const { graph, labels } = window.musicgraph;
+        const map = document.getElementById('graph').getBoundingClientRect();
+        const panel = document.getElementById('panel').getBoundingClientRect();
+        const names = graph.filterNodes((k, a) => a.kind === 'band').length;
+        const whole = labels().filter((b) => b.key.startsWith('b:') && b.x0 >= 0 && b.x1 + map.left <= panel.left && b.y0 >= 0 && b.y1 <= map.height);
+        return { names, whole: whole.length };
+      });
+      res.genres++;
+      res.names += m.names;
+      res.drawn_whole += m.whole;
+      if (m.whole < m.names) res.genres_with_a_missing_name.push({ id, names: m.names, drawn_whole: m.whole });
+    }
+    return res;
+  } finally {
+    await context.close();
+  }
+}
+
 /* ---------- 3. and 4. the browser ---------- */
 
 let decoder; // an about:blank page that decodes screenshots
@@ -358,6 +397,9 @@ try {
     }
     bundled = { url, genres: doc.genres.length, ...summary(list), explorer: await explorerFigures(browser, url + '/'), runs: list };
     say(`explorer (bundled map): ${JSON.stringify(bundled.explorer)}`);
+    bundled.band_list_names = await bandListNames(browser, url + '/', doc);
+    const n = bundled.band_list_names;
+    say(`band lists (bundled map): ${n.drawn_whole} of ${n.names} names drawn whole over ${n.genres} genres`);
   }
   process.stdout.write(
     JSON.stringify({

@@ -321,6 +321,12 @@ else if (browser) {
     out.push(`    on the wire: ${fmt(w.total)} B (page ${fmt(w.html)}, scripts ${fmt(w.js)}, styles ${fmt(w.css)}, graph ${fmt(w.graph)} ${w.graph_encoding ?? 'gzip'}); ` +
       `graph in brotli ${fmt(w.graph_brotli_body)} B instead of ${fmt(w.graph_gzip_body)} in gzip (${w.graph_brotli_body ? Math.round((1 - w.graph_brotli_body / w.graph_gzip_body) * 100) : '?'}% less): ` +
       `total ${fmt(w.total_with_brotli_graph)} B with brotli, ${fmt(w.total_with_gzip_graph)} B with gzip`);
+    const n = m.band_list_names;
+    if (n) {
+      const worst = [...n.genres_with_a_missing_name].sort((x, y) => x.drawn_whole / x.names - y.drawn_whole / y.names).slice(0, 3);
+      out.push(`    band lists: ${fmt(n.drawn_whole)} of ${fmt(n.names)} names drawn whole beside the panel (${Math.round((n.drawn_whole / n.names) * 1000) / 10}%) over the ${fmt(n.genres)} genres with 20+ bands; ` +
+        `${n.genres_with_a_missing_name.length} genres miss a name${worst.length ? ' (fewest: ' + worst.map((x) => `${x.id} ${x.drawn_whole}/${x.names}`).join(', ') + ')' : ''}`);
+    }
   }
   out.push('');
 }
