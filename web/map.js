@@ -234,9 +234,10 @@ export function expand(genreId, ratioWanted) {
     // outer names are cut at the edge or hidden under the panel: the fewest
     // columns, shared out unevenly if need be, that fit the width with rows
     // that fit the height, else one block under or over the genre. A list
-    // too long for both keeps two even halves of screen-high columns (counted over the 202 genres with 20 bands or
-    // more, a taller list loses more names below the screen than a wider
-    // one loses at its edges).
+    // too long for both keeps two even halves of screen-high columns
+    // (counted over the 202 genres with 20 bands or more, a taller list
+    // loses more names below the screen than a wider one loses at its
+    // edges).
     const between = gap * ppu + 70 + gapRight * ppu + 40;
     const fitting = (cols) => {
       const rows = Math.ceil(ids.length / cols);
@@ -253,13 +254,15 @@ export function expand(genreId, ratioWanted) {
     // one block centred under or over it: the block spares the gaps beside
     // the genre and its label. The fewest columns whose rows fit the height
     // left beside the genre; more columns only get wider.
-    const rowsUnder = Math.floor((visible.height * 0.9 - gap * ppu - g.size) / ROW);
     let under = null;
-    for (let cols = 2; cols <= 10 && !split && !under; cols++) {
-      const m = measure(ids, cols);
-      if (m.rows > rowsUnder) continue;
-      if (m.w > visible.width * 0.9) break;
-      under = m;
+    if (!split) {
+      const rowsUnder = Math.floor((visible.height * 0.9 - gap * ppu - g.size) / ROW);
+      for (let cols = 2; cols <= 10 && !under; cols++) {
+        const m = measure(ids, cols);
+        if (m.rows > rowsUnder) continue;
+        if (m.w > visible.width * 0.9) break;
+        under = m;
+      }
     }
     if (under) {
       const blockW = under.w / ppu;
