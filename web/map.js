@@ -252,17 +252,15 @@ export function expand(genreId, ratioWanted) {
     for (let cols = 2; cols <= 8 && !split; cols++) split = fitting(cols);
     // A list too long to fit left and right of the genre may still fit in
     // one block centred under or over it: the block spares the gaps beside
-    // the genre and its label. The fewest columns whose rows fit the height
-    // left beside the genre; more columns only get wider.
+    // the genre and its label. It takes the fewest columns (2 to 10) whose
+    // rows fit the height left beside the genre, if they fit the width:
+    // more columns would only be wider.
     let under = null;
-    if (!split) {
-      const rowsUnder = Math.floor((visible.height * 0.9 - gap * ppu - g.size) / ROW);
-      for (let cols = 2; cols <= 10 && !under; cols++) {
-        const m = measure(ids, cols);
-        if (m.rows > rowsUnder) continue;
-        if (m.w > visible.width * 0.9) break;
-        under = m;
-      }
+    const rowsUnder = Math.floor((visible.height * 0.9 - gap * ppu - g.size) / ROW);
+    if (!split && rowsUnder >= 1) {
+      const cols = Math.max(2, Math.ceil(ids.length / rowsUnder));
+      const m = cols <= 10 ? measure(ids, cols) : null;
+      if (m && m.w <= visible.width * 0.9) under = m;
     }
     if (under) {
       const blockW = under.w / ppu;
