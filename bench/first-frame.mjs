@@ -43,6 +43,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { launchChromium } from '../tests/lib/browser.mjs';
+import { listNames, waitIdle } from '../tests/lib/explorer.mjs';
 import { sleep } from '../tests/lib/wait.mjs';
 
 const [mgUrl, runsArg, itersArg] = process.argv.slice(2);
@@ -239,20 +240,13 @@ async function bandListNames(browser, url, doc) {
     const res = { genres: 0, names: 0, drawn_whole: 0, genres_with_a_missing_name: [] };
     for (const id of ids) {
       await page.evaluate((g) => window.musicgraph.select('genre', g), id);
-      await page.waitForFunction(() => document.body.dataset.graphReady === '1' && !document.body.dataset.cameraMoving, null, { timeout: 15000 });
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-      const m = await page.evaluate(() => {
-        const { graph, labels } = window.musicgraph;
-        const map = document.getElementById('graph').getBoundingClientRect();
-        const panel = document.getElementById('panel').getBoundingClientRect();
-        const names = graph.filterNodes((k, a) => a.kind === 'band').length;
-        const whole = labels().filter((b) => b.key.startsWith('b:') && b.x0 >= 0 && b.x1 + map.left <= panel.left && b.y0 >= 0 && b.y1 <= map.height);
-        return { names, whole: whole.length };
-      });
+      await waitIdle(page);
+      const names = await page.evaluate(() => window.musicgraph.graph.filterNodes((k, a) => a.kind === 'band').length);
+      const whole = (await listNames(page)).filter((b) => b.x0 >= 0 && b.x1 <= b.panelLeft && b.y0 >= 0 && b.y1 <= b.height).length;
       res.genres++;
-      res.names += m.names;
-      res.drawn_whole += m.whole;
-      if (m.whole < m.names) res.genres_with_a_missing_name.push({ id, names: m.names, drawn_whole: m.whole });
+      res.names += names;
+      res.drawn_whole += whole;
+      if (whole < names) res.genres_with_a_missing_name.push({ id, names, drawn_whole: whole });
     }
     return res;
   } finally {

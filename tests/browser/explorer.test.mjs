@@ -8,7 +8,7 @@
 import { after, before, describe, test } from '../lib/test.mjs';
 import assert from 'node:assert/strict';
 import {
-  BG, api, assertBandInView, assertClean, clickNode, colourDistance, decodePng, env, genreName, graphState, hexRgb, nodePoint, offCentre, openPage, panelState, startExplorer, stopExplorer, waitIdle, waitPanel,
+  BG, api, assertBandInView, assertClean, clickNode, colourDistance, decodePng, env, genreName, graphState, hexRgb, listNames, nodePoint, offCentre, openPage, panelState, startExplorer, stopExplorer, waitIdle, waitPanel,
 } from '../lib/explorer.mjs';
 
 before(startExplorer);
@@ -140,12 +140,7 @@ describe('explorer: the map', { timeout: 1_200_000 }, () => {
     }
     // Every name in the list is drawn whole where it can be read: none cut at the edge of the map
     // or under the panel (the widest column used to push its longest names off the left edge).
-    const names = await page.evaluate(() => {
-      const map = document.getElementById('graph').getBoundingClientRect();
-      const panel = document.getElementById('panel').getBoundingClientRect();
-      // Label boxes are in the map's pixels: the panel's edge is taken there too.
-      return window.musicgraph.labels().filter((b) => b.key.startsWith('b:')).map((b) => ({ key: b.key, x0: b.x0, x1: b.x1, panelLeft: panel.left - map.left }));
-    });
+    const names = await listNames(page);
     assert.deepEqual(names.map((n) => n.key).sort(), g.bands.map((b) => b.key).sort(), 'every band of the list carries its name');
     for (const n of names) assert.ok(n.x0 >= 0 && n.x1 <= n.panelLeft, `${n.key}: its name is clear of the edge and the panel (${Math.round(n.x0)}–${Math.round(n.x1)} px, panel at ${Math.round(n.panelLeft)})`);
     // The band dots are painted (white-ish discs where sigma puts them).
@@ -186,11 +181,7 @@ describe('explorer: the map', { timeout: 1_200_000 }, () => {
     const genre = await nodePoint(page, 'g:pop-rock');
     const ys = await Promise.all(g.bands.map(async (b) => (await nodePoint(page, b.key)).y));
     assert.ok(ys.every((y) => y > genre.y) || ys.every((y) => y < genre.y), 'every band is under the genre, or every band over it');
-    const names = await page.evaluate(() => {
-      const map = document.getElementById('graph').getBoundingClientRect();
-      const panel = document.getElementById('panel').getBoundingClientRect();
-      return window.musicgraph.labels().filter((b) => b.key.startsWith('b:')).map((b) => ({ key: b.key, x0: b.x0, x1: b.x1, y0: b.y0, y1: b.y1, panelLeft: panel.left - map.left, height: map.height }));
-    });
+    const names = await listNames(page);
     assert.deepEqual(names.map((n) => n.key).sort(), g.bands.map((b) => b.key).sort(), 'every band of the list carries its name');
     for (const n of names) assert.ok(n.x0 >= 0 && n.x1 <= n.panelLeft && n.y0 >= 0 && n.y1 <= n.height, `${n.key}: its name is on screen, clear of the panel`);
     assertClean(problems);

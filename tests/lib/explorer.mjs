@@ -59,6 +59,17 @@ export function assertClean(problems) {
   assert.deepEqual(problems, [], 'no console errors, page errors, CSP violations or dialogs');
 }
 
+// The names of the open band list as sigma drew them (label boxes in the
+// map's pixels), with the panel's left edge and the map's height in the same
+// pixels, so that a caller can tell which names are readable.
+export async function listNames(page) {
+  return page.evaluate(() => {
+    const map = document.getElementById('graph').getBoundingClientRect();
+    const panelLeft = document.getElementById('panel').getBoundingClientRect().left - map.left;
+    return window.musicgraph.labels().filter((b) => b.key.startsWith('b:')).map((b) => ({ key: b.key, x0: b.x0, x1: b.x1, y0: b.y0, y1: b.y1, panelLeft, height: map.height }));
+  });
+}
+
 // Graph drawn and the camera at rest.
 export async function waitIdle(page) {
   await page.waitForFunction(() => document.body.dataset.graphReady === '1' && !document.body.dataset.cameraMoving, null, {
