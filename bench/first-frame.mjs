@@ -225,9 +225,10 @@ async function explorerFigures(browser, url) {
 
 // Band lists of the bundled map: every genre with 20 bands or more is
 // opened in turn (the panel open beside it) and its band names are counted
-// as drawn whole when the label box sigma drew lies inside the map and left
-// of the panel. A name under another label is not drawn at all, so it counts
-// as missing too.
+// as drawn whole when the label box sigma drew lies inside the map, above the
+// view bar and left of the panel. A name under another label is not drawn at
+// all, so it counts as missing too, and so does a band the map leaves to the
+// panel when it cuts a list short.
 async function bandListNames(browser, url, doc) {
   const count = new Map();
   for (const b of doc.bands) for (const g of b.genres) count.set(g, (count.get(g) || 0) + 1);
@@ -237,12 +238,13 @@ async function bandListNames(browser, url, doc) {
     const page = await context.newPage();
     await page.goto(url, { timeout: PAGE_TIMEOUT_MS });
     await page.waitForFunction(() => document.body.dataset.graphReady === '1', null, { timeout: PAGE_TIMEOUT_MS });
-    const res = { genres: 0, names: 0, drawn_whole: 0, genres_with_a_missing_name: [] };
+    const res = { genres: 0, names: 0, drawn_whole: 0, genres_cut_short: 0, genres_with_a_missing_name: [] };
     for (const id of ids) {
       await page.evaluate((g) => window.musicgraph.select('genre', g), id);
       await waitIdle(page);
-      const names = await page.evaluate(() => window.musicgraph.graph.filterNodes((k, a) => a.kind === 'band').length);
-      const whole = (await listNames(page)).filter((b) => b.x0 >= 0 && b.x1 <= b.panelLeft && b.y0 >= 0 && b.y1 <= b.height).length;
+      const names = count.get(id);
+      const whole = (await listNames(page)).filter((b) => b.x0 >= 0 && b.x1 <= b.panelLeft && b.y0 >= 0 && b.y1 <= b.barTop).length;
+      if (await page.evaluate(() => window.musicgraph.graph.hasNode('m:more'))) res.genres_cut_short++;
       res.genres++;
       res.names += names;
       res.drawn_whole += whole;

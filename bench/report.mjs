@@ -325,7 +325,8 @@ else if (browser) {
     if (n) {
       const worst = [...n.genres_with_a_missing_name].sort((x, y) => x.drawn_whole / x.names - y.drawn_whole / y.names).slice(0, 3);
       out.push(`    band lists: ${fmt(n.drawn_whole)} of ${fmt(n.names)} names drawn whole beside the panel (${Math.round((n.drawn_whole / n.names) * 1000) / 10}%) over the ${fmt(n.genres)} genres with 20+ bands; ` +
-        `${n.genres_with_a_missing_name.length} genres miss a name${worst.length ? ' (fewest: ' + worst.map((x) => `${x.id} ${x.drawn_whole}/${x.names}`).join(', ') + ')' : ''}`);
+        `${n.genres_with_a_missing_name.length} genres miss a name${worst.length ? ' (fewest: ' + worst.map((x) => `${x.id} ${x.drawn_whole}/${x.names}`).join(', ') + ')' : ''}` +
+        (n.genres_cut_short === undefined ? '' : `; ${n.genres_cut_short} lists cut short, the rest in the panel`));
     }
   }
   out.push('');

@@ -24,7 +24,7 @@ import { drawnLabels } from './labels.js';
 import { collapse, fitAll, moveGenres, recomputeFocus, showSelection, startRenderer, zoomBy } from './map.js';
 import { actLabel, el, familyName, indexData, linkTo, nameOf, parseRoute, pathFor, showStatus, state, urlFor, viewOf } from './model.js';
 import { applyView, bindEraBar } from './eras.js';
-import { hidePanel, renderPanel, showPanel } from './panel.js';
+import { hidePanel, renderPanel, showMoreBands, showPanel } from './panel.js';
 import { showPath } from './path.js';
 
 // Speaks through the live region (screen readers announce its changes).
@@ -45,6 +45,7 @@ function announce(text) {
  */
 function select(kind, id, opts) {
   opts = opts || {};
+  if (kind === 'more') return showMoreBands(); // the last row of a list cut short
   if (!state.ready) {
     state.pending = { kind, id };
     return;

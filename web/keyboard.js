@@ -19,6 +19,7 @@ let announce = () => {};
 export function describeNode(key) {
   const a = state.graph.getNodeAttributes(key);
   const links = state.graph.degree(key);
+  if (a.kind === 'more') return a.label + ', opens the whole list in the panel';
   if (a.kind === 'band') return a.label + ', ' + actLabel(a.id).toLowerCase() + ', ' + links + (links === 1 ? ' genre' : ' genres') + ' on the map';
   const fam = familyName(a.id);
   const what = a.level === 'root' ? 'genre family' : 'genre, ' + fam + ' family';

@@ -15,6 +15,10 @@ import { NODE_SIZE, actLabel, bandKey, colorOfGenre, el, familyName, genreKey, n
 import { BG, FADE, mix } from './palette.js';
 
 const BAND_COLOR = '#e9edf3';
+const MORE_COLOR = '#8d98aa';
+// The list of an open genre cut short ends in this item (see expand).
+const MORE = '\u0000more';
+const MORE_KEY = 'm:more';
 // Opaque colours only: sigma blends translucent edges additively, which
 // makes them brighter instead of fainter where they cross.
 const INFLUENCE = '#d6c496';
@@ -58,7 +62,7 @@ export function eraX(year) {
 // Genres (and bands, when the data says when they started) not yet there
 // in the year chosen on the era bar.
 function afterYear(attr) {
-  if (state.year === null) return false;
+  if (state.year === null || attr.kind === 'more') return false;
   if (attr.kind === 'band') {
     const b = state.bands.get(attr.id);
     return !!b && Number.isInteger(b.active_from) && b.active_from > state.year;
@@ -152,7 +156,9 @@ function pxPerUnit(ratio) {
  * Shows the bands of one genre as a list: one or more columns of small
  * nodes beside the genre, so every label has its own row at the zoom the
  * camera is going to (ratio; the focus zoom by default). The block goes on
- * the side (right, left, below, above) that covers the fewest genres.
+ * the side (right, left, below, above) that covers the fewest genres. A
+ * list too long for the screen shows its first bands and a last row that
+ * opens the rest in the panel.
  */
 export function expand(genreId, ratioWanted) {
   if (state.expanded === genreId) return;
@@ -170,6 +176,8 @@ export function expand(genreId, ratioWanted) {
   const font = '400 12px ' + LABEL_FONT;
 
   const ROW = state.small ? 19 : 21;
+  let moreLabel = ''; // the last row of a list cut short
+  const labelOf = (bid) => (bid === MORE ? moreLabel : nameOf('band', bid));
   const maxRows = Math.max(5, Math.floor((Math.max(visible.height, 160) * 0.85) / ROW));
   // Column geometry of a list in pixels: rows per column, each column's
   // offset from the side nearest the genre, total width.
@@ -182,7 +190,7 @@ export function expand(genreId, ratioWanted) {
       let widest = 0;
       for (let r = 0; r < rows; r++) {
         const bid = list[c * rows + r];
-        if (bid) widest = Math.max(widest, textWidth(nameOf('band', bid), font));
+        if (bid) widest = Math.max(widest, textWidth(labelOf(bid), font));
       }
       w += NODE_SIZE.band * 2 + 6 + Math.min(widest, 220) + 22;
     }
@@ -233,42 +241,70 @@ export function expand(genreId, ratioWanted) {
     // parts and the gaps between them should fit the visible width, or the
     // outer names are cut at the edge or hidden under the panel: the fewest
     // columns, shared out unevenly if need be, that fit the width with rows
-    // that fit the height, else one block under or over the genre. A list
-    // too long for both keeps two even halves of screen-high columns
-    // (counted over the 202 genres with 20 bands or more, a taller list
-    // loses more names below the screen than a wider one loses at its
-    // edges).
+    // that fit the height.
     const between = gap * ppu + 70 + gapRight * ppu + 40;
-    const fitting = (cols) => {
-      const rows = Math.ceil(ids.length / cols);
-      for (let left = 1; left < cols && rows <= maxRows; left++) {
-        const parts = [ids.slice(0, rows * left), ids.slice(rows * left)];
-        const ms = [measure(parts[0], left), measure(parts[1], cols - left)];
-        if (parts[1].length && ms[0].w + ms[1].w + between <= visible.width * 0.95) return { parts, ms };
+    const splitOf = (list) => {
+      for (let cols = 2; cols <= 8; cols++) {
+        const rows = Math.ceil(list.length / cols);
+        for (let left = 1; left < cols && rows <= maxRows; left++) {
+          const parts = [list.slice(0, rows * left), list.slice(rows * left)];
+          const ms = [measure(parts[0], left), measure(parts[1], cols - left)];
+          if (parts[1].length && ms[0].w + ms[1].w + between <= visible.width * 0.95) return { parts, ms };
+        }
       }
       return null;
     };
-    let split = null;
-    for (let cols = 2; cols <= 8 && !split; cols++) split = fitting(cols);
     // A list too long to fit left and right of the genre may still fit in
     // one block centred under or over it: the block spares the gaps beside
     // the genre and its label. It takes the fewest columns (2 to 10) whose
     // rows fit the height left beside the genre, if they fit the width:
     // more columns would only be wider.
-    let under = null;
     const rowsUnder = Math.floor((visible.height * 0.9 - gap * ppu - g.size) / ROW);
-    if (!split && rowsUnder >= 1) {
-      const cols = Math.max(2, Math.ceil(ids.length / rowsUnder));
-      const m = cols <= 10 ? measure(ids, cols) : null;
-      if (m && m.w <= visible.width * 0.9) under = m;
+    const underOf = (list) => {
+      const cols = Math.max(2, Math.ceil(list.length / rowsUnder));
+      const m = rowsUnder >= 1 && cols <= 10 ? measure(list, cols) : null;
+      return m && m.w <= visible.width * 0.9 ? m : null;
+    };
+    const planOf = (list) => {
+      const split = splitOf(list);
+      const under = split ? null : underOf(list);
+      return split || under ? { list, split, under } : null;
+    };
+    let plan = planOf(ids);
+    if (!plan) {
+      // Longer still (the biggest genres have 100 to 200 bands): at a
+      // readable row height they need more than one screen, and a list
+      // squeezed onto one drops most of its labels. The map shows the
+      // first bands that fit, the defining and the best known first (and
+      // the selected band), and a last row says how many more the panel
+      // lists.
+      const keep = state.selected?.kind === 'band' ? state.selected.id : null;
+      const cut = (n) => {
+        const list = ids.slice(0, n);
+        if (keep && ids.includes(keep) && !list.includes(keep)) list[n - 1] = keep;
+        moreLabel = '+' + (ids.length - n) + ' more in the list';
+        return [...list, MORE];
+      };
+      let lo = 0;
+      let hi = ids.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (planOf(cut(mid))) lo = mid;
+        else hi = mid - 1;
+      }
+      plan = lo > 0 ? planOf(cut(lo)) : null;
     }
-    if (under) {
-      const blockW = under.w / ppu;
-      const blockH = (under.rows * ROW) / ppu;
+    if (plan?.under) {
+      const blockW = plan.under.w / ppu;
+      const blockH = (plan.under.rows * ROW) / ppu;
       const x0 = g.x - blockW / 2;
       const [, top] = leastCovered([[x0, g.y - gap], [x0, g.y + gap + blockH]], blockW, blockH);
-      blocks.push(Object.assign({ list: ids, side: 'right', x0, top }, under));
-    } else if (!split) {
+      blocks.push(Object.assign({ list: plan.list, side: 'right', x0, top }, plan.under));
+    }
+    let split = plan?.split;
+    if (!plan) {
+      // Too narrow a screen even for a cut list: two even halves of
+      // screen-high columns, framed by their dots.
       wide = true;
       const half = Math.ceil(ids.length / 2);
       const parts = [ids.slice(0, half), ids.slice(half)];
@@ -320,10 +356,18 @@ export function expand(genreId, ratioWanted) {
       const inset = (b.colX[c] + NODE_SIZE.band + 2) / ppu;
       // Left of the genre the list is mirrored (labels to the left of
       // their dots) so the edges do not run through the labels.
-      graph.addNode(bandKey(bid), {
+      const at = {
         x: b.side === 'left' ? b.x0 + b.w / ppu - inset : b.x0 + inset,
         y: b.top - ((r + 0.5) * ROW) / ppu,
         labelSide: b.side,
+      };
+      if (bid === MORE) {
+        // Not a band: a click opens the rest of the list in the panel.
+        graph.addNode(MORE_KEY, { ...at, size: NODE_SIZE.band * 0.6, color: MORE_COLOR, dimColor: mix(MORE_COLOR, BG, FADE), label: moreLabel, kind: 'more', id: genreId, level: 'band', zIndex: 4 });
+        return;
+      }
+      graph.addNode(bandKey(bid), {
+        ...at,
         size: NODE_SIZE.band,
         color: BAND_COLOR,
         dimColor: mix(BAND_COLOR, BG, FADE),
@@ -349,7 +393,7 @@ export function collapse() {
   if (state.expanded === null) return;
   const graph = state.graph;
   graph.forEachNode((key, attr) => {
-    if (attr.kind === 'band') graph.dropNode(key);
+    if (attr.kind === 'band' || attr.kind === 'more') graph.dropNode(key);
   });
   if (state.hovered && !graph.hasNode(state.hovered)) state.hovered = null;
   state.expanded = null;
@@ -388,6 +432,7 @@ export function recomputeFocus() {
     state.hiEdges = state.path.edges;
   } else if (sel && sel.kind === 'genre') {
     focus = neighbourhood(genreKey(sel.id));
+    focus.add(MORE_KEY);
   } else if (sel && sel.kind === 'band') {
     focus = neighbourhood(bandKey(sel.id));
     const b = state.bands.get(sel.id);
@@ -395,7 +440,7 @@ export function recomputeFocus() {
     if (state.expanded) {
       focus.add(genreKey(state.expanded));
       graph.forEachNode((key, a) => {
-        if (a.kind === 'band') focus.add(key);
+        if (a.level === 'band') focus.add(key);
       });
     }
   }
@@ -426,13 +471,13 @@ function nodeReducer(key, attr) {
     out.labelRank = RANK.selected;
     out.zIndex = 10;
   } else if (state.focus && state.focus.has(key)) {
-    out.labelRank = attr.kind === 'band' ? RANK.band : RANK.focus;
+    out.labelRank = attr.level === 'band' ? RANK.band : RANK.focus;
     out.zIndex = (attr.zIndex || 0) + 5;
   } else if (state.focus) {
     out.color = attr.dimColor;
     out.labelRank = RANK.dim;
   } else {
-    out.labelRank = attr.kind === 'band' ? RANK.band : RANK[attr.level] ?? RANK.leaf;
+    out.labelRank = RANK[attr.level] ?? RANK.leaf;
   }
   return out;
 }
@@ -464,23 +509,27 @@ export function panelCover() {
     covers = new Map();
     new ResizeObserver(() => covers.clear()).observe(el.graph);
   }
-  const hidden = el.panel.hidden;
-  if (!covers.has(hidden)) covers.set(hidden, measureCover());
-  return covers.get(hidden);
+  const key = el.panel.hidden + ' ' + el.eraBar.hidden;
+  if (!covers.has(key)) covers.set(key, measureCover());
+  return covers.get(key);
 }
 let covers = null;
 
 function measureCover() {
   const c = el.graph.getBoundingClientRect();
-  const none = { right: 0, bottom: 0, width: c.width, height: c.height };
+  // The view and year bar floats over the bottom of the map: what is framed
+  // stays above it.
+  const bar = el.eraBar.hidden ? null : el.eraBar.getBoundingClientRect();
+  const barBottom = bar && bar.height ? Math.max(0, c.bottom - bar.top + 6) : 0;
+  const none = { right: 0, bottom: barBottom, width: c.width, height: c.height - barBottom };
   if (el.panel.hidden) return none;
   const p = el.panel.getBoundingClientRect();
   if (p.width === 0 || p.height === 0) return none;
   if (p.width < c.width * 0.9 && p.left > c.left + c.width / 3) {
     const right = Math.max(0, c.right - p.left);
-    return { right, bottom: 0, width: c.width - right, height: c.height };
+    return { right, bottom: barBottom, width: c.width - right, height: c.height - barBottom };
   }
-  const bottom = Math.max(0, c.bottom - p.top);
+  const bottom = Math.max(barBottom, c.bottom - p.top);
   return { right: 0, bottom, width: c.width, height: c.height - bottom };
 }
 
@@ -515,7 +564,7 @@ function extentWithList(keys) {
 function bandKeys() {
   const keys = [];
   state.graph.forEachNode((key, a) => {
-    if (a.kind === 'band') keys.push(key);
+    if (a.level === 'band') keys.push(key);
   });
   return keys;
 }
@@ -539,6 +588,8 @@ export function showSelection(opts) {
   if (!home) return Promise.resolve();
   const genres = b.genres.filter((g) => state.genres.has(g)).map(genreKey);
   const ratio = ratioToFit(extentOf(genres), 0.45);
+  // A band of a list cut short is drawn in it when it is selected.
+  if (state.expanded === home && !state.graph.hasNode(bandKey(sel.id))) collapse();
   if (state.expanded !== home) expand(home, ratio);
   recomputeFocus();
   const box = extentWithList([...genres, ...bandKeys()]);
@@ -742,8 +793,9 @@ export function startRenderer() {
 
   renderer.on('doubleClickNode', (e) => e.preventSigmaDefault());
   renderer.on('enterNode', ({ node }) => {
-    state.hovered = node;
     el.graph.classList.add('over-node');
+    if (state.graph.getNodeAttribute(node, 'kind') === 'more') return; // the list stays lit
+    state.hovered = node;
     recomputeFocus();
   });
   renderer.on('leaveNode', () => {

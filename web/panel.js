@@ -16,8 +16,8 @@
  * leave their lines out.
  */
 import { getJSON } from './api.js';
-import { h } from './dom.js';
-import { actLabel, colorOfGenre, decade, el, familyName, linkTo, nameOf, state } from './model.js';
+import { h, reducedMotion } from './dom.js';
+import { actLabel, bandKey, colorOfGenre, decade, el, familyName, linkTo, nameOf, state } from './model.js';
 import { pathFinder, renderPathResult } from './path.js';
 
 const BANDS_SHOWN = 60; // a long band list opens fully on request
@@ -36,6 +36,18 @@ function linkList(kind, ids, opts) {
     add(limit, ids.length);
   });
   return h('div', null, [ul, more]);
+}
+
+// The open genre's band list, whole, from its first band the map does not
+// show (the map's list of a big genre is cut short): scrolled to and focused.
+export function showMoreBands() {
+  const list = el.panelBody.querySelector('.panel-section.bands');
+  if (!list) return;
+  list.querySelector('button.text-button')?.click();
+  const links = [...list.querySelectorAll('a[data-kind="band"]')];
+  const first = links.find((a) => !state.graph?.hasNode(bandKey(a.dataset.id))) || links[0];
+  first?.scrollIntoView({ block: 'start', behavior: reducedMotion() ? 'auto' : 'smooth' });
+  first?.focus({ preventScroll: true });
 }
 
 function section(title, content, count, cls) {

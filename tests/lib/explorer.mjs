@@ -60,13 +60,16 @@ export function assertClean(problems) {
 }
 
 // The names of the open band list as sigma drew them (label boxes in the
-// map's pixels), with the panel's left edge and the map's height in the same
-// pixels, so that a caller can tell which names are readable.
+// map's pixels), with the panel's left edge, the top of the view bar that
+// floats over the map's bottom and the map's height in the same pixels, so
+// that a caller can tell which names are readable.
 export async function listNames(page) {
   return page.evaluate(() => {
     const map = document.getElementById('graph').getBoundingClientRect();
     const panelLeft = document.getElementById('panel').getBoundingClientRect().left - map.left;
-    return window.musicgraph.labels().filter((b) => b.key.startsWith('b:')).map((b) => ({ key: b.key, x0: b.x0, x1: b.x1, y0: b.y0, y1: b.y1, panelLeft, height: map.height }));
+    const bar = document.getElementById('era-bar');
+    const barTop = bar.hidden ? map.height : bar.getBoundingClientRect().top - map.top;
+    return window.musicgraph.labels().filter((b) => b.key.startsWith('b:')).map((b) => ({ key: b.key, x0: b.x0, x1: b.x1, y0: b.y0, y1: b.y1, panelLeft, barTop, height: map.height }));
   });
 }
 
@@ -121,9 +124,11 @@ export async function clickNode(page, key) {
 export async function graphState(page) {
   return page.evaluate(() => {
     const { graph } = window.musicgraph;
-    const out = { genres: [], bands: [], edges: [] };
+    // more: the last row of a band list cut short ("+N more in the list").
+    const out = { genres: [], bands: [], more: [], edges: [] };
     graph.forEachNode((key, a) => {
-      (a.kind === 'genre' ? out.genres : out.bands).push({ key, id: a.id, x: a.x, y: a.y, size: a.size, color: a.color, level: a.level });
+      const list = a.kind === 'genre' ? out.genres : a.kind === 'band' ? out.bands : out.more;
+      list.push({ key, id: a.id, x: a.x, y: a.y, size: a.size, color: a.color, level: a.level, label: a.label });
     });
     graph.forEachEdge((key, a, s, t) => out.edges.push({ key, source: s, target: t, relation: a.relation }));
     return out;
