@@ -602,11 +602,20 @@ export function focusCamera(key, opts) {
   return moveCamera(a, Math.min(state.renderer.getCamera().getState().ratio, state.focusRatio), opts);
 }
 
-// Frames a set of nodes (a path) in the visible part of the map.
+// Frames a set of nodes (a path) in the visible part of the map, with
+// their names: labels run to the right of their discs.
 export function fitCamera(keys, opts) {
   const box = state.renderer && extentOf(keys);
   if (!box) return Promise.resolve();
-  return moveCamera({ x: (box.x0 + box.x1) / 2, y: (box.y0 + box.y1) / 2 }, ratioToFit(box, 0.8), opts);
+  let labelRight = box.x1;
+  const ratio = ratioToFit(box, 0.8);
+  for (const k of keys) {
+    if (!state.graph.hasNode(k)) continue;
+    const a = state.graph.getNodeAttributes(k);
+    labelRight = Math.max(labelRight, a.x + (a.size + 6 + textWidth(a.label || '', labelFont(a))) / pxPerUnit(ratio));
+  }
+  const framed = { ...box, x1: labelRight };
+  return moveCamera({ x: (framed.x0 + framed.x1) / 2, y: (framed.y0 + framed.y1) / 2 }, ratioToFit(framed, 0.8), opts);
 }
 
 // The whole map in the visible part.

@@ -305,6 +305,10 @@ describe('explorer: navigation', { timeout: 1_200_000 }, () => {
         assert.ok(n.bright, `${n.id} is highlighted`);
         assert.ok(n.x >= 0 && n.x <= shown.visibleWidth && n.y >= 0 && n.y <= shown.height, `${n.id} is in view`);
       }
+      // Their names too: the camera frames the labels that run right of the discs.
+      const labels = await page.evaluate((keys) => window.musicgraph.labels().filter((b) => keys.includes(b.key)), ids.map((id) => 'g:' + id));
+      assert.ok(labels.some((l) => l.key === 'g:death-metal'), 'the selected genre is named');
+      for (const l of labels) assert.ok(l.x0 >= 0 && l.x1 <= shown.visibleWidth, `${l.key}: its name is in view, clear of the panel`);
       assert.equal(shown.offPathDimmed, shown.offPath, 'genres off the path are dimmed');
       assert.deepEqual(shown.edges, ids.slice(1).map(() => true), 'each step is a highlighted edge');
     };
