@@ -70,6 +70,12 @@ export function drawnLabels() {
   return frame.drawn.slice();
 }
 
+// How far a node's name reaches right of its centre, in pixels (a label
+// drawn on the right, as genre labels are).
+export function labelReach(data) {
+  return data.size + GAP + textWidth(data.label || '', labelFont(data));
+}
+
 // A label's box beside its disc: right, left, above or below.
 function boxOf(x, y, size, width, height, side) {
   if (side === 'above' || side === 'below') {

@@ -10,7 +10,7 @@
  * program name.
  */
 import { reducedMotion } from './dom.js';
-import { LABEL_FONT, RANK, drawHover, drawLabel, labelFont, newFrame, textWidth } from './labels.js';
+import { LABEL_FONT, RANK, drawHover, drawLabel, labelReach, newFrame, textWidth } from './labels.js';
 import { NODE_SIZE, actLabel, bandKey, colorOfGenre, el, familyName, genreKey, nameOf, state } from './model.js';
 import { BG, FADE, mix } from './palette.js';
 
@@ -198,7 +198,7 @@ export function expand(genreId, ratioWanted) {
   };
   const gap = (g.size + 30) / ppu;
   // On the right the genre's own label is in the way.
-  const gapRight = (g.size + textWidth(g.label || '', labelFont(g)) + 44) / ppu;
+  const gapRight = (labelReach(g) + 40) / ppu;
   const blocks = []; // {list, side, x0 (left edge), top, rows, colX, w}
   let wide = false; // the list is wider than the visible part of the map
 
@@ -612,7 +612,7 @@ export function fitCamera(keys, opts) {
   for (const k of keys) {
     if (!state.graph.hasNode(k)) continue;
     const a = state.graph.getNodeAttributes(k);
-    labelRight = Math.max(labelRight, a.x + (a.size + 6 + textWidth(a.label || '', labelFont(a))) / pxPerUnit(ratio));
+    labelRight = Math.max(labelRight, a.x + (labelReach(a) + 2) / pxPerUnit(ratio));
   }
   const framed = { ...box, x1: labelRight };
   return moveCamera({ x: (framed.x0 + framed.x1) / 2, y: (framed.y0 + framed.y1) / 2 }, ratioToFit(framed, 0.8), opts);
